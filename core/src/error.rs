@@ -1,0 +1,204 @@
+//! Errors: one detailed internal enum, one small public enum the apps act on.
+//!
+//! Every function of `waymark-core` returns [`Error`], which says precisely what
+//! went wrong for logs, tests and the CLI. Apps (through the bindings) see
+//! [`WaymarkError`], a handful of variants a screen can act on; the conversion
+//! lives in one place, [`From<Error> for WaymarkError`].
+//!
+//! No message of either enum ever contains personal data: no passphrase, no
+//! document title, holder name or number, and no path under the user's home.
+
+use std::time::Duration;
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong, in detail.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operation needs the vault's keys, and it is locked (or auto-locked
+    /// after being idle).
+    #[error("the vault is locked")]
+    Locked,
+
+    /// The passphrase (or recovery code) does not open this vault.
+    #[error("wrong passphrase ({failed_attempts} failed attempts in a row; next attempt allowed in {}s)", retry_after.as_secs())]
+    WrongPassphrase {
+        /// Consecutive failed attempts, counted persistently.
+        failed_attempts: u32,
+        /// How long the vault refuses further attempts.
+        retry_after: Duration,
+    },
+
+    /// An unlock attempt came too soon after failed ones; nothing was tried.
+    #[error("too many failed attempts: try again in {}s", retry_after.as_secs())]
+    Throttled {
+        /// How long to wait before the next attempt is allowed.
+        retry_after: Duration,
+    },
+
+    /// The recovery code is not well formed (wrong length, a character outside
+    /// the alphabet, or a checksum that does not match: likely a typo).
+    #[error("the recovery code is not valid: {0}")]
+    MalformedRecoveryCode(&'static str),
+
+    /// No vault exists in the directory (never created, or wiped).
+    #[error("no vault here")]
+    NoVault,
+
+    /// A vault already exists in the directory.
+    #[error("a vault already exists here")]
+    VaultExists,
+
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+
+    /// Input was refused; the reason says what was expected.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// Authenticated decryption failed: stored bytes were altered, truncated,
+    /// reordered or moved between documents. No data from them is returned.
+    #[error("integrity check failed: {0}")]
+    Integrity(&'static str),
+
+    /// The files were written by a newer Waymark, or by something else.
+    #[error("unsupported format: {0}")]
+    UnsupportedFormat(String),
+
+    /// The platform keystore callback failed.
+    #[error("platform keystore: {0}")]
+    Keystore(String),
+
+    /// The device has no space left.
+    #[error("storage is full")]
+    StorageFull,
+
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// A file operation failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// Serialising or parsing JSON failed (of data we wrote ourselves).
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+
+    /// The operating system's random number generator failed.
+    #[error("random number generator unavailable")]
+    Random,
+}
+
+impl From<rusqlite::types::FromSqlError> for Error {
+    /// A column holding the wrong type was not written by us: treat it as
+    /// tampering.
+    fn from(_: rusqlite::types::FromSqlError) -> Self {
+        Error::Integrity("stored value has the wrong type")
+    }
+}
+
+impl Error {
+    pub(crate) fn invalid(reason: impl Into<String>) -> Self {
+        Error::InvalidInput(reason.into())
+    }
+
+    /// True when the underlying cause is a full disk.
+    fn is_storage_full(&self) -> bool {
+        match self {
+            Error::StorageFull => true,
+            Error::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::DiskFull
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The errors an app can act on. Every variant maps to something a screen can
+/// say or do; details stay in [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WaymarkError {
+    /// Unlock first (the vault is locked or auto-locked).
+    #[error("the vault is locked")]
+    Locked,
+
+    /// The passphrase was wrong. Show the number of attempts and, when
+    /// `retry_after_secs` is not zero, a countdown.
+    #[error("wrong passphrase")]
+    WrongPassphrase {
+        /// Consecutive failed attempts so far.
+        failed_attempts: u32,
+        /// Seconds before another attempt is accepted.
+        retry_after_secs: u64,
+    },
+
+    /// Too many failed attempts: wait this long before trying again.
+    #[error("too many attempts; wait {retry_after_secs}s")]
+    RetryLater {
+        /// Seconds before another attempt is accepted.
+        retry_after_secs: u64,
+    },
+
+    /// The vault, document or item does not exist.
+    #[error("not found")]
+    NotFound,
+
+    /// The input was refused; `reason` says why, in words fit to show.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What was wrong and what was expected.
+        reason: String,
+    },
+
+    /// Stored data failed its integrity check (tampering or corruption).
+    #[error("integrity check failed")]
+    Integrity,
+
+    /// The device is out of storage.
+    #[error("storage is full")]
+    StorageFull,
+
+    /// Any other failure of the device's storage or platform.
+    #[error("storage error: {reason}")]
+    Storage {
+        /// A technical description, free of personal data.
+        reason: String,
+    },
+}
+
+impl From<Error> for WaymarkError {
+    fn from(e: Error) -> Self {
+        if e.is_storage_full() {
+            return WaymarkError::StorageFull;
+        }
+        match e {
+            Error::Locked => WaymarkError::Locked,
+            Error::WrongPassphrase {
+                failed_attempts,
+                retry_after,
+            } => WaymarkError::WrongPassphrase {
+                failed_attempts,
+                retry_after_secs: retry_after.as_secs(),
+            },
+            Error::Throttled { retry_after } => WaymarkError::RetryLater {
+                retry_after_secs: retry_after.as_secs(),
+            },
+            Error::NoVault | Error::NotFound(_) => WaymarkError::NotFound,
+            Error::MalformedRecoveryCode(_) | Error::VaultExists | Error::InvalidInput(_) => {
+                WaymarkError::InvalidInput {
+                    reason: e.to_string(),
+                }
+            }
+            Error::Integrity(_) => WaymarkError::Integrity,
+            other => WaymarkError::Storage {
+                reason: other.to_string(),
+            },
+        }
+    }
+}

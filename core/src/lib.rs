@@ -1,0 +1,17 @@
+//! Waymark's core: the offline-first library behind the Waymark apps.
+//!
+//! - [`vault`]: a person's documents, encrypted at rest, recoverable, with a
+//!   duress passphrase and a panic wipe.
+//! - [`storage`]: opening SQLite databases, pragmas and migrations.
+//! - [`clock`]: the time source (injectable for tests).
+//! - [`error`]: the internal [`Error`] and the public [`WaymarkError`].
+//!
+//! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
+//! device CLI `waymark` is behind the `cli` feature.
+
+pub mod clock;
+pub mod error;
+pub mod storage;
+pub mod vault;
+
+pub use error::{Error, Result, WaymarkError};

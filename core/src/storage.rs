@@ -1,0 +1,164 @@
+//! SQLite storage shared by every part of the core: one way to open a
+//! database, one place for pragmas, and versioned migrations.
+//!
+//! A [`Schema`] has a name, an end version and one [`Schema::upgrade_from`]
+//! step per migration. [`open_database`] runs the missing steps inside a
+//! single transaction, so a database is either at its old version or at the
+//! new one, never in between, even if the process is killed.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+
+use crate::error::{Error, Result};
+
+/// A database schema and its migrations.
+pub trait Schema {
+    /// A name for messages (e.g. `"vault"`).
+    const NAME: &'static str;
+    /// The version a fresh database ends at.
+    const END_VERSION: u32;
+
+    /// Creates the latest schema in an empty database.
+    fn create(&self, tx: &Transaction<'_>) -> Result<()>;
+
+    /// Upgrades from `version` to `version + 1`.
+    fn upgrade_from(&self, tx: &Transaction<'_>, version: u32) -> Result<()>;
+}
+
+/// Whether [`open_database`] may create a missing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file and the schema if the file does not exist.
+    CreateIfMissing,
+    /// Fail with [`Error::NoVault`]-style errors if the file does not exist.
+    MustExist,
+}
+
+/// Opens (and if needed creates or upgrades) the database at `path`.
+///
+/// Pragmas set here for every database:
+/// - `journal_mode=WAL` and `synchronous=FULL`: a committed transaction
+///   survives a power cut, an uncommitted one leaves no trace;
+/// - `secure_delete=ON`: deleted rows are overwritten, not left in free pages;
+/// - `temp_store=MEMORY`: SQLite writes no temporary files beside ours;
+/// - `foreign_keys=ON`.
+pub fn open_database<S: Schema>(path: &Path, schema: &S, mode: OpenMode) -> Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    if mode == OpenMode::CreateIfMissing {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON;
+         PRAGMA journal_size_limit = 1048576;",
+    )?;
+    migrate(&mut conn, schema)?;
+    Ok(conn)
+}
+
+fn migrate<S: Schema>(conn: &mut Connection, schema: &S) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version == 0 {
+        schema.create(&tx)?;
+    } else if version > S::END_VERSION {
+        return Err(Error::UnsupportedFormat(format!(
+            "{} database version {version} is newer than this Waymark ({})",
+            S::NAME,
+            S::END_VERSION
+        )));
+    } else {
+        for v in version..S::END_VERSION {
+            schema.upgrade_from(&tx, v)?;
+        }
+    }
+    if version != S::END_VERSION {
+        tx.pragma_update(None, "user_version", S::END_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Moves every committed page from the WAL into the database file and empties
+/// the WAL, so that no older copy of a page survives in it.
+pub fn checkpoint_truncate(conn: &Connection) -> Result<()> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Two;
+    impl Schema for Two {
+        const NAME: &'static str = "test";
+        const END_VERSION: u32 = 2;
+        fn create(&self, tx: &Transaction<'_>) -> Result<()> {
+            tx.execute_batch("CREATE TABLE t (a INTEGER, b TEXT);")?;
+            Ok(())
+        }
+        fn upgrade_from(&self, tx: &Transaction<'_>, version: u32) -> Result<()> {
+            assert_eq!(version, 1, "only the 1 -> 2 step exists");
+            tx.execute_batch("ALTER TABLE t ADD COLUMN b TEXT;")?;
+            Ok(())
+        }
+    }
+
+    struct One;
+    impl Schema for One {
+        const NAME: &'static str = "test";
+        const END_VERSION: u32 = 1;
+        fn create(&self, tx: &Transaction<'_>) -> Result<()> {
+            tx.execute_batch("CREATE TABLE t (a INTEGER);")?;
+            Ok(())
+        }
+        fn upgrade_from(&self, _: &Transaction<'_>, _: u32) -> Result<()> {
+            unreachable!("version 1 is the first")
+        }
+    }
+
+    #[test]
+    fn an_old_database_is_upgraded_in_place_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let c = open_database(&path, &One, OpenMode::CreateIfMissing).unwrap();
+        c.execute("INSERT INTO t (a) VALUES (7)", []).unwrap();
+        drop(c);
+        let c = open_database(&path, &Two, OpenMode::MustExist).unwrap();
+        let (a, b): (i64, Option<String>) = c
+            .query_row("SELECT a, b FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((a, b), (7, None));
+        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 2);
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_not_downgraded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        drop(open_database(&path, &Two, OpenMode::CreateIfMissing).unwrap());
+        let err = open_database(&path, &One, OpenMode::MustExist).unwrap_err();
+        assert!(matches!(err, Error::UnsupportedFormat(_)), "{err}");
+        let c = Connection::open(&path).unwrap();
+        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, 2, "the newer database is left as it was");
+    }
+
+    #[test]
+    fn must_exist_does_not_create_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        assert!(open_database(&path, &One, OpenMode::MustExist).is_err());
+        assert!(!path.exists());
+    }
+}

@@ -1,0 +1,364 @@
+//! Adding, listing, reading, updating and deleting documents.
+//!
+//! Content is streamed through [`CHUNK_SIZE`] buffers in both directions, so
+//! memory stays bounded whatever a document's size; each add, replace,
+//! update or delete is one SQLite transaction, so a process killed half-way
+//! leaves the previous state.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use zeroize::Zeroizing;
+
+use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, TAG_LEN, random_bytes};
+use super::{
+    DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
+    StoredMetadata, Vault, mime_from_extension,
+};
+use crate::error::{Error, Result};
+
+const META_DOMAIN: &[u8] = b"waymark/v1/metadata";
+const CONTENT_DOMAIN: &[u8] = b"waymark/v1/content";
+
+impl Vault {
+    /// Adds a document, streaming its content from `content`.
+    ///
+    /// Returns the new document's id. Nothing is stored unless the whole
+    /// content was read and written.
+    pub fn add_document(&self, metadata: DocumentMetadata, content: impl Read) -> Result<DocumentId> {
+        metadata.validate()?;
+        let id = DocumentId(random_bytes()?);
+        self.with_session(|conn, session| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version = 1;
+            let (header, size) = self.write_content(&tx, session, &id, version, content)?;
+            let now = self.clock.now();
+            let stored = StoredMetadata {
+                metadata,
+                size,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.execute(
+                "INSERT INTO documents (id, owner, version, metadata, header) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    id.as_bytes(),
+                    session.owner_tag(&id),
+                    version,
+                    self.seal_metadata(session, &id, version, &stored)?,
+                    header.to_bytes()
+                ],
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })
+    }
+
+    /// Adds a document whose content is in memory.
+    pub fn add_document_bytes(&self, metadata: DocumentMetadata, content: &[u8]) -> Result<DocumentId> {
+        self.add_document(metadata, content)
+    }
+
+    /// Adds a document from a file, streamed. If the metadata's MIME type is
+    /// the generic `application/octet-stream`, it is guessed from the file's
+    /// extension.
+    pub fn add_document_file(&self, mut metadata: DocumentMetadata, path: &Path) -> Result<DocumentId> {
+        if metadata.mime_type == "application/octet-stream" {
+            metadata.mime_type = mime_from_extension(path).to_owned();
+        }
+        let file = File::open(path)?;
+        self.add_document(metadata, std::io::BufReader::with_capacity(CHUNK_SIZE, file))
+    }
+
+    /// Replaces a document's content (a better scan, say), keeping its id and
+    /// metadata. The content version goes up, so old chunks can never be
+    /// mixed with new ones.
+    pub fn replace_content(&self, id: &DocumentId, content: impl Read) -> Result<()> {
+        self.with_session(|conn, session| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (version, _, mut stored) = self.load(&tx, session, id)?;
+            let version = version.checked_add(1).ok_or_else(|| Error::invalid("too many versions"))?;
+            tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id.as_bytes()])?;
+            let (header, size) = self.write_content(&tx, session, id, version, content)?;
+            stored.size = size;
+            stored.updated_at = self.clock.now();
+            tx.execute(
+                "UPDATE documents SET version = ?2, metadata = ?3, header = ?4 WHERE id = ?1",
+                params![
+                    id.as_bytes(),
+                    version,
+                    self.seal_metadata(session, id, version, &stored)?,
+                    header.to_bytes()
+                ],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    /// Every document of the unlocked vault, oldest first.
+    pub fn list_documents(&self) -> Result<Vec<DocumentInfo>> {
+        self.with_session(|conn, session| {
+            let mut stmt = conn.prepare("SELECT id, owner, version, metadata FROM documents")?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let Ok(id) = <[u8; 16]>::try_from(row.get_ref(0)?.as_blob()?).map(DocumentId) else {
+                    continue;
+                };
+                if row.get_ref(1)?.as_blob()? != session.owner_tag(&id) {
+                    continue; // the other vault's, or not a document of ours
+                }
+                let stored = self.open_metadata(session, &id, row.get(2)?, row.get_ref(3)?.as_blob()?)?;
+                out.push(info(id, stored));
+            }
+            out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+            Ok(out)
+        })
+    }
+
+    /// One document's metadata.
+    pub fn document(&self, id: &DocumentId) -> Result<DocumentInfo> {
+        self.with_session(|conn, session| {
+            let (_, _, stored) = self.load(conn, session, id)?;
+            Ok(info(*id, stored))
+        })
+    }
+
+    /// Streams a document's content into `out` and returns its size.
+    ///
+    /// Each 64 KiB chunk is authenticated before it is written, so `out`
+    /// never receives altered bytes; but if a later chunk fails, `out` holds
+    /// an authentic prefix that the caller MUST discard.
+    /// [`Vault::export_document`] does that for files.
+    pub fn read_document(&self, id: &DocumentId, mut out: impl Write) -> Result<u64> {
+        self.with_session(|conn, session| {
+            let (version, header, stored) = self.load(conn, session, id)?;
+            let mut opener = ChunkOpener::new(
+                &session.content_key,
+                &header,
+                self.header.doc_aad(CONTENT_DOMAIN, id, version),
+            );
+            let mut stmt = conn.prepare("SELECT idx, data FROM chunks WHERE doc_id = ?1 ORDER BY idx")?;
+            let mut rows = stmt.query([id.as_bytes()])?;
+            // One chunk of look-ahead: only the last chunk is opened as last.
+            let mut pending: Option<Zeroizing<Vec<u8>>> = None;
+            let mut written = 0u64;
+            let mut expected_idx = 0i64;
+            while let Some(row) = rows.next()? {
+                if row.get::<_, i64>(0)? != expected_idx {
+                    return Err(Error::Integrity("document content"));
+                }
+                expected_idx += 1;
+                let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
+                buf.extend_from_slice(row.get_ref(1)?.as_blob()?);
+                if let Some(mut prev) = pending.replace(buf) {
+                    opener.open_next(&mut prev)?;
+                    out.write_all(&prev)?;
+                    written += prev.len() as u64;
+                }
+            }
+            let mut last = pending.ok_or(Error::Integrity("document content"))?;
+            opener.open_last(&mut last)?;
+            out.write_all(&last)?;
+            written += last.len() as u64;
+            if written != stored.size {
+                return Err(Error::Integrity("document size"));
+            }
+            out.flush()?;
+            Ok(written)
+        })
+    }
+
+    /// A document's content in memory (zeroized when dropped). For large
+    /// documents prefer [`Vault::export_document`] or [`Vault::read_document`].
+    pub fn read_document_bytes(&self, id: &DocumentId) -> Result<Zeroizing<Vec<u8>>> {
+        let mut out = Zeroizing::new(Vec::new());
+        self.read_document(id, &mut *out)?;
+        Ok(out)
+    }
+
+    /// Writes a document's content to the file `path`, atomically: the file
+    /// appears complete or not at all (an integrity failure leaves no
+    /// partial plaintext behind). Returns the size.
+    pub fn export_document(&self, id: &DocumentId, path: &Path) -> Result<u64> {
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::Builder::new().prefix(".waymark-export-").tempfile_in(parent)?;
+        let size = {
+            let mut w = std::io::BufWriter::with_capacity(CHUNK_SIZE, tmp.as_file_mut());
+            let size = self.read_document(id, &mut w)?;
+            w.flush()?;
+            size
+        };
+        tmp.as_file().sync_all()?;
+        tmp.persist(path).map_err(|e| Error::Io(e.error))?;
+        Ok(size)
+    }
+
+    /// Replaces a document's metadata.
+    pub fn update_metadata(&self, id: &DocumentId, metadata: DocumentMetadata) -> Result<DocumentInfo> {
+        metadata.validate()?;
+        self.with_session(|conn, session| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (version, _, mut stored) = self.load(&tx, session, id)?;
+            stored.metadata = metadata;
+            stored.updated_at = self.clock.now();
+            tx.execute(
+                "UPDATE documents SET metadata = ?2 WHERE id = ?1",
+                params![id.as_bytes(), self.seal_metadata(session, id, version, &stored)?],
+            )?;
+            tx.commit()?;
+            Ok(info(*id, stored))
+        })
+    }
+
+    /// Deletes a document. Its rows are overwritten in the database file
+    /// (`secure_delete`) and the WAL is emptied afterwards.
+    pub fn delete_document(&self, id: &DocumentId) -> Result<()> {
+        self.with_session(|conn, session| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            self.load(&tx, session, id)?;
+            tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id.as_bytes()])?;
+            tx.execute("DELETE FROM documents WHERE id = ?1", [id.as_bytes()])?;
+            tx.commit()?;
+            crate::storage::checkpoint_truncate(conn)
+        })
+    }
+
+    /// Documents that expire within `within_days` days from today, and those
+    /// already expired, soonest first.
+    pub fn expiry_reminders(&self, within_days: u32) -> Result<Vec<ExpiryReminder>> {
+        let today = self.clock.today();
+        let mut out: Vec<ExpiryReminder> = self
+            .list_documents()?
+            .into_iter()
+            .filter_map(|document| {
+                let expires_on = document.metadata.expires_on?;
+                let days_left = (expires_on - today).num_days();
+                (days_left <= i64::from(within_days)).then_some(ExpiryReminder {
+                    expires_on,
+                    days_left,
+                    expired: days_left < 0,
+                    document,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.expires_on
+                .cmp(&b.expires_on)
+                .then_with(|| a.document.metadata.title.cmp(&b.document.metadata.title))
+        });
+        Ok(out)
+    }
+
+    // ----- internals -------------------------------------------------------
+
+    /// Encrypts `content` into chunk rows; returns the header and the size.
+    fn write_content(
+        &self,
+        tx: &Transaction<'_>,
+        session: &Session,
+        id: &DocumentId,
+        version: u32,
+        mut content: impl Read,
+    ) -> Result<(StreamHeader, u64)> {
+        let header = StreamHeader::random()?;
+        let mut sealer = ChunkSealer::new(
+            &session.content_key,
+            &header,
+            self.header.doc_aad(CONTENT_DOMAIN, id, version),
+        );
+        let mut insert = tx.prepare("INSERT INTO chunks (doc_id, idx, data) VALUES (?1, ?2, ?3)")?;
+        let mut current = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
+        let mut next = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
+        let mut size = read_chunk(&mut content, &mut current)? as u64;
+        let mut idx = 0i64;
+        loop {
+            let n = read_chunk(&mut content, &mut next)?;
+            if n == 0 {
+                sealer.seal_last(&mut current)?;
+                insert.execute(params![id.as_bytes(), idx, current.as_slice()])?;
+                break;
+            }
+            size += n as u64;
+            sealer.seal_next(&mut current)?;
+            insert.execute(params![id.as_bytes(), idx, current.as_slice()])?;
+            idx += 1;
+            std::mem::swap(&mut current, &mut next);
+        }
+        Ok((header, size))
+    }
+
+    fn seal_metadata(&self, session: &Session, id: &DocumentId, version: u32, stored: &StoredMetadata) -> Result<Vec<u8>> {
+        let mut json = Zeroizing::new(serde_json::to_vec(stored)?);
+        // JSON ignores trailing whitespace: pad so lengths reveal little.
+        let padded = json.len().div_ceil(METADATA_PAD) * METADATA_PAD;
+        json.resize(padded, b' ');
+        crypto::seal(
+            &session.meta_key,
+            &self.header.doc_aad(META_DOMAIN, id, version),
+            &json,
+        )
+    }
+
+    fn open_metadata(&self, session: &Session, id: &DocumentId, version: u32, sealed: &[u8]) -> Result<StoredMetadata> {
+        let json = crypto::open(
+            &session.meta_key,
+            &self.header.doc_aad(META_DOMAIN, id, version),
+            sealed,
+            "document metadata",
+        )?;
+        serde_json::from_slice(&json).map_err(|_| Error::Integrity("document metadata"))
+    }
+
+    /// Loads a document row of the unlocked vault. Documents of the other
+    /// vault are reported as not found, exactly like missing ones.
+    fn load(&self, conn: &Connection, session: &Session, id: &DocumentId) -> Result<(u32, StreamHeader, StoredMetadata)> {
+        let row: Option<(Vec<u8>, u32, Vec<u8>, Vec<u8>)> = conn
+            .query_row(
+                "SELECT owner, version, metadata, header FROM documents WHERE id = ?1",
+                [id.as_bytes()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (owner, version, sealed, header) = row.ok_or(Error::NotFound("document"))?;
+        if owner != session.owner_tag(id) {
+            return Err(Error::NotFound("document"));
+        }
+        let stored = self.open_metadata(session, id, version, &sealed)?;
+        Ok((version, StreamHeader::from_bytes(&header)?, stored))
+    }
+}
+
+fn info(id: DocumentId, s: StoredMetadata) -> DocumentInfo {
+    DocumentInfo {
+        id,
+        metadata: s.metadata,
+        size: s.size,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+/// Reads up to [`CHUNK_SIZE`] bytes into `buf` (cleared first); fewer only at
+/// the end of the input.
+fn read_chunk(r: &mut impl Read, buf: &mut Vec<u8>) -> Result<usize> {
+    buf.clear();
+    buf.resize(CHUNK_SIZE, 0);
+    let mut filled = 0;
+    while filled < CHUNK_SIZE {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buf.truncate(filled);
+    Ok(filled)
+}

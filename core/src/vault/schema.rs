@@ -1,0 +1,74 @@
+//! The vault database schema.
+//!
+//! Nothing personal is stored in clear: document metadata and content are
+//! sealed; what is in clear is what must be read before unlock (key slots,
+//! KDF parameters, the failed-attempt counter, settings) and structure
+//! (random ids, sizes rounded up to whole chunks).
+
+use rusqlite::Transaction;
+
+use crate::error::{Error, Result};
+use crate::storage::Schema;
+
+/// File name of the vault database inside the vault directory.
+pub const DB_FILE: &str = "vault.db";
+
+/// Names of the key slot rows.
+pub const SLOT_PASSPHRASE: [&str; 2] = ["passphrase-0", "passphrase-1"];
+/// The recovery code's slot.
+pub const SLOT_RECOVERY: &str = "recovery";
+/// The platform keystore's slot (present only when enabled).
+pub const SLOT_KEYSTORE: &str = "keystore";
+
+pub struct VaultSchema;
+
+impl Schema for VaultSchema {
+    const NAME: &'static str = "vault";
+    const END_VERSION: u32 = 1;
+
+    fn create(&self, tx: &Transaction<'_>) -> Result<()> {
+        tx.execute_batch(
+            "CREATE TABLE vault (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 vault_id BLOB NOT NULL,   -- 16 random bytes bound into every envelope
+                 kdf TEXT NOT NULL,        -- Argon2id parameters (JSON)
+                 salt BLOB NOT NULL        -- Argon2id salt, 16 random bytes
+             );
+             CREATE TABLE key_slots (
+                 name TEXT PRIMARY KEY,
+                 wrapped BLOB NOT NULL     -- version || nonce || sealed data key || tag
+             );
+             CREATE TABLE unlock_guard (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 failures INTEGER NOT NULL,
+                 last_attempt INTEGER NOT NULL  -- unix seconds
+             );
+             CREATE TABLE settings (
+                 id INTEGER PRIMARY KEY CHECK (id = 1),
+                 auto_lock_ms INTEGER NOT NULL,
+                 wipe_after_failures INTEGER
+             );
+             CREATE TABLE documents (
+                 id BLOB PRIMARY KEY,      -- 16 random bytes
+                 owner BLOB NOT NULL,      -- HMAC(index key, id): real or decoy vault
+                 version INTEGER NOT NULL, -- content version, bound into every chunk
+                 metadata BLOB NOT NULL,   -- sealed, padded JSON
+                 header BLOB NOT NULL      -- STREAM header of the content
+             );
+             CREATE TABLE chunks (
+                 doc_id BLOB NOT NULL
+                     REFERENCES documents(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+                 idx INTEGER NOT NULL,
+                 data BLOB NOT NULL,
+                 UNIQUE (doc_id, idx)
+             );",
+        )?;
+        Ok(())
+    }
+
+    fn upgrade_from(&self, _tx: &Transaction<'_>, version: u32) -> Result<()> {
+        Err(Error::UnsupportedFormat(format!(
+            "no upgrade from vault schema version {version}"
+        )))
+    }
+}

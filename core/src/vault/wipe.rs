@@ -1,0 +1,97 @@
+//! Panic wipe: destroy the key material first, then the files.
+//!
+//! Order matters. Every key slot is overwritten with random bytes and
+//! deleted, the salt and vault id are replaced, and the WAL is checkpointed
+//! and truncated so that no older copy of a slot page survives in it. Only
+//! then are the files overwritten with zeroes and removed. If the process
+//! dies between the two steps, what remains is ciphertext whose keys no
+//! longer exist anywhere: neither the passphrase nor the recovery code can
+//! open it.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::Vault;
+use super::schema::DB_FILE;
+use crate::error::Result;
+
+/// Files SQLite may keep beside the database.
+const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+impl Vault {
+    /// Wipes the vault, locked or not. Afterwards every call on this handle
+    /// fails with [`crate::Error::NoVault`], and nothing in the directory
+    /// opens with the passphrase or the recovery code.
+    pub fn wipe(&self) -> Result<()> {
+        let conn = {
+            let mut inner = self.shared.lock();
+            inner.session = None;
+            inner.conn.take()
+        };
+        self.shared.wake.notify_all();
+        if let Some(conn) = conn {
+            // Best effort: a damaged database must not stop the wipe.
+            let _ = destroy_keys(&conn);
+            drop(conn);
+        }
+        remove_files(&self.dir)
+    }
+}
+
+/// Wipes the vault in `dir` without opening it (no passphrase needed).
+/// Succeeds if there is nothing to wipe.
+pub fn wipe_dir(dir: &Path) -> Result<()> {
+    let db = dir.join(DB_FILE);
+    if db.exists()
+        && let Ok(conn) = Connection::open(&db)
+    {
+        let _ = destroy_keys(&conn);
+    }
+    remove_files(dir)
+}
+
+fn destroy_keys(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(2))?;
+    conn.execute_batch(
+        "PRAGMA secure_delete = ON;
+         BEGIN IMMEDIATE;
+         UPDATE key_slots SET wrapped = randomblob(length(wrapped));
+         DELETE FROM key_slots;
+         UPDATE vault SET salt = randomblob(16), vault_id = randomblob(16);
+         COMMIT;",
+    )?;
+    crate::storage::checkpoint_truncate(conn)
+}
+
+fn remove_files(dir: &Path) -> Result<()> {
+    let db = dir.join(DB_FILE);
+    let mut paths = vec![db.clone()];
+    for suffix in SIDE_FILES {
+        let mut p = db.clone().into_os_string();
+        p.push(suffix);
+        paths.push(p.into());
+    }
+    for path in paths {
+        if path.exists() {
+            overwrite_with_zeroes(&path)?;
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+fn overwrite_with_zeroes(path: &Path) -> Result<()> {
+    let mut f = OpenOptions::new().write(true).open(path)?;
+    let mut left = f.metadata()?.len();
+    let zeroes = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let n = left.min(zeroes.len() as u64) as usize;
+        f.write_all(&zeroes[..n])?;
+        left -= n as u64;
+    }
+    f.sync_all()?;
+    Ok(())
+}

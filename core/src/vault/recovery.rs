@@ -29,7 +29,7 @@ static CROCKFORD: LazyLock<Encoding> = LazyLock::new(|| {
     spec.symbols.push_str("0123456789ABCDEFGHJKMNPQRSTVWXYZ");
     spec.translate = Translate {
         from: "abcdefghjkmnpqrstvwxyzoOiIlL".into(),
-        to: "ABCDEFGHJKMNPQRSTVWXYZ00001111".into(),
+        to: "ABCDEFGHJKMNPQRSTVWXYZ001111".into(),
     };
     spec.encoding().expect("Crockford base32 is a valid specification")
 });

@@ -138,7 +138,9 @@ mod tests {
             .query_row("SELECT a, b FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap();
         assert_eq!((a, b), (7, None));
-        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, 2);
     }
 
@@ -150,7 +152,9 @@ mod tests {
         let err = open_database(&path, &One, OpenMode::MustExist).unwrap_err();
         assert!(matches!(err, Error::UnsupportedFormat(_)), "{err}");
         let c = Connection::open(&path).unwrap();
-        let v: u32 = c.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        let v: u32 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(v, 2, "the newer database is left as it was");
     }
 

@@ -34,7 +34,11 @@ impl Vault {
         let name = SLOT_PASSPHRASE[home as usize];
         let opened = self.with_conn(|conn| {
             let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
-            Ok(unwrap_slot(&current_key, &self.header.slot_aad(name), &blob))
+            Ok(unwrap_slot(
+                &current_key,
+                &self.header.slot_aad(name),
+                &blob,
+            ))
         })?;
         let Some(opened) = opened else {
             return self.fail_attempt(failures);
@@ -52,7 +56,11 @@ impl Vault {
             put_slot(
                 &tx,
                 name,
-                &wrap_slot(&passphrase_slot_key(&new_master, home), &self.header.slot_aad(name), &payload)?,
+                &wrap_slot(
+                    &passphrase_slot_key(&new_master, home),
+                    &self.header.slot_aad(name),
+                    &payload,
+                )?,
             )?;
             tx.commit()?;
             checkpoint_truncate(conn)
@@ -70,7 +78,11 @@ impl Vault {
             if session.is_decoy {
                 return Ok(());
             }
-            let blob = wrap_slot(&code.wrapping_key(), &self.header.slot_aad(SLOT_RECOVERY), &session.payload(false))?;
+            let blob = wrap_slot(
+                &code.wrapping_key(),
+                &self.header.slot_aad(SLOT_RECOVERY),
+                &session.payload(false),
+            )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             put_slot(&tx, SLOT_RECOVERY, &blob)?;
             tx.commit()?;
@@ -102,13 +114,26 @@ impl Vault {
             is_decoy: true,
             home_slot: other,
         };
-        let blob = wrap_slot(&passphrase_slot_key(&master, other), &self.header.slot_aad(name), &decoy)?;
+        let blob = wrap_slot(
+            &passphrase_slot_key(&master, other),
+            &self.header.slot_aad(name),
+            &decoy,
+        )?;
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let home_name = SLOT_PASSPHRASE[home as usize];
-            let home_blob = get_slot(&tx, home_name)?.ok_or(Error::Integrity("key slot missing"))?;
-            if unwrap_slot(&passphrase_slot_key(&master, home), &self.header.slot_aad(home_name), &home_blob).is_some() {
-                return Err(Error::invalid("the duress passphrase must differ from the passphrase"));
+            let home_blob =
+                get_slot(&tx, home_name)?.ok_or(Error::Integrity("key slot missing"))?;
+            if unwrap_slot(
+                &passphrase_slot_key(&master, home),
+                &self.header.slot_aad(home_name),
+                &home_blob,
+            )
+            .is_some()
+            {
+                return Err(Error::invalid(
+                    "the duress passphrase must differ from the passphrase",
+                ));
             }
             put_slot(&tx, name, &blob)?;
             delete_foreign_documents(&tx, session)?;
@@ -125,7 +150,11 @@ impl Vault {
                 return Ok(());
             }
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            put_slot(&tx, SLOT_PASSPHRASE[((session.home_slot & 1) ^ 1) as usize], &random_slot()?)?;
+            put_slot(
+                &tx,
+                SLOT_PASSPHRASE[((session.home_slot & 1) ^ 1) as usize],
+                &random_slot()?,
+            )?;
             delete_foreign_documents(&tx, session)?;
             tx.commit()?;
             checkpoint_truncate(conn)
@@ -136,10 +165,18 @@ impl Vault {
     /// secret, so the app can unlock with biometrics
     /// ([`Vault::unlock_with_keystore`]).
     pub fn enable_keystore_unlock(&self, keystore: &dyn PlatformKeystore) -> Result<()> {
-        let secret = Zeroizing::new(keystore.vault_secret().map_err(|e| Error::Keystore(e.reason))?);
+        let secret = Zeroizing::new(
+            keystore
+                .vault_secret()
+                .map_err(|e| Error::Keystore(e.reason))?,
+        );
         let key = keystore_key(&secret)?;
         self.with_session(|conn, session| {
-            let blob = wrap_slot(&key, &self.header.slot_aad(SLOT_KEYSTORE), &session.payload(false))?;
+            let blob = wrap_slot(
+                &key,
+                &self.header.slot_aad(SLOT_KEYSTORE),
+                &session.payload(false),
+            )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             put_slot(&tx, SLOT_KEYSTORE, &blob)?;
             tx.commit()?;
@@ -174,10 +211,15 @@ impl Vault {
     /// Locks the vault after `idle` without use (100 ms to 24 h).
     pub fn set_auto_lock(&self, idle: Duration) -> Result<()> {
         if !(MIN_AUTO_LOCK..=MAX_AUTO_LOCK).contains(&idle) {
-            return Err(Error::invalid("auto-lock must be between 100 ms and 24 hours"));
+            return Err(Error::invalid(
+                "auto-lock must be between 100 ms and 24 hours",
+            ));
         }
         self.with_session(|conn, _| {
-            conn.execute("UPDATE settings SET auto_lock_ms = ?1 WHERE id = 1", [duration_ms(idle)])?;
+            conn.execute(
+                "UPDATE settings SET auto_lock_ms = ?1 WHERE id = 1",
+                [duration_ms(idle)],
+            )?;
             Ok(())
         })?;
         self.shared.lock().auto_lock = idle;
@@ -195,17 +237,33 @@ impl Vault {
             )));
         }
         self.with_session(|conn, _| {
-            conn.execute("UPDATE settings SET wipe_after_failures = ?1 WHERE id = 1", params![n])?;
+            conn.execute(
+                "UPDATE settings SET wipe_after_failures = ?1 WHERE id = 1",
+                params![n],
+            )?;
             Ok(())
         })
     }
 
     /// Refuses a new passphrase that would open the other passphrase slot.
-    pub(super) fn refuse_if_opens_other_slot(&self, conn: &rusqlite::Connection, master: &SecretKey, home: u8) -> Result<()> {
+    pub(super) fn refuse_if_opens_other_slot(
+        &self,
+        conn: &rusqlite::Connection,
+        master: &SecretKey,
+        home: u8,
+    ) -> Result<()> {
         let other = SLOT_PASSPHRASE[(home ^ 1) as usize];
         let blob = get_slot(conn, other)?.ok_or(Error::Integrity("key slot missing"))?;
-        if unwrap_slot(&passphrase_slot_key(master, home ^ 1), &self.header.slot_aad(other), &blob).is_some() {
-            return Err(Error::invalid("choose a passphrase different from the duress passphrase"));
+        if unwrap_slot(
+            &passphrase_slot_key(master, home ^ 1),
+            &self.header.slot_aad(other),
+            &blob,
+        )
+        .is_some()
+        {
+            return Err(Error::invalid(
+                "choose a passphrase different from the duress passphrase",
+            ));
         }
         Ok(())
     }

@@ -151,13 +151,8 @@ impl KdfParams {
     /// Argon2id(passphrase, salt) with these parameters.
     pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretKey> {
         self.validate()?;
-        let params = Params::new(
-            self.memory_kib,
-            self.iterations,
-            self.parallelism,
-            Some(32),
-        )
-        .map_err(|_| Error::UnsupportedFormat("key derivation parameters".into()))?;
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
+            .map_err(|_| Error::UnsupportedFormat("key derivation parameters".into()))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         argon
@@ -194,7 +189,12 @@ pub fn seal(key: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
 }
 
 /// Opens an envelope written by [`seal`]; any alteration is an integrity error.
-pub fn open(key: &SecretKey, aad: &[u8], envelope: &[u8], what: &'static str) -> Result<Zeroizing<Vec<u8>>> {
+pub fn open(
+    key: &SecretKey,
+    aad: &[u8],
+    envelope: &[u8],
+    what: &'static str,
+) -> Result<Zeroizing<Vec<u8>>> {
     let (nonce, ct) = split_envelope(envelope, what)?;
     key.cipher()
         .decrypt(&XNonce::from(nonce), Payload { msg: ct, aad })
@@ -202,7 +202,10 @@ pub fn open(key: &SecretKey, aad: &[u8], envelope: &[u8], what: &'static str) ->
         .map_err(|_| Error::Integrity(what))
 }
 
-fn split_envelope<'a>(envelope: &'a [u8], what: &'static str) -> Result<([u8; NONCE_LEN], &'a [u8])> {
+fn split_envelope<'a>(
+    envelope: &'a [u8],
+    what: &'static str,
+) -> Result<([u8; NONCE_LEN], &'a [u8])> {
     match envelope.split_first() {
         Some((&FORMAT_V1, rest)) if rest.len() >= NONCE_LEN + TAG_LEN => {
             let (nonce, ct) = rest.split_at(NONCE_LEN);

@@ -124,7 +124,10 @@ impl FromStr for DocumentKind {
             .find(|k| k.as_str() == norm)
             .ok_or_else(|| {
                 let names: Vec<&str> = DocumentKind::ALL.iter().map(|k| k.as_str()).collect();
-                Error::invalid(format!("unknown document kind; expected one of {}", names.join(", ")))
+                Error::invalid(format!(
+                    "unknown document kind; expected one of {}",
+                    names.join(", ")
+                ))
             })
     }
 }
@@ -148,9 +151,14 @@ impl FromStr for CountryCode {
     fn from_str(s: &str) -> Result<Self> {
         let b = s.trim().as_bytes();
         if b.len() == 2 && b.iter().all(u8::is_ascii_alphabetic) {
-            Ok(CountryCode([b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()]))
+            Ok(CountryCode([
+                b[0].to_ascii_uppercase(),
+                b[1].to_ascii_uppercase(),
+            ]))
         } else {
-            Err(Error::invalid("a country is two letters (ISO 3166-1 alpha-2, e.g. DE)"))
+            Err(Error::invalid(
+                "a country is two letters (ISO 3166-1 alpha-2, e.g. DE)",
+            ))
         }
     }
 }
@@ -236,10 +244,14 @@ impl DocumentMetadata {
     pub fn validate(&self) -> Result<()> {
         let short = |name: &str, v: &str| -> Result<()> {
             if v.chars().count() > MAX_SHORT_TEXT {
-                return Err(Error::invalid(format!("{name} is longer than {MAX_SHORT_TEXT} characters")));
+                return Err(Error::invalid(format!(
+                    "{name} is longer than {MAX_SHORT_TEXT} characters"
+                )));
             }
             if v.chars().any(char::is_control) {
-                return Err(Error::invalid(format!("{name} contains control characters")));
+                return Err(Error::invalid(format!(
+                    "{name} contains control characters"
+                )));
             }
             Ok(())
         };
@@ -254,7 +266,9 @@ impl DocumentMetadata {
             short("holder name", h)?;
         }
         if self.notes.chars().count() > MAX_NOTES {
-            return Err(Error::invalid(format!("notes are longer than {MAX_NOTES} characters")));
+            return Err(Error::invalid(format!(
+                "notes are longer than {MAX_NOTES} characters"
+            )));
         }
         if self.tags.len() > MAX_TAGS {
             return Err(Error::invalid(format!("more than {MAX_TAGS} tags")));
@@ -271,7 +285,11 @@ impl DocumentMetadata {
             return Err(Error::invalid("expiry date is before issue date"));
         }
         let m = &self.mime_type;
-        if !m.is_ascii() || m.len() > 127 || m.split('/').count() != 2 || m.contains(char::is_whitespace) {
+        if !m.is_ascii()
+            || m.len() > 127
+            || m.split('/').count() != 2
+            || m.contains(char::is_whitespace)
+        {
             return Err(Error::invalid("MIME type must look like type/subtype"));
         }
         Ok(())
@@ -336,7 +354,10 @@ mod tests {
         for k in DocumentKind::ALL {
             assert_eq!(k.as_str().parse::<DocumentKind>().unwrap(), k);
         }
-        assert_eq!("Residence_Permit".parse::<DocumentKind>().unwrap(), DocumentKind::ResidencePermit);
+        assert_eq!(
+            "Residence_Permit".parse::<DocumentKind>().unwrap(),
+            DocumentKind::ResidencePermit
+        );
         let err = "passprt".parse::<DocumentKind>().unwrap_err().to_string();
         assert!(err.contains("passport, visa"), "{err}");
     }

@@ -12,7 +12,9 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, TAG_LEN, random_bytes};
+use super::crypto::{
+    self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, TAG_LEN, random_bytes,
+};
 use super::{
     DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
     StoredMetadata, Vault, mime_from_extension,
@@ -27,7 +29,11 @@ impl Vault {
     ///
     /// Returns the new document's id. Nothing is stored unless the whole
     /// content was read and written.
-    pub fn add_document(&self, metadata: DocumentMetadata, content: impl Read) -> Result<DocumentId> {
+    pub fn add_document(
+        &self,
+        metadata: DocumentMetadata,
+        content: impl Read,
+    ) -> Result<DocumentId> {
         metadata.validate()?;
         let id = DocumentId(random_bytes()?);
         self.with_session(|conn, session| {
@@ -57,19 +63,30 @@ impl Vault {
     }
 
     /// Adds a document whose content is in memory.
-    pub fn add_document_bytes(&self, metadata: DocumentMetadata, content: &[u8]) -> Result<DocumentId> {
+    pub fn add_document_bytes(
+        &self,
+        metadata: DocumentMetadata,
+        content: &[u8],
+    ) -> Result<DocumentId> {
         self.add_document(metadata, content)
     }
 
     /// Adds a document from a file, streamed. If the metadata's MIME type is
     /// the generic `application/octet-stream`, it is guessed from the file's
     /// extension.
-    pub fn add_document_file(&self, mut metadata: DocumentMetadata, path: &Path) -> Result<DocumentId> {
+    pub fn add_document_file(
+        &self,
+        mut metadata: DocumentMetadata,
+        path: &Path,
+    ) -> Result<DocumentId> {
         if metadata.mime_type == "application/octet-stream" {
             metadata.mime_type = mime_from_extension(path).to_owned();
         }
         let file = File::open(path)?;
-        self.add_document(metadata, std::io::BufReader::with_capacity(CHUNK_SIZE, file))
+        self.add_document(
+            metadata,
+            std::io::BufReader::with_capacity(CHUNK_SIZE, file),
+        )
     }
 
     /// Replaces a document's content (a better scan, say), keeping its id and
@@ -79,7 +96,9 @@ impl Vault {
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (version, _, mut stored) = self.load(&tx, session, id)?;
-            let version = version.checked_add(1).ok_or_else(|| Error::invalid("too many versions"))?;
+            let version = version
+                .checked_add(1)
+                .ok_or_else(|| Error::invalid("too many versions"))?;
             tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id.as_bytes()])?;
             let (header, size) = self.write_content(&tx, session, id, version, content)?;
             stored.size = size;
@@ -105,13 +124,15 @@ impl Vault {
             let mut rows = stmt.query([])?;
             let mut out = Vec::new();
             while let Some(row) = rows.next()? {
-                let Ok(id) = <[u8; 16]>::try_from(row.get_ref(0)?.as_blob()?).map(DocumentId) else {
+                let Ok(id) = <[u8; 16]>::try_from(row.get_ref(0)?.as_blob()?).map(DocumentId)
+                else {
                     continue;
                 };
                 if row.get_ref(1)?.as_blob()? != session.owner_tag(&id) {
                     continue; // the other vault's, or not a document of ours
                 }
-                let stored = self.open_metadata(session, &id, row.get(2)?, row.get_ref(3)?.as_blob()?)?;
+                let stored =
+                    self.open_metadata(session, &id, row.get(2)?, row.get_ref(3)?.as_blob()?)?;
                 out.push(info(id, stored));
             }
             out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
@@ -141,7 +162,8 @@ impl Vault {
                 &header,
                 self.header.doc_aad(CONTENT_DOMAIN, id, version),
             );
-            let mut stmt = conn.prepare("SELECT idx, data FROM chunks WHERE doc_id = ?1 ORDER BY idx")?;
+            let mut stmt =
+                conn.prepare("SELECT idx, data FROM chunks WHERE doc_id = ?1 ORDER BY idx")?;
             let mut rows = stmt.query([id.as_bytes()])?;
             // One chunk of look-ahead: only the last chunk is opened as last.
             let mut pending: Option<Zeroizing<Vec<u8>>> = None;
@@ -188,7 +210,9 @@ impl Vault {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let mut tmp = tempfile::Builder::new().prefix(".waymark-export-").tempfile_in(parent)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".waymark-export-")
+            .tempfile_in(parent)?;
         let size = {
             let mut w = std::io::BufWriter::with_capacity(CHUNK_SIZE, tmp.as_file_mut());
             let size = self.read_document(id, &mut w)?;
@@ -201,7 +225,11 @@ impl Vault {
     }
 
     /// Replaces a document's metadata.
-    pub fn update_metadata(&self, id: &DocumentId, metadata: DocumentMetadata) -> Result<DocumentInfo> {
+    pub fn update_metadata(
+        &self,
+        id: &DocumentId,
+        metadata: DocumentMetadata,
+    ) -> Result<DocumentInfo> {
         metadata.validate()?;
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -210,7 +238,10 @@ impl Vault {
             stored.updated_at = self.clock.now();
             tx.execute(
                 "UPDATE documents SET metadata = ?2 WHERE id = ?1",
-                params![id.as_bytes(), self.seal_metadata(session, id, version, &stored)?],
+                params![
+                    id.as_bytes(),
+                    self.seal_metadata(session, id, version, &stored)?
+                ],
             )?;
             tx.commit()?;
             Ok(info(*id, stored))
@@ -273,7 +304,8 @@ impl Vault {
             &header,
             self.header.doc_aad(CONTENT_DOMAIN, id, version),
         );
-        let mut insert = tx.prepare("INSERT INTO chunks (doc_id, idx, data) VALUES (?1, ?2, ?3)")?;
+        let mut insert =
+            tx.prepare("INSERT INTO chunks (doc_id, idx, data) VALUES (?1, ?2, ?3)")?;
         let mut current = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
         let mut next = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
         let mut size = read_chunk(&mut content, &mut current)? as u64;
@@ -294,7 +326,13 @@ impl Vault {
         Ok((header, size))
     }
 
-    fn seal_metadata(&self, session: &Session, id: &DocumentId, version: u32, stored: &StoredMetadata) -> Result<Vec<u8>> {
+    fn seal_metadata(
+        &self,
+        session: &Session,
+        id: &DocumentId,
+        version: u32,
+        stored: &StoredMetadata,
+    ) -> Result<Vec<u8>> {
         let mut json = Zeroizing::new(serde_json::to_vec(stored)?);
         // JSON ignores trailing whitespace: pad so lengths reveal little.
         let padded = json.len().div_ceil(METADATA_PAD) * METADATA_PAD;
@@ -306,7 +344,13 @@ impl Vault {
         )
     }
 
-    fn open_metadata(&self, session: &Session, id: &DocumentId, version: u32, sealed: &[u8]) -> Result<StoredMetadata> {
+    fn open_metadata(
+        &self,
+        session: &Session,
+        id: &DocumentId,
+        version: u32,
+        sealed: &[u8],
+    ) -> Result<StoredMetadata> {
         let json = crypto::open(
             &session.meta_key,
             &self.header.doc_aad(META_DOMAIN, id, version),
@@ -318,15 +362,39 @@ impl Vault {
 
     /// Loads a document row of the unlocked vault. Documents of the other
     /// vault are reported as not found, exactly like missing ones.
-    fn load(&self, conn: &Connection, session: &Session, id: &DocumentId) -> Result<(u32, StreamHeader, StoredMetadata)> {
-        let row: Option<(Vec<u8>, u32, Vec<u8>, Vec<u8>)> = conn
+    fn load(
+        &self,
+        conn: &Connection,
+        session: &Session,
+        id: &DocumentId,
+    ) -> Result<(u32, StreamHeader, StoredMetadata)> {
+        struct Row {
+            owner: Vec<u8>,
+            version: u32,
+            sealed: Vec<u8>,
+            header: Vec<u8>,
+        }
+        let row = conn
             .query_row(
                 "SELECT owner, version, metadata, header FROM documents WHERE id = ?1",
                 [id.as_bytes()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| {
+                    Ok(Row {
+                        owner: r.get(0)?,
+                        version: r.get(1)?,
+                        sealed: r.get(2)?,
+                        header: r.get(3)?,
+                    })
+                },
             )
-            .optional()?;
-        let (owner, version, sealed, header) = row.ok_or(Error::NotFound("document"))?;
+            .optional()?
+            .ok_or(Error::NotFound("document"))?;
+        let Row {
+            owner,
+            version,
+            sealed,
+            header,
+        } = row;
         if owner != session.owner_tag(id) {
             return Err(Error::NotFound("document"));
         }

@@ -70,14 +70,16 @@ use zeroize::Zeroizing;
 
 pub use self::admin::{MAX_AUTO_LOCK, MIN_AUTO_LOCK};
 pub use self::crypto::KdfParams;
-use self::crypto::{SecretKey, SlotPayload, random_bytes, random_slot, tag16, unwrap_slot, wrap_slot};
-use self::schema::{DB_FILE, SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
+use self::crypto::{
+    SecretKey, SlotPayload, random_bytes, random_slot, tag16, unwrap_slot, wrap_slot,
+};
 pub use self::document::{
     CountryCode, DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder,
     mime_from_extension,
 };
 pub use self::keystore::{KeystoreError, PlatformKeystore};
 pub use self::recovery::RecoveryCode;
+use self::schema::{DB_FILE, SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
 pub use self::wipe::wipe_dir;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -208,9 +210,11 @@ struct Header {
 impl Header {
     fn load(conn: &Connection) -> Result<Self> {
         let (vault_id, kdf, salt): (Vec<u8>, String, Vec<u8>) = conn
-            .query_row("SELECT vault_id, kdf, salt FROM vault WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
+            .query_row(
+                "SELECT vault_id, kdf, salt FROM vault WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?
             .ok_or(Error::NoVault)?;
         let kdf: KdfParams = serde_json::from_str(&kdf)
@@ -226,11 +230,22 @@ impl Header {
     }
 
     fn slot_aad(&self, name: &str) -> Vec<u8> {
-        [b"waymark/v1/slot/".as_slice(), name.as_bytes(), &self.vault_id].concat()
+        [
+            b"waymark/v1/slot/".as_slice(),
+            name.as_bytes(),
+            &self.vault_id,
+        ]
+        .concat()
     }
 
     fn doc_aad(&self, domain: &[u8], id: &DocumentId, version: u32) -> Vec<u8> {
-        [domain, &self.vault_id, id.as_bytes(), &version.to_be_bytes()].concat()
+        [
+            domain,
+            &self.vault_id,
+            id.as_bytes(),
+            &version.to_be_bytes(),
+        ]
+        .concat()
     }
 
     /// Argon2id of the passphrase: the one slow step of an unlock.
@@ -245,9 +260,14 @@ fn passphrase_slot_key(master: &SecretKey, index: u8) -> SecretKey {
 
 fn keystore_key(secret: &[u8]) -> Result<SecretKey> {
     if secret.len() != 32 {
-        return Err(Error::Keystore("the keystore secret must be 32 bytes".into()));
+        return Err(Error::Keystore(
+            "the keystore secret must be 32 bytes".into(),
+        ));
     }
-    Ok(crypto::derive_key(secret, b"waymark vault v1 keystore slot"))
+    Ok(crypto::derive_key(
+        secret,
+        b"waymark vault v1 keystore slot",
+    ))
 }
 
 struct Inner {
@@ -300,7 +320,11 @@ impl Vault {
     /// Creates a vault in `dir` (created if missing) and returns it unlocked,
     /// with the recovery code. Show the code to the person once; it is not
     /// stored anywhere in a readable form.
-    pub fn create(dir: &Path, passphrase: &str, options: VaultOptions) -> Result<(Vault, RecoveryCode)> {
+    pub fn create(
+        dir: &Path,
+        passphrase: &str,
+        options: VaultOptions,
+    ) -> Result<(Vault, RecoveryCode)> {
         check_new_passphrase(passphrase)?;
         options.kdf.validate()?;
         if Vault::exists(dir) {
@@ -331,12 +355,20 @@ impl Vault {
         }
         tx.execute(
             "INSERT INTO vault (id, vault_id, kdf, salt) VALUES (1, ?1, ?2, ?3)",
-            params![header.vault_id, serde_json::to_string(&header.kdf)?, header.salt],
+            params![
+                header.vault_id,
+                serde_json::to_string(&header.kdf)?,
+                header.salt
+            ],
         )?;
         for index in 0..2u8 {
             let name = SLOT_PASSPHRASE[index as usize];
             let blob = if index == home_slot {
-                wrap_slot(&passphrase_slot_key(&master, index), &header.slot_aad(name), &session.payload(false))?
+                wrap_slot(
+                    &passphrase_slot_key(&master, index),
+                    &header.slot_aad(name),
+                    &session.payload(false),
+                )?
             } else {
                 random_slot()?
             };
@@ -345,7 +377,11 @@ impl Vault {
         put_slot(
             &tx,
             SLOT_RECOVERY,
-            &wrap_slot(&code.wrapping_key(), &header.slot_aad(SLOT_RECOVERY), &session.payload(false))?,
+            &wrap_slot(
+                &code.wrapping_key(),
+                &header.slot_aad(SLOT_RECOVERY),
+                &session.payload(false),
+            )?,
         )?;
         tx.execute(
             "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
@@ -373,8 +409,16 @@ impl Vault {
         Vault::from_parts(dir, header, conn, options.clock)
     }
 
-    fn from_parts(dir: &Path, header: Header, conn: Connection, clock: Arc<dyn Clock>) -> Result<Vault> {
-        let auto_lock: i64 = conn.query_row("SELECT auto_lock_ms FROM settings WHERE id = 1", [], |r| r.get(0))?;
+    fn from_parts(
+        dir: &Path,
+        header: Header,
+        conn: Connection,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Vault> {
+        let auto_lock: i64 =
+            conn.query_row("SELECT auto_lock_ms FROM settings WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
         let shared = Arc::new(Shared {
             inner: Mutex::new(Inner {
                 conn: Some(conn),
@@ -429,7 +473,12 @@ impl Vault {
     fn with_session<T>(&self, f: impl FnOnce(&mut Connection, &Session) -> Result<T>) -> Result<T> {
         let mut inner = self.shared.lock();
         expire_if_idle(&mut inner);
-        let Inner { conn, session, last_activity, .. } = &mut *inner;
+        let Inner {
+            conn,
+            session,
+            last_activity,
+            ..
+        } = &mut *inner;
         let conn = conn.as_mut().ok_or(Error::NoVault)?;
         let session = session.as_ref().ok_or(Error::Locked)?;
         *last_activity = Instant::now();
@@ -467,12 +516,21 @@ impl Vault {
 
     /// Unlocks the real vault with the recovery code and sets a new
     /// passphrase. The code stays valid until regenerated.
-    pub fn unlock_with_recovery_code(&self, code: &RecoveryCode, new_passphrase: &str) -> Result<()> {
+    pub fn unlock_with_recovery_code(
+        &self,
+        code: &RecoveryCode,
+        new_passphrase: &str,
+    ) -> Result<()> {
         check_new_passphrase(new_passphrase)?;
         let payload = self
             .with_conn(|conn| {
-                let blob = get_slot(conn, SLOT_RECOVERY)?.ok_or(Error::Integrity("key slot missing"))?;
-                Ok(unwrap_slot(&code.wrapping_key(), &self.header.slot_aad(SLOT_RECOVERY), &blob))
+                let blob =
+                    get_slot(conn, SLOT_RECOVERY)?.ok_or(Error::Integrity("key slot missing"))?;
+                Ok(unwrap_slot(
+                    &code.wrapping_key(),
+                    &self.header.slot_aad(SLOT_RECOVERY),
+                    &blob,
+                ))
             })?
             .ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
         let master = self.header.master_key(new_passphrase)?;
@@ -482,7 +540,11 @@ impl Vault {
             let home = session.home_slot & 1;
             let name = SLOT_PASSPHRASE[home as usize];
             self.refuse_if_opens_other_slot(&tx, &master, home)?;
-            let blob = wrap_slot(&passphrase_slot_key(&master, session.home_slot), &self.header.slot_aad(name), &session.payload(false))?;
+            let blob = wrap_slot(
+                &passphrase_slot_key(&master, session.home_slot),
+                &self.header.slot_aad(name),
+                &session.payload(false),
+            )?;
             put_slot(&tx, name, &blob)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
             tx.commit()?;
@@ -496,14 +558,24 @@ impl Vault {
     /// Unlocks with the platform keystore's secret (see
     /// [`Vault::enable_keystore_unlock`]).
     pub fn unlock_with_keystore(&self, keystore: &dyn PlatformKeystore) -> Result<()> {
-        let secret = Zeroizing::new(keystore.vault_secret().map_err(|e| Error::Keystore(e.reason))?);
+        let secret = Zeroizing::new(
+            keystore
+                .vault_secret()
+                .map_err(|e| Error::Keystore(e.reason))?,
+        );
         let key = keystore_key(&secret)?;
         let payload = self.with_conn(|conn| {
             let blob = get_slot(conn, SLOT_KEYSTORE)?
                 .ok_or_else(|| Error::invalid("keystore unlock is not enabled"))?;
-            Ok(unwrap_slot(&key, &self.header.slot_aad(SLOT_KEYSTORE), &blob))
+            Ok(unwrap_slot(
+                &key,
+                &self.header.slot_aad(SLOT_KEYSTORE),
+                &blob,
+            ))
         })?;
-        let payload = payload.ok_or(Error::Keystore("the keystore secret does not open this vault".into()))?;
+        let payload = payload.ok_or(Error::Keystore(
+            "the keystore secret does not open this vault".into(),
+        ))?;
         self.with_conn(|conn| {
             conn.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
             Ok(())
@@ -519,10 +591,11 @@ impl Vault {
         let now = self.clock.now().timestamp();
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (failures, last): (u32, i64) =
-                tx.query_row("SELECT failures, last_attempt FROM unlock_guard WHERE id = 1", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+            let (failures, last): (u32, i64) = tx.query_row(
+                "SELECT failures, last_attempt FROM unlock_guard WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let delay = retry_delay(failures).as_secs() as i64;
             // A clock set back counts as no time elapsed.
             let elapsed = (now - last).max(0);
@@ -543,7 +616,11 @@ impl Vault {
 
     fn fail_attempt(&self, failures: u32) -> Result<()> {
         let wipe_after: Option<u32> = self.with_conn(|conn| {
-            Ok(conn.query_row("SELECT wipe_after_failures FROM settings WHERE id = 1", [], |r| r.get(0))?)
+            Ok(conn.query_row(
+                "SELECT wipe_after_failures FROM settings WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?)
         })?;
         if wipe_after.is_some_and(|n| failures >= n) {
             self.wipe()?;
@@ -596,7 +673,11 @@ impl Vault {
             is_decoy: false,
             ..session.payload(false)
         };
-        put_slot(tx, name, &wrap_slot(slot_key, &self.header.slot_aad(name), &plain)?)?;
+        put_slot(
+            tx,
+            name,
+            &wrap_slot(slot_key, &self.header.slot_aad(name), &plain)?,
+        )?;
         delete_foreign_documents(tx, session)
     }
 }
@@ -604,7 +685,9 @@ impl Vault {
 fn delete_foreign_documents(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result<()> {
     let ids: Vec<Vec<u8>> = {
         let mut stmt = tx.prepare("SELECT id, owner FROM documents")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+        })?;
         let mut foreign = Vec::new();
         for row in rows {
             let (id, owner) = row?;
@@ -635,7 +718,11 @@ fn check_new_passphrase(p: &str) -> Result<()> {
 
 fn get_slot(conn: &Connection, name: &str) -> Result<Option<Vec<u8>>> {
     Ok(conn
-        .query_row("SELECT wrapped FROM key_slots WHERE name = ?1", [name], |r| r.get(0))
+        .query_row(
+            "SELECT wrapped FROM key_slots WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
@@ -671,7 +758,9 @@ fn spawn_watchdog(shared: Arc<Shared>) {
                 }
                 expire_if_idle(&mut inner);
                 inner = if inner.session.is_some() {
-                    let left = inner.auto_lock.saturating_sub(inner.last_activity.elapsed());
+                    let left = inner
+                        .auto_lock
+                        .saturating_sub(inner.last_activity.elapsed());
                     shared
                         .wake
                         .wait_timeout(inner, left.max(Duration::from_millis(10)))

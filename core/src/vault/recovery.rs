@@ -31,7 +31,8 @@ static CROCKFORD: LazyLock<Encoding> = LazyLock::new(|| {
         from: "abcdefghjkmnpqrstvwxyzoOiIlL".into(),
         to: "ABCDEFGHJKMNPQRSTVWXYZ001111".into(),
     };
-    spec.encoding().expect("Crockford base32 is a valid specification")
+    spec.encoding()
+        .expect("Crockford base32 is a valid specification")
 });
 
 /// A recovery code. Printable with `Display`; zeroized on drop.
@@ -66,11 +67,9 @@ impl RecoveryCode {
         if compact.chars().count() != CODE_CHARS {
             return Err(Error::MalformedRecoveryCode("it must have 32 characters"));
         }
-        let raw = Zeroizing::new(
-            CROCKFORD
-                .decode(compact.as_bytes())
-                .map_err(|_| Error::MalformedRecoveryCode("it contains a character that is not allowed"))?,
-        );
+        let raw = Zeroizing::new(CROCKFORD.decode(compact.as_bytes()).map_err(|_| {
+            Error::MalformedRecoveryCode("it contains a character that is not allowed")
+        })?);
         let (secret, check) = raw.split_at(SECRET_LEN);
         if check != checksum(secret) {
             return Err(Error::MalformedRecoveryCode("a character is mistyped"));
@@ -148,6 +147,9 @@ mod tests {
         ));
         assert!(RecoveryCode::parse("ABCD-EFGH").is_err());
         let with_u = format!("U{}", &code[1..]);
-        assert!(RecoveryCode::parse(&with_u).is_err(), "U is not in the alphabet");
+        assert!(
+            RecoveryCode::parse(&with_u).is_err(),
+            "U is not in the alphabet"
+        );
     }
 }

@@ -103,6 +103,16 @@ fn update_replace_and_delete_change_only_what_they_name() {
     assert_eq!(&vault.read_document_bytes(&id).unwrap()[..], b"v1");
 
     vault.replace_content(&id, &b"version two"[..]).unwrap();
+    assert!(
+        !blob_path(vault.dir(), &id, 1).exists(),
+        "the old version's file is removed"
+    );
+    assert!(blob_path(vault.dir(), &id, 2).exists());
+    assert!(
+        !blob_path(vault.dir(), &id, 1).exists(),
+        "the old version's file is removed"
+    );
+    assert!(blob_path(vault.dir(), &id, 2).exists());
     assert_eq!(&vault.read_document_bytes(&id).unwrap()[..], b"version two");
     assert_eq!(vault.document(&id).unwrap().size, 11);
     assert_eq!(vault.document(&id).unwrap().metadata, m);
@@ -124,11 +134,12 @@ fn update_replace_and_delete_change_only_what_they_name() {
         .map(|d| d.id)
         .collect();
     assert_eq!(left, vec![keep]);
-    let raw = raw_db(vault.dir());
-    let chunks: i64 = raw
-        .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(chunks, 1, "the deleted document's chunks are gone too");
+    assert_eq!(
+        blob_count(vault.dir()),
+        1,
+        "the deleted document's file is gone too"
+    );
+    assert!(blob_path(vault.dir(), &keep, 1).exists());
 }
 
 #[test]
@@ -171,11 +182,7 @@ fn a_failing_reader_stores_nothing() {
             .is_err()
     );
     assert!(vault.list_documents().unwrap().is_empty());
-    let raw = raw_db(vault.dir());
-    let chunks: i64 = raw
-        .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(chunks, 0);
+    assert_eq!(blob_count(vault.dir()), 0, "no content file left behind");
 }
 
 #[test]

@@ -31,23 +31,22 @@ fn flipping_any_byte_of_content_ciphertext_fails_reading() {
     let id = vault
         .add_document_bytes(meta(DocumentKind::Passport, "P"), &[7u8; 300])
         .unwrap();
-    let db = raw_db(vault.dir());
-    let original = blob(&db, "SELECT data FROM chunks WHERE doc_id = ?1", &id);
+    let file = blob_path(vault.dir(), &id, 1);
+    let original = std::fs::read(&file).unwrap();
+    assert_eq!(original.len(), 300 + 16, "one chunk and its tag");
     for i in 0..original.len() {
         let mut bad = original.clone();
         bad[i] ^= 0x80;
-        db.execute(
-            "UPDATE chunks SET data = ?1 WHERE doc_id = ?2",
-            params![bad, id.as_bytes()],
-        )
-        .unwrap();
+        std::fs::write(&file, &bad).unwrap();
         assert_integrity(vault.read_document_bytes(&id), &format!("content byte {i}"));
     }
-    db.execute(
-        "UPDATE chunks SET data = ?1 WHERE doc_id = ?2",
-        params![original, id.as_bytes()],
-    )
-    .unwrap();
+    std::fs::write(&file, &original[..original.len() - 1]).unwrap();
+    assert_integrity(vault.read_document_bytes(&id), "one byte short");
+    std::fs::write(&file, [original.as_slice(), b"x"].concat()).unwrap();
+    assert_integrity(vault.read_document_bytes(&id), "one byte extra");
+    std::fs::remove_file(&file).unwrap();
+    assert_integrity(vault.read_document_bytes(&id), "file missing");
+    std::fs::write(&file, &original).unwrap();
     assert_eq!(
         &vault.read_document_bytes(&id).unwrap()[..],
         &[7u8; 300][..]
@@ -108,26 +107,39 @@ fn swapping_two_documents_ciphertexts_is_detected() {
         .add_document_bytes(meta(DocumentKind::Passport, "B"), &[2u8; 100])
         .unwrap();
     let db = raw_db(vault.dir());
-    let swap = |table: &str, column: &str, key: &str| {
-        let sql = format!("SELECT {column} FROM {table} WHERE {key} = ?1");
+    let swap_column = |column: &str| {
+        let sql = format!("SELECT {column} FROM documents WHERE id = ?1");
         let (ca, cb) = (blob(&db, &sql, &a), blob(&db, &sql, &b));
-        let upd = format!("UPDATE {table} SET {column} = ?1 WHERE {key} = ?2");
+        let upd = format!("UPDATE documents SET {column} = ?1 WHERE id = ?2");
         db.execute(&upd, params![cb, a.as_bytes()]).unwrap();
         db.execute(&upd, params![ca, b.as_bytes()]).unwrap();
     };
+    let (fa, fb) = (blob_path(vault.dir(), &a, 1), blob_path(vault.dir(), &b, 1));
+    let swap_files = || {
+        let (ca, cb) = (std::fs::read(&fa).unwrap(), std::fs::read(&fb).unwrap());
+        std::fs::write(&fa, cb).unwrap();
+        std::fs::write(&fb, ca).unwrap();
+    };
 
-    swap("chunks", "data", "doc_id");
+    swap_files();
     assert_integrity(vault.read_document_bytes(&a), "content swapped into a");
     assert_integrity(vault.read_document_bytes(&b), "content swapped into b");
-    swap("chunks", "data", "doc_id");
+    swap_files();
 
-    swap("documents", "metadata", "id");
+    swap_column("metadata");
     assert_integrity(vault.document(&a), "metadata swapped into a");
-    swap("documents", "metadata", "id");
+    swap_column("metadata");
 
-    swap("documents", "header", "id");
+    swap_column("header");
     assert_integrity(vault.read_document_bytes(&a), "header swapped into a");
-    swap("documents", "header", "id");
+    swap_column("header");
+
+    // Content and header moved together are still bound to the other id.
+    swap_files();
+    swap_column("header");
+    assert_integrity(vault.read_document_bytes(&a), "content and header swapped");
+    swap_column("header");
+    swap_files();
 
     assert_eq!(&vault.read_document_bytes(&a).unwrap()[..], &[1u8; 100][..]);
     assert_eq!(&vault.read_document_bytes(&b).unwrap()[..], &[2u8; 100][..]);
@@ -135,59 +147,34 @@ fn swapping_two_documents_ciphertexts_is_detected() {
 
 #[test]
 fn truncating_or_reordering_chunks_is_detected() {
+    const SEALED: usize = 65_536 + 16;
     let (dir, vault) = setup();
     let content: Vec<u8> = (0..3 * 65_536 + 10).map(|i| (i % 256) as u8).collect();
     let id = vault
         .add_document_bytes(meta(DocumentKind::Medical, "M"), &content)
         .unwrap();
-    let db = raw_db(vault.dir());
-    let count: i64 = db
-        .query_row("SELECT count(*) FROM chunks", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(count, 4);
+    let file = blob_path(vault.dir(), &id, 1);
+    let original = std::fs::read(&file).unwrap();
+    assert_eq!(original.len(), 3 * SEALED + 10 + 16, "four chunks");
+    let chunk = |i: usize| &original[i * SEALED..((i + 1) * SEALED).min(original.len())];
 
-    // Reorder: swap the data of chunks 0 and 1.
-    let get = |idx: i64| -> Vec<u8> {
-        db.query_row("SELECT data FROM chunks WHERE idx = ?1", [idx], |r| {
-            r.get(0)
-        })
-        .unwrap()
-    };
-    let set = |idx: i64, data: &[u8]| {
-        db.execute(
-            "UPDATE chunks SET data = ?1 WHERE idx = ?2",
-            params![data, idx],
-        )
-        .unwrap();
-    };
-    let (c0, c1, c3) = (get(0), get(1), get(3));
-    set(0, &c1);
-    set(1, &c0);
+    let reordered = [chunk(1), chunk(0), chunk(2), chunk(3)].concat();
+    std::fs::write(&file, reordered).unwrap();
     assert_integrity(vault.read_document_bytes(&id), "reordered");
-    set(0, &c0);
-    set(1, &c1);
 
-    // Truncate at a chunk boundary: drop the last chunk.
-    db.execute("DELETE FROM chunks WHERE idx = 3", []).unwrap();
+    // Truncated at a chunk boundary: the last chunk is gone.
+    std::fs::write(&file, &original[..3 * SEALED]).unwrap();
     assert_integrity(vault.read_document_bytes(&id), "last chunk dropped");
     // An export that fails leaves no file behind.
     let out = dir.path().join("out.bin");
     assert_integrity(vault.export_document(&id, &out), "export of truncated");
     assert!(!out.exists(), "no partial plaintext file");
 
-    // Drop a middle chunk instead.
-    db.execute(
-        "INSERT INTO chunks (doc_id, idx, data) VALUES (?1, 3, ?2)",
-        params![id.as_bytes(), c3],
-    )
-    .unwrap();
-    db.execute("DELETE FROM chunks WHERE idx = 1", []).unwrap();
+    let middle_dropped = [chunk(0), chunk(2), chunk(3)].concat();
+    std::fs::write(&file, middle_dropped).unwrap();
     assert_integrity(vault.read_document_bytes(&id), "middle chunk dropped");
-    db.execute(
-        "INSERT INTO chunks (doc_id, idx, data) VALUES (?1, 1, ?2)",
-        params![id.as_bytes(), c1],
-    )
-    .unwrap();
+
+    std::fs::write(&file, &original).unwrap();
     assert_eq!(&vault.read_document_bytes(&id).unwrap()[..], &content[..]);
 }
 
@@ -214,6 +201,8 @@ fn a_document_copied_from_another_vault_does_not_open() {
         params![row.0, row.1, row.2, row.3, row.4],
     )
     .unwrap();
+    std::fs::create_dir_all(b.dir().join("blobs")).unwrap();
+    std::fs::copy(blob_path(a.dir(), &id, 1), blob_path(b.dir(), &id, 1)).unwrap();
     assert!(
         b.list_documents().unwrap().is_empty(),
         "another vault's row is not ours"

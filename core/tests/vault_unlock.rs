@@ -12,11 +12,17 @@ use waymark_core::vault::{
     DocumentKind, KeystoreError, PlatformKeystore, RecoveryCode, Vault, retry_delay,
 };
 
-/// Every row of every table except the attempt counter, as text, so that
-/// "unchanged" can be asserted byte for byte.
-fn snapshot(db: &Connection) -> Vec<String> {
+/// Every row of every table except the attempt counter, as text, and every
+/// content file, so that "unchanged" can be asserted byte for byte.
+fn snapshot(vault_dir: &std::path::Path) -> Vec<String> {
+    let db: Connection = raw_db(vault_dir);
     let mut out = Vec::new();
-    for table in ["vault", "key_slots", "settings", "documents", "chunks"] {
+    let mut files = common::files_below(&vault_dir.join("blobs"));
+    files.sort();
+    for f in files {
+        out.push(format!("{}: {:?}", f.display(), std::fs::read(&f).unwrap()));
+    }
+    for table in ["vault", "key_slots", "settings", "documents"] {
         let mut stmt = db
             .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
             .unwrap();
@@ -43,8 +49,7 @@ fn wrong_passphrase_is_rejected_and_vault_untouched() {
         .add_document_bytes(meta(DocumentKind::Passport, "P"), b"scan")
         .unwrap();
     vault.lock();
-    let db = raw_db(vault.dir());
-    let before = snapshot(&db);
+    let before = snapshot(vault.dir());
 
     match vault.unlock("not the passphrase") {
         Err(Error::WrongPassphrase {
@@ -58,7 +63,7 @@ fn wrong_passphrase_is_rejected_and_vault_untouched() {
     assert!(!vault.is_unlocked());
     assert!(matches!(vault.read_document_bytes(&id), Err(Error::Locked)));
     assert_eq!(
-        snapshot(&db),
+        snapshot(vault.dir()),
         before,
         "a failed attempt changes nothing but the counter"
     );
@@ -244,28 +249,20 @@ fn every_document_still_reads_after_a_passphrase_change() {
             )
         })
         .collect();
-    let db = raw_db(vault.dir());
-    let chunks_before: Vec<Vec<u8>> = db
-        .prepare("SELECT data FROM chunks ORDER BY rowid")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let content_files = || -> Vec<Vec<u8>> {
+        let mut files = common::files_below(&vault.dir().join("blobs"));
+        files.sort();
+        files.iter().map(|f| std::fs::read(f).unwrap()).collect()
+    };
+    let before = content_files();
 
     assert!(matches!(
         vault.change_passphrase("wrong current", "new passphrase"),
         Err(Error::WrongPassphrase { .. })
     ));
     vault.change_passphrase(PASS, "new passphrase").unwrap();
-    let chunks_after: Vec<Vec<u8>> = db
-        .prepare("SELECT data FROM chunks ORDER BY rowid")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(chunks_before, chunks_after, "content is not re-encrypted");
+    assert_eq!(before.len(), 3);
+    assert_eq!(before, content_files(), "content is not re-encrypted");
 
     let vault_dir = vault.dir().to_path_buf();
     drop(vault);

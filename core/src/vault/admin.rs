@@ -138,6 +138,7 @@ impl Vault {
             put_slot(&tx, name, &blob)?;
             delete_foreign_documents(&tx, session)?;
             tx.commit()?;
+            self.sweep_blobs(conn)?;
             checkpoint_truncate(conn)
         })
     }
@@ -157,6 +158,7 @@ impl Vault {
             )?;
             delete_foreign_documents(&tx, session)?;
             tx.commit()?;
+            self.sweep_blobs(conn)?;
             checkpoint_truncate(conn)
         })
     }

@@ -9,12 +9,10 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::crypto::{
-    self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, TAG_LEN, random_bytes,
-};
+use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, random_bytes};
 use super::{
     DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
     StoredMetadata, Vault, mime_from_extension,
@@ -32,14 +30,17 @@ impl Vault {
     pub fn add_document(
         &self,
         metadata: DocumentMetadata,
-        content: impl Read,
+        content: impl Read + Send,
     ) -> Result<DocumentId> {
         metadata.validate()?;
         let id = DocumentId(random_bytes()?);
         self.with_session(|conn, session| {
+            // The write lock is taken before the file is written, so a
+            // concurrent sweep never sees the file without its row.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let version = 1;
-            let (header, size) = self.write_content(&tx, session, &id, version, content)?;
+            let header = StreamHeader::random()?;
+            let size = self.blobs.write(&id, version, self.sealer(session, &header, &id, version), content)?;
             let now = self.clock.now();
             let stored = StoredMetadata {
                 metadata,
@@ -47,18 +48,23 @@ impl Vault {
                 created_at: now,
                 updated_at: now,
             };
-            tx.execute(
-                "INSERT INTO documents (id, owner, version, metadata, header) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    id.as_bytes(),
-                    session.owner_tag(&id),
-                    version,
-                    self.seal_metadata(session, &id, version, &stored)?,
-                    header.to_bytes()
-                ],
-            )?;
-            tx.commit()?;
-            Ok(id)
+            let committed = (|| {
+                tx.execute(
+                    "INSERT INTO documents (id, owner, version, metadata, header) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        id.as_bytes(),
+                        session.owner_tag(&id),
+                        version,
+                        self.seal_metadata(session, &id, version, &stored)?,
+                        header.to_bytes()
+                    ],
+                )?;
+                Ok(tx.commit()?)
+            })();
+            if committed.is_err() {
+                self.blobs.remove(&id, version);
+            }
+            committed.map(|()| id)
         })
     }
 
@@ -82,38 +88,45 @@ impl Vault {
         if metadata.mime_type == "application/octet-stream" {
             metadata.mime_type = mime_from_extension(path).to_owned();
         }
-        let file = File::open(path)?;
-        self.add_document(
-            metadata,
-            std::io::BufReader::with_capacity(CHUNK_SIZE, file),
-        )
+        // No BufReader: content is read straight into 64 KiB chunk buffers.
+        self.add_document(metadata, File::open(path)?)
     }
 
     /// Replaces a document's content (a better scan, say), keeping its id and
     /// metadata. The content version goes up, so old chunks can never be
     /// mixed with new ones.
-    pub fn replace_content(&self, id: &DocumentId, content: impl Read) -> Result<()> {
+    pub fn replace_content(&self, id: &DocumentId, content: impl Read + Send) -> Result<()> {
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (version, _, mut stored) = self.load(&tx, session, id)?;
-            let version = version
+            let (old_version, _, mut stored) = self.load(&tx, session, id)?;
+            let version = old_version
                 .checked_add(1)
                 .ok_or_else(|| Error::invalid("too many versions"))?;
-            tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id.as_bytes()])?;
-            let (header, size) = self.write_content(&tx, session, id, version, content)?;
-            stored.size = size;
-            stored.updated_at = self.clock.now();
-            tx.execute(
-                "UPDATE documents SET version = ?2, metadata = ?3, header = ?4 WHERE id = ?1",
-                params![
-                    id.as_bytes(),
-                    version,
-                    self.seal_metadata(session, id, version, &stored)?,
-                    header.to_bytes()
-                ],
+            let header = StreamHeader::random()?;
+            stored.size = self.blobs.write(
+                id,
+                version,
+                self.sealer(session, &header, id, version),
+                content,
             )?;
-            tx.commit()?;
-            Ok(())
+            stored.updated_at = self.clock.now();
+            let committed = (|| {
+                tx.execute(
+                    "UPDATE documents SET version = ?2, metadata = ?3, header = ?4 WHERE id = ?1",
+                    params![
+                        id.as_bytes(),
+                        version,
+                        self.seal_metadata(session, id, version, &stored)?,
+                        header.to_bytes()
+                    ],
+                )?;
+                Ok(tx.commit()?)
+            })();
+            match committed {
+                Ok(()) => self.blobs.remove(id, old_version),
+                Err(_) => self.blobs.remove(id, version),
+            }
+            committed
         })
     }
 
@@ -157,35 +170,12 @@ impl Vault {
     pub fn read_document(&self, id: &DocumentId, mut out: impl Write) -> Result<u64> {
         self.with_session(|conn, session| {
             let (version, header, stored) = self.load(conn, session, id)?;
-            let mut opener = ChunkOpener::new(
+            let opener = ChunkOpener::new(
                 &session.content_key,
                 &header,
                 self.header.doc_aad(CONTENT_DOMAIN, id, version),
             );
-            let mut stmt =
-                conn.prepare("SELECT idx, data FROM chunks WHERE doc_id = ?1 ORDER BY idx")?;
-            let mut rows = stmt.query([id.as_bytes()])?;
-            // One chunk of look-ahead: only the last chunk is opened as last.
-            let mut pending: Option<Zeroizing<Vec<u8>>> = None;
-            let mut written = 0u64;
-            let mut expected_idx = 0i64;
-            while let Some(row) = rows.next()? {
-                if row.get::<_, i64>(0)? != expected_idx {
-                    return Err(Error::Integrity("document content"));
-                }
-                expected_idx += 1;
-                let mut buf = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
-                buf.extend_from_slice(row.get_ref(1)?.as_blob()?);
-                if let Some(mut prev) = pending.replace(buf) {
-                    opener.open_next(&mut prev)?;
-                    out.write_all(&prev)?;
-                    written += prev.len() as u64;
-                }
-            }
-            let mut last = pending.ok_or(Error::Integrity("document content"))?;
-            opener.open_last(&mut last)?;
-            out.write_all(&last)?;
-            written += last.len() as u64;
+            let written = self.blobs.read(id, version, opener, &mut out)?;
             if written != stored.size {
                 return Err(Error::Integrity("document size"));
             }
@@ -253,10 +243,10 @@ impl Vault {
     pub fn delete_document(&self, id: &DocumentId) -> Result<()> {
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            self.load(&tx, session, id)?;
-            tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [id.as_bytes()])?;
+            let (version, _, _) = self.load(&tx, session, id)?;
             tx.execute("DELETE FROM documents WHERE id = ?1", [id.as_bytes()])?;
             tx.commit()?;
+            self.blobs.remove(id, version);
             crate::storage::checkpoint_truncate(conn)
         })
     }
@@ -289,41 +279,18 @@ impl Vault {
 
     // ----- internals -------------------------------------------------------
 
-    /// Encrypts `content` into chunk rows; returns the header and the size.
-    fn write_content(
+    fn sealer(
         &self,
-        tx: &Transaction<'_>,
         session: &Session,
+        header: &StreamHeader,
         id: &DocumentId,
         version: u32,
-        mut content: impl Read,
-    ) -> Result<(StreamHeader, u64)> {
-        let header = StreamHeader::random()?;
-        let mut sealer = ChunkSealer::new(
+    ) -> ChunkSealer {
+        ChunkSealer::new(
             &session.content_key,
-            &header,
+            header,
             self.header.doc_aad(CONTENT_DOMAIN, id, version),
-        );
-        let mut insert =
-            tx.prepare("INSERT INTO chunks (doc_id, idx, data) VALUES (?1, ?2, ?3)")?;
-        let mut current = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
-        let mut next = Zeroizing::new(Vec::with_capacity(CHUNK_SIZE + TAG_LEN));
-        let mut size = read_chunk(&mut content, &mut current)? as u64;
-        let mut idx = 0i64;
-        loop {
-            let n = read_chunk(&mut content, &mut next)?;
-            if n == 0 {
-                sealer.seal_last(&mut current)?;
-                insert.execute(params![id.as_bytes(), idx, current.as_slice()])?;
-                break;
-            }
-            size += n as u64;
-            sealer.seal_next(&mut current)?;
-            insert.execute(params![id.as_bytes(), idx, current.as_slice()])?;
-            idx += 1;
-            std::mem::swap(&mut current, &mut next);
-        }
-        Ok((header, size))
+        )
     }
 
     fn seal_metadata(
@@ -411,22 +378,4 @@ fn info(id: DocumentId, s: StoredMetadata) -> DocumentInfo {
         created_at: s.created_at,
         updated_at: s.updated_at,
     }
-}
-
-/// Reads up to [`CHUNK_SIZE`] bytes into `buf` (cleared first); fewer only at
-/// the end of the input.
-fn read_chunk(r: &mut impl Read, buf: &mut Vec<u8>) -> Result<usize> {
-    buf.clear();
-    buf.resize(CHUNK_SIZE, 0);
-    let mut filled = 0;
-    while filled < CHUNK_SIZE {
-        match r.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    buf.truncate(filled);
-    Ok(filled)
 }

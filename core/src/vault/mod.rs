@@ -51,6 +51,7 @@
 //!   phone's own file-based encryption for the rest.
 
 mod admin;
+mod blobs;
 pub mod crypto;
 mod document;
 mod documents;
@@ -69,6 +70,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 pub use self::admin::{MAX_AUTO_LOCK, MIN_AUTO_LOCK};
+use self::blobs::BlobStore;
 pub use self::crypto::KdfParams;
 use self::crypto::{
     SecretKey, SlotPayload, random_bytes, random_slot, tag16, unwrap_slot, wrap_slot,
@@ -300,6 +302,7 @@ impl Shared {
 /// are serialised.
 pub struct Vault {
     dir: PathBuf,
+    blobs: BlobStore,
     header: Header,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
@@ -406,7 +409,32 @@ impl Vault {
         }
         let conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::MustExist)?;
         let header = Header::load(&conn)?;
-        Vault::from_parts(dir, header, conn, options.clock)
+        let vault = Vault::from_parts(dir, header, conn, options.clock)?;
+        // Content files left by a process killed before its commit.
+        vault.with_conn(|conn| vault.sweep_blobs(conn))?;
+        Ok(vault)
+    }
+
+    /// Removes content files no row references. Takes the write lock so that
+    /// no writer in another process is between writing a file and committing.
+    fn sweep_blobs(&self, conn: &mut Connection) -> Result<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keep = {
+            let mut stmt = tx.prepare("SELECT id, version FROM documents")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?)))?;
+            let mut keep = std::collections::HashSet::new();
+            for row in rows {
+                let (id, version) = row?;
+                if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
+                    keep.insert((DocumentId(id), version));
+                }
+            }
+            keep
+        };
+        self.blobs.sweep(&keep)?;
+        tx.commit()?;
+        Ok(())
     }
 
     fn from_parts(
@@ -432,6 +460,7 @@ impl Vault {
         spawn_watchdog(Arc::clone(&shared));
         Ok(Vault {
             dir: dir.to_path_buf(),
+            blobs: BlobStore::new(dir),
             header,
             clock,
             shared,
@@ -642,6 +671,7 @@ impl Vault {
             }
             tx.commit()?;
             if destroy_other {
+                self.sweep_blobs(conn)?;
                 checkpoint_truncate(conn)?;
             }
             Ok(())
@@ -700,8 +730,8 @@ fn delete_foreign_documents(tx: &rusqlite::Transaction<'_>, session: &Session) -
         }
         foreign
     };
+    // Their content files go at the next sweep, after the commit.
     for id in ids {
-        tx.execute("DELETE FROM chunks WHERE doc_id = ?1", [&id])?;
         tx.execute("DELETE FROM documents WHERE id = ?1", [&id])?;
     }
     Ok(())

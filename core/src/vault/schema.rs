@@ -3,7 +3,8 @@
 //! Nothing personal is stored in clear: document metadata and content are
 //! sealed; what is in clear is what must be read before unlock (key slots,
 //! KDF parameters, the failed-attempt counter, settings) and structure
-//! (random ids, sizes rounded up to whole chunks).
+//! (random ids; content sizes, which show in the content files under
+//! `blobs/`, see `blobs.rs`).
 
 use rusqlite::Transaction;
 
@@ -53,14 +54,7 @@ impl Schema for VaultSchema {
                  owner BLOB NOT NULL,      -- HMAC(index key, id): real or decoy vault
                  version INTEGER NOT NULL, -- content version, bound into every chunk
                  metadata BLOB NOT NULL,   -- sealed, padded JSON
-                 header BLOB NOT NULL      -- STREAM header of the content
-             );
-             CREATE TABLE chunks (
-                 doc_id BLOB NOT NULL
-                     REFERENCES documents(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
-                 idx INTEGER NOT NULL,
-                 data BLOB NOT NULL,
-                 UNIQUE (doc_id, idx)
+                 header BLOB NOT NULL      -- STREAM header of the content file blobs/<id>.<version>
              );",
         )?;
         Ok(())

@@ -8,13 +8,12 @@
 //! longer exist anywhere: neither the passphrase nor the recovery code can
 //! open it.
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::Path;
 
 use rusqlite::Connection;
 
 use super::Vault;
+use super::blobs::{BlobStore, shred};
 use super::schema::DB_FILE;
 use crate::error::Result;
 
@@ -67,6 +66,7 @@ fn destroy_keys(conn: &Connection) -> Result<()> {
 }
 
 fn remove_files(dir: &Path) -> Result<()> {
+    BlobStore::new(dir).remove_all()?;
     let db = dir.join(DB_FILE);
     let mut paths = vec![db.clone()];
     for suffix in SIDE_FILES {
@@ -75,23 +75,7 @@ fn remove_files(dir: &Path) -> Result<()> {
         paths.push(p.into());
     }
     for path in paths {
-        if path.exists() {
-            overwrite_with_zeroes(&path)?;
-            std::fs::remove_file(&path)?;
-        }
+        shred(&path)?;
     }
-    Ok(())
-}
-
-fn overwrite_with_zeroes(path: &Path) -> Result<()> {
-    let mut f = OpenOptions::new().write(true).open(path)?;
-    let mut left = f.metadata()?.len();
-    let zeroes = vec![0u8; 64 * 1024];
-    while left > 0 {
-        let n = left.min(zeroes.len() as u64) as usize;
-        f.write_all(&zeroes[..n])?;
-        left -= n as u64;
-    }
-    f.sync_all()?;
     Ok(())
 }

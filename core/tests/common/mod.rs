@@ -72,3 +72,13 @@ pub fn plaintext_found(dir: &Path, needles: &[&[u8]]) -> Vec<(String, String)> {
 pub fn raw_db(vault_dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(vault_dir.join("vault.db")).unwrap()
 }
+
+/// The content file of a document at a content version.
+pub fn blob_path(vault_dir: &Path, id: &waymark_core::vault::DocumentId, version: u32) -> PathBuf {
+    vault_dir.join("blobs").join(format!("{id}.{version}"))
+}
+
+/// How many content files the vault has.
+pub fn blob_count(vault_dir: &Path) -> usize {
+    files_below(&vault_dir.join("blobs")).len()
+}

@@ -33,7 +33,8 @@ impl FromStr for DocumentId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         let bad = || Error::invalid("a document id is 32 hexadecimal digits");
-        if s.len() != 32 || !s.is_ascii() {
+        // from_str_radix alone would accept "+f" as a byte.
+        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad());
         }
         let mut out = [0u8; 16];
@@ -374,6 +375,7 @@ mod tests {
         let id = DocumentId([0xab; 16]);
         assert_eq!(id.to_string().parse::<DocumentId>().unwrap(), id);
         assert!("xyz".parse::<DocumentId>().is_err());
+        assert!("+f".repeat(16).parse::<DocumentId>().is_err());
         assert!("é".repeat(16).parse::<DocumentId>().is_err());
     }
 

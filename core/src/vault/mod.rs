@@ -37,13 +37,15 @@
 //! random without the key, so rows cannot be grouped by vault.
 //!
 //! Limits, stated plainly:
-//! - Someone who sees the real vault unlocked and counts the rows in the file
-//!   can tell that rows exist that the real vault does not show (the decoy's),
-//!   and the other way round when the decoy is shown. With "destroy on
-//!   duress" set, the real rows are deleted at the duress unlock, so the file
-//!   then matches what the decoy shows.
-//! - The sizes of documents (rounded up to 64 KiB) and their count are
-//!   visible in the file; their contents and metadata are not.
+//! - Someone who sees the real vault unlocked and counts the rows and
+//!   content files can tell that some exist that the real vault does not
+//!   show (the decoy's), and the other way round when the decoy is shown.
+//!   With "destroy on duress" set, the real vault's rows and files are
+//!   deleted at the duress unlock, so the files then match what the decoy
+//!   shows.
+//! - The number of documents and their sizes are visible (the content files'
+//!   lengths); their contents and metadata are not (metadata is padded to
+//!   256-byte steps).
 //! - The attempt counter lives in the same files; someone who copies the
 //!   files can reset it and guess offline, limited only by Argon2id's cost.
 //! - On flash storage, overwriting a file does not guarantee that the old

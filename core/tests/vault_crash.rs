@@ -98,3 +98,25 @@ fn killed_mid_write_leaves_the_previous_state() {
         .unwrap();
     assert_eq!(&vault.read_document_bytes(&id2).unwrap()[..], b"after");
 }
+
+#[test]
+fn a_creation_killed_before_its_commit_can_be_redone() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault_dir = dir.path().join("vault");
+    std::fs::create_dir_all(&vault_dir).unwrap();
+    // What a killed `create` leaves: the database file with its schema
+    // (committed first, by the migration) and none of the rows.
+    let (created, _) = Vault::create(&vault_dir, PASS, options(&clock())).unwrap();
+    drop(created);
+    raw_db(&vault_dir)
+        .execute_batch(
+            "DELETE FROM vault; DELETE FROM key_slots; DELETE FROM unlock_guard; DELETE FROM settings;",
+        )
+        .unwrap();
+    assert!(matches!(
+        Vault::open(&vault_dir, options(&clock())),
+        Err(waymark_core::Error::NoVault)
+    ));
+    let (vault, _) = Vault::create(&vault_dir, PASS, options(&clock())).unwrap();
+    assert!(vault.list_documents().unwrap().is_empty());
+}

@@ -332,9 +332,8 @@ impl Vault {
     ) -> Result<(Vault, RecoveryCode)> {
         check_new_passphrase(passphrase)?;
         options.kdf.validate()?;
-        if Vault::exists(dir) {
-            return Err(Error::VaultExists);
-        }
+        // Whether a vault exists is decided inside the creating transaction
+        // (a database file left by a creation killed half-way is reused).
         std::fs::create_dir_all(dir)?;
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 

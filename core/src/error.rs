@@ -23,7 +23,7 @@ pub enum Error {
     Locked,
 
     /// The passphrase (or recovery code) does not open this vault.
-    #[error("wrong passphrase ({failed_attempts} failed attempts in a row; next attempt allowed in {}s)", retry_after.as_secs())]
+    #[error("wrong passphrase ({failed_attempts} failed attempts in a row{})", wait_note(*retry_after))]
     WrongPassphrase {
         /// Consecutive failed attempts, counted persistently.
         failed_attempts: u32,
@@ -91,6 +91,14 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("random number generator unavailable")]
     Random,
+}
+
+fn wait_note(retry_after: Duration) -> String {
+    if retry_after.is_zero() {
+        String::new()
+    } else {
+        format!("; next attempt allowed in {}s", retry_after.as_secs())
+    }
 }
 
 impl From<rusqlite::types::FromSqlError> for Error {

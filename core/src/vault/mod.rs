@@ -473,6 +473,11 @@ impl Vault {
         &self.dir
     }
 
+    /// The Argon2id parameters this vault was created with.
+    pub fn kdf_params(&self) -> KdfParams {
+        self.header.kdf
+    }
+
     /// True while the keys are in memory.
     pub fn is_unlocked(&self) -> bool {
         let mut inner = self.shared.lock();

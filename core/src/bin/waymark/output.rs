@@ -1,0 +1,68 @@
+//! Human and JSON output.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use waymark_core::vault::{DocumentInfo, ExpiryReminder};
+
+use crate::Failure;
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn json(value: &impl Serialize) -> Result<(), Failure> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// `90s`, `5 min`, `2 h`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 2 * 3600 {
+        format!("{} min", s.div_ceil(60))
+    } else {
+        format!("{} h", s.div_ceil(3600))
+    }
+}
+
+/// `12 KB`, `3.4 MB`.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1000 => format!("{b} B"),
+        b if b < 1_000_000 => format!("{} KB", b.div_ceil(1000)),
+        b => format!("{:.1} MB", b as f64 / 1e6),
+    }
+}
+
+/// One line per document: id, kind, country, expiry, size, title.
+pub fn document_line(d: &DocumentInfo) -> String {
+    let m = &d.metadata;
+    format!(
+        "{}  {:<20}  {:<2}  {:<10}  {:>8}  {}",
+        d.id,
+        m.kind,
+        m.issuing_country
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "--".into()),
+        m.expires_on
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "-".into()),
+        human_size(d.size),
+        m.title
+    )
+}
+
+/// One line per reminder: when, then the document.
+pub fn reminder_line(r: &ExpiryReminder) -> String {
+    let when = match r.days_left {
+        d if d < -1 => format!("EXPIRED {} days ago", -d),
+        -1 => "EXPIRED yesterday".into(),
+        0 => "expires TODAY".into(),
+        1 => "expires tomorrow".into(),
+        d => format!("expires in {d} days"),
+    };
+    format!(
+        "{when:<22} {}  {}  {}  {}",
+        r.expires_on, r.document.id, r.document.metadata.kind, r.document.metadata.title
+    )
+}

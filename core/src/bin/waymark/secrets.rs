@@ -1,0 +1,41 @@
+//! Where secrets come from: an environment variable, else a prompt without
+//! echo on the terminal. Never from command-line arguments.
+
+use std::io::IsTerminal;
+
+use zeroize::Zeroizing;
+
+use crate::{Failure, fail};
+
+/// The current passphrase.
+pub const PASSPHRASE: &str = "WAYMARK_PASSPHRASE";
+/// A new passphrase (`passwd`, `recover`).
+pub const NEW_PASSPHRASE: &str = "WAYMARK_NEW_PASSPHRASE";
+/// The duress passphrase (`duress`).
+pub const DURESS_PASSPHRASE: &str = "WAYMARK_DURESS_PASSPHRASE";
+/// The recovery code (`recover`).
+pub const RECOVERY_CODE: &str = "WAYMARK_RECOVERY_CODE";
+
+/// Reads `var`, else prompts with `prompt`; with `confirm`, a prompt asks
+/// twice and the answers must match.
+pub fn secret(var: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Failure> {
+    if let Ok(value) = std::env::var(var) {
+        return Ok(Zeroizing::new(value));
+    }
+    if !std::io::stdin().is_terminal() {
+        return fail(format!("set {var} or run in a terminal to be asked"));
+    }
+    let first = Zeroizing::new(rpassword::prompt_password(format!("{prompt}: "))?);
+    if confirm {
+        let again = Zeroizing::new(rpassword::prompt_password(format!("{prompt} (again): "))?);
+        if *first != *again {
+            return fail("the two entries differ; nothing was changed");
+        }
+    }
+    Ok(first)
+}
+
+/// The current passphrase.
+pub fn passphrase() -> Result<Zeroizing<String>, Failure> {
+    secret(PASSPHRASE, "Passphrase", false)
+}

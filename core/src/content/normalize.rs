@@ -1,0 +1,88 @@
+//! Text folding for search: the same function runs over indexed text and over
+//! queries, so that what a person types matches what a publisher wrote.
+//!
+//! - Unicode compatibility decomposition (NFKD), then every combining mark
+//!   dropped: `réfugié` → `refugie`, `niño` → `nino`, and Arabic tashkeel
+//!   (fatha, kasra, damma, shadda, sukun, tanwin, superscript alef) vanish.
+//!   NFKD also folds Arabic presentation forms to their base letters and
+//!   splits hamza and madda off alef, waw and yeh (أ إ آ → ا, ؤ → و, ئ → ي).
+//! - Lower case.
+//! - Arabic and Persian letter variants to one form each: alef wasla ٱ → ا,
+//!   alef maksura ى and Persian yeh ی → ي, keheh ک → ك, teh marbuta ة → ه;
+//!   tatweel ـ removed; Arabic-Indic and Persian digits → ASCII digits.
+//! - Ethiopic (Tigrinya, Amharic) passes through unchanged: its syllables do
+//!   not decompose and have no case.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Folds `text` for indexing or querying.
+///
+/// ```
+/// use waymark_core::content::normalize::fold;
+/// assert_eq!(fold("Réfugié"), "refugie");
+/// assert_eq!(fold("مُسَاعَدَة"), fold("مساعده"));
+/// ```
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match fold_arabic(c) {
+            Some('\0') => {}
+            Some(mapped) => out.push(mapped),
+            None => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// The Arabic-script letter variants; `Some('\0')` drops the character.
+fn fold_arabic(c: char) -> Option<char> {
+    Some(match c {
+        '\u{0671}' => '\u{0627}',             // alef wasla → alef
+        '\u{0649}' | '\u{06CC}' => '\u{064A}', // alef maksura, Farsi yeh → yeh
+        '\u{06A9}' => '\u{0643}',             // keheh → kaf
+        '\u{0629}' => '\u{0647}',             // teh marbuta → heh
+        '\u{0640}' => '\0',                   // tatweel
+        '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
+        '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_accents_and_case_fold_away() {
+        assert_eq!(fold("Réfugié À Paris"), "refugie a paris");
+        assert_eq!(fold("NIÑO"), "nino");
+        assert_eq!(fold("Straße"), "straße");
+    }
+
+    #[test]
+    fn arabic_with_and_without_tashkeel_fold_alike() {
+        assert_eq!(fold("مُسَاعَدَةٌ قَانُونِيَّةٌ"), fold("مساعدة قانونية"));
+        assert_eq!(fold("أحمد"), fold("احمد"));
+        assert_eq!(fold("إسعاف"), fold("اسعاف"));
+        assert_eq!(fold("آمن"), fold("امن"));
+        assert_eq!(fold("مستشفى"), fold("مستشفي"));
+        assert_eq!(fold("ـمـسـاعـدة"), fold("مساعدة"));
+    }
+
+    #[test]
+    fn persian_letter_variants_fold_to_arabic_ones() {
+        assert_eq!(fold("کمک"), fold("كمك"));
+        assert_eq!(fold("پناهجوی"), fold("پناهجوي"));
+        assert_eq!(fold("۱۱۲"), "112");
+        assert_eq!(fold("١١٢"), "112");
+    }
+
+    #[test]
+    fn ethiopic_passes_through() {
+        assert_eq!(fold("ሓገዝ ሕጊ"), "ሓገዝ ሕጊ");
+    }
+}

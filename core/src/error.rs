@@ -64,6 +64,19 @@ pub enum Error {
     #[error("integrity check failed: {0}")]
     Integrity(&'static str),
 
+    /// A content pack is malformed; the reason says where and what.
+    #[error("invalid pack: {0}")]
+    InvalidPack(String),
+
+    /// A pack older than (or the same as) the installed version was offered.
+    #[error("pack version {offered} is not newer than the installed version {installed}")]
+    Rollback {
+        /// The version offered.
+        offered: u64,
+        /// The version installed.
+        installed: u64,
+    },
+
     /// The files were written by a newer Waymark, or by something else.
     #[error("unsupported format: {0}")]
     UnsupportedFormat(String),
@@ -198,11 +211,13 @@ impl From<Error> for WaymarkError {
                 retry_after_secs: retry_after.as_secs(),
             },
             Error::NoVault | Error::NotFound(_) => WaymarkError::NotFound,
-            Error::MalformedRecoveryCode(_) | Error::VaultExists | Error::InvalidInput(_) => {
-                WaymarkError::InvalidInput {
-                    reason: e.to_string(),
-                }
-            }
+            Error::MalformedRecoveryCode(_)
+            | Error::VaultExists
+            | Error::InvalidInput(_)
+            | Error::InvalidPack(_)
+            | Error::Rollback { .. } => WaymarkError::InvalidInput {
+                reason: e.to_string(),
+            },
             Error::Integrity(_) => WaymarkError::Integrity,
             other => WaymarkError::Storage {
                 reason: other.to_string(),

@@ -2,6 +2,7 @@
 //!
 //! - [`vault`]: a person's documents, encrypted at rest, recoverable, with a
 //!   duress passphrase and a panic wipe.
+//! - [`content`]: content packs: format, installed content, search.
 //! - [`storage`]: opening SQLite databases, pragmas and migrations.
 //! - [`clock`]: the time source (injectable for tests).
 //! - [`error`]: the internal [`Error`] and the public [`WaymarkError`].
@@ -10,6 +11,7 @@
 //! device CLI `waymark` is behind the `cli` feature.
 
 pub mod clock;
+pub mod content;
 pub mod error;
 pub mod storage;
 pub mod vault;

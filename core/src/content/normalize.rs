@@ -41,11 +41,11 @@ pub fn fold(text: &str) -> String {
 /// The Arabic-script letter variants; `Some('\0')` drops the character.
 fn fold_arabic(c: char) -> Option<char> {
     Some(match c {
-        '\u{0671}' => '\u{0627}',             // alef wasla → alef
+        '\u{0671}' => '\u{0627}',              // alef wasla → alef
         '\u{0649}' | '\u{06CC}' => '\u{064A}', // alef maksura, Farsi yeh → yeh
-        '\u{06A9}' => '\u{0643}',             // keheh → kaf
-        '\u{0629}' => '\u{0647}',             // teh marbuta → heh
-        '\u{0640}' => '\0',                   // tatweel
+        '\u{06A9}' => '\u{0643}',              // keheh → kaf
+        '\u{0629}' => '\u{0647}',              // teh marbuta → heh
+        '\u{0640}' => '\0',                    // tatweel
         '\u{0660}'..='\u{0669}' => char::from(b'0' + (c as u32 - 0x0660) as u8),
         '\u{06F0}'..='\u{06F9}' => char::from(b'0' + (c as u32 - 0x06F0) as u8),
         _ => return None,

@@ -1,0 +1,357 @@
+//! What a content pack holds: the contract between `waymark-pack`, which
+//! writes packs, and the phone, which installs and searches them.
+//!
+//! Every text a person reads is a [`Translations`] map keyed by BCP 47
+//! language tag. Countries are ISO 3166-1 alpha-2, dates ISO 8601,
+//! coordinates WGS84 decimal degrees. Every entry carries the date the
+//! publisher last verified it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use serde::{Deserialize, Serialize};
+
+use crate::vault::CountryCode;
+
+/// The pack file format this code writes and reads.
+pub const PACK_FORMAT: u32 = 1;
+
+/// Text in several languages: BCP 47 tag → text. Ordered, so that the same
+/// input always serialises to the same bytes.
+pub type Translations = BTreeMap<String, String>;
+
+/// A pack's first record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackManifest {
+    /// Always [`PACK_FORMAT`] for packs this code reads.
+    pub format: u32,
+    /// Stable id, unique for the publisher (`eritrea-route-info`).
+    pub id: String,
+    /// Increases with every published build.
+    pub version: u64,
+    /// Who publishes it.
+    pub publisher: Publisher,
+    /// The pack's title.
+    pub title: Translations,
+    /// Languages the pack has texts in.
+    pub languages: Vec<String>,
+    /// The order in which languages stand in for a missing translation,
+    /// e.g. `["ti", "am", "en"]`.
+    pub fallback: Vec<String>,
+    /// True for sample or test data, which apps must label as such.
+    #[serde(default)]
+    pub sample: bool,
+    /// When this version was built (taken from the source, so builds are
+    /// reproducible).
+    pub built: NaiveDate,
+    /// How many entries follow the manifest.
+    pub entries: u64,
+}
+
+/// A publisher, as named in its packs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publisher {
+    /// Stable id (`example-legal-aid`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// One record of a pack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Entry {
+    /// An article, one language version of it.
+    Article(Article),
+    /// A service: legal aid, shelter, clinic, hotline…
+    Service(Service),
+    /// A country profile.
+    Country(CountryProfile),
+    /// A route and its segments.
+    Route(Route),
+    /// An alert for an area and a period.
+    Alert(Alert),
+}
+
+impl Entry {
+    /// The entry's id within its pack (for a country, its code).
+    pub fn id(&self) -> &str {
+        match self {
+            Entry::Article(a) => &a.id,
+            Entry::Service(s) => &s.id,
+            Entry::Country(c) => c.code.as_str(),
+            Entry::Route(r) => &r.id,
+            Entry::Alert(a) => &a.id,
+        }
+    }
+
+    /// When the publisher last verified it.
+    pub fn verified(&self) -> NaiveDate {
+        match self {
+            Entry::Article(a) => a.verified,
+            Entry::Service(s) => s.verified,
+            Entry::Country(c) => c.verified,
+            Entry::Route(r) => r.verified,
+            Entry::Alert(a) => a.verified,
+        }
+    }
+}
+
+/// An article in one language (translations are separate entries with the
+/// same id).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Shared by the translations of one article.
+    pub id: String,
+    /// BCP 47 tag of this version.
+    pub language: String,
+    /// Title.
+    pub title: String,
+    /// Body, Markdown.
+    pub body: String,
+    /// Countries it is about.
+    #[serde(default)]
+    pub countries: Vec<CountryCode>,
+    /// Topics (`asylum`, `health`, `work`…).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Last verified by the publisher.
+    pub verified: NaiveDate,
+    /// No longer valid after this date.
+    #[serde(default)]
+    pub expires: Option<NaiveDate>,
+}
+
+/// A WGS84 point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Latitude, −90 to 90.
+    pub lat: f64,
+    /// Longitude, −180 to 180.
+    pub lon: f64,
+}
+
+/// Opening hours on some days (HSDS `schedule`: `byday`, `opens_at`,
+/// `closes_at`), in the service's local time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpeningHours {
+    /// The days these hours apply to.
+    pub days: Vec<Weekday>,
+    /// Opening time.
+    pub opens: NaiveTime,
+    /// Closing time; earlier than `opens` means past midnight.
+    pub closes: NaiveTime,
+}
+
+/// A phone number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    /// As dialled, e.g. `+30 210 000 0000`.
+    pub number: String,
+    /// What it is for.
+    #[serde(default)]
+    pub description: Translations,
+}
+
+/// A service from an Open Referral HSDS directory (or an HXL sheet).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// Id within the pack.
+    pub id: String,
+    /// The organisation that runs it.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Name.
+    pub name: Translations,
+    /// Description.
+    #[serde(default)]
+    pub description: Translations,
+    /// Categories (`legal`, `shelter`, `health`, `food`, `hotline`…).
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// Where it is (none for a hotline).
+    #[serde(default)]
+    pub location: Option<GeoPoint>,
+    /// Street address, one line.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Country it is in.
+    #[serde(default)]
+    pub country: Option<CountryCode>,
+    /// Phone numbers.
+    #[serde(default)]
+    pub phones: Vec<Phone>,
+    /// E-mail.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Web site.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Languages spoken (BCP 47).
+    #[serde(default)]
+    pub languages: Vec<String>,
+    /// Free of charge, if known.
+    #[serde(default)]
+    pub free: Option<bool>,
+    /// Opening hours; empty means unknown.
+    #[serde(default)]
+    pub schedule: Vec<OpeningHours>,
+    /// Last verified by the publisher.
+    pub verified: NaiveDate,
+}
+
+/// An emergency number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmergencyNumber {
+    /// What it reaches (`general`, `police`, `ambulance`, `fire`, …).
+    pub service: String,
+    /// As dialled.
+    pub number: String,
+}
+
+/// An embassy or consulate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mission {
+    /// `embassy` or `consulate`.
+    pub kind: String,
+    /// Whose mission it is.
+    pub of_country: CountryCode,
+    /// City.
+    pub city: String,
+    /// Address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Phone.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Web site.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A link with a title.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Title.
+    pub title: Translations,
+    /// Address.
+    pub url: String,
+}
+
+/// What a person needs to know about a country.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountryProfile {
+    /// The country.
+    pub code: CountryCode,
+    /// Its name.
+    pub name: Translations,
+    /// Emergency numbers.
+    #[serde(default)]
+    pub emergency: Vec<EmergencyNumber>,
+    /// Embassies and consulates in this country.
+    #[serde(default)]
+    pub missions: Vec<Mission>,
+    /// How asylum is asked for.
+    #[serde(default)]
+    pub asylum: Translations,
+    /// Rights.
+    #[serde(default)]
+    pub rights: Translations,
+    /// Useful links.
+    #[serde(default)]
+    pub links: Vec<Link>,
+    /// Last verified by the publisher.
+    pub verified: NaiveDate,
+}
+
+/// A named place on a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Place {
+    /// Name, as commonly written.
+    pub name: Translations,
+    /// Country.
+    pub country: CountryCode,
+    /// Where it is.
+    #[serde(default)]
+    pub location: Option<GeoPoint>,
+}
+
+/// One leg of a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    /// From.
+    pub from: Place,
+    /// To.
+    pub to: Place,
+    /// How (`bus`, `foot`, `boat`, `train`…).
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// What to know.
+    #[serde(default)]
+    pub notes: Translations,
+    /// Known risks.
+    #[serde(default)]
+    pub risks: Translations,
+    /// True where the leg crosses a border.
+    #[serde(default)]
+    pub border_crossing: bool,
+}
+
+/// A route between places.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Route {
+    /// Id within the pack.
+    pub id: String,
+    /// Name.
+    pub name: Translations,
+    /// Legs in order.
+    pub segments: Vec<Segment>,
+    /// Last verified by the publisher.
+    pub verified: NaiveDate,
+}
+
+/// How serious an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Good to know.
+    Info,
+    /// Take care.
+    Warning,
+    /// Danger to life or liberty.
+    Danger,
+}
+
+/// Where an alert applies: countries, a bounding box, or both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Area {
+    /// Countries.
+    #[serde(default)]
+    pub countries: Vec<CountryCode>,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    #[serde(default)]
+    pub bbox: Option<[f64; 4]>,
+}
+
+/// A route or border alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Id within the pack.
+    pub id: String,
+    /// How serious.
+    pub severity: Severity,
+    /// Title.
+    pub title: Translations,
+    /// What to know.
+    #[serde(default)]
+    pub body: Translations,
+    /// Where it applies.
+    pub area: Area,
+    /// In force from.
+    pub valid_from: DateTime<Utc>,
+    /// In force until (never returned after it).
+    #[serde(default)]
+    pub valid_until: Option<DateTime<Utc>>,
+    /// Last verified by the publisher.
+    pub verified: NaiveDate,
+}

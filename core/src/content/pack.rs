@@ -1,0 +1,123 @@
+//! The pack file: one zstd frame holding JSON Lines — the [`PackManifest`]
+//! first, then one [`Entry`] per line.
+//!
+//! Reading streams: memory stays bounded whatever the pack's size, because
+//! the decoder's window is capped at [`MAX_WINDOW`] and a line at
+//! [`MAX_LINE`]. A pack is untrusted input until its signature is checked,
+//! and even then it is parsed defensively.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use ruzstd::decoding::FrameDecoder;
+use ruzstd::decoding::StreamingDecoder;
+
+use super::model::{Entry, PACK_FORMAT, PackManifest};
+use crate::error::{Error, Result};
+
+/// Largest zstd window accepted (memory the decoder may need).
+pub const MAX_WINDOW: u64 = 8 * 1024 * 1024;
+/// Longest line (one entry) accepted.
+pub const MAX_LINE: usize = 1024 * 1024;
+
+/// Reads a pack: [`PackReader::manifest`], then the entries as an iterator.
+pub struct PackReader<R: Read> {
+    lines: BufReader<StreamingDecoder<R, FrameDecoder>>,
+    manifest: PackManifest,
+    read: u64,
+    line: Vec<u8>,
+}
+
+impl<R: Read> PackReader<R> {
+    /// Opens a pack and reads its manifest.
+    pub fn new(source: R) -> Result<Self> {
+        let decoder = StreamingDecoder::new_with_max_window_size(source, MAX_WINDOW)
+            .map_err(|e| Error::InvalidPack(format!("not a zstd-compressed pack: {e}")))?;
+        let mut lines = BufReader::with_capacity(64 * 1024, decoder);
+        let mut line = Vec::new();
+        if !read_line(&mut lines, &mut line)? {
+            return Err(Error::InvalidPack("empty pack".into()));
+        }
+        let manifest: PackManifest = serde_json::from_slice(&line)
+            .map_err(|e| Error::InvalidPack(format!("manifest: {e}")))?;
+        if manifest.format != PACK_FORMAT {
+            return Err(Error::InvalidPack(format!(
+                "pack format {} is not supported (expected {PACK_FORMAT})",
+                manifest.format
+            )));
+        }
+        Ok(PackReader {
+            lines,
+            manifest,
+            read: 0,
+            line,
+        })
+    }
+
+    /// The pack's manifest.
+    pub fn manifest(&self) -> &PackManifest {
+        &self.manifest
+    }
+}
+
+impl<R: Read> Iterator for PackReader<R> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        match read_line(&mut self.lines, &mut self.line) {
+            Err(e) => Some(Err(e)),
+            Ok(false) if self.read == self.manifest.entries => None,
+            Ok(false) => Some(Err(Error::InvalidPack(format!(
+                "pack ends after {} of {} entries",
+                self.read, self.manifest.entries
+            )))),
+            Ok(true) if self.read == self.manifest.entries => Some(Err(Error::InvalidPack(
+                "more entries than the manifest declares".into(),
+            ))),
+            Ok(true) => {
+                self.read += 1;
+                Some(
+                    serde_json::from_slice(&self.line)
+                        .map_err(|e| Error::InvalidPack(format!("entry {}: {e}", self.read))),
+                )
+            }
+        }
+    }
+}
+
+/// Reads one line (without its newline) into `buf`; false at the end.
+fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool> {
+    buf.clear();
+    let n = r
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', buf)
+        .map_err(|e| Error::InvalidPack(format!("corrupt compressed data: {e}")))?;
+    if n == 0 {
+        return Ok(false);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    } else if n > MAX_LINE {
+        return Err(Error::InvalidPack(format!(
+            "an entry is longer than {MAX_LINE} bytes"
+        )));
+    }
+    Ok(true)
+}
+
+/// Writes a pack with the pure-Rust encoder. Publishers use `waymark-pack`,
+/// which compresses harder; both produce standard zstd frames. The manifest's
+/// `entries` is set from `entries`.
+pub fn write_pack(manifest: &PackManifest, entries: &[Entry], out: impl Write) -> Result<()> {
+    let manifest = PackManifest {
+        entries: entries.len() as u64,
+        ..manifest.clone()
+    };
+    let mut jsonl = serde_json::to_vec(&manifest)?;
+    jsonl.push(b'\n');
+    for e in entries {
+        serde_json::to_writer(&mut jsonl, e)?;
+        jsonl.push(b'\n');
+    }
+    ruzstd::encoding::compress(&jsonl[..], out, ruzstd::encoding::CompressionLevel::Fastest);
+    Ok(())
+}

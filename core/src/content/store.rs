@@ -1,0 +1,462 @@
+//! The phone's content database: installed packs, their entries, and the
+//! full-text index over them.
+//!
+//! Installs run on their own connection in one transaction: readers keep
+//! seeing the previous version (WAL snapshot isolation) until the new one is
+//! entirely in, and a failure or a killed process leaves the previous one.
+
+// The install path is reached only through signature verification, which
+// lands with the trust store and TUF metadata (issue 3, in progress); until
+// then only the tests call it.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::Serialize;
+
+use super::model::{Entry, PackManifest};
+use super::normalize::fold;
+use super::pack::PackReader;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::storage::{OpenMode, Schema, open_database};
+
+/// File name of the content database inside its directory.
+pub const DB_FILE: &str = "content.db";
+
+pub(crate) struct ContentSchema;
+
+impl Schema for ContentSchema {
+    const NAME: &'static str = "content";
+    const END_VERSION: u32 = 1;
+
+    fn create(&self, tx: &Transaction<'_>) -> Result<()> {
+        tx.execute_batch(
+            "CREATE TABLE packs (
+                 id INTEGER PRIMARY KEY,
+                 publisher TEXT NOT NULL,
+                 pack_id TEXT NOT NULL,
+                 version INTEGER NOT NULL,
+                 manifest TEXT NOT NULL,      -- JSON PackManifest
+                 installed_at TEXT NOT NULL,
+                 UNIQUE (publisher, pack_id)
+             );
+             CREATE TABLE entries (
+                 id INTEGER PRIMARY KEY,
+                 pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+                 kind TEXT NOT NULL,          -- article, service, country, route, alert
+                 entry_id TEXT NOT NULL,
+                 verified TEXT NOT NULL,      -- ISO 8601 date
+                 body TEXT NOT NULL,          -- JSON Entry
+                 lat REAL,
+                 lon REAL
+             );
+             CREATE INDEX entries_pack ON entries(pack);
+             CREATE INDEX entries_kind ON entries(kind, entry_id);
+             CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;
+             -- One row per entry and language: the original text, for
+             -- display and snippets. Its id is the rowid in `search`.
+             CREATE TABLE search_docs (
+                 id INTEGER PRIMARY KEY,
+                 entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+                 lang TEXT NOT NULL,
+                 title TEXT NOT NULL,
+                 body TEXT NOT NULL
+             );
+             CREATE INDEX search_docs_entry ON search_docs(entry);
+             -- The folded text (see normalize.rs), indexed only.
+             CREATE VIRTUAL TABLE search USING fts5(
+                 title, body,
+                 content = '', contentless_delete = 1,
+                 tokenize = 'unicode61 remove_diacritics 0',
+                 prefix = '2 3'
+             );",
+        )?;
+        Ok(())
+    }
+
+    fn upgrade_from(&self, _tx: &Transaction<'_>, version: u32) -> Result<()> {
+        Err(Error::UnsupportedFormat(format!(
+            "no upgrade from content schema version {version}"
+        )))
+    }
+}
+
+/// A pack as installed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstalledPack {
+    /// The publisher it was verified against.
+    pub publisher: String,
+    /// Its manifest.
+    pub manifest: PackManifest,
+    /// When it was installed.
+    pub installed_at: DateTime<Utc>,
+}
+
+/// Where an entry comes from, and how old the publisher's word on it is.
+/// Apps show it next to every entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// Publisher id (from the trust store).
+    pub publisher: String,
+    /// Publisher's display name (from the pack).
+    pub publisher_name: String,
+    /// Pack id.
+    pub pack: String,
+    /// Pack version.
+    pub pack_version: u64,
+    /// When the publisher last verified the entry.
+    pub verified: NaiveDate,
+    /// Days since then.
+    pub age_days: i64,
+    /// True for sample data.
+    pub sample: bool,
+}
+
+/// The installed content, searchable offline.
+pub struct ContentStore {
+    dir: PathBuf,
+    read: Mutex<Connection>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for ContentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentStore").finish_non_exhaustive()
+    }
+}
+
+impl ContentStore {
+    /// Opens (or creates) the content database in `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        Self::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// Opens with a given clock (staleness, alerts in force, open now).
+    pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let conn = open_database(
+            &dir.join(DB_FILE),
+            &ContentSchema,
+            OpenMode::CreateIfMissing,
+        )?;
+        Ok(ContentStore {
+            dir: dir.to_path_buf(),
+            read: Mutex::new(conn),
+            clock,
+        })
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Installs a pack whose signature and metadata have been verified for
+    /// `publisher`. Callers MUST have verified it: this only checks that the
+    /// pack names that publisher, that it is newer than the installed
+    /// version, and that it parses. The previous version stays searchable
+    /// until the new one is entirely in.
+    pub(crate) fn install_verified(
+        &self,
+        publisher: &str,
+        source: impl Read,
+    ) -> Result<InstalledPack> {
+        let mut reader = PackReader::new(source)?;
+        let manifest = reader.manifest().clone();
+        if manifest.publisher.id != publisher {
+            return Err(Error::InvalidPack(format!(
+                "the pack names publisher '{}' but was signed by '{publisher}'",
+                manifest.publisher.id
+            )));
+        }
+        let mut conn = open_database(&self.dir.join(DB_FILE), &ContentSchema, OpenMode::MustExist)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version = i64::try_from(manifest.version)
+            .map_err(|_| Error::InvalidPack("version out of range".into()))?;
+        let installed: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT id, version FROM packs WHERE publisher = ?1 AND pack_id = ?2",
+                params![publisher, manifest.id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((old, installed)) = installed {
+            if version <= installed {
+                return Err(Error::Rollback {
+                    offered: manifest.version,
+                    installed: installed as u64,
+                });
+            }
+            delete_pack_rows(&tx, old)?;
+        }
+        let installed_at = self.clock.now();
+        tx.execute(
+            "INSERT INTO packs (publisher, pack_id, version, manifest, installed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                publisher,
+                manifest.id,
+                version,
+                serde_json::to_string(&manifest)?,
+                installed_at.to_rfc3339()
+            ],
+        )?;
+        let pack_row = tx.last_insert_rowid();
+        {
+            let mut insert_entry = tx.prepare(
+                "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            let mut insert_doc = tx.prepare(
+                "INSERT INTO search_docs (entry, lang, title, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut insert_fts =
+                tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+            for entry in &mut reader {
+                let entry = entry?;
+                let (lat, lon) = match &entry {
+                    Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
+                    _ => (None, None),
+                };
+                insert_entry.execute(params![
+                    pack_row,
+                    kind_name(&entry),
+                    entry.id(),
+                    entry.verified().to_string(),
+                    serde_json::to_string(&entry)?,
+                    lat,
+                    lon
+                ])?;
+                let entry_row = tx.last_insert_rowid();
+                for doc in search_texts(&entry) {
+                    insert_doc.execute(params![entry_row, doc.lang, doc.title, doc.body])?;
+                    let doc_row = tx.last_insert_rowid();
+                    insert_fts.execute(params![doc_row, fold(&doc.title), fold(&doc.body)])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(InstalledPack {
+            publisher: publisher.to_owned(),
+            manifest,
+            installed_at,
+        })
+    }
+
+    /// The installed packs, by publisher and id.
+    pub fn packs(&self) -> Result<Vec<InstalledPack>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT publisher, manifest, installed_at FROM packs ORDER BY publisher, pack_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (publisher, manifest, at) = row?;
+            out.push(InstalledPack {
+                publisher,
+                manifest: serde_json::from_str(&manifest)?,
+                installed_at: DateTime::parse_from_rfc3339(&at)
+                    .map_err(|_| Error::Integrity("install time"))?
+                    .with_timezone(&Utc),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Removes one pack and only its entries.
+    pub fn remove_pack(&self, publisher: &str, pack_id: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let id: i64 = tx
+            .query_row(
+                "SELECT id FROM packs WHERE publisher = ?1 AND pack_id = ?2",
+                params![publisher, pack_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(Error::NotFound("pack"))?;
+        delete_pack_rows(&tx, id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes every pack of a publisher (when it is no longer trusted).
+    pub fn remove_publisher(&self, publisher: &str) -> Result<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let ids: Vec<i64> = tx
+            .prepare("SELECT id FROM packs WHERE publisher = ?1")?
+            .query_map([publisher], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &ids {
+            delete_pack_rows(&tx, *id)?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+
+    /// The provenance of an entry row, given its pack's manifest and
+    /// publisher.
+    pub(crate) fn provenance(
+        &self,
+        publisher: &str,
+        manifest: &PackManifest,
+        verified: NaiveDate,
+    ) -> Provenance {
+        Provenance {
+            publisher: publisher.to_owned(),
+            publisher_name: manifest.publisher.name.clone(),
+            pack: manifest.id.clone(),
+            pack_version: manifest.version,
+            verified,
+            age_days: (self.clock.today() - verified).num_days(),
+            sample: manifest.sample,
+        }
+    }
+}
+
+fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM search WHERE rowid IN
+             (SELECT d.id FROM search_docs d JOIN entries e ON d.entry = e.id WHERE e.pack = ?1)",
+        [pack],
+    )?;
+    tx.execute(
+        "DELETE FROM search_docs WHERE entry IN (SELECT id FROM entries WHERE pack = ?1)",
+        [pack],
+    )?;
+    tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
+    tx.execute("DELETE FROM packs WHERE id = ?1", [pack])?;
+    Ok(())
+}
+
+/// The stable name of an entry's kind.
+pub(crate) fn kind_name(e: &Entry) -> &'static str {
+    match e {
+        Entry::Article(_) => "article",
+        Entry::Service(_) => "service",
+        Entry::Country(_) => "country",
+        Entry::Route(_) => "route",
+        Entry::Alert(_) => "alert",
+    }
+}
+
+/// One language version of an entry's searchable text.
+struct SearchText {
+    lang: String,
+    title: String,
+    body: String,
+}
+
+/// Adds text in `lang`: a title (replacing) and body text (appended).
+fn add_text(
+    by_lang: &mut std::collections::BTreeMap<String, SearchText>,
+    lang: &str,
+    title: Option<&str>,
+    body: &str,
+) {
+    let t = by_lang
+        .entry(lang.to_owned())
+        .or_insert_with(|| SearchText {
+            lang: lang.to_owned(),
+            title: String::new(),
+            body: String::new(),
+        });
+    if let Some(title) = title {
+        t.title = title.to_owned();
+    }
+    if !body.is_empty() {
+        if !t.body.is_empty() {
+            t.body.push_str(" · ");
+        }
+        t.body.push_str(body);
+    }
+}
+
+/// Adds `body` to every language already present (numbers, addresses and
+/// other text that is the same in every language).
+fn add_to_all(by_lang: &mut std::collections::BTreeMap<String, SearchText>, body: &str) {
+    let langs: Vec<String> = by_lang.keys().cloned().collect();
+    for lang in langs {
+        add_text(by_lang, &lang, None, body);
+    }
+}
+
+/// The searchable texts of an entry, one per language it has.
+fn search_texts(entry: &Entry) -> Vec<SearchText> {
+    let mut by_lang = std::collections::BTreeMap::new();
+    let m = &mut by_lang;
+    match entry {
+        Entry::Article(a) => add_text(m, &a.language, Some(&a.title), &a.body),
+        Entry::Service(s) => {
+            for (lang, name) in &s.name {
+                add_text(m, lang, Some(name), "");
+            }
+            for (lang, d) in &s.description {
+                add_text(m, lang, None, d);
+            }
+            let extra: Vec<&str> = s
+                .organization
+                .iter()
+                .chain(s.address.iter())
+                .chain(s.categories.iter())
+                .map(String::as_str)
+                .collect();
+            add_to_all(m, &extra.join(" · "));
+        }
+        Entry::Country(c) => {
+            for (lang, name) in &c.name {
+                add_text(m, lang, Some(name), "");
+            }
+            for (lang, t) in c.asylum.iter().chain(&c.rights) {
+                add_text(m, lang, None, t);
+            }
+            let numbers: Vec<String> = c
+                .emergency
+                .iter()
+                .map(|e| format!("{} {}", e.service, e.number))
+                .collect();
+            add_to_all(m, &numbers.join(" · "));
+        }
+        Entry::Route(r) => {
+            for (lang, name) in &r.name {
+                add_text(m, lang, Some(name), "");
+            }
+            for seg in &r.segments {
+                for (lang, t) in seg
+                    .from
+                    .name
+                    .iter()
+                    .chain(&seg.to.name)
+                    .chain(&seg.notes)
+                    .chain(&seg.risks)
+                {
+                    add_text(m, lang, None, t);
+                }
+            }
+        }
+        Entry::Alert(a) => {
+            for (lang, t) in &a.title {
+                add_text(m, lang, Some(t), "");
+            }
+            for (lang, t) in &a.body {
+                add_text(m, lang, None, t);
+            }
+        }
+    }
+    by_lang
+        .into_values()
+        .filter(|t| !t.title.is_empty() || !t.body.is_empty())
+        .collect()
+}

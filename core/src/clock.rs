@@ -4,7 +4,7 @@
 use std::fmt::Debug;
 use std::sync::Mutex;
 
-use chrono::{DateTime, Duration, Local, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, Utc};
 
 /// A source of the current time.
 pub trait Clock: Send + Sync + Debug {
@@ -13,7 +13,12 @@ pub trait Clock: Send + Sync + Debug {
 
     /// Today's date on the person's calendar (the device's local time zone).
     fn today(&self) -> NaiveDate {
-        self.now().with_timezone(&Local).date_naive()
+        self.local_now().date()
+    }
+
+    /// The wall-clock time in the device's time zone.
+    fn local_now(&self) -> NaiveDateTime {
+        self.now().with_timezone(&Local).naive_local()
     }
 }
 
@@ -49,9 +54,9 @@ impl Clock for ManualClock {
         *self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A manual clock's "today" is its UTC date, so tests do not depend on the
-    /// machine's time zone.
-    fn today(&self) -> NaiveDate {
-        self.now().date_naive()
+    /// A manual clock's local time is its UTC time, so tests do not depend
+    /// on the machine's time zone.
+    fn local_now(&self) -> NaiveDateTime {
+        self.now().naive_utc()
     }
 }

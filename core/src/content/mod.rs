@@ -8,9 +8,13 @@
 pub mod model;
 pub mod normalize;
 pub mod pack;
+mod queries;
 mod search;
 mod store;
 
+pub use queries::{
+    AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
+};
 pub use search::{SearchHit, SearchQuery, SearchResults};
 pub use store::{ContentStore, InstalledPack, Provenance};
 

@@ -151,6 +151,10 @@ impl ContentStore {
         })
     }
 
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -344,3 +344,269 @@ fn a_damaged_pack_changes_nothing() {
     assert_eq!(packs[0].manifest.version, 1);
     assert_eq!(ids(&s, SearchQuery::new("police")).len(), 1);
 }
+
+// ----- nearby, country, routes, alerts -----------------------------------
+
+fn service(id: &str, lat: f64, lon: f64, f: impl FnOnce(&mut Service)) -> Entry {
+    let mut s = Service {
+        id: id.into(),
+        organization: None,
+        name: tr(&[("en", id)]),
+        description: Translations::new(),
+        categories: vec!["legal".into()],
+        location: Some(GeoPoint { lat, lon }),
+        address: None,
+        country: None,
+        phones: vec![],
+        email: None,
+        url: None,
+        languages: vec!["en".into()],
+        free: None,
+        schedule: vec![],
+        verified: date(2026, 11, 1),
+    };
+    f(&mut s);
+    Entry::Service(s)
+}
+
+fn nearby_ids(s: &ContentStore, q: &NearbyQuery) -> Vec<String> {
+    s.nearby(q)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.service.id)
+        .collect()
+}
+
+#[test]
+fn nearby_services_come_nearest_first_and_each_filter_narrows() {
+    use chrono::{NaiveTime, Weekday};
+    let (_d, s) = store(); // Sunday 2026-11-22, 12:00 UTC
+    let athens = GeoPoint {
+        lat: 37.9838,
+        lon: 23.7275,
+    };
+    let hours = |days: Vec<Weekday>, o: u32, c: u32| OpeningHours {
+        days,
+        opens: NaiveTime::from_hms_opt(o, 0, 0).unwrap(),
+        closes: NaiveTime::from_hms_opt(c, 0, 0).unwrap(),
+    };
+    let every_day = vec![
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    let pack = vec![
+        service("far-2km", 37.9838 + 0.018, 23.7275, |s| s.free = Some(true)),
+        service("near-300m", 37.9838 + 0.0027, 23.7275, |s| {
+            s.categories = vec!["shelter".into()];
+            s.schedule = vec![hours(every_day.clone(), 0, 23)];
+        }),
+        service("mid-1km", 37.9838, 23.7275 + 0.0114, |s| {
+            s.languages = vec!["ar".into(), "fa".into()];
+            s.schedule = vec![hours(vec![Weekday::Mon], 9, 17)];
+            s.free = Some(true);
+        }),
+        service("other-city", 40.64, 22.94, |_| {}),
+        service("hotline", 0.0, 0.0, |s| s.location = None),
+    ];
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &pack).unwrap();
+
+    let q = NearbyQuery::new(athens, 5.0);
+    assert_eq!(nearby_ids(&s, &q), ["near-300m", "mid-1km", "far-2km"]);
+    let found = s.nearby(&q).unwrap();
+    assert!(
+        (found[0].distance_km - 0.30).abs() < 0.01,
+        "{}",
+        found[0].distance_km
+    );
+    assert!(
+        (found[2].distance_km - 2.0).abs() < 0.02,
+        "{}",
+        found[2].distance_km
+    );
+
+    let within = |km: f64| nearby_ids(&s, &NearbyQuery::new(athens, km));
+    assert_eq!(within(1.5), ["near-300m", "mid-1km"]);
+    assert_eq!(within(400.0).len(), 4, "Thessaloniki is ~300 km away");
+
+    let mut q = NearbyQuery::new(athens, 5.0);
+    q.category = Some("shelter".into());
+    assert_eq!(nearby_ids(&s, &q), ["near-300m"]);
+    let mut q = NearbyQuery::new(athens, 5.0);
+    q.speaks = Some("fa-IR".into());
+    assert_eq!(nearby_ids(&s, &q), ["mid-1km"]);
+    let mut q = NearbyQuery::new(athens, 5.0);
+    q.free_only = true;
+    assert_eq!(nearby_ids(&s, &q), ["mid-1km", "far-2km"]);
+    let mut q = NearbyQuery::new(athens, 5.0);
+    q.open_now = true;
+    assert_eq!(
+        nearby_ids(&s, &q),
+        ["near-300m"],
+        "open daily; the other only on Mondays; hours unknown excluded"
+    );
+
+    assert!(matches!(
+        s.nearby(&NearbyQuery::new(
+            GeoPoint {
+                lat: 91.0,
+                lon: 0.0
+            },
+            1.0
+        )),
+        Err(Error::InvalidInput(_))
+    ));
+}
+
+#[test]
+fn opening_hours_past_midnight_count_on_both_days() {
+    use chrono::{NaiveTime, Weekday};
+    let t = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let night = [OpeningHours {
+        days: vec![Weekday::Fri],
+        opens: t(22),
+        closes: t(6),
+    }];
+    assert_eq!(is_open(&night, Weekday::Fri, t(23)), Some(true));
+    assert_eq!(is_open(&night, Weekday::Sat, t(5)), Some(true));
+    assert_eq!(is_open(&night, Weekday::Sat, t(7)), Some(false));
+    assert_eq!(is_open(&night, Weekday::Fri, t(5)), Some(false));
+    assert_eq!(is_open(&[], Weekday::Fri, t(5)), None);
+}
+
+#[test]
+fn alerts_in_force_only_and_by_country_or_point() {
+    let (_d, s) = store(); // now: 2026-11-22 12:00 UTC
+    let at = |y, m, d| Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap();
+    let alert =
+        |id: &str, sev: Severity, from, until, countries: &[&str], bbox: Option<[f64; 4]>| {
+            Entry::Alert(Alert {
+                id: id.into(),
+                severity: sev,
+                title: tr(&[("en", id)]),
+                body: Translations::new(),
+                area: Area {
+                    countries: countries.iter().map(|c| c.parse().unwrap()).collect(),
+                    bbox,
+                },
+                valid_from: from,
+                valid_until: until,
+                verified: date(2026, 11, 20),
+            })
+        };
+    let pack = vec![
+        alert(
+            "expired",
+            Severity::Danger,
+            at(2026, 10, 1),
+            Some(at(2026, 11, 1)),
+            &["GR"],
+            None,
+        ),
+        alert(
+            "future",
+            Severity::Danger,
+            at(2026, 12, 1),
+            None,
+            &["GR"],
+            None,
+        ),
+        alert(
+            "border-closed",
+            Severity::Danger,
+            at(2026, 11, 20),
+            Some(at(2026, 12, 20)),
+            &["MK"],
+            Some([20.4, 40.8, 23.1, 42.4]),
+        ),
+        alert(
+            "strike",
+            Severity::Info,
+            at(2026, 11, 21),
+            None,
+            &["GR"],
+            None,
+        ),
+    ];
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &pack).unwrap();
+    let ids = |f: AlertFilter| -> Vec<String> {
+        s.alerts(&f)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.entry.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(AlertFilter::default()),
+        ["border-closed", "strike"],
+        "most severe first; expired and future absent"
+    );
+    let gr = AlertFilter {
+        country: Some("GR".parse().unwrap()),
+        point: None,
+    };
+    assert_eq!(ids(gr), ["strike"]);
+    let skopje = AlertFilter {
+        country: None,
+        point: Some(GeoPoint {
+            lat: 41.99,
+            lon: 21.43,
+        }),
+    };
+    assert_eq!(ids(skopje), ["border-closed"]);
+}
+
+#[test]
+fn country_profiles_and_routes_through_a_place() {
+    let (_d, s) = store();
+    let place = |name: &[(&str, &str)], cc: &str| Place {
+        name: tr(name),
+        country: cc.parse().unwrap(),
+        location: None,
+    };
+    let pack = vec![
+        Entry::Country(CountryProfile {
+            code: "GR".parse().unwrap(),
+            name: tr(&[("en", "Greece"), ("ar", "اليونان")]),
+            emergency: vec![EmergencyNumber {
+                service: "general".into(),
+                number: "112".into(),
+            }],
+            missions: vec![],
+            asylum: Translations::new(),
+            rights: Translations::new(),
+            links: vec![],
+            verified: date(2026, 10, 1),
+        }),
+        Entry::Route(Route {
+            id: "r1".into(),
+            name: tr(&[("en", "Athens to Thessaloniki")]),
+            segments: vec![Segment {
+                from: place(&[("en", "Athens"), ("ar", "أثينا")], "GR"),
+                to: place(&[("en", "Thessaloniki")], "GR"),
+                mode: Some("train".into()),
+                notes: Translations::new(),
+                risks: Translations::new(),
+                border_crossing: false,
+            }],
+            verified: date(2026, 9, 1),
+        }),
+    ];
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &pack).unwrap();
+    let gr = s.country("GR".parse().unwrap()).unwrap();
+    assert_eq!(gr.len(), 1);
+    assert_eq!(gr[0].entry.emergency[0].number, "112");
+    assert_eq!(gr[0].provenance.pack, "p");
+    assert!(s.country("DE".parse().unwrap()).unwrap().is_empty());
+    assert_eq!(s.routes("thessal").unwrap().len(), 1);
+    assert_eq!(
+        s.routes("اثينا").unwrap().len(),
+        1,
+        "Arabic name, hamza folded"
+    );
+    assert!(s.routes("Skopje").unwrap().is_empty());
+}

@@ -1,0 +1,345 @@
+//! The structured queries: services near a point, a country's profile,
+//! routes through a place, alerts in force.
+
+use chrono::{Datelike, NaiveTime};
+use rusqlite::params;
+use serde::Serialize;
+
+use super::model::{
+    Alert, CountryProfile, Entry, GeoPoint, OpeningHours, PackManifest, Route, Service,
+    Translations,
+};
+use super::normalize::fold;
+use super::store::{ContentStore, Provenance};
+use crate::error::{Error, Result};
+use crate::vault::CountryCode;
+
+/// Mean Earth radius, km (haversine).
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
+/// Services near a point, with filters.
+#[derive(Debug, Clone)]
+pub struct NearbyQuery {
+    /// Where the person is (never leaves the device).
+    pub point: GeoPoint,
+    /// How far to look.
+    pub radius_km: f64,
+    /// Only services in this category.
+    pub category: Option<String>,
+    /// Only services open now (by their schedule; unknown hours excluded).
+    pub open_now: bool,
+    /// Only services where this language is spoken.
+    pub speaks: Option<String>,
+    /// Only services known to be free of charge.
+    pub free_only: bool,
+    /// Language to show names in.
+    pub language: Option<String>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl NearbyQuery {
+    /// Everything within `radius_km` of `point`, 50 at most.
+    pub fn new(point: GeoPoint, radius_km: f64) -> Self {
+        NearbyQuery {
+            point,
+            radius_km,
+            category: None,
+            open_now: false,
+            speaks: None,
+            free_only: false,
+            language: None,
+            limit: 50,
+        }
+    }
+}
+
+/// A service found near a point.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NearbyService {
+    /// Its name in the best language available.
+    pub name: String,
+    /// Distance from the query point.
+    pub distance_km: f64,
+    /// Open now by its schedule (`None`: hours unknown).
+    pub open_now: Option<bool>,
+    /// The whole entry.
+    pub service: Service,
+    /// Where it comes from.
+    pub provenance: Provenance,
+}
+
+/// An entry of some type with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WithProvenance<T> {
+    /// The entry.
+    pub entry: T,
+    /// Where it comes from.
+    pub provenance: Provenance,
+}
+
+/// Where an alert must apply.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Alerts for this country.
+    pub country: Option<CountryCode>,
+    /// Alerts whose area contains this point (or whose countries… the point
+    /// is matched against bounding boxes only).
+    pub point: Option<GeoPoint>,
+}
+
+/// Great-circle distance in km.
+pub fn distance_km(a: GeoPoint, b: GeoPoint) -> f64 {
+    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dla = la2 - la1;
+    let dlo = (b.lon - a.lon).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+}
+
+/// The text in the preferred language, else along `fallback`, else any.
+pub fn pick<'a>(
+    t: &'a Translations,
+    preferred: Option<&str>,
+    fallback: &[String],
+) -> Option<&'a str> {
+    preferred
+        .into_iter()
+        .chain(fallback.iter().map(String::as_str))
+        .find_map(|l| t.get(l))
+        .or_else(|| t.values().next())
+        .map(String::as_str)
+}
+
+/// Whether `schedule` says open at weekday/time; `None` if no hours known.
+pub fn is_open(
+    schedule: &[OpeningHours],
+    weekday: chrono::Weekday,
+    time: NaiveTime,
+) -> Option<bool> {
+    if schedule.is_empty() {
+        return None;
+    }
+    let yesterday = weekday.pred();
+    Some(schedule.iter().any(|h| {
+        if h.opens <= h.closes {
+            h.days.contains(&weekday) && h.opens <= time && time < h.closes
+        } else {
+            // Past midnight: open from `opens` today, or until `closes` after
+            // a start yesterday.
+            (h.days.contains(&weekday) && time >= h.opens)
+                || (h.days.contains(&yesterday) && time < h.closes)
+        }
+    }))
+}
+
+struct Row {
+    publisher: String,
+    manifest: PackManifest,
+    entry: Entry,
+}
+
+impl ContentStore {
+    /// Every entry of `kind` (optionally with one id), with its pack.
+    fn entries_of(&self, kind: &str, id: Option<&str>) -> Result<Vec<Row>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
+             WHERE e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)",
+        )?;
+        let rows = stmt.query_map(params![kind, id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (publisher, manifest, body) = row?;
+            Ok(Row {
+                publisher,
+                manifest: serde_json::from_str(&manifest)?,
+                entry: serde_json::from_str(&body)?,
+            })
+        })
+        .collect()
+    }
+
+    /// Services within a radius, nearest first.
+    pub fn nearby(&self, q: &NearbyQuery) -> Result<Vec<NearbyService>> {
+        let p = q.point;
+        if !(-90.0..=90.0).contains(&p.lat) || !(-180.0..=180.0).contains(&p.lon) {
+            return Err(Error::invalid(
+                "latitude must be -90..90 and longitude -180..180",
+            ));
+        }
+        if !(q.radius_km > 0.0 && q.radius_km <= 20_000.0) {
+            return Err(Error::invalid("radius must be between 0 and 20000 km"));
+        }
+        // A bounding box first (indexed), the exact distance after.
+        let dlat = (q.radius_km / EARTH_RADIUS_KM).to_degrees();
+        let dlon = (dlat / p.lat.to_radians().cos().max(0.01)).min(360.0);
+        let candidates: Vec<(String, String, String)> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
+                 WHERE e.kind = 'service' AND e.lat BETWEEN ?1 AND ?2
+                   AND (?5 OR e.lon BETWEEN ?3 AND ?4)",
+            )?;
+            let wraps = p.lon - dlon < -180.0 || p.lon + dlon > 180.0;
+            stmt.query_map(
+                params![
+                    p.lat - dlat,
+                    p.lat + dlat,
+                    p.lon - dlon,
+                    p.lon + dlon,
+                    wraps
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        let now = self.clock().local_now();
+        let (weekday, time) = (now.weekday(), now.time());
+        let mut out = Vec::new();
+        for (publisher, manifest, body) in candidates {
+            let Entry::Service(service) = serde_json::from_str(&body)? else {
+                continue;
+            };
+            let Some(at) = service.location else { continue };
+            let distance = distance_km(p, at);
+            if distance > q.radius_km {
+                continue;
+            }
+            if q.category
+                .as_ref()
+                .is_some_and(|c| !service.categories.iter().any(|s| s.eq_ignore_ascii_case(c)))
+            {
+                continue;
+            }
+            if q.speaks
+                .as_ref()
+                .is_some_and(|l| !service.languages.iter().any(|s| same_language(s, l)))
+            {
+                continue;
+            }
+            if q.free_only && service.free != Some(true) {
+                continue;
+            }
+            let open_now = is_open(&service.schedule, weekday, time);
+            if q.open_now && open_now != Some(true) {
+                continue;
+            }
+            let manifest: PackManifest = serde_json::from_str(&manifest)?;
+            let name = pick(&service.name, q.language.as_deref(), &manifest.fallback)
+                .unwrap_or_default()
+                .to_owned();
+            out.push(NearbyService {
+                name,
+                distance_km: distance,
+                open_now,
+                provenance: self.provenance(&publisher, &manifest, service.verified),
+                service,
+            });
+        }
+        out.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km));
+        out.truncate(q.limit);
+        Ok(out)
+    }
+
+    /// A country's profiles (one per pack that has it), most recently
+    /// verified first.
+    pub fn country(&self, code: CountryCode) -> Result<Vec<WithProvenance<CountryProfile>>> {
+        let mut out: Vec<_> = self
+            .entries_of("country", Some(code.as_str()))?
+            .into_iter()
+            .filter_map(|r| match r.entry {
+                Entry::Country(c) => Some(WithProvenance {
+                    provenance: self.provenance(&r.publisher, &r.manifest, c.verified),
+                    entry: c,
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|c| std::cmp::Reverse(c.entry.verified));
+        Ok(out)
+    }
+
+    /// Routes with a leg from or to a place whose name (in any language)
+    /// starts with `place`.
+    pub fn routes(&self, place: &str) -> Result<Vec<WithProvenance<Route>>> {
+        let wanted = fold(place.trim());
+        if wanted.is_empty() {
+            return Err(Error::invalid("name a place"));
+        }
+        let names_match = |t: &Translations| t.values().any(|n| fold(n).starts_with(&wanted));
+        Ok(self
+            .entries_of("route", None)?
+            .into_iter()
+            .filter_map(|r| match r.entry {
+                Entry::Route(route)
+                    if route
+                        .segments
+                        .iter()
+                        .any(|s| names_match(&s.from.name) || names_match(&s.to.name)) =>
+                {
+                    Some(WithProvenance {
+                        provenance: self.provenance(&r.publisher, &r.manifest, route.verified),
+                        entry: route,
+                    })
+                }
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Alerts in force now for a country or a point (all in force if the
+    /// filter is empty), most severe first. Expired alerts are never
+    /// returned.
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<WithProvenance<Alert>>> {
+        let now = self.clock().now();
+        let mut out: Vec<_> = self
+            .entries_of("alert", None)?
+            .into_iter()
+            .filter_map(|r| match r.entry {
+                Entry::Alert(a) => Some((r.publisher, r.manifest, a)),
+                _ => None,
+            })
+            .filter(|(_, _, a)| a.valid_from <= now && a.valid_until.is_none_or(|u| now < u))
+            .filter(|(_, _, a)| {
+                let by_country = filter
+                    .country
+                    .is_some_and(|c| a.area.countries.contains(&c));
+                let by_point = filter
+                    .point
+                    .zip(a.area.bbox)
+                    .is_some_and(|(p, [w, s, e, n])| {
+                        p.lat >= s
+                            && p.lat <= n
+                            && if w <= e {
+                                p.lon >= w && p.lon <= e
+                            } else {
+                                p.lon >= w || p.lon <= e
+                            }
+                    });
+                (filter.country.is_none() && filter.point.is_none()) || by_country || by_point
+            })
+            .map(|(publisher, manifest, a)| WithProvenance {
+                provenance: self.provenance(&publisher, &manifest, a.verified),
+                entry: a,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.entry
+                .severity
+                .cmp(&a.entry.severity)
+                .then(b.entry.valid_from.cmp(&a.entry.valid_from))
+        });
+        Ok(out)
+    }
+}
+
+fn same_language(a: &str, b: &str) -> bool {
+    let primary = |t: &str| t.split(['-', '_']).next().unwrap_or(t).to_ascii_lowercase();
+    primary(a) == primary(b)
+}

@@ -68,6 +68,11 @@ pub enum Error {
     #[error("invalid pack: {0}")]
     InvalidPack(String),
 
+    /// Signed metadata or a signed file failed verification: bad or missing
+    /// signatures, expired, rolled back, inconsistent, or altered bytes.
+    #[error("not trusted: {0}")]
+    Untrusted(String),
+
     /// A pack older than (or the same as) the installed version was offered.
     #[error("pack version {offered} is not newer than the installed version {installed}")]
     Rollback {

@@ -5,18 +5,25 @@
 //! Packs arrive signed (The Update Framework metadata); only verified packs
 //! reach [`ContentStore`]'s install.
 
+mod bundle;
 pub mod model;
 pub mod normalize;
 pub mod pack;
 mod queries;
 mod search;
 mod store;
+mod trust;
+pub mod tuf;
 
+pub use bundle::{BundleInfo, MAX_PACK_BYTES, write_bundle};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };
 pub use search::{SearchHit, SearchQuery, SearchResults};
 pub use store::{ContentStore, InstalledPack, Provenance};
+pub use trust::{PublisherCard, TrustRequest, TrustedPublisher};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_tuf;

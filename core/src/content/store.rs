@@ -5,11 +5,6 @@
 //! seeing the previous version (WAL snapshot isolation) until the new one is
 //! entirely in, and a failure or a killed process leaves the previous one.
 
-// The install path is reached only through signature verification, which
-// lands with the trust store and TUF metadata (issue 3, in progress); until
-// then only the tests call it.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,7 +31,17 @@ impl Schema for ContentSchema {
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
-            "CREATE TABLE packs (
+            "-- Publishers this phone trusts, each with the newest root it has
+             -- verified and the metadata versions it has seen.
+             CREATE TABLE publishers (
+                 id TEXT PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 root TEXT NOT NULL,          -- root metadata, JSON as signed
+                 seen TEXT NOT NULL,          -- JSON SeenVersions
+                 url TEXT,                    -- repository URL, for sync
+                 added_at TEXT NOT NULL
+             );
+             CREATE TABLE packs (
                  id INTEGER PRIMARY KEY,
                  publisher TEXT NOT NULL,
                  pack_id TEXT NOT NULL,
@@ -149,6 +154,10 @@ impl ContentStore {
             read: Mutex::new(conn),
             clock,
         })
+    }
+
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
     }
 
     pub(crate) fn clock(&self) -> &dyn Clock {

@@ -1,0 +1,229 @@
+//! The trust store: the publishers whose packs this phone accepts, each
+//! anchored by a TUF root the person added (bundled with the app, or from a
+//! file or text, with a fingerprint to compare with the publisher's).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use super::store::ContentStore;
+use super::tuf::{Envelope, Root, SeenVersions, fingerprint};
+use crate::error::{Error, Result};
+
+/// A publisher card: what `waymark-pack` hands out so phones can trust a
+/// publisher (id, name, repository URL and root metadata in one file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublisherCard {
+    /// Card format, 1.
+    pub waymark_publisher: u32,
+    /// Stable publisher id, as packs name it.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Repository URL, for sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The root metadata envelope.
+    pub root: Envelope,
+}
+
+/// A trusted publisher.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustedPublisher {
+    /// Id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Fingerprint of its root keys, to compare with the publisher's.
+    pub fingerprint: String,
+    /// Version of the newest root verified.
+    pub root_version: u64,
+    /// Repository URL.
+    pub url: Option<String>,
+    /// When it was added.
+    pub added_at: DateTime<Utc>,
+}
+
+/// What to trust: a card, or a bare root with an id (and a name).
+#[derive(Debug, Clone, Default)]
+pub struct TrustRequest {
+    /// Overrides (or, for a bare root, gives) the publisher id.
+    pub id: Option<String>,
+    /// Overrides (or gives) the display name.
+    pub name: Option<String>,
+    /// Overrides (or gives) the repository URL.
+    pub url: Option<String>,
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.' || b == b'_'
+        })
+}
+
+impl ContentStore {
+    /// Trusts a publisher from a card or a bare `root.json` (then
+    /// `request.id` is required). The root must be signed by a threshold of
+    /// its own root keys and unexpired. Trusting an id again replaces its
+    /// root only through the normal rotation chain, so this refuses an id
+    /// already trusted.
+    pub fn trust_publisher(
+        &self,
+        document: &[u8],
+        request: &TrustRequest,
+    ) -> Result<TrustedPublisher> {
+        let value: serde_json::Value = serde_json::from_slice(document)
+            .map_err(|_| Error::invalid("not a publisher card or root metadata (JSON expected)"))?;
+        let (mut id, mut name, mut url, envelope) = if value.get("waymark_publisher").is_some() {
+            let card: PublisherCard = serde_json::from_value(value)
+                .map_err(|e| Error::invalid(format!("publisher card: {e}")))?;
+            (Some(card.id), Some(card.name), card.url, card.root)
+        } else {
+            (
+                None,
+                None,
+                None,
+                serde_json::from_value::<Envelope>(value)
+                    .map_err(|e| Error::invalid(format!("root metadata: {e}")))?,
+            )
+        };
+        if request.id.is_some() {
+            id.clone_from(&request.id);
+        }
+        if request.name.is_some() {
+            name.clone_from(&request.name);
+        }
+        if request.url.is_some() {
+            url.clone_from(&request.url);
+        }
+        let id = id.ok_or_else(|| Error::invalid("a bare root needs a publisher id"))?;
+        if !valid_id(&id) {
+            return Err(Error::invalid(
+                "a publisher id is 1-64 characters of a-z, 0-9, '-', '.' and '_'",
+            ));
+        }
+        let name = name.unwrap_or_else(|| id.clone());
+        let root: Root = envelope.read("root")?;
+        envelope.verify(&root, "root")?;
+        if root.expires <= self.clock().now() {
+            return Err(Error::Untrusted("this root metadata has expired".into()));
+        }
+        for role in ["root", "targets", "snapshot", "timestamp"] {
+            if !root.roles.contains_key(role) {
+                return Err(Error::Untrusted(format!("root defines no {role} role")));
+            }
+        }
+        let added_at = self.clock().now();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx
+            .query_row("SELECT 1 FROM publishers WHERE id = ?1", [&id], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if exists {
+            return Err(Error::invalid(format!(
+                "publisher '{id}' is already trusted; remove it first to replace its root"
+            )));
+        }
+        tx.execute(
+            "INSERT INTO publishers (id, name, root, seen, url, added_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                id,
+                name,
+                envelope.to_bytes().map(String::from_utf8)?.map_err(|_| Error::invalid("root is not UTF-8"))?,
+                serde_json::to_string(&SeenVersions::default())?,
+                url,
+                added_at.to_rfc3339()
+            ],
+        )?;
+        tx.commit()?;
+        Ok(TrustedPublisher {
+            id,
+            name,
+            fingerprint: fingerprint(&root),
+            root_version: root.version,
+            url,
+            added_at,
+        })
+    }
+
+    /// The trusted publishers.
+    pub fn trusted_publishers(&self) -> Result<Vec<TrustedPublisher>> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare("SELECT id, name, root, url, added_at FROM publishers ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, name, root, url, added) = row?;
+            let root: Root = Envelope::parse(root.as_bytes())?.read("root")?;
+            out.push(TrustedPublisher {
+                id,
+                name,
+                fingerprint: fingerprint(&root),
+                root_version: root.version,
+                url,
+                added_at: DateTime::parse_from_rfc3339(&added)
+                    .map_err(|_| Error::Integrity("trust time"))?
+                    .with_timezone(&Utc),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Stops trusting a publisher and removes its packs. Returns how many
+    /// packs went.
+    pub fn remove_publisher_trust(&self, id: &str) -> Result<usize> {
+        let removed = self.remove_publisher(id)?;
+        let n = self
+            .conn()
+            .execute("DELETE FROM publishers WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(Error::NotFound("publisher"));
+        }
+        Ok(removed)
+    }
+
+    /// The newest trusted root and seen versions of a publisher.
+    pub(crate) fn trust_state(&self, id: &str) -> Result<(Vec<u8>, SeenVersions)> {
+        let (root, seen): (String, String) = self
+            .conn()
+            .query_row(
+                "SELECT root, seen FROM publishers WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| Error::Untrusted(format!("unknown publisher '{id}': trust it first")))?;
+        Ok((root.into_bytes(), serde_json::from_str(&seen)?))
+    }
+
+    /// Records a newer root and the versions seen.
+    pub(crate) fn record_trust_state(
+        &self,
+        id: &str,
+        root: &[u8],
+        seen: &SeenVersions,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE publishers SET root = ?2, seen = ?3 WHERE id = ?1",
+            params![
+                id,
+                std::str::from_utf8(root)
+                    .map_err(|_| Error::Untrusted("root is not UTF-8".into()))?,
+                serde_json::to_string(seen)?
+            ],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,510 @@
+//! The Update Framework (TUF, specification 1.0): metadata, canonical JSON,
+//! ed25519 signatures, and the client's verification of a repository's
+//! metadata chain (section 5 of the specification).
+//!
+//! Signatures are checked over the canonical JSON (OLPC dialect, as
+//! python-tuf and securesystemslib write it) of the `signed` object exactly
+//! as received, unknown fields included; only then is it read into the typed
+//! structs below, which ignore fields they do not know.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::error::{Error, Result};
+
+/// The specification version written in new metadata.
+pub const SPEC_VERSION: &str = "1.0.31";
+/// Largest metadata file read (endless-data attack).
+pub const MAX_METADATA_BYTES: u64 = 512 * 1024;
+
+/// Why metadata or a target was refused. Turned into
+/// [`Error::Untrusted`].
+fn untrusted(reason: impl Into<String>) -> Error {
+    Error::Untrusted(reason.into())
+}
+
+/// Canonical JSON (OLPC) of a value: the bytes that are signed.
+pub fn canonical_json(value: &impl Serialize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, olpc_cjson::CanonicalFormatter::new());
+    value.serialize(&mut ser)?;
+    Ok(out)
+}
+
+/// A public key as TUF writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Key {
+    /// `ed25519`.
+    pub keytype: String,
+    /// `ed25519`.
+    pub scheme: String,
+    /// The key material.
+    pub keyval: KeyVal,
+}
+
+/// The public part of a key, hex-encoded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyVal {
+    /// 32 bytes, hex.
+    pub public: String,
+}
+
+impl Key {
+    /// The TUF key of an ed25519 public key.
+    pub fn ed25519(public: &VerifyingKey) -> Self {
+        Key {
+            keytype: "ed25519".into(),
+            scheme: "ed25519".into(),
+            keyval: KeyVal {
+                public: hex::encode(public.to_bytes()),
+            },
+        }
+    }
+
+    /// Its key id: SHA-256 of its canonical JSON, hex (as securesystemslib
+    /// computes it).
+    pub fn id(&self) -> Result<String> {
+        Ok(hex::encode(Sha256::digest(canonical_json(self)?)))
+    }
+
+    fn verifying_key(&self) -> Option<VerifyingKey> {
+        if self.keytype != "ed25519" || self.scheme != "ed25519" {
+            return None;
+        }
+        let bytes: [u8; 32] = hex::decode(&self.keyval.public).ok()?.try_into().ok()?;
+        VerifyingKey::from_bytes(&bytes).ok()
+    }
+}
+
+/// The keys and threshold of a role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleKeys {
+    /// Ids of the keys that may sign for the role.
+    pub keyids: Vec<String>,
+    /// How many distinct keys must sign.
+    pub threshold: u32,
+}
+
+/// Root metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Root {
+    /// `root`.
+    #[serde(rename = "_type")]
+    pub kind: String,
+    /// Specification version.
+    pub spec_version: String,
+    /// Version.
+    pub version: u64,
+    /// Expiry.
+    pub expires: DateTime<Utc>,
+    /// Consistent snapshots (file names prefixed with versions and hashes).
+    #[serde(default)]
+    pub consistent_snapshot: bool,
+    /// Every key, by id.
+    pub keys: BTreeMap<String, Key>,
+    /// `root`, `targets`, `snapshot`, `timestamp`.
+    pub roles: BTreeMap<String, RoleKeys>,
+}
+
+/// A metadata file as listed by timestamp and snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetaFile {
+    /// Its version.
+    pub version: u64,
+    /// Its length, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Its hashes, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashes: Option<BTreeMap<String, String>>,
+}
+
+/// Timestamp or snapshot metadata (both list metadata files).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetaList {
+    /// `timestamp` or `snapshot`.
+    #[serde(rename = "_type")]
+    pub kind: String,
+    /// Specification version.
+    pub spec_version: String,
+    /// Version.
+    pub version: u64,
+    /// Expiry.
+    pub expires: DateTime<Utc>,
+    /// The files listed.
+    pub meta: BTreeMap<String, MetaFile>,
+}
+
+/// A target file as listed by targets metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TargetFile {
+    /// Length in bytes.
+    pub length: u64,
+    /// Hashes, hex, by algorithm (`sha256`, `sha512`).
+    pub hashes: BTreeMap<String, String>,
+    /// Publisher-defined data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Value>,
+}
+
+impl TargetFile {
+    /// Describes `bytes`.
+    pub fn describe(bytes: &[u8]) -> Self {
+        let mut hashes = BTreeMap::new();
+        hashes.insert("sha256".into(), hex::encode(Sha256::digest(bytes)));
+        TargetFile {
+            length: bytes.len() as u64,
+            hashes,
+            custom: None,
+        }
+    }
+
+    /// Checks length and every hash we know (at least one must be known).
+    pub fn check(&self, bytes: &[u8]) -> Result<()> {
+        if bytes.len() as u64 != self.length {
+            return Err(untrusted(
+                "the file's length differs from the signed length",
+            ));
+        }
+        check_hashes(&self.hashes, bytes)
+    }
+}
+
+/// Checks every known hash in `hashes` against `bytes`.
+pub fn check_hashes(hashes: &BTreeMap<String, String>, bytes: &[u8]) -> Result<()> {
+    let mut checked = 0;
+    for (algo, expected) in hashes {
+        let actual = match algo.as_str() {
+            "sha256" => hex::encode(Sha256::digest(bytes)),
+            "sha512" => hex::encode(Sha512::digest(bytes)),
+            _ => continue,
+        };
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(untrusted(format!("{algo} hash mismatch")));
+        }
+        checked += 1;
+    }
+    if checked == 0 {
+        return Err(untrusted("no supported hash (sha256 or sha512) given"));
+    }
+    Ok(())
+}
+
+/// Targets metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Targets {
+    /// `targets`.
+    #[serde(rename = "_type")]
+    pub kind: String,
+    /// Specification version.
+    pub spec_version: String,
+    /// Version.
+    pub version: u64,
+    /// Expiry.
+    pub expires: DateTime<Utc>,
+    /// Target files by path.
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetFile>,
+    /// Delegations (followed by the sync client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegations: Option<Value>,
+}
+
+/// One signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignatureEntry {
+    /// Which key.
+    pub keyid: String,
+    /// The signature, hex.
+    pub sig: String,
+}
+
+/// A metadata file: `signed` as received, and its signatures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// The signatures over the canonical JSON of `signed`.
+    pub signatures: Vec<SignatureEntry>,
+    /// The signed object, exactly as received.
+    pub signed: Value,
+}
+
+impl Envelope {
+    /// Parses a metadata file (bounded in size).
+    pub fn parse(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() as u64 > MAX_METADATA_BYTES {
+            return Err(untrusted("metadata file too large"));
+        }
+        serde_json::from_slice(bytes).map_err(|e| untrusted(format!("malformed metadata: {e}")))
+    }
+
+    /// Signs `signed` with `keys`.
+    pub fn sign(signed: &impl Serialize, keys: &[&SigningKey]) -> Result<Self> {
+        let signed = serde_json::to_value(signed)?;
+        let bytes = canonical_json(&signed)?;
+        let signatures = keys
+            .iter()
+            .map(|k| {
+                Ok(SignatureEntry {
+                    keyid: Key::ed25519(&k.verifying_key()).id()?,
+                    sig: hex::encode(k.sign(&bytes).to_bytes()),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Envelope { signatures, signed })
+    }
+
+    /// The metadata file's bytes (pretty JSON, as repositories serve it).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(serde_json::to_vec_pretty(self)?)
+    }
+
+    /// The `_type` of the signed object.
+    pub fn kind(&self) -> Option<&str> {
+        self.signed.get("_type").and_then(Value::as_str)
+    }
+
+    /// Reads `signed` as `T`, checking its `_type`.
+    pub fn read<T: DeserializeOwned>(&self, kind: &str) -> Result<T> {
+        if self.kind() != Some(kind) {
+            return Err(untrusted(format!("expected {kind} metadata")));
+        }
+        serde_json::from_value(self.signed.clone())
+            .map_err(|e| untrusted(format!("malformed {kind} metadata: {e}")))
+    }
+
+    /// Checks that at least the role's threshold of distinct keys listed for
+    /// `role` in `root` signed this.
+    pub fn verify(&self, root: &Root, role: &str) -> Result<()> {
+        let role_keys = root
+            .roles
+            .get(role)
+            .ok_or_else(|| untrusted(format!("root defines no {role} role")))?;
+        if role_keys.threshold == 0 {
+            return Err(untrusted(format!("the {role} role has a threshold of 0")));
+        }
+        let message = canonical_json(&self.signed)?;
+        let mut good: BTreeSet<[u8; 32]> = BTreeSet::new();
+        for sig in &self.signatures {
+            if !role_keys.keyids.contains(&sig.keyid) {
+                continue;
+            }
+            let Some(key) = root.keys.get(&sig.keyid).and_then(Key::verifying_key) else {
+                continue;
+            };
+            let Some(signature) = hex::decode(&sig.sig)
+                .ok()
+                .and_then(|b| Signature::from_slice(&b).ok())
+            else {
+                continue;
+            };
+            if key.verify_strict(&message, &signature).is_ok() {
+                good.insert(key.to_bytes());
+            }
+        }
+        if good.len() < role_keys.threshold as usize {
+            return Err(untrusted(format!(
+                "{role} metadata has {} valid signatures of the {} required",
+                good.len(),
+                role_keys.threshold
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Versions a client has seen for one repository, kept to refuse rollbacks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeenVersions {
+    /// Last timestamp version.
+    pub timestamp: u64,
+    /// Last snapshot version.
+    pub snapshot: u64,
+    /// Last targets version.
+    pub targets: u64,
+}
+
+/// A repository's metadata as carried by a bundle or fetched by sync.
+#[derive(Debug, Clone)]
+pub struct MetadataSet {
+    /// New root versions, in order (may be empty).
+    pub roots: Vec<Vec<u8>>,
+    /// timestamp.json.
+    pub timestamp: Vec<u8>,
+    /// The snapshot it names.
+    pub snapshot: Vec<u8>,
+    /// The targets the snapshot names.
+    pub targets: Vec<u8>,
+}
+
+/// The outcome of verifying a [`MetadataSet`].
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The newest trusted root, as JSON bytes (to store).
+    pub root: Vec<u8>,
+    /// Its parsed form.
+    pub root_meta: Root,
+    /// Versions now seen.
+    pub seen: SeenVersions,
+    /// The verified targets metadata.
+    pub targets: Targets,
+}
+
+/// Updates a trusted root along a chain of new roots (spec 5.3): each must
+/// be version N+1, signed by a threshold of the previous root's root keys
+/// and of its own. Returns the newest root and its bytes.
+pub fn update_root(trusted: &[u8], chain: &[Vec<u8>]) -> Result<(Root, Vec<u8>)> {
+    let mut bytes = trusted.to_vec();
+    let mut root: Root = Envelope::parse(&bytes)?.read("root")?;
+    for next in chain {
+        let env = Envelope::parse(next)?;
+        let new: Root = env.read("root")?;
+        if new.version <= root.version {
+            continue; // already trusted (a chain may start before our root)
+        }
+        if new.version != root.version + 1 {
+            return Err(untrusted(format!(
+                "root version {} follows {}: the rotation chain has a gap",
+                new.version, root.version
+            )));
+        }
+        env.verify(&root, "root")?;
+        env.verify(&new, "root")?;
+        root = new;
+        bytes = next.clone();
+    }
+    Ok((root, bytes))
+}
+
+/// Verifies a repository's metadata (spec 5.3–5.6, without delegations):
+/// root chain, then timestamp, snapshot and targets, each signed by its
+/// role's keys, unexpired at `now`, consistent with the one before, and no
+/// older than what was seen.
+pub fn verify_metadata(
+    trusted_root: &[u8],
+    seen: &SeenVersions,
+    set: &MetadataSet,
+    now: DateTime<Utc>,
+) -> Result<Verified> {
+    let (root, root_bytes) = update_root(trusted_root, &set.roots)?;
+    if root.expires <= now {
+        return Err(untrusted(
+            "root metadata has expired (freeze attack or stale repository)",
+        ));
+    }
+
+    let ts_env = Envelope::parse(&set.timestamp)?;
+    ts_env.verify(&root, "timestamp")?;
+    let ts: MetaList = ts_env.read("timestamp")?;
+    if ts.version < seen.timestamp {
+        return Err(untrusted(format!(
+            "timestamp version {} is older than {} (rollback)",
+            ts.version, seen.timestamp
+        )));
+    }
+    if ts.expires <= now {
+        return Err(untrusted("timestamp metadata has expired (freeze attack)"));
+    }
+    let snap_meta = ts
+        .meta
+        .get("snapshot.json")
+        .ok_or_else(|| untrusted("timestamp lists no snapshot.json"))?;
+
+    if let Some(len) = snap_meta.length
+        && set.snapshot.len() as u64 != len
+    {
+        return Err(untrusted("snapshot length differs from the timestamp's"));
+    }
+    if let Some(h) = &snap_meta.hashes {
+        check_hashes(h, &set.snapshot)?;
+    }
+    let snap_env = Envelope::parse(&set.snapshot)?;
+    snap_env.verify(&root, "snapshot")?;
+    let snap: MetaList = snap_env.read("snapshot")?;
+    if snap.version != snap_meta.version {
+        return Err(untrusted(format!(
+            "snapshot version {} is not the {} the timestamp names (mix-and-match)",
+            snap.version, snap_meta.version
+        )));
+    }
+    if snap.version < seen.snapshot {
+        return Err(untrusted(format!(
+            "snapshot version {} is older than {} (rollback)",
+            snap.version, seen.snapshot
+        )));
+    }
+    if snap.expires <= now {
+        return Err(untrusted("snapshot metadata has expired (freeze attack)"));
+    }
+    let targets_meta = snap
+        .meta
+        .get("targets.json")
+        .ok_or_else(|| untrusted("snapshot lists no targets.json"))?;
+
+    if let Some(len) = targets_meta.length
+        && set.targets.len() as u64 != len
+    {
+        return Err(untrusted("targets length differs from the snapshot's"));
+    }
+    if let Some(h) = &targets_meta.hashes {
+        check_hashes(h, &set.targets)?;
+    }
+    let targets_env = Envelope::parse(&set.targets)?;
+    targets_env.verify(&root, "targets")?;
+    let targets: Targets = targets_env.read("targets")?;
+    if targets.version != targets_meta.version {
+        return Err(untrusted(format!(
+            "targets version {} is not the {} the snapshot names (mix-and-match)",
+            targets.version, targets_meta.version
+        )));
+    }
+    if targets.version < seen.targets {
+        return Err(untrusted(format!(
+            "targets version {} is older than {} (rollback)",
+            targets.version, seen.targets
+        )));
+    }
+    if targets.expires <= now {
+        return Err(untrusted("targets metadata has expired (freeze attack)"));
+    }
+    Ok(Verified {
+        root: root_bytes,
+        root_meta: root,
+        seen: SeenVersions {
+            timestamp: ts.version,
+            snapshot: snap.version,
+            targets: targets.version,
+        },
+        targets,
+    })
+}
+
+/// A short fingerprint of a root's root keys, for a person to compare with
+/// what the publisher shows: SHA-256 over the sorted root key ids and the
+/// threshold, as 8 groups of 4 hex digits.
+pub fn fingerprint(root: &Root) -> String {
+    let mut h = Sha256::new();
+    if let Some(role) = root.roles.get("root") {
+        let mut ids: Vec<&String> = role.keyids.iter().collect();
+        ids.sort();
+        for id in ids {
+            if let Some(k) = root.keys.get(id) {
+                h.update(k.keyval.public.to_ascii_lowercase().as_bytes());
+                h.update(b"\n");
+            }
+        }
+        h.update(role.threshold.to_be_bytes());
+    }
+    let hexed = hex::encode_upper(&h.finalize()[..16]);
+    hexed
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
+        .collect::<Vec<_>>()
+        .join("-")
+}

@@ -1,0 +1,200 @@
+//! `waymark-pack`: the NGO publisher tool. Keys, signed TUF repositories,
+//! offline bundles, a local server, and pack inspection.
+//!
+//! Exit status 0 on success; otherwise non-zero and one line on stderr.
+
+mod keys;
+mod repo;
+mod serve;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use waymark_core::content::pack::PackReader;
+
+/// Publish Waymark content packs: keys, signed repositories, bundles.
+#[derive(Debug, Parser)]
+#[command(name = "waymark-pack", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make ed25519 keys for the root, targets, snapshot and timestamp roles.
+    Keygen {
+        /// Directory for the key files (created; existing keys are never overwritten).
+        #[arg(long, value_name = "KEYDIR")]
+        out: PathBuf,
+    },
+    /// Add packs to a TUF repository (created if needed) and sign new metadata.
+    Publish {
+        /// Pack files built by `waymark-pack build`.
+        #[arg(required = true, value_name = "PACKFILE")]
+        packs: Vec<PathBuf>,
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        /// The key directory.
+        #[arg(long, value_name = "KEYDIR")]
+        keys: PathBuf,
+        /// The URL phones will sync from (written into publisher.json).
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        expiries: ExpiryArgs,
+    },
+    /// Rotate one role's key (root included): a new root signed by the old
+    /// and new keys.
+    RotateKey {
+        /// root, targets, snapshot or timestamp.
+        role: String,
+        /// The key directory.
+        #[arg(long, value_name = "KEYDIR")]
+        keys: PathBuf,
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        #[command(flatten)]
+        expiries: ExpiryArgs,
+    },
+    /// Serve a repository over HTTP (ETag, If-None-Match, Range).
+    Serve {
+        /// The repository directory.
+        repo: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Show what a pack file contains.
+    Inspect {
+        /// A pack file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ExpiryArgs {
+    /// Days the root metadata stays valid.
+    #[arg(long, default_value_t = 365)]
+    root_expires_days: i64,
+    /// Days the targets metadata stays valid.
+    #[arg(long, default_value_t = 90)]
+    targets_expires_days: i64,
+    /// Days the snapshot metadata stays valid.
+    #[arg(long, default_value_t = 30)]
+    snapshot_expires_days: i64,
+    /// Hours the timestamp stays valid (short: it proves freshness).
+    #[arg(long, default_value_t = 24)]
+    timestamp_expires_hours: i64,
+}
+
+impl ExpiryArgs {
+    fn get(&self) -> Result<repo::Expiries, Failure> {
+        let e = repo::Expiries {
+            root_days: self.root_expires_days,
+            targets_days: self.targets_expires_days,
+            snapshot_days: self.snapshot_expires_days,
+            timestamp_hours: self.timestamp_expires_hours,
+        };
+        if e.root_days < 1 || e.targets_days < 1 || e.snapshot_days < 1 || e.timestamp_hours < 1 {
+            return fail("expiry periods must be at least 1");
+        }
+        Ok(e)
+    }
+}
+
+/// A command's failure: one line, no secrets.
+pub struct Failure(pub String);
+
+impl From<waymark_core::Error> for Failure {
+    fn from(e: waymark_core::Error) -> Self {
+        Failure(e.to_string())
+    }
+}
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Self {
+        Failure(format!("i/o: {e}"))
+    }
+}
+impl From<serde_json::Error> for Failure {
+    fn from(e: serde_json::Error) -> Self {
+        Failure(format!("json: {e}"))
+    }
+}
+
+/// Shorthand for a failure with a message.
+pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
+    Err(Failure(message.into()))
+}
+
+fn inspect(file: &PathBuf) -> Result<(), Failure> {
+    let bytes = std::fs::read(file)?;
+    let mut reader = PackReader::new(&bytes[..])?;
+    let m = reader.manifest().clone();
+    println!("pack        {} version {}", m.id, m.version);
+    println!("publisher   {} ({})", m.publisher.name, m.publisher.id);
+    for (lang, t) in &m.title {
+        println!("title[{lang}]  {t}");
+    }
+    println!("languages   {}", m.languages.join(", "));
+    println!("fallback    {}", m.fallback.join(" → "));
+    println!("built       {}", m.built);
+    if m.sample {
+        println!("SAMPLE DATA: not for real use");
+    }
+    let mut counts = std::collections::BTreeMap::new();
+    for e in &mut reader {
+        let e = e?;
+        let kind = match e {
+            waymark_core::content::model::Entry::Article(_) => "articles",
+            waymark_core::content::model::Entry::Service(_) => "services",
+            waymark_core::content::model::Entry::Country(_) => "countries",
+            waymark_core::content::model::Entry::Route(_) => "routes",
+            waymark_core::content::model::Entry::Alert(_) => "alerts",
+        };
+        *counts.entry(kind).or_insert(0u64) += 1;
+    }
+    for (k, n) in counts {
+        println!("{k:<11} {n}");
+    }
+    println!("bytes       {}", bytes.len());
+    println!(
+        "signed by   (a pack file is signed in its repository: see publisher.json and the bundles)"
+    );
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Keygen { out } => keys::keygen(&out),
+        Command::Publish {
+            packs,
+            repo,
+            keys,
+            url,
+            expiries,
+        } => repo::Repo::new(&repo).publish(&packs, &keys, url.as_deref(), expiries.get()?),
+        Command::RotateKey {
+            role,
+            keys,
+            repo,
+            expiries,
+        } => repo::Repo::new(&repo).rotate_key(&role, &keys, expiries.get()?),
+        Command::Serve { repo, addr } => serve::serve(&repo, addr),
+        Command::Inspect { file } => inspect(&file),
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("waymark-pack: {}", message.replace(['\n', '\r'], " "));
+            ExitCode::FAILURE
+        }
+    }
+}

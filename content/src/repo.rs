@@ -1,0 +1,453 @@
+//! The publisher's TUF repository (specification 1.0): root, targets,
+//! snapshot and timestamp metadata in canonical JSON, ed25519 signatures,
+//! consistent snapshots so a CDN can cache every file but `timestamp.json`
+//! forever.
+//!
+//! ```text
+//! REPODIR/metadata/N.root.json, root.json (newest), N.targets.json,
+//!                  N.snapshot.json, timestamp.json
+//! REPODIR/targets/packs/<sha256>.<pack-id>.wmpack
+//! REPODIR/publisher.json                 the card phones trust
+//! REPODIR/bundles/<pack-id>.wmbundle     offline bundles (pack + metadata)
+//! ```
+//!
+//! Files are written to a temporary name and renamed, targets first and
+//! `timestamp.json` last, so a client never sees metadata naming a file that
+//! is not there yet.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, SubsecRound, Utc};
+use ed25519_dalek::SigningKey;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use waymark_core::content::model::PackManifest;
+use waymark_core::content::pack::PackReader;
+use waymark_core::content::tuf::{
+    Envelope, MetaFile, MetaList, MetadataSet, RoleKeys as TufRole, Root, SPEC_VERSION, TargetFile,
+    Targets,
+};
+use waymark_core::content::{BundleInfo, PublisherCard, write_bundle};
+
+use crate::keys::{self, RoleKeys, key_path};
+use crate::{Failure, fail};
+
+/// How long each role's metadata stays valid.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiries {
+    /// Root, days.
+    pub root_days: i64,
+    /// Targets, days.
+    pub targets_days: i64,
+    /// Snapshot, days.
+    pub snapshot_days: i64,
+    /// Timestamp, hours (short: it is what proves freshness).
+    pub timestamp_hours: i64,
+}
+
+impl Default for Expiries {
+    fn default() -> Self {
+        Expiries {
+            root_days: 365,
+            targets_days: 90,
+            snapshot_days: 30,
+            timestamp_hours: 24,
+        }
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(0)
+}
+
+/// A repository on disk.
+pub struct Repo {
+    dir: PathBuf,
+}
+
+impl Repo {
+    /// The repository in `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Repo {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn meta(&self, name: &str) -> PathBuf {
+        self.dir.join("metadata").join(name)
+    }
+
+    fn read(&self, name: &str) -> Result<Option<Envelope>, Failure> {
+        match std::fs::read(self.meta(name)) {
+            Ok(bytes) => Ok(Some(Envelope::parse(&bytes)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically.
+    fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+        let parent = path.parent().expect("repository paths have a parent");
+        std::fs::create_dir_all(parent)?;
+        let tmp = parent.join(format!(
+            ".{}.tmp",
+            path.file_name().expect("a file name").to_string_lossy()
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+
+    fn write_meta(&self, name: &str, env: &Envelope) -> Result<Vec<u8>, Failure> {
+        let bytes = env.to_bytes()?;
+        Self::write(&self.meta(name), &bytes)?;
+        Ok(bytes)
+    }
+
+    /// The newest root, if the repository exists.
+    pub fn root(&self) -> Result<Option<Root>, Failure> {
+        Ok(match self.read("root.json")? {
+            Some(env) => Some(env.read("root")?),
+            None => None,
+        })
+    }
+
+    /// The current targets metadata, if any.
+    fn targets(&self) -> Result<Option<Targets>, Failure> {
+        let Some(ts) = self.read("timestamp.json")? else {
+            return Ok(None);
+        };
+        let ts: MetaList = ts.read("timestamp")?;
+        let snap_v = ts
+            .meta
+            .get("snapshot.json")
+            .map(|m| m.version)
+            .unwrap_or_default();
+        let Some(snap) = self.read(&format!("{snap_v}.snapshot.json"))? else {
+            return fail("the repository's timestamp names a snapshot that is missing");
+        };
+        let snap: MetaList = snap.read("snapshot")?;
+        let t_v = snap
+            .meta
+            .get("targets.json")
+            .map(|m| m.version)
+            .unwrap_or_default();
+        match self.read(&format!("{t_v}.targets.json"))? {
+            Some(t) => Ok(Some(t.read("targets")?)),
+            None => fail("the repository's snapshot names targets metadata that is missing"),
+        }
+    }
+
+    fn version_of(&self, name: &str, kind: &str) -> Result<u64, Failure> {
+        Ok(match self.read(name)? {
+            Some(env) => env.read::<MetaList>(kind)?.version,
+            None => 0,
+        })
+    }
+
+    fn root_meta(version: u64, keys: &RoleKeys, expires: DateTime<Utc>) -> Result<Root, Failure> {
+        let mut all = BTreeMap::new();
+        let mut roles = BTreeMap::new();
+        for role in keys::ROLES {
+            let (id, key) = keys::public(keys.get(role))?;
+            all.insert(id.clone(), key);
+            roles.insert(
+                role.to_string(),
+                TufRole {
+                    keyids: vec![id],
+                    threshold: 1,
+                },
+            );
+        }
+        Ok(Root {
+            kind: "root".into(),
+            spec_version: SPEC_VERSION.into(),
+            version,
+            expires,
+            consistent_snapshot: true,
+            keys: all,
+            roles,
+        })
+    }
+
+    /// Fails unless `keys` are the keys the newest root names.
+    fn check_keys(root: &Root, keys: &RoleKeys) -> Result<(), Failure> {
+        for role in keys::ROLES {
+            let (id, _) = keys::public(keys.get(role))?;
+            if !root.roles.get(role).is_some_and(|r| r.keyids.contains(&id)) {
+                return fail(format!(
+                    "the {role} key in the key directory is not the repository's {role} key"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the repository's first root if there is none.
+    fn ensure_root(&self, keys: &RoleKeys, exp: Expiries) -> Result<Root, Failure> {
+        if let Some(root) = self.root()? {
+            Self::check_keys(&root, keys)?;
+            return Ok(root);
+        }
+        let root = Self::root_meta(1, keys, now() + Duration::days(exp.root_days))?;
+        let env = Envelope::sign(&root, &[&keys.root])?;
+        self.write_meta("1.root.json", &env)?;
+        self.write_meta("root.json", &env)?;
+        Ok(root)
+    }
+
+    /// Signs and writes new targets, snapshot and timestamp metadata.
+    fn commit_targets(
+        &self,
+        keys: &RoleKeys,
+        targets: BTreeMap<String, TargetFile>,
+        exp: Expiries,
+    ) -> Result<(), Failure> {
+        let t_version = self.targets()?.map_or(0, |t| t.version) + 1;
+        let targets = Targets {
+            kind: "targets".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: t_version,
+            expires: now() + Duration::days(exp.targets_days),
+            targets,
+            delegations: None,
+        };
+        let t_bytes = self.write_meta(
+            &format!("{t_version}.targets.json"),
+            &Envelope::sign(&targets, &[&keys.targets])?,
+        )?;
+
+        let ts_version = self.version_of("timestamp.json", "timestamp")? + 1;
+        let s_version = ts_version;
+        let snapshot = MetaList {
+            kind: "snapshot".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: s_version,
+            expires: now() + Duration::days(exp.snapshot_days),
+            meta: [("targets.json".to_string(), meta_file(t_version, &t_bytes))].into(),
+        };
+        let s_bytes = self.write_meta(
+            &format!("{s_version}.snapshot.json"),
+            &Envelope::sign(&snapshot, &[&keys.snapshot])?,
+        )?;
+
+        let timestamp = MetaList {
+            kind: "timestamp".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: ts_version,
+            expires: now() + Duration::hours(exp.timestamp_hours),
+            meta: [("snapshot.json".to_string(), meta_file(s_version, &s_bytes))].into(),
+        };
+        self.write_meta(
+            "timestamp.json",
+            &Envelope::sign(&timestamp, &[&keys.timestamp])?,
+        )?;
+        Ok(())
+    }
+
+    /// The file a target is stored in (consistent snapshot: hash-prefixed).
+    fn target_file(&self, path: &str, file: &TargetFile) -> PathBuf {
+        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+        let hash = file.hashes.get("sha256").cloned().unwrap_or_default();
+        self.dir
+            .join("targets")
+            .join(dir)
+            .join(format!("{hash}.{name}"))
+    }
+
+    /// Publishes packs: adds them as targets and signs new metadata.
+    pub fn publish(
+        &self,
+        packs: &[PathBuf],
+        keys_dir: &Path,
+        url: Option<&str>,
+        exp: Expiries,
+    ) -> Result<(), Failure> {
+        let keys = RoleKeys::load(keys_dir)?;
+        let mut manifests: Vec<(PackManifest, Vec<u8>)> = Vec::new();
+        for p in packs {
+            let bytes = std::fs::read(p).map_err(|e| Failure(format!("{}: {e}", p.display())))?;
+            let manifest = PackReader::new(&bytes[..])
+                .map_err(|e| Failure(format!("{}: {e}", p.display())))?
+                .manifest()
+                .clone();
+            manifests.push((manifest, bytes));
+        }
+        let Some(publisher) = manifests.first().map(|(m, _)| m.publisher.clone()) else {
+            return fail("name at least one pack file");
+        };
+        if manifests
+            .iter()
+            .any(|(m, _)| m.publisher.id != publisher.id)
+        {
+            return fail("one repository is one publisher: these packs name different publishers");
+        }
+        let root = self.ensure_root(&keys, exp)?;
+        let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
+        for (m, bytes) in &manifests {
+            let path = format!("packs/{}.wmpack", m.id);
+            if let Some(old) = targets.get(&path).and_then(published_version)
+                && m.version <= old
+            {
+                return fail(format!(
+                    "pack {} version {} is not newer than the published version {old}",
+                    m.id, m.version
+                ));
+            }
+            let mut file = TargetFile::describe(bytes);
+            file.custom = Some(
+                json!({"waymark": {"pack": m.id, "version": m.version, "publisher": m.publisher.id}}),
+            );
+            Self::write(&self.target_file(&path, &file), bytes)?;
+            targets.insert(path, file);
+        }
+        self.commit_targets(&keys, targets, exp)?;
+        self.write_card(&publisher.id, &publisher.name, url)?;
+        self.write_bundles(&publisher.id)?;
+        for (m, _) in &manifests {
+            println!("published {} version {}", m.id, m.version);
+        }
+        let _ = root;
+        Ok(())
+    }
+
+    /// Rotates a role's key: a new root (signed by the old and the new root
+    /// keys) names the new key, and the role's metadata is re-signed.
+    pub fn rotate_key(&self, role: &str, keys_dir: &Path, exp: Expiries) -> Result<(), Failure> {
+        if !keys::ROLES.contains(&role) {
+            return fail(format!(
+                "unknown role '{role}': one of root, targets, snapshot, timestamp"
+            ));
+        }
+        let old_keys = RoleKeys::load(keys_dir)?;
+        let Some(root) = self.root()? else {
+            return fail("no repository here: publish a pack first");
+        };
+        Self::check_keys(&root, &old_keys)?;
+        let new_key = keys::generate()?;
+        let version = root.version + 1;
+        let path = key_path(keys_dir, role);
+        let retired = keys_dir.join(format!("{role}.key.{}", root.version));
+        std::fs::rename(&path, &retired)?;
+        if let Err(e) = keys::write_key(&path, &new_key) {
+            let _ = std::fs::rename(&retired, &path);
+            return Err(e);
+        }
+        let keys = RoleKeys::load(keys_dir)?;
+        let new_root = Self::root_meta(version, &keys, now() + Duration::days(exp.root_days))?;
+        let signers: Vec<&SigningKey> = if role == "root" {
+            vec![&old_keys.root, &keys.root]
+        } else {
+            vec![&keys.root]
+        };
+        let env = Envelope::sign(&new_root, &signers)?;
+        self.write_meta(&format!("{version}.root.json"), &env)?;
+        self.write_meta("root.json", &env)?;
+        if role != "root" {
+            let targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
+            self.commit_targets(&keys, targets, exp)?;
+        }
+        if let Some(card) = self.card()? {
+            self.write_bundles(&card.id)?;
+        }
+        let (id, _) = keys::public(&new_key)?;
+        println!("{role} key rotated: root version {version}, new key {id}");
+        println!("the old key is kept as {}", retired.display());
+        Ok(())
+    }
+
+    fn card(&self) -> Result<Option<PublisherCard>, Failure> {
+        match std::fs::read(self.dir.join("publisher.json")) {
+            Ok(b) => Ok(Some(serde_json::from_slice(&b)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes the publisher card (with root version 1: phones follow the
+    /// rotation chain from there).
+    fn write_card(&self, id: &str, name: &str, url: Option<&str>) -> Result<(), Failure> {
+        let Some(root) = self.read("1.root.json")? else {
+            return fail("the repository has no 1.root.json");
+        };
+        let url = match url {
+            Some(u) => Some(u.to_owned()),
+            None => self.card()?.and_then(|c| c.url),
+        };
+        let card = PublisherCard {
+            waymark_publisher: 1,
+            id: id.into(),
+            name: name.into(),
+            url,
+            root,
+        };
+        Self::write(
+            &self.dir.join("publisher.json"),
+            &serde_json::to_vec_pretty(&card)?,
+        )
+    }
+
+    /// Writes an offline bundle for every current target.
+    fn write_bundles(&self, publisher: &str) -> Result<(), Failure> {
+        let Some(targets) = self.targets()? else {
+            return Ok(());
+        };
+        let root = self.root()?.map_or(1, |r| r.version);
+        let roots = (2..=root)
+            .map(|v| std::fs::read(self.meta(&format!("{v}.root.json"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ts = std::fs::read(self.meta("timestamp.json"))?;
+        let ts_env = Envelope::parse(&ts)?;
+        let s_v = ts_env.read::<MetaList>("timestamp")?.meta["snapshot.json"].version;
+        let snapshot = std::fs::read(self.meta(&format!("{s_v}.snapshot.json")))?;
+        let targets_bytes = std::fs::read(self.meta(&format!("{}.targets.json", targets.version)))?;
+        let set = MetadataSet {
+            roots,
+            timestamp: ts,
+            snapshot,
+            targets: targets_bytes,
+        };
+        for (path, file) in &targets.targets {
+            let Some(name) = path
+                .strip_prefix("packs/")
+                .and_then(|n| n.strip_suffix(".wmpack"))
+            else {
+                continue;
+            };
+            let pack = std::fs::read(self.target_file(path, file))?;
+            let out = self.dir.join("bundles").join(format!("{name}.wmbundle"));
+            std::fs::create_dir_all(out.parent().expect("bundles dir"))?;
+            let mut bytes = Vec::new();
+            write_bundle(
+                &mut bytes,
+                &BundleInfo {
+                    format: 1,
+                    publisher: publisher.into(),
+                    target: path.clone(),
+                },
+                &set,
+                &pack,
+            )?;
+            Self::write(&out, &bytes)?;
+        }
+        Ok(())
+    }
+}
+
+fn meta_file(version: u64, bytes: &[u8]) -> MetaFile {
+    MetaFile {
+        version,
+        length: Some(bytes.len() as u64),
+        hashes: Some([("sha256".to_string(), hex::encode(Sha256::digest(bytes)))].into()),
+    }
+}
+
+fn published_version(file: &TargetFile) -> Option<u64> {
+    file.custom
+        .as_ref()?
+        .get("waymark")?
+        .get("version")?
+        .as_u64()
+}

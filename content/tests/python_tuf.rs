@@ -1,0 +1,238 @@
+//! A second TUF implementation reads what `waymark-pack` publishes:
+//! python-tuf's client (`tuf` on PyPI, installed by `.ci/run`) refreshes and
+//! downloads a pack from a repository published by `waymark-pack publish`
+//! and served by `waymark-pack serve` on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use chrono::NaiveDate;
+use waymark_core::content::model::{Article, Entry, PACK_FORMAT, PackManifest, Publisher};
+use waymark_core::content::pack::write_pack;
+
+fn waymark_pack(args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "waymark-pack {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn pack_file(dir: &Path, version: u64) -> PathBuf {
+    let manifest = PackManifest {
+        format: PACK_FORMAT,
+        id: "interop".into(),
+        version,
+        publisher: Publisher {
+            id: "sample-ngo".into(),
+            name: "Sample NGO (example data)".into(),
+        },
+        title: [("en".to_string(), "Interop sample".to_string())].into(),
+        languages: vec!["en".into()],
+        fallback: vec!["en".into()],
+        sample: true,
+        built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        entries: 0,
+    };
+    let entry = Entry::Article(Article {
+        id: "a".into(),
+        language: "en".into(),
+        title: format!("Sample article v{version}"),
+        body: "Example text.".into(),
+        countries: vec![],
+        topics: vec![],
+        verified: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        expires: None,
+    });
+    let path = dir.join(format!("interop-{version}.wmpack"));
+    write_pack(&manifest, &[entry], std::fs::File::create(&path).unwrap()).unwrap();
+    path
+}
+
+/// A running `waymark-pack serve`, stopped on drop.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Server {
+    fn start(repo: &Path) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
+            .args(["serve", repo.to_str().unwrap(), "--addr", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_owned();
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python_client(root: &Path, work: &Path, url: &str, target: &str) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/tuf_client.py");
+    Command::new("python3")
+        .arg(script)
+        .arg(root)
+        .arg(work.join("client-metadata"))
+        .arg(url)
+        .arg(target)
+        .arg(work.join("downloads"))
+        .output()
+        .expect("python3 runs")
+}
+
+#[test]
+fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
+    waymark_pack(&["keygen", "--out", keys.to_str().unwrap()]);
+    let v1 = pack_file(dir.path(), 1);
+    waymark_pack(&[
+        "publish",
+        v1.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    // A second version and a key rotation, so the client walks a root chain
+    // and sees bumped versions.
+    waymark_pack(&[
+        "rotate-key",
+        "targets",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+    let v2 = pack_file(dir.path(), 2);
+    waymark_pack(&[
+        "publish",
+        v2.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+
+    let server = Server::start(&repo);
+    let out = python_client(
+        &repo.join("metadata/1.root.json"),
+        dir.path(),
+        &server.url,
+        "packs/interop.wmpack",
+    );
+    assert!(
+        out.status.success(),
+        "python-tuf refused the repository: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert_eq!(
+        std::fs::read(downloaded).unwrap(),
+        std::fs::read(&v2).unwrap()
+    );
+    // python-tuf now trusts root version 2.
+    let trusted: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("client-metadata/root.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(trusted["signed"]["version"], 2);
+}
+
+#[test]
+fn python_tuf_refuses_a_tampered_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
+    waymark_pack(&["keygen", "--out", keys.to_str().unwrap()]);
+    let v1 = pack_file(dir.path(), 1);
+    waymark_pack(&[
+        "publish",
+        v1.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    let stored = std::fs::read_dir(repo.join("targets/packs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&stored).unwrap();
+    bytes[0] ^= 1;
+    std::fs::write(&stored, bytes).unwrap();
+    let server = Server::start(&repo);
+    let out = python_client(
+        &repo.join("metadata/1.root.json"),
+        dir.path(),
+        &server.url,
+        "packs/interop.wmpack",
+    );
+    assert!(
+        !out.status.success(),
+        "python-tuf must refuse altered bytes"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("LengthOrHashMismatch"),
+        "refused for the wrong reason: {stderr}"
+    );
+}
+
+#[test]
+fn serve_answers_if_none_match_with_304_and_honours_range() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("metadata")).unwrap();
+    std::fs::write(dir.path().join("metadata/timestamp.json"), b"{\"x\":1}").unwrap();
+    let server = Server::start(dir.path());
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let get = |extra: &str| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET /metadata/timestamp.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let first = get("");
+    assert!(first.starts_with("HTTP/1.1 200"), "{first}");
+    let etag = first
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("an ETag")
+        .to_owned();
+    let again = get(&format!("If-None-Match: {etag}\r\n"));
+    assert!(again.starts_with("HTTP/1.1 304"), "{again}");
+    assert!(again.len() < 300, "a 304 is small: {} bytes", again.len());
+    let part = get("Range: bytes=2-4\r\n");
+    assert!(part.starts_with("HTTP/1.1 206"), "{part}");
+    assert!(part.ends_with("x\":"), "{part}");
+    assert!(get("").contains("{\"x\":1}"));
+}

@@ -1,0 +1,94 @@
+//! A repository written by a second TUF implementation (python-tuf's
+//! metadata API, `tuf` on PyPI, installed by `.ci/run`) verifies in Waymark:
+//! its root is trusted, and a bundle of its metadata and target installs.
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::NaiveDate;
+use waymark_core::content::model::{Article, Entry, PACK_FORMAT, PackManifest, Publisher};
+use waymark_core::content::pack::write_pack;
+use waymark_core::content::tuf::MetadataSet;
+use waymark_core::content::{BundleInfo, ContentStore, SearchQuery, TrustRequest, write_bundle};
+
+#[test]
+fn a_repository_written_by_python_tuf_verifies_and_installs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("interop.wmpack");
+    let manifest = PackManifest {
+        format: PACK_FORMAT,
+        id: "interop".into(),
+        version: 1,
+        publisher: Publisher {
+            id: "py-ngo".into(),
+            name: "Python-published sample".into(),
+        },
+        title: Default::default(),
+        languages: vec!["en".into()],
+        fallback: vec!["en".into()],
+        sample: true,
+        built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        entries: 0,
+    };
+    let entry = Entry::Article(Article {
+        id: "a".into(),
+        language: "en".into(),
+        title: "Written by python".into(),
+        body: "Interoperability sample.".into(),
+        countries: vec![],
+        topics: vec![],
+        verified: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        expires: None,
+    });
+    write_pack(&manifest, &[entry], std::fs::File::create(&pack).unwrap()).unwrap();
+
+    let repo = dir.path().join("repo");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/tuf_repo.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .arg(&repo)
+        .arg("packs/interop.wmpack")
+        .arg(&pack)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python-tuf: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let meta = |name: &str| std::fs::read(repo.join("metadata").join(name)).unwrap();
+    let set = MetadataSet {
+        roots: vec![],
+        timestamp: meta("timestamp.json"),
+        snapshot: meta("1.snapshot.json"),
+        targets: meta("1.targets.json"),
+    };
+    let bundle = dir.path().join("py.wmbundle");
+    let info = BundleInfo {
+        format: 1,
+        publisher: "py-ngo".into(),
+        target: "packs/interop.wmpack".into(),
+    };
+    write_bundle(
+        std::fs::File::create(&bundle).unwrap(),
+        &info,
+        &set,
+        &std::fs::read(&pack).unwrap(),
+    )
+    .unwrap();
+
+    let store = ContentStore::open(&dir.path().join("content")).unwrap();
+    let request = TrustRequest {
+        id: Some("py-ngo".into()),
+        ..Default::default()
+    };
+    let trusted = store
+        .trust_publisher(&meta("1.root.json"), &request)
+        .unwrap();
+    assert_eq!(trusted.root_version, 1);
+    store.install_bundle(&bundle).unwrap();
+    let hits = store.search(&SearchQuery::new("python")).unwrap().hits;
+    assert_eq!(hits[0].title, "Written by python");
+    assert_eq!(hits[0].provenance.publisher, "py-ngo");
+}

@@ -3,9 +3,11 @@
 //!
 //! Exit status 0 on success; otherwise non-zero and one line on stderr.
 
+mod build;
 mod keys;
 mod repo;
 mod serve;
+mod source;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,6 +26,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a pack's source directory; report every problem with file and line.
+    Validate {
+        /// The source directory (pack.toml, articles/, services/, countries/, routes/, alerts/).
+        dir: PathBuf,
+    },
+    /// Build one zstd-compressed pack file (the same source gives the same bytes).
+    Build {
+        /// The source directory.
+        dir: PathBuf,
+        /// The pack file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Make ed25519 keys for the root, targets, snapshot and timestamp roles.
     Keygen {
         /// Directory for the key files (created; existing keys are never overwritten).
@@ -170,6 +185,14 @@ fn inspect(file: &PathBuf) -> Result<(), Failure> {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Validate { dir } => build::validate(&dir).map(|s| {
+            println!(
+                "{}: no problems ({} entries)",
+                dir.display(),
+                s.entries.len()
+            );
+        }),
+        Command::Build { dir, out } => build::build(&dir, &out),
         Command::Keygen { out } => keys::keygen(&out),
         Command::Publish {
             packs,

@@ -16,6 +16,12 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
+/// Arabic prefixes removed from words of four letters or more: the definite
+/// article and the conjunctions and prepositions that attach to it (the
+/// prefix step of Larkey's light10 stemmer), so that "الشرطة" finds
+/// "شرطة" and the other way round.
+const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "كال", "فال", "لل", "ال"];
+
 /// Folds `text` for indexing or querying.
 ///
 /// ```
@@ -24,18 +30,50 @@ use unicode_normalization::char::is_combining_mark;
 /// assert_eq!(fold("مُسَاعَدَة"), fold("مساعده"));
 /// ```
 pub fn fold(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let mut folded = String::with_capacity(text.len());
     for c in text.nfkd() {
         if is_combining_mark(c) {
             continue;
         }
         match fold_arabic(c) {
             Some('\0') => {}
-            Some(mapped) => out.push(mapped),
-            None => out.extend(c.to_lowercase()),
+            Some(mapped) => folded.push(mapped),
+            None => folded.extend(c.to_lowercase()),
         }
     }
+    if !folded.chars().any(is_arabic_letter) {
+        return folded;
+    }
+    // Strip attached prefixes word by word; everything else is kept as is.
+    let mut out = String::with_capacity(folded.len());
+    let mut word = String::new();
+    for c in folded.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        out.push_str(strip_arabic_prefix(&word));
+        word.clear();
+        out.push(c);
+    }
+    out.pop();
     out
+}
+
+fn is_arabic_letter(c: char) -> bool {
+    ('\u{0620}'..='\u{064A}').contains(&c) || ('\u{066E}'..='\u{06D3}').contains(&c)
+}
+
+fn strip_arabic_prefix(word: &str) -> &str {
+    for p in ARABIC_PREFIXES {
+        if let Some(rest) = word.strip_prefix(p)
+            && rest.chars().count() >= 2
+            && word.chars().count() >= 4
+        {
+            return rest;
+        }
+    }
+    word
 }
 
 /// The Arabic-script letter variants; `Some('\0')` drops the character.
@@ -71,6 +109,16 @@ mod tests {
         assert_eq!(fold("آمن"), fold("امن"));
         assert_eq!(fold("مستشفى"), fold("مستشفي"));
         assert_eq!(fold("ـمـسـاعـدة"), fold("مساعدة"));
+    }
+
+    #[test]
+    fn the_arabic_definite_article_and_attached_prefixes_are_removed() {
+        assert_eq!(fold("الشرطة"), fold("شرطة"));
+        assert_eq!(fold("مركز الشرطة"), fold("مركز شرطة"));
+        assert_eq!(fold("والمستشفى"), fold("مستشفى"));
+        assert_eq!(fold("للمستشفى"), fold("مستشفى"));
+        assert_eq!(fold("الم"), "الم", "too short to strip");
+        assert_eq!(fold("Al-Shorta الشرطة"), "al-shorta شرطه");
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! `waymark`: the headless device CLI over `waymark-core`.
+//! `waymark`: the headless device CLI over `waymark-core`: the vault, the
+//! trust store, content packs and the queries over them.
 //!
 //! Exit status 0 on success; otherwise non-zero with exactly one human line
 //! on stderr (`waymark: …`). Results go to stdout; `--json` makes listings
 //! machine-readable. Secrets come from environment variables or a prompt
 //! without echo, never from arguments (which other users can see in `ps`).
 
+mod content_cmd;
 mod demo;
 mod output;
 mod secrets;
@@ -37,6 +39,20 @@ enum Command {
     /// The document vault.
     #[command(subcommand)]
     Vault(Box<vault_cmd::VaultCommand>),
+    /// Publishers whose packs this device accepts.
+    #[command(subcommand)]
+    Trust(content_cmd::TrustCommand),
+    /// Installed content packs.
+    #[command(subcommand)]
+    Pack(content_cmd::PackCommand),
+    /// Search every installed pack.
+    Search(content_cmd::SearchArgs),
+    /// Services near a point, nearest first.
+    Nearby(content_cmd::NearbyArgs),
+    /// A country's profile: emergency numbers, asylum, rights, missions.
+    Country(content_cmd::CountryArgs),
+    /// Alerts in force now.
+    Alerts(content_cmd::AlertsArgs),
     /// Run the end-to-end demo in a temporary directory.
     Demo(demo::DemoArgs),
 }
@@ -113,6 +129,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let home = home_dir(cli.home)?;
             vault_cmd::run(*cmd, &home.join("vault"), cli.json)
         }
+        Command::Trust(cmd) => content_cmd::trust(cmd, &home_dir(cli.home)?, cli.json),
+        Command::Pack(cmd) => content_cmd::pack(cmd, &home_dir(cli.home)?, cli.json),
+        Command::Search(args) => content_cmd::search(args, &home_dir(cli.home)?, cli.json),
+        Command::Nearby(args) => content_cmd::nearby(args, &home_dir(cli.home)?, cli.json),
+        Command::Country(args) => content_cmd::country(args, &home_dir(cli.home)?, cli.json),
+        Command::Alerts(args) => content_cmd::alerts(args, &home_dir(cli.home)?, cli.json),
         Command::Demo(args) => demo::run(args),
     }
 }

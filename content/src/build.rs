@@ -1,0 +1,64 @@
+//! `validate` and `build`: from a source directory to one pack file.
+//!
+//! The pack is JSON Lines (manifest, then entries in a fixed order)
+//! compressed as one zstd frame at a fixed level with no timestamps, so the
+//! same source always gives the same bytes.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::source::{self, Source};
+use crate::{Failure, fail};
+
+/// zstd level: slow to write, as fast as any other level to read.
+const ZSTD_LEVEL: i32 = 19;
+
+/// Reads the source, printing every problem; fails if there is any.
+pub fn validate(dir: &Path) -> Result<Source, Failure> {
+    match source::read(dir) {
+        Ok(s) => Ok(s),
+        Err(problems) => {
+            for p in &problems {
+                println!("{p}");
+            }
+            fail(format!(
+                "{} problem(s) in {}",
+                problems.len(),
+                dir.display()
+            ))
+        }
+    }
+}
+
+/// The pack file's bytes for a source.
+pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Failure> {
+    let mut jsonl = serde_json::to_vec(&src.manifest)?;
+    jsonl.push(b'\n');
+    for e in &src.entries {
+        serde_json::to_writer(&mut jsonl, e)?;
+        jsonl.push(b'\n');
+    }
+    let mut enc = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
+    enc.include_checksum(true)?;
+    enc.include_contentsize(true)?;
+    enc.set_pledged_src_size(Some(jsonl.len() as u64))?;
+    enc.write_all(&jsonl)?;
+    Ok(enc.finish()?)
+}
+
+/// `waymark-pack build DIR --out FILE`.
+pub fn build(dir: &Path, out: &Path) -> Result<(), Failure> {
+    let src = validate(dir)?;
+    let bytes = pack_bytes(&src)?;
+    let tmp = out.with_extension("tmp");
+    std::fs::write(&tmp, &bytes)?;
+    std::fs::rename(&tmp, out)?;
+    println!(
+        "built {} version {}: {} entries, {} bytes",
+        src.manifest.id,
+        src.manifest.version,
+        src.entries.len(),
+        bytes.len()
+    );
+    Ok(())
+}

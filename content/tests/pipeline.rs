@@ -1,0 +1,187 @@
+//! From an NGO's source directory to a phone's search results: validate,
+//! build, keygen, publish, then trust the publisher card and install the
+//! offline bundle on a phone-side content store.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use waymark_core::content::{AlertFilter, ContentStore, SearchQuery, TrustRequest};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_same_source_builds_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.wmpack"), dir.path().join("b.wmpack"));
+    ok(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    ok(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    let shown = ok(&["inspect", a.to_str().unwrap()]);
+    assert!(shown.contains("fixture-minimal version 3"), "{shown}");
+    assert!(shown.contains("services    2"), "{shown}");
+}
+
+#[test]
+fn validate_reports_every_problem_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    copy_dir(&fixture(), &src);
+    // Three problems in three files.
+    let article = src.join("articles/legal/asylum.en.md");
+    let text = std::fs::read_to_string(&article)
+        .unwrap()
+        .replace("language: en", "language: de");
+    std::fs::write(&article, text).unwrap();
+    let services = src.join("services/service.csv");
+    let text = std::fs::read_to_string(&services)
+        .unwrap()
+        .replace("2026-10-15", "15/10/2026");
+    std::fs::write(&services, text).unwrap();
+    let location = src.join("services/location.csv");
+    let text = std::fs::read_to_string(&location)
+        .unwrap()
+        .replace("37.9838", "97.9838");
+    std::fs::write(&location, text).unwrap();
+    std::fs::write(
+        src.join("alerts/broken.yaml"),
+        "id: broken\nseverity: [not, a, severity\n",
+    )
+    .unwrap();
+
+    let out = run(&["validate", src.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        report.contains("asylum.en.md") && report.contains("language 'de'"),
+        "{report}"
+    );
+    assert!(report.contains("service.csv:3 [assured_date]"), "{report}");
+    assert!(
+        report.contains("location.csv:2 [latitude/longitude]"),
+        "{report}"
+    );
+    assert!(report.contains("broken.yaml"), "{report}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("4 problem(s)"), "{stderr}");
+    // Nothing is built from a source with problems.
+    let out = run(&[
+        "build",
+        src.to_str().unwrap(),
+        "--out",
+        dir.path().join("x.wmpack").to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(!dir.path().join("x.wmpack").exists());
+}
+
+#[test]
+fn a_published_pack_installs_on_a_phone_and_answers_queries() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pack, keys, repo) = (
+        dir.path().join("p.wmpack"),
+        dir.path().join("keys"),
+        dir.path().join("repo"),
+    );
+    ok(&[
+        "build",
+        fixture().to_str().unwrap(),
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    ok(&["keygen", "--out", keys.to_str().unwrap()]);
+    ok(&[
+        "publish",
+        pack.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    // Publishing the same version again is refused.
+    let again = run(&[
+        "publish",
+        pack.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not newer"));
+    // Private keys are never printed.
+    let private = std::fs::read_to_string(keys.join("root.key")).unwrap();
+    let private_hex: serde_json::Value = serde_json::from_str(&private).unwrap();
+    let secret = private_hex["keyval"]["private"].as_str().unwrap();
+    let listing = ok(&[
+        "keygen",
+        "--out",
+        dir.path().join("keys2").to_str().unwrap(),
+    ]);
+    assert!(!listing.contains(secret));
+
+    let phone = ContentStore::open(&dir.path().join("phone")).unwrap();
+    let card = std::fs::read(repo.join("publisher.json")).unwrap();
+    let trusted = phone
+        .trust_publisher(&card, &TrustRequest::default())
+        .unwrap();
+    assert_eq!(trusted.id, "fixture-ngo");
+    phone
+        .install_bundle(&repo.join("bundles/fixture-minimal.wmbundle"))
+        .unwrap();
+
+    let ar = phone
+        .search(&SearchQuery::new("مركز الشرطة").language("ar"))
+        .unwrap();
+    assert_eq!(ar.hits[0].id, "asylum");
+    assert_eq!(ar.hits[0].language, "ar");
+    let ti = phone
+        .search(&SearchQuery::new("clinic").language("ti"))
+        .unwrap();
+    assert_eq!(ti.hits[0].id, "svc-legal");
+    let alerts = phone.alerts(&AlertFilter::default()).unwrap();
+    let ids: Vec<&str> = alerts.iter().map(|a| a.entry.id.as_str()).collect();
+    assert_eq!(ids, ["strike"], "the expired alert is never returned");
+}

@@ -1,0 +1,403 @@
+//! `waymark trust …`, `waymark pack …` and the content queries.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use waymark_core::content::model::{GeoPoint, Translations};
+use waymark_core::content::{
+    AlertFilter, ContentStore, NearbyQuery, SearchQuery, TrustRequest, pick,
+};
+use waymark_core::vault::CountryCode;
+
+use crate::{Failure, fail, output};
+
+#[derive(Debug, Subcommand)]
+pub enum TrustCommand {
+    /// Trust a publisher: a publisher card or root.json, as a file or as text.
+    Add {
+        /// A file path, or the JSON itself.
+        source: String,
+        /// Publisher id (required for a bare root.json).
+        #[arg(long)]
+        id: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Repository URL to sync from.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// List the trusted publishers.
+    List,
+    /// Stop trusting a publisher and remove its packs.
+    Remove {
+        /// Publisher id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PackCommand {
+    /// Install a pack bundle (verified offline against the trusted publisher).
+    Install {
+        /// A .wmbundle file.
+        file: PathBuf,
+    },
+    /// List the installed packs.
+    List,
+    /// Remove an installed pack.
+    Remove {
+        /// Pack id.
+        id: String,
+        /// Publisher id (needed when two publishers have a pack of that id).
+        #[arg(long)]
+        publisher: Option<String>,
+    },
+}
+
+/// `waymark search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    query: String,
+    /// Your language (BCP 47), shown first.
+    #[arg(long)]
+    lang: Option<String>,
+    /// At most this many hits.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+}
+
+/// `waymark nearby`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct NearbyArgs {
+    /// Latitude (WGS84).
+    lat: f64,
+    /// Longitude (WGS84).
+    lon: f64,
+    /// Search radius in km.
+    #[arg(long, default_value_t = 5.0)]
+    radius_km: f64,
+    /// Only this category (legal, shelter, health, food, hotline…).
+    #[arg(long)]
+    category: Option<String>,
+    /// Only services open now.
+    #[arg(long)]
+    open_now: bool,
+    /// Only where this language is spoken.
+    #[arg(long)]
+    speaks: Option<String>,
+    /// Only free services.
+    #[arg(long)]
+    free: bool,
+    /// Language to show names in.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+/// `waymark country`.
+#[derive(Debug, Args)]
+pub struct CountryArgs {
+    /// ISO 3166-1 alpha-2 code.
+    code: String,
+    /// Language to show.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+/// `waymark alerts`.
+#[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
+pub struct AlertsArgs {
+    /// Alerts for this country.
+    #[arg(long)]
+    country: Option<String>,
+    /// Alerts for this point: LAT,LON.
+    #[arg(long, value_name = "LAT,LON")]
+    near: Option<String>,
+    /// Language to show.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
+fn open(home: &Path) -> Result<ContentStore, Failure> {
+    Ok(ContentStore::open(&home.join("content"))?)
+}
+
+fn text<'a>(t: &'a Translations, lang: Option<&str>) -> &'a str {
+    pick(t, lang, &["en".to_string()]).unwrap_or("")
+}
+
+fn provenance_line(p: &waymark_core::content::Provenance) -> String {
+    format!(
+        "{} · {} v{} · verified {} ({} days ago){}",
+        p.publisher_name,
+        p.pack,
+        p.pack_version,
+        p.verified,
+        p.age_days,
+        if p.sample { " · SAMPLE DATA" } else { "" }
+    )
+}
+
+/// Runs `waymark trust …`.
+pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    match cmd {
+        TrustCommand::Add {
+            source,
+            id,
+            name,
+            url,
+        } => {
+            let trimmed = source.trim_start();
+            let document = if trimmed.starts_with('{') {
+                source.into_bytes()
+            } else {
+                std::fs::read(&source).map_err(|e| Failure(format!("cannot read {source}: {e}")))?
+            };
+            let p = store.trust_publisher(&document, &TrustRequest { id, name, url })?;
+            if json {
+                output::json(&p)?;
+            } else {
+                println!("Trusted {} ({})", p.name, p.id);
+                println!("Fingerprint: {}", p.fingerprint);
+                println!(
+                    "Compare it with the one the publisher shows before relying on its packs."
+                );
+            }
+        }
+        TrustCommand::List => {
+            let list = store.trusted_publishers()?;
+            if json {
+                output::json(&list)?;
+            } else if list.is_empty() {
+                println!("No trusted publishers.");
+            } else {
+                for p in list {
+                    println!(
+                        "{:<24} {}  root v{}  {}",
+                        p.id, p.fingerprint, p.root_version, p.name
+                    );
+                }
+            }
+        }
+        TrustCommand::Remove { id } => {
+            let n = store.remove_publisher_trust(&id)?;
+            println!("No longer trusting {id}; removed {n} pack(s).");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `waymark pack …`.
+pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    match cmd {
+        PackCommand::Install { file } => {
+            let p = store.install_bundle(&file)?;
+            if json {
+                output::json(&p)?;
+            } else {
+                println!(
+                    "Installed {} version {} from {}{}",
+                    p.manifest.id,
+                    p.manifest.version,
+                    p.manifest.publisher.name,
+                    if p.manifest.sample {
+                        " (SAMPLE DATA)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        PackCommand::List => {
+            let packs = store.packs()?;
+            if json {
+                output::json(&packs)?;
+            } else if packs.is_empty() {
+                println!("No packs installed.");
+            } else {
+                for p in packs {
+                    println!(
+                        "{:<28} v{:<5} {:<20} {}{}",
+                        p.manifest.id,
+                        p.manifest.version,
+                        p.publisher,
+                        text(&p.manifest.title, None),
+                        if p.manifest.sample { " (SAMPLE)" } else { "" }
+                    );
+                }
+            }
+        }
+        PackCommand::Remove { id, publisher } => {
+            let publisher = match publisher {
+                Some(p) => p,
+                None => {
+                    let owners: Vec<String> = store
+                        .packs()?
+                        .into_iter()
+                        .filter(|p| p.manifest.id == id)
+                        .map(|p| p.publisher)
+                        .collect();
+                    match owners.as_slice() {
+                        [one] => one.clone(),
+                        [] => return fail(format!("no pack '{id}' is installed")),
+                        _ => {
+                            return fail(
+                                "several publishers have a pack of that id: add --publisher",
+                            );
+                        }
+                    }
+                }
+            };
+            store.remove_pack(&publisher, &id)?;
+            println!("Removed {id}.");
+        }
+    }
+    Ok(())
+}
+
+/// Runs `waymark search`.
+pub fn search(args: SearchArgs, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    let mut q = SearchQuery::new(args.query);
+    q.language = args.lang;
+    q.limit = args.limit;
+    let results = store.search(&q)?;
+    if json {
+        return output::json(&results);
+    }
+    for (typed, used) in &results.corrections {
+        println!("(showing results for \"{used}\" instead of \"{typed}\")");
+    }
+    if results.hits.is_empty() {
+        println!("Nothing found.");
+    }
+    for h in results.hits {
+        println!("{} [{}] {} ({})", h.title, h.kind, h.id, h.language);
+        println!("    {}", h.snippet);
+        println!("    {}", provenance_line(&h.provenance));
+    }
+    Ok(())
+}
+
+/// Runs `waymark nearby`.
+pub fn nearby(args: NearbyArgs, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    let mut q = NearbyQuery::new(
+        GeoPoint {
+            lat: args.lat,
+            lon: args.lon,
+        },
+        args.radius_km,
+    );
+    q.category = args.category;
+    q.open_now = args.open_now;
+    q.speaks = args.speaks;
+    q.free_only = args.free;
+    q.language = args.lang;
+    let found = store.nearby(&q)?;
+    if json {
+        return output::json(&found);
+    }
+    if found.is_empty() {
+        println!("No services within {} km.", args.radius_km);
+    }
+    for s in found {
+        let open = match s.open_now {
+            Some(true) => "open now",
+            Some(false) => "closed now",
+            None => "hours unknown",
+        };
+        println!(
+            "{:>6.2} km  {}  [{}]  {}",
+            s.distance_km,
+            s.name,
+            s.service.categories.join(", "),
+            open
+        );
+        println!("           {}", provenance_line(&s.provenance));
+    }
+    Ok(())
+}
+
+/// Runs `waymark country`.
+pub fn country(args: CountryArgs, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    let code: CountryCode = args.code.parse()?;
+    let profiles = store.country(code)?;
+    if json {
+        return output::json(&profiles);
+    }
+    let Some(first) = profiles.first() else {
+        return fail(format!("no installed pack has a profile of {code}"));
+    };
+    let lang = args.lang.as_deref();
+    let c = &first.entry;
+    println!("{} ({})", text(&c.name, lang), c.code);
+    for e in &c.emergency {
+        println!("  emergency ({}): {}", e.service, e.number);
+    }
+    if !c.asylum.is_empty() {
+        println!("  asylum: {}", text(&c.asylum, lang));
+    }
+    if !c.rights.is_empty() {
+        println!("  rights: {}", text(&c.rights, lang));
+    }
+    for m in &c.missions {
+        println!(
+            "  {} of {} in {}: {}",
+            m.kind,
+            m.of_country,
+            m.city,
+            m.phone.as_deref().unwrap_or("-")
+        );
+    }
+    println!("  {}", provenance_line(&first.provenance));
+    Ok(())
+}
+
+/// Runs `waymark alerts`.
+pub fn alerts(args: AlertsArgs, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    let country = args.country.map(|c| c.parse::<CountryCode>()).transpose()?;
+    let point = match args.near {
+        Some(s) => {
+            let parsed = s.split_once(',').and_then(|(a, b)| {
+                Some(GeoPoint {
+                    lat: a.trim().parse().ok()?,
+                    lon: b.trim().parse().ok()?,
+                })
+            });
+            Some(parsed.ok_or_else(|| Failure("--near must be LAT,LON".into()))?)
+        }
+        None => None,
+    };
+    let found = store.alerts(&AlertFilter { country, point })?;
+    if json {
+        return output::json(&found);
+    }
+    if found.is_empty() {
+        println!("No alerts in force.");
+    }
+    let lang = args.lang.as_deref();
+    for a in found {
+        let e = &a.entry;
+        println!("{:?}: {}", e.severity, text(&e.title, lang));
+        if !e.body.is_empty() {
+            println!("    {}", text(&e.body, lang));
+        }
+        println!(
+            "    in force since {}{}",
+            e.valid_from.format("%Y-%m-%d"),
+            e.valid_until
+                .map(|u| format!(" until {}", u.format("%Y-%m-%d")))
+                .unwrap_or_default()
+        );
+        println!("    {}", provenance_line(&a.provenance));
+    }
+    Ok(())
+}

@@ -12,6 +12,8 @@ pub mod pack;
 mod queries;
 mod search;
 mod store;
+#[cfg(feature = "synthetic")]
+pub mod synthetic;
 mod trust;
 pub mod tuf;
 

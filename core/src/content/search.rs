@@ -1,7 +1,8 @@
 //! Full-text search over every installed pack.
 //!
 //! - Ranking: FTS5's bm25 with the title weighted 4× the body.
-//! - Every query word matches as a prefix, so results appear while typing.
+//! - The last query word matches as a prefix, so results appear while
+//!   typing; the words before it match whole.
 //! - Case, Latin diacritics and Arabic/Persian letter variants and tashkeel
 //!   are folded on both sides (see [`super::normalize`]).
 //! - Languages: an entry that matches in several languages is shown in the
@@ -123,9 +124,17 @@ impl ContentStore {
     }
 
     fn match_rows(&self, words: &[String], limit: usize) -> Result<Vec<Row>> {
+        // Complete words match exactly; the last one, still being typed,
+        // as a prefix. Prefix-matching every word would scan the term index
+        // for each.
+        let last = words.len() - 1;
         let fts = words
             .iter()
-            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+            .enumerate()
+            .map(|(i, w)| {
+                let quoted = format!("\"{}\"", w.replace('"', "\"\""));
+                if i == last { quoted + "*" } else { quoted }
+            })
             .collect::<Vec<_>>()
             .join(" ");
         let conn = self.conn();
@@ -166,34 +175,23 @@ impl ContentStore {
         }
         let conn = self.conn();
         let mut meta = conn.prepare_cached(
-            "SELECT e.kind, e.entry_id, e.verified, p.publisher, p.id, p.manifest
+            "SELECT e.kind, e.entry_id, e.verified, p.publisher, p.id
              FROM entries e JOIN packs p ON p.id = e.pack WHERE e.id = ?1",
         )?;
+        let mut manifest_of = conn.prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?;
         let mut manifests: HashMap<i64, Rc<PackManifest>> = HashMap::new();
         let mut best: Vec<Candidate> = Vec::new();
         let mut index: HashMap<i64, usize> = HashMap::new();
         for row in rows {
-            let (kind, id, verified, publisher, pack, manifest_json): (
-                String,
-                String,
-                String,
-                String,
-                i64,
-                String,
-            ) = meta.query_row([row.entry], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
+            let (kind, id, verified, publisher, pack): (String, String, String, String, i64) = meta
+                .query_row([row.entry], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?;
             let manifest = match manifests.get(&pack) {
                 Some(m) => Rc::clone(m),
                 None => {
-                    let m = Rc::new(serde_json::from_str::<PackManifest>(&manifest_json)?);
+                    let json: String = manifest_of.query_row([pack], |r| r.get(0))?;
+                    let m = Rc::new(serde_json::from_str::<PackManifest>(&json)?);
                     manifests.insert(pack, Rc::clone(&m));
                     m
                 }
@@ -220,6 +218,7 @@ impl ContentStore {
             }
         }
         drop(meta);
+        drop(manifest_of);
         drop(conn);
         best.sort_by(|a, b| a.row.score.total_cmp(&b.row.score));
         best.truncate(query.limit);

@@ -1,0 +1,160 @@
+//! Content benchmarks on a 100,000-entry synthetic multilingual pack.
+//!
+//! `cargo bench -p waymark-core --features synthetic --bench content`
+//! prints:
+//! - install: entries per second through the full signed-bundle path
+//!   (verification, parse, index), and the peak RSS it added (budgets:
+//!   ≥ 50,000 entries/s, ≤ 64 MB);
+//! - search: p50 and p99 over a mixed query set, and the same queries as a
+//!   bare FTS5 MATCH on the same index (budgets: p50 ≤ 1 ms, p99 ≤ 5 ms,
+//!   within 1.3× of bare FTS5);
+//! - cold start: opening the store and the first search (budget ≤ 30 ms).
+
+use std::time::{Duration, Instant};
+
+use waymark_core::content::synthetic::{SyntheticPublisher, pack};
+use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
+
+const ENTRIES: usize = 100_000;
+
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let publisher = SyntheticPublisher::new("synthetic").expect("publisher");
+    let bytes = pack("synthetic", "bench", 1, ENTRIES, 42).expect("pack");
+    let bundle = dir.path().join("bench.wmbundle");
+    publisher
+        .bundle(
+            &bytes,
+            "bench",
+            1,
+            std::fs::File::create(&bundle).expect("create"),
+        )
+        .expect("bundle");
+    println!(
+        "synthetic pack: {ENTRIES} entries, {:.1} MB compressed",
+        bytes.len() as f64 / 1e6
+    );
+    drop(bytes);
+
+    let store_dir = dir.path().join("content");
+    let store = ContentStore::open(&store_dir).expect("open");
+    store
+        .trust_publisher(&publisher.card().expect("card"), &TrustRequest::default())
+        .expect("trust");
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let base = status_kib("VmRSS:");
+    let t = Instant::now();
+    store.install_bundle(&bundle).expect("install");
+    let install = t.elapsed();
+    let peak = status_kib("VmHWM:").saturating_sub(base);
+    println!(
+        "install: {:.0} entries/s ({:.2} s), peak RSS added {:.1} MB",
+        ENTRIES as f64 / install.as_secs_f64(),
+        install.as_secs_f64(),
+        peak as f64 / 1024.0
+    );
+    drop(store);
+
+    let t = Instant::now();
+    let store = ContentStore::open(&store_dir).expect("open");
+    let first = store.search(&SearchQuery::new("shelter")).expect("search");
+    let cold = t.elapsed();
+    assert!(!first.hits.is_empty());
+    println!(
+        "cold start (open + first search): {:.1} ms",
+        cold.as_secs_f64() * 1e3
+    );
+
+    let queries = [
+        "shelter",
+        "legal aid",
+        "clin",
+        "asylum interview",
+        "مساعدة",
+        "مُسَاعَدَة قانونية",
+        "الشرطة",
+        "ሓገዝ",
+        "ሕጋዊ",
+        "hébergement",
+        "medecin",
+        "avocat",
+        "کمک حقوقی",
+        "پزشک",
+        "free food",
+        "night winter",
+        "vacc",
+        "ferry border",
+        "interpreter",
+        "women children",
+    ];
+    let rounds = 20;
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    let conn = rusqlite::Connection::open(store_dir.join("content.db")).expect("raw");
+    for _ in 0..rounds {
+        for q in queries {
+            let t = Instant::now();
+            let r = store
+                .search(&SearchQuery::new(q).language("en"))
+                .expect("search");
+            ours.push(t.elapsed());
+            std::hint::black_box(r);
+            let words: Vec<String> = waymark_core::content::normalize::fold(q)
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let fts = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| {
+                    if i + 1 == words.len() {
+                        format!("\"{w}\"*")
+                    } else {
+                        format!("\"{w}\"")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let t = Instant::now();
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT rowid, bm25(search, 4.0, 1.0) AS s FROM search WHERE search MATCH ?1 ORDER BY s LIMIT 40",
+                )
+                .expect("prepare");
+            let n = stmt
+                .query_map([fts], |r| r.get::<_, i64>(0))
+                .expect("query")
+                .count();
+            bare.push(t.elapsed());
+            std::hint::black_box(n);
+        }
+    }
+    ours.sort();
+    bare.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "search ({} queries): p50 {:.3} ms, p99 {:.3} ms",
+        ours.len(),
+        ms(percentile(&ours, 0.5)),
+        ms(percentile(&ours, 0.99))
+    );
+    println!(
+        "bare FTS5 MATCH:       p50 {:.3} ms, p99 {:.3} ms  (ratio p50 {:.2}x)",
+        ms(percentile(&bare, 0.5)),
+        ms(percentile(&bare, 0.99)),
+        percentile(&ours, 0.5).as_secs_f64() / percentile(&bare, 0.5).as_secs_f64()
+    );
+}

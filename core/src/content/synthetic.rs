@@ -1,0 +1,542 @@
+//! Large synthetic multilingual packs, for benchmarks and load tests
+//! (feature `synthetic`; never in the mobile build).
+//!
+//! Deterministic for a seed. Texts are drawn from small vocabularies in
+//! English, Arabic (some words with tashkeel), Tigrinya, French and Farsi;
+//! services are scattered around a few cities; a few alerts and country
+//! profiles complete the mix. Everything is labelled as sample data.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use ed25519_dalek::SigningKey;
+
+use super::bundle::{BundleInfo, write_bundle};
+use super::model::*;
+use super::pack::write_pack;
+use super::trust::PublisherCard;
+use super::tuf::{
+    Envelope, Key, MetaFile, MetaList, MetadataSet, RoleKeys, Root, SPEC_VERSION, TargetFile,
+    Targets,
+};
+use crate::error::Result;
+
+const EN: &[&str] = &[
+    "asylum",
+    "shelter",
+    "clinic",
+    "legal",
+    "aid",
+    "hotline",
+    "women",
+    "children",
+    "food",
+    "water",
+    "doctor",
+    "lawyer",
+    "appeal",
+    "interview",
+    "registration",
+    "camp",
+    "border",
+    "ferry",
+    "bus",
+    "train",
+    "police",
+    "station",
+    "family",
+    "reunification",
+    "school",
+    "work",
+    "permit",
+    "residence",
+    "vaccination",
+    "pharmacy",
+    "translation",
+    "interpreter",
+    "counselling",
+    "safe",
+    "night",
+    "winter",
+    "clothes",
+    "blanket",
+    "phone",
+    "charging",
+    "wifi",
+    "cash",
+    "card",
+    "office",
+    "hours",
+    "free",
+    "urgent",
+    "emergency",
+    "rights",
+    "help",
+];
+const AR: &[&str] = &[
+    "لجوء",
+    "مَأْوَى",
+    "عيادة",
+    "قانونية",
+    "مُسَاعَدَة",
+    "خط",
+    "نساء",
+    "أطفال",
+    "طعام",
+    "ماء",
+    "طبيب",
+    "محامي",
+    "استئناف",
+    "مقابلة",
+    "تسجيل",
+    "مخيم",
+    "الحدود",
+    "عبّارة",
+    "حافلة",
+    "قطار",
+    "الشرطة",
+    "مركز",
+    "عائلة",
+    "لمّ",
+    "مدرسة",
+    "عمل",
+    "تصريح",
+    "إقامة",
+    "تطعيم",
+    "صيدلية",
+    "ترجمة",
+    "مترجم",
+    "استشارة",
+    "آمن",
+    "ليل",
+    "شتاء",
+    "ملابس",
+    "بطانية",
+    "هاتف",
+    "شحن",
+    "إنترنت",
+    "نقود",
+    "بطاقة",
+    "مكتب",
+    "ساعات",
+    "مجاني",
+    "عاجل",
+    "طوارئ",
+    "حقوق",
+    "مساعدة",
+];
+const TI: &[&str] = &[
+    "ዑቕባ",
+    "መጠለያ",
+    "ክሊኒክ",
+    "ሕጋዊ",
+    "ሓገዝ",
+    "ተሌፎን",
+    "ደቂ",
+    "ኣንስቲ",
+    "መግቢ",
+    "ማይ",
+    "ሓኪም",
+    "ጠበቓ",
+    "ይግባይ",
+    "ቃለ",
+    "ምዝገባ",
+    "መዓስከር",
+    "ዶብ",
+    "መርከብ",
+    "ኣውቶቡስ",
+    "ባቡር",
+    "ፖሊስ",
+    "ጣቢያ",
+    "ስድራ",
+    "ቤት",
+    "ትምህርቲ",
+    "ስራሕ",
+    "ፍቓድ",
+    "መንበሪ",
+    "ክታበት",
+    "ፋርማሲ",
+    "ትርጉም",
+    "ተርጓሚ",
+    "ምኽሪ",
+    "ውሑስ",
+    "ለይቲ",
+    "ክረምቲ",
+];
+const FR: &[&str] = &[
+    "asile",
+    "hébergement",
+    "clinique",
+    "juridique",
+    "aide",
+    "numéro",
+    "femmes",
+    "enfants",
+    "nourriture",
+    "eau",
+    "médecin",
+    "avocat",
+    "recours",
+    "entretien",
+    "enregistrement",
+    "camp",
+    "frontière",
+    "bateau",
+    "bus",
+    "train",
+    "police",
+    "commissariat",
+    "famille",
+    "réunification",
+    "école",
+    "travail",
+    "permis",
+    "séjour",
+    "vaccin",
+    "pharmacie",
+    "traduction",
+    "interprète",
+    "écoute",
+    "sûr",
+    "nuit",
+    "hiver",
+    "vêtements",
+    "couverture",
+];
+const FA: &[&str] = &[
+    "پناهندگی",
+    "سرپناه",
+    "کلینیک",
+    "حقوقی",
+    "کمک",
+    "تلفن",
+    "زنان",
+    "کودکان",
+    "غذا",
+    "آب",
+    "پزشک",
+    "وکیل",
+    "تجدیدنظر",
+    "مصاحبه",
+    "ثبت‌نام",
+    "اردوگاه",
+    "مرز",
+    "کشتی",
+    "اتوبوس",
+    "قطار",
+    "پلیس",
+    "ایستگاه",
+    "خانواده",
+    "مدرسه",
+    "کار",
+    "مجوز",
+    "اقامت",
+    "واکسن",
+    "داروخانه",
+    "ترجمه",
+    "مترجم",
+    "مشاوره",
+    "امن",
+    "شب",
+    "زمستان",
+];
+const LANGS: [(&str, &[&str]); 5] = [("en", EN), ("ar", AR), ("ti", TI), ("fr", FR), ("fa", FA)];
+const CITIES: [(f64, f64); 6] = [
+    (37.98, 23.73),
+    (40.64, 22.94),
+    (41.90, 12.50),
+    (45.46, 9.19),
+    (40.42, -3.70),
+    (39.11, 26.55),
+];
+const CATEGORIES: [&str; 8] = [
+    "legal",
+    "shelter",
+    "health",
+    "food",
+    "hotline",
+    "education",
+    "women",
+    "children",
+];
+
+/// Words per language.
+const VOCABULARY: usize = 20_000;
+/// Prefixes that make rarer words out of the base vocabularies.
+const SYLLABLES: [&str; 40] = [
+    "ka", "lo", "mi", "re", "tu", "sa", "ne", "po", "di", "fa", "go", "hu", "ja", "ke", "li", "mo",
+    "nu", "pe", "ri", "so", "ta", "ve", "wi", "xo", "ya", "zu", "ba", "ce", "da", "el", "fi", "ga",
+    "ho", "ik", "jo", "ku", "la", "ma", "na", "ob",
+];
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// `n` words with a Zipf-like distribution over a vocabulary of
+    /// [`VOCABULARY`] words built from `base`: the base words are the
+    /// frequent ones, words with a syllable prefixed are rarer.
+    fn words(&mut self, base: &[&str], n: usize) -> String {
+        (0..n)
+            .map(|_| {
+                // Log-uniform rank: P(rank k) ∝ 1/k.
+                let k = (VOCABULARY as f64).powf(self.unit()) as usize - 1;
+                if k < base.len() {
+                    base[k].to_owned()
+                } else {
+                    let syllable = SYLLABLES[(k / base.len()) % SYLLABLES.len()];
+                    format!("{syllable}{}", base[k % base.len()])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The manifest of a synthetic pack.
+pub fn manifest(publisher: &str, id: &str, version: u64) -> PackManifest {
+    PackManifest {
+        format: PACK_FORMAT,
+        id: id.into(),
+        version,
+        publisher: Publisher {
+            id: publisher.into(),
+            name: "Synthetic publisher (sample data)".into(),
+        },
+        title: [(
+            "en".to_string(),
+            "Synthetic benchmark pack (sample data)".to_string(),
+        )]
+        .into(),
+        languages: LANGS.iter().map(|(l, _)| l.to_string()).collect(),
+        fallback: vec!["en".into()],
+        sample: true,
+        built: NaiveDate::from_ymd_opt(2026, 11, 1).expect("valid date"),
+        entries: 0,
+    }
+}
+
+/// `n` entries: about 70% services, 25% articles, the rest alerts, routes
+/// and country profiles.
+pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
+    let mut rng = Rng(seed | 1);
+    let verified = NaiveDate::from_ymd_opt(2026, 10, 1).expect("valid date");
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let roll = rng.below(100);
+        let entry = if roll < 70 {
+            let (lat, lon) = CITIES[rng.below(CITIES.len())];
+            let mut name = Translations::new();
+            let mut description = Translations::new();
+            for (lang, vocab) in LANGS {
+                if lang == "en" || rng.below(3) == 0 {
+                    name.insert(lang.into(), rng.words(vocab, 3));
+                    description.insert(lang.into(), rng.words(vocab, 12));
+                }
+            }
+            let all_days = vec![
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ];
+            Entry::Service(Service {
+                id: format!("svc-{i}"),
+                organization: Some(format!("Sample organisation {}", i % 500)),
+                name,
+                description,
+                categories: vec![CATEGORIES[rng.below(CATEGORIES.len())].into()],
+                location: Some(GeoPoint {
+                    lat: lat + (rng.unit() - 0.5) * 0.2,
+                    lon: lon + (rng.unit() - 0.5) * 0.2,
+                }),
+                address: None,
+                country: None,
+                phones: vec![],
+                email: None,
+                url: None,
+                languages: vec![LANGS[rng.below(LANGS.len())].0.into()],
+                free: Some(rng.below(2) == 0),
+                schedule: vec![OpeningHours {
+                    days: all_days,
+                    opens: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
+                    closes: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
+                }],
+                verified,
+            })
+        } else if roll < 95 {
+            let (lang, vocab) = LANGS[rng.below(LANGS.len())];
+            Entry::Article(Article {
+                id: format!("art-{i}"),
+                language: lang.into(),
+                title: rng.words(vocab, 5),
+                body: rng.words(vocab, 80),
+                countries: vec![],
+                topics: vec![],
+                verified,
+                expires: None,
+            })
+        } else {
+            let mut title = Translations::new();
+            for (lang, vocab) in LANGS {
+                title.insert(lang.into(), rng.words(vocab, 4));
+            }
+            let from = Utc
+                .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+                .single()
+                .expect("valid time");
+            Entry::Alert(Alert {
+                id: format!("alert-{i}"),
+                severity: Severity::Warning,
+                title,
+                body: Translations::new(),
+                area: Area {
+                    countries: vec!["GR".parse().expect("valid code")],
+                    bbox: None,
+                },
+                valid_from: from,
+                valid_until: Some(from + Duration::days(3650)),
+                verified,
+            })
+        };
+        out.push(entry);
+    }
+    out
+}
+
+/// A synthetic pack file.
+pub fn pack(publisher: &str, id: &str, version: u64, n: usize, seed: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_pack(
+        &manifest(publisher, id, version),
+        &entries(n, seed),
+        &mut out,
+    )?;
+    Ok(out)
+}
+
+/// A throwaway publisher that signs bundles (one key for every role).
+pub struct SyntheticPublisher {
+    id: String,
+    key: SigningKey,
+    root: Vec<u8>,
+}
+
+impl SyntheticPublisher {
+    /// A new publisher with a fresh key.
+    pub fn new(id: &str) -> Result<Self> {
+        let key = SigningKey::from_bytes(&crate::vault::crypto::random_bytes::<32>()?);
+        let k = Key::ed25519(&key.verifying_key());
+        let kid = k.id()?;
+        let roles = ["root", "targets", "snapshot", "timestamp"]
+            .into_iter()
+            .map(|r| {
+                (
+                    r.to_string(),
+                    RoleKeys {
+                        keyids: vec![kid.clone()],
+                        threshold: 1,
+                    },
+                )
+            })
+            .collect();
+        let root = Root {
+            kind: "root".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: 1,
+            expires: Utc::now() + Duration::days(365),
+            consistent_snapshot: true,
+            keys: BTreeMap::from([(kid, k)]),
+            roles,
+        };
+        let root = Envelope::sign(&root, &[&key])?.to_bytes()?;
+        Ok(SyntheticPublisher {
+            id: id.into(),
+            key,
+            root,
+        })
+    }
+
+    /// The card a phone trusts.
+    pub fn card(&self) -> Result<Vec<u8>> {
+        Ok(serde_json::to_vec(&PublisherCard {
+            waymark_publisher: 1,
+            id: self.id.clone(),
+            name: "Synthetic publisher (sample data)".into(),
+            url: None,
+            root: Envelope::parse(&self.root)?,
+        })?)
+    }
+
+    /// A signed bundle of `pack` at metadata version `version`.
+    pub fn bundle(
+        &self,
+        pack: &[u8],
+        pack_id: &str,
+        version: u64,
+        out: impl std::io::Write,
+    ) -> Result<()> {
+        let expires = Utc::now() + Duration::days(7);
+        let target = format!("packs/{pack_id}.wmpack");
+        let targets = Envelope::sign(
+            &Targets {
+                kind: "targets".into(),
+                spec_version: SPEC_VERSION.into(),
+                version,
+                expires,
+                targets: BTreeMap::from([(target.clone(), TargetFile::describe(pack))]),
+                delegations: None,
+            },
+            &[&self.key],
+        )?
+        .to_bytes()?;
+        let list = |kind: &str, name: &str, bytes: &[u8]| -> Result<Vec<u8>> {
+            let described = TargetFile::describe(bytes);
+            Envelope::sign(
+                &MetaList {
+                    kind: kind.into(),
+                    spec_version: SPEC_VERSION.into(),
+                    version,
+                    expires,
+                    meta: BTreeMap::from([(
+                        name.to_string(),
+                        MetaFile {
+                            version,
+                            length: Some(described.length),
+                            hashes: Some(described.hashes),
+                        },
+                    )]),
+                },
+                &[&self.key],
+            )?
+            .to_bytes()
+        };
+        let snapshot = list("snapshot", "targets.json", &targets)?;
+        let timestamp = list("timestamp", "snapshot.json", &snapshot)?;
+        let set = MetadataSet {
+            roots: vec![],
+            timestamp,
+            snapshot,
+            targets,
+        };
+        let info = BundleInfo {
+            format: 1,
+            publisher: self.id.clone(),
+            target,
+        };
+        write_bundle(out, &info, &set, pack)
+    }
+}

@@ -334,7 +334,8 @@ fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
         out.push('…');
     }
     let offset = out.len();
-    out.push_str(&text[start..end]);
+    // Line breaks become spaces (same length, so highlights stay valid).
+    out.push_str(&text[start..end].replace(['\n', '\r', '\t'], " "));
     if end_tok < tokens.len() {
         out.push('…');
     }

@@ -3,6 +3,7 @@
 #![cfg(feature = "cli")]
 
 use std::path::{Path, PathBuf};
+
 use std::process::{Command, Output};
 
 const PASS: &str = "cli test passphrase";
@@ -360,4 +361,144 @@ fn the_demo_runs_end_to_end() {
     assert!(stdout.contains("EXPIRED 12 days ago"), "{stdout}");
     assert!(stdout.contains("expires in 60 days"), "{stdout}");
     assert!(stdout.contains("identical to what was stored"), "{stdout}");
+}
+
+// ----- trust, packs and queries ------------------------------------------
+
+#[cfg(feature = "synthetic")]
+mod content {
+    use super::Home;
+    use chrono::NaiveDate;
+    use waymark_core::content::model::*;
+    use waymark_core::content::pack::write_pack;
+    use waymark_core::content::synthetic::{SyntheticPublisher, manifest};
+
+    fn tr(pairs: &[(&str, &str)]) -> Translations {
+        pairs
+            .iter()
+            .map(|(l, t)| (l.to_string(), t.to_string()))
+            .collect()
+    }
+
+    /// A signed bundle with an Arabic article and a service in Athens.
+    fn bundle(home: &Home, publisher: &SyntheticPublisher, version: u64) -> std::path::PathBuf {
+        let verified = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let entries = vec![
+            Entry::Article(Article {
+                id: "police".into(),
+                language: "ar".into(),
+                title: "مَرْكَزُ الشُّرْطَة".into(),
+                body: "يمكنك طلب اللجوء في مركز الشرطة.".into(),
+                countries: vec![],
+                topics: vec![],
+                verified,
+                expires: None,
+            }),
+            Entry::Service(Service {
+                id: "clinic".into(),
+                organization: None,
+                name: tr(&[("en", "Legal clinic (example)")]),
+                description: Default::default(),
+                categories: vec!["legal".into()],
+                location: Some(GeoPoint {
+                    lat: 37.98,
+                    lon: 23.73,
+                }),
+                address: None,
+                country: None,
+                phones: vec![],
+                email: None,
+                url: None,
+                languages: vec!["ar".into()],
+                free: Some(true),
+                schedule: vec![],
+                verified,
+            }),
+        ];
+        let mut pack = Vec::new();
+        write_pack(
+            &manifest("cli-ngo", "cli-pack", version),
+            &entries,
+            &mut pack,
+        )
+        .unwrap();
+        let path = home.path().join(format!("cli-pack-{version}.wmbundle"));
+        publisher
+            .bundle(
+                &pack,
+                "cli-pack",
+                version,
+                std::fs::File::create(&path).unwrap(),
+            )
+            .unwrap();
+        path
+    }
+
+    #[test]
+    fn trust_install_search_nearby_and_remove_from_the_command_line() {
+        let home = Home::new();
+        let publisher = SyntheticPublisher::new("cli-ngo").unwrap();
+        let card = home.file("card.json", &publisher.card().unwrap());
+        let b1 = bundle(&home, &publisher, 1);
+
+        // An unknown publisher's bundle is refused.
+        let line = home.err(&["pack", "install", b1.to_str().unwrap()], &[]);
+        assert!(line.contains("unknown publisher"), "{line}");
+
+        let out = home.ok(&["trust", "add", card.to_str().unwrap()], &[]);
+        assert!(out.contains("Fingerprint: "), "{out}");
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&home.ok(&["trust", "list", "--json"], &[])).unwrap();
+        assert_eq!(list[0]["id"], "cli-ngo");
+
+        home.ok(&["pack", "install", b1.to_str().unwrap()], &[]);
+        let again = home.err(&["pack", "install", b1.to_str().unwrap()], &[]);
+        assert!(
+            again.contains("not newer") || again.contains("rollback"),
+            "{again}"
+        );
+
+        let hits: serde_json::Value = serde_json::from_str(
+            &home.ok(&["search", "مركز الشرطه", "--lang", "ar", "--json"], &[]),
+        )
+        .unwrap();
+        assert_eq!(hits["hits"][0]["id"], "police");
+        assert_eq!(hits["hits"][0]["provenance"]["publisher"], "cli-ngo");
+
+        let near: Vec<serde_json::Value> = serde_json::from_str(&home.ok(
+            &[
+                "nearby",
+                "37.99",
+                "23.73",
+                "--radius-km",
+                "3",
+                "--speaks",
+                "ar",
+                "--json",
+            ],
+            &[],
+        ))
+        .unwrap();
+        assert_eq!(near.len(), 1);
+        assert_eq!(near[0]["service"]["id"], "clinic");
+        let far: Vec<serde_json::Value> =
+            serde_json::from_str(&home.ok(&["nearby", "-33.9", "18.4", "--json"], &[])).unwrap();
+        assert!(
+            far.is_empty(),
+            "negative coordinates parse, and nothing is near Cape Town"
+        );
+
+        let line = home.err(&["country", "GRC"], &[]);
+        assert!(line.contains("two letters"), "{line}");
+
+        home.ok(&["pack", "remove", "cli-pack"], &[]);
+        let packs: Vec<serde_json::Value> =
+            serde_json::from_str(&home.ok(&["pack", "list", "--json"], &[])).unwrap();
+        assert!(packs.is_empty());
+        home.ok(&["trust", "remove", "cli-ngo"], &[]);
+        assert!(
+            home.ok(&["trust", "list"], &[])
+                .contains("No trusted publishers")
+        );
+    }
 }

@@ -84,9 +84,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
-    /// Show what a pack file contains.
+    /// Show what a pack or bundle contains and, for a bundle, who signed it.
     Inspect {
-        /// A pack file.
+        /// A pack file or a .wmbundle.
         file: PathBuf,
     },
 }
@@ -146,8 +146,76 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
     Err(Failure(message.into()))
 }
 
-fn inspect(file: &PathBuf) -> Result<(), Failure> {
-    let bytes = std::fs::read(file)?;
+/// For a bundle: who signed it, checked against the bundle's own first
+/// root (a phone checks against the root it trusts).
+fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
+    use waymark_core::content::tuf::{
+        Envelope, MetaList, Root, SeenVersions, fingerprint, verify_metadata,
+    };
+    let mut pack = Vec::new();
+    let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
+        return Ok(None);
+    };
+    println!(
+        "bundle      publisher {}, target {}",
+        info.publisher, info.target
+    );
+    let Some(first) = set.roots.first() else {
+        println!(
+            "signed by   (no root metadata in the bundle: check it on a phone that trusts the publisher)"
+        );
+        return Ok(Some(pack));
+    };
+    let newest: Root = Envelope::parse(set.roots.last().unwrap_or(first))?.read("root")?;
+    println!(
+        "root        version {}, fingerprint {}",
+        newest.version,
+        fingerprint(&newest)
+    );
+    for (role, bytes) in [
+        ("targets", &set.targets),
+        ("snapshot", &set.snapshot),
+        ("timestamp", &set.timestamp),
+    ] {
+        let env = Envelope::parse(bytes)?;
+        let signers: Vec<String> = env
+            .signatures
+            .iter()
+            .map(|s| s.keyid.chars().take(12).collect())
+            .collect();
+        let expires = env
+            .read::<MetaList>(role)
+            .map(|m| m.expires.to_string())
+            .or_else(|_| {
+                env.read::<waymark_core::content::tuf::Targets>(role)
+                    .map(|t| t.expires.to_string())
+            });
+        println!(
+            "{role:<11} signed by {} · expires {}",
+            signers.join(", "),
+            expires.unwrap_or_else(|_| "?".into())
+        );
+    }
+    match verify_metadata(first, &SeenVersions::default(), &set, chrono::Utc::now()) {
+        Ok(v) => match v.targets.targets.get(&info.target) {
+            Some(t) => match t.check(&pack) {
+                Ok(()) => println!(
+                    "verified    signatures, expiry and the pack's hashes check out against the bundle's root"
+                ),
+                Err(e) => println!("NOT VALID   {e}"),
+            },
+            None => println!("NOT VALID   the pack is not a signed target"),
+        },
+        Err(e) => println!("NOT VALID   {e}"),
+    }
+    Ok(Some(pack))
+}
+
+fn inspect(file: &std::path::Path) -> Result<(), Failure> {
+    let bytes = match inspect_bundle(file)? {
+        Some(pack) => pack,
+        None => std::fs::read(file)?,
+    };
     let mut reader = PackReader::new(&bytes[..])?;
     let m = reader.manifest().clone();
     println!("pack        {} version {}", m.id, m.version);
@@ -177,9 +245,6 @@ fn inspect(file: &PathBuf) -> Result<(), Failure> {
         println!("{k:<11} {n}");
     }
     println!("bytes       {}", bytes.len());
-    println!(
-        "signed by   (a pack file is signed in its repository: see publisher.json and the bundles)"
-    );
     Ok(())
 }
 

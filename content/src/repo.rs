@@ -395,7 +395,7 @@ impl Repo {
             return Ok(());
         };
         let root = self.root()?.map_or(1, |r| r.version);
-        let roots = (2..=root)
+        let roots = (1..=root)
             .map(|v| std::fs::read(self.meta(&format!("{v}.root.json"))))
             .collect::<Result<Vec<_>, _>>()?;
         let ts = std::fs::read(self.meta("timestamp.json"))?;

@@ -162,6 +162,12 @@ fn a_published_pack_installs_on_a_phone_and_answers_queries() {
     ]);
     assert!(!listing.contains(secret));
 
+    let bundle = repo.join("bundles/fixture-minimal.wmbundle");
+    let shown = ok(&["inspect", bundle.to_str().unwrap()]);
+    assert!(shown.contains("publisher fixture-ngo"), "{shown}");
+    assert!(shown.contains("verified    signatures, expiry"), "{shown}");
+    assert!(shown.contains("articles    2"), "{shown}");
+
     let phone = ContentStore::open(&dir.path().join("phone")).unwrap();
     let card = std::fs::read(repo.join("publisher.json")).unwrap();
     let trusted = phone

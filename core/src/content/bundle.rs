@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! bundle.json                    {"format":1,"publisher":"…","target":"packs/….wmpack"}
-//! metadata/root/<N>.root.json    the root chain from version 2 (optional)
+//! metadata/root/<N>.root.json    the root chain (optional; versions the phone
+//!                                trusts already are skipped)
 //! metadata/timestamp.json
 //! metadata/snapshot.json
 //! metadata/targets.json
@@ -20,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::store::{ContentStore, InstalledPack};
-use super::tuf::{MAX_METADATA_BYTES, MetadataSet, TargetFile, verify_metadata};
+use super::tuf::{Envelope, MAX_METADATA_BYTES, MetadataSet, Root, TargetFile, verify_metadata};
 use crate::error::{Error, Result};
 
 /// Largest pack file accepted in a bundle.
@@ -55,8 +56,9 @@ pub fn write_bundle(
         Ok(())
     };
     add("bundle.json", &serde_json::to_vec_pretty(info)?)?;
-    for (i, root) in metadata.roots.iter().enumerate() {
-        add(&format!("metadata/root/{}.root.json", i + 2), root)?;
+    for root in &metadata.roots {
+        let version = Envelope::parse(root)?.read::<Root>("root")?.version;
+        add(&format!("metadata/root/{version}.root.json"), root)?;
     }
     add("metadata/timestamp.json", &metadata.timestamp)?;
     add("metadata/snapshot.json", &metadata.snapshot)?;
@@ -75,6 +77,73 @@ fn read_small(r: &mut impl Read, what: &str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Reads a bundle: its descriptor and metadata; the pack is copied to
+/// `pack` (bounded by [`MAX_PACK_BYTES`]). Nothing is verified here.
+pub fn read_bundle(path: &Path, pack: &mut impl Write) -> Result<(BundleInfo, MetadataSet, u64)> {
+    let file = std::fs::File::open(path)?;
+    let mut archive = tar::Archive::new(file);
+    let mut info: Option<BundleInfo> = None;
+    let mut roots: Vec<(u64, Vec<u8>)> = Vec::new();
+    let (mut timestamp, mut snapshot, mut targets) = (None, None, None);
+    let mut pack_name: Option<String> = None;
+    let mut pack_len = 0u64;
+    for entry in archive
+        .entries()
+        .map_err(|_| Error::invalid("not a pack bundle (tar expected)"))?
+    {
+        let mut entry = entry.map_err(|_| Error::invalid("the bundle is damaged"))?;
+        let name = entry
+            .path()
+            .map_err(|_| Error::invalid("the bundle is damaged"))?
+            .to_string_lossy()
+            .into_owned();
+        match name.as_str() {
+            "bundle.json" => {
+                info = Some(
+                    serde_json::from_slice(&read_small(&mut entry, "bundle.json")?)
+                        .map_err(|e| Error::invalid(format!("bundle.json: {e}")))?,
+                )
+            }
+            "metadata/timestamp.json" => timestamp = Some(read_small(&mut entry, "timestamp")?),
+            "metadata/snapshot.json" => snapshot = Some(read_small(&mut entry, "snapshot")?),
+            "metadata/targets.json" => targets = Some(read_small(&mut entry, "targets")?),
+            n if n.starts_with("metadata/root/") && n.ends_with(".root.json") => {
+                let version = n["metadata/root/".len()..n.len() - ".root.json".len()]
+                    .parse()
+                    .map_err(|_| Error::invalid("a root file name has no version"))?;
+                roots.push((version, read_small(&mut entry, "root")?));
+            }
+            n if n.starts_with("targets/") => {
+                if pack_name.is_some() {
+                    return Err(Error::invalid("a bundle holds one pack"));
+                }
+                pack_name = Some(n["targets/".len()..].to_owned());
+                pack_len = std::io::copy(&mut (&mut entry).take(MAX_PACK_BYTES + 1), pack)?;
+                if pack_len > MAX_PACK_BYTES {
+                    return Err(Error::invalid("the pack is too large"));
+                }
+            }
+            _ => {} // unknown files are ignored
+        }
+    }
+    let missing = |what: &str| Error::invalid(format!("the bundle has no {what}"));
+    let info = info.ok_or_else(|| missing("bundle.json"))?;
+    let pack_name = pack_name.ok_or_else(|| missing("pack"))?;
+    if pack_name != info.target {
+        return Err(Error::invalid(
+            "the bundle's pack is not the target it names",
+        ));
+    }
+    roots.sort_by_key(|(v, _)| *v);
+    let set = MetadataSet {
+        roots: roots.into_iter().map(|(_, r)| r).collect(),
+        timestamp: timestamp.ok_or_else(|| missing("timestamp metadata"))?,
+        snapshot: snapshot.ok_or_else(|| missing("snapshot metadata"))?,
+        targets: targets.ok_or_else(|| missing("targets metadata"))?,
+    };
+    Ok((info, set, pack_len))
+}
+
 impl ContentStore {
     /// Installs a pack bundle after verifying it against the trusted root of
     /// the publisher it names: the root chain, timestamp, snapshot and
@@ -82,70 +151,8 @@ impl ContentStore {
     /// with nothing changed: an unknown publisher, a bad signature, altered
     /// bytes, expired metadata, metadata or a pack older than installed.
     pub fn install_bundle(&self, path: &Path) -> Result<InstalledPack> {
-        let file = std::fs::File::open(path)?;
-        let mut archive = tar::Archive::new(file);
-        let mut info: Option<BundleInfo> = None;
-        let mut roots: Vec<(u64, Vec<u8>)> = Vec::new();
-        let (mut timestamp, mut snapshot, mut targets) = (None, None, None);
         let mut pack = tempfile::tempfile_in(self.dir())?;
-        let mut pack_name: Option<String> = None;
-        let mut pack_len = 0u64;
-        for entry in archive
-            .entries()
-            .map_err(|_| Error::invalid("not a pack bundle (tar expected)"))?
-        {
-            let mut entry = entry.map_err(|_| Error::invalid("the bundle is damaged"))?;
-            let name = entry
-                .path()
-                .map_err(|_| Error::invalid("the bundle is damaged"))?
-                .to_string_lossy()
-                .into_owned();
-            match name.as_str() {
-                "bundle.json" => {
-                    info = Some(
-                        serde_json::from_slice(&read_small(&mut entry, "bundle.json")?)
-                            .map_err(|e| Error::invalid(format!("bundle.json: {e}")))?,
-                    )
-                }
-                "metadata/timestamp.json" => timestamp = Some(read_small(&mut entry, "timestamp")?),
-                "metadata/snapshot.json" => snapshot = Some(read_small(&mut entry, "snapshot")?),
-                "metadata/targets.json" => targets = Some(read_small(&mut entry, "targets")?),
-                n if n.starts_with("metadata/root/") && n.ends_with(".root.json") => {
-                    let version = n["metadata/root/".len()..n.len() - ".root.json".len()]
-                        .parse()
-                        .map_err(|_| Error::invalid("a root file name has no version"))?;
-                    roots.push((version, read_small(&mut entry, "root")?));
-                }
-                n if n.starts_with("targets/") => {
-                    if pack_name.is_some() {
-                        return Err(Error::invalid("a bundle holds one pack"));
-                    }
-                    pack_name = Some(n["targets/".len()..].to_owned());
-                    pack_len =
-                        std::io::copy(&mut (&mut entry).take(MAX_PACK_BYTES + 1), &mut pack)?;
-                    if pack_len > MAX_PACK_BYTES {
-                        return Err(Error::invalid("the pack is too large"));
-                    }
-                }
-                _ => {} // unknown files are ignored
-            }
-        }
-        let missing = |what: &str| Error::invalid(format!("the bundle has no {what}"));
-        let info = info.ok_or_else(|| missing("bundle.json"))?;
-        let pack_name = pack_name.ok_or_else(|| missing("pack"))?;
-        if pack_name != info.target {
-            return Err(Error::invalid(
-                "the bundle's pack is not the target it names",
-            ));
-        }
-        roots.sort_by_key(|(v, _)| *v);
-        let set = MetadataSet {
-            roots: roots.into_iter().map(|(_, r)| r).collect(),
-            timestamp: timestamp.ok_or_else(|| missing("timestamp metadata"))?,
-            snapshot: snapshot.ok_or_else(|| missing("snapshot metadata"))?,
-            targets: targets.ok_or_else(|| missing("targets metadata"))?,
-        };
-
+        let (info, set, pack_len) = read_bundle(path, &mut pack)?;
         let (trusted_root, seen) = self.trust_state(&info.publisher)?;
         let verified = verify_metadata(&trusted_root, &seen, &set, self.clock().now())?;
         let target =

@@ -17,7 +17,7 @@ pub mod synthetic;
 mod trust;
 pub mod tuf;
 
-pub use bundle::{BundleInfo, MAX_PACK_BYTES, write_bundle};
+pub use bundle::{BundleInfo, MAX_PACK_BYTES, read_bundle, write_bundle};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };

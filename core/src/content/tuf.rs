@@ -332,7 +332,8 @@ pub struct SeenVersions {
 /// A repository's metadata as carried by a bundle or fetched by sync.
 #[derive(Debug, Clone)]
 pub struct MetadataSet {
-    /// New root versions, in order (may be empty).
+    /// Root versions, in order (may be empty; versions already trusted are
+    /// skipped).
     pub roots: Vec<Vec<u8>>,
     /// timestamp.json.
     pub timestamp: Vec<u8>,

@@ -610,3 +610,38 @@ fn country_profiles_and_routes_through_a_place() {
     );
     assert!(s.routes("Skopje").unwrap().is_empty());
 }
+
+#[cfg(feature = "synthetic")]
+#[test]
+fn the_old_version_stays_searchable_until_the_new_one_is_entirely_in() {
+    let (_d, s) = store();
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+    let before = ids(&s, SearchQuery::new("police"));
+    assert_eq!(before, vec![("legal-aid".to_string(), "en".to_string())]);
+    let big = super::synthetic::pack("pub-a", "p", 2, 5_000, 7).unwrap();
+    let mut seen = Vec::new();
+    std::thread::scope(|scope| {
+        let installing = scope.spawn(|| s.install_verified("pub-a", &big[..]));
+        while !installing.is_finished() {
+            seen.push(ids(&s, SearchQuery::new("police")));
+        }
+        installing.join().unwrap().unwrap();
+    });
+    let after = ids(&s, SearchQuery::new("police"));
+    assert!(
+        !after.is_empty() && !after.contains(&before[0]),
+        "the new version replaced the old"
+    );
+    // Every search during the install saw the old version, or (after the
+    // commit, before the thread ended) the whole new one: never a mix.
+    assert!(
+        seen.iter().filter(|r| **r == before).count() > 0,
+        "searches ran while installing"
+    );
+    for r in &seen {
+        assert!(
+            *r == before || *r == after,
+            "a partial state was visible: {r:?}"
+        );
+    }
+}

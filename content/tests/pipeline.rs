@@ -191,3 +191,52 @@ fn a_published_pack_installs_on_a_phone_and_answers_queries() {
     let ids: Vec<&str> = alerts.iter().map(|a| a.entry.id.as_str()).collect();
     assert_eq!(ids, ["strike"], "the expired alert is never returned");
 }
+
+#[test]
+fn an_hxl_tagged_sheet_is_read_and_its_bad_rows_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("src");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hxl"),
+        &src,
+    );
+    let out = run(&["validate", src.to_str().unwrap()]);
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        report.contains("services.hxl.csv:5 [#geo+lat/#geo+lon]"),
+        "{report}"
+    );
+
+    // Without the bad row it builds, and the services carry what the tags say.
+    let sheet = src.join("services/services.hxl.csv");
+    let text = std::fs::read_to_string(&sheet).unwrap();
+    let good: String = text
+        .lines()
+        .filter(|l| !l.starts_with("hxl-3"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&sheet, good).unwrap();
+    let pack = dir.path().join("hxl.wmpack");
+    ok(&[
+        "build",
+        src.to_str().unwrap(),
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&pack).unwrap();
+    let mut reader = waymark_core::content::pack::PackReader::new(&bytes[..]).unwrap();
+    let services: Vec<_> = (&mut reader)
+        .filter_map(|e| match e.unwrap() {
+            waymark_core::content::model::Entry::Service(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(services.len(), 2);
+    let water = &services[0];
+    assert_eq!(water.id, "hxl-1");
+    assert_eq!(water.name["ar"], "نقطة مياه");
+    assert_eq!(water.categories, ["wash", "food"]);
+    assert_eq!(water.free, Some(true));
+    assert_eq!(water.languages, ["ar", "en"]);
+    assert!(water.location.is_some() && services[1].location.is_none());
+}

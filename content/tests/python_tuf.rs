@@ -125,6 +125,14 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
         "--repo",
         repo.to_str().unwrap(),
     ]);
+    waymark_pack(&[
+        "rotate-key",
+        "root",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
     let v2 = pack_file(dir.path(), 2);
     waymark_pack(&[
         "publish",
@@ -153,12 +161,12 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
         std::fs::read(downloaded).unwrap(),
         std::fs::read(&v2).unwrap()
     );
-    // python-tuf now trusts root version 2.
+    // python-tuf now trusts root version 3 (two rotations).
     let trusted: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("client-metadata/root.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!(trusted["signed"]["version"], 2);
+    assert_eq!(trusted["signed"]["version"], 3);
 }
 
 #[test]

@@ -131,7 +131,7 @@ fn main() {
             let t = Instant::now();
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT rowid, bm25(search, 4.0, 1.0) AS s FROM search WHERE search MATCH ?1 ORDER BY s LIMIT 40",
+                    "SELECT rowid, bm25(search, 4.0, 1.0) AS s FROM search WHERE search MATCH ?1 ORDER BY s LIMIT 40", // the same inner query search() runs (2 × 20 hits)
                 )
                 .expect("prepare");
             let n = stmt

@@ -91,6 +91,11 @@ struct Row {
     title: String,
     body: String,
     score: f64,
+    kind: String,
+    entry_id: String,
+    verified: String,
+    publisher: String,
+    pack: i64,
 }
 
 impl ContentStore {
@@ -139,20 +144,31 @@ impl ContentStore {
             .join(" ");
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT d.entry, d.lang, d.title, d.body, bm25(search, 4.0, 1.0) AS score
-             FROM search JOIN search_docs d ON d.id = search.rowid
-             WHERE search MATCH ?1
-             ORDER BY score LIMIT ?2",
+            // Rank inside FTS5 first and join only the top rows: joining
+            // before sorting would carry every match's text into the sorter.
+            "SELECT d.entry, d.lang, d.title, d.body, m.score,
+                    e.kind, e.entry_id, e.verified, p.publisher, p.id
+             FROM (SELECT rowid, bm25(search, 4.0, 1.0) AS score FROM search
+                   WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS m
+             JOIN search_docs d ON d.id = m.rowid
+             JOIN entries e ON e.id = d.entry
+             JOIN packs p ON p.id = e.pack
+             ORDER BY m.score",
         )?;
-        // Several languages of one entry may match: fetch a few more rows
-        // than hits wanted.
-        let rows = stmt.query_map(params![fts, (limit * 4) as i64], |r| {
+        // Several languages of one entry may match: fetch twice the rows
+        // of the hits wanted.
+        let rows = stmt.query_map(params![fts, (limit * 2) as i64], |r| {
             Ok(Row {
                 entry: r.get(0)?,
                 lang: r.get(1)?,
                 title: r.get(2)?,
                 body: r.get(3)?,
                 score: r.get(4)?,
+                kind: r.get(5)?,
+                entry_id: r.get(6)?,
+                verified: r.get(7)?,
+                publisher: r.get(8)?,
+                pack: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -166,60 +182,47 @@ impl ContentStore {
     ) -> Result<Vec<SearchHit>> {
         struct Candidate {
             row: Row,
-            kind: String,
-            id: String,
             verified: NaiveDate,
-            publisher: String,
             manifest: Rc<PackManifest>,
             rank: usize,
         }
-        let conn = self.conn();
-        let mut meta = conn.prepare_cached(
-            "SELECT e.kind, e.entry_id, e.verified, p.publisher, p.id
-             FROM entries e JOIN packs p ON p.id = e.pack WHERE e.id = ?1",
-        )?;
-        let mut manifest_of = conn.prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?;
         let mut manifests: HashMap<i64, Rc<PackManifest>> = HashMap::new();
         let mut best: Vec<Candidate> = Vec::new();
         let mut index: HashMap<i64, usize> = HashMap::new();
-        for row in rows {
-            let (kind, id, verified, publisher, pack): (String, String, String, String, i64) = meta
-                .query_row([row.entry], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                })?;
-            let manifest = match manifests.get(&pack) {
-                Some(m) => Rc::clone(m),
-                None => {
-                    let json: String = manifest_of.query_row([pack], |r| r.get(0))?;
-                    let m = Rc::new(serde_json::from_str::<PackManifest>(&json)?);
-                    manifests.insert(pack, Rc::clone(&m));
-                    m
-                }
-            };
-            let rank = language_rank(&row.lang, query.language.as_deref(), &manifest.fallback);
-            let verified = NaiveDate::parse_from_str(&verified, "%Y-%m-%d")
-                .map_err(|_| crate::Error::Integrity("verified date"))?;
-            let candidate = Candidate {
-                row,
-                kind,
-                id,
-                verified,
-                publisher,
-                manifest,
-                rank,
-            };
-            match index.get(&candidate.row.entry) {
-                Some(&i) if best[i].rank <= candidate.rank => {}
-                Some(&i) => best[i] = candidate,
-                None => {
-                    index.insert(candidate.row.entry, best.len());
-                    best.push(candidate);
+        {
+            let conn = self.conn();
+            let mut manifest_of =
+                conn.prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?;
+            for row in rows {
+                let manifest = match manifests.get(&row.pack) {
+                    Some(m) => Rc::clone(m),
+                    None => {
+                        let json: String = manifest_of.query_row([row.pack], |r| r.get(0))?;
+                        let m = Rc::new(serde_json::from_str::<PackManifest>(&json)?);
+                        manifests.insert(row.pack, Rc::clone(&m));
+                        m
+                    }
+                };
+                let rank = language_rank(&row.lang, query.language.as_deref(), &manifest.fallback);
+                let verified = NaiveDate::parse_from_str(&row.verified, "%Y-%m-%d")
+                    .map_err(|_| crate::Error::Integrity("verified date"))?;
+                let candidate = Candidate {
+                    row,
+                    verified,
+                    manifest,
+                    rank,
+                };
+                // Best row per entry: by language preference, then score.
+                match index.get(&candidate.row.entry) {
+                    Some(&i) if best[i].rank <= candidate.rank => {}
+                    Some(&i) => best[i] = candidate,
+                    None => {
+                        index.insert(candidate.row.entry, best.len());
+                        best.push(candidate);
+                    }
                 }
             }
         }
-        drop(meta);
-        drop(manifest_of);
-        drop(conn);
         best.sort_by(|a, b| a.row.score.total_cmp(&b.row.score));
         best.truncate(query.limit);
         Ok(best
@@ -227,9 +230,9 @@ impl ContentStore {
             .map(|c| {
                 let (snippet, highlights) = snippet(&c.row.body, words);
                 SearchHit {
-                    provenance: self.provenance(&c.publisher, &c.manifest, c.verified),
-                    kind: c.kind,
-                    id: c.id,
+                    provenance: self.provenance(&c.row.publisher, &c.manifest, c.verified),
+                    kind: c.row.kind,
+                    id: c.row.entry_id,
                     language: c.row.lang,
                     title: c.row.title,
                     snippet,

@@ -262,6 +262,8 @@ const CATEGORIES: [&str; 8] = [
 
 /// Words per language.
 const VOCABULARY: usize = 20_000;
+/// The most frequent ranks, taken by function words.
+const STOPWORD_RANKS: usize = 100;
 /// Prefixes that make rarer words out of the base vocabularies.
 const SYLLABLES: [&str; 40] = [
     "ka", "lo", "mi", "re", "tu", "sa", "ne", "po", "di", "fa", "go", "hu", "ja", "ke", "li", "mo",
@@ -285,19 +287,23 @@ impl Rng {
     fn unit(&mut self) -> f64 {
         (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
-    /// `n` words with a Zipf-like distribution over a vocabulary of
-    /// [`VOCABULARY`] words built from `base`: the base words are the
-    /// frequent ones, words with a syllable prefixed are rarer.
+    /// `n` words with a Zipf-like distribution (P(rank k) ∝ 1/k) over a
+    /// vocabulary of [`VOCABULARY`] words. As in real text, the most
+    /// frequent ranks are function words ([`STOPWORD_RANKS`] of them, drawn
+    /// as short filler tokens nobody searches for); the base content words
+    /// follow, and rarer words made by prefixing a syllable fill the tail.
     fn words(&mut self, base: &[&str], n: usize) -> String {
         (0..n)
             .map(|_| {
-                // Log-uniform rank: P(rank k) ∝ 1/k.
                 let k = (VOCABULARY as f64).powf(self.unit()) as usize - 1;
-                if k < base.len() {
-                    base[k].to_owned()
+                if k < STOPWORD_RANKS {
+                    format!("x{k}")
+                } else if k - STOPWORD_RANKS < base.len() {
+                    base[k - STOPWORD_RANKS].to_owned()
                 } else {
-                    let syllable = SYLLABLES[(k / base.len()) % SYLLABLES.len()];
-                    format!("{syllable}{}", base[k % base.len()])
+                    let j = k - STOPWORD_RANKS;
+                    let syllable = SYLLABLES[(j / base.len()) % SYLLABLES.len()];
+                    format!("{syllable}{}", base[j % base.len()])
                 }
             })
             .collect::<Vec<_>>()

@@ -30,6 +30,11 @@ const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "كال", "فال", "ل�
 /// assert_eq!(fold("مُسَاعَدَة"), fold("مساعده"));
 /// ```
 pub fn fold(text: &str) -> String {
+    // Most indexed text in Latin script is plain ASCII: nothing to
+    // decompose, and no Arabic to strip.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
     let mut folded = String::with_capacity(text.len());
     for c in text.nfkd() {
         if is_combining_mark(c) {

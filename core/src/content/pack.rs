@@ -59,6 +59,21 @@ impl<R: Read> PackReader<R> {
     }
 }
 
+impl<R: Read> PackReader<R> {
+    /// The next entry and its JSON line as read (valid UTF-8, since it
+    /// parsed), so a caller storing the entry need not serialise it again.
+    pub fn next_with_json(&mut self) -> Option<Result<(Entry, &str)>> {
+        match self.next()? {
+            Err(e) => Some(Err(e)),
+            Ok(entry) => Some(
+                std::str::from_utf8(&self.line)
+                    .map(|json| (entry, json))
+                    .map_err(|_| Error::InvalidPack("an entry is not UTF-8".into())),
+            ),
+        }
+    }
+}
+
 impl<R: Read> Iterator for PackReader<R> {
     type Item = Result<Entry>;
 

@@ -229,8 +229,8 @@ impl ContentStore {
             )?;
             let mut insert_fts =
                 tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
-            for entry in &mut reader {
-                let entry = entry?;
+            while let Some(next) = reader.next_with_json() {
+                let (entry, json) = next?;
                 let (lat, lon) = match &entry {
                     Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
                     _ => (None, None),
@@ -240,7 +240,7 @@ impl ContentStore {
                     kind_name(&entry),
                     entry.id(),
                     entry.verified().to_string(),
-                    serde_json::to_string(&entry)?,
+                    json,
                     lat,
                     lon
                 ])?;

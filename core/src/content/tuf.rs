@@ -382,6 +382,77 @@ pub fn update_root(trusted: &[u8], chain: &[Vec<u8>]) -> Result<(Root, Vec<u8>)>
     Ok((root, bytes))
 }
 
+/// Version and expiry, which every top-level role's metadata has.
+trait Versioned {
+    fn version(&self) -> u64;
+    fn expires(&self) -> DateTime<Utc>;
+}
+
+impl Versioned for MetaList {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn expires(&self) -> DateTime<Utc> {
+        self.expires
+    }
+}
+
+impl Versioned for Targets {
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn expires(&self) -> DateTime<Utc> {
+        self.expires
+    }
+}
+
+/// Checks one role's metadata file: the length and hashes its parent lists
+/// (if any), the role's signatures under `root`, the version its parent
+/// names (mix-and-match), no rollback below `seen`, and no expiry at `now`.
+fn check_role<T: DeserializeOwned + Versioned>(
+    bytes: &[u8],
+    role: &str,
+    root: &Root,
+    listed: Option<(&MetaFile, &str)>,
+    seen: u64,
+    now: DateTime<Utc>,
+) -> Result<T> {
+    if let Some((meta, parent)) = listed {
+        if meta.length.is_some_and(|len| bytes.len() as u64 != len) {
+            return Err(untrusted(format!(
+                "{role} length differs from the {parent}'s"
+            )));
+        }
+        if let Some(h) = &meta.hashes {
+            check_hashes(h, bytes)?;
+        }
+    }
+    let env = Envelope::parse(bytes)?;
+    env.verify(root, role)?;
+    let signed: T = env.read(role)?;
+    if let Some((meta, parent)) = listed
+        && signed.version() != meta.version
+    {
+        return Err(untrusted(format!(
+            "{role} version {} is not the {} the {parent} names (mix-and-match)",
+            signed.version(),
+            meta.version
+        )));
+    }
+    if signed.version() < seen {
+        return Err(untrusted(format!(
+            "{role} version {} is older than {seen} (rollback)",
+            signed.version()
+        )));
+    }
+    if signed.expires() <= now {
+        return Err(untrusted(format!(
+            "{role} metadata has expired (freeze attack)"
+        )));
+    }
+    Ok(signed)
+}
+
 /// Verifies a repository's metadata (spec 5.3–5.6, without delegations):
 /// root chain, then timestamp, snapshot and targets, each signed by its
 /// role's keys, unexpired at `now`, consistent with the one before, and no
@@ -398,81 +469,38 @@ pub fn verify_metadata(
             "root metadata has expired (freeze attack or stale repository)",
         ));
     }
-
-    let ts_env = Envelope::parse(&set.timestamp)?;
-    ts_env.verify(&root, "timestamp")?;
-    let ts: MetaList = ts_env.read("timestamp")?;
-    if ts.version < seen.timestamp {
-        return Err(untrusted(format!(
-            "timestamp version {} is older than {} (rollback)",
-            ts.version, seen.timestamp
-        )));
-    }
-    if ts.expires <= now {
-        return Err(untrusted("timestamp metadata has expired (freeze attack)"));
-    }
+    let ts: MetaList = check_role(
+        &set.timestamp,
+        "timestamp",
+        &root,
+        None,
+        seen.timestamp,
+        now,
+    )?;
     let snap_meta = ts
         .meta
         .get("snapshot.json")
         .ok_or_else(|| untrusted("timestamp lists no snapshot.json"))?;
-
-    if let Some(len) = snap_meta.length
-        && set.snapshot.len() as u64 != len
-    {
-        return Err(untrusted("snapshot length differs from the timestamp's"));
-    }
-    if let Some(h) = &snap_meta.hashes {
-        check_hashes(h, &set.snapshot)?;
-    }
-    let snap_env = Envelope::parse(&set.snapshot)?;
-    snap_env.verify(&root, "snapshot")?;
-    let snap: MetaList = snap_env.read("snapshot")?;
-    if snap.version != snap_meta.version {
-        return Err(untrusted(format!(
-            "snapshot version {} is not the {} the timestamp names (mix-and-match)",
-            snap.version, snap_meta.version
-        )));
-    }
-    if snap.version < seen.snapshot {
-        return Err(untrusted(format!(
-            "snapshot version {} is older than {} (rollback)",
-            snap.version, seen.snapshot
-        )));
-    }
-    if snap.expires <= now {
-        return Err(untrusted("snapshot metadata has expired (freeze attack)"));
-    }
+    let snap: MetaList = check_role(
+        &set.snapshot,
+        "snapshot",
+        &root,
+        Some((snap_meta, "timestamp")),
+        seen.snapshot,
+        now,
+    )?;
     let targets_meta = snap
         .meta
         .get("targets.json")
         .ok_or_else(|| untrusted("snapshot lists no targets.json"))?;
-
-    if let Some(len) = targets_meta.length
-        && set.targets.len() as u64 != len
-    {
-        return Err(untrusted("targets length differs from the snapshot's"));
-    }
-    if let Some(h) = &targets_meta.hashes {
-        check_hashes(h, &set.targets)?;
-    }
-    let targets_env = Envelope::parse(&set.targets)?;
-    targets_env.verify(&root, "targets")?;
-    let targets: Targets = targets_env.read("targets")?;
-    if targets.version != targets_meta.version {
-        return Err(untrusted(format!(
-            "targets version {} is not the {} the snapshot names (mix-and-match)",
-            targets.version, targets_meta.version
-        )));
-    }
-    if targets.version < seen.targets {
-        return Err(untrusted(format!(
-            "targets version {} is older than {} (rollback)",
-            targets.version, seen.targets
-        )));
-    }
-    if targets.expires <= now {
-        return Err(untrusted("targets metadata has expired (freeze attack)"));
-    }
+    let targets: Targets = check_role(
+        &set.targets,
+        "targets",
+        &root,
+        Some((targets_meta, "snapshot")),
+        seen.targets,
+        now,
+    )?;
     Ok(Verified {
         root: root_bytes,
         root_meta: root,

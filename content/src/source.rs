@@ -424,7 +424,7 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
     dir: &Path,
     entries: &mut Vec<Entry>,
     wrap: fn(T) -> Entry,
-    check: fn(&mut Reader, &Path, &T),
+    check: fn(&mut Reader, &Path, &Lines<'_>, &T),
 ) {
     let mut files = files_with_ext(dir, "yaml");
     files.extend(files_with_ext(dir, "yml"));
@@ -438,7 +438,7 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
         };
         match serde_saphyr::from_str::<T>(&text) {
             Ok(v) => {
-                check(r, &path, &v);
+                check(r, &path, &Lines(&text), &v);
                 entries.push(wrap(v));
             }
             Err(e) => r.problem(
@@ -451,19 +451,47 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
     }
 }
 
-fn check_country(r: &mut Reader, path: &Path, c: &CountryProfile) {
+/// Finds lines in a YAML file, so that problems found after parsing still
+/// point at a line.
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    /// The first line where `key` is a mapping key (block or flow style).
+    fn key(&self, key: &str) -> Option<u64> {
+        let block = format!("{key}:");
+        let flow = [
+            format!("{{{key}:"),
+            format!(", {key}:"),
+            format!("- {key}:"),
+        ];
+        self.find(|l| {
+            l.trim_start().starts_with(&block) || flow.iter().any(|f| l.contains(f.as_str()))
+        })
+    }
+
+    /// The first line containing `needle`.
+    fn containing(&self, needle: &str) -> Option<u64> {
+        self.find(|l| l.contains(needle))
+    }
+
+    fn find(&self, pred: impl Fn(&str) -> bool) -> Option<u64> {
+        self.0.lines().position(pred).map(|i| i as u64 + 1)
+    }
+}
+
+fn check_country(r: &mut Reader, path: &Path, lines: &Lines<'_>, c: &CountryProfile) {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     if !stem.eq_ignore_ascii_case(c.code.as_str()) {
         r.problem(
             path,
-            None,
+            lines.key("code"),
             None,
             format!("the file is named {stem} but its code is {}", c.code),
         );
     }
-    r.check_translations(path, None, "name", &c.name);
-    r.check_translations(path, None, "asylum", &c.asylum);
-    r.check_translations(path, None, "rights", &c.rights);
+    r.check_translations(path, lines.key("name"), "name", &c.name);
+    r.check_translations(path, lines.key("asylum"), "asylum", &c.asylum);
+    r.check_translations(path, lines.key("rights"), "rights", &c.rights);
     for e in &c.emergency {
         if e.number.trim().is_empty()
             || !e
@@ -473,7 +501,7 @@ fn check_country(r: &mut Reader, path: &Path, c: &CountryProfile) {
         {
             r.problem(
                 path,
-                None,
+                lines.containing(&e.number).or(lines.key("emergency")),
                 None,
                 format!("emergency number '{}' must be digits", e.number),
             );
@@ -481,13 +509,23 @@ fn check_country(r: &mut Reader, path: &Path, c: &CountryProfile) {
     }
 }
 
-fn check_route(r: &mut Reader, path: &Path, x: &Route) {
+fn check_route(r: &mut Reader, path: &Path, lines: &Lines<'_>, x: &Route) {
     if !is_id(&x.id) {
-        r.problem(path, None, None, "id: use a-z, 0-9, '-', '_' or '.'");
+        r.problem(
+            path,
+            lines.key("id"),
+            None,
+            "id: use a-z, 0-9, '-', '_' or '.'",
+        );
     }
-    r.check_translations(path, None, "name", &x.name);
+    r.check_translations(path, lines.key("name"), "name", &x.name);
     if x.segments.is_empty() {
-        r.problem(path, None, None, "a route needs at least one segment");
+        r.problem(
+            path,
+            lines.key("segments"),
+            None,
+            "a route needs at least one segment",
+        );
     }
     for (i, s) in x.segments.iter().enumerate() {
         for p in [&s.from, &s.to] {
@@ -496,7 +534,9 @@ fn check_route(r: &mut Reader, path: &Path, x: &Route) {
             {
                 r.problem(
                     path,
-                    None,
+                    lines
+                        .containing(&format!("lat: {}", l.lat))
+                        .or(lines.key("segments")),
                     None,
                     format!("segment {}: coordinates out of range", i + 1),
                 );
@@ -505,16 +545,32 @@ fn check_route(r: &mut Reader, path: &Path, x: &Route) {
     }
 }
 
-fn check_alert(r: &mut Reader, path: &Path, a: &Alert) {
+fn check_alert(r: &mut Reader, path: &Path, lines: &Lines<'_>, a: &Alert) {
     if !is_id(&a.id) {
-        r.problem(path, None, None, "id: use a-z, 0-9, '-', '_' or '.'");
+        r.problem(
+            path,
+            lines.key("id"),
+            None,
+            "id: use a-z, 0-9, '-', '_' or '.'",
+        );
     }
-    r.check_translations(path, None, "title", &a.title);
+    r.check_translations(path, lines.key("title"), "title", &a.title);
+    r.check_translations(path, lines.key("body"), "body", &a.body);
     if a.valid_until.is_some_and(|u| u <= a.valid_from) {
-        r.problem(path, None, None, "valid_until must be after valid_from");
+        r.problem(
+            path,
+            lines.key("valid_until"),
+            None,
+            "valid_until must be after valid_from",
+        );
     }
     if a.area.countries.is_empty() && a.area.bbox.is_none() {
-        r.problem(path, None, None, "area: give countries, a bbox, or both");
+        r.problem(
+            path,
+            lines.key("area"),
+            None,
+            "area: give countries, a bbox, or both",
+        );
     }
     if let Some([w, s, e, n]) = a.area.bbox
         && !(valid_point(GeoPoint { lat: s, lon: w })
@@ -523,7 +579,7 @@ fn check_alert(r: &mut Reader, path: &Path, a: &Alert) {
     {
         r.problem(
             path,
-            None,
+            lines.key("bbox"),
             None,
             "bbox: [min_lon, min_lat, max_lon, max_lat] in WGS84 degrees",
         );

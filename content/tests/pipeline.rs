@@ -89,6 +89,11 @@ fn validate_reports_every_problem_with_its_file_and_line() {
         "id: broken\nseverity: [not, a, severity\n",
     )
     .unwrap();
+    let strike = src.join("alerts/strike.yaml");
+    let text = std::fs::read_to_string(&strike)
+        .unwrap()
+        .replace("2099-01-01", "2026-10-01");
+    std::fs::write(&strike, text).unwrap();
 
     let out = run(&["validate", src.to_str().unwrap()]);
     assert!(!out.status.success());
@@ -102,10 +107,14 @@ fn validate_reports_every_problem_with_its_file_and_line() {
         report.contains("location.csv:2 [latitude/longitude]"),
         "{report}"
     );
-    assert!(report.contains("broken.yaml"), "{report}");
+    assert!(report.contains("broken.yaml:2"), "{report}");
+    assert!(
+        report.contains("strike.yaml:6: valid_until must be after valid_from"),
+        "{report}"
+    );
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("4 problem(s)"), "{stderr}");
+    assert!(stderr.contains("5 problem(s)"), "{stderr}");
     // Nothing is built from a source with problems.
     let out = run(&[
         "build",

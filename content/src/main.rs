@@ -105,6 +105,9 @@ struct ExpiryArgs {
     /// Hours the timestamp stays valid (short: it proves freshness).
     #[arg(long, default_value_t = 24)]
     timestamp_expires_hours: i64,
+    /// Days the timestamp inside offline bundles stays valid (at most the snapshot's).
+    #[arg(long, default_value_t = 30)]
+    bundle_expires_days: i64,
 }
 
 impl ExpiryArgs {
@@ -114,8 +117,14 @@ impl ExpiryArgs {
             targets_days: self.targets_expires_days,
             snapshot_days: self.snapshot_expires_days,
             timestamp_hours: self.timestamp_expires_hours,
+            bundle_days: self.bundle_expires_days,
         };
-        if e.root_days < 1 || e.targets_days < 1 || e.snapshot_days < 1 || e.timestamp_hours < 1 {
+        if e.root_days < 1
+            || e.targets_days < 1
+            || e.snapshot_days < 1
+            || e.timestamp_hours < 1
+            || e.bundle_days < 1
+        {
             return fail("expiry periods must be at least 1");
         }
         Ok(e)

@@ -44,6 +44,11 @@ pub struct Expiries {
     pub snapshot_days: i64,
     /// Timestamp, hours (short: it is what proves freshness).
     pub timestamp_hours: i64,
+    /// The timestamp inside offline bundles, days. Bundles travel by SD
+    /// card and messaging apps for weeks, so they carry their own timestamp
+    /// (same version, same key) that lives longer; never beyond the
+    /// snapshot it names. A phone shows every entry's age either way.
+    pub bundle_days: i64,
 }
 
 impl Default for Expiries {
@@ -53,6 +58,7 @@ impl Default for Expiries {
             targets_days: 90,
             snapshot_days: 30,
             timestamp_hours: 24,
+            bundle_days: 30,
         }
     }
 }
@@ -305,7 +311,7 @@ impl Repo {
         }
         self.commit_targets(&keys, targets, exp)?;
         self.write_card(&publisher.id, &publisher.name, url)?;
-        self.write_bundles(&publisher.id)?;
+        self.write_bundles(&publisher.id, &keys, exp)?;
         for (m, _) in &manifests {
             println!("published {} version {}", m.id, m.version);
         }
@@ -350,7 +356,7 @@ impl Repo {
             self.commit_targets(&keys, targets, exp)?;
         }
         if let Some(card) = self.card()? {
-            self.write_bundles(&card.id)?;
+            self.write_bundles(&card.id, &keys, exp)?;
         }
         let (id, _) = keys::public(&new_key)?;
         println!("{role} key rotated: root version {version}, new key {id}");
@@ -390,7 +396,12 @@ impl Repo {
     }
 
     /// Writes an offline bundle for every current target.
-    fn write_bundles(&self, publisher: &str) -> Result<(), Failure> {
+    fn write_bundles(
+        &self,
+        publisher: &str,
+        keys: &RoleKeys,
+        exp: Expiries,
+    ) -> Result<(), Failure> {
         let Some(targets) = self.targets()? else {
             return Ok(());
         };
@@ -398,10 +409,15 @@ impl Repo {
         let roots = (1..=root)
             .map(|v| std::fs::read(self.meta(&format!("{v}.root.json"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let ts = std::fs::read(self.meta("timestamp.json"))?;
-        let ts_env = Envelope::parse(&ts)?;
-        let s_v = ts_env.read::<MetaList>("timestamp")?.meta["snapshot.json"].version;
+        let mut ts = Envelope::parse(&std::fs::read(self.meta("timestamp.json"))?)?
+            .read::<MetaList>("timestamp")?;
+        let s_v = ts.meta["snapshot.json"].version;
         let snapshot = std::fs::read(self.meta(&format!("{s_v}.snapshot.json")))?;
+        let snapshot_expires = Envelope::parse(&snapshot)?
+            .read::<MetaList>("snapshot")?
+            .expires;
+        ts.expires = (now() + Duration::days(exp.bundle_days)).min(snapshot_expires);
+        let ts = Envelope::sign(&ts, &[&keys.timestamp])?.to_bytes()?;
         let targets_bytes = std::fs::read(self.meta(&format!("{}.targets.json", targets.version)))?;
         let set = MetadataSet {
             roots,

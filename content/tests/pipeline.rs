@@ -177,7 +177,12 @@ fn a_published_pack_installs_on_a_phone_and_answers_queries() {
     assert!(shown.contains("verified    signatures, expiry"), "{shown}");
     assert!(shown.contains("articles    2"), "{shown}");
 
-    let phone = ContentStore::open(&dir.path().join("phone")).unwrap();
+    // Offline bundles outlive the online timestamp (24 h): a phone whose
+    // clock says ten days later still installs one.
+    let clock = std::sync::Arc::new(waymark_core::clock::ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::days(10),
+    ));
+    let phone = ContentStore::open_with_clock(&dir.path().join("phone"), clock).unwrap();
     let card = std::fs::read(repo.join("publisher.json")).unwrap();
     let trusted = phone
         .trust_publisher(&card, &TrustRequest::default())

@@ -106,6 +106,16 @@ pub struct CountryArgs {
     lang: Option<String>,
 }
 
+/// `waymark routes`.
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    /// A place the route passes through (start of its name, any language).
+    place: String,
+    /// Language to show.
+    #[arg(long)]
+    lang: Option<String>,
+}
+
 /// `waymark alerts`.
 #[derive(Debug, Args)]
 #[command(allow_negative_numbers = true)]
@@ -357,6 +367,45 @@ pub fn country(args: CountryArgs, home: &Path, json: bool) -> Result<(), Failure
         );
     }
     println!("  {}", provenance_line(&first.provenance));
+    Ok(())
+}
+
+/// Runs `waymark routes`.
+pub fn routes(args: RoutesArgs, home: &Path, json: bool) -> Result<(), Failure> {
+    let store = open(home)?;
+    let found = store.routes(&args.place)?;
+    if json {
+        return output::json(&found);
+    }
+    if found.is_empty() {
+        println!("No route through {}.", args.place);
+    }
+    let lang = args.lang.as_deref();
+    for r in found {
+        println!("{}", text(&r.entry.name, lang));
+        for s in &r.entry.segments {
+            println!(
+                "  {} ({}) → {} ({}){}{}",
+                text(&s.from.name, lang),
+                s.from.country,
+                text(&s.to.name, lang),
+                s.to.country,
+                s.mode
+                    .as_deref()
+                    .map(|m| format!(" by {m}"))
+                    .unwrap_or_default(),
+                if s.border_crossing {
+                    " · border crossing"
+                } else {
+                    ""
+                }
+            );
+            if !s.risks.is_empty() {
+                println!("      risks: {}", text(&s.risks, lang));
+            }
+        }
+        println!("  {}", provenance_line(&r.provenance));
+    }
     Ok(())
 }
 

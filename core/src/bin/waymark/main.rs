@@ -51,6 +51,8 @@ enum Command {
     Nearby(content_cmd::NearbyArgs),
     /// A country's profile: emergency numbers, asylum, rights, missions.
     Country(content_cmd::CountryArgs),
+    /// Routes through a place, with their legs and risks.
+    Routes(content_cmd::RoutesArgs),
     /// Alerts in force now.
     Alerts(content_cmd::AlertsArgs),
     /// Run the end-to-end demo in a temporary directory.
@@ -134,6 +136,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Search(args) => content_cmd::search(args, &home_dir(cli.home)?, cli.json),
         Command::Nearby(args) => content_cmd::nearby(args, &home_dir(cli.home)?, cli.json),
         Command::Country(args) => content_cmd::country(args, &home_dir(cli.home)?, cli.json),
+        Command::Routes(args) => content_cmd::routes(args, &home_dir(cli.home)?, cli.json),
         Command::Alerts(args) => content_cmd::alerts(args, &home_dir(cli.home)?, cli.json),
         Command::Demo(args) => demo::run(args),
     }

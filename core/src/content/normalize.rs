@@ -13,8 +13,8 @@
 //! - Ethiopic (Tigrinya, Amharic) passes through unchanged: its syllables do
 //!   not decompose and have no case.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkd_quick};
 
 /// Arabic prefixes removed from words of four letters or more: the definite
 /// article and the conjunctions and prepositions that attach to it (the
@@ -35,17 +35,13 @@ pub fn fold(text: &str) -> String {
     if text.is_ascii() {
         return text.to_ascii_lowercase();
     }
-    let mut folded = String::with_capacity(text.len());
-    for c in text.nfkd() {
-        if is_combining_mark(c) {
-            continue;
-        }
-        match fold_arabic(c) {
-            Some('\0') => {}
-            Some(mapped) => folded.push(mapped),
-            None => folded.extend(c.to_lowercase()),
-        }
-    }
+    // Text already in NFKD (most Arabic, Tigrinya and Farsi as typed) needs
+    // no decomposition pass.
+    let folded = if is_nfkd_quick(text.chars()) == IsNormalized::Yes {
+        fold_chars(text.chars(), text.len())
+    } else {
+        fold_chars(text.nfkd(), text.len())
+    };
     if !folded.chars().any(is_arabic_letter) {
         return folded;
     }
@@ -62,6 +58,22 @@ pub fn fold(text: &str) -> String {
         out.push(c);
     }
     out.pop();
+    out
+}
+
+/// Drops combining marks, maps Arabic-script variants, lower-cases.
+fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
+    for c in chars {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match fold_arabic(c) {
+            Some('\0') => {}
+            Some(mapped) => out.push(mapped),
+            None => out.extend(c.to_lowercase()),
+        }
+    }
     out
 }
 
@@ -132,6 +144,18 @@ mod tests {
         assert_eq!(fold("پناهجوی"), fold("پناهجوي"));
         assert_eq!(fold("۱۱۲"), "112");
         assert_eq!(fold("١١٢"), "112");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn skipping_decomposition_for_nfkd_text_changes_nothing(text in "\\PC{0,40}") {
+            if is_nfkd_quick(text.chars()) == IsNormalized::Yes {
+                proptest::prop_assert_eq!(
+                    fold_chars(text.chars(), 0),
+                    fold_chars(text.nfkd(), 0)
+                );
+            }
+        }
     }
 
     #[test]

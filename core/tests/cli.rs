@@ -24,15 +24,30 @@ impl Home {
         self.dir.path()
     }
 
-    /// `waymark --home HOME args…` with the passphrase and cheap KDF
-    /// settings in its environment, plus `env`.
-    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+    /// `waymark --home HOME args…` with cheap KDF settings and no secrets in
+    /// its environment.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_waymark"));
         cmd.arg("--home").arg(self.path()).args(args);
-        cmd.env_remove("WAYMARK_HOME")
-            .env("WAYMARK_PASSPHRASE", PASS)
-            .env("WAYMARK_KDF_MEMORY_KIB", "64")
-            .env("WAYMARK_KDF_ITERATIONS", "1");
+        for var in [
+            "WAYMARK_HOME",
+            "WAYMARK_PASSPHRASE",
+            "WAYMARK_NEW_PASSPHRASE",
+            "WAYMARK_DURESS_PASSPHRASE",
+            "WAYMARK_RECOVERY_CODE",
+        ] {
+            cmd.env_remove(var);
+        }
+        cmd.env("WAYMARK_KDF_MEMORY_KIB", "64")
+            .env("WAYMARK_KDF_ITERATIONS", "1")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// [`Home::command`] with the passphrase, plus `env`.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(args);
+        cmd.env("WAYMARK_PASSPHRASE", PASS);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -50,13 +65,17 @@ impl Home {
         String::from_utf8(out.stdout).unwrap()
     }
 
-    /// Runs and asserts failure with exactly one stderr line; returns it.
+    /// Runs and asserts failure with exit status 1 and exactly one stderr
+    /// line, `waymark: …`; returns it.
     fn err(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        self.err_with_status(args, env, 1)
+    }
+
+    /// Like [`Home::err`], with the exit status expected.
+    fn err_with_status(&self, args: &[&str], env: &[(&str, &str)], status: i32) -> String {
         let out = self.run(args, env);
-        assert!(!out.status.success(), "{args:?} should have failed");
-        let stderr = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr:?}");
-        stderr
+        assert_eq!(out.status.code(), Some(status), "{args:?}: {out:?}");
+        one_line(&out)
     }
 
     /// `vault init`; returns the recovery code.
@@ -85,6 +104,18 @@ impl Home {
     fn list_json(&self, env: &[(&str, &str)]) -> Vec<serde_json::Value> {
         serde_json::from_str(&self.ok(&["vault", "list", "--json"], env)).unwrap()
     }
+
+    fn show_json(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["vault", "show", id, "--json"], &[])).unwrap()
+    }
+}
+
+/// The single `waymark: …` line on stderr of a failed run.
+fn one_line(out: &Output) -> String {
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "one line on stderr: {stderr:?}");
+    assert!(stderr.starts_with("waymark: "), "{stderr:?}");
+    stderr
 }
 
 #[test]
@@ -93,7 +124,6 @@ fn init_prints_a_recovery_code_once_and_refuses_a_second_vault() {
     let code = home.init();
     assert_eq!(code.split('-').count(), 8);
     let line = home.err(&["vault", "init"], &[]);
-    assert!(line.starts_with("waymark: "), "{line}");
     assert!(line.contains("already exists"), "{line}");
     assert!(
         home.list_json(&[]).is_empty(),
@@ -215,7 +245,8 @@ fn passwd_replaces_the_passphrase() {
         &["vault", "passwd"],
         &[("WAYMARK_NEW_PASSPHRASE", "the new one")],
     );
-    home.err(&["vault", "list"], &[]);
+    let line = home.err(&["vault", "list"], &[]);
+    assert!(line.contains("wrong passphrase"), "{line}");
     assert_eq!(
         home.list_json(&[("WAYMARK_PASSPHRASE", "the new one")])
             .len(),
@@ -286,6 +317,8 @@ fn wipe_needs_yes_and_then_leaves_no_vault() {
     assert!(line.contains("--yes"), "{line}");
     assert_eq!(home.list_json(&[]).len(), 1, "nothing changed");
     home.ok(&["vault", "wipe", "--yes"], &[("WAYMARK_PASSPHRASE", "")]);
+    // Again: a panic button never fails, and leaves nothing behind.
+    home.ok(&["vault", "wipe", "--yes"], &[]);
     let line = home.err(&["vault", "list"], &[]);
     assert!(line.contains("no vault"), "{line}");
 }
@@ -333,16 +366,220 @@ fn an_unknown_kind_is_refused_with_the_valid_ones_and_nothing_is_stored() {
 fn without_a_passphrase_and_a_terminal_it_fails_instead_of_hanging() {
     let home = Home::new();
     home.init();
-    let out = Command::new(env!("CARGO_BIN_EXE_waymark"))
-        .arg("--home")
-        .arg(home.path())
-        .args(["vault", "list"])
-        .env_remove("WAYMARK_PASSPHRASE")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("WAYMARK_PASSPHRASE"));
+    let out = home.command(&["vault", "list"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(one_line(&out).contains("WAYMARK_PASSPHRASE"));
+}
+
+#[test]
+fn usage_errors_are_one_line_with_exit_status_2() {
+    let home = Home::new();
+    home.init();
+    let f = home.file("a", b"a");
+    let line = home.err_with_status(&["vault", "list", "--jsn"], &[], 2);
+    assert!(line.contains("--jsn") && line.contains("--json"), "{line}");
+    let line = home.err_with_status(
+        &["vault", "add", f.to_str().unwrap(), "--title", "A"],
+        &[],
+        2,
+    );
+    assert!(line.contains("--kind"), "{line}");
+    let line = home.err_with_status(&["vault", "expiring"], &[], 2);
+    assert!(line.contains("--within"), "{line}");
+    let line = home.err_with_status(
+        &["vault", "settings", "--wipe-after", "5", "--no-wipe"],
+        &[],
+        2,
+    );
+    assert!(line.contains("--no-wipe"), "{line}");
+    assert!(home.list_json(&[]).is_empty());
+}
+
+#[test]
+fn update_changes_only_the_given_fields_and_show_reports_them() {
+    let home = Home::new();
+    home.init();
+    let id = home.add(
+        "p.pdf",
+        b"p",
+        &[
+            "--kind",
+            "passport",
+            "--title",
+            "Old title",
+            "--holder",
+            "Holder Name",
+            "--number",
+            "N123",
+            "--tag",
+            "family",
+        ],
+    );
+    home.ok(
+        &[
+            "vault",
+            "update",
+            &id,
+            "--title",
+            "New title",
+            "--expires",
+            "2031-05-01",
+        ],
+        &[],
+    );
+    let doc = home.show_json(&id);
+    assert_eq!(doc["title"], "New title");
+    assert_eq!(doc["expires_on"], "2031-05-01");
+    assert_eq!(doc["kind"], "passport");
+    assert_eq!(doc["holder_name"], "Holder Name");
+    assert_eq!(doc["number"], "N123");
+    assert_eq!(doc["tags"], serde_json::json!(["family"]));
+    assert_eq!(doc["mime_type"], "application/pdf");
+    let human = home.ok(&["vault", "show", &id], &[]);
+    assert!(
+        human.contains("New title") && human.contains("2031-05-01"),
+        "{human}"
+    );
+
+    let line = home.err(&["vault", "update", &id], &[]);
+    assert!(line.contains("nothing to change"), "{line}");
+    let line = home.err(&["vault", "update", &id, "--issued", "2031-13-01"], &[]);
+    assert!(
+        line.contains("--issued") && line.contains("YYYY-MM-DD"),
+        "{line}"
+    );
+    assert_eq!(home.show_json(&id)["title"], "New title", "unchanged");
+}
+
+#[test]
+fn delete_removes_a_document_and_unknown_ids_are_not_found() {
+    let home = Home::new();
+    home.init();
+    let keep = home.add("a", b"a", &["--kind", "visa", "--title", "Keep"]);
+    let gone = home.add("b", b"b", &["--kind", "visa", "--title", "Gone"]);
+    home.ok(&["vault", "delete", &gone], &[]);
+    let docs = home.list_json(&[]);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["id"], keep.as_str());
+    let line = home.err(&["vault", "show", &gone], &[]);
+    assert!(line.contains("not found"), "{line}");
+    let line = home.err(&["vault", "delete", "not-an-id"], &[]);
+    assert!(line.contains("32 hexadecimal digits"), "{line}");
+}
+
+#[test]
+fn errors_name_the_field_never_its_value_nor_a_path() {
+    let home = Home::new();
+    home.init();
+    let f = home.file("a", b"a");
+    let line = home.err(
+        &[
+            "vault",
+            "add",
+            f.to_str().unwrap(),
+            "--kind",
+            "passport",
+            "--title",
+            "T",
+            "--holder",
+            "Secret\u{7}Name",
+        ],
+        &[],
+    );
+    assert!(line.contains("holder name"), "{line}");
+    assert!(!line.contains("Secret"), "{line}");
+
+    let id = home.add("b", b"b", &["--kind", "visa", "--title", "V"]);
+    let out = home.path().join("no-such-dir").join("copy");
+    let line = home.err(&["vault", "get", &id, "--out", out.to_str().unwrap()], &[]);
+    assert!(line.contains("--out"), "{line}");
+    assert!(!line.contains("no-such-dir"), "{line}");
+    assert!(home.list_json(&[]).len() == 1);
+}
+
+#[test]
+fn repeated_wrong_passphrases_are_throttled() {
+    let home = Home::new();
+    home.init();
+    let wrong = [("WAYMARK_PASSPHRASE", "not it")];
+    for n in 1..=3 {
+        let line = home.err(&["vault", "list"], &wrong);
+        assert!(line.contains("wrong passphrase"), "{line}");
+        assert!(!line.contains("wait"), "attempt {n} is free: {line}");
+    }
+    let line = home.err(&["vault", "list"], &wrong);
+    assert!(
+        line.contains("4 failed attempts") && line.contains("wait 30s"),
+        "{line}"
+    );
+    let line = home.err(&["vault", "list"], &[]);
+    assert!(line.contains("too many failed attempts"), "{line}");
+}
+
+#[test]
+fn a_regenerated_recovery_code_replaces_the_old_one() {
+    let home = Home::new();
+    let old = home.init();
+    let out = home.ok(&["vault", "recovery-code"], &[]);
+    assert!(out.contains("no longer works"), "{out}");
+    let new = out
+        .split_whitespace()
+        .find(|w| w.len() == 39 && w.matches('-').count() == 7)
+        .unwrap_or_else(|| panic!("no recovery code in {out:?}"));
+    assert_ne!(new, old);
+    let recover = |code: &str| {
+        home.run(
+            &["vault", "recover"],
+            &[
+                ("WAYMARK_RECOVERY_CODE", code),
+                ("WAYMARK_NEW_PASSPHRASE", "recovered"),
+            ],
+        )
+    };
+    let line = one_line(&recover(&old));
+    assert!(line.contains("does not open this vault"), "{line}");
+    assert!(recover(new).status.success());
+    assert!(
+        home.list_json(&[("WAYMARK_PASSPHRASE", "recovered")])
+            .is_empty()
+    );
+}
+
+#[test]
+fn settings_show_and_change_auto_lock_and_wipe_after_failures() {
+    let home = Home::new();
+    home.init();
+    let settings = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["vault", "settings", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&home.ok(&all, &[])).unwrap()
+    };
+    let s = settings(&[]);
+    assert_eq!(s["auto_lock_secs"], 300);
+    assert_eq!(s["wipe_after_failures"], serde_json::Value::Null);
+    assert_eq!(
+        s["kdf"]["memory_kib"], 64,
+        "init honoured WAYMARK_KDF_MEMORY_KIB"
+    );
+    let s = settings(&["--auto-lock", "60", "--wipe-after", "5"]);
+    assert_eq!(s["auto_lock_secs"], 60);
+    assert_eq!(s["wipe_after_failures"], 5);
+    assert_eq!(
+        settings(&["--no-wipe"])["wipe_after_failures"],
+        serde_json::Value::Null
+    );
+    let line = home.err(&["vault", "settings", "--wipe-after", "1"], &[]);
+    assert!(line.contains("at least 3"), "{line}");
+    assert!(home.ok(&["vault", "settings"], &[]).contains("60s"));
+}
+
+#[test]
+fn out_of_range_kdf_settings_are_refused_before_anything_is_created() {
+    let home = Home::new();
+    let line = home.err(&["vault", "init"], &[("WAYMARK_KDF_MEMORY_KIB", "1")]);
+    assert!(line.contains("WAYMARK_KDF_MEMORY_KIB"), "{line}");
+    let line = home.err(&["vault", "list"], &[]);
+    assert!(line.contains("no vault"), "{line}");
 }
 
 #[test]

@@ -151,7 +151,9 @@ impl ContentStore {
     /// with nothing changed: an unknown publisher, a bad signature, altered
     /// bytes, expired metadata, metadata or a pack older than installed.
     pub fn install_bundle(&self, path: &Path) -> Result<InstalledPack> {
-        let mut pack = tempfile::tempfile_in(self.dir())?;
+        // tempfile's errors name the path; ours never do (see crate::error).
+        let mut pack = tempfile::tempfile_in(self.dir())
+            .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
         let (info, set, pack_len) = read_bundle(path, &mut pack)?;
         let (trusted_root, seen) = self.trust_state(&info.publisher)?;
         let verified = verify_metadata(&trusted_root, &seen, &set, self.clock().now())?;

@@ -200,9 +200,12 @@ impl Vault {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // tempfile's creation errors name the path; ours never do (see
+        // crate::error). The kind is kept (StorageFull still maps).
         let mut tmp = tempfile::Builder::new()
             .prefix(".waymark-export-")
-            .tempfile_in(parent)?;
+            .tempfile_in(parent)
+            .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
         let size = {
             let mut w = std::io::BufWriter::with_capacity(CHUNK_SIZE, tmp.as_file_mut());
             let size = self.read_document(id, &mut w)?;

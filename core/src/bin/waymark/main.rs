@@ -17,11 +17,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Waymark on the command line: a person's encrypted documents, offline.
+/// Waymark on the command line: a person's encrypted documents and offline
+/// content, on this device.
+///
+/// Secrets come from environment variables (WAYMARK_PASSPHRASE,
+/// WAYMARK_NEW_PASSPHRASE, WAYMARK_DURESS_PASSPHRASE, WAYMARK_RECOVERY_CODE)
+/// or from a prompt without echo; never from arguments.
 #[derive(Debug, Parser)]
-#[command(name = "waymark", version, about, long_about = None)]
+#[command(name = "waymark", version)]
 struct Cli {
-    /// Where Waymark keeps its data (default: $WAYMARK_HOME, else
+    /// Where Waymark keeps its data; the vault is in DIR/vault (default:
+    /// $WAYMARK_HOME, else $XDG_DATA_HOME/waymark, else
     /// ~/.local/share/waymark).
     #[arg(long, global = true, value_name = "DIR")]
     home: Option<PathBuf>,
@@ -69,16 +75,20 @@ impl From<waymark_core::Error> for Failure {
             Error::WrongPassphrase {
                 failed_attempts,
                 retry_after,
-            } if retry_after.is_zero() => {
-                format!("wrong passphrase ({failed_attempts} failed attempts in a row)")
+            } => {
+                let attempts = match failed_attempts {
+                    1 => "1 failed attempt".to_owned(),
+                    n => format!("{n} failed attempts in a row"),
+                };
+                if retry_after.is_zero() {
+                    format!("wrong passphrase ({attempts})")
+                } else {
+                    format!(
+                        "wrong passphrase ({attempts}; wait {} before the next)",
+                        output::human_duration(retry_after)
+                    )
+                }
             }
-            Error::WrongPassphrase {
-                failed_attempts,
-                retry_after,
-            } => format!(
-                "wrong passphrase ({failed_attempts} failed attempts in a row; wait {} before the next)",
-                output::human_duration(retry_after)
-            ),
             Error::Throttled { retry_after } => format!(
                 "too many failed attempts: wait {} before trying again",
                 output::human_duration(retry_after)
@@ -142,8 +152,68 @@ fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+/// Clap's error as one line: its message (and tip), then the usage.
+fn usage_error_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut message = String::new();
+    let mut usage = None;
+    for line in rendered.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(u) = line.strip_prefix("Usage: ") {
+            usage = Some(u.to_owned());
+        } else if line.starts_with("For more information") {
+            continue;
+        } else if usage.is_none() {
+            let line = line.strip_prefix("error: ").unwrap_or(line);
+            if !message.is_empty() {
+                message.push_str(if message.ends_with(':') { " " } else { "; " });
+            }
+            message.push_str(line);
+        }
+    }
+    match usage {
+        Some(u) => format!("{message}; usage: {u}"),
+        None => format!("{message} (try --help)"),
+    }
+}
+
+/// Keeps the one-line contract even if something panics: one line saying
+/// where (never the panic's message, which could hold data). A closed
+/// stdout (`waymark vault list | head -1`) is not worth a word.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if payload.contains("failed printing to stdout") {
+            return;
+        }
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("waymark: internal error{place}; please report it");
+    }));
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version, and the help shown for a bare `waymark vault`.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            eprintln!("waymark: {}", usage_error_line(&e));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => {

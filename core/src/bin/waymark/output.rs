@@ -62,7 +62,7 @@ pub fn reminder_line(r: &ExpiryReminder) -> String {
         d => format!("expires in {d} days"),
     };
     format!(
-        "{when:<22} {}  {}  {}  {}",
+        "{when:<20}  {}  {}  {:<20}  {}",
         r.expires_on, r.document.id, r.document.metadata.kind, r.document.metadata.title
     )
 }

@@ -17,10 +17,16 @@ pub const DURESS_PASSPHRASE: &str = "WAYMARK_DURESS_PASSPHRASE";
 pub const RECOVERY_CODE: &str = "WAYMARK_RECOVERY_CODE";
 
 /// Reads `var`, else prompts with `prompt`; with `confirm`, a prompt asks
-/// twice and the answers must match.
+/// twice and the answers must match. An empty variable counts as unset (no
+/// passphrase is empty, and trying one would cost a counted attempt).
 pub fn secret(var: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Failure> {
-    if let Ok(value) = std::env::var(var) {
-        return Ok(Zeroizing::new(value));
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => return Ok(Zeroizing::new(value)),
+        Ok(_) => {}
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return fail(format!("{var} is not valid UTF-8"));
+        }
+        Err(std::env::VarError::NotPresent) => {}
     }
     if !std::io::stdin().is_terminal() {
         return fail(format!("set {var} or run in a terminal to be asked"));

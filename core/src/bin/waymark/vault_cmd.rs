@@ -14,20 +14,21 @@ use waymark_core::vault::{
 use crate::secrets::{self, DURESS_PASSPHRASE, NEW_PASSPHRASE, RECOVERY_CODE};
 use crate::{Failure, fail, output};
 
-/// Lowers the Argon2id memory of a new vault, in KiB: for tests and slow
-/// machines only, it lowers the protection of the passphrase.
+/// Sets the Argon2id memory of a new vault, in KiB: for tests and slow
+/// machines only; lowering it lowers the protection of the passphrase.
 const KDF_MEMORY_VAR: &str = "WAYMARK_KDF_MEMORY_KIB";
-/// Lowers the Argon2id passes of a new vault (see [`KDF_MEMORY_VAR`]).
+/// Sets the Argon2id passes of a new vault (see [`KDF_MEMORY_VAR`]).
 const KDF_ITERATIONS_VAR: &str = "WAYMARK_KDF_ITERATIONS";
 
 #[derive(Debug, Subcommand)]
 pub enum VaultCommand {
     /// Create a vault and print its recovery code (once).
     ///
-    /// The passphrase comes from WAYMARK_PASSPHRASE or a prompt. For tests
-    /// and slow machines only, WAYMARK_KDF_MEMORY_KIB and
-    /// WAYMARK_KDF_ITERATIONS lower the key derivation's cost (and with it
-    /// the passphrase's protection).
+    /// The passphrase comes from WAYMARK_PASSPHRASE, else it is asked twice.
+    /// The key derivation is Argon2id, 64 MiB, 3 passes. WAYMARK_KDF_MEMORY_KIB
+    /// and WAYMARK_KDF_ITERATIONS override it, for tests and slow machines;
+    /// lowering them lowers protection. Only `init` reads them: a vault keeps
+    /// the parameters it was created with.
     Init,
     /// Add a document from a file; prints its id.
     Add(AddArgs),
@@ -66,8 +67,8 @@ pub enum VaultCommand {
     Recover,
     /// Make a new recovery code; the old one stops working.
     RecoveryCode,
-    /// Set the duress passphrase (from WAYMARK_DURESS_PASSPHRASE), which opens
-    /// an empty decoy vault.
+    /// Set the duress passphrase (from WAYMARK_DURESS_PASSPHRASE or a
+    /// prompt), which opens an empty decoy vault.
     Duress {
         /// Unlocking with the duress passphrase also destroys the real vault.
         #[arg(long)]
@@ -93,16 +94,9 @@ pub enum VaultCommand {
     },
 }
 
-/// Metadata flags shared by `add` and `update`.
+/// Metadata flags shared by `add` and `update` (besides kind and title).
 #[derive(Debug, Args)]
 pub struct MetadataArgs {
-    /// Kind: passport, visa, residence-permit, national-id, birth-certificate,
-    /// marriage-certificate, medical, education, travel-ticket, other.
-    #[arg(long)]
-    kind: Option<String>,
-    /// A title of your choosing.
-    #[arg(long)]
-    title: Option<String>,
     /// Issuing country, ISO 3166-1 alpha-2 (e.g. DE).
     #[arg(long)]
     country: Option<String>,
@@ -129,20 +123,40 @@ pub struct MetadataArgs {
     mime: Option<String>,
 }
 
+/// `waymark vault add`.
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The file to add (a scan or photo).
     file: PathBuf,
+    /// Kind: passport, visa, residence-permit, national-id, birth-certificate,
+    /// marriage-certificate, medical, education, travel-ticket, other.
+    #[arg(long)]
+    kind: String,
+    /// A title of your choosing.
+    #[arg(long)]
+    title: String,
     #[command(flatten)]
     metadata: MetadataArgs,
 }
 
+/// `waymark vault update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The document id.
     id: String,
+    /// Kind: passport, visa, residence-permit, national-id, birth-certificate,
+    /// marriage-certificate, medical, education, travel-ticket, other.
+    #[arg(long)]
+    kind: Option<String>,
+    /// A new title.
+    #[arg(long)]
+    title: Option<String>,
     #[command(flatten)]
     metadata: MetadataArgs,
+}
+
+fn kind(text: &str) -> Result<DocumentKind, Failure> {
+    Ok(text.parse::<DocumentKind>()?)
 }
 
 fn date(flag: &str, value: &str) -> Result<NaiveDate, Failure> {
@@ -151,14 +165,20 @@ fn date(flag: &str, value: &str) -> Result<NaiveDate, Failure> {
 }
 
 impl MetadataArgs {
+    /// True when no flag was given.
+    fn is_empty(&self) -> bool {
+        self.country.is_none()
+            && self.number.is_none()
+            && self.holder.is_none()
+            && self.issued.is_none()
+            && self.expires.is_none()
+            && self.notes.is_none()
+            && self.tags.is_empty()
+            && self.mime.is_none()
+    }
+
     /// Applies the given flags to `m`.
     fn apply(self, m: &mut DocumentMetadata) -> Result<(), Failure> {
-        if let Some(k) = self.kind {
-            m.kind = k.parse::<DocumentKind>()?;
-        }
-        if let Some(t) = self.title {
-            m.title = t;
-        }
         if let Some(c) = self.country {
             m.issuing_country = Some(c.parse::<CountryCode>()?);
         }
@@ -187,15 +207,19 @@ impl MetadataArgs {
     }
 }
 
+/// Options for a new vault: the defaults, with the KDF variables applied.
 fn options() -> Result<VaultOptions, Failure> {
     let mut options = VaultOptions::default();
     let var = |name: &str| -> Result<Option<u32>, Failure> {
         match std::env::var(name) {
+            Ok(v) if v.trim().is_empty() => Ok(None),
             Ok(v) => v
+                .trim()
                 .parse()
                 .map(Some)
                 .or_else(|_| fail(format!("{name} must be a whole number"))),
-            Err(_) => Ok(None),
+            Err(std::env::VarError::NotPresent) => Ok(None),
+            Err(std::env::VarError::NotUnicode(_)) => fail(format!("{name} is not valid UTF-8")),
         }
     };
     if let Some(m) = var(KDF_MEMORY_VAR)? {
@@ -204,7 +228,22 @@ fn options() -> Result<VaultOptions, Failure> {
     if let Some(t) = var(KDF_ITERATIONS_VAR)? {
         options.kdf.iterations = t;
     }
+    if options.kdf.validate().is_err() {
+        return fail(format!(
+            "{KDF_MEMORY_VAR} must be 8 to 1048576 and {KDF_ITERATIONS_VAR} 1 to 64"
+        ));
+    }
     Ok(options)
+}
+
+/// `64 MiB × 3` or `64 KiB × 1`.
+fn kdf_text(kdf: &KdfParams) -> String {
+    let memory = if kdf.memory_kib.is_multiple_of(1024) {
+        format!("{} MiB", kdf.memory_kib / 1024)
+    } else {
+        format!("{} KiB", kdf.memory_kib)
+    };
+    format!("{memory} × {}", kdf.iterations)
 }
 
 /// Opens and unlocks the vault with the passphrase.
@@ -238,15 +277,23 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
     match cmd {
         VaultCommand::Init => {
             let options = options()?;
+            // Refuse before asking for a passphrase (create checks again).
+            if Vault::exists(dir) {
+                return Err(waymark_core::Error::VaultExists.into());
+            }
             let passphrase = secrets::secret(secrets::PASSPHRASE, "New passphrase", true)?;
-            let (_vault, code) = Vault::create(dir, &passphrase, options)?;
+            let (_vault, code) = Vault::create(dir, &passphrase, options.clone())?;
+            if options.kdf != KdfParams::DEFAULT {
+                eprintln!(
+                    "waymark: note: key derivation set to Argon2id {} by {KDF_MEMORY_VAR}/{KDF_ITERATIONS_VAR} (default {})",
+                    kdf_text(&options.kdf),
+                    kdf_text(&KdfParams::DEFAULT)
+                );
+            }
             print_recovery_code(&code);
         }
         VaultCommand::Add(args) => {
-            let mut metadata = DocumentMetadata::new(DocumentKind::Other, "");
-            if args.metadata.kind.is_none() || args.metadata.title.is_none() {
-                return fail("add needs --kind and --title");
-            }
+            let mut metadata = DocumentMetadata::new(kind(&args.kind)?, args.title);
             args.metadata.apply(&mut metadata)?;
             metadata.validate()?;
             if !args.file.is_file() {
@@ -273,7 +320,8 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
                 output::json(&doc)?;
             } else {
                 let m = &doc.metadata;
-                let opt = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+                let opt =
+                    |v: Option<String>| v.filter(|v| !v.is_empty()).unwrap_or_else(|| "-".into());
                 println!("id        {}", doc.id);
                 println!("kind      {}", m.kind);
                 println!("title     {}", m.title);
@@ -285,8 +333,8 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
                 println!("holder    {}", opt(m.holder_name.clone()));
                 println!("issued    {}", opt(m.issued_on.map(|d| d.to_string())));
                 println!("expires   {}", opt(m.expires_on.map(|d| d.to_string())));
-                println!("tags      {}", m.tags.join(", "));
-                println!("notes     {}", m.notes);
+                println!("tags      {}", opt(Some(m.tags.join(", "))));
+                println!("notes     {}", opt(Some(m.notes.clone())));
                 println!("type      {}", m.mime_type);
                 println!("size      {}", output::human_size(doc.size));
                 println!("added     {}", doc.created_at.format("%Y-%m-%d %H:%M UTC"));
@@ -295,19 +343,41 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
         }
         VaultCommand::Get { id: text, out } => {
             let id = id(&text)?;
+            let parent = match out.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            if !parent.is_dir() {
+                return fail("the directory for --out does not exist");
+            }
+            if out.is_dir() {
+                return fail("--out names a directory; give a file name");
+            }
             let size = unlocked(dir)?.export_document(&id, &out)?;
-            eprintln!("wrote {}", output::human_size(size));
+            println!("Wrote {} to {}", output::human_size(size), out.display());
         }
         VaultCommand::Update(args) => {
             let id = id(&args.id)?;
+            if args.kind.is_none() && args.title.is_none() && args.metadata.is_empty() {
+                return fail("nothing to change: give at least one field, e.g. --title");
+            }
+            let kind = args.kind.as_deref().map(kind).transpose()?;
             let vault = unlocked(dir)?;
             let mut metadata = vault.document(&id)?.metadata;
+            if let Some(k) = kind {
+                metadata.kind = k;
+            }
+            if let Some(t) = args.title {
+                metadata.title = t;
+            }
             args.metadata.apply(&mut metadata)?;
             vault.update_metadata(&id, metadata)?;
+            println!("Updated.");
         }
         VaultCommand::Delete { id: text } => {
             let id = id(&text)?;
             unlocked(dir)?.delete_document(&id)?;
+            println!("Deleted.");
         }
         VaultCommand::Expiring { within } => {
             let reminders = unlocked(dir)?.expiry_reminders(within)?;
@@ -346,14 +416,10 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
             let vault = unlocked(dir)?;
             let duress = secrets::secret(DURESS_PASSPHRASE, "Duress passphrase", true)?;
             vault.set_duress_passphrase(&duress, destroy_real)?;
-            println!(
-                "Duress passphrase set: it opens an empty decoy vault{}.",
-                if destroy_real {
-                    " and destroys this one"
-                } else {
-                    ""
-                }
-            );
+            println!("Duress passphrase set: it opens an empty decoy vault.");
+            if destroy_real {
+                println!("Unlocking with it also destroys this vault, for good.");
+            }
         }
         VaultCommand::Settings {
             auto_lock,
@@ -386,11 +452,7 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
                         .map(|n| format!("{n} failed attempts"))
                         .unwrap_or_else(|| "never".into())
                 );
-                println!(
-                    "key derivation      Argon2id, {} MiB, {} passes",
-                    view.kdf.memory_kib / 1024,
-                    view.kdf.iterations
-                );
+                println!("key derivation      Argon2id {}", kdf_text(&view.kdf));
             }
         }
         VaultCommand::Wipe { yes } => {
@@ -399,11 +461,18 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
                     "wipe destroys the vault for good: add --yes to confirm (nothing was changed)",
                 );
             }
-            if !Vault::exists(dir) {
-                return fail("no vault here: nothing to wipe");
-            }
+            // A panic button: it always runs (and so also finishes a wipe
+            // that was interrupted), and succeeds when nothing is left.
+            let existed = Vault::exists(dir);
             wipe_dir(dir)?;
-            println!("Vault wiped.");
+            println!(
+                "{}",
+                if existed {
+                    "Vault wiped."
+                } else {
+                    "No vault here; nothing left to wipe."
+                }
+            );
         }
     }
     Ok(())

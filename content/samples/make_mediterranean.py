@@ -278,7 +278,7 @@ def manifest():
         f.write('''# SAMPLE DATA: every organisation, address, phone number and text here is an
 # example, except the EU-wide emergency number 112. Regenerate with
 # python3 content/samples/make_mediterranean.py
-id = "sample-eastern-med"
+id = "sample-mediterranean"
 version = 1
 built = "2026-11-20"
 sample = true

@@ -254,3 +254,35 @@ fn an_hxl_tagged_sheet_is_read_and_its_bad_rows_reported() {
     assert_eq!(water.languages, ["ar", "en"]);
     assert!(water.location.is_some() && services[1].location.is_none());
 }
+
+#[test]
+fn every_sample_pack_validates_and_builds_with_its_own_id() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let dir = tempfile::tempdir().unwrap();
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(&samples).unwrap() {
+        let src = entry.unwrap().path();
+        if !src.join("pack.toml").exists() {
+            continue;
+        }
+        let out = dir.path().join("p.wmpack");
+        ok(&[
+            "build",
+            src.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let shown = ok(&["inspect", out.to_str().unwrap()]);
+        assert!(shown.contains("SAMPLE DATA"), "{}: {shown}", src.display());
+        ids.push(shown.lines().next().unwrap().to_owned());
+    }
+    assert!(ids.len() >= 2, "{ids:?}");
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        ids.len(),
+        "sample packs need distinct ids: {ids:?}"
+    );
+}

@@ -290,7 +290,7 @@ impl Repo {
         {
             return fail("one repository is one publisher: these packs name different publishers");
         }
-        let root = self.ensure_root(&keys, exp)?;
+        self.ensure_root(&keys, exp)?;
         let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
         for (m, bytes) in &manifests {
             let path = format!("packs/{}.wmpack", m.id);
@@ -315,7 +315,6 @@ impl Repo {
         for (m, _) in &manifests {
             println!("published {} version {}", m.id, m.version);
         }
-        let _ = root;
         Ok(())
     }
 

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::{Component, Path, PathBuf};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -27,9 +26,23 @@ fn file_for(root: &Path, uri_path: &str) -> Option<PathBuf> {
     p.is_file().then_some(p)
 }
 
-/// A strong ETag: the SHA-256 of the content (repository files are small or
-/// immutable, and hashing is cheap next to sending).
+/// Files up to this size get a content-hash ETag; larger ones (packs,
+/// bundles) one from length and modification time, so a request never reads
+/// a large file twice.
+const HASHED_ETAG_MAX: u64 = 1024 * 1024;
+
+/// A strong ETag for a file.
 fn etag(path: &Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > HASHED_ETAG_MAX {
+        let mtime = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        return Some(format!("\"{:x}-{mtime:x}\"", meta.len()));
+    }
     let bytes = std::fs::read(path).ok()?;
     Some(format!(
         "\"{}\"",
@@ -97,6 +110,5 @@ pub fn serve(root: &Path, addr: SocketAddr) -> Result<(), Failure> {
             .await?;
         Ok::<_, std::io::Error>(())
     })?;
-    let _ = Body::empty();
     Ok(())
 }

@@ -24,6 +24,30 @@ fn waymark_pack(args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `waymark-pack publish PACK --repo REPO --keys KEYS`.
+fn publish(pack: &Path, repo: &Path, keys: &Path) {
+    waymark_pack(&[
+        "publish",
+        pack.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+    ]);
+}
+
+/// `waymark-pack rotate-key ROLE --keys KEYS --repo REPO`.
+fn rotate_key(role: &str, repo: &Path, keys: &Path) {
+    waymark_pack(&[
+        "rotate-key",
+        role,
+        "--keys",
+        keys.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+    ]);
+}
+
 fn pack_file(dir: &Path, version: u64) -> PathBuf {
     let manifest = PackManifest {
         format: PACK_FORMAT,
@@ -107,41 +131,13 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
     let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
     waymark_pack(&["keygen", "--out", keys.to_str().unwrap()]);
     let v1 = pack_file(dir.path(), 1);
-    waymark_pack(&[
-        "publish",
-        v1.to_str().unwrap(),
-        "--repo",
-        repo.to_str().unwrap(),
-        "--keys",
-        keys.to_str().unwrap(),
-    ]);
+    publish(&v1, &repo, &keys);
     // A second version and a key rotation, so the client walks a root chain
     // and sees bumped versions.
-    waymark_pack(&[
-        "rotate-key",
-        "targets",
-        "--keys",
-        keys.to_str().unwrap(),
-        "--repo",
-        repo.to_str().unwrap(),
-    ]);
-    waymark_pack(&[
-        "rotate-key",
-        "root",
-        "--keys",
-        keys.to_str().unwrap(),
-        "--repo",
-        repo.to_str().unwrap(),
-    ]);
+    rotate_key("targets", &repo, &keys);
+    rotate_key("root", &repo, &keys);
     let v2 = pack_file(dir.path(), 2);
-    waymark_pack(&[
-        "publish",
-        v2.to_str().unwrap(),
-        "--repo",
-        repo.to_str().unwrap(),
-        "--keys",
-        keys.to_str().unwrap(),
-    ]);
+    publish(&v2, &repo, &keys);
 
     let server = Server::start(&repo);
     let out = python_client(
@@ -175,14 +171,7 @@ fn python_tuf_refuses_a_tampered_target() {
     let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
     waymark_pack(&["keygen", "--out", keys.to_str().unwrap()]);
     let v1 = pack_file(dir.path(), 1);
-    waymark_pack(&[
-        "publish",
-        v1.to_str().unwrap(),
-        "--repo",
-        repo.to_str().unwrap(),
-        "--keys",
-        keys.to_str().unwrap(),
-    ]);
+    publish(&v1, &repo, &keys);
     let stored = std::fs::read_dir(repo.join("targets/packs"))
         .unwrap()
         .next()
@@ -215,20 +204,23 @@ fn serve_answers_if_none_match_with_304_and_honours_range() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("metadata")).unwrap();
     std::fs::write(dir.path().join("metadata/timestamp.json"), b"{\"x\":1}").unwrap();
+    // A large file gets its ETag without being hashed on every request.
+    std::fs::write(dir.path().join("big.bin"), vec![7u8; 2 * 1024 * 1024]).unwrap();
     let server = Server::start(dir.path());
     let addr = server.url.trim_start_matches("http://").to_owned();
-    let get = |extra: &str| -> String {
+    let get_path = |path: &str, extra: &str| -> String {
         use std::io::{Read, Write};
         let mut s = std::net::TcpStream::connect(&addr).unwrap();
         write!(
             s,
-            "GET /metadata/timestamp.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{extra}\r\n"
         )
         .unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        out
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        String::from_utf8_lossy(&out).into_owned()
     };
+    let get = |extra: &str| get_path("/metadata/timestamp.json", extra);
     let first = get("");
     assert!(first.starts_with("HTTP/1.1 200"), "{first}");
     let etag = first
@@ -243,4 +235,14 @@ fn serve_answers_if_none_match_with_304_and_honours_range() {
     assert!(part.starts_with("HTTP/1.1 206"), "{part}");
     assert!(part.ends_with("x\":"), "{part}");
     assert!(get("").contains("{\"x\":1}"));
+
+    let big = get_path("/big.bin", "");
+    assert!(big.starts_with("HTTP/1.1 200"), "{}", &big[..100]);
+    let big_tag = big
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .expect("an ETag on a large file")
+        .to_owned();
+    let big_again = get_path("/big.bin", &format!("If-None-Match: {big_tag}\r\n"));
+    assert!(big_again.starts_with("HTTP/1.1 304"), "{big_again}");
 }

@@ -6,6 +6,7 @@
 //! reach [`ContentStore`]'s install.
 
 mod bundle;
+mod index;
 pub mod model;
 pub mod normalize;
 pub mod pack;

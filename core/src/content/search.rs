@@ -16,11 +16,12 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::NaiveDate;
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::model::PackManifest;
-use super::normalize::fold;
+use super::index::{EntryTexts, LangText};
+use super::model::{Entry, PackManifest};
+use super::normalize::{fold, fold_word, is_word_char};
 use super::store::{ContentStore, Provenance};
 use crate::error::Result;
 
@@ -86,20 +87,29 @@ pub struct SearchResults {
 }
 
 struct Row {
-    entry: i64,
-    lang: String,
-    title: String,
-    body: String,
     score: f64,
     kind: String,
     entry_id: String,
     verified: String,
+    body: String,
     publisher: String,
     pack: i64,
 }
 
+/// A query word whose estimated number of matching entries exceeds this is
+/// *broad*: ranking every match would cost more than the search budget
+/// (bm25 reads each match's length), so candidates come from title matches
+/// first (see [`ContentStore::search`]).
+const BROAD: i64 = 2_000;
+
 impl ContentStore {
     /// Searches every installed pack.
+    ///
+    /// Ranking is bm25 over every entry that matches, except for broad
+    /// queries (every word in more than [`BROAD`] entries, such as a
+    /// category name in a large directory): those rank the entries that
+    /// match in their titles, when there are at least `limit` of them —
+    /// with the title weighted 4×, these would rank first anyway.
     pub fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
         let words = query_words(&query.text);
         if words.is_empty() || query.limit == 0 {
@@ -108,7 +118,7 @@ impl ContentStore {
                 corrections: Vec::new(),
             });
         }
-        let mut rows = self.match_rows(&words, query.limit)?;
+        let mut rows = self.ranked(&words, query.limit)?;
         let mut corrections = Vec::new();
         let mut used = words.clone();
         if rows.is_empty() {
@@ -121,54 +131,90 @@ impl ContentStore {
                 }
             }
             if !corrections.is_empty() {
-                rows = self.match_rows(&used, query.limit)?;
+                rows = self.ranked(&used, query.limit)?;
             }
         }
         let hits = self.to_hits(rows, &used, query)?;
         Ok(SearchResults { hits, corrections })
     }
 
-    fn match_rows(&self, words: &[String], limit: usize) -> Result<Vec<Row>> {
-        // Complete words match exactly; the last one, still being typed,
-        // as a prefix. Prefix-matching every word would scan the term index
-        // for each.
+    /// The FTS5 MATCH expressions [`search`](Self::search) ranks for
+    /// `text`, in the order it tries them (for benchmarks that compare it
+    /// with bare FTS5).
+    #[doc(hidden)]
+    pub fn match_plan(&self, text: &str) -> Result<Vec<String>> {
+        let words = query_words(text);
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let all = match_expression(&words);
+        Ok(if self.is_broad(&words)? {
+            vec![format!("{{title}} : ({all})"), all]
+        } else {
+            vec![all]
+        })
+    }
+
+    /// The best `limit` rows for `words`, tiered for broad queries.
+    fn ranked(&self, words: &[String], limit: usize) -> Result<Vec<Row>> {
+        let all = match_expression(words);
+        if self.is_broad(words)? {
+            let titles = self.match_rows(&format!("{{title}} : ({all})"), limit)?;
+            if titles.len() >= limit {
+                return Ok(titles);
+            }
+        }
+        self.match_rows(&all, limit)
+    }
+
+    /// True if every word is in more than [`BROAD`] entries, by the index's
+    /// own counts (an estimate: a prefix sums its words' counts).
+    fn is_broad(&self, words: &[String]) -> Result<bool> {
+        let conn = self.conn();
+        let mut exact = conn.prepare_cached("SELECT doc FROM temp.search_vocab WHERE term = ?1")?;
+        let mut prefix = conn
+            .prepare_cached("SELECT doc FROM temp.search_vocab WHERE term >= ?1 AND term < ?2")?;
         let last = words.len() - 1;
-        let fts = words
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                let quoted = format!("\"{}\"", w.replace('"', "\"\""));
-                if i == last { quoted + "*" } else { quoted }
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        for (i, w) in words.iter().enumerate() {
+            let mut docs = 0i64;
+            if i == last {
+                let mut rows = prefix.query(params![w, format!("{w}\u{10FFFF}")])?;
+                while docs <= BROAD
+                    && let Some(r) = rows.next()?
+                {
+                    docs += r.get::<_, i64>(0)?;
+                }
+            } else {
+                docs = exact.query_row([w], |r| r.get(0)).optional()?.unwrap_or(0);
+            }
+            if docs <= BROAD {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn match_rows(&self, fts: &str, limit: usize) -> Result<Vec<Row>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             // Rank inside FTS5 first and join only the top rows: joining
             // before sorting would carry every match's text into the sorter.
-            "SELECT d.entry, d.lang, d.title, d.body, m.score,
-                    e.kind, e.entry_id, e.verified, p.publisher, p.id
+            "SELECT m.score, e.kind, e.entry_id, e.verified, e.body, p.publisher, p.id
              FROM (SELECT rowid, bm25(search, 4.0, 1.0) AS score FROM search
                    WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS m
-             JOIN search_docs d ON d.id = m.rowid
-             JOIN entries e ON e.id = d.entry
+             JOIN entries e ON e.id = m.rowid
              JOIN packs p ON p.id = e.pack
              ORDER BY m.score",
         )?;
-        // Several languages of one entry may match: fetch twice the rows
-        // of the hits wanted.
-        let rows = stmt.query_map(params![fts, (limit * 2) as i64], |r| {
+        let rows = stmt.query_map(params![fts, limit as i64], |r| {
             Ok(Row {
-                entry: r.get(0)?,
-                lang: r.get(1)?,
-                title: r.get(2)?,
-                body: r.get(3)?,
-                score: r.get(4)?,
-                kind: r.get(5)?,
-                entry_id: r.get(6)?,
-                verified: r.get(7)?,
-                publisher: r.get(8)?,
-                pack: r.get(9)?,
+                score: r.get(0)?,
+                kind: r.get(1)?,
+                entry_id: r.get(2)?,
+                verified: r.get(3)?,
+                body: r.get(4)?,
+                publisher: r.get(5)?,
+                pack: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -180,67 +226,69 @@ impl ContentStore {
         words: &[String],
         query: &SearchQuery,
     ) -> Result<Vec<SearchHit>> {
-        struct Candidate {
-            row: Row,
-            verified: NaiveDate,
-            manifest: Rc<PackManifest>,
-            rank: usize,
-        }
         let mut manifests: HashMap<i64, Rc<PackManifest>> = HashMap::new();
-        let mut best: Vec<Candidate> = Vec::new();
-        let mut index: HashMap<i64, usize> = HashMap::new();
-        {
-            let conn = self.conn();
-            let mut manifest_of =
-                conn.prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?;
-            for row in rows {
-                let manifest = match manifests.get(&row.pack) {
-                    Some(m) => Rc::clone(m),
-                    None => {
-                        let json: String = manifest_of.query_row([row.pack], |r| r.get(0))?;
-                        let m = Rc::new(serde_json::from_str::<PackManifest>(&json)?);
-                        manifests.insert(row.pack, Rc::clone(&m));
-                        m
-                    }
-                };
-                let rank = language_rank(&row.lang, query.language.as_deref(), &manifest.fallback);
-                let verified = NaiveDate::parse_from_str(&row.verified, "%Y-%m-%d")
-                    .map_err(|_| crate::Error::Integrity("verified date"))?;
-                let candidate = Candidate {
-                    row,
-                    verified,
-                    manifest,
-                    rank,
-                };
-                // Best row per entry: by language preference, then score.
-                match index.get(&candidate.row.entry) {
-                    Some(&i) if best[i].rank <= candidate.rank => {}
-                    Some(&i) => best[i] = candidate,
-                    None => {
-                        index.insert(candidate.row.entry, best.len());
-                        best.push(candidate);
-                    }
+        let mut hits = Vec::with_capacity(rows.len());
+        for row in rows {
+            let manifest = match manifests.get(&row.pack) {
+                Some(m) => Rc::clone(m),
+                None => {
+                    let m = Rc::new(self.manifest_of(row.pack)?);
+                    manifests.insert(row.pack, Rc::clone(&m));
+                    m
                 }
-            }
+            };
+            let verified = NaiveDate::parse_from_str(&row.verified, "%Y-%m-%d")
+                .map_err(|_| crate::Error::Integrity("verified date"))?;
+            let entry: Entry = serde_json::from_str(&row.body)?;
+            let texts = EntryTexts::of(&entry);
+            let Some(shown) = shown_language(&texts, words, query.language.as_deref(), &manifest)
+            else {
+                continue;
+            };
+            let title = if shown.title.is_empty() {
+                // An entry without a title in that language: the first
+                // title along the preference order.
+                texts
+                    .langs
+                    .iter()
+                    .filter(|t| !t.title.is_empty())
+                    .min_by_key(|t| {
+                        language_rank(&t.lang, query.language.as_deref(), &manifest.fallback)
+                    })
+                    .map(|t| t.title.clone())
+                    .unwrap_or_default()
+            } else {
+                shown.title.clone()
+            };
+            let body = if texts.shared.is_empty() {
+                shown.body.clone()
+            } else if shown.body.is_empty() {
+                texts.shared.clone()
+            } else {
+                format!("{} · {}", shown.body, texts.shared)
+            };
+            let (snippet, highlights) = snippet(&body, words);
+            hits.push(SearchHit {
+                provenance: self.provenance(&row.publisher, &manifest, verified),
+                kind: row.kind,
+                id: row.entry_id,
+                language: shown.lang.clone(),
+                title,
+                snippet,
+                highlights,
+                score: row.score,
+            });
         }
-        best.sort_by(|a, b| a.row.score.total_cmp(&b.row.score));
-        best.truncate(query.limit);
-        Ok(best
-            .into_iter()
-            .map(|c| {
-                let (snippet, highlights) = snippet(&c.row.body, words);
-                SearchHit {
-                    provenance: self.provenance(&c.row.publisher, &c.manifest, c.verified),
-                    kind: c.row.kind,
-                    id: c.row.entry_id,
-                    language: c.row.lang,
-                    title: c.row.title,
-                    snippet,
-                    highlights,
-                    score: c.row.score,
-                }
-            })
-            .collect())
+        Ok(hits)
+    }
+
+    /// A pack's manifest by its row id.
+    fn manifest_of(&self, pack: i64) -> Result<PackManifest> {
+        let conn = self.conn();
+        let json: String = conn
+            .prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?
+            .query_row([pack], |r| r.get(0))?;
+        Ok(serde_json::from_str(&json)?)
     }
 
     /// True if `word` (folded) prefixes any indexed term.
@@ -259,9 +307,6 @@ impl ContentStore {
         };
         let max = if word.chars().count() <= 5 { 1 } else { 2 };
         let conn = self.conn();
-        conn.execute_batch(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_vocab USING fts5vocab(main, 'search', 'row');",
-        )?;
         let lo = first.to_string();
         let hi = format!("{first}\u{10FFFF}");
         let mut stmt = conn.prepare_cached(
@@ -288,13 +333,77 @@ impl ContentStore {
     }
 }
 
+/// The MATCH expression for `words`: complete words match exactly; the
+/// last one, still being typed, as a prefix (prefix-matching every word
+/// would scan the term index for each).
+fn match_expression(words: &[String]) -> String {
+    let last = words.len() - 1;
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            let quoted = format!("\"{}\"", w.replace('"', "\"\""));
+            if i == last { quoted + "*" } else { quoted }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The language version of a hit to show: among the versions in which
+/// every query word matches (counting the text shared by all), or else the
+/// most words, the person's language first, then the pack's fallback
+/// chain. `None` if the entry has no text at all.
+fn shown_language<'t>(
+    texts: &'t EntryTexts,
+    words: &[String],
+    preferred: Option<&str>,
+    manifest: &PackManifest,
+) -> Option<&'t LangText> {
+    if let [only] = &texts.langs[..] {
+        return Some(only);
+    }
+    let shared = fold(&texts.shared);
+    let last = words.len() - 1;
+    texts
+        .langs
+        .iter()
+        .map(|t| {
+            let own = format!("{}\n{}", fold(&t.title), fold(&t.body));
+            let tokens = || split_words(&own).chain(split_words(&shared));
+            let matched = words
+                .iter()
+                .enumerate()
+                .filter(|(i, w)| {
+                    tokens().any(|token| {
+                        if *i == last {
+                            token.starts_with(w.as_str())
+                        } else {
+                            token == *w
+                        }
+                    })
+                })
+                .count();
+            (t, matched)
+        })
+        .min_by_key(|(t, matched)| {
+            (
+                std::cmp::Reverse(*matched),
+                language_rank(&t.lang, preferred, &manifest.fallback),
+            )
+        })
+        .map(|(t, _)| t)
+}
+
+/// The words of folded text.
+fn split_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+}
+
 /// Folds and splits the query into words.
 fn query_words(text: &str) -> Vec<String> {
-    fold(text)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+    split_words(&fold(text)).map(str::to_owned).collect()
 }
 
 /// 0 for the person's language, then the pack's fallback chain, then the
@@ -321,7 +430,7 @@ fn primary(tag: &str) -> &str {
 fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
     let tokens: Vec<(usize, usize)> = word_spans(text);
     let matches = |span: &(usize, usize)| {
-        let folded = fold(&text[span.0..span.1]);
+        let folded = fold_word(&text[span.0..span.1]);
         words.iter().any(|w| folded.starts_with(w.as_str()))
     };
     let first = tokens.iter().position(matches).unwrap_or(0);
@@ -355,7 +464,7 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = None;
     for (i, c) in text.char_indices() {
-        let word_char = c.is_alphanumeric() || unicode_normalization::char::is_combining_mark(c);
+        let word_char = is_word_char(c);
         match (word_char, start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {

@@ -13,8 +13,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
+use super::index::{CREATE_SEARCH, EntryTexts};
 use super::model::{Entry, PackManifest};
-use super::normalize::fold;
 use super::pack::PackReader;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -27,7 +27,7 @@ pub(crate) struct ContentSchema;
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 1;
+    const END_VERSION: u32 = 2;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -62,32 +62,39 @@ impl Schema for ContentSchema {
              );
              CREATE INDEX entries_pack ON entries(pack);
              CREATE INDEX entries_kind ON entries(kind, entry_id);
-             CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;
-             -- One row per entry and language: the original text, for
-             -- display and snippets. Its id is the rowid in `search`.
-             CREATE TABLE search_docs (
-                 id INTEGER PRIMARY KEY,
-                 entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
-                 lang TEXT NOT NULL,
-                 title TEXT NOT NULL,
-                 body TEXT NOT NULL
-             );
-             CREATE INDEX search_docs_entry ON search_docs(entry);
-             -- The folded text (see normalize.rs), indexed only.
-             CREATE VIRTUAL TABLE search USING fts5(
-                 title, body,
-                 content = '', contentless_delete = 1,
-                 tokenize = 'unicode61 remove_diacritics 0',
-                 prefix = '2 3'
-             );",
+             CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;",
         )?;
+        // The folded text of each entry, indexed only (see index.rs).
+        tx.execute_batch(CREATE_SEARCH)?;
         Ok(())
     }
 
-    fn upgrade_from(&self, _tx: &Transaction<'_>, version: u32) -> Result<()> {
-        Err(Error::UnsupportedFormat(format!(
-            "no upgrade from content schema version {version}"
-        )))
+    fn upgrade_from(&self, tx: &Transaction<'_>, version: u32) -> Result<()> {
+        match version {
+            // Version 1 indexed one row per entry and language, with the
+            // display text copied into `search_docs` and prefix indexes.
+            // Version 2 indexes one row per entry, rebuilt here from the
+            // entries themselves: nothing installed is lost.
+            1 => {
+                tx.execute_batch("DROP TABLE search; DROP TABLE search_docs;")?;
+                tx.execute_batch(CREATE_SEARCH)?;
+                let mut rows = tx.prepare("SELECT id, body FROM entries")?;
+                let mut insert =
+                    tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+                let mut it = rows.query([])?;
+                while let Some(r) = it.next()? {
+                    let id: i64 = r.get(0)?;
+                    let body: String = r.get(1)?;
+                    let entry: Entry = serde_json::from_str(&body)?;
+                    let (title, text) = EntryTexts::of(&entry).index_row();
+                    insert.execute(params![id, title, text])?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::UnsupportedFormat(format!(
+                "no upgrade from content schema version {version}"
+            ))),
+        }
     }
 }
 
@@ -149,6 +156,10 @@ impl ContentStore {
             &ContentSchema,
             OpenMode::CreateIfMissing,
         )?;
+        // The index's word counts, for typo correction and broad queries.
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, 'search', 'row');",
+        )?;
         Ok(ContentStore {
             dir: dir.to_path_buf(),
             read: Mutex::new(conn),
@@ -176,9 +187,9 @@ impl ContentStore {
     pub(crate) fn install_verified(
         &self,
         publisher: &str,
-        source: impl Read,
+        source: impl Read + Send,
     ) -> Result<InstalledPack> {
-        let mut reader = PackReader::new(source)?;
+        let reader = PackReader::new(source)?;
         let manifest = reader.manifest().clone();
         if manifest.publisher.id != publisher {
             return Err(Error::InvalidPack(format!(
@@ -219,39 +230,19 @@ impl ContentStore {
             ],
         )?;
         let pack_row = tx.last_insert_rowid();
-        {
-            let mut insert_entry = tx.prepare(
-                "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut insert_doc = tx.prepare(
-                "INSERT INTO search_docs (entry, lang, title, body) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            let mut insert_fts =
-                tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
-            while let Some(next) = reader.next_with_json() {
-                let (entry, json) = next?;
-                let (lat, lon) = match &entry {
-                    Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
-                    _ => (None, None),
-                };
-                insert_entry.execute(params![
-                    pack_row,
-                    kind_name(&entry),
-                    entry.id(),
-                    entry.verified().to_string(),
-                    json,
-                    lat,
-                    lon
-                ])?;
-                let entry_row = tx.last_insert_rowid();
-                for doc in search_texts(&entry) {
-                    insert_doc.execute(params![entry_row, doc.lang, doc.title, doc.body])?;
-                    let doc_row = tx.last_insert_rowid();
-                    insert_fts.execute(params![doc_row, fold(&doc.title), fold(&doc.body)])?;
-                }
-            }
-        }
+        // Two stages on two threads: this one writes to SQLite while the
+        // other decompresses, parses, and folds the next batch. A failure
+        // on either side stops both and rolls the transaction back.
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(4);
+            let reader = scope.spawn(move || prepare_entries(reader, send));
+            let written = write_entries(&tx, pack_row, receive);
+            // The reader stops at once when the receiver is gone.
+            let read = reader
+                .join()
+                .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())));
+            written.and(read)
+        })?;
         tx.commit()?;
         Ok(InstalledPack {
             publisher: publisher.to_owned(),
@@ -339,14 +330,91 @@ impl ContentStore {
     }
 }
 
+/// Entries per batch handed from the reading thread to the writing one.
+const BATCH: usize = 256;
+
+/// An entry ready to be written: its row and its index row.
+struct Prepared {
+    kind: &'static str,
+    entry_id: String,
+    verified: String,
+    json: String,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    title: String,
+    body: String,
+}
+
+/// Reads, parses and folds entries in batches, until the pack ends, an
+/// entry is bad (sent as the last item), or the writer hangs up.
+fn prepare_entries<R: Read>(
+    mut reader: PackReader<R>,
+    send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
+) -> Result<()> {
+    let mut batch = Vec::with_capacity(BATCH);
+    while let Some(next) = reader.next_with_json() {
+        let (entry, json) = match next {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = send.send(Err(e));
+                return Ok(());
+            }
+        };
+        let (lat, lon) = match &entry {
+            Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
+            _ => (None, None),
+        };
+        let (title, body) = EntryTexts::of(&entry).index_row();
+        batch.push(Prepared {
+            kind: kind_name(&entry),
+            entry_id: entry.id().to_owned(),
+            verified: entry.verified().to_string(),
+            json: json.to_owned(),
+            lat,
+            lon,
+            title,
+            body,
+        });
+        if batch.len() == BATCH
+            && send
+                .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
+                .is_err()
+        {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        let _ = send.send(Ok(batch));
+    }
+    Ok(())
+}
+
+/// Writes the prepared entries of pack row `pack` and their index rows.
+fn write_entries(
+    tx: &Transaction<'_>,
+    pack: i64,
+    receive: std::sync::mpsc::Receiver<Result<Vec<Prepared>>>,
+) -> Result<()> {
+    let mut insert_entry = tx.prepare(
+        "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut insert_fts =
+        tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+    for batch in receive {
+        for p in batch? {
+            insert_entry.execute(params![
+                pack, p.kind, p.entry_id, p.verified, p.json, p.lat, p.lon
+            ])?;
+            insert_fts.execute(params![tx.last_insert_rowid(), p.title, p.body])?;
+        }
+    }
+    Ok(())
+}
+
 fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     tx.execute(
-        "DELETE FROM search WHERE rowid IN
-             (SELECT d.id FROM search_docs d JOIN entries e ON d.entry = e.id WHERE e.pack = ?1)",
-        [pack],
-    )?;
-    tx.execute(
-        "DELETE FROM search_docs WHERE entry IN (SELECT id FROM entries WHERE pack = ?1)",
+        "DELETE FROM search WHERE rowid IN (SELECT id FROM entries WHERE pack = ?1)",
         [pack],
     )?;
     tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
@@ -363,113 +431,4 @@ pub(crate) fn kind_name(e: &Entry) -> &'static str {
         Entry::Route(_) => "route",
         Entry::Alert(_) => "alert",
     }
-}
-
-/// One language version of an entry's searchable text.
-struct SearchText {
-    lang: String,
-    title: String,
-    body: String,
-}
-
-/// Adds text in `lang`: a title (replacing) and body text (appended).
-fn add_text(
-    by_lang: &mut std::collections::BTreeMap<String, SearchText>,
-    lang: &str,
-    title: Option<&str>,
-    body: &str,
-) {
-    let t = by_lang
-        .entry(lang.to_owned())
-        .or_insert_with(|| SearchText {
-            lang: lang.to_owned(),
-            title: String::new(),
-            body: String::new(),
-        });
-    if let Some(title) = title {
-        t.title = title.to_owned();
-    }
-    if !body.is_empty() {
-        if !t.body.is_empty() {
-            t.body.push_str(" · ");
-        }
-        t.body.push_str(body);
-    }
-}
-
-/// Adds `body` to every language already present (numbers, addresses and
-/// other text that is the same in every language).
-fn add_to_all(by_lang: &mut std::collections::BTreeMap<String, SearchText>, body: &str) {
-    let langs: Vec<String> = by_lang.keys().cloned().collect();
-    for lang in langs {
-        add_text(by_lang, &lang, None, body);
-    }
-}
-
-/// The searchable texts of an entry, one per language it has.
-fn search_texts(entry: &Entry) -> Vec<SearchText> {
-    let mut by_lang = std::collections::BTreeMap::new();
-    let m = &mut by_lang;
-    match entry {
-        Entry::Article(a) => add_text(m, &a.language, Some(&a.title), &a.body),
-        Entry::Service(s) => {
-            for (lang, name) in &s.name {
-                add_text(m, lang, Some(name), "");
-            }
-            for (lang, d) in &s.description {
-                add_text(m, lang, None, d);
-            }
-            let extra: Vec<&str> = s
-                .organization
-                .iter()
-                .chain(s.address.iter())
-                .chain(s.categories.iter())
-                .map(String::as_str)
-                .collect();
-            add_to_all(m, &extra.join(" · "));
-        }
-        Entry::Country(c) => {
-            for (lang, name) in &c.name {
-                add_text(m, lang, Some(name), "");
-            }
-            for (lang, t) in c.asylum.iter().chain(&c.rights) {
-                add_text(m, lang, None, t);
-            }
-            let numbers: Vec<String> = c
-                .emergency
-                .iter()
-                .map(|e| format!("{} {}", e.service, e.number))
-                .collect();
-            add_to_all(m, &numbers.join(" · "));
-        }
-        Entry::Route(r) => {
-            for (lang, name) in &r.name {
-                add_text(m, lang, Some(name), "");
-            }
-            for seg in &r.segments {
-                for (lang, t) in seg
-                    .from
-                    .name
-                    .iter()
-                    .chain(&seg.to.name)
-                    .chain(&seg.notes)
-                    .chain(&seg.risks)
-                {
-                    add_text(m, lang, None, t);
-                }
-            }
-        }
-        Entry::Alert(a) => {
-            for (lang, t) in &a.title {
-                add_text(m, lang, Some(t), "");
-            }
-            for (lang, t) in &a.body {
-                add_text(m, lang, None, t);
-            }
-        }
-    }
-    by_lang
-        .into_values()
-        .filter(|t| !t.title.is_empty() || !t.body.is_empty())
-        .collect()
 }

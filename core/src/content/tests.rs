@@ -645,3 +645,105 @@ fn the_old_version_stays_searchable_until_the_new_one_is_entirely_in() {
         );
     }
 }
+
+#[test]
+fn a_broad_word_ranks_title_matches_first_and_falls_back_to_all_matches() {
+    let (_d, s) = store();
+    // More entries than BROAD carry "shelter" in their body; a few in
+    // their title.
+    let mut many: Vec<Entry> = (0..2_100)
+        .map(|i| {
+            article(
+                &format!("body-{i}"),
+                "en",
+                &format!("Notice {i}"),
+                "Winter shelter opening times and other news for the week.",
+            )
+        })
+        .collect();
+    // A word in nearly every entry has no weight in bm25: the others make
+    // "shelter" a word of some entries only, as in a real directory.
+    many.extend((0..3_000).map(|i| {
+        article(
+            &format!("other-{i}"),
+            "en",
+            "Bus timetables",
+            "Buses leave the camp every morning.",
+        )
+    }));
+    for i in 0..25 {
+        many.push(article(
+            &format!("title-{i}"),
+            "en",
+            &format!("Night shelter {i}"),
+            "Beds for the night.",
+        ));
+    }
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &many).unwrap();
+    let hits = ids(&s, SearchQuery::new("shelter"));
+    assert_eq!(hits.len(), 20);
+    assert!(
+        hits.iter().all(|(id, _)| id.starts_with("title-")),
+        "{hits:?}"
+    );
+    // Fewer title matches than wanted: every match is ranked, titles first.
+    let mut q = SearchQuery::new("shelter");
+    q.limit = 40;
+    let hits = ids(&s, q);
+    assert_eq!(hits.len(), 40);
+    assert!(
+        hits[..25].iter().all(|(id, _)| id.starts_with("title-")),
+        "{hits:?}"
+    );
+    assert!(hits[25..].iter().all(|(id, _)| id.starts_with("body-")));
+    // A rare word is ranked over all its matches as usual.
+    assert_eq!(ids(&s, SearchQuery::new("beds")).len(), 20);
+}
+
+#[test]
+fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    // The content database as version 1 left it: one index row per entry
+    // and language, display text in search_docs, prefix indexes.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
+        let e = &entries()[1];
+        conn.execute_batch(
+            "CREATE TABLE publishers (id TEXT PRIMARY KEY, name TEXT NOT NULL, root TEXT NOT NULL,
+                 seen TEXT NOT NULL, url TEXT, added_at TEXT NOT NULL);
+             CREATE TABLE packs (id INTEGER PRIMARY KEY, publisher TEXT NOT NULL,
+                 pack_id TEXT NOT NULL, version INTEGER NOT NULL, manifest TEXT NOT NULL,
+                 installed_at TEXT NOT NULL, UNIQUE (publisher, pack_id));
+             CREATE TABLE entries (id INTEGER PRIMARY KEY,
+                 pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+                 kind TEXT NOT NULL, entry_id TEXT NOT NULL, verified TEXT NOT NULL,
+                 body TEXT NOT NULL, lat REAL, lon REAL);
+             CREATE TABLE search_docs (id INTEGER PRIMARY KEY,
+                 entry INTEGER NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+                 lang TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL);
+             CREATE VIRTUAL TABLE search USING fts5(title, body, content = '',
+                 contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0',
+                 prefix = '2 3');
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO packs VALUES (1, 'pub-a', 'p', 3, ?1, '2026-11-01T00:00:00+00:00')",
+            [serde_json::to_string(&manifest("pub-a", "p", 3)).unwrap()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO entries VALUES (1, 1, 'article', 'legal-aid', '2026-10-01', ?1, NULL, NULL)",
+            [serde_json::to_string(e).unwrap()],
+        )
+        .unwrap();
+    }
+    let s = ContentStore::open(dir.path()).unwrap();
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 3);
+    let hits = s.search(&SearchQuery::new("police")).unwrap().hits;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        (hits[0].id.as_str(), hits[0].title.as_str()),
+        ("legal-aid", "Free legal aid")
+    );
+}

@@ -72,6 +72,15 @@ fn main() {
         peak as f64 / 1024.0
     );
     drop(store);
+    let db_bytes: u64 = std::fs::read_dir(&store_dir)
+        .expect("store dir")
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "installed content database: {:.1} MB",
+        db_bytes as f64 / 1e6
+    );
 
     let t = Instant::now();
     let store = ContentStore::open(&store_dir).expect("open");

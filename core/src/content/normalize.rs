@@ -120,6 +120,15 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
             out.push(c);
             continue;
         }
+        if ('\u{0621}'..='\u{064A}').contains(&c) {
+            // Arabic letters: no case, no marks; a few variants to map.
+            match fold_arabic(c) {
+                Some('\0') => {}
+                Some(mapped) => out.push(mapped),
+                None => out.push(c),
+            }
+            continue;
+        }
         if is_combining_mark(c) {
             continue;
         }

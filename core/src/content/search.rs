@@ -22,7 +22,7 @@ use serde::Serialize;
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
 use super::normalize::{fold, fold_word, is_word_char};
-use super::store::{ContentStore, Provenance};
+use super::store::{ContentStore, Provenance, provenance_on};
 use crate::error::Result;
 
 /// Words shown around the first match in a snippet.
@@ -228,6 +228,7 @@ impl ContentStore {
     ) -> Result<Vec<SearchHit>> {
         let mut manifests: HashMap<i64, Rc<PackManifest>> = HashMap::new();
         let mut hits = Vec::with_capacity(rows.len());
+        let today = self.clock().today();
         for row in rows {
             let manifest = match manifests.get(&row.pack) {
                 Some(m) => Rc::clone(m),
@@ -269,7 +270,7 @@ impl ContentStore {
             };
             let (snippet, highlights) = snippet(&body, words);
             hits.push(SearchHit {
-                provenance: self.provenance(&row.publisher, &manifest, verified),
+                provenance: provenance_on(&row.publisher, &manifest, verified, today),
                 kind: row.kind,
                 id: row.entry_id,
                 language: shown.lang.clone(),
@@ -364,34 +365,42 @@ fn shown_language<'t>(
     }
     let shared = fold(&texts.shared);
     let last = words.len() - 1;
-    texts
+    let matched = |t: &LangText| {
+        let own = format!("{}\n{}", fold(&t.title), fold(&t.body));
+        let tokens = || split_words(&own).chain(split_words(&shared));
+        words
+            .iter()
+            .enumerate()
+            .filter(|(i, w)| {
+                tokens().any(|token| {
+                    if *i == last {
+                        token.starts_with(w.as_str())
+                    } else {
+                        token == *w
+                    }
+                })
+            })
+            .count()
+    };
+    // In order of preference; the first version in which every word
+    // matches is the one (no later one can do better).
+    let mut ranked: Vec<(usize, &LangText)> = texts
         .langs
         .iter()
-        .map(|t| {
-            let own = format!("{}\n{}", fold(&t.title), fold(&t.body));
-            let tokens = || split_words(&own).chain(split_words(&shared));
-            let matched = words
-                .iter()
-                .enumerate()
-                .filter(|(i, w)| {
-                    tokens().any(|token| {
-                        if *i == last {
-                            token.starts_with(w.as_str())
-                        } else {
-                            token == *w
-                        }
-                    })
-                })
-                .count();
-            (t, matched)
-        })
-        .min_by_key(|(t, matched)| {
-            (
-                std::cmp::Reverse(*matched),
-                language_rank(&t.lang, preferred, &manifest.fallback),
-            )
-        })
-        .map(|(t, _)| t)
+        .map(|t| (language_rank(&t.lang, preferred, &manifest.fallback), t))
+        .collect();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    let mut best: Option<(usize, &LangText)> = None;
+    for (_, t) in ranked {
+        let n = matched(t);
+        if n == words.len() {
+            return Some(t);
+        }
+        if best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, t));
+        }
+    }
+    best.map(|(_, t)| t)
 }
 
 /// The words of folded text.

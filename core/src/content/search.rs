@@ -1,12 +1,17 @@
 //! Full-text search over every installed pack.
 //!
-//! - Ranking: FTS5's bm25 with the title weighted 4× the body.
+//! - Ranking: FTS5's bm25 with the title weighted 4× the body. A broad
+//!   query (every word in thousands of entries) ranks the entries that
+//!   match in their titles, when there are enough of them, instead of
+//!   scoring every match: see [`ContentStore::search`].
 //! - The last query word matches as a prefix, so results appear while
 //!   typing; the words before it match whole.
 //! - Case, Latin diacritics and Arabic/Persian letter variants and tashkeel
 //!   are folded on both sides (see [`super::normalize`]).
-//! - Languages: an entry that matches in several languages is shown in the
-//!   one the person prefers, else the next along its pack's fallback chain.
+//! - Languages: the index holds one row per entry with every translation;
+//!   a hit is shown in the version where the query's words match — the
+//!   person's language if it matches, else the next along its pack's
+//!   fallback chain.
 //! - Typos: when a word matches nothing, it is replaced by the indexed word
 //!   closest to it (Damerau–Levenshtein distance 1 for words up to 5
 //!   letters, 2 for longer ones, same first letter), and the search runs

@@ -30,18 +30,7 @@ const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "كال", "فال", "ل�
 /// assert_eq!(fold("مُسَاعَدَة"), fold("مساعده"));
 /// ```
 pub fn fold(text: &str) -> String {
-    // Most indexed text in Latin script is plain ASCII: nothing to
-    // decompose, and no Arabic to strip.
-    if text.is_ascii() {
-        return text.to_ascii_lowercase();
-    }
-    // Text already in NFKD (most Arabic, Tigrinya and Farsi as typed) needs
-    // no decomposition pass.
-    let folded = if is_nfkd(text) {
-        fold_chars(text.chars(), text.len())
-    } else {
-        fold_chars(text.nfkd(), text.len())
-    };
+    let folded = fold_letters(text);
     if !folded.chars().any(is_arabic_letter) {
         return folded;
     }
@@ -64,14 +53,7 @@ pub fn fold(text: &str) -> String {
 /// Folds one word (text without separators) as [`fold`] would, with less
 /// work: for matching a document's words against a query's one by one.
 pub fn fold_word(word: &str) -> String {
-    if word.is_ascii() {
-        return word.to_ascii_lowercase();
-    }
-    let folded = if is_nfkd(word) {
-        fold_chars(word.chars(), word.len())
-    } else {
-        fold_chars(word.nfkd(), word.len())
-    };
+    let folded = fold_letters(word);
     if folded.starts_with(is_arabic_letter) {
         let stripped = strip_arabic_prefix(&folded);
         if stripped.len() != folded.len() {
@@ -79,6 +61,22 @@ pub fn fold_word(word: &str) -> String {
         }
     }
     folded
+}
+
+/// Every step of [`fold`] but the Arabic prefixes.
+fn fold_letters(text: &str) -> String {
+    // Most indexed text in Latin script is plain ASCII: nothing to
+    // decompose, and no Arabic to strip.
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    // Text already in NFKD (most Arabic, Tigrinya and Farsi as typed) needs
+    // no decomposition pass.
+    if is_nfkd(text) {
+        fold_chars(text.chars(), text.len())
+    } else {
+        fold_chars(text.nfkd(), text.len())
+    }
 }
 
 /// True if `text` is already in NFKD. Ethiopic, and Arabic and Persian

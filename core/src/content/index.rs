@@ -12,8 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use super::model::Entry;
-use super::normalize::fold;
+use std::borrow::Cow;
+
+use super::model::{Entry, Translations};
+use super::normalize::fold_into;
 
 /// The FTS5 table's definition: contentless (the text is in `entries`),
 /// with no prefix indexes (they doubled the install's index work and
@@ -50,64 +52,99 @@ pub(crate) struct EntryTexts {
     pub shared: String,
 }
 
-impl EntryTexts {
-    /// The entry's searchable text.
-    pub fn of(entry: &Entry) -> Self {
-        let mut by_lang: BTreeMap<&str, LangText> = BTreeMap::new();
-        let mut shared: Vec<String> = Vec::new();
-        let mut text = |lang, title, body| add_text(&mut by_lang, lang, title, body);
-        match entry {
-            Entry::Article(a) => text(&a.language, Some(&a.title), &a.body),
-            Entry::Service(s) => {
-                for (lang, name) in &s.name {
-                    text(lang, Some(name), "");
-                }
-                for (lang, d) in &s.description {
-                    text(lang, None, d);
-                }
-                shared.extend(s.organization.iter().cloned());
-                shared.extend(s.address.iter().cloned());
-                shared.extend(s.categories.iter().cloned());
-            }
-            Entry::Country(c) => {
-                for (lang, name) in &c.name {
-                    text(lang, Some(name), "");
-                }
-                for (lang, t) in c.asylum.iter().chain(&c.rights) {
-                    text(lang, None, t);
-                }
-                shared.extend(
-                    c.emergency
-                        .iter()
-                        .map(|e| format!("{} {}", e.service, e.number)),
-                );
-            }
-            Entry::Route(r) => {
-                for (lang, name) in &r.name {
-                    text(lang, Some(name), "");
-                }
-                for seg in &r.segments {
-                    for (lang, t) in seg
-                        .from
-                        .name
-                        .iter()
-                        .chain(&seg.to.name)
-                        .chain(&seg.notes)
-                        .chain(&seg.risks)
-                    {
-                        text(lang, None, t);
-                    }
-                }
-            }
-            Entry::Alert(a) => {
-                for (lang, t) in &a.title {
-                    text(lang, Some(t), "");
-                }
-                for (lang, t) in &a.body {
-                    text(lang, None, t);
-                }
+/// One piece of an entry's searchable text.
+enum Part<'a> {
+    /// A title in a language.
+    Title(&'a str, &'a str),
+    /// Body text in a language.
+    Body(&'a str, &'a str),
+    /// Text that is the same in every language.
+    Shared(Cow<'a, str>),
+}
+
+/// Every searchable piece of `entry`, in order: the one place that says
+/// what of an entry is searched, for the index and for display alike.
+fn visit<'a>(entry: &'a Entry, mut f: impl FnMut(Part<'a>)) {
+    let titles = |t: &'a Translations, f: &mut dyn FnMut(Part<'a>)| {
+        for (lang, text) in t {
+            f(Part::Title(lang, text));
+        }
+    };
+    let bodies = |t: &'a Translations, f: &mut dyn FnMut(Part<'a>)| {
+        for (lang, text) in t {
+            f(Part::Body(lang, text));
+        }
+    };
+    match entry {
+        Entry::Article(a) => {
+            f(Part::Title(&a.language, &a.title));
+            f(Part::Body(&a.language, &a.body));
+        }
+        Entry::Service(s) => {
+            titles(&s.name, &mut f);
+            bodies(&s.description, &mut f);
+            for shared in s.organization.iter().chain(&s.address).chain(&s.categories) {
+                f(Part::Shared(Cow::Borrowed(shared)));
             }
         }
+        Entry::Country(c) => {
+            titles(&c.name, &mut f);
+            bodies(&c.asylum, &mut f);
+            bodies(&c.rights, &mut f);
+            for e in &c.emergency {
+                f(Part::Shared(Cow::Owned(format!(
+                    "{} {}",
+                    e.service, e.number
+                ))));
+            }
+        }
+        Entry::Route(r) => {
+            titles(&r.name, &mut f);
+            for seg in &r.segments {
+                bodies(&seg.from.name, &mut f);
+                bodies(&seg.to.name, &mut f);
+                bodies(&seg.notes, &mut f);
+                bodies(&seg.risks, &mut f);
+            }
+        }
+        Entry::Alert(a) => {
+            titles(&a.title, &mut f);
+            bodies(&a.body, &mut f);
+        }
+    }
+}
+
+/// The folded `(title, body)` of `entry`'s index row: every language's
+/// titles, then every language's text and the shared text, one per line.
+pub(crate) fn index_row(entry: &Entry) -> (String, String) {
+    let mut title = String::new();
+    let mut body = String::new();
+    visit(entry, |part| {
+        let (out, text) = match &part {
+            Part::Title(_, t) => (&mut title, *t),
+            Part::Body(_, t) => (&mut body, *t),
+            Part::Shared(t) => (&mut body, t.as_ref()),
+        };
+        if !text.is_empty() {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            fold_into(out, text);
+        }
+    });
+    (title, body)
+}
+
+impl EntryTexts {
+    /// The entry's searchable text, by language, as written.
+    pub fn of(entry: &Entry) -> Self {
+        let mut by_lang: BTreeMap<&str, LangText> = BTreeMap::new();
+        let mut shared: Vec<Cow<'_, str>> = Vec::new();
+        visit(entry, |part| match part {
+            Part::Title(lang, t) => add_text(&mut by_lang, lang, Some(t), ""),
+            Part::Body(lang, t) => add_text(&mut by_lang, lang, None, t),
+            Part::Shared(t) => shared.push(t),
+        });
         EntryTexts {
             langs: by_lang
                 .into_values()
@@ -115,18 +152,6 @@ impl EntryTexts {
                 .collect(),
             shared: shared.join(" · "),
         }
-    }
-
-    /// The folded `(title, body)` the index row holds.
-    pub fn index_row(&self) -> (String, String) {
-        let mut title = String::new();
-        let mut body = String::new();
-        for t in &self.langs {
-            push_line(&mut title, &fold(&t.title));
-            push_line(&mut body, &fold(&t.body));
-        }
-        push_line(&mut body, &fold(&self.shared));
-        (title, body)
     }
 }
 
@@ -151,14 +176,4 @@ fn add_text<'a>(
         }
         t.body.push_str(body);
     }
-}
-
-fn push_line(out: &mut String, text: &str) {
-    if text.is_empty() {
-        return;
-    }
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    out.push_str(text);
 }

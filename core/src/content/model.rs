@@ -39,7 +39,7 @@ pub struct PackManifest {
     /// e.g. `["ti", "am", "en"]`.
     pub fallback: Vec<String>,
     /// True for sample or test data, which apps must label as such.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sample: bool,
     /// When this version was built (taken from the source, so builds are
     /// reproducible).
@@ -71,6 +71,31 @@ pub enum Entry {
     Route(Route),
     /// An alert for an area and a period.
     Alert(Alert),
+}
+
+impl Entry {
+    /// Parses one entry from its JSON.
+    ///
+    /// Writers put `"type"` first (serde writes a tagged enum's tag first),
+    /// and then the variant's struct is parsed directly: serde's general
+    /// path for a tagged enum buffers the whole object before it can look
+    /// at the tag, which made parsing a third of a large install. Any other
+    /// layout takes the general path; both accept the same entries.
+    pub fn from_json(json: &[u8]) -> serde_json::Result<Entry> {
+        if let Some(rest) = json.strip_prefix(b"{\"type\":\"")
+            && let Some(end) = rest.iter().position(|&b| b == b'"')
+        {
+            match &rest[..end] {
+                b"service" => return serde_json::from_slice(json).map(Entry::Service),
+                b"article" => return serde_json::from_slice(json).map(Entry::Article),
+                b"country" => return serde_json::from_slice(json).map(Entry::Country),
+                b"route" => return serde_json::from_slice(json).map(Entry::Route),
+                b"alert" => return serde_json::from_slice(json).map(Entry::Alert),
+                _ => {}
+            }
+        }
+        serde_json::from_slice(json)
+    }
 }
 
 impl Entry {
@@ -110,15 +135,15 @@ pub struct Article {
     /// Body, Markdown.
     pub body: String,
     /// Countries it is about.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<CountryCode>,
     /// Topics (`asylum`, `health`, `work`…).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub topics: Vec<String>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,
     /// No longer valid after this date.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<NaiveDate>,
 }
 
@@ -149,7 +174,7 @@ pub struct Phone {
     /// As dialled, e.g. `+30 210 000 0000`.
     pub number: String,
     /// What it is for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub description: Translations,
 }
 
@@ -159,42 +184,42 @@ pub struct Service {
     /// Id within the pack.
     pub id: String,
     /// The organisation that runs it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub organization: Option<String>,
     /// Name.
     pub name: Translations,
     /// Description.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub description: Translations,
     /// Categories (`legal`, `shelter`, `health`, `food`, `hotline`…).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<String>,
     /// Where it is (none for a hotline).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<GeoPoint>,
     /// Street address, one line.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Country it is in.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<CountryCode>,
     /// Phone numbers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phones: Vec<Phone>,
     /// E-mail.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// Web site.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Languages spoken (BCP 47).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
     /// Free of charge, if known.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub free: Option<bool>,
     /// Opening hours; empty means unknown.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<OpeningHours>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,
@@ -219,13 +244,13 @@ pub struct Mission {
     /// City.
     pub city: String,
     /// Address.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<String>,
     /// Phone.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Web site.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
@@ -246,19 +271,19 @@ pub struct CountryProfile {
     /// Its name.
     pub name: Translations,
     /// Emergency numbers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emergency: Vec<EmergencyNumber>,
     /// Embassies and consulates in this country.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missions: Vec<Mission>,
     /// How asylum is asked for.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub asylum: Translations,
     /// Rights.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub rights: Translations,
     /// Useful links.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,
@@ -272,7 +297,7 @@ pub struct Place {
     /// Country.
     pub country: CountryCode,
     /// Where it is.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<GeoPoint>,
 }
 
@@ -284,16 +309,16 @@ pub struct Segment {
     /// To.
     pub to: Place,
     /// How (`bus`, `foot`, `boat`, `train`…).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// What to know.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub notes: Translations,
     /// Known risks.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub risks: Translations,
     /// True where the leg crosses a border.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub border_crossing: bool,
 }
 
@@ -326,10 +351,10 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Area {
     /// Countries.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<CountryCode>,
     /// `[min_lon, min_lat, max_lon, max_lat]`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bbox: Option<[f64; 4]>,
 }
 
@@ -343,14 +368,14 @@ pub struct Alert {
     /// Title.
     pub title: Translations,
     /// What to know.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Translations::is_empty")]
     pub body: Translations,
     /// Where it applies.
     pub area: Area,
     /// In force from.
     pub valid_from: DateTime<Utc>,
     /// In force until (never returned after it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<DateTime<Utc>>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,

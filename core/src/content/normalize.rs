@@ -30,31 +30,42 @@ const ARABIC_PREFIXES: [&str; 6] = ["وال", "بال", "كال", "فال", "ل�
 /// assert_eq!(fold("مُسَاعَدَة"), fold("مساعده"));
 /// ```
 pub fn fold(text: &str) -> String {
-    let folded = fold_letters(text);
-    if !folded.chars().any(is_arabic_letter) {
-        return folded;
+    let mut out = String::with_capacity(text.len());
+    fold_into(&mut out, text);
+    out
+}
+
+/// Appends the fold of `text` to `out` (see [`fold`]).
+pub fn fold_into(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+        return;
+    }
+    let (folded, arabic) = fold_letters(text);
+    if !arabic {
+        out.push_str(&folded);
+        return;
     }
     // Strip attached prefixes word by word; everything else is kept as is.
-    let mut out = String::with_capacity(folded.len());
-    let mut word = String::new();
-    for c in folded.chars().chain(std::iter::once(' ')) {
-        if is_word_char(c) {
-            word.push(c);
-            continue;
-        }
-        out.push_str(strip_arabic_prefix(&word));
-        word.clear();
-        out.push(c);
+    let mut rest = folded.as_str();
+    while !rest.is_empty() {
+        let word = rest.find(|c| !is_word_char(c)).unwrap_or(rest.len());
+        out.push_str(strip_arabic_prefix(&rest[..word]));
+        let gap = rest[word..]
+            .find(is_word_char)
+            .map_or(rest.len(), |i| word + i);
+        out.push_str(&rest[word..gap]);
+        rest = &rest[gap..];
     }
-    out.pop();
-    out
 }
 
 /// Folds one word (text without separators) as [`fold`] would, with less
 /// work: for matching a document's words against a query's one by one.
 pub fn fold_word(word: &str) -> String {
-    let folded = fold_letters(word);
-    if folded.starts_with(is_arabic_letter) {
+    let (folded, arabic) = fold_letters(word);
+    if arabic {
         let stripped = strip_arabic_prefix(&folded);
         if stripped.len() != folded.len() {
             return stripped.to_owned();
@@ -63,12 +74,13 @@ pub fn fold_word(word: &str) -> String {
     folded
 }
 
-/// Every step of [`fold`] but the Arabic prefixes.
-fn fold_letters(text: &str) -> String {
+/// Every step of [`fold`] but the Arabic prefixes; and whether the result
+/// has Arabic letters (whose prefixes are then to strip).
+fn fold_letters(text: &str) -> (String, bool) {
     // Most indexed text in Latin script is plain ASCII: nothing to
     // decompose, and no Arabic to strip.
     if text.is_ascii() {
-        return text.to_ascii_lowercase();
+        return (text.to_ascii_lowercase(), false);
     }
     // Text already in NFKD (most Arabic, Tigrinya and Farsi as typed) needs
     // no decomposition pass.
@@ -106,8 +118,10 @@ pub fn is_word_char(c: char) -> bool {
 }
 
 /// Drops combining marks, maps Arabic-script variants, lower-cases.
-fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+/// Also says whether the result has Arabic letters.
+fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> (String, bool) {
     let mut out = String::with_capacity(capacity);
+    let mut arabic = false;
     for c in chars {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
@@ -120,6 +134,7 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
         }
         if ('\u{0621}'..='\u{064A}').contains(&c) {
             // Arabic letters: no case, no marks; a few variants to map.
+            arabic = true;
             match fold_arabic(c) {
                 Some('\0') => {}
                 Some(mapped) => out.push(mapped),
@@ -132,11 +147,17 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
         }
         match fold_arabic(c) {
             Some('\0') => {}
-            Some(mapped) => out.push(mapped),
-            None => out.extend(c.to_lowercase()),
+            Some(mapped) => {
+                arabic |= is_arabic_letter(mapped);
+                out.push(mapped);
+            }
+            None => {
+                arabic |= is_arabic_letter(c);
+                out.extend(c.to_lowercase());
+            }
         }
     }
-    out
+    (out, arabic)
 }
 
 fn is_arabic_letter(c: char) -> bool {

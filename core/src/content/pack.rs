@@ -91,7 +91,7 @@ impl<R: Read> Iterator for PackReader<R> {
             Ok(true) => {
                 self.read += 1;
                 Some(
-                    serde_json::from_slice(&self.line)
+                    Entry::from_json(&self.line)
                         .map_err(|e| Error::InvalidPack(format!("entry {}: {e}", self.read))),
                 )
             }

@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::index::{CREATE_SEARCH, EntryTexts};
+use super::index::{CREATE_SEARCH, index_row};
 use super::model::{Entry, PackManifest};
 use super::pack::PackReader;
 use crate::clock::{Clock, SystemClock};
@@ -86,7 +86,7 @@ impl Schema for ContentSchema {
                     let id: i64 = r.get(0)?;
                     let body: String = r.get(1)?;
                     let entry: Entry = serde_json::from_str(&body)?;
-                    let (title, text) = EntryTexts::of(&entry).index_row();
+                    let (title, text) = index_row(&entry);
                     insert.execute(params![id, title, text])?;
                 }
                 Ok(())
@@ -381,7 +381,7 @@ fn prepare_entries<R: Read>(
             Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
             _ => (None, None),
         };
-        let (title, body) = EntryTexts::of(&entry).index_row();
+        let (title, body) = index_row(&entry);
         batch.push(Prepared {
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),

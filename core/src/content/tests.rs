@@ -747,3 +747,22 @@ fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
         ("legal-aid", "Free legal aid")
     );
 }
+
+#[test]
+fn entries_parse_alike_whether_or_not_their_type_comes_first() {
+    for entry in entries() {
+        let json = serde_json::to_string(&entry).unwrap();
+        assert!(json.starts_with("{\"type\":"), "{json}");
+        assert_eq!(Entry::from_json(json.as_bytes()).unwrap(), entry);
+        // The same object with its tag last takes the general path.
+        let mut value: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&json).unwrap();
+        let kind = value.remove("type").unwrap();
+        let mut reordered = serde_json::to_string(&value).unwrap();
+        reordered.pop();
+        reordered.push_str(&format!(",\"type\":{kind}}}"));
+        assert_eq!(Entry::from_json(reordered.as_bytes()).unwrap(), entry);
+    }
+    assert!(Entry::from_json(br#"{"type":"spaceship","id":"x"}"#).is_err());
+    assert!(Entry::from_json(br#"{"type":"service"}"#).is_err());
+}

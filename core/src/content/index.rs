@@ -4,15 +4,15 @@
 //! The index holds one row per entry (its rowid is the entry's row id):
 //! `title` is every language's title, `body` every language's text plus the
 //! text that is the same in every language (organisation, address,
-//! categories, emergency numbers), each folded by [`fold`]. One row per
+//! categories, emergency numbers), each folded by
+//! [`fold`](super::normalize::fold). One row per
 //! entry rather than per language keeps the index small and each query's
 //! ranking work proportional to the entries that match, not to their
 //! translations; which language to *show* is decided after ranking, from
 //! the entry itself (see `search.rs`).
 
-use std::collections::BTreeMap;
-
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use super::model::{Entry, Translations};
 use super::normalize::fold_into;

@@ -111,7 +111,7 @@ impl ContentStore {
     /// Searches every installed pack.
     ///
     /// Ranking is bm25 over every entry that matches, except for broad
-    /// queries (every word in more than [`BROAD`] entries, such as a
+    /// queries (every word in more than 2,000 entries, such as a
     /// category name in a large directory): those rank the entries that
     /// match in their titles, when there are at least `limit` of them —
     /// with the title weighted 4×, these would rank first anyway.
@@ -152,24 +152,30 @@ impl ContentStore {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let all = match_expression(&words);
-        Ok(if self.is_broad(&words)? {
+        self.plan(&words)
+    }
+
+    /// The MATCH expressions to rank for `words`, in order: for a broad
+    /// query, title matches first, then (if they fall short) all.
+    fn plan(&self, words: &[String]) -> Result<Vec<String>> {
+        let all = match_expression(words);
+        Ok(if self.is_broad(words)? {
             vec![format!("{{title}} : ({all})"), all]
         } else {
             vec![all]
         })
     }
 
-    /// The best `limit` rows for `words`, tiered for broad queries.
+    /// The best `limit` rows for `words`, along [`plan`](Self::plan).
     fn ranked(&self, words: &[String], limit: usize) -> Result<Vec<Row>> {
-        let all = match_expression(words);
-        if self.is_broad(words)? {
-            let titles = self.match_rows(&format!("{{title}} : ({all})"), limit)?;
-            if titles.len() >= limit {
-                return Ok(titles);
+        let mut rows = Vec::new();
+        for fts in self.plan(words)? {
+            rows = self.match_rows(&fts, limit)?;
+            if rows.len() >= limit {
+                break;
             }
         }
-        self.match_rows(&all, limit)
+        Ok(rows)
     }
 
     /// True if every word is in more than [`BROAD`] entries, by the index's

@@ -14,8 +14,10 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use foldhash::HashMap as FastMap;
+
 use super::model::{Entry, Translations};
-use super::normalize::fold_into;
+use super::normalize::{fold_into, is_word_char};
 
 /// The FTS5 table's definition: contentless (the text is in `entries`),
 /// with no prefix indexes (they doubled the install's index work and
@@ -31,6 +33,61 @@ pub(crate) const CREATE_SEARCH: &str = "CREATE VIRTUAL TABLE search USING fts5(
      -- segments to merge while a large pack installs (8 MiB, within the
      -- install's memory budget).
      INSERT INTO search(search, rank) VALUES ('hashsize', 8388608);";
+
+/// Words in at least this many entries of a pack are recorded with their
+/// counts in `frequent_terms`, so that search can tell a broad query before
+/// running it (FTS5 itself can only count by reading a word's whole
+/// list of entries).
+pub(crate) const FREQUENT_DOCS: u32 = 500;
+
+/// The table of frequent words per pack.
+pub(crate) const CREATE_FREQUENT_TERMS: &str = "CREATE TABLE frequent_terms (
+         pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+         term TEXT NOT NULL,
+         docs INTEGER NOT NULL,
+         PRIMARY KEY (term, pack)
+     ) WITHOUT ROWID;";
+
+/// How many index rows each word is in, counted while a pack installs.
+#[derive(Debug, Default)]
+pub(crate) struct TermCounts {
+    /// Word → (rows, the last row counted). foldhash: fast, and seeded
+    /// per process, so crafted words cannot force collisions.
+    words: FastMap<Box<str>, (u32, u32)>,
+    rows: u32,
+}
+
+impl TermCounts {
+    /// Counts the distinct words of one index row.
+    pub fn add_row(&mut self, title: &str, body: &str) {
+        self.rows += 1;
+        let row = self.rows;
+        for w in [title, body]
+            .into_iter()
+            .flat_map(|t| t.split(|c: char| !is_word_char(c)))
+            .filter(|w| !w.is_empty())
+        {
+            match self.words.get_mut(w) {
+                Some((n, last)) if *last != row => {
+                    *n += 1;
+                    *last = row;
+                }
+                Some(_) => {}
+                None => {
+                    self.words.insert(w.into(), (1, row));
+                }
+            }
+        }
+    }
+
+    /// The words in at least [`FREQUENT_DOCS`] rows, with their counts.
+    pub fn frequent(&self) -> impl Iterator<Item = (&str, u32)> {
+        self.words
+            .iter()
+            .filter(|(_, (n, _))| *n >= FREQUENT_DOCS)
+            .map(|(w, (n, _))| (&**w, *n))
+    }
+}
 
 /// One language version of an entry's text, as written (for display).
 #[derive(Debug, Clone, PartialEq, Eq)]

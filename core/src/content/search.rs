@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use chrono::NaiveDate;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
@@ -101,7 +101,7 @@ struct Row {
     pack: i64,
 }
 
-/// A query word whose estimated number of matching entries exceeds this is
+/// A query word whose number of matching entries exceeds this is
 /// *broad*: ranking every match would cost more than the search budget
 /// (bm25 reads each match's length), so candidates come from title matches
 /// first (see [`ContentStore::search`]).
@@ -178,27 +178,24 @@ impl ContentStore {
         Ok(rows)
     }
 
-    /// True if every word is in more than [`BROAD`] entries, by the index's
-    /// own counts (an estimate: a prefix sums its words' counts).
+    /// True if every word is in more than [`BROAD`] entries, by the counts
+    /// of frequent words recorded at install (a prefix sums the frequent
+    /// words it begins).
     fn is_broad(&self, words: &[String]) -> Result<bool> {
         let conn = self.conn();
-        let mut exact = conn.prepare_cached("SELECT doc FROM temp.search_vocab WHERE term = ?1")?;
-        let mut prefix = conn
-            .prepare_cached("SELECT doc FROM temp.search_vocab WHERE term >= ?1 AND term < ?2")?;
+        let mut exact =
+            conn.prepare_cached("SELECT sum(docs) FROM frequent_terms WHERE term = ?1")?;
+        let mut prefix = conn.prepare_cached(
+            "SELECT sum(docs) FROM frequent_terms WHERE term >= ?1 AND term < ?2",
+        )?;
         let last = words.len() - 1;
         for (i, w) in words.iter().enumerate() {
-            let mut docs = 0i64;
-            if i == last {
-                let mut rows = prefix.query(params![w, format!("{w}\u{10FFFF}")])?;
-                while docs <= BROAD
-                    && let Some(r) = rows.next()?
-                {
-                    docs += r.get::<_, i64>(0)?;
-                }
+            let docs: Option<i64> = if i == last {
+                prefix.query_row(params![w, format!("{w}\u{10FFFF}")], |r| r.get(0))?
             } else {
-                docs = exact.query_row([w], |r| r.get(0)).optional()?.unwrap_or(0);
-            }
-            if docs <= BROAD {
+                exact.query_row([w], |r| r.get(0))?
+            };
+            if docs.unwrap_or(0) <= BROAD {
                 return Ok(false);
             }
         }

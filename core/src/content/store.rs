@@ -5,6 +5,7 @@
 //! seeing the previous version (WAL snapshot isolation) until the new one is
 //! entirely in, and a failure or a killed process leaves the previous one.
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::index::{CREATE_SEARCH, index_row};
+use super::index::{CREATE_FREQUENT_TERMS, CREATE_SEARCH, TermCounts, index_row};
 use super::model::{Entry, PackManifest};
 use super::pack::PackReader;
 use crate::clock::{Clock, SystemClock};
@@ -64,8 +65,10 @@ impl Schema for ContentSchema {
              CREATE INDEX entries_kind ON entries(kind, entry_id);
              CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;",
         )?;
-        // The folded text of each entry, indexed only (see index.rs).
+        // The folded text of each entry, indexed only, and the counts of
+        // its frequent words (see index.rs).
         tx.execute_batch(CREATE_SEARCH)?;
+        tx.execute_batch(CREATE_FREQUENT_TERMS)?;
         Ok(())
     }
 
@@ -78,16 +81,23 @@ impl Schema for ContentSchema {
             1 => {
                 tx.execute_batch("DROP TABLE search; DROP TABLE search_docs;")?;
                 tx.execute_batch(CREATE_SEARCH)?;
-                let mut rows = tx.prepare("SELECT id, body FROM entries")?;
+                tx.execute_batch(CREATE_FREQUENT_TERMS)?;
+                let mut counts: HashMap<i64, TermCounts> = HashMap::new();
+                let mut rows = tx.prepare("SELECT id, pack, body FROM entries")?;
                 let mut insert =
                     tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
                 let mut it = rows.query([])?;
                 while let Some(r) = it.next()? {
                     let id: i64 = r.get(0)?;
-                    let body: String = r.get(1)?;
-                    let entry: Entry = serde_json::from_str(&body)?;
+                    let pack: i64 = r.get(1)?;
+                    let body: String = r.get(2)?;
+                    let entry = Entry::from_json(body.as_bytes())?;
                     let (title, text) = index_row(&entry);
+                    counts.entry(pack).or_default().add_row(&title, &text);
                     insert.execute(params![id, title, text])?;
+                }
+                for (pack, counts) in &counts {
+                    write_frequent_terms(tx, *pack, counts)?;
                 }
                 Ok(())
             }
@@ -156,7 +166,7 @@ impl ContentStore {
             &ContentSchema,
             OpenMode::CreateIfMissing,
         )?;
-        // The index's word counts, for typo correction and broad queries;
+        // The index's word list with counts, for typo correction;
         // and an 8 MiB page cache (SQLite's default is 2 MiB) so the pages
         // every search reads (term index, entry lengths) stay in memory
         // between searches.
@@ -242,10 +252,11 @@ impl ContentStore {
             let reader = scope.spawn(move || prepare_entries(reader, send));
             let written = write_entries(&tx, pack_row, receive);
             // The reader stops at once when the receiver is gone.
-            let read = reader
+            let counts = reader
                 .join()
                 .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())));
-            written.and(read)
+            written?;
+            write_frequent_terms(&tx, pack_row, &counts?)
         })?;
         tx.commit()?;
         Ok(InstalledPack {
@@ -367,14 +378,15 @@ struct Prepared {
 fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
-) -> Result<()> {
+) -> Result<TermCounts> {
+    let mut counts = TermCounts::default();
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(next) = reader.next_with_json() {
         let (entry, json) = match next {
             Ok(n) => n,
             Err(e) => {
                 let _ = send.send(Err(e));
-                return Ok(());
+                return Ok(counts);
             }
         };
         let (lat, lon) = match &entry {
@@ -382,6 +394,7 @@ fn prepare_entries<R: Read>(
             _ => (None, None),
         };
         let (title, body) = index_row(&entry);
+        counts.add_row(&title, &body);
         batch.push(Prepared {
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),
@@ -397,11 +410,21 @@ fn prepare_entries<R: Read>(
                 .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                 .is_err()
         {
-            return Ok(());
+            return Ok(counts);
         }
     }
     if !batch.is_empty() {
         let _ = send.send(Ok(batch));
+    }
+    Ok(counts)
+}
+
+/// Records the frequent words of pack row `pack`.
+fn write_frequent_terms(tx: &Transaction<'_>, pack: i64, counts: &TermCounts) -> Result<()> {
+    let mut insert =
+        tx.prepare("INSERT INTO frequent_terms (pack, term, docs) VALUES (?1, ?2, ?3)")?;
+    for (term, docs) in counts.frequent() {
+        insert.execute(params![pack, term, docs])?;
     }
     Ok(())
 }
@@ -430,6 +453,7 @@ fn write_entries(
 }
 
 fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
+    tx.execute("DELETE FROM frequent_terms WHERE pack = ?1", [pack])?;
     tx.execute(
         "DELETE FROM search WHERE rowid IN (SELECT id FROM entries WHERE pack = ?1)",
         [pack],

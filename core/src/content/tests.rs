@@ -698,6 +698,13 @@ fn a_broad_word_ranks_title_matches_first_and_falls_back_to_all_matches() {
     assert!(hits[25..].iter().all(|(id, _)| id.starts_with("body-")));
     // A rare word is ranked over all its matches as usual.
     assert_eq!(ids(&s, SearchQuery::new("beds")).len(), 20);
+    assert_eq!(s.match_plan("beds").unwrap().len(), 1);
+    assert_eq!(s.match_plan("shelter").unwrap().len(), 2);
+    assert_eq!(s.match_plan("shel").unwrap().len(), 2, "as a prefix too");
+    // The counts go with their pack.
+    install(&s, "pub-b", &manifest("pub-b", "q", 1), &entries()).unwrap();
+    s.remove_pack("pub-a", "p").unwrap();
+    assert_eq!(s.match_plan("shelter").unwrap().len(), 1);
 }
 
 #[test]

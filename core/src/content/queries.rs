@@ -159,7 +159,7 @@ impl ContentStore {
             Ok(Row {
                 publisher,
                 manifest: serde_json::from_str(&manifest)?,
-                entry: serde_json::from_str(&body)?,
+                entry: Entry::from_json(body.as_bytes())?,
             })
         })
         .collect()
@@ -203,7 +203,7 @@ impl ContentStore {
         let (weekday, time) = (now.weekday(), now.time());
         let mut out = Vec::new();
         for (publisher, manifest, body) in candidates {
-            let Entry::Service(service) = serde_json::from_str(&body)? else {
+            let Entry::Service(service) = Entry::from_json(body.as_bytes())? else {
                 continue;
             };
             let Some(at) = service.location else { continue };

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
-use super::normalize::{fold, fold_word, is_word_char};
+use super::normalize::{fold, fold_into, fold_word, is_word_char};
 use super::store::{ContentStore, Provenance, provenance_on};
 use crate::error::Result;
 
@@ -248,7 +248,7 @@ impl ContentStore {
             };
             let verified = NaiveDate::parse_from_str(&row.verified, "%Y-%m-%d")
                 .map_err(|_| crate::Error::Integrity("verified date"))?;
-            let entry: Entry = serde_json::from_str(&row.body)?;
+            let entry = Entry::from_json(row.body.as_bytes())?;
             let texts = EntryTexts::of(&entry);
             let Some(shown) = shown_language(&texts, words, query.language.as_deref(), &manifest)
             else {
@@ -373,8 +373,12 @@ fn shown_language<'t>(
     }
     let shared = fold(&texts.shared);
     let last = words.len() - 1;
-    let matched = |t: &LangText| {
-        let own = format!("{}\n{}", fold(&t.title), fold(&t.body));
+    let mut own = String::new();
+    let mut matched = |t: &LangText| {
+        own.clear();
+        fold_into(&mut own, &t.title);
+        own.push('\n');
+        fold_into(&mut own, &t.body);
         let tokens = || split_words(&own).chain(split_words(&shared));
         words
             .iter()

@@ -23,7 +23,7 @@ pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };
 pub use search::{SearchHit, SearchQuery, SearchResults};
-pub use store::{ContentStore, InstalledPack, Provenance};
+pub use store::{ContentStore, InstalledPack, Provenance, READ_PRAGMAS};
 pub use trust::{PublisherCard, TrustRequest, TrustedPublisher};
 
 #[cfg(test)]

@@ -450,16 +450,14 @@ fn primary(tag: &str) -> &str {
 /// word as a prefix, with the byte ranges of the matches.
 fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
     let tokens: Vec<(usize, usize)> = word_spans(text);
-    let matches = |span: &(usize, usize)| {
-        let folded = fold_word(&text[span.0..span.1]);
-        words.iter().any(|w| folded.starts_with(w.as_str()))
-    };
-    let first = tokens.iter().position(matches).unwrap_or(0);
-    let start_tok = first.saturating_sub(SNIPPET_WORDS / 4);
-    let end_tok = (start_tok + SNIPPET_WORDS).min(tokens.len());
     if tokens.is_empty() {
         return (String::new(), Vec::new());
     }
+    let matches = |span: &(usize, usize)| token_matches(&text[span.0..span.1], words);
+    let found = tokens.iter().position(matches);
+    let first = found.unwrap_or(0);
+    let start_tok = first.saturating_sub(SNIPPET_WORDS / 4);
+    let end_tok = (start_tok + SNIPPET_WORDS).min(tokens.len());
     let start = tokens[start_tok].0;
     let end = tokens[end_tok - 1].1;
     let mut out = String::new();
@@ -474,10 +472,27 @@ fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
     }
     let highlights = tokens[start_tok..end_tok]
         .iter()
-        .filter(|s| matches(s))
-        .map(|s| (s.0 - start + offset, s.1 - start + offset))
+        .enumerate()
+        .filter(|(i, s)| match found {
+            // Words before the first match are known not to match.
+            Some(f) => start_tok + i == f || (start_tok + i > f && matches(s)),
+            None => false,
+        })
+        .map(|(_, s)| (s.0 - start + offset, s.1 - start + offset))
         .collect();
     (out, highlights)
+}
+
+/// True if the word `token` of a text, folded, begins with a query word.
+fn token_matches(token: &str, words: &[String]) -> bool {
+    if token.is_ascii() {
+        // Folding ASCII only lower-cases it: compare without folding.
+        return words.iter().any(|w| {
+            token.len() >= w.len() && token.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+        });
+    }
+    let folded = fold_word(token);
+    words.iter().any(|w| folded.starts_with(w.as_str()))
 }
 
 /// Byte spans of the words of `text`.
@@ -499,4 +514,31 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
         spans.push((s, text.len()));
     }
     spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn highlighted(text: &str, query: &str) -> Vec<String> {
+        let (snippet, highlights) = snippet(text, &query_words(query));
+        highlights
+            .iter()
+            .map(|&(a, b)| snippet[a..b].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_snippet_highlights_every_word_that_matches_and_nothing_else() {
+        assert_eq!(
+            highlighted("Legal aid: LEGAL clinic, Légal help, illegal.", "legal"),
+            ["Legal", "LEGAL", "Légal"]
+        );
+        assert_eq!(
+            highlighted("مساعدة قانونية والمساعدة", "المساعدة"),
+            ["مساعدة", "والمساعدة"]
+        );
+        assert!(highlighted("Nothing to see here.", "police").is_empty());
+        assert_eq!(highlighted("Bus timetables", "time"), ["timetables"]);
+    }
 }

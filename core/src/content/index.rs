@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use foldhash::HashMap as FastMap;
 
 use super::model::{Entry, Translations};
-use super::normalize::{fold_into, is_word_char};
+use super::normalize::{fold_into, words};
 
 /// The FTS5 table's definition: contentless (the text is in `entries`),
 /// with no prefix indexes (they doubled the install's index work and
@@ -62,11 +62,7 @@ impl TermCounts {
     pub fn add_row(&mut self, title: &str, body: &str) {
         self.rows += 1;
         let row = self.rows;
-        for w in [title, body]
-            .into_iter()
-            .flat_map(|t| t.split(|c: char| !is_word_char(c)))
-            .filter(|w| !w.is_empty())
-        {
+        for w in words(title).chain(words(body)) {
             match self.words.get_mut(w) {
                 Some((n, last)) if *last != row => {
                     *n += 1;

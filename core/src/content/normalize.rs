@@ -117,6 +117,13 @@ pub fn is_word_char(c: char) -> bool {
     }
 }
 
+/// The words of folded text: what the index's tokenizer cuts it into.
+pub fn words(folded: &str) -> impl Iterator<Item = &str> {
+    folded
+        .split(|c: char| !is_word_char(c))
+        .filter(|w| !w.is_empty())
+}
+
 /// Drops combining marks, maps Arabic-script variants, lower-cases.
 /// Also says whether the result has Arabic letters.
 fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> (String, bool) {

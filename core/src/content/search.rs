@@ -20,14 +20,13 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use chrono::NaiveDate;
 use rusqlite::params;
 use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
-use super::normalize::{fold, fold_into, fold_word, is_word_char};
-use super::store::{ContentStore, Provenance, provenance_on};
+use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
+use super::store::{ContentStore, Provenance, kind_name, provenance_on};
 use crate::error::Result;
 
 /// Words shown around the first match in a snippet.
@@ -93,9 +92,6 @@ pub struct SearchResults {
 
 struct Row {
     score: f64,
-    kind: String,
-    entry_id: String,
-    verified: String,
     body: String,
     publisher: String,
     pack: i64,
@@ -207,7 +203,7 @@ impl ContentStore {
         let mut stmt = conn.prepare_cached(
             // Rank inside FTS5 first and join only the top rows: joining
             // before sorting would carry every match's text into the sorter.
-            "SELECT m.score, e.kind, e.entry_id, e.verified, e.body, p.publisher, p.id
+            "SELECT m.score, e.body, p.publisher, p.id
              FROM (SELECT rowid, bm25(search, 4.0, 1.0) AS score FROM search
                    WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS m
              JOIN entries e ON e.id = m.rowid
@@ -217,12 +213,9 @@ impl ContentStore {
         let rows = stmt.query_map(params![fts, limit as i64], |r| {
             Ok(Row {
                 score: r.get(0)?,
-                kind: r.get(1)?,
-                entry_id: r.get(2)?,
-                verified: r.get(3)?,
-                body: r.get(4)?,
-                publisher: r.get(5)?,
-                pack: r.get(6)?,
+                body: r.get(1)?,
+                publisher: r.get(2)?,
+                pack: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -246,8 +239,6 @@ impl ContentStore {
                     m
                 }
             };
-            let verified = NaiveDate::parse_from_str(&row.verified, "%Y-%m-%d")
-                .map_err(|_| crate::Error::Integrity("verified date"))?;
             let entry = Entry::from_json(row.body.as_bytes())?;
             let texts = EntryTexts::of(&entry);
             let Some(shown) = shown_language(&texts, words, query.language.as_deref(), &manifest)
@@ -278,9 +269,9 @@ impl ContentStore {
             };
             let (snippet, highlights) = snippet(&body, words);
             hits.push(SearchHit {
-                provenance: provenance_on(&row.publisher, &manifest, verified, today),
-                kind: row.kind,
-                id: row.entry_id,
+                provenance: provenance_on(&row.publisher, &manifest, entry.verified(), today),
+                kind: kind_name(&entry).to_owned(),
+                id: entry.id().to_owned(),
                 language: shown.lang.clone(),
                 title,
                 snippet,
@@ -379,7 +370,7 @@ fn shown_language<'t>(
         fold_into(&mut own, &t.title);
         own.push('\n');
         fold_into(&mut own, &t.body);
-        let tokens = || split_words(&own).chain(split_words(&shared));
+        let tokens = || normalize::words(&own).chain(normalize::words(&shared));
         words
             .iter()
             .enumerate()
@@ -415,16 +406,9 @@ fn shown_language<'t>(
     best.map(|(_, t)| t)
 }
 
-/// The words of folded text.
-fn split_words(folded: &str) -> impl Iterator<Item = &str> {
-    folded
-        .split(|c: char| !is_word_char(c))
-        .filter(|w| !w.is_empty())
-}
-
 /// Folds and splits the query into words.
 fn query_words(text: &str) -> Vec<String> {
-    split_words(&fold(text)).map(str::to_owned).collect()
+    normalize::words(&fold(text)).map(str::to_owned).collect()
 }
 
 /// 0 for the person's language, then the pack's fallback chain, then the

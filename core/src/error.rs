@@ -109,6 +109,28 @@ pub enum Error {
     /// The operating system's random number generator failed.
     #[error("random number generator unavailable")]
     Random,
+
+    /// The network failed: no connection, a timeout, a transfer too slow,
+    /// or a server error after the retries. Nothing was changed.
+    #[error("network: {0}")]
+    Network(String),
+
+    /// The server asks to come back later (HTTP 429 or 503 with a
+    /// Retry-After longer than the client waits).
+    #[error("the server is busy: try again in {}s", retry_after.as_secs())]
+    ServerBusy {
+        /// How long the server asked to wait.
+        retry_after: Duration,
+    },
+
+    /// The operation was cancelled; what was done so far is kept
+    /// consistent and the next attempt resumes.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn e_busy(retry_after: Duration) -> String {
+    Error::ServerBusy { retry_after }.to_string()
 }
 
 fn wait_note(retry_after: Duration) -> String {
@@ -190,6 +212,27 @@ pub enum WaymarkError {
     #[error("storage is full")]
     StorageFull,
 
+    /// Content or metadata failed verification: not signed by the
+    /// publisher, altered, expired or rolled back. Nothing was installed.
+    #[error("not trusted: {reason}")]
+    Untrusted {
+        /// What failed, in words fit to show.
+        reason: String,
+    },
+
+    /// The network failed or the server is unavailable; try again later.
+    #[error("network: {reason}")]
+    Network {
+        /// What failed.
+        reason: String,
+        /// Seconds the server asked to wait, 0 when it did not say.
+        retry_after_secs: u64,
+    },
+
+    /// The operation was cancelled; the next attempt resumes.
+    #[error("cancelled")]
+    Cancelled,
+
     /// Any other failure of the device's storage or platform.
     #[error("storage error: {reason}")]
     Storage {
@@ -224,6 +267,16 @@ impl From<Error> for WaymarkError {
                 reason: e.to_string(),
             },
             Error::Integrity(_) => WaymarkError::Integrity,
+            Error::Untrusted(reason) => WaymarkError::Untrusted { reason },
+            Error::Network(reason) => WaymarkError::Network {
+                reason,
+                retry_after_secs: 0,
+            },
+            Error::ServerBusy { retry_after } => WaymarkError::Network {
+                reason: e_busy(retry_after),
+                retry_after_secs: retry_after.as_secs(),
+            },
+            Error::Cancelled => WaymarkError::Cancelled,
             other => WaymarkError::Storage {
                 reason: other.to_string(),
             },

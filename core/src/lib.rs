@@ -3,6 +3,8 @@
 //! - [`vault`]: a person's documents, encrypted at rest, recoverable, with a
 //!   duress passphrase and a panic wipe.
 //! - [`content`]: content packs: format, installed content, search.
+//! - [`sync`]: the TUF client over HTTP that keeps installed packs up to
+//!   date, frugally, resumably and cancellably.
 //! - [`storage`]: opening SQLite databases, pragmas and migrations.
 //! - [`clock`]: the time source (injectable for tests).
 //! - [`error`]: the internal [`Error`] and the public [`WaymarkError`].
@@ -14,6 +16,7 @@ pub mod clock;
 pub mod content;
 pub mod error;
 pub mod storage;
+pub mod sync;
 pub mod vault;
 
 pub use error::{Error, Result, WaymarkError};

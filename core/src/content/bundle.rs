@@ -173,6 +173,13 @@ impl ContentStore {
     }
 }
 
+/// The digests of a whole file, read from where it stands.
+pub(crate) fn digest_file(file: &mut impl Read) -> Result<Digests> {
+    let mut hashing = HashingWriter::new(std::io::sink());
+    std::io::copy(file, &mut hashing)?;
+    Ok(hashing.finish())
+}
+
 /// A writer that hashes what passes through it.
 struct HashingWriter<W> {
     inner: W,
@@ -181,7 +188,7 @@ struct HashingWriter<W> {
 }
 
 /// The hex digests of a file, by algorithm name.
-struct Digests {
+pub(crate) struct Digests {
     sha256: String,
     sha512: String,
 }
@@ -217,10 +224,10 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Checks a file's length and digests against its signed description.
-fn check_digests(target: &TargetFile, len: u64, digests: &Digests) -> Result<()> {
+pub(crate) fn check_digests(target: &TargetFile, len: u64, digests: &Digests) -> Result<()> {
     if len != target.length {
         return Err(Error::Untrusted(
-            "the pack's length differs from the signed length".into(),
+            "the file's length differs from the signed length".into(),
         ));
     }
     let mut checked = 0;
@@ -232,7 +239,7 @@ fn check_digests(target: &TargetFile, len: u64, digests: &Digests) -> Result<()>
         };
         if !actual.eq_ignore_ascii_case(expected) {
             return Err(Error::Untrusted(format!(
-                "the pack's {algo} hash differs from the signed one"
+                "the file's {algo} hash differs from the signed one"
             )));
         }
         checked += 1;

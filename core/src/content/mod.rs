@@ -19,6 +19,7 @@ mod trust;
 pub mod tuf;
 
 pub use bundle::{BundleInfo, MAX_PACK_BYTES, read_bundle, write_bundle};
+pub(crate) use bundle::{check_digests, digest_file};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };

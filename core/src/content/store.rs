@@ -26,9 +26,20 @@ pub const DB_FILE: &str = "content.db";
 
 pub(crate) struct ContentSchema;
 
+/// Each publisher's trusted metadata other than the root (timestamp,
+/// snapshot, targets, delegated roles), as received, with the ETag the
+/// timestamp came with: what sync compares against and asks "changed?".
+const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
+    publisher TEXT NOT NULL REFERENCES publishers(id) ON DELETE CASCADE,
+    role TEXT NOT NULL,
+    body BLOB NOT NULL,
+    etag TEXT,
+    PRIMARY KEY (publisher, role)
+);";
+
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 2;
+    const END_VERSION: u32 = 3;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -69,6 +80,7 @@ impl Schema for ContentSchema {
         // its frequent words (see index.rs).
         tx.execute_batch(CREATE_SEARCH)?;
         tx.execute_batch(CREATE_FREQUENT_TERMS)?;
+        tx.execute_batch(CREATE_TUF_METADATA)?;
         Ok(())
     }
 
@@ -101,6 +113,9 @@ impl Schema for ContentSchema {
                 }
                 Ok(())
             }
+            // Version 3 keeps each publisher's trusted TUF metadata for
+            // sync (the root stays in `publishers`).
+            2 => Ok(tx.execute_batch(CREATE_TUF_METADATA)?),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),

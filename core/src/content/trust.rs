@@ -105,6 +105,13 @@ impl ContentStore {
             ));
         }
         let name = name.unwrap_or_else(|| id.clone());
+        if let Some(u) = &url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            return Err(Error::invalid(
+                "a repository URL starts with https:// (or http:// for a local server)",
+            ));
+        }
         let root: Root = envelope.read("root")?;
         envelope.verify(&root, "root")?;
         if root.expires <= self.clock().now() {

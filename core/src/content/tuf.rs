@@ -211,9 +211,120 @@ pub struct Targets {
     /// Target files by path.
     #[serde(default)]
     pub targets: BTreeMap<String, TargetFile>,
-    /// Delegations (followed by the sync client).
+    /// Delegations to other targets roles (followed by the sync client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delegations: Option<Value>,
+    pub delegations: Option<Delegations>,
+}
+
+/// The roles a targets role delegates to, and their keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delegations {
+    /// Keys of the delegated roles, by id.
+    pub keys: BTreeMap<String, Key>,
+    /// Delegated roles in priority order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<DelegatedRole>>,
+    /// Hash-bin delegation (TAP 15), instead of `roles`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succinct_roles: Option<SuccinctRoles>,
+}
+
+/// One delegated role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DelegatedRole {
+    /// The role's name (its metadata file is `NAME.json`, URL-escaped).
+    pub name: String,
+    /// Keys that may sign for it.
+    pub keyids: Vec<String>,
+    /// How many must sign.
+    pub threshold: u32,
+    /// When true, a target path it matches is never looked up further.
+    #[serde(default)]
+    pub terminating: bool,
+    /// Target path patterns (shell-style per path segment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<Vec<String>>,
+    /// Prefixes of the hex SHA-256 of target paths.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_hash_prefixes: Option<Vec<String>>,
+}
+
+/// Hash-bin delegation: `2^bit_length` roles named
+/// `NAME_PREFIX-<bin in hex>`, each for the target paths whose SHA-256
+/// starts with its bin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuccinctRoles {
+    /// Keys that may sign for every bin.
+    pub keyids: Vec<String>,
+    /// How many must sign.
+    pub threshold: u32,
+    /// Number of leading hash bits that choose a bin (1–32).
+    pub bit_length: u32,
+    /// The bins' name prefix.
+    pub name_prefix: String,
+}
+
+impl DelegatedRole {
+    /// Whether this role is trusted for `target` (path patterns or hash
+    /// prefixes; a role with neither is trusted for nothing).
+    pub fn matches(&self, target: &str) -> bool {
+        if let Some(patterns) = &self.paths {
+            return patterns.iter().any(|p| path_matches(p, target));
+        }
+        if let Some(prefixes) = &self.path_hash_prefixes {
+            let hash = hex::encode(Sha256::digest(target.as_bytes()));
+            return prefixes.iter().any(|p| hash.starts_with(p.as_str()));
+        }
+        false
+    }
+}
+
+impl SuccinctRoles {
+    /// The bin role responsible for `target`.
+    pub fn role_for(&self, target: &str) -> Option<String> {
+        if !(1..=32).contains(&self.bit_length) {
+            return None;
+        }
+        let hash = Sha256::digest(target.as_bytes());
+        let first = u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]]);
+        let bin = first >> (32 - self.bit_length);
+        let width = self.bit_length.div_ceil(4) as usize;
+        Some(format!("{}-{bin:0width$x}", self.name_prefix))
+    }
+
+    /// Whether `role` is one of the bins.
+    pub fn is_bin(&self, role: &str) -> bool {
+        let Some(suffix) = role
+            .strip_prefix(self.name_prefix.as_str())
+            .and_then(|r| r.strip_prefix('-'))
+        else {
+            return false;
+        };
+        let width = self.bit_length.div_ceil(4) as usize;
+        suffix.len() == width
+            && u64::from_str_radix(suffix, 16).is_ok_and(|b| b < (1u64 << self.bit_length))
+    }
+}
+
+/// TUF's path pattern match: the pattern and the path have the same number
+/// of `/`-separated segments and each segment matches its shell-style
+/// pattern (`*`, `?`, `[...]`), so `*` never crosses a `/`.
+pub fn path_matches(pattern: &str, target: &str) -> bool {
+    let pattern_parts: Vec<&str> = pattern.split('/').collect();
+    let target_parts: Vec<&str> = target.split('/').collect();
+    pattern_parts.len() == target_parts.len()
+        && pattern_parts.iter().zip(&target_parts).all(|(p, t)| {
+            glob::Pattern::new(p).is_ok_and(|pat| {
+                pat.matches_with(
+                    t,
+                    glob::MatchOptions {
+                        case_sensitive: true,
+                        require_literal_separator: true,
+                        require_literal_leading_dot: false,
+                    },
+                )
+            })
+        })
 }
 
 /// One signature.
@@ -285,6 +396,18 @@ impl Envelope {
             .roles
             .get(role)
             .ok_or_else(|| untrusted(format!("root defines no {role} role")))?;
+        self.verify_with(&root.keys, role_keys, role)
+    }
+
+    /// Checks that at least `role_keys.threshold` distinct keys of
+    /// `role_keys`, looked up in `keys`, signed this (`role` names it in
+    /// errors). Used for delegated roles, whose keys their delegator lists.
+    pub fn verify_with(
+        &self,
+        keys: &BTreeMap<String, Key>,
+        role_keys: &RoleKeys,
+        role: &str,
+    ) -> Result<()> {
         if role_keys.threshold == 0 {
             return Err(untrusted(format!("the {role} role has a threshold of 0")));
         }
@@ -294,7 +417,7 @@ impl Envelope {
             if !role_keys.keyids.contains(&sig.keyid) {
                 continue;
             }
-            let Some(key) = root.keys.get(&sig.keyid).and_then(Key::verifying_key) else {
+            let Some(key) = keys.get(&sig.keyid).and_then(Key::verifying_key) else {
                 continue;
             };
             let Some(signature) = hex::decode(&sig.sig)

@@ -10,6 +10,7 @@ mod content_cmd;
 mod demo;
 mod output;
 mod secrets;
+mod sync_cmd;
 mod vault_cmd;
 
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ enum Command {
     Routes(content_cmd::RoutesArgs),
     /// Alerts in force now.
     Alerts(content_cmd::AlertsArgs),
+    /// Update every trusted publisher's packs from its repository.
+    Sync(sync_cmd::SyncArgs),
     /// Run the end-to-end demo in a temporary directory.
     Demo(demo::DemoArgs),
 }
@@ -148,6 +151,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Country(args) => content_cmd::country(args, &home_dir(cli.home)?, cli.json),
         Command::Routes(args) => content_cmd::routes(args, &home_dir(cli.home)?, cli.json),
         Command::Alerts(args) => content_cmd::alerts(args, &home_dir(cli.home)?, cli.json),
+        Command::Sync(args) => sync_cmd::sync(args, &home_dir(cli.home)?, cli.json),
         Command::Demo(args) => demo::run(args),
     }
 }

@@ -1,0 +1,508 @@
+//! HTTP for sync: frugal, bounded, resumable and private.
+//!
+//! - Every request carries the same fixed `User-Agent` and nothing else that
+//!   could tell one phone from another: no cookies (the client keeps none),
+//!   no query strings, no `Referer`, no identifiers. Redirects are not
+//!   followed (a repository URL is what the publisher card says).
+//! - Every body is bounded: a response longer than the caller's limit is
+//!   cut off and refused (endless-data attack).
+//! - Slow retrieval is refused: each read waits at most
+//!   [`HttpConfig::read_timeout`], and after [`HttpConfig::slow_grace`] the
+//!   average speed must stay above [`HttpConfig::min_speed`].
+//! - Transient failures (connection errors, timeouts, 5xx, 429) are retried
+//!   with exponential backoff and full jitter, honouring `Retry-After`.
+//! - Downloads resume: a partial file continues with `Range` and `If-Range`.
+//! - A proxy (HTTP or SOCKS5, e.g. Orbot on `socks5h://127.0.0.1:9050`) is
+//!   used only when configured; the system's proxy variables are ignored so
+//!   that nothing changes behind the person's back.
+
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{
+    CONTENT_RANGE, ETAG, HeaderMap, IF_NONE_MATCH, IF_RANGE, RANGE, RETRY_AFTER,
+};
+
+use crate::error::{Error, Result};
+
+/// The one User-Agent every Waymark request carries (no version, no
+/// platform: nothing that narrows down who is asking).
+pub const USER_AGENT: &str = "Waymark";
+
+/// Size of one read from the network, and how often cancellation and
+/// progress are checked.
+const CHUNK: usize = 16 * 1024;
+
+/// How the client talks to servers.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Longest wait to connect.
+    pub connect_timeout: Duration,
+    /// Longest wait for the response headers and for each read of a body.
+    pub read_timeout: Duration,
+    /// Slowest average transfer accepted (bytes per second) once
+    /// `slow_grace` has passed: below it the transfer is abandoned as a
+    /// slow-retrieval attack (it resumes next time).
+    pub min_speed: u64,
+    /// How long a transfer may run before its speed is judged.
+    pub slow_grace: Duration,
+    /// Attempts after the first, for transient failures.
+    pub retries: u32,
+    /// First backoff; doubled at each retry, with full jitter.
+    pub backoff_base: Duration,
+    /// Longest backoff between attempts.
+    pub backoff_max: Duration,
+    /// Longest `Retry-After` honoured by waiting; a longer one ends the
+    /// attempt with [`Error::ServerBusy`].
+    pub max_retry_after: Duration,
+    /// Proxy URL (`http://…`, `socks5://…`, `socks5h://…`), if any.
+    pub proxy: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            connect_timeout: Duration::from_secs(20),
+            read_timeout: Duration::from_secs(30),
+            min_speed: 256,
+            slow_grace: Duration::from_secs(20),
+            retries: 4,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+            proxy: None,
+        }
+    }
+}
+
+/// A flag that stops a sync at the next chunk or step. Clones share it.
+#[derive(Debug, Clone, Default)]
+pub struct CancelToken(Arc<AtomicBool>);
+
+impl CancelToken {
+    /// A token not yet cancelled.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks the work to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether cancellation was asked.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// `Err(Cancelled)` once cancelled.
+    pub fn check(&self) -> Result<()> {
+        if self.is_cancelled() {
+            Err(Error::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// A small file fetched into memory.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The server has it: its bytes and its ETag.
+    Body {
+        /// The file.
+        bytes: Vec<u8>,
+        /// Its entity tag, to ask next time whether it changed.
+        etag: Option<String>,
+    },
+    /// It has not changed since the ETag given (HTTP 304).
+    NotModified,
+    /// The server does not have it (HTTP 404 or 403).
+    NotFound,
+}
+
+/// The HTTP client sync uses.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: Client,
+    config: HttpConfig,
+}
+
+/// Why one attempt failed, and whether to try again.
+enum Attempt {
+    Retry(Error, Option<Duration>),
+    Fail(Error),
+}
+
+impl Http {
+    /// A client with `config`: TLS by rustls (ring) with Mozilla's roots,
+    /// HTTP/1.1, no cookies, no redirects, no system proxy.
+    pub fn new(config: HttpConfig) -> Result<Self> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Network(format!("TLS setup: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let mut builder = Client::builder()
+            .tls_backend_preconfigured(tls)
+            .user_agent(USER_AGENT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .http1_only()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.read_timeout);
+        if let Some(proxy) = &config.proxy {
+            let proxy = reqwest::Proxy::all(proxy)
+                .map_err(|_| Error::invalid("the proxy is not a valid URL"))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::Network(format!("HTTP client: {e}")))?;
+        Ok(Http { client, config })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    /// Fetches a small file of at most `max_len` bytes, conditionally on
+    /// `etag` when given. Retries transient failures.
+    pub fn fetch(
+        &self,
+        url: &str,
+        max_len: u64,
+        etag: Option<&str>,
+        cancel: &CancelToken,
+    ) -> Result<Fetched> {
+        self.with_retries(cancel, |_| {
+            let mut request = self.client.get(url);
+            if let Some(tag) = etag {
+                request = request.header(IF_NONE_MATCH, tag);
+            }
+            let response = send(request)?;
+            match response.status() {
+                StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified),
+                StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => return Ok(Fetched::NotFound),
+                StatusCode::OK => {}
+                status => return Err(status_failure(status, response.headers())),
+            }
+            let etag = header_string(response.headers(), ETAG);
+            if response.content_length().is_some_and(|len| len > max_len) {
+                return Err(Attempt::Fail(Error::Untrusted(format!(
+                    "the server offers more than the {max_len} bytes allowed for this file"
+                ))));
+            }
+            let mut bytes = Vec::new();
+            self.read_body(response, &mut bytes, max_len, cancel, &mut |_| {})?;
+            Ok(Fetched::Body { bytes, etag })
+        })
+    }
+
+    /// Downloads a file of exactly `length` bytes into `file`, which may
+    /// already hold a prefix of it from an interrupted download (resumed
+    /// with `Range`, and `If-Range` on `validator`, the ETag the prefix came
+    /// with). `progress` receives the bytes held so far. `validator` is
+    /// updated to the ETag of what `file` now holds, to keep with it should
+    /// this download be interrupted again. Nothing here checks the file's
+    /// hashes: the caller does, against the signed metadata.
+    pub fn download(
+        &self,
+        url: &str,
+        file: &mut std::fs::File,
+        length: u64,
+        validator: &mut Option<String>,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<()> {
+        self.with_retries(cancel, |_| {
+            let have = file.seek(SeekFrom::End(0)).map_err(io_fail)?;
+            if have > length {
+                file.set_len(0).map_err(io_fail)?;
+                *validator = None;
+                return Err(Attempt::Retry(
+                    Error::Network("a partial download was longer than the file".into()),
+                    Some(Duration::ZERO),
+                ));
+            }
+            if have == length {
+                return Ok(());
+            }
+            let mut request = self.client.get(url);
+            if have > 0 {
+                request = request.header(RANGE, format!("bytes={have}-"));
+                if let Some(tag) = validator.as_deref() {
+                    request = request.header(IF_RANGE, tag);
+                }
+            }
+            let response = send(request)?;
+            let status = response.status();
+            let start = match status {
+                StatusCode::PARTIAL_CONTENT if have > 0 => {
+                    let offered = header_string(response.headers(), CONTENT_RANGE)
+                        .and_then(|r| parse_content_range_start(&r));
+                    if offered != Some(have) {
+                        // Not the range asked for: start over.
+                        file.set_len(0).map_err(io_fail)?;
+                        *validator = None;
+                        return Err(Attempt::Retry(
+                            Error::Network("the server sent another range".into()),
+                            Some(Duration::ZERO),
+                        ));
+                    }
+                    have
+                }
+                StatusCode::OK => {
+                    file.set_len(0).map_err(io_fail)?;
+                    file.seek(SeekFrom::Start(0)).map_err(io_fail)?;
+                    0
+                }
+                StatusCode::RANGE_NOT_SATISFIABLE => {
+                    file.set_len(0).map_err(io_fail)?;
+                    *validator = None;
+                    return Err(Attempt::Retry(
+                        Error::Network("the server refused the range".into()),
+                        Some(Duration::ZERO),
+                    ));
+                }
+                StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => {
+                    return Err(Attempt::Fail(Error::Network(format!(
+                        "the repository has no such file (HTTP {})",
+                        status.as_u16()
+                    ))));
+                }
+                status => return Err(status_failure(status, response.headers())),
+            };
+            if let Some(tag) = header_string(response.headers(), ETAG) {
+                *validator = Some(tag);
+            }
+            let remaining = length - start;
+            if response.content_length().is_some_and(|len| len > remaining) {
+                return Err(Attempt::Fail(Error::Untrusted(
+                    "the server offers a file longer than its signed length".into(),
+                )));
+            }
+            let mut out = std::io::BufWriter::with_capacity(CHUNK * 4, &mut *file);
+            let result = self.read_body(response, &mut out, remaining, cancel, &mut |n| {
+                progress(start + n)
+            });
+            out.flush().map_err(io_fail)?;
+            drop(out);
+            result?;
+            let now = file.seek(SeekFrom::End(0)).map_err(io_fail)?;
+            if now < length {
+                return Err(Attempt::Retry(
+                    Error::Network("the connection closed before the end of the file".into()),
+                    None,
+                ));
+            }
+            Ok(())
+        })
+    }
+
+    /// Reads a body into `out`, at most `max` bytes (one more fails), with
+    /// the speed floor, cancellation and progress.
+    fn read_body(
+        &self,
+        mut response: Response,
+        out: &mut impl Write,
+        max: u64,
+        cancel: &CancelToken,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<u64, Attempt> {
+        let started = Instant::now();
+        let mut buf = vec![0u8; CHUNK];
+        let mut total = 0u64;
+        loop {
+            cancel.check().map_err(Attempt::Fail)?;
+            let n = match response.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // Keep what arrived: the caller resumes from it.
+                    return Err(Attempt::Retry(
+                        Error::Network(format!("the transfer broke off: {}", short(&e))),
+                        None,
+                    ));
+                }
+            };
+            total += n as u64;
+            if total > max {
+                return Err(Attempt::Fail(Error::Untrusted(format!(
+                    "the server sent more than the {max} bytes expected (endless data)"
+                ))));
+            }
+            out.write_all(&buf[..n]).map_err(io_fail)?;
+            progress(total);
+            let elapsed = started.elapsed();
+            if elapsed > self.config.slow_grace
+                && total < self.config.min_speed.saturating_mul(elapsed.as_secs())
+            {
+                return Err(Attempt::Fail(Error::Network(format!(
+                    "the transfer is too slow (under {} bytes/s): stopped, it resumes next time",
+                    self.config.min_speed
+                ))));
+            }
+        }
+        Ok(total)
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are
+    /// spent; waits with exponential backoff and full jitter between
+    /// attempts, or as long as `Retry-After` says (when not too long).
+    fn with_retries<T>(
+        &self,
+        cancel: &CancelToken,
+        mut attempt: impl FnMut(u32) -> Result<T, Attempt>,
+    ) -> Result<T> {
+        let mut n = 0;
+        loop {
+            cancel.check()?;
+            match attempt(n) {
+                Ok(value) => return Ok(value),
+                Err(Attempt::Fail(e)) => return Err(e),
+                Err(Attempt::Retry(e, after)) => {
+                    if n >= self.config.retries {
+                        return Err(e);
+                    }
+                    let wait = match after {
+                        Some(d) if d > self.config.max_retry_after => {
+                            return Err(Error::ServerBusy { retry_after: d });
+                        }
+                        Some(d) => d,
+                        None => self.backoff(n),
+                    };
+                    sleep_cancellable(wait, cancel)?;
+                    n += 1;
+                }
+            }
+        }
+    }
+
+    /// Full jitter: uniform in [0, min(max, base · 2^n)].
+    fn backoff(&self, n: u32) -> Duration {
+        let cap = self
+            .config
+            .backoff_base
+            .saturating_mul(1u32 << n.min(16))
+            .min(self.config.backoff_max);
+        let mut r = [0u8; 4];
+        let fraction = match getrandom::fill(&mut r) {
+            Ok(()) => f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX),
+            Err(_) => 0.5,
+        };
+        cap.mul_f64(fraction)
+    }
+}
+
+/// Sleeps up to `wait`, waking every 50 ms to honour cancellation.
+fn sleep_cancellable(wait: Duration, cancel: &CancelToken) -> Result<()> {
+    let end = Instant::now() + wait;
+    loop {
+        cancel.check()?;
+        let now = Instant::now();
+        if now >= end {
+            return Ok(());
+        }
+        std::thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}
+
+fn send(request: reqwest::blocking::RequestBuilder) -> Result<Response, Attempt> {
+    request.send().map_err(|e| {
+        let what = if e.is_timeout() {
+            "the server did not answer in time"
+        } else if e.is_connect() {
+            "could not connect"
+        } else {
+            "the request failed"
+        };
+        Attempt::Retry(Error::Network(what.into()), None)
+    })
+}
+
+/// What to do about an unexpected status.
+fn status_failure(status: StatusCode, headers: &HeaderMap) -> Attempt {
+    let error = Error::Network(format!("the server answered HTTP {}", status.as_u16()));
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        let after = header_string(headers, RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+        Attempt::Retry(error, after)
+    } else {
+        Attempt::Fail(error)
+    }
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let secs = (date.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds();
+    Some(Duration::from_secs(secs.max(0) as u64))
+}
+
+/// The first byte of `bytes a-b/len`.
+fn parse_content_range_start(value: &str) -> Option<u64> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    rest.split('-').next()?.trim().parse().ok()
+}
+
+fn header_string(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn io_fail(e: std::io::Error) -> Attempt {
+    Attempt::Fail(Error::Io(e))
+}
+
+/// An I/O error's kind only (its message may carry a host name).
+fn short(e: &std::io::Error) -> String {
+    e.kind().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn content_range_start() {
+        assert_eq!(parse_content_range_start("bytes 100-199/200"), Some(100));
+        assert_eq!(parse_content_range_start("items 1-2/3"), None);
+    }
+
+    #[test]
+    fn backoff_stays_under_its_cap() {
+        let http = Http::new(HttpConfig::default()).unwrap();
+        for n in 0..20 {
+            let cap = Duration::from_millis(500)
+                .saturating_mul(1 << n.min(16))
+                .min(Duration::from_secs(30));
+            assert!(http.backoff(n) <= cap);
+        }
+    }
+}

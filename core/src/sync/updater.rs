@@ -1,0 +1,703 @@
+//! The TUF client workflow (specification 1.0.x, section 5) over HTTP.
+//!
+//! [`Updater::refresh`] brings a repository's trusted metadata up to date:
+//! the root rotation chain (5.3), timestamp (5.4), snapshot (5.5) and
+//! top-level targets (5.6); [`Updater::target`] looks a target up through
+//! delegations (5.6.7: pre-order depth-first, terminating delegations,
+//! path patterns, hash prefixes and hash bins). Every file is fetched with
+//! an upper bound on its length, verified before it is stored, and stored
+//! under its non-versioned name (`root.json`, `timestamp.json`, …) in a
+//! [`MetadataStore`].
+//!
+//! Metadata trusted earlier is the reference for rollback checks even when
+//! it has expired; expiry is checked against one reference time taken when
+//! the updater is made (freeze attacks). New metadata that fails a final
+//! check (expired, or not the version its parent names) is never stored.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use super::http::{CancelToken, Fetched, Http};
+use crate::content::tuf::{
+    Envelope, Key, MetaFile, MetaList, RoleKeys, Root, SeenVersions, TargetFile, Targets,
+    check_hashes,
+};
+use crate::error::{Error, Result};
+
+/// Where a repository's trusted metadata is kept, by role name (`root`,
+/// `timestamp`, `snapshot`, `targets`, or a delegated role's name).
+pub trait MetadataStore {
+    /// The trusted metadata of `role`, as received.
+    fn load(&self, role: &str) -> Result<Option<Vec<u8>>>;
+    /// The ETag `role`'s metadata came with.
+    fn etag(&self, role: &str) -> Result<Option<String>>;
+    /// Keeps `bytes` as the trusted metadata of `role`.
+    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()>;
+}
+
+/// Upper bounds on what is fetched.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest root metadata file.
+    pub root: u64,
+    /// Longest timestamp metadata file.
+    pub timestamp: u64,
+    /// Longest snapshot metadata file (when the timestamp gives no length).
+    pub snapshot: u64,
+    /// Longest targets metadata file (when the snapshot gives no length).
+    pub targets: u64,
+    /// Most root versions followed in one refresh.
+    pub max_root_rotations: u64,
+    /// Most targets roles visited to look one target up.
+    pub max_delegations: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            root: 512_000,
+            timestamp: 16_384,
+            snapshot: 2_000_000,
+            targets: 5_000_000,
+            max_root_rotations: 256,
+            max_delegations: 32,
+        }
+    }
+}
+
+/// What a refresh found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The timestamp had not changed (HTTP 304, or the same version).
+    pub unchanged: bool,
+    /// Root versions newly trusted.
+    pub root_updates: u64,
+    /// The versions now trusted.
+    pub seen: SeenVersions,
+}
+
+/// Characters kept as they are in role names in URLs and file names
+/// (Python's `urllib.parse.quote(name, "")`).
+const ROLE_NAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A role name as it appears in file names and URLs.
+pub fn escape_role(role: &str) -> String {
+    utf8_percent_encode(role, ROLE_NAME).to_string()
+}
+
+fn untrusted(reason: impl Into<String>) -> Error {
+    Error::Untrusted(reason.into())
+}
+
+/// One repository's client.
+pub struct Updater<'a> {
+    http: &'a Http,
+    cancel: &'a CancelToken,
+    base: String,
+    store: &'a mut dyn MetadataStore,
+    now: DateTime<Utc>,
+    limits: Limits,
+    floor: SeenVersions,
+    root: Root,
+    timestamp: Option<MetaList>,
+    snapshot: Option<MetaList>,
+    targets: HashMap<String, Targets>,
+    fetched: u64,
+}
+
+impl<'a> Updater<'a> {
+    /// An updater for the repository whose metadata is at `metadata_url`,
+    /// starting from the root trusted in `store`. `now` is the reference
+    /// time for expiry; `floor` the versions seen by other means (offline
+    /// bundles), below which nothing is accepted.
+    pub fn new(
+        http: &'a Http,
+        cancel: &'a CancelToken,
+        metadata_url: &str,
+        store: &'a mut dyn MetadataStore,
+        now: DateTime<Utc>,
+        floor: SeenVersions,
+    ) -> Result<Self> {
+        let bytes = store
+            .load("root")?
+            .ok_or_else(|| untrusted("no trusted root: initialise first"))?;
+        let root: Root = Envelope::parse(&bytes)?.read("root")?;
+        Ok(Updater {
+            http,
+            cancel,
+            base: metadata_url.trim_end_matches('/').to_owned(),
+            store,
+            now,
+            limits: Limits::default(),
+            floor,
+            root,
+            timestamp: None,
+            snapshot: None,
+            targets: HashMap::new(),
+            fetched: 0,
+        })
+    }
+
+    /// Changes the length limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Bytes of metadata received so far (bodies).
+    pub fn fetched(&self) -> u64 {
+        self.fetched
+    }
+
+    /// The trusted root.
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+
+    /// Refreshes root, timestamp, snapshot and top-level targets.
+    pub fn refresh(&mut self) -> Result<Refreshed> {
+        let root_updates = self.update_root()?;
+        let unchanged = self.update_timestamp()?;
+        self.update_snapshot()?;
+        self.top_targets()?;
+        Ok(Refreshed {
+            unchanged: unchanged && root_updates == 0,
+            root_updates,
+            seen: self.seen(),
+        })
+    }
+
+    /// The versions trusted now.
+    pub fn seen(&self) -> SeenVersions {
+        SeenVersions {
+            timestamp: self.timestamp.as_ref().map_or(0, |t| t.version),
+            snapshot: self.snapshot.as_ref().map_or(0, |s| s.version),
+            targets: self.targets.get("targets").map_or(0, |t| t.version),
+        }
+    }
+
+    /// The trusted top-level targets (after [`Updater::refresh`]).
+    pub fn top_targets(&mut self) -> Result<&Targets> {
+        let keys = self.root.keys.clone();
+        let role = self
+            .root
+            .roles
+            .get("targets")
+            .cloned()
+            .ok_or_else(|| untrusted("root defines no targets role"))?;
+        self.load_targets("targets", &keys, &role)?;
+        Ok(&self.targets["targets"])
+    }
+
+    /// Looks `path` up: the top-level targets first, then the delegated
+    /// roles trusted for it, depth first in priority order, stopping at a
+    /// terminating delegation. `None` when no role lists it.
+    pub fn target(&mut self, path: &str) -> Result<Option<TargetFile>> {
+        self.top_targets()?;
+        let mut to_visit: Vec<(String, Option<String>)> = vec![("targets".into(), None)];
+        let mut visited: HashSet<String> = HashSet::new();
+        while let Some((role, parent)) = to_visit.pop() {
+            if visited.len() >= self.limits.max_delegations {
+                break;
+            }
+            if !visited.insert(role.clone()) {
+                continue;
+            }
+            if let Some(parent) = parent {
+                let (keys, role_keys) = self.delegated_keys(&parent, &role)?;
+                self.load_targets(&role, &keys, &role_keys)?;
+            }
+            let targets = &self.targets[&role];
+            if let Some(file) = targets.targets.get(path) {
+                return Ok(Some(file.clone()));
+            }
+            let Some(delegations) = &targets.delegations else {
+                continue;
+            };
+            let mut children: Vec<(String, Option<String>)> = Vec::new();
+            if let Some(roles) = &delegations.roles {
+                for child in roles {
+                    if child.matches(path) {
+                        children.push((child.name.clone(), Some(role.clone())));
+                        if child.terminating {
+                            to_visit.clear();
+                            break;
+                        }
+                    }
+                }
+            } else if let Some(bins) = &delegations.succinct_roles
+                && let Some(bin) = bins.role_for(path)
+            {
+                children.push((bin, Some(role.clone())));
+                to_visit.clear();
+            }
+            children.reverse();
+            to_visit.extend(children);
+        }
+        Ok(None)
+    }
+
+    /// The keys a delegator lists for a delegated role.
+    fn delegated_keys(
+        &self,
+        parent: &str,
+        role: &str,
+    ) -> Result<(BTreeMap<String, Key>, RoleKeys)> {
+        let delegations = self.targets[parent]
+            .delegations
+            .as_ref()
+            .ok_or_else(|| untrusted(format!("{parent} delegates nothing")))?;
+        let role_keys = if let Some(roles) = &delegations.roles {
+            roles.iter().find(|r| r.name == role).map(|r| RoleKeys {
+                keyids: r.keyids.clone(),
+                threshold: r.threshold,
+            })
+        } else {
+            delegations
+                .succinct_roles
+                .as_ref()
+                .filter(|b| b.is_bin(role))
+                .map(|b| RoleKeys {
+                    keyids: b.keyids.clone(),
+                    threshold: b.threshold,
+                })
+        }
+        .ok_or_else(|| untrusted(format!("{parent} does not delegate to {role}")))?;
+        Ok((delegations.keys.clone(), role_keys))
+    }
+
+    fn get(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
+        self.cancel.check()?;
+        let url = format!("{}/{name}", self.base);
+        let fetched = self.http.fetch(&url, max, etag, self.cancel)?;
+        if let Fetched::Body { bytes, .. } = &fetched {
+            self.fetched += bytes.len() as u64;
+        }
+        Ok(fetched)
+    }
+
+    /// 5.3: follows the root rotation chain, each version signed by a
+    /// threshold of the previous root's keys and of its own.
+    fn update_root(&mut self) -> Result<u64> {
+        let mut updates = 0;
+        while updates < self.limits.max_root_rotations {
+            let next = self.root.version + 1;
+            let bytes = match self.get(&format!("{next}.root.json"), self.limits.root, None)? {
+                Fetched::Body { bytes, .. } => bytes,
+                Fetched::NotFound | Fetched::NotModified => break,
+            };
+            let env = Envelope::parse(&bytes)?;
+            let new: Root = env.read("root")?;
+            env.verify(&self.root, "root")
+                .map_err(|e| untrusted(format!("root version {next}: {e}")))?;
+            if new.version != next {
+                return Err(untrusted(format!(
+                    "the file for root version {next} holds version {}",
+                    new.version
+                )));
+            }
+            env.verify(&new, "root")
+                .map_err(|e| untrusted(format!("root version {next}: {e}")))?;
+            if role_keys_changed(&self.root, &new, "timestamp")
+                || role_keys_changed(&self.root, &new, "snapshot")
+            {
+                // 5.3.11: metadata signed by rotated-out keys no longer
+                // bounds what is accepted (recovery from a fast-forward).
+                self.floor.timestamp = 0;
+                self.floor.snapshot = 0;
+            }
+            self.store.store("root", &bytes, None)?;
+            self.root = new;
+            updates += 1;
+        }
+        if self.root.expires <= self.now {
+            return Err(untrusted(
+                "the newest root metadata has expired (freeze attack or stale repository)",
+            ));
+        }
+        Ok(updates)
+    }
+
+    /// Verifies stored metadata of a role; `None` when absent or no longer
+    /// valid under the current keys.
+    fn local<T: serde::de::DeserializeOwned>(
+        &self,
+        role: &str,
+        kind: &str,
+        keys: &BTreeMap<String, Key>,
+        role_keys: &RoleKeys,
+    ) -> Result<Option<T>> {
+        let Some(bytes) = self.store.load(role)? else {
+            return Ok(None);
+        };
+        let Ok(env) = Envelope::parse(&bytes) else {
+            return Ok(None);
+        };
+        if env.verify_with(keys, role_keys, role).is_err() {
+            return Ok(None);
+        }
+        Ok(env.read(kind).ok())
+    }
+
+    fn root_role(&self, role: &str) -> Result<RoleKeys> {
+        self.root
+            .roles
+            .get(role)
+            .cloned()
+            .ok_or_else(|| untrusted(format!("root defines no {role} role")))
+    }
+
+    /// 5.4: the timestamp, conditional on the trusted one's ETag. Returns
+    /// whether it is unchanged.
+    fn update_timestamp(&mut self) -> Result<bool> {
+        let keys = self.root.keys.clone();
+        let role = self.root_role("timestamp")?;
+        let trusted: Option<MetaList> = self.local("timestamp", "timestamp", &keys, &role)?;
+        let etag = match &trusted {
+            Some(_) => self.store.etag("timestamp")?,
+            None => None,
+        };
+        let fetched = self.get("timestamp.json", self.limits.timestamp, etag.as_deref())?;
+        let unchanged = match fetched {
+            Fetched::NotFound => {
+                return Err(Error::Network(
+                    "the repository has no timestamp.json".into(),
+                ));
+            }
+            Fetched::NotModified => {
+                self.timestamp = trusted;
+                true
+            }
+            Fetched::Body { bytes, etag } => {
+                let env = Envelope::parse(&bytes)?;
+                env.verify_with(&keys, &role, "timestamp")?;
+                let new: MetaList = env.read("timestamp")?;
+                let snapshot_version =
+                    |t: &MetaList| t.meta.get("snapshot.json").map(|m| m.version);
+                if snapshot_version(&new).is_none() {
+                    return Err(untrusted("the timestamp lists no snapshot.json"));
+                }
+                let mut same = false;
+                if let Some(old) = &trusted {
+                    if new.version < old.version {
+                        return Err(untrusted(format!(
+                            "timestamp version {} is older than the trusted {} (rollback)",
+                            new.version, old.version
+                        )));
+                    }
+                    same = new.version == old.version;
+                    if snapshot_version(&new) < snapshot_version(old) {
+                        return Err(untrusted(
+                            "the timestamp names an older snapshot than the trusted one (rollback)",
+                        ));
+                    }
+                }
+                if new.version < self.floor.timestamp {
+                    return Err(untrusted(format!(
+                        "timestamp version {} is older than the {} already seen (rollback)",
+                        new.version, self.floor.timestamp
+                    )));
+                }
+                if same {
+                    // The same version: keep the trusted one; remember the
+                    // ETag when the bytes are the same.
+                    if self.store.load("timestamp")?.as_deref() == Some(&bytes[..]) {
+                        self.store.store("timestamp", &bytes, etag.as_deref())?;
+                    }
+                    self.timestamp = trusted;
+                } else {
+                    if new.expires <= self.now {
+                        return Err(untrusted(
+                            "the timestamp metadata has expired (freeze attack)",
+                        ));
+                    }
+                    self.store.store("timestamp", &bytes, etag.as_deref())?;
+                    self.timestamp = Some(new);
+                }
+                same
+            }
+        };
+        let ts = self.timestamp.as_ref().ok_or_else(|| {
+            untrusted("the server says nothing changed, but no timestamp is trusted")
+        })?;
+        if ts.expires <= self.now {
+            return Err(untrusted(
+                "the timestamp metadata has expired (freeze attack)",
+            ));
+        }
+        Ok(unchanged)
+    }
+
+    /// 5.5: the snapshot the timestamp names.
+    fn update_snapshot(&mut self) -> Result<()> {
+        let meta = self
+            .timestamp
+            .as_ref()
+            .expect("timestamp before snapshot")
+            .meta["snapshot.json"]
+            .clone();
+        let keys = self.root.keys.clone();
+        let role = self.root_role("snapshot")?;
+        let trusted: Option<MetaList> = self.local("snapshot", "snapshot", &keys, &role)?;
+        if let Some(t) = &trusted
+            && t.version == meta.version
+            && t.expires > self.now
+        {
+            self.snapshot = trusted;
+            return Ok(());
+        }
+        let name = if self.root.consistent_snapshot {
+            format!("{}.snapshot.json", meta.version)
+        } else {
+            "snapshot.json".into()
+        };
+        let bytes = self.fetch_listed(&name, "snapshot", &meta, self.limits.snapshot)?;
+        let env = Envelope::parse(&bytes)?;
+        env.verify_with(&keys, &role, "snapshot")?;
+        let new: MetaList = env.read("snapshot")?;
+        if let Some(old) = &trusted {
+            for (file, info) in &old.meta {
+                match new.meta.get(file) {
+                    None => {
+                        return Err(untrusted(format!(
+                            "the new snapshot no longer lists {file} (rollback)"
+                        )));
+                    }
+                    Some(n) if n.version < info.version => {
+                        return Err(untrusted(format!(
+                            "the new snapshot lists {file} version {} below the trusted {} (rollback)",
+                            n.version, info.version
+                        )));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if new.version < self.floor.snapshot {
+            return Err(untrusted(format!(
+                "snapshot version {} is older than the {} already seen (rollback)",
+                new.version, self.floor.snapshot
+            )));
+        }
+        if new.version != meta.version {
+            return Err(untrusted(format!(
+                "snapshot version {} is not the {} the timestamp names (mix-and-match)",
+                new.version, meta.version
+            )));
+        }
+        if new.expires <= self.now {
+            return Err(untrusted(
+                "the snapshot metadata has expired (freeze attack)",
+            ));
+        }
+        self.store.store("snapshot", &bytes, None)?;
+        self.snapshot = Some(new);
+        Ok(())
+    }
+
+    /// Fetches a metadata file its parent lists, checking its length and
+    /// hashes when the parent gives them.
+    fn fetch_listed(
+        &mut self,
+        name: &str,
+        role: &str,
+        meta: &MetaFile,
+        max: u64,
+    ) -> Result<Vec<u8>> {
+        let max = meta.length.unwrap_or(max);
+        let bytes = match self.get(name, max, None)? {
+            Fetched::Body { bytes, .. } => bytes,
+            _ => {
+                return Err(Error::Network(format!(
+                    "the repository has no {role} metadata version {}",
+                    meta.version
+                )));
+            }
+        };
+        if meta.length.is_some_and(|len| bytes.len() as u64 != len) {
+            return Err(untrusted(format!(
+                "the {role} metadata's length differs from the signed length"
+            )));
+        }
+        if let Some(hashes) = &meta.hashes {
+            check_hashes(hashes, &bytes).map_err(|e| untrusted(format!("{role} metadata: {e}")))?;
+        }
+        Ok(bytes)
+    }
+
+    /// 5.6: a targets role's metadata (top-level or delegated), as the
+    /// snapshot names it.
+    fn load_targets(
+        &mut self,
+        role: &str,
+        keys: &BTreeMap<String, Key>,
+        role_keys: &RoleKeys,
+    ) -> Result<()> {
+        if self.targets.contains_key(role) {
+            return Ok(());
+        }
+        let snapshot = self.snapshot.as_ref().expect("snapshot before targets");
+        if snapshot.expires <= self.now {
+            return Err(untrusted(
+                "the snapshot metadata has expired (freeze attack)",
+            ));
+        }
+        let meta = snapshot
+            .meta
+            .get(&format!("{role}.json"))
+            .cloned()
+            .ok_or_else(|| untrusted(format!("the snapshot does not list {role}")))?;
+        let trusted: Option<Targets> = self.local(role, "targets", keys, role_keys)?;
+        if let Some(t) = trusted
+            && t.version == meta.version
+            && t.expires > self.now
+        {
+            self.targets.insert(role.to_owned(), t);
+            return Ok(());
+        }
+        let escaped = escape_role(role);
+        let name = if self.root.consistent_snapshot {
+            format!("{}.{escaped}.json", meta.version)
+        } else {
+            format!("{escaped}.json")
+        };
+        let bytes = self.fetch_listed(&name, role, &meta, self.limits.targets)?;
+        let env = Envelope::parse(&bytes)?;
+        env.verify_with(keys, role_keys, role)?;
+        let new: Targets = env.read("targets")?;
+        if role == "targets" && new.version < self.floor.targets {
+            return Err(untrusted(format!(
+                "targets version {} is older than the {} already seen (rollback)",
+                new.version, self.floor.targets
+            )));
+        }
+        if new.version != meta.version {
+            return Err(untrusted(format!(
+                "{role} version {} is not the {} the snapshot names (mix-and-match)",
+                new.version, meta.version
+            )));
+        }
+        if new.expires <= self.now {
+            return Err(untrusted(format!(
+                "the {role} metadata has expired (freeze attack)"
+            )));
+        }
+        self.store.store(role, &bytes, None)?;
+        self.targets.insert(role.to_owned(), new);
+        Ok(())
+    }
+}
+
+fn role_keys_changed(old: &Root, new: &Root, role: &str) -> bool {
+    old.roles.get(role).map(|r| &r.keyids) != new.roles.get(role).map(|r| &r.keyids)
+}
+
+/// The URL of a target file: with consistent snapshots, its file name is
+/// prefixed with one of its hashes (sha256 when listed).
+pub fn target_url(base: &str, path: &str, file: &TargetFile, consistent: bool) -> String {
+    let base = base.trim_end_matches('/');
+    if !consistent {
+        return format!("{base}/{path}");
+    }
+    let hash = file
+        .hashes
+        .get("sha256")
+        .or_else(|| file.hashes.values().next())
+        .map(String::as_str)
+        .unwrap_or_default();
+    match path.rsplit_once('/') {
+        Some((dir, name)) => format!("{base}/{dir}/{hash}.{name}"),
+        None => format!("{base}/{hash}.{path}"),
+    }
+}
+
+/// A [`MetadataStore`] in a directory: `root.json`, `timestamp.json`, …
+/// (role names escaped), each written atomically; ETags beside them as
+/// `ROLE.etag`.
+pub struct DirStore {
+    dir: std::path::PathBuf,
+}
+
+impl DirStore {
+    /// The store in `dir` (created if needed).
+    pub fn new(dir: &std::path::Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(DirStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn path(&self, role: &str, ext: &str) -> std::path::PathBuf {
+        self.dir.join(format!("{}.{ext}", escape_role(role)))
+    }
+
+    fn write(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}
+
+fn read_optional(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl MetadataStore for DirStore {
+    fn load(&self, role: &str) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.path(role, "json"))
+    }
+
+    fn etag(&self, role: &str) -> Result<Option<String>> {
+        Ok(read_optional(&self.path(role, "etag"))?.and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()> {
+        self.write(&self.path(role, "json"), bytes)?;
+        let etag_path = self.path(role, "etag");
+        match etag {
+            Some(tag) => self.write(&etag_path, tag.as_bytes()),
+            None => match std::fs::remove_file(&etag_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_are_escaped_like_python() {
+        assert_eq!(escape_role("targets"), "targets");
+        assert_eq!(escape_role("a/b c"), "a%2Fb%20c");
+        assert_eq!(escape_role("bins-0f.x~"), "bins-0f.x~");
+    }
+
+    #[test]
+    fn consistent_target_urls_carry_the_hash() {
+        let file = TargetFile::describe(b"x");
+        let hash = &file.hashes["sha256"];
+        assert_eq!(
+            target_url("http://h/targets/", "packs/a.wmpack", &file, true),
+            format!("http://h/targets/packs/{hash}.a.wmpack")
+        );
+        assert_eq!(
+            target_url("http://h/targets", "a.txt", &file, false),
+            "http://h/targets/a.txt"
+        );
+    }
+}

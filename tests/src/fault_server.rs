@@ -129,6 +129,7 @@ impl FaultServer {
             thread_name: format!("fault-srv-{}", addr.port()),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
             log: Mutex::new(Vec::new()),
             rules: Mutex::new(fault::Rules::default()),
             stopping: AtomicBool::new(false),
@@ -201,12 +202,20 @@ impl FaultServer {
         self.shared.sent.load(Ordering::SeqCst)
     }
 
-    /// Zeroes both byte counters and empties the request log, to measure
-    /// the next phase of a test on its own.
+    /// Connections accepted since the start or the last
+    /// [`reset_counters`](FaultServer::reset_counters): fewer connections
+    /// than requests shows a client reusing them.
+    pub fn connections(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Zeroes the byte and connection counters and empties the request log,
+    /// to measure the next phase of a test on its own.
     pub fn reset_counters(&self) {
         let mut log = lock(&self.shared.log);
         self.shared.sent.store(0, Ordering::SeqCst);
         self.shared.received.store(0, Ordering::SeqCst);
+        self.shared.connections.store(0, Ordering::SeqCst);
         log.clear();
     }
 
@@ -258,6 +267,7 @@ struct Shared {
     thread_name: String,
     sent: AtomicU64,
     received: AtomicU64,
+    connections: AtomicU64,
     log: Mutex<Vec<RequestRecord>>,
     rules: Mutex<fault::Rules>,
     /// Set once, under `life`'s lock, when the server stops.
@@ -301,6 +311,7 @@ impl Shared {
         let Ok(handle) = stream.try_clone() else {
             return;
         };
+        self.connections.fetch_add(1, Ordering::SeqCst);
         let id = life.next_id;
         life.next_id += 1;
         life.open.insert(id, handle);

@@ -861,6 +861,7 @@ fn counters_match_the_bytes_the_client_exchanged() {
 
     assert_eq!(server.bytes_received(), client.sent);
     assert_eq!(server.bytes_sent(), client.received);
+    assert_eq!(server.connections(), 1);
 }
 
 #[test]
@@ -890,6 +891,7 @@ fn reset_counters_zeroes_the_counts_and_empties_the_log() {
     server.reset_counters();
 
     assert_eq!((server.bytes_sent(), server.bytes_received()), (0, 0));
+    assert_eq!(server.connections(), 0);
     assert!(server.requests().is_empty());
     let before = client.received;
     client.get("/timestamp.json", &[]);

@@ -70,11 +70,11 @@ impl Publisher {
     pub fn new(id: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let keys = dir.path().join("keys");
-        run_ok("waymark-pack", &[OsStr::new("keygen"), "--out".as_ref(), keys.as_os_str()]);
-        Publisher {
-            id: id.into(),
-            dir,
-        }
+        run_ok(
+            "waymark-pack",
+            &[OsStr::new("keygen"), "--out".as_ref(), keys.as_os_str()],
+        );
+        Publisher { id: id.into(), dir }
     }
 
     /// The repository directory (serve this).
@@ -154,7 +154,10 @@ impl Publisher {
         let dir = self.repo().join("targets/packs");
         let targets: serde_json::Value = serde_json::from_slice(&self.current("targets")).unwrap();
         let file = &targets["signed"]["targets"][format!("packs/{pack}.wmpack")];
-        let hash = file["hashes"]["sha256"].as_str().expect("a sha256").to_owned();
+        let hash = file["hashes"]["sha256"]
+            .as_str()
+            .expect("a sha256")
+            .to_owned();
         let name = format!("{hash}.{pack}.wmpack");
         assert!(dir.join(&name).exists());
         (
@@ -166,11 +169,14 @@ impl Publisher {
     /// The current metadata of a role, as the timestamp and snapshot name
     /// it (consistent snapshots).
     pub fn current(&self, role: &str) -> Vec<u8> {
-        let ts: serde_json::Value = serde_json::from_slice(&self.metadata("timestamp.json")).unwrap();
+        let ts: serde_json::Value =
+            serde_json::from_slice(&self.metadata("timestamp.json")).unwrap();
         if role == "timestamp" {
             return self.metadata("timestamp.json");
         }
-        let s_v = ts["signed"]["meta"]["snapshot.json"]["version"].as_u64().unwrap();
+        let s_v = ts["signed"]["meta"]["snapshot.json"]["version"]
+            .as_u64()
+            .unwrap();
         let snapshot = self.metadata(&format!("{s_v}.snapshot.json"));
         if role == "snapshot" {
             return snapshot;

@@ -272,10 +272,18 @@ impl<'a> Updater<'a> {
         Ok((delegations.keys.clone(), role_keys))
     }
 
+    /// Fetches `name` from the metadata URL; errors name the file.
     fn get(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
         self.cancel.check()?;
         let url = format!("{}/{name}", self.base);
-        let fetched = self.http.fetch(&url, max, etag, self.cancel)?;
+        let fetched = self
+            .http
+            .fetch(&url, max, etag, self.cancel)
+            .map_err(|e| match e {
+                Error::Untrusted(m) => Error::Untrusted(format!("{name}: {m}")),
+                Error::Network(m) => Error::Network(format!("{name}: {m}")),
+                other => other,
+            })?;
         if let Fetched::Body { bytes, .. } = &fetched {
             self.fetched += bytes.len() as u64;
         }

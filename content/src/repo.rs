@@ -632,11 +632,7 @@ fn meta_file(version: u64, bytes: &[u8]) -> MetaFile {
 }
 
 fn published_version(file: &TargetFile) -> Option<u64> {
-    file.custom
-        .as_ref()?
-        .get("waymark")?
-        .get("version")?
-        .as_u64()
+    PackTargetCustom::of(file).map(|c| c.version)
 }
 
 /// The target path of a pack.

@@ -174,7 +174,9 @@ pub struct PackTargetCustom {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<ContentDigest>,
     /// The patches to this version, by the version they start from, each
-    /// the target path of the patch.
+    /// the target path of the patch. A patch can be larger than the pack
+    /// (a version mostly rewritten): both lengths are signed, so a client
+    /// takes the smaller download.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub patches: BTreeMap<u64, String>,
 }

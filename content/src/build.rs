@@ -38,11 +38,17 @@ pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Failure> {
         serde_json::to_writer(&mut jsonl, e)?;
         jsonl.push(b'\n');
     }
+    compress(&jsonl)
+}
+
+/// One zstd frame of `plain`, at [`ZSTD_LEVEL`], with its checksum and
+/// size and nothing that varies between runs (packs and patches alike).
+pub fn compress(plain: &[u8]) -> Result<Vec<u8>, Failure> {
     let mut enc = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
     enc.include_checksum(true)?;
     enc.include_contentsize(true)?;
-    enc.set_pledged_src_size(Some(jsonl.len() as u64))?;
-    enc.write_all(&jsonl)?;
+    enc.set_pledged_src_size(Some(plain.len() as u64))?;
+    enc.write_all(plain)?;
     Ok(enc.finish()?)
 }
 

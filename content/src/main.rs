@@ -5,6 +5,7 @@
 
 mod build;
 mod keys;
+mod patch;
 mod repo;
 mod serve;
 mod source;
@@ -59,6 +60,10 @@ enum Command {
         /// The URL phones will sync from (written into publisher.json).
         #[arg(long)]
         url: Option<String>,
+        /// Publish patches to each new version from this many earlier
+        /// versions (0: none), so phones download only what changed.
+        #[arg(long, value_name = "K", default_value_t = repo::DEFAULT_PATCHES)]
+        patches: usize,
         #[command(flatten)]
         expiries: ExpiryArgs,
     },
@@ -132,6 +137,7 @@ impl ExpiryArgs {
 }
 
 /// A command's failure: one line, no secrets.
+#[derive(Debug)]
 pub struct Failure(pub String);
 
 impl From<waymark_core::Error> for Failure {
@@ -273,8 +279,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             repo,
             keys,
             url,
+            patches,
             expiries,
-        } => repo::Repo::new(&repo).publish(&packs, &keys, url.as_deref(), expiries.get()?),
+        } => {
+            repo::Repo::new(&repo).publish(&packs, &keys, url.as_deref(), patches, expiries.get()?)
+        }
         Command::RotateKey {
             role,
             keys,

@@ -7,9 +7,18 @@
 //! REPODIR/metadata/N.root.json, root.json (newest), N.targets.json,
 //!                  N.snapshot.json, timestamp.json
 //! REPODIR/targets/packs/<sha256>.<pack-id>.wmpack
+//! REPODIR/targets/patches/<pack-id>/<sha256>.<from>-<to>.wmpatch
 //! REPODIR/publisher.json                 the card phones trust
 //! REPODIR/bundles/<pack-id>.wmbundle     offline bundles (pack + metadata)
+//! REPODIR/history/<pack-id>.json         every version published, and its file
 //! ```
+//!
+//! Each new version of a pack comes with patches from the last few
+//! versions published (`--patches K`), so a phone downloads what changed.
+//! Old pack files stay under `targets/` (consistent snapshots never remove
+//! a file a cached snapshot may name), and `history/` remembers which file
+//! holds which version. Patch targets to an older version are dropped from
+//! the targets metadata when a newer version is published.
 //!
 //! Files are written to a temporary name and renamed, targets first and
 //! `timestamp.json` last, so a client never sees metadata naming a file that
@@ -20,8 +29,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ed25519_dalek::SigningKey;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use waymark_core::content::delta::{ContentDigest, PackTargetCustom, PatchTargetCustom};
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::pack::PackReader;
 use waymark_core::content::tuf::{
@@ -31,7 +41,29 @@ use waymark_core::content::tuf::{
 use waymark_core::content::{BundleInfo, PublisherCard, write_bundle};
 
 use crate::keys::{self, RoleKeys, key_path};
+use crate::patch::{Content, decompress, make_patch};
 use crate::{Failure, fail};
+
+/// How many earlier versions of a pack get a patch to a new version,
+/// unless `--patches` says otherwise.
+pub const DEFAULT_PATCHES: usize = 3;
+
+/// The versions of one pack published so far (`history/<pack-id>.json`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct History {
+    pack: String,
+    versions: Vec<Published>,
+}
+
+/// One published version of a pack and the file that holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Published {
+    version: u64,
+    /// The pack file, under `targets/`.
+    file: String,
+    length: u64,
+    sha256: String,
+}
 
 /// How long each role's metadata stays valid.
 #[derive(Debug, Clone, Copy)]
@@ -255,20 +287,116 @@ impl Repo {
 
     /// The file a target is stored in (consistent snapshot: hash-prefixed).
     fn target_file(&self, path: &str, file: &TargetFile) -> PathBuf {
-        let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-        let hash = file.hashes.get("sha256").cloned().unwrap_or_default();
-        self.dir
-            .join("targets")
-            .join(dir)
-            .join(format!("{hash}.{name}"))
+        self.dir.join("targets").join(stored_name(path, file))
     }
 
-    /// Publishes packs: adds them as targets and signs new metadata.
+    fn history_file(&self, pack: &str) -> PathBuf {
+        self.dir.join("history").join(format!("{pack}.json"))
+    }
+
+    /// The versions of `pack` published so far, oldest first. A repository
+    /// published before histories were kept starts from its current target.
+    fn history(&self, pack: &str, current: Option<&TargetFile>) -> Result<History, Failure> {
+        let mut history = match std::fs::read(self.history_file(pack)) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| Failure(format!("history/{pack}.json: {e}")))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => History {
+                pack: pack.to_owned(),
+                versions: Vec::new(),
+            },
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(file) = current
+            && let Some(version) = published_version(file)
+            && !history.versions.iter().any(|v| v.version == version)
+        {
+            history.versions.push(Published {
+                version,
+                file: stored_name(&pack_target(pack), file),
+                length: file.length,
+                sha256: file.hashes.get("sha256").cloned().unwrap_or_default(),
+            });
+        }
+        history.versions.sort_by_key(|v| v.version);
+        Ok(history)
+    }
+
+    /// The content of a published version, if its file is still the one
+    /// published.
+    fn published_content(&self, old: &Published) -> Result<Vec<u8>, Failure> {
+        let bytes = match std::fs::read(self.dir.join("targets").join(&old.file)) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return fail("its pack file is no longer in the repository");
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if bytes.len() as u64 != old.length
+            || !hex::encode(Sha256::digest(&bytes)).eq_ignore_ascii_case(&old.sha256)
+        {
+            return fail("its pack file is not the one published");
+        }
+        decompress(&bytes)
+    }
+
+    /// Writes patches to `new` from the last `count` versions in
+    /// `history`, as targets; returns their paths by the version they
+    /// start from. A version that cannot have a patch (its file gone, say)
+    /// is skipped with a note: phones behind it download the full pack.
+    fn write_patches(
+        &self,
+        new: &Content<'_>,
+        history: &History,
+        count: usize,
+        targets: &mut BTreeMap<String, TargetFile>,
+    ) -> Result<BTreeMap<u64, String>, Failure> {
+        let m = &new.manifest;
+        let mut patches = BTreeMap::new();
+        let earlier = history
+            .versions
+            .iter()
+            .rev()
+            .filter(|v| v.version < m.version);
+        for old in earlier.take(count) {
+            let made = self.published_content(old).and_then(|content| {
+                let old_content = Content::split(&content)?;
+                make_patch(&old_content, new)
+            });
+            let bytes = match made {
+                Ok(b) => b,
+                Err(Failure(why)) => {
+                    eprintln!(
+                        "note: no patch from {} version {}: {why}",
+                        m.id, old.version
+                    );
+                    continue;
+                }
+            };
+            let path = format!("patches/{}/{}-{}.wmpatch", m.id, old.version, m.version);
+            let mut file = TargetFile::describe(&bytes);
+            file.custom = Some(
+                PatchTargetCustom {
+                    patch: m.id.clone(),
+                    from: old.version,
+                    to: m.version,
+                }
+                .to_custom(),
+            );
+            Self::write(&self.target_file(&path, &file), &bytes)?;
+            targets.insert(path.clone(), file);
+            patches.insert(old.version, path);
+        }
+        Ok(patches)
+    }
+
+    /// Publishes packs: adds them as targets, with patches from the last
+    /// `patches` versions of each, and signs new metadata.
     pub fn publish(
         &self,
         packs: &[PathBuf],
         keys_dir: &Path,
         url: Option<&str>,
+        patches: usize,
         exp: Expiries,
     ) -> Result<(), Failure> {
         let keys = RoleKeys::load(keys_dir)?;
@@ -292,8 +420,10 @@ impl Repo {
         }
         self.ensure_root(&keys, exp)?;
         let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
+        let mut histories: BTreeMap<String, History> = BTreeMap::new();
+        let mut done = Vec::new();
         for (m, bytes) in &manifests {
-            let path = format!("packs/{}.wmpack", m.id);
+            let path = pack_target(&m.id);
             if let Some(old) = targets.get(&path).and_then(published_version)
                 && m.version <= old
             {
@@ -302,18 +432,60 @@ impl Repo {
                     m.id, m.version
                 ));
             }
+            let content = decompress(bytes)?;
+            let new = Content::split(&content)?;
+            let history = match histories.remove(&m.id) {
+                Some(h) => h,
+                None => self.history(&m.id, targets.get(&path))?,
+            };
+            // Patches lead to the newest version only.
+            let prefix = format!("patches/{}/", m.id);
+            targets.retain(|p, _| !p.starts_with(&prefix));
+            let patches = self.write_patches(&new, &history, patches, &mut targets)?;
             let mut file = TargetFile::describe(bytes);
+            let from: Vec<String> = patches.keys().map(u64::to_string).collect();
             file.custom = Some(
-                json!({"waymark": {"pack": m.id, "version": m.version, "publisher": m.publisher.id}}),
+                PackTargetCustom {
+                    pack: m.id.clone(),
+                    version: m.version,
+                    publisher: m.publisher.id.clone(),
+                    content: Some(ContentDigest::of(&content)),
+                    patches,
+                }
+                .to_custom(),
             );
             Self::write(&self.target_file(&path, &file), bytes)?;
+            let mut history = history;
+            history.versions.push(Published {
+                version: m.version,
+                file: stored_name(&path, &file),
+                length: file.length,
+                sha256: file.hashes["sha256"].clone(),
+            });
+            histories.insert(m.id.clone(), history);
             targets.insert(path, file);
+            done.push((m, from));
         }
         self.commit_targets(&keys, targets, exp)?;
+        // After the metadata: a history never names a version that was not
+        // published. (A history lost here is rebuilt in part from the
+        // targets metadata next time.)
+        for (id, history) in &histories {
+            Self::write(&self.history_file(id), &serde_json::to_vec_pretty(history)?)?;
+        }
         self.write_card(&publisher.id, &publisher.name, url)?;
         self.write_bundles(&publisher.id, &keys, exp)?;
-        for (m, _) in &manifests {
-            println!("published {} version {}", m.id, m.version);
+        for (m, from) in done {
+            if from.is_empty() {
+                println!("published {} version {}", m.id, m.version);
+            } else {
+                println!(
+                    "published {} version {}, with patches from version {}",
+                    m.id,
+                    m.version,
+                    from.join(", ")
+                );
+            }
         }
         Ok(())
     }
@@ -460,9 +632,22 @@ fn meta_file(version: u64, bytes: &[u8]) -> MetaFile {
 }
 
 fn published_version(file: &TargetFile) -> Option<u64> {
-    file.custom
-        .as_ref()?
-        .get("waymark")?
-        .get("version")?
-        .as_u64()
+    PackTargetCustom::of(file).map(|c| c.version)
+}
+
+/// The target path of a pack.
+fn pack_target(pack: &str) -> String {
+    format!("packs/{pack}.wmpack")
+}
+
+/// Where a target is stored under `targets/` (consistent snapshot: its
+/// name prefixed by its SHA-256).
+fn stored_name(path: &str, file: &TargetFile) -> String {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let hash = file.hashes.get("sha256").cloned().unwrap_or_default();
+    if dir.is_empty() {
+        format!("{hash}.{name}")
+    } else {
+        format!("{dir}/{hash}.{name}")
+    }
 }

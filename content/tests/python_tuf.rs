@@ -1,7 +1,7 @@
 //! A second TUF implementation reads what `waymark-pack` publishes:
 //! python-tuf's client (`tuf` on PyPI, installed by `.ci/run`) refreshes and
 //! downloads a pack from a repository published by `waymark-pack publish`
-//! and served by `waymark-pack serve` on 127.0.0.1.
+//! and served by `waymark-pack serve` on 127.0.0.1, and a patch target too.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -163,6 +163,23 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
     )
     .unwrap();
     assert_eq!(trusted["signed"]["version"], 3);
+
+    // The patch from version 1 is a target like any other, two folders deep.
+    let work = dir.path().join("patch-client");
+    let out = python_client(
+        &repo.join("metadata/1.root.json"),
+        &work,
+        &server.url,
+        "patches/interop/1-2.wmpatch",
+    );
+    assert!(
+        out.status.success(),
+        "python-tuf refused the patch target: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let patch = zstd::decode_all(&std::fs::read(downloaded).unwrap()[..]).unwrap();
+    assert!(patch.starts_with(br#"{"waymark_patch":1,"pack":"interop""#));
 }
 
 #[test]

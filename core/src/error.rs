@@ -68,6 +68,17 @@ pub enum Error {
     #[error("invalid pack: {0}")]
     InvalidPack(String),
 
+    /// A delta update (a patch between two versions of a pack) is malformed;
+    /// the reason says where and what.
+    #[error("invalid patch: {0}")]
+    InvalidPatch(String),
+
+    /// A well-formed patch that does not fit what is installed: it updates
+    /// another version, or the installed entries are not its base. The full
+    /// pack is needed instead.
+    #[error("the patch does not apply to the installed pack: {0}")]
+    PatchMismatch(String),
+
     /// Signed metadata or a signed file failed verification: bad or missing
     /// signatures, expired, rolled back, inconsistent, or altered bytes.
     #[error("not trusted: {0}")]
@@ -263,6 +274,8 @@ impl From<Error> for WaymarkError {
             | Error::VaultExists
             | Error::InvalidInput(_)
             | Error::InvalidPack(_)
+            | Error::InvalidPatch(_)
+            | Error::PatchMismatch(_)
             | Error::Rollback { .. } => WaymarkError::InvalidInput {
                 reason: e.to_string(),
             },

@@ -216,6 +216,7 @@ fn cancelling_mid_download_keeps_the_old_content_and_the_next_sync_resumes() {
 fn transient_errors_are_retried_honouring_retry_after() {
     let (publisher, server, phone) = installed();
     publish_v2(&publisher);
+    server.reset_counters();
     server.add_fault(
         FaultRule::on(
             "/metadata/timestamp.json",
@@ -254,7 +255,12 @@ fn transient_errors_are_retried_honouring_retry_after() {
         "Retry-After honoured"
     );
     assert_eq!(phone.version(PACK), Some(2));
-    assert_eq!(server.requests_for("/metadata/timestamp.json").len(), 4);
+    let statuses: Vec<_> = server
+        .requests_for("/metadata/timestamp.json")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(statuses, [Some(500), Some(503), Some(429), Some(200)]);
 }
 
 #[test]

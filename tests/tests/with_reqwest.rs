@@ -25,8 +25,15 @@ fn served() -> (tempfile::TempDir, FaultServer) {
     (dir, server)
 }
 
-fn client() -> Client {
+/// A client builder with the crypto provider Waymark uses (the workspace
+/// builds reqwest without a default one).
+fn builder() -> reqwest::blocking::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     Client::builder()
+}
+
+fn client() -> Client {
+    builder()
         .user_agent(USER_AGENT)
         .timeout(Duration::from_secs(10))
         .build()
@@ -102,7 +109,7 @@ fn a_download_dropped_mid_body_is_an_error_and_resumes_with_a_range() {
 fn a_hang_is_a_timeout() {
     let (_dir, server) = served();
     server.add_fault(FaultRule::on("/timestamp.json", Fault::Hang));
-    let client = Client::builder()
+    let client = builder()
         .timeout(Duration::from_millis(300))
         .build()
         .unwrap();
@@ -122,7 +129,7 @@ fn a_trickle_runs_into_the_client_timeout() {
         bytes_per_chunk: 100,
         delay: Duration::from_millis(100),
     }));
-    let client = Client::builder()
+    let client = builder()
         .timeout(Duration::from_millis(500))
         .build()
         .unwrap();

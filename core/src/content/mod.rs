@@ -3,9 +3,11 @@
 //! routes, alerts).
 //!
 //! Packs arrive signed (The Update Framework metadata); only verified packs
-//! reach [`ContentStore`]'s install.
+//! reach [`ContentStore`]'s install. A newer version may arrive as a patch
+//! against the installed one ([`delta`]).
 
 mod bundle;
+pub mod delta;
 mod index;
 pub mod model;
 pub mod normalize;
@@ -29,5 +31,7 @@ pub use trust::{PublisherCard, TrustRequest, TrustedPublisher};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_delta;
 #[cfg(test)]
 mod tests_tuf;

@@ -5,6 +5,9 @@
 //! the decoder's window is capped at [`MAX_WINDOW`] and a line at
 //! [`MAX_LINE`]. A pack is untrusted input until its signature is checked,
 //! and even then it is parsed defensively.
+//!
+//! The same JSON Lines, uncompressed, are a pack's *content*: what a delta
+//! update rebuilds (see [`super::delta`]) and [`PackReader::plain`] reads.
 
 use std::io::{BufRead, BufReader, Read, Write};
 
@@ -19,20 +22,69 @@ pub const MAX_WINDOW: u64 = 8 * 1024 * 1024;
 /// Longest line (one entry) accepted.
 pub const MAX_LINE: usize = 1024 * 1024;
 
+/// Size of the buffer lines are read from.
+const BUFFER: usize = 64 * 1024;
+
 /// Reads a pack: [`PackReader::manifest`], then the entries as an iterator.
 pub struct PackReader<R: Read> {
-    lines: BufReader<StreamingDecoder<R, FrameDecoder>>,
+    lines: Lines<R>,
     manifest: PackManifest,
     read: u64,
     line: Vec<u8>,
 }
 
+/// Where a reader's lines come from: a zstd frame, or content already
+/// decompressed. An enum rather than a boxed reader, so the reader stays
+/// `Send` when its source is, and the compressed path pays one branch per
+/// buffer refill, no virtual call. (One reader lives per install, so the
+/// size of the larger variant costs nothing worth a box.)
+#[allow(clippy::large_enum_variant)]
+enum Lines<R: Read> {
+    Zstd(BufReader<StreamingDecoder<R, FrameDecoder>>),
+    Plain(BufReader<R>),
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Lines::Zstd(r) => r.read(buf),
+            Lines::Plain(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read> BufRead for Lines<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        match self {
+            Lines::Zstd(r) => r.fill_buf(),
+            Lines::Plain(r) => r.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, amount: usize) {
+        match self {
+            Lines::Zstd(r) => r.consume(amount),
+            Lines::Plain(r) => r.consume(amount),
+        }
+    }
+}
+
 impl<R: Read> PackReader<R> {
-    /// Opens a pack and reads its manifest.
+    /// Opens a pack file (one zstd frame) and reads its manifest.
     pub fn new(source: R) -> Result<Self> {
         let decoder = StreamingDecoder::new_with_max_window_size(source, MAX_WINDOW)
             .map_err(|e| Error::InvalidPack(format!("not a zstd-compressed pack: {e}")))?;
-        let mut lines = BufReader::with_capacity(64 * 1024, decoder);
+        Self::with_lines(Lines::Zstd(BufReader::with_capacity(BUFFER, decoder)))
+    }
+
+    /// Opens a pack's content, its JSON Lines already decompressed (as a
+    /// delta update rebuilds it), and reads its manifest. The same checks
+    /// apply as to a pack file.
+    pub fn plain(source: R) -> Result<Self> {
+        Self::with_lines(Lines::Plain(BufReader::with_capacity(BUFFER, source)))
+    }
+
+    fn with_lines(mut lines: Lines<R>) -> Result<Self> {
         let mut line = Vec::new();
         if !read_line(&mut lines, &mut line)? {
             return Err(Error::InvalidPack("empty pack".into()));
@@ -99,13 +151,14 @@ impl<R: Read> Iterator for PackReader<R> {
     }
 }
 
-/// Reads one line (without its newline) into `buf`; false at the end.
+/// Reads one line (without its newline) into `buf`, refusing one longer
+/// than [`MAX_LINE`]; false at the end.
 fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool> {
     buf.clear();
     let n = r
         .take(MAX_LINE as u64 + 1)
         .read_until(b'\n', buf)
-        .map_err(|e| Error::InvalidPack(format!("corrupt compressed data: {e}")))?;
+        .map_err(|e| Error::InvalidPack(format!("unreadable pack data: {e}")))?;
     if n == 0 {
         return Ok(false);
     }

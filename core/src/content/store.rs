@@ -222,7 +222,17 @@ impl ContentStore {
         publisher: &str,
         source: impl Read + Send,
     ) -> Result<InstalledPack> {
-        let reader = PackReader::new(source)?;
+        self.install_from(publisher, PackReader::new(source)?)
+    }
+
+    /// Installs what `reader` reads (a pack file, or a pack's content
+    /// rebuilt by a patch), under the same contract as
+    /// [`Self::install_verified`].
+    pub(crate) fn install_from<R: Read + Send>(
+        &self,
+        publisher: &str,
+        reader: PackReader<R>,
+    ) -> Result<InstalledPack> {
         let manifest = reader.manifest().clone();
         if manifest.publisher.id != publisher {
             return Err(Error::InvalidPack(format!(

@@ -33,6 +33,7 @@ use serde::Serialize;
 pub use http::{CancelToken, Http, HttpConfig, USER_AGENT};
 pub use updater::{DirStore, Limits, MetadataStore, Refreshed, Updater, escape_role, target_url};
 
+use crate::content::delta::{ContentDigest, PackTargetCustom};
 use crate::content::tuf::{SeenVersions, TargetFile};
 use crate::content::{ContentStore, digest_file};
 use crate::error::{Error, Result};
@@ -282,23 +283,6 @@ impl SyncReport {
     }
 }
 
-/// The `waymark` part of a target's custom metadata.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-struct PackCustom {
-    pack: Option<String>,
-    version: Option<u64>,
-    #[serde(default)]
-    patches: std::collections::BTreeMap<String, String>,
-}
-
-fn pack_custom(file: &TargetFile) -> PackCustom {
-    file.custom
-        .as_ref()
-        .and_then(|c| c.get("waymark"))
-        .and_then(|w| serde_json::from_value(w.clone()).ok())
-        .unwrap_or_default()
-}
-
 /// A trusted publisher to sync.
 struct Source {
     id: String,
@@ -513,10 +497,10 @@ impl ContentStore {
             let Some(file) = up.target(&path)? else {
                 continue; // no longer published: the installed one stays
             };
-            let custom = pack_custom(&file);
-            let (Some(pack), Some(version)) = (custom.pack.clone(), custom.version) else {
+            let Some(custom) = PackTargetCustom::of(&file) else {
                 continue;
             };
+            let (pack, version) = (custom.pack.clone(), custom.version);
             if format!("packs/{pack}.wmpack") != path {
                 return Err(Error::Untrusted(format!(
                     "the target {path} names another pack"
@@ -526,9 +510,16 @@ impl ContentStore {
             if have.is_some_and(|v| v >= version) {
                 continue;
             }
-            let patch = match have.and_then(|v| custom.patches.get(&v.to_string())) {
-                Some(p) => up.target(p)?.map(|f| (p.clone(), f)),
-                None => None,
+            // A patch when one from the installed version is offered, the
+            // result can be checked (signed content digest), and it is
+            // smaller than what is left of the full pack.
+            let held = self.partial_len(&file).min(file.length);
+            let patch = match have.and_then(|v| custom.patches.get(&v)) {
+                Some(p) if custom.content.is_some() => up
+                    .target(p)?
+                    .filter(|f| f.length < file.length - held)
+                    .map(|f| (p.clone(), f)),
+                _ => None,
             };
             let (kind, target, bytes) = match patch {
                 Some((p, f)) => (DownloadKind::Patch, p, f.length),
@@ -576,8 +567,39 @@ impl ContentStore {
             .map_or(0, |m| m.len())
     }
 
-    /// Downloads one planned file (resuming), verifies it, installs it.
+    /// Downloads one planned file (resuming), verifies it, installs it. A
+    /// patch that does not fit what is installed, or whose result does not
+    /// match the signed content, is dropped for the full pack.
     fn fetch_and_install(
+        &self,
+        http: &Http,
+        up: &mut Updater<'_>,
+        source: &Source,
+        planned: &PlannedDownload,
+        listener: &dyn SyncListener,
+        cancel: &CancelToken,
+    ) -> Result<PackUpdate> {
+        let first = self.fetch_and_install_one(http, up, source, planned, listener, cancel);
+        match first {
+            Err(Error::PatchMismatch(_) | Error::InvalidPatch(_) | Error::Untrusted(_))
+                if planned.kind == DownloadKind::Patch =>
+            {
+                let spent = planned.bytes;
+                let full = PlannedDownload {
+                    kind: DownloadKind::Full,
+                    target: planned.pack_target.clone(),
+                    ..planned.clone()
+                };
+                let mut update =
+                    self.fetch_and_install_one(http, up, source, &full, listener, cancel)?;
+                update.bytes += spent;
+                Ok(update)
+            }
+            other => other,
+        }
+    }
+
+    fn fetch_and_install_one(
         &self,
         http: &Http,
         up: &mut Updater<'_>,
@@ -633,7 +655,10 @@ impl ContentStore {
         });
         let installed = match planned.kind {
             DownloadKind::Full => self.install_verified(&source.id, BufReader::new(f)),
-            DownloadKind::Patch => Err(Error::UnsupportedFormat("patches".into())),
+            DownloadKind::Patch => {
+                let expected = self.signed_content(up, planned)?;
+                self.install_patch_verified(&source.id, BufReader::new(f), &expected)
+            }
         };
         remove_partial(&part);
         let installed = installed?;
@@ -643,6 +668,21 @@ impl ContentStore {
             kind: planned.kind,
             bytes: received,
         })
+    }
+}
+
+impl ContentStore {
+    /// The signed digest of a pack's decompressed content.
+    fn signed_content(
+        &self,
+        up: &mut Updater<'_>,
+        planned: &PlannedDownload,
+    ) -> Result<ContentDigest> {
+        up.target(&planned.pack_target)?
+            .as_ref()
+            .and_then(PackTargetCustom::of)
+            .and_then(|c| c.content)
+            .ok_or_else(|| Error::Untrusted("the pack's content digest is not signed".into()))
     }
 }
 

@@ -1,0 +1,562 @@
+//! Delta updates: a patch rebuilds exactly the new content, refuses a base
+//! that is not the installed one, and installs like the full pack.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+
+use super::delta::*;
+use super::model::*;
+use super::pack::write_pack;
+use super::*;
+use crate::Error;
+use crate::clock::ManualClock;
+
+// ----- the format -----------------------------------------------------------
+
+fn manifest(version: u64, entries: u64) -> PackManifest {
+    PackManifest {
+        format: PACK_FORMAT,
+        id: "p".into(),
+        version,
+        publisher: Publisher {
+            id: "pub-a".into(),
+            name: "Publisher A (sample)".into(),
+        },
+        title: [("en".to_string(), "Sample pack".to_string())].into(),
+        languages: vec!["en".into()],
+        fallback: vec!["en".into()],
+        sample: true,
+        built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        entries,
+    }
+}
+
+fn manifest_line(version: u64, entries: usize) -> String {
+    serde_json::to_string(&manifest(version, entries as u64)).unwrap()
+}
+
+/// The content of a pack: manifest line, then entry lines, each with `\n`.
+fn content(manifest_line: &str, lines: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for l in std::iter::once(manifest_line).chain(lines.iter().map(String::as_str)) {
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn header(old: &[String], from: u64, to: u64) -> PatchHeader {
+    let mut base = BaseHasher::new();
+    old.iter().for_each(|l| base.add(l.as_bytes()));
+    PatchHeader {
+        waymark_patch: PATCH_FORMAT,
+        pack: "p".into(),
+        publisher: "pub-a".into(),
+        from,
+        to,
+        base: base.finish(),
+    }
+}
+
+fn lines(old: &[String]) -> impl Iterator<Item = crate::Result<String>> + '_ {
+    old.iter().cloned().map(Ok)
+}
+
+/// A step of an edit script over the old lines.
+#[derive(Debug, Clone)]
+enum Edit {
+    Copy(usize),
+    Skip(usize),
+    Insert(Vec<String>),
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        (1..6usize).prop_map(Edit::Copy),
+        (1..6usize).prop_map(Edit::Skip),
+        prop::collection::vec("[ -~]{1,30}", 1..4).prop_map(Edit::Insert),
+    ]
+}
+
+/// Runs `script` over `old` (what is left at the end is copied): the new
+/// lines, and the patch that says the same.
+fn script_patch(old: &[String], script: &[Edit]) -> (Vec<String>, Vec<u8>) {
+    let mut new = Vec::new();
+    let mut at = 0;
+    let mut ops = Vec::new();
+    for e in script {
+        match e {
+            Edit::Copy(n) | Edit::Skip(n) => {
+                let n = (*n).min(old.len() - at);
+                if n == 0 {
+                    continue;
+                }
+                if matches!(e, Edit::Copy(_)) {
+                    new.extend_from_slice(&old[at..at + n]);
+                    ops.push(Edit::Copy(n));
+                } else {
+                    ops.push(Edit::Skip(n));
+                }
+                at += n;
+            }
+            Edit::Insert(l) => {
+                new.extend_from_slice(l);
+                ops.push(e.clone());
+            }
+        }
+    }
+    if at < old.len() {
+        new.extend_from_slice(&old[at..]);
+        ops.push(Edit::Copy(old.len() - at));
+    }
+    let manifest = manifest_line(2, new.len());
+    let mut w = PatchWriter::new(Vec::new(), &header(old, 1, 2), manifest.as_bytes()).unwrap();
+    for op in ops {
+        match op {
+            Edit::Copy(n) => w.copy(n as u64).unwrap(),
+            Edit::Skip(n) => w.skip(n as u64).unwrap(),
+            Edit::Insert(l) => {
+                let l: Vec<&[u8]> = l.iter().map(|s| s.as_bytes()).collect();
+                w.insert(&l).unwrap()
+            }
+        }
+    }
+    (new, w.finish().unwrap())
+}
+
+proptest! {
+    #[test]
+    fn applying_a_patch_gives_exactly_the_new_content(
+        old in prop::collection::vec("[a-z{}\":,]{1,20}", 0..40),
+        script in prop::collection::vec(edit(), 0..20),
+    ) {
+        let (new, patch) = script_patch(&old, &script);
+        let mut out = Vec::new();
+        let h = apply_patch(&patch[..], lines(&old), &mut out).unwrap();
+        prop_assert_eq!((h.from, h.to), (1, 2));
+        prop_assert_eq!(out, content(&manifest_line(2, new.len()), &new));
+    }
+}
+
+fn old_lines() -> Vec<String> {
+    (0..10).map(|i| format!("{{\"n\":{i}}}")).collect()
+}
+
+/// A patch written by hand, line by line, header and manifest first.
+fn hand_patch(old: &[String], new_entries: usize, ops: &[&str]) -> Vec<u8> {
+    let mut p = serde_json::to_string(&header(old, 1, 2)).unwrap();
+    p.push('\n');
+    p.push_str(&manifest_line(2, new_entries));
+    p.push('\n');
+    for op in ops {
+        p.push_str(op);
+        p.push('\n');
+    }
+    p.into_bytes()
+}
+
+fn apply(patch: &[u8], old: &[String]) -> crate::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    apply_patch(patch, lines(old), &mut out).map(|_| out)
+}
+
+#[test]
+fn a_base_other_than_the_old_lines_is_refused() {
+    let old = old_lines();
+    let patch = hand_patch(&old, 10, &[r#"{"copy":10}"#]);
+    assert!(apply(&patch, &old).is_ok());
+    let mut altered = old.clone();
+    altered[3] = r#"{"n":33}"#.into();
+    assert!(matches!(
+        apply(&patch, &altered),
+        Err(Error::PatchMismatch(_))
+    ));
+    // Fewer or more installed lines than the base has.
+    assert!(matches!(
+        apply(&patch, &old[..9]),
+        Err(Error::PatchMismatch(_))
+    ));
+    let mut longer = old.clone();
+    longer.push(r#"{"n":10}"#.into());
+    assert!(matches!(
+        apply(&patch, &longer),
+        Err(Error::PatchMismatch(_))
+    ));
+}
+
+#[test]
+fn operations_must_consume_exactly_the_base() {
+    let old = old_lines();
+    for ops in [
+        &[r#"{"copy":9}"#][..],
+        &[r#"{"copy":5}"#, r#"{"skip":4}"#],
+        &[r#"{"copy":11}"#],
+        &[r#"{"copy":5}"#, r#"{"skip":6}"#],
+        &[],
+    ] {
+        let copied: usize = ops
+            .iter()
+            .filter_map(|o| {
+                o.strip_prefix(r#"{"copy":"#)?
+                    .strip_suffix('}')?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .sum();
+        let patch = hand_patch(&old, copied, ops);
+        assert!(
+            matches!(apply(&patch, &old), Err(Error::InvalidPatch(_))),
+            "{ops:?}"
+        );
+    }
+    // And the writer refuses to write such a patch.
+    let mut w = PatchWriter::new(Vec::new(), &header(&old, 1, 2), b"{}").unwrap();
+    w.copy(9).unwrap();
+    assert!(w.skip(2).is_err());
+    assert!(w.finish().is_err());
+}
+
+#[test]
+fn malformed_patches_are_refused_with_a_reason() {
+    let old = old_lines();
+    let too_long = format!("{{\"insert\":1}}\n{}", "x".repeat(pack::MAX_LINE + 1));
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (Vec::new(), "empty"),
+        (b"not json\n".to_vec(), "header"),
+        (
+            hand_patch(&old, 12, &[r#"{"copy":10}"#, r#"{"insert":2}"#, "{}"]),
+            "ends inside an insert",
+        ),
+        (
+            hand_patch(&old, 11, &[r#"{"copy":10}"#, r#"{"insert":1}"#, ""]),
+            "empty",
+        ),
+        (
+            hand_patch(&old, 10, &[r#"{"move":10}"#]),
+            "copy, skip or insert",
+        ),
+        (
+            hand_patch(&old, 10, &[r#"{"copy":0}"#, r#"{"copy":10}"#]),
+            "0 lines",
+        ),
+        (
+            hand_patch(&old, 10, &[r#"{"copy":18446744073709551615}"#]),
+            "more than the base",
+        ),
+        // The manifest declares 9 entries; the operations give 10.
+        (
+            hand_patch(&old, 9, &[r#"{"copy":10}"#]),
+            "more entries than the manifest",
+        ),
+        (
+            hand_patch(&old, 11, &[r#"{"copy":10}"#]),
+            "manifest declares 11",
+        ),
+        (
+            [
+                hand_patch(&old, 11, &[r#"{"copy":10}"#]),
+                too_long.into_bytes(),
+            ]
+            .concat(),
+            "longer than",
+        ),
+    ];
+    for (patch, reason) in cases {
+        match apply(&patch, &old) {
+            Err(Error::InvalidPatch(r)) => assert!(r.contains(reason), "{r} / {reason}"),
+            other => panic!("{reason}: {other:?}"),
+        }
+    }
+    // A header that contradicts itself or its manifest.
+    let mut h = header(&old, 2, 2);
+    let bad = |h: &PatchHeader, manifest: &str| {
+        let p = format!(
+            "{}\n{manifest}\n{{\"copy\":10}}\n",
+            serde_json::to_string(h).unwrap()
+        );
+        apply(p.as_bytes(), &old)
+    };
+    assert!(matches!(
+        bad(&h, &manifest_line(2, 10)),
+        Err(Error::InvalidPatch(_))
+    ));
+    h.from = 1;
+    h.pack = "q".into();
+    assert!(matches!(
+        bad(&h, &manifest_line(2, 10)),
+        Err(Error::InvalidPatch(_))
+    ));
+    h.pack = "p".into();
+    assert!(bad(&h, &manifest_line(2, 10)).is_ok());
+    assert!(matches!(
+        bad(&h, &manifest_line(3, 10)),
+        Err(Error::InvalidPatch(_))
+    ));
+    h.waymark_patch = 2;
+    assert!(matches!(
+        bad(&h, &manifest_line(2, 10)),
+        Err(Error::InvalidPatch(_))
+    ));
+}
+
+#[test]
+fn custom_metadata_round_trips_through_a_target() {
+    let custom = PackTargetCustom {
+        pack: "p".into(),
+        version: 5,
+        publisher: "pub-a".into(),
+        content: Some(ContentDigest::of(b"{}\n")),
+        patches: [(4, "patches/p/4-5.wmpatch".to_string())].into(),
+    };
+    let value = custom.to_custom();
+    assert_eq!(value["waymark"]["patches"]["4"], "patches/p/4-5.wmpatch");
+    assert_eq!(value["waymark"]["content"]["length"], 3);
+    let mut target = tuf::TargetFile::describe(b"pack");
+    target.custom = Some(value);
+    assert_eq!(PackTargetCustom::of(&target), Some(custom));
+    assert_eq!(PatchTargetCustom::of(&target), None);
+    // A target published before delta updates.
+    target.custom =
+        Some(serde_json::json!({"waymark": {"pack": "p", "version": 4, "publisher": "pub-a"}}));
+    let old = PackTargetCustom::of(&target).unwrap();
+    assert!(old.content.is_none() && old.patches.is_empty());
+}
+
+// ----- installing -----------------------------------------------------------
+
+fn store() -> (tempfile::TempDir, ContentStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap(),
+    ));
+    let store = ContentStore::open_with_clock(dir.path(), clock).unwrap();
+    (dir, store)
+}
+
+const WORDS: &[&str] = &[
+    "asylum", "shelter", "clinic", "legal", "ferry", "winter", "doctor", "police", "school",
+    "water", "blanket", "permit",
+];
+
+fn article(i: usize, edit: &str) -> Entry {
+    Entry::Article(Article {
+        id: format!("art-{i}"),
+        language: "en".into(),
+        title: format!("{} {} {edit}", WORDS[i % 12], WORDS[(i / 12) % 12]),
+        body: format!(
+            "Ask at the {} about {}.",
+            WORDS[(i * 7) % 12],
+            WORDS[(i * 5) % 12]
+        ),
+        countries: vec![],
+        topics: vec![],
+        verified: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        expires: None,
+    })
+}
+
+fn v1() -> Vec<Entry> {
+    (0..60).map(|i| article(i, "")).collect()
+}
+
+/// Version 2: a few entries edited, two removed, one added.
+fn v2() -> Vec<Entry> {
+    let mut e: Vec<Entry> = (0..60)
+        .filter(|i| *i != 20 && *i != 41)
+        .map(|i| article(i, if i % 17 == 3 { "updated" } else { "" }))
+        .collect();
+    e.insert(30, article(100, "new"));
+    e
+}
+
+fn pack_file(version: u64, entries: &[Entry]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    write_pack(&manifest(version, 0), entries, &mut bytes).unwrap();
+    bytes
+}
+
+fn content_of(pack: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    ruzstd::decoding::StreamingDecoder::new(pack)
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn split(content: &[u8]) -> (String, Vec<String>) {
+    let text = std::str::from_utf8(content).unwrap();
+    let mut lines = text.lines().map(str::to_owned);
+    let manifest = lines.next().unwrap();
+    (manifest, lines.collect())
+}
+
+/// A valid (not minimal) patch from one pack file to another: the common
+/// first and last lines are copied, the middle replaced. Compressed.
+fn make_patch(from: u64, old_pack: &[u8], new_pack: &[u8]) -> Vec<u8> {
+    let (_, old) = split(&content_of(old_pack));
+    let (manifest, new) = split(&content_of(new_pack));
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut h = header(&old, from, 0);
+    h.to = serde_json::from_str::<PackManifest>(&manifest)
+        .unwrap()
+        .version;
+    let mut w = PatchWriter::new(Vec::new(), &h, manifest.as_bytes()).unwrap();
+    w.copy(prefix as u64).unwrap();
+    w.skip((old.len() - prefix - suffix) as u64).unwrap();
+    let middle: Vec<&[u8]> = new[prefix..new.len() - suffix]
+        .iter()
+        .map(|l| l.as_bytes())
+        .collect();
+    w.insert(&middle).unwrap();
+    w.copy(suffix as u64).unwrap();
+    let plain = w.finish().unwrap();
+    let mut out = Vec::new();
+    ruzstd::encoding::compress(
+        &plain[..],
+        &mut out,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    out
+}
+
+/// Everything a pack's entries put in the database, in order.
+fn rows(s: &ContentStore) -> Vec<(String, String, String, String, Option<f64>)> {
+    let conn = s.conn();
+    let mut stmt = conn
+        .prepare("SELECT kind, entry_id, verified, body, lat FROM entries ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+fn found(s: &ContentStore, text: &str) -> Vec<(String, String, u64)> {
+    s.search(&SearchQuery::new(text))
+        .unwrap()
+        .hits
+        .into_iter()
+        .map(|h| (h.id, h.title, h.provenance.pack_version))
+        .collect()
+}
+
+#[test]
+fn a_patch_installs_the_same_searchable_entries_as_the_full_pack() {
+    let (old, new) = (pack_file(1, &v1()), pack_file(2, &v2()));
+    let patch = make_patch(1, &old, &new);
+    let expected = ContentDigest::of(&content_of(&new));
+
+    let (_a, patched) = store();
+    patched.install_verified("pub-a", &old[..]).unwrap();
+    let installed = patched
+        .install_patch_verified("pub-a", &patch[..], &expected)
+        .unwrap();
+    assert_eq!(installed.manifest.version, 2);
+
+    let (_b, full) = store();
+    full.install_verified("pub-a", &new[..]).unwrap();
+    assert_eq!(rows(&patched), rows(&full));
+    let manifests = |s: &ContentStore| -> Vec<PackManifest> {
+        s.packs().unwrap().into_iter().map(|p| p.manifest).collect()
+    };
+    assert_eq!(manifests(&patched), manifests(&full));
+    for q in ["updated", "new", "asylum", "police winter", "clinic"] {
+        let hits = found(&patched, q);
+        assert!(!hits.is_empty(), "{q}");
+        assert_eq!(hits, found(&full, q), "{q}");
+    }
+}
+
+#[test]
+fn a_wrong_content_digest_is_refused_and_nothing_changes() {
+    let (old, new) = (pack_file(1, &v1()), pack_file(2, &v2()));
+    let patch = make_patch(1, &old, &new);
+    let right = ContentDigest::of(&content_of(&new));
+    let (_d, s) = store();
+    s.install_verified("pub-a", &old[..]).unwrap();
+    let before = (rows(&s), found(&s, "asylum"));
+    for wrong in [
+        ContentDigest {
+            sha256: ContentDigest::of(b"other").sha256,
+            ..right.clone()
+        },
+        ContentDigest {
+            length: right.length - 1,
+            ..right.clone()
+        },
+        ContentDigest {
+            length: right.length + 1,
+            ..right.clone()
+        },
+    ] {
+        assert!(matches!(
+            s.install_patch_verified("pub-a", &patch[..], &wrong),
+            Err(Error::Untrusted(_))
+        ));
+        assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+        assert_eq!((rows(&s), found(&s, "asylum")), before);
+    }
+    // No temporary file is left behind.
+    let files: Vec<_> = std::fs::read_dir(s.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with(store::DB_FILE))
+        .collect();
+    assert!(files.is_empty(), "{files:?}");
+}
+
+#[test]
+fn a_patch_from_another_version_or_base_asks_for_the_full_pack() {
+    let (v1_pack, v2_pack, v3_pack) = (
+        pack_file(1, &v1()),
+        pack_file(2, &v2()),
+        pack_file(3, &v1()),
+    );
+    let patch_2_3 = make_patch(2, &v2_pack, &v3_pack);
+    let digest_3 = ContentDigest::of(&content_of(&v3_pack));
+    let (_d, s) = store();
+    // Not installed at all.
+    assert!(matches!(
+        s.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        Err(Error::PatchMismatch(_))
+    ));
+    // Version 1 installed; the patch starts from 2.
+    s.install_verified("pub-a", &v1_pack[..]).unwrap();
+    assert!(matches!(
+        s.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        Err(Error::PatchMismatch(_))
+    ));
+    // A version 2 whose entries are not the patch's base.
+    let (_e, other) = store();
+    other
+        .install_verified("pub-a", &pack_file(2, &v1())[..])
+        .unwrap();
+    assert!(matches!(
+        other.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        Err(Error::PatchMismatch(_))
+    ));
+    assert_eq!(other.packs().unwrap()[0].manifest.version, 2);
+    // A patch naming another publisher than the one that signed it.
+    assert!(matches!(
+        s.install_patch_verified("pub-b", &make_patch(1, &v1_pack, &v2_pack)[..], &digest_3),
+        Err(Error::InvalidPatch(_))
+    ));
+    // Not a patch at all.
+    assert!(
+        s.install_patch_verified("pub-a", &b"not zstd"[..], &digest_3)
+            .is_err()
+    );
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+}

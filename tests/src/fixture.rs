@@ -7,13 +7,12 @@
 //! beside the test executables (see [`bin`]).
 
 use std::ffi::{OsStr, OsString};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use waymark_core::clock::ManualClock;
 use waymark_core::content::model::Entry;
 use waymark_core::content::synthetic;
@@ -204,7 +203,8 @@ pub struct Phone {
     pub store: ContentStore,
     /// Its clock.
     pub clock: Arc<ManualClock>,
-    dir: tempfile::TempDir,
+    /// Keeps the phone's data directory alive as long as the phone.
+    _dir: tempfile::TempDir,
 }
 
 impl Phone {
@@ -214,12 +214,11 @@ impl Phone {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let store = ContentStore::open_with_clock(&dir.path().join("content"), clock.clone())
             .expect("content store");
-        Phone { store, clock, dir }
-    }
-
-    /// The phone's data directory.
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
+        Phone {
+            store,
+            clock,
+            _dir: dir,
+        }
     }
 
     /// Trusts `publisher`, syncing from `url`.
@@ -275,11 +274,6 @@ impl Phone {
     pub fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
     }
-
-    /// The phone's time.
-    pub fn now(&self) -> DateTime<Utc> {
-        waymark_core::clock::Clock::now(&*self.clock)
-    }
 }
 
 impl Default for Phone {
@@ -321,13 +315,4 @@ pub fn test_config() -> HttpConfig {
         max_retry_after: Duration::from_secs(2),
         ..HttpConfig::default()
     }
-}
-
-/// Writes `bytes` to a new file in `dir`.
-pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::File::create(&path)
-        .and_then(|mut f| f.write_all(bytes))
-        .expect("file written");
-    path
 }

@@ -332,7 +332,7 @@ fn each_attack_is_refused_and_the_content_stays() {
             format!("/metadata/{ts_v}.snapshot.json"),
             Fault::Replace(old_snapshot.clone()),
         ),
-        "snapshot",
+        "the snapshot metadata's length differs from the signed length",
     );
     // A snapshot longer than the timestamp says.
     check(
@@ -340,12 +340,12 @@ fn each_attack_is_refused_and_the_content_stays() {
             format!("/metadata/{ts_v}.snapshot.json"),
             Fault::Oversize(10),
         ),
-        "snapshot",
+        &format!("{ts_v}.snapshot.json: the server offers more than"),
     );
     // Targets metadata longer than the snapshot says.
     check(
         FaultRule::on("/metadata/2.targets.json", Fault::Oversize(10)),
-        "targets",
+        "2.targets.json: the server offers more than",
     );
     // Expired metadata (freeze): the phone's clock is two days ahead.
     server.clear_faults();

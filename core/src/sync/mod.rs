@@ -718,7 +718,6 @@ fn download_resumable(
     let etag_path = part.with_extension("etag");
     let mut out = std::fs::OpenOptions::new()
         .create(true)
-        .append(false)
         .write(true)
         .read(true)
         .truncate(false)

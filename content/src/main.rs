@@ -164,9 +164,7 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
 /// For a bundle: who signed it, checked against the bundle's own first
 /// root (a phone checks against the root it trusts).
 fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
-    use waymark_core::content::tuf::{
-        Envelope, MetaList, Root, SeenVersions, fingerprint, verify_metadata,
-    };
+    use waymark_core::content::tuf::{Envelope, MetaList, Root, fingerprint};
     let mut pack = Vec::new();
     let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
         return Ok(None);
@@ -211,16 +209,16 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
             expires.unwrap_or_else(|_| "?".into())
         );
     }
-    match verify_metadata(first, &SeenVersions::default(), &set, chrono::Utc::now()) {
-        Ok(v) => match v.targets.targets.get(&info.target) {
-            Some(t) => match t.check(&pack) {
-                Ok(()) => println!(
-                    "verified    signatures, expiry and the pack's hashes check out against the bundle's root"
-                ),
-                Err(e) => println!("NOT VALID   {e}"),
-            },
-            None => println!("NOT VALID   the pack is not a signed target"),
-        },
+    // The same checks a phone makes, against the bundle's first root.
+    let checked = if info.format == waymark_core::content::FORMAT_PACK_FILE {
+        "the pack's hashes"
+    } else {
+        "the shared content's signed digest"
+    };
+    match waymark_core::content::verify_bundle(file, first, chrono::Utc::now()) {
+        Ok(_) => println!(
+            "verified    signatures, expiry and {checked} check out against the bundle's root"
+        ),
         Err(e) => println!("NOT VALID   {e}"),
     }
     Ok(Some(pack))

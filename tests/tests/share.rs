@@ -329,6 +329,14 @@ fn the_device_cli_shares_a_pack_and_another_phone_installs_it() {
     .unwrap();
     assert_eq!(exported["version"], 1);
     drop(server);
+    // The publisher's tool makes the phone's checks on it, too.
+    let shown = waymark_e2e::fixture::run_ok("waymark-pack", &["inspect", file.to_str().unwrap()]);
+    let shown = String::from_utf8(shown.stdout).unwrap();
+    assert!(
+        shown.contains("verified    signatures, expiry and the shared content's signed digest"),
+        "{shown}"
+    );
+    assert!(shown.contains("pack        synthetic version 1"), "{shown}");
 
     waymark(b.path(), &["trust", "add", card]);
     let installed = waymark(b.path(), &["pack", "install", file.to_str().unwrap()]);

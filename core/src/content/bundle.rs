@@ -363,48 +363,106 @@ impl ContentStore {
             check_digests(&target, received.payload_len, &received.digests)?;
             self.install_verified(&publisher, payload)?
         } else {
-            let content = self.verified_content(&target, payload)?;
+            let scratch = tempfile::tempfile_in(self.dir())
+                .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
+            let content = verified_content(&target, payload, scratch)?;
             self.install_from(&publisher, PackReader::plain(BufReader::new(content))?)?
         };
         overlay.commit(&mut PublisherMetadata::new(self, &publisher))?;
         self.record_seen(&publisher, &seen, &refreshed.seen)?;
         Ok(installed)
     }
+}
 
-    /// Decompresses a shared bundle's content into a temporary file,
-    /// checking it against the content digest signed in `target`.
-    fn verified_content(&self, target: &TargetFile, compressed: impl Read) -> Result<File> {
-        let expected = PackTargetCustom::of(target)
-            .and_then(|c| c.content)
-            .ok_or_else(|| {
-                Error::Untrusted(
-                    "the publisher signed no content digest for this pack, so only its own \
+/// Decompresses a shared bundle's content into `file` (a temporary file),
+/// checking it against the content digest signed in `target`.
+fn verified_content(target: &TargetFile, compressed: impl Read, file: File) -> Result<File> {
+    let expected = PackTargetCustom::of(target)
+        .and_then(|c| c.content)
+        .ok_or_else(|| {
+            Error::Untrusted(
+                "the publisher signed no content digest for this pack, so only its own \
                      bundle can install it"
-                        .into(),
-                )
-            })?;
-        let mut decoder = StreamingDecoder::new_with_max_window_size(compressed, MAX_WINDOW)
-            .map_err(|e| Error::invalid(format!("the shared content is not zstd: {e}")))?;
-        let file = tempfile::tempfile_in(self.dir())
-            .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
-        let mut out = DigestWriter::new(BufWriter::new(file), expected.length);
-        let copied = std::io::copy(&mut decoder, &mut out);
-        if out.overflowed {
-            return Err(Error::Untrusted(
-                "the shared content is longer than its signed length".into(),
-            ));
-        }
-        copied.map_err(|e| Error::invalid(format!("the shared content is damaged: {e}")))?;
-        let (file, actual) = out.finish();
-        if !actual.matches(&expected) {
-            return Err(Error::Untrusted(
-                "the shared content differs from what its publisher signed".into(),
-            ));
-        }
-        let mut file = file.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-        file.seek(SeekFrom::Start(0))?;
-        Ok(file)
+                    .into(),
+            )
+        })?;
+    let mut decoder = StreamingDecoder::new_with_max_window_size(compressed, MAX_WINDOW)
+        .map_err(|e| Error::invalid(format!("the shared content is not zstd: {e}")))?;
+    let mut out = DigestWriter::new(BufWriter::new(file), expected.length);
+    let copied = std::io::copy(&mut decoder, &mut out);
+    if out.overflowed {
+        return Err(Error::Untrusted(
+            "the shared content is longer than its signed length".into(),
+        ));
     }
+    copied.map_err(|e| Error::invalid(format!("the shared content is damaged: {e}")))?;
+    let (file, actual) = out.finish();
+    if !actual.matches(&expected) {
+        return Err(Error::Untrusted(
+            "the shared content differs from what its publisher signed".into(),
+        ));
+    }
+    let mut file = file.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(file)
+}
+
+/// What [`verify_bundle`] found.
+#[derive(Debug)]
+pub struct VerifiedBundle {
+    /// The bundle's descriptor.
+    pub info: BundleInfo,
+    /// The newest root the chain reached.
+    pub root: Root,
+    /// The pack's signed target.
+    pub target: TargetFile,
+    /// The pack's content, decompressed (JSON Lines: manifest, entries).
+    pub content: File,
+}
+
+/// Verifies a bundle against `trusted_root` alone, with no phone's state:
+/// the checks [`ContentStore::install_bundle`] makes (root chain,
+/// signatures, expiry at `now`, consistency, delegations, then the pack's
+/// hashes or the shared content's signed digest), but no rollback
+/// reference. For tools, such as `waymark-pack inspect`.
+pub fn verify_bundle(
+    path: &Path,
+    trusted_root: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<VerifiedBundle> {
+    let tmp = || tempfile::tempfile().map_err(|e| Error::Io(std::io::Error::from(e.kind())));
+    let mut received = read_bundle_into(path, tmp()?)?;
+    let mut store = Overlay::with_root(trusted_root);
+    let mut remote = BundleRemote {
+        roots: &received.roots,
+        metadata: &received.metadata,
+    };
+    let mut up = Updater::new(&mut remote, &mut store, now, Default::default())?;
+    up.refresh()?;
+    let target = up.target(&received.info.target)?.ok_or_else(|| {
+        Error::Untrusted(format!("'{}' is not a signed target", received.info.target))
+    })?;
+    let root = up.root().clone();
+    received.payload.seek(SeekFrom::Start(0))?;
+    let payload = BufReader::new(received.payload);
+    let content = if received.info.format == FORMAT_PACK_FILE {
+        check_digests(&target, received.payload_len, &received.digests)?;
+        let mut plain = tmp()?;
+        let mut decoder = StreamingDecoder::new_with_max_window_size(payload, MAX_WINDOW)
+            .map_err(|e| Error::invalid(format!("not a zstd-compressed pack: {e}")))?;
+        std::io::copy(&mut decoder, &mut plain)
+            .map_err(|e| Error::invalid(format!("the pack is damaged: {e}")))?;
+        plain.seek(SeekFrom::Start(0))?;
+        plain
+    } else {
+        verified_content(&target, payload, tmp()?)?
+    };
+    Ok(VerifiedBundle {
+        info: received.info,
+        root,
+        target,
+        content,
+    })
 }
 
 // ----- sharing --------------------------------------------------------------

@@ -22,8 +22,8 @@ mod trust;
 pub mod tuf;
 
 pub use bundle::{
-    BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, read_bundle,
-    write_bundle,
+    BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,
+    read_bundle, verify_bundle, write_bundle,
 };
 pub(crate) use bundle::{check_digests, digest_file};
 pub use queries::{

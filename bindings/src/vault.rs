@@ -8,7 +8,7 @@
 //! rest are quick and synchronous.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use waymark_core::vault::{self as core, RecoveryCode, VaultOptions};
@@ -17,7 +17,7 @@ use crate::document::{
     DocumentInfo, DocumentMetadata, ExpiryReminder, KdfParams, VaultSettings, document_id,
 };
 use crate::error::{Result, WaymarkError};
-use crate::task::blocking;
+use crate::task::{blocking, blocking_ffi};
 
 /// Gives Waymark a 32-byte secret guarded by the platform keystore, for
 /// unlocking without typing the passphrase.
@@ -36,16 +36,45 @@ pub trait PlatformKeystore: Send + Sync {
     fn vault_secret(&self) -> Result<Vec<u8>>;
 }
 
-/// Lends the app's keystore to the core.
-struct KeystoreAdapter(Arc<dyn PlatformKeystore>);
+/// Lends the app's keystore to the core. A failure the app did not
+/// declare (anything but `WaymarkError::Keystore`) is kept aside and
+/// becomes the call's error as it was, rather than a keystore refusal.
+struct KeystoreAdapter {
+    keystore: Arc<dyn PlatformKeystore>,
+    unexpected: Mutex<Option<WaymarkError>>,
+}
+
+impl KeystoreAdapter {
+    /// Runs `call` with the app's keystore lent to the core.
+    fn lend<T>(
+        keystore: Arc<dyn PlatformKeystore>,
+        call: impl FnOnce(&KeystoreAdapter) -> waymark_core::Result<T>,
+    ) -> Result<T> {
+        let adapter = KeystoreAdapter {
+            keystore,
+            unexpected: Mutex::new(None),
+        };
+        call(&adapter).map_err(|e| {
+            let unexpected = adapter
+                .unexpected
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            unexpected.unwrap_or_else(|| e.into())
+        })
+    }
+}
 
 impl core::PlatformKeystore for KeystoreAdapter {
     fn vault_secret(&self) -> std::result::Result<Vec<u8>, core::KeystoreError> {
-        self.0.vault_secret().map_err(|e| core::KeystoreError {
-            reason: match e {
-                WaymarkError::Keystore { reason } => reason,
-                other => other.to_string(),
-            },
+        self.keystore.vault_secret().map_err(|e| match e {
+            WaymarkError::Keystore { reason } => core::KeystoreError { reason },
+            other => {
+                *self.unexpected.lock().unwrap_or_else(|p| p.into_inner()) = Some(other);
+                core::KeystoreError {
+                    reason: "the app's keystore failed".into(),
+                }
+            }
         })
     }
 }
@@ -173,7 +202,10 @@ impl Vault {
         self: Arc<Self>,
         keystore: Arc<dyn PlatformKeystore>,
     ) -> Result<()> {
-        blocking(move || self.inner.unlock_with_keystore(&KeystoreAdapter(keystore))).await
+        blocking_ffi(move || {
+            KeystoreAdapter::lend(keystore, |k| self.inner.unlock_with_keystore(k))
+        })
+        .await
     }
 
     // ----- documents -------------------------------------------------------
@@ -343,9 +375,8 @@ impl Vault {
         self: Arc<Self>,
         keystore: Arc<dyn PlatformKeystore>,
     ) -> Result<()> {
-        blocking(move || {
-            self.inner
-                .enable_keystore_unlock(&KeystoreAdapter(keystore))
+        blocking_ffi(move || {
+            KeystoreAdapter::lend(keystore, |k| self.inner.enable_keystore_unlock(k))
         })
         .await
     }

@@ -10,6 +10,7 @@
 //! REPODIR/targets/patches/<pack-id>/<sha256>.<from>-<to>.wmpatch
 //! REPODIR/publisher.json                 the card phones trust
 //! REPODIR/bundles/<pack-id>.wmbundle     offline bundles (pack + metadata)
+//! REPODIR/metadata/offline-timestamp.json the bundles' longer-lived timestamp
 //! REPODIR/history/<pack-id>.json         every version published, and its file
 //! ```
 //!
@@ -589,6 +590,9 @@ impl Repo {
             .expires;
         ts.expires = (now() + Duration::days(exp.bundle_days)).min(snapshot_expires);
         let ts = Envelope::sign(&ts, &[&keys.timestamp])?.to_bytes()?;
+        // Beside timestamp.json, for phones that share packs they installed
+        // (they fetch it when the timestamp changes).
+        Self::write(&self.meta("offline-timestamp.json"), &ts)?;
         let targets_bytes = std::fs::read(self.meta(&format!("{}.targets.json", targets.version)))?;
         let set = MetadataSet {
             roots,

@@ -234,6 +234,14 @@ impl Phone {
             .expect("trusted");
     }
 
+    /// Trusts `publisher` with no repository URL: this phone gets packs
+    /// only from files.
+    pub fn trust_offline(&self, publisher: &Publisher) {
+        self.store
+            .trust_publisher(&publisher.card(), &TrustRequest::default())
+            .expect("trusted");
+    }
+
     /// Syncs with `http` and default options, recording the events.
     pub fn sync(&self, http: &Http) -> (waymark_core::Result<SyncReport>, Vec<SyncEvent>) {
         self.sync_with(http, &SyncOptions::default(), &CancelToken::new())

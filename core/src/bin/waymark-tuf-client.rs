@@ -24,7 +24,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use waymark_core::content::tuf::SeenVersions;
 use waymark_core::sync::{
-    CancelToken, DirStore, Http, HttpConfig, Updater, escape_role, target_url,
+    CancelToken, DirStore, Http, HttpConfig, HttpRemote, Updater, escape_role, target_url,
 };
 use waymark_core::{Error, Result};
 
@@ -100,10 +100,9 @@ fn run(cli: &Cli) -> Result<()> {
     })?;
     let cancel = CancelToken::new();
     let mut store = DirStore::new(&cli.metadata_dir)?;
+    let mut remote = HttpRemote::new(&http, &cancel, metadata_url);
     let mut updater = Updater::new(
-        &http,
-        &cancel,
-        metadata_url,
+        &mut remote,
         &mut store,
         chrono::Utc::now(),
         SeenVersions::default(),

@@ -124,7 +124,7 @@ impl ContentDigest {
         }
     }
 
-    fn matches(&self, other: &ContentDigest) -> bool {
+    pub(crate) fn matches(&self, other: &ContentDigest) -> bool {
         self.length == other.length && self.sha256.eq_ignore_ascii_case(&other.sha256)
     }
 }
@@ -678,16 +678,16 @@ impl ContentStore {
 
 /// A writer that measures and hashes what passes through it, and refuses
 /// to pass more than `limit` bytes.
-struct DigestWriter<W> {
+pub(crate) struct DigestWriter<W> {
     inner: W,
     sha256: Sha256,
     length: u64,
     limit: u64,
-    overflowed: bool,
+    pub(crate) overflowed: bool,
 }
 
 impl<W: Write> DigestWriter<W> {
-    fn new(inner: W, limit: u64) -> Self {
+    pub(crate) fn new(inner: W, limit: u64) -> Self {
         DigestWriter {
             inner,
             sha256: Sha256::new(),
@@ -697,7 +697,7 @@ impl<W: Write> DigestWriter<W> {
         }
     }
 
-    fn finish(self) -> (W, ContentDigest) {
+    pub(crate) fn finish(self) -> (W, ContentDigest) {
         let digest = ContentDigest {
             length: self.length,
             sha256: hex::encode(self.sha256.finalize()),

@@ -9,6 +9,7 @@
 mod bundle;
 pub mod delta;
 mod index;
+pub(crate) mod metadata;
 pub mod model;
 pub mod normalize;
 pub mod pack;
@@ -20,7 +21,10 @@ pub mod synthetic;
 mod trust;
 pub mod tuf;
 
-pub use bundle::{BundleInfo, MAX_PACK_BYTES, read_bundle, write_bundle};
+pub use bundle::{
+    BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, read_bundle,
+    write_bundle,
+};
 pub(crate) use bundle::{check_digests, digest_file};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,

@@ -39,7 +39,7 @@ const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 3;
+    const END_VERSION: u32 = 4;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -81,6 +81,7 @@ impl Schema for ContentSchema {
         tx.execute_batch(CREATE_SEARCH)?;
         tx.execute_batch(CREATE_FREQUENT_TERMS)?;
         tx.execute_batch(CREATE_TUF_METADATA)?;
+        tx.execute_batch(super::metadata::CREATE_TUF_ROOTS)?;
         Ok(())
     }
 
@@ -116,6 +117,9 @@ impl Schema for ContentSchema {
             // Version 3 keeps each publisher's trusted TUF metadata for
             // sync (the root stays in `publishers`).
             2 => Ok(tx.execute_batch(CREATE_TUF_METADATA)?),
+            // Version 4 keeps every root version trusted and the offline
+            // timestamp, so an installed pack can be shared with its chain.
+            3 => super::metadata::upgrade_to_v4(tx),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),

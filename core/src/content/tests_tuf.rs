@@ -469,3 +469,49 @@ fn removing_a_publisher_removes_its_packs() {
     assert!(p.store.packs().unwrap().is_empty());
     assert!(p.store.trusted_publishers().unwrap().is_empty());
 }
+
+#[test]
+fn every_root_trusted_is_kept_for_sharing_and_a_version_3_database_starts_its_history() {
+    let p = phone();
+    let mut repo = Repo::new(p.clock.now());
+    p.store
+        .trust_publisher(&repo.card(PUB), &TrustRequest::default())
+        .unwrap();
+    repo.rotate();
+    let v1 = pack_bytes(PUB, 1);
+    let set = repo.metadata(
+        &v1,
+        "packs/p.wmpack",
+        1,
+        p.clock.now() + Duration::days(7),
+        &repo.targets_key,
+    );
+    p.store
+        .install_bundle(&p.bundle("b.tar", PUB, &set, &v1))
+        .unwrap();
+    let versions = |s: &ContentStore| -> Vec<u64> {
+        super::metadata::PublisherMetadata::new(s, PUB)
+            .roots()
+            .unwrap()
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect()
+    };
+    assert_eq!(versions(&p.store), [1, 2], "the whole chain");
+
+    // The same database as version 3 left it: no root history.
+    let path = p.dir.path().join("content");
+    drop(p.store);
+    {
+        let conn = rusqlite::Connection::open(path.join("content.db")).unwrap();
+        conn.execute_batch(
+            "DROP TABLE tuf_roots;
+             ALTER TABLE publishers DROP COLUMN offline_timestamp;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    let store = ContentStore::open_with_clock(&path, p.clock.clone()).unwrap();
+    assert_eq!(versions(&store), [2], "the root trusted now starts it");
+    assert_eq!(store.packs().unwrap().len(), 1, "nothing installed is lost");
+}

@@ -145,6 +145,7 @@ impl ContentStore {
                 added_at.to_rfc3339()
             ],
         )?;
+        super::metadata::record_root(&tx, &id, &envelope.to_bytes()?)?;
         tx.commit()?;
         Ok(TrustedPublisher {
             id,
@@ -213,24 +214,5 @@ impl ContentStore {
             .optional()?
             .ok_or_else(|| Error::Untrusted(format!("unknown publisher '{id}': trust it first")))?;
         Ok((root.into_bytes(), serde_json::from_str(&seen)?))
-    }
-
-    /// Records a newer root and the versions seen.
-    pub(crate) fn record_trust_state(
-        &self,
-        id: &str,
-        root: &[u8],
-        seen: &SeenVersions,
-    ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE publishers SET root = ?2, seen = ?3 WHERE id = ?1",
-            params![
-                id,
-                std::str::from_utf8(root)
-                    .map_err(|_| Error::Untrusted("root is not UTF-8".into()))?,
-                serde_json::to_string(seen)?
-            ],
-        )?;
-        Ok(())
     }
 }

@@ -27,13 +27,17 @@ use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
-pub use http::{CancelToken, Http, HttpConfig, USER_AGENT};
-pub use updater::{DirStore, Limits, MetadataStore, Refreshed, Updater, escape_role, target_url};
+pub use http::{CancelToken, Fetched, Http, HttpConfig, USER_AGENT};
+pub use updater::{
+    DirStore, HttpRemote, Limits, MetadataStore, Refreshed, Remote, Updater, escape_role,
+    target_url,
+};
 
 use crate::content::delta::{ContentDigest, PackTargetCustom};
+use crate::content::metadata::PublisherMetadata;
 use crate::content::tuf::{SeenVersions, TargetFile};
 use crate::content::{ContentStore, digest_file};
 use crate::error::{Error, Result};
@@ -433,28 +437,29 @@ impl ContentStore {
         work: impl FnOnce(&Self, &mut Updater<'_>) -> Result<T>,
     ) -> Result<(T, u64)> {
         let (_, seen) = self.trust_state(&source.id)?;
-        let mut metadata = DbStore {
-            store: self,
-            publisher: source.id.clone(),
-        };
-        let metadata_url = format!("{}/metadata", source.url);
-        let mut up = Updater::new(
-            http,
-            cancel,
-            &metadata_url,
-            &mut metadata,
-            self.clock().now(),
-            seen.clone(),
-        )?;
+        let mut metadata = PublisherMetadata::new(self, &source.id);
+        let mut remote = HttpRemote::new(http, cancel, &format!("{}/metadata", source.url));
+        let mut up = Updater::new(&mut remote, &mut metadata, self.clock().now(), seen.clone())?;
         let refreshed = up.refresh()?;
         self.record_seen(&source.id, &seen, &refreshed.seen)?;
+        if !refreshed.unchanged {
+            // Only when the timestamp changed: "nothing changed" stays one
+            // conditional request.
+            let offline = up.offline_timestamp()?;
+            PublisherMetadata::new(self, &source.id).set_offline_timestamp(offline.as_deref())?;
+        }
         let out = work(self, &mut up)?;
         Ok((out, up.fetched()))
     }
 
     /// Records the versions seen (never lowering one, unless keys rotated:
     /// then the updater's own checks guard it).
-    fn record_seen(&self, id: &str, old: &SeenVersions, new: &SeenVersions) -> Result<()> {
+    pub(crate) fn record_seen(
+        &self,
+        id: &str,
+        old: &SeenVersions,
+        new: &SeenVersions,
+    ) -> Result<()> {
         if old == new {
             return Ok(());
         }
@@ -753,66 +758,4 @@ fn download_resumable(
 fn remove_partial(part: &Path) {
     let _ = std::fs::remove_file(part);
     let _ = std::fs::remove_file(part.with_extension("etag"));
-}
-
-/// A publisher's trusted metadata in the content database: the root in
-/// `publishers`, the rest in `tuf_metadata`.
-struct DbStore<'s> {
-    store: &'s ContentStore,
-    publisher: String,
-}
-
-impl MetadataStore for DbStore<'_> {
-    fn load(&self, role: &str) -> Result<Option<Vec<u8>>> {
-        let conn = self.store.conn();
-        if role == "root" {
-            return Ok(conn
-                .query_row(
-                    "SELECT root FROM publishers WHERE id = ?1",
-                    [&self.publisher],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()?
-                .map(String::into_bytes));
-        }
-        Ok(conn
-            .query_row(
-                "SELECT body FROM tuf_metadata WHERE publisher = ?1 AND role = ?2",
-                params![self.publisher, role],
-                |r| r.get::<_, Vec<u8>>(0),
-            )
-            .optional()?)
-    }
-
-    fn etag(&self, role: &str) -> Result<Option<String>> {
-        Ok(self
-            .store
-            .conn()
-            .query_row(
-                "SELECT etag FROM tuf_metadata WHERE publisher = ?1 AND role = ?2",
-                params![self.publisher, role],
-                |r| r.get::<_, Option<String>>(0),
-            )
-            .optional()?
-            .flatten())
-    }
-
-    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()> {
-        let conn = self.store.conn();
-        if role == "root" {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| Error::Untrusted("root metadata is not UTF-8".into()))?;
-            conn.execute(
-                "UPDATE publishers SET root = ?2 WHERE id = ?1",
-                params![self.publisher, text],
-            )?;
-            return Ok(());
-        }
-        conn.execute(
-            "INSERT INTO tuf_metadata (publisher, role, body, etag) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (publisher, role) DO UPDATE SET body = excluded.body, etag = excluded.etag",
-            params![self.publisher, role, bytes, etag],
-        )?;
-        Ok(())
-    }
 }

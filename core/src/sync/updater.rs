@@ -1,4 +1,4 @@
-//! The TUF client workflow (specification 1.0.x, section 5) over HTTP.
+//! The TUF client workflow (specification 1.0.x, section 5).
 //!
 //! [`Updater::refresh`] brings a repository's trusted metadata up to date:
 //! the root rotation chain (5.3), timestamp (5.4), snapshot (5.5) and
@@ -8,6 +8,10 @@
 //! an upper bound on its length, verified before it is stored, and stored
 //! under its non-versioned name (`root.json`, `timestamp.json`, …) in a
 //! [`MetadataStore`].
+//!
+//! Files come from a [`Remote`]: a server ([`HttpRemote`]), or an offline
+//! bundle, so a pack received by Bluetooth passes exactly the checks a
+//! sync does.
 //!
 //! Metadata trusted earlier is the reference for rollback checks even when
 //! it has expired; expiry is checked against one reference time taken when
@@ -35,6 +39,40 @@ pub trait MetadataStore {
     fn etag(&self, role: &str) -> Result<Option<String>>;
     /// Keeps `bytes` as the trusted metadata of `role`.
     fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()>;
+}
+
+/// Where a repository's metadata files come from.
+pub trait Remote {
+    /// Metadata file `name` (`timestamp.json`, `3.snapshot.json`, …): at
+    /// most `max` bytes, conditional on `etag` when one is given.
+    fn fetch(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched>;
+}
+
+/// A repository's metadata on a server.
+pub struct HttpRemote<'a> {
+    http: &'a Http,
+    cancel: &'a CancelToken,
+    base: String,
+}
+
+impl<'a> HttpRemote<'a> {
+    /// The metadata at `metadata_url` (the directory holding
+    /// `timestamp.json`), fetched with `http` until `cancel` is cancelled.
+    pub fn new(http: &'a Http, cancel: &'a CancelToken, metadata_url: &str) -> Self {
+        HttpRemote {
+            http,
+            cancel,
+            base: metadata_url.trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+impl Remote for HttpRemote<'_> {
+    fn fetch(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
+        self.cancel.check()?;
+        let url = format!("{}/{name}", self.base);
+        self.http.fetch(&url, max, etag, self.cancel)
+    }
 }
 
 /// Upper bounds on what is fetched.
@@ -97,9 +135,7 @@ fn untrusted(reason: impl Into<String>) -> Error {
 
 /// One repository's client.
 pub struct Updater<'a> {
-    http: &'a Http,
-    cancel: &'a CancelToken,
-    base: String,
+    remote: &'a mut dyn Remote,
     store: &'a mut dyn MetadataStore,
     now: DateTime<Utc>,
     limits: Limits,
@@ -109,17 +145,16 @@ pub struct Updater<'a> {
     snapshot: Option<MetaList>,
     targets: HashMap<String, Targets>,
     fetched: u64,
+    reissued_timestamps: bool,
 }
 
 impl<'a> Updater<'a> {
-    /// An updater for the repository whose metadata is at `metadata_url`,
+    /// An updater for the repository whose metadata `remote` serves,
     /// starting from the root trusted in `store`. `now` is the reference
     /// time for expiry; `floor` the versions seen by other means (offline
     /// bundles), below which nothing is accepted.
     pub fn new(
-        http: &'a Http,
-        cancel: &'a CancelToken,
-        metadata_url: &str,
+        remote: &'a mut dyn Remote,
         store: &'a mut dyn MetadataStore,
         now: DateTime<Utc>,
         floor: SeenVersions,
@@ -129,9 +164,7 @@ impl<'a> Updater<'a> {
             .ok_or_else(|| untrusted("no trusted root: initialise first"))?;
         let root: Root = Envelope::parse(&bytes)?.read("root")?;
         Ok(Updater {
-            http,
-            cancel,
-            base: metadata_url.trim_end_matches('/').to_owned(),
+            remote,
             store,
             now,
             limits: Limits::default(),
@@ -141,12 +174,23 @@ impl<'a> Updater<'a> {
             snapshot: None,
             targets: HashMap::new(),
             fetched: 0,
+            reissued_timestamps: false,
         })
     }
 
     /// Changes the length limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Accepts a timestamp of the trusted version that lives longer than
+    /// the trusted one (same snapshot, same keys): an offline bundle
+    /// carries the publisher's re-signed, longer-lived timestamp, which a
+    /// phone that synced the short-lived one must be able to take. A sync
+    /// keeps the trusted one, as the specification's reference client does.
+    pub fn accept_reissued_timestamps(mut self) -> Self {
+        self.reissued_timestamps = true;
         self
     }
 
@@ -171,6 +215,41 @@ impl<'a> Updater<'a> {
             root_updates,
             seen: self.seen(),
         })
+    }
+
+    /// The publisher's offline timestamp (`offline-timestamp.json` beside
+    /// `timestamp.json`, written by `waymark-pack publish`): the trusted
+    /// timestamp re-signed to live longer, for bundles that travel for
+    /// weeks. `None` when the repository has none, or one that is not the
+    /// trusted timestamp's version, or not validly signed, or expired.
+    /// Call after [`Updater::refresh`].
+    pub fn offline_timestamp(&mut self) -> Result<Option<Vec<u8>>> {
+        let Some(trusted) = &self.timestamp else {
+            return Ok(None);
+        };
+        let version = trusted.version;
+        let snapshot = trusted.meta.get("snapshot.json").map(|m| m.version);
+        let bytes = match self.get("offline-timestamp.json", self.limits.timestamp, None) {
+            Ok(Fetched::Body { bytes, .. }) => bytes,
+            Ok(_) => return Ok(None),
+            Err(Error::Cancelled) => return Err(Error::Cancelled),
+            Err(_) => return Ok(None),
+        };
+        let keys = self.root.keys.clone();
+        let role = self.root_role("timestamp")?;
+        let Ok(env) = Envelope::parse(&bytes) else {
+            return Ok(None);
+        };
+        if env.verify_with(&keys, &role, "timestamp").is_err() {
+            return Ok(None);
+        }
+        let Ok(offline) = env.read::<MetaList>("timestamp") else {
+            return Ok(None);
+        };
+        let fits = offline.version == version
+            && offline.meta.get("snapshot.json").map(|m| m.version) == snapshot
+            && offline.expires > self.now;
+        Ok(fits.then_some(bytes))
     }
 
     /// The versions trusted now.
@@ -272,18 +351,13 @@ impl<'a> Updater<'a> {
         Ok((delegations.keys.clone(), role_keys))
     }
 
-    /// Fetches `name` from the metadata URL; errors name the file.
+    /// Fetches `name` from the remote; errors name the file.
     fn get(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
-        self.cancel.check()?;
-        let url = format!("{}/{name}", self.base);
-        let fetched = self
-            .http
-            .fetch(&url, max, etag, self.cancel)
-            .map_err(|e| match e {
-                Error::Untrusted(m) => Error::Untrusted(format!("{name}: {m}")),
-                Error::Network(m) => Error::Network(format!("{name}: {m}")),
-                other => other,
-            })?;
+        let fetched = self.remote.fetch(name, max, etag).map_err(|e| match e {
+            Error::Untrusted(m) => Error::Untrusted(format!("{name}: {m}")),
+            Error::Network(m) => Error::Network(format!("{name}: {m}")),
+            other => other,
+        })?;
         if let Fetched::Body { bytes, .. } = &fetched {
             self.fetched += bytes.len() as u64;
         }
@@ -412,7 +486,11 @@ impl<'a> Updater<'a> {
                         new.version, self.floor.timestamp
                     )));
                 }
-                if same {
+                let reissued = self.reissued_timestamps
+                    && trusted.as_ref().is_some_and(|old| {
+                        new.expires > old.expires && snapshot_version(&new) == snapshot_version(old)
+                    });
+                if same && !reissued {
                     // The same version: keep the trusted one; remember the
                     // ETag when the bytes are the same.
                     if self.store.load("timestamp")?.as_deref() == Some(&bytes[..]) {

@@ -53,6 +53,18 @@ pub enum PackCommand {
         #[arg(long)]
         publisher: Option<String>,
     },
+    /// Write an installed pack with its publisher's signatures to one file
+    /// that another phone installs with no server (`waymark pack install`).
+    Export {
+        /// Pack id.
+        id: String,
+        /// The bundle to write (.wmbundle).
+        #[arg(long)]
+        out: PathBuf,
+        /// Publisher id (needed when two publishers have a pack of that id).
+        #[arg(long)]
+        publisher: Option<String>,
+    },
 }
 
 /// `waymark search`.
@@ -243,31 +255,46 @@ pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Failure> {
             }
         }
         PackCommand::Remove { id, publisher } => {
-            let publisher = match publisher {
-                Some(p) => p,
-                None => {
-                    let owners: Vec<String> = store
-                        .packs()?
-                        .into_iter()
-                        .filter(|p| p.manifest.id == id)
-                        .map(|p| p.publisher)
-                        .collect();
-                    match owners.as_slice() {
-                        [one] => one.clone(),
-                        [] => return fail(format!("no pack '{id}' is installed")),
-                        _ => {
-                            return fail(
-                                "several publishers have a pack of that id: add --publisher",
-                            );
-                        }
-                    }
-                }
-            };
+            let publisher = owner(&store, &id, publisher)?;
             store.remove_pack(&publisher, &id)?;
             println!("Removed {id}.");
         }
+        PackCommand::Export { id, out, publisher } => {
+            let publisher = owner(&store, &id, publisher)?;
+            let e = store.export_pack(&publisher, &id, &out)?;
+            if json {
+                output::json(&e)?;
+            } else {
+                println!(
+                    "Wrote {} version {} ({} bytes) to {}; another phone can install it until {}.",
+                    e.pack,
+                    e.version,
+                    e.bytes,
+                    out.display(),
+                    e.valid_until.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// The publisher of the installed pack `id`: `given`, or the only one.
+fn owner(store: &ContentStore, id: &str, given: Option<String>) -> Result<String, Failure> {
+    if let Some(p) = given {
+        return Ok(p);
+    }
+    let owners: Vec<String> = store
+        .packs()?
+        .into_iter()
+        .filter(|p| p.manifest.id == id)
+        .map(|p| p.publisher)
+        .collect();
+    match owners.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => fail(format!("no pack '{id}' is installed")),
+        _ => fail("several publishers have a pack of that id: add --publisher"),
+    }
 }
 
 /// Runs `waymark search`.

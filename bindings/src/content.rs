@@ -10,8 +10,8 @@ use waymark_core::vault::CountryCode;
 
 use crate::error::{Result, WaymarkError};
 use crate::model::{
-    Alert, CountryProfile, GeoPoint, InstalledPack, NearbyService, Route, SearchResults,
-    Translations, TrustedPublisher,
+    Alert, CountryProfile, ExportedPack, GeoPoint, InstalledPack, NearbyService, Route,
+    SearchResults, Translations, TrustedPublisher,
 };
 use crate::sync::SyncSettings;
 use crate::task::{InFlight, blocking};
@@ -159,6 +159,27 @@ impl ContentStore {
         blocking(move || {
             self.inner
                 .install_bundle(&PathBuf::from(path))
+                .map(Into::into)
+        })
+        .await
+    }
+
+    /// Writes an installed pack with its publisher's signed metadata to the
+    /// file `path`, for sharing phone to phone (Bluetooth, a memory card, a
+    /// messenger): the other phone installs it with
+    /// [`ContentStore::install_pack_from_file`], verifying it with no
+    /// server. Refused, with nothing written: a pack not installed
+    /// (`NotFound`), one whose publisher now signs a newer version, or
+    /// metadata that has expired (sync first).
+    pub async fn export_pack(
+        self: Arc<Self>,
+        publisher: String,
+        pack_id: String,
+        path: String,
+    ) -> Result<ExportedPack> {
+        blocking(move || {
+            self.inner
+                .export_pack(&publisher, &pack_id, &PathBuf::from(path))
                 .map(Into::into)
         })
         .await

@@ -618,6 +618,34 @@ impl From<core::InstalledPack> for InstalledPack {
     }
 }
 
+/// A pack written to a file for sharing with another phone.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ExportedPack {
+    /// The publisher's id.
+    pub publisher: String,
+    /// The pack's id.
+    pub pack: String,
+    /// Its version.
+    pub version: u64,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// Until when another phone can install it (the earliest expiry of the
+    /// signed metadata it carries): tell the person to share it soon.
+    pub valid_until: SystemTime,
+}
+
+impl From<core::ExportedPack> for ExportedPack {
+    fn from(e: core::ExportedPack) -> Self {
+        ExportedPack {
+            publisher: e.publisher,
+            pack: e.pack,
+            version: e.version,
+            bytes: e.bytes,
+            valid_until: e.valid_until.into(),
+        }
+    }
+}
+
 /// A publisher this phone trusts.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TrustedPublisher {

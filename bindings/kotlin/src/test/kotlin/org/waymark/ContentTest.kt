@@ -2,6 +2,8 @@ package org.waymark
 
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Test
+import java.io.File
+import org.waymark.ktx.exportPack
 import org.waymark.ktx.inLanguage
 import org.waymark.ktx.installPack
 import org.waymark.ktx.search
@@ -42,6 +44,24 @@ class ContentTest {
 
             it.removePack(SamplePublisher.ID, SamplePublisher.PACK)
             assertTrue(it.packs().isEmpty())
+        }
+    }
+
+    @Test
+    fun `an installed pack is shared as a file another phone installs and searches`(): Unit = runBlocking {
+        val shared = File(tempDir("share"), "shared.wmbundle")
+        phoneWithSample().use { phone ->
+            val exported = phone.exportPack(SamplePublisher.ID, SamplePublisher.PACK, shared)
+            assertEquals(SamplePublisher.PACK, exported.pack)
+            assertEquals(1uL, exported.version)
+            assertEquals(shared.length().toULong(), exported.bytes)
+            assertTrue(exported.validUntil > java.time.Instant.now())
+            assertFailsWith<WaymarkException.NotFound> { phone.exportPack(SamplePublisher.ID, "no-such-pack", File(shared.parentFile, "x")) }
+        }
+        phoneTrustingSample().use { friend ->
+            friend.installPack(shared)
+            assertEquals(listOf(SamplePublisher.PACK), friend.packs().map { it.id })
+            assertTrue(friend.search("مركز الشرطة", language = "ar").hits.isNotEmpty())
         }
     }
 

@@ -23,6 +23,13 @@ public suspend fun ContentStore.installPack(bundle: File): InstalledPack =
     installPackFromFile(bundle.path)
 
 /**
+ * Writes an installed pack with its signed metadata to [file], for another
+ * phone to install with [installPack] and no network.
+ */
+public suspend fun ContentStore.exportPack(publisher: String, packId: String, file: File): org.waymark.ExportedPack =
+    exportPack(publisher, packId, file.path)
+
+/**
  * Trusts the publisher whose card (`publisher.json`) is [card]; see
  * [ContentStore.trustPublisher].
  */

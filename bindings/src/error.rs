@@ -180,3 +180,75 @@ impl WaymarkError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_wrong_passphrase_keeps_its_attempts_and_delay() {
+        let e = WaymarkError::from(CoreError::WrongPassphrase {
+            failed_attempts: 4,
+            retry_after: Duration::from_secs(30),
+        });
+        assert_eq!(
+            e,
+            WaymarkError::WrongPassphrase {
+                attempts: 4,
+                retry_after_seconds: 30
+            }
+        );
+    }
+
+    #[test]
+    fn a_full_disk_is_storage_full_whatever_layer_saw_it() {
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(
+            WaymarkError::from(CoreError::Io(io)),
+            WaymarkError::StorageFull
+        );
+        assert_eq!(
+            WaymarkError::from(CoreError::StorageFull),
+            WaymarkError::StorageFull
+        );
+    }
+
+    #[test]
+    fn unsigned_content_and_altered_documents_are_integrity_failures() {
+        for e in [
+            CoreError::Untrusted("bad signature".into()),
+            CoreError::Integrity("document size"),
+        ] {
+            assert!(matches!(
+                WaymarkError::from(e),
+                WaymarkError::Integrity { .. }
+            ));
+        }
+    }
+
+    #[test]
+    fn a_busy_server_is_retryable_with_its_delay() {
+        let e = WaymarkError::from(CoreError::ServerBusy {
+            retry_after: Duration::from_secs(300),
+        });
+        assert!(matches!(
+            e,
+            WaymarkError::Network {
+                retryable: true,
+                retry_after_seconds: 300,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_unexpected_callback_error_carries_none_of_the_apps_text() {
+        let e = WaymarkError::from(uniffi::UnexpectedUniFFICallbackError::new(
+            "secret passport number 123",
+        ));
+        assert!(matches!(e, WaymarkError::Internal { .. }));
+        assert!(!e.to_string().contains("123"));
+    }
+}

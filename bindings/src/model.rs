@@ -86,14 +86,20 @@ impl From<GeoPoint> for model::GeoPoint {
 
 /// A day of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-#[allow(missing_docs)]
 pub enum Weekday {
+    /// Monday.
     Monday,
+    /// Tuesday.
     Tuesday,
+    /// Wednesday.
     Wednesday,
+    /// Thursday.
     Thursday,
+    /// Friday.
     Friday,
+    /// Saturday.
     Saturday,
+    /// Sunday.
     Sunday,
 }
 

@@ -165,8 +165,9 @@ impl Error {
         Error::InvalidInput(reason.into())
     }
 
-    /// True when the underlying cause is a full disk.
-    fn is_storage_full(&self) -> bool {
+    /// True when the underlying cause is a full disk (an I/O error of that
+    /// kind, SQLite's "database or disk is full", or [`Error::StorageFull`]).
+    pub fn is_storage_full(&self) -> bool {
         match self {
             Error::StorageFull => true,
             Error::Io(e) => e.kind() == std::io::ErrorKind::StorageFull,

@@ -1,0 +1,45 @@
+package org.waymark.ktx
+
+import java.io.File
+import org.waymark.ContentStore
+import org.waymark.InstalledPack
+import org.waymark.SearchRequest
+import org.waymark.SearchResults
+import org.waymark.pickTranslation
+
+/**
+ * Searches every installed pack for [text], preferring [language] (BCP 47),
+ * best first.
+ */
+public fun ContentStore.search(text: String, language: String? = null, limit: Int = 20): SearchResults =
+    search(SearchRequest(text = text, language = language, limit = limit.toUInt()))
+
+/**
+ * Installs a pack from an offline bundle file after verifying it against
+ * its publisher's trusted root; nothing changes if anything fails to
+ * verify.
+ */
+public suspend fun ContentStore.installPack(bundle: File): InstalledPack =
+    installPackFromFile(bundle.path)
+
+/**
+ * Writes an installed pack with its signed metadata to [file], for another
+ * phone to install with [installPack] and no network.
+ */
+public suspend fun ContentStore.exportPack(publisher: String, packId: String, file: File): org.waymark.ExportedPack =
+    exportPack(publisher, packId, file.path)
+
+/**
+ * Trusts the publisher whose card (`publisher.json`) is [card]; see
+ * [ContentStore.trustPublisher].
+ */
+public fun ContentStore.trustPublisher(card: File, url: String? = null): org.waymark.TrustedPublisher =
+    trustPublisher(card.readBytes(), org.waymark.TrustOptions(url = url))
+
+/**
+ * This text in the first of [languages] it has, else in any language
+ * (`null` only when there is no text at all). Pass the person's languages
+ * and then the pack's [InstalledPack.fallback].
+ */
+public fun Map<String, String>.inLanguage(vararg languages: String): String? =
+    pickTranslation(this, languages.toList())

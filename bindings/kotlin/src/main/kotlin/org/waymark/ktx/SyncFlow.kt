@@ -1,0 +1,70 @@
+package org.waymark.ktx
+
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.launch
+import org.waymark.ContentStore
+import org.waymark.Network
+import org.waymark.SyncEvent
+import org.waymark.SyncListener
+import org.waymark.SyncReport
+
+/**
+ * Syncs every trusted publisher and emits its progress as a cold [Flow]:
+ * each collection runs one sync.
+ *
+ * The flow completes when the sync ends; the per-publisher outcome is in
+ * the [SyncEvent.Done] and [SyncEvent.Failed] events. It fails with
+ * [org.waymark.WaymarkException] when the sync as a whole fails
+ * (e.g. [org.waymark.WaymarkException.Cancelled]).
+ *
+ * Cancelling the collector (leaving the screen, `take(n)`, a timeout)
+ * cancels the sync: the native side stops at its next chunk or step, with
+ * everything consistent, and the next sync resumes.
+ *
+ * ```
+ * store.syncEvents(Network.METERED).collect { event ->
+ *     when (event) {
+ *         is SyncEvent.Downloading -> progress.value = event.received.toFloat() / event.total.toFloat()
+ *         is SyncEvent.Failed -> showError(event.publisher, event.reason)
+ *         else -> Unit
+ *     }
+ * }
+ * ```
+ */
+public fun ContentStore.syncEvents(network: Network = Network.UNMETERED): Flow<SyncEvent> =
+    callbackFlow {
+        val listener = object : SyncListener {
+            override fun onEvent(event: SyncEvent) {
+                // Called on the native syncing thread; never block it.
+                trySend(event)
+            }
+        }
+        val job = launch {
+            try {
+                sync(network, listener)
+                close()
+            } catch (e: Throwable) {
+                close(e)
+            }
+        }
+        awaitClose { job.cancel() }
+    }.buffer(kotlinx.coroutines.channels.Channel.UNLIMITED)
+
+/**
+ * Syncs every trusted publisher, calling [onEvent] (on the native syncing
+ * thread: keep it quick) with each progress event, and returns the report.
+ * Cancelling the calling coroutine cancels the sync.
+ */
+public suspend fun ContentStore.sync(
+    network: Network = Network.UNMETERED,
+    onEvent: (SyncEvent) -> Unit,
+): SyncReport =
+    sync(
+        network,
+        object : SyncListener {
+            override fun onEvent(event: SyncEvent) = onEvent(event)
+        },
+    )

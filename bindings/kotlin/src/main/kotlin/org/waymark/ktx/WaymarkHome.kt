@@ -1,0 +1,57 @@
+package org.waymark.ktx
+
+import java.io.File
+import org.waymark.ContentStore
+import org.waymark.KdfParams
+import org.waymark.NewVault
+import org.waymark.Vault
+import org.waymark.createVault
+import org.waymark.vaultExists
+import org.waymark.wipeVaultDir
+
+/**
+ * Where Waymark keeps a person's data on this device: the vault in
+ * `vault/` and the content in `content/` under [dir] (the same layout as
+ * the `waymark` device CLI). Use the app's private files directory
+ * (`Context.filesDir`), never shared storage.
+ *
+ * Closing it closes the content store; vaults opened from it are handles
+ * of their own, closed separately (`use {}`).
+ *
+ * ```
+ * WaymarkHome(context.filesDir).use { home ->
+ *     val vault = if (home.hasVault()) home.openVault() else home.createVault(passphrase).vault
+ *     vault.use { it.unlock(passphrase); it.listDocuments() }
+ * }
+ * ```
+ */
+public class WaymarkHome(public val dir: File) : AutoCloseable {
+    /** The vault's directory. */
+    public val vaultDir: File = File(dir, "vault")
+
+    /** The installed content: trust store, packs, search, sync. */
+    public val content: ContentStore = ContentStore.open(File(dir, "content").path)
+
+    /** True if a vault exists here. */
+    public fun hasVault(): Boolean = vaultExists(vaultDir.path)
+
+    /**
+     * Creates the vault, unlocked, with its recovery code (show it once).
+     * Leave [kdf] `null` except in tests.
+     */
+    public suspend fun createVault(passphrase: String, kdf: KdfParams? = null): NewVault =
+        createVault(vaultDir.path, passphrase, kdf)
+
+    /** Opens the vault, locked. */
+    public fun openVault(): Vault = Vault.open(vaultDir.path)
+
+    /**
+     * The panic button: wipes the vault without its passphrase (keys
+     * first, then files). Close any open [Vault] handle first.
+     */
+    public fun wipeVault(): Unit = wipeVaultDir(vaultDir.path)
+
+    override fun close() {
+        content.close()
+    }
+}

@@ -1,0 +1,288 @@
+//! The phone's content: [`ContentStore`] with the trust store, installed
+//! packs and the offline queries. Sync lives in [`crate::sync`].
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use waymark_core::content::{self as core, AlertFilter, NearbyQuery, SearchQuery, TrustRequest};
+use waymark_core::vault::CountryCode;
+
+use crate::error::{Result, WaymarkError};
+use crate::model::{
+    Alert, CountryProfile, ExportedPack, GeoPoint, InstalledPack, NearbyService, Route,
+    SearchResults, Translations, TrustedPublisher,
+};
+use crate::sync::SyncSettings;
+use crate::task::{InFlight, blocking};
+
+/// A search request.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SearchRequest {
+    /// What the person typed. The last word matches as a prefix; case,
+    /// diacritics and Arabic/Persian letter variants do not matter.
+    pub text: String,
+    /// The person's language (BCP 47), shown first when an entry has it.
+    #[uniffi(default = None)]
+    pub language: Option<String>,
+    /// At most this many hits.
+    #[uniffi(default = 20)]
+    pub limit: u32,
+}
+
+/// Services near a point, with filters.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NearbyRequest {
+    /// Where the person is. It never leaves the device.
+    pub point: GeoPoint,
+    /// How far to look, km.
+    pub radius_km: f64,
+    /// Only services in this category (`legal`, `shelter`, `health`…).
+    #[uniffi(default = None)]
+    pub category: Option<String>,
+    /// Only services open now by their schedule (unknown hours excluded).
+    #[uniffi(default = false)]
+    pub open_now: bool,
+    /// Only services where this language is spoken (BCP 47).
+    #[uniffi(default = None)]
+    pub speaks: Option<String>,
+    /// Only services known to be free of charge.
+    #[uniffi(default = false)]
+    pub free_only: bool,
+    /// Language to show names in (BCP 47).
+    #[uniffi(default = None)]
+    pub language: Option<String>,
+    /// At most this many, nearest first.
+    #[uniffi(default = 50)]
+    pub limit: u32,
+}
+
+/// How to trust a publisher: overrides for what its card says, or, for a
+/// bare TUF `root.json`, what it does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct TrustOptions {
+    /// The publisher id (required for a bare root).
+    #[uniffi(default = None)]
+    pub id: Option<String>,
+    /// The display name.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
+    /// The repository URL to sync from (`https://…`).
+    #[uniffi(default = None)]
+    pub url: Option<String>,
+}
+
+/// The content on this phone: trusted publishers, installed packs, and
+/// the offline queries over them. Every query result carries its
+/// provenance (publisher, pack version, when it was last verified).
+///
+/// Safe to use from any thread. Queries are quick (milliseconds) and
+/// synchronous; installing, exporting and syncing are `async`.
+#[derive(uniffi::Object)]
+pub struct ContentStore {
+    pub(crate) inner: Arc<core::ContentStore>,
+    /// Data budget and proxy for sync (see [`SyncSettings`]).
+    pub(crate) sync_settings: Mutex<SyncSettings>,
+    /// Syncs and plans in flight, for `cancel_sync`.
+    pub(crate) in_flight: InFlight,
+}
+
+impl std::fmt::Debug for ContentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentStore").finish_non_exhaustive()
+    }
+}
+
+fn country(code: &str) -> Result<CountryCode> {
+    Ok(CountryCode::from_str(code)?)
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl ContentStore {
+    /// Opens (or creates) the content database in `dir`.
+    #[uniffi::constructor]
+    pub fn open(dir: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(ContentStore {
+            inner: Arc::new(core::ContentStore::open(&PathBuf::from(dir))?),
+            sync_settings: Mutex::new(SyncSettings::default()),
+            in_flight: InFlight::default(),
+        }))
+    }
+
+    // ----- trust -----------------------------------------------------------
+
+    /// Trusts a publisher from its card (`publisher.json`) or a bare TUF
+    /// `root.json` (then `options.id` is required). The root must be signed
+    /// by its own keys and unexpired. Show the returned fingerprint so the
+    /// person can compare it with the publisher's. Refuses an id already
+    /// trusted (`InvalidInput`).
+    #[uniffi::method(default(options = None))]
+    pub fn trust_publisher(
+        &self,
+        card: Vec<u8>,
+        options: Option<TrustOptions>,
+    ) -> Result<TrustedPublisher> {
+        let o = options.unwrap_or_default();
+        let request = TrustRequest {
+            id: o.id,
+            name: o.name,
+            url: o.url,
+        };
+        Ok(self.inner.trust_publisher(&card, &request)?.into())
+    }
+
+    /// The trusted publishers.
+    pub fn trusted_publishers(&self) -> Result<Vec<TrustedPublisher>> {
+        Ok(self
+            .inner
+            .trusted_publishers()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Stops trusting a publisher and removes its packs; returns how many
+    /// packs went.
+    pub fn remove_publisher(&self, id: String) -> Result<u32> {
+        Ok(self.inner.remove_publisher_trust(&id)? as u32)
+    }
+
+    // ----- packs -----------------------------------------------------------
+
+    /// Installs a pack from an offline bundle file (`.wmbundle`, shared
+    /// from another phone or downloaded), after verifying it against the
+    /// trusted root of the publisher it names. Refused with nothing
+    /// changed (`Integrity`, `InvalidInput`, `NotFound` for an unknown
+    /// publisher) if anything does not verify. The previous version stays
+    /// searchable until the new one is in.
+    pub async fn install_pack_from_file(self: Arc<Self>, path: String) -> Result<InstalledPack> {
+        blocking(move || {
+            self.inner
+                .install_bundle(&PathBuf::from(path))
+                .map(Into::into)
+        })
+        .await
+    }
+
+    /// Writes an installed pack with its publisher's signed metadata to the
+    /// file `path`, for sharing phone to phone (Bluetooth, a memory card, a
+    /// messenger): the other phone installs it with
+    /// [`ContentStore::install_pack_from_file`], verifying it with no
+    /// server. Refused, with nothing written: a pack not installed
+    /// (`NotFound`), one whose publisher now signs a newer version, or
+    /// metadata that has expired (sync first).
+    pub async fn export_pack(
+        self: Arc<Self>,
+        publisher: String,
+        pack_id: String,
+        path: String,
+    ) -> Result<ExportedPack> {
+        blocking(move || {
+            self.inner
+                .export_pack(&publisher, &pack_id, &PathBuf::from(path))
+                .map(Into::into)
+        })
+        .await
+    }
+
+    /// The installed packs, by publisher and id.
+    pub fn packs(&self) -> Result<Vec<InstalledPack>> {
+        Ok(self.inner.packs()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Removes one pack and its entries.
+    pub fn remove_pack(&self, publisher: String, pack_id: String) -> Result<()> {
+        Ok(self.inner.remove_pack(&publisher, &pack_id)?)
+    }
+
+    // ----- queries ---------------------------------------------------------
+
+    /// Full-text search over every installed pack, best first, with typo
+    /// correction when nothing matches as typed.
+    pub fn search(&self, request: SearchRequest) -> Result<SearchResults> {
+        let query = SearchQuery {
+            text: request.text,
+            language: request.language,
+            limit: request.limit as usize,
+        };
+        Ok(self.inner.search(&query)?.into())
+    }
+
+    /// Services within a radius, nearest first.
+    pub fn nearby(&self, request: NearbyRequest) -> Result<Vec<NearbyService>> {
+        if !(request.radius_km.is_finite() && request.radius_km >= 0.0) {
+            return Err(WaymarkError::invalid("the radius must be a distance in km"));
+        }
+        let query = NearbyQuery {
+            category: request.category,
+            open_now: request.open_now,
+            speaks: request.speaks,
+            free_only: request.free_only,
+            language: request.language,
+            limit: request.limit as usize,
+            ..NearbyQuery::new(request.point.into(), request.radius_km)
+        };
+        Ok(self
+            .inner
+            .nearby(&query)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// A country's profiles (one per pack that has it), most recently
+    /// verified first. `code`: ISO 3166-1 alpha-2.
+    pub fn country(&self, code: String) -> Result<Vec<CountryProfile>> {
+        Ok(self
+            .inner
+            .country(country(&code)?)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Routes with a leg from or to a place whose name (in any language)
+    /// starts with `place`.
+    pub fn routes(&self, place: String) -> Result<Vec<Route>> {
+        Ok(self
+            .inner
+            .routes(&place)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Alerts in force now, most severe first: for a country, for a point
+    /// (matched against the alerts' bounding boxes), or all of them when
+    /// both are `null`/`nil`. Expired alerts are never returned.
+    #[uniffi::method(default(country_code = None, point = None))]
+    pub fn alerts(
+        &self,
+        country_code: Option<String>,
+        point: Option<GeoPoint>,
+    ) -> Result<Vec<Alert>> {
+        let filter = AlertFilter {
+            country: country_code.as_deref().map(country).transpose()?,
+            point: point.map(Into::into),
+        };
+        Ok(self
+            .inner
+            .alerts(&filter)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+/// The text of `translations` in the first of `languages` it has, else
+/// any (`null`/`nil` only when it is empty). Pass the person's languages
+/// followed by the pack's `fallback` ([`InstalledPack::fallback`]).
+#[uniffi::export]
+pub fn pick_translation(translations: Translations, languages: Vec<String>) -> Option<String> {
+    languages
+        .iter()
+        .find_map(|l| translations.get(l))
+        // A stable "any": the smallest tag.
+        .or_else(|| translations.keys().min().and_then(|k| translations.get(k)))
+        .cloned()
+}

@@ -1,0 +1,497 @@
+//! Sync: bring every trusted publisher's packs up to date, within the
+//! person's data budget, through their proxy if they set one; progress
+//! through [`SyncListener`]; cancellable.
+
+use std::sync::Arc;
+
+use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions};
+
+use crate::content::ContentStore;
+use crate::error::{Result, WaymarkError};
+use crate::task::blocking_ffi;
+
+/// The network the phone is on, as the app knows it (Android
+/// `ConnectivityManager.isActiveNetworkMetered`, iOS
+/// `NWPath.isExpensive`/`isConstrained`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, uniffi::Enum)]
+pub enum Network {
+    /// Wi-Fi or anything not paid by the byte.
+    #[default]
+    Unmetered,
+    /// Mobile data or anything paid by the byte.
+    Metered,
+}
+
+impl From<Network> for core::Network {
+    fn from(n: Network) -> Self {
+        match n {
+            Network::Unmetered => core::Network::Unmetered,
+            Network::Metered => core::Network::Metered,
+        }
+    }
+}
+
+/// What a sync may spend, and how it reaches the network. The app keeps
+/// the person's choices and sets them at start
+/// ([`ContentStore::set_sync_settings`]); they hold for the store's life.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncSettings {
+    /// Most bytes of packs (and patches) one sync downloads; larger
+    /// downloads wait for a later sync. `null`/`nil`: no limit.
+    #[uniffi(default = None)]
+    pub budget_bytes: Option<u64>,
+    /// On a metered network, downloads larger than this wait unless
+    /// `allow_large_on_metered`.
+    #[uniffi(default = 1048576)]
+    pub large_download_bytes: u64,
+    /// Let large downloads run on a metered network.
+    #[uniffi(default = false)]
+    pub allow_large_on_metered: bool,
+    /// Install packs of trusted publishers that are not installed yet (not
+    /// only update installed ones).
+    #[uniffi(default = true)]
+    pub install_new_packs: bool,
+    /// An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor).
+    /// `null`/`nil`: direct; the system's proxy settings are never used
+    /// behind the person's back.
+    #[uniffi(default = None)]
+    pub proxy: Option<String>,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        let o = SyncOptions::default();
+        SyncSettings {
+            budget_bytes: o.budget,
+            large_download_bytes: o.large_download,
+            allow_large_on_metered: o.allow_large_on_metered,
+            install_new_packs: o.install_new_packs,
+            proxy: None,
+        }
+    }
+}
+
+impl SyncSettings {
+    fn options(&self, network: Network) -> SyncOptions {
+        SyncOptions {
+            network: network.into(),
+            budget: self.budget_bytes,
+            large_download: self.large_download_bytes,
+            allow_large_on_metered: self.allow_large_on_metered,
+            install_new_packs: self.install_new_packs,
+        }
+    }
+
+    /// The HTTP client for these settings. Its only failure is a proxy
+    /// URL it cannot use: the person's input.
+    fn http(&self) -> Result<Http> {
+        Http::new(HttpConfig {
+            proxy: self.proxy.clone(),
+            ..HttpConfig::default()
+        })
+        .map_err(|_| {
+            WaymarkError::invalid(
+                "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
+            )
+        })
+    }
+}
+
+/// How a pack would arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum DownloadKind {
+    /// A patch from the installed version (a small fraction of the pack).
+    Patch,
+    /// The whole pack.
+    Full,
+}
+
+impl From<core::DownloadKind> for DownloadKind {
+    fn from(k: core::DownloadKind) -> Self {
+        match k {
+            core::DownloadKind::Patch => DownloadKind::Patch,
+            core::DownloadKind::Full => DownloadKind::Full,
+        }
+    }
+}
+
+/// One download a sync would make (or left for later).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PlannedDownload {
+    /// The pack.
+    pub pack: String,
+    /// The version installed now, if any.
+    pub installed_version: Option<u64>,
+    /// The version offered.
+    pub version: u64,
+    /// Patch or full pack.
+    pub kind: DownloadKind,
+    /// Bytes still to download (a resumed download counts what is left).
+    pub bytes: u64,
+}
+
+impl From<core::PlannedDownload> for PlannedDownload {
+    fn from(d: core::PlannedDownload) -> Self {
+        PlannedDownload {
+            pack: d.pack,
+            installed_version: d.installed_version,
+            version: d.version,
+            kind: d.kind.into(),
+            bytes: d.bytes,
+        }
+    }
+}
+
+/// What a sync would do at one publisher.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PublisherPlan {
+    /// Publisher id.
+    pub publisher: String,
+    /// The downloads, in the order they would run.
+    pub downloads: Vec<PlannedDownload>,
+    /// Their total bytes.
+    pub bytes: u64,
+    /// Why the publisher could not be checked, if it could not.
+    pub error: Option<String>,
+}
+
+/// What a sync would download (metadata already checked, no pack
+/// downloaded): show it before spending the person's data.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncPlan {
+    /// One plan per trusted publisher with a repository URL.
+    pub publishers: Vec<PublisherPlan>,
+    /// Bytes of packs and patches in all.
+    pub total_bytes: u64,
+}
+
+impl From<core::SyncPlan> for SyncPlan {
+    fn from(p: core::SyncPlan) -> Self {
+        SyncPlan {
+            publishers: p
+                .publishers
+                .into_iter()
+                .map(|p| PublisherPlan {
+                    publisher: p.publisher,
+                    downloads: p.downloads.into_iter().map(Into::into).collect(),
+                    bytes: p.bytes,
+                    error: p.error,
+                })
+                .collect(),
+            total_bytes: p.total_bytes,
+        }
+    }
+}
+
+/// Why a download waits for a later sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum WaitReason {
+    /// Larger than allowed on a metered network.
+    Metered,
+    /// Beyond the byte budget of this sync.
+    Budget,
+}
+
+/// Sync progress, for a progress bar or a status line.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncEvent {
+    /// Checking a publisher's repository for changes.
+    Checking {
+        /// Publisher id.
+        publisher: String,
+    },
+    /// Bytes of a pack (or patch) received so far, of the total.
+    Downloading {
+        /// Publisher id.
+        publisher: String,
+        /// Pack id.
+        pack: String,
+        /// Bytes held so far (a resumed download starts above 0).
+        received: u64,
+        /// The file's signed length.
+        total: u64,
+    },
+    /// Checking a downloaded file against its signed hashes.
+    Verifying {
+        /// Publisher id.
+        publisher: String,
+        /// Pack id.
+        pack: String,
+    },
+    /// Installing a verified pack (the old version stays searchable).
+    Installing {
+        /// Publisher id.
+        publisher: String,
+        /// Pack id.
+        pack: String,
+        /// The version going in.
+        version: u64,
+    },
+    /// A download waits for a later sync (metered network or budget).
+    Waiting {
+        /// Publisher id.
+        publisher: String,
+        /// Pack id.
+        pack: String,
+        /// Its size.
+        bytes: u64,
+        /// Why it waits.
+        reason: WaitReason,
+    },
+    /// A publisher is done.
+    Done {
+        /// Publisher id.
+        publisher: String,
+        /// Packs installed or updated.
+        installed: u32,
+        /// Bytes received (metadata and packs).
+        bytes: u64,
+    },
+    /// A publisher failed; the others go on.
+    Failed {
+        /// Publisher id.
+        publisher: String,
+        /// Why, fit to show.
+        reason: String,
+    },
+}
+
+impl From<&core::SyncEvent> for SyncEvent {
+    fn from(e: &core::SyncEvent) -> Self {
+        match e.clone() {
+            core::SyncEvent::Checking { publisher } => SyncEvent::Checking { publisher },
+            core::SyncEvent::Downloading {
+                publisher,
+                pack,
+                received,
+                total,
+            } => SyncEvent::Downloading {
+                publisher,
+                pack,
+                received,
+                total,
+            },
+            core::SyncEvent::Verifying { publisher, pack } => {
+                SyncEvent::Verifying { publisher, pack }
+            }
+            core::SyncEvent::Installing {
+                publisher,
+                pack,
+                version,
+            } => SyncEvent::Installing {
+                publisher,
+                pack,
+                version,
+            },
+            core::SyncEvent::Waiting {
+                publisher,
+                pack,
+                bytes,
+                reason,
+            } => SyncEvent::Waiting {
+                publisher,
+                pack,
+                bytes,
+                reason: match reason {
+                    core::WaitReason::Metered => WaitReason::Metered,
+                    core::WaitReason::Budget => WaitReason::Budget,
+                },
+            },
+            core::SyncEvent::Done {
+                publisher,
+                installed,
+                bytes,
+            } => SyncEvent::Done {
+                publisher,
+                installed,
+                bytes,
+            },
+            core::SyncEvent::Failed { publisher, reason } => {
+                SyncEvent::Failed { publisher, reason }
+            }
+        }
+    }
+}
+
+/// A pack installed or updated by a sync.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PackUpdate {
+    /// Pack id.
+    pub pack: String,
+    /// The version now installed.
+    pub version: u64,
+    /// How it arrived.
+    pub kind: DownloadKind,
+    /// Bytes received for it.
+    pub bytes: u64,
+}
+
+/// How a publisher's sync ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PublisherStatus {
+    /// Nothing to do.
+    UpToDate,
+    /// Everything offered is installed now.
+    Updated,
+    /// Some downloads wait (metered network or budget).
+    Partial,
+    /// It failed; see the error.
+    Failed,
+}
+
+/// What one sync did at one publisher.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PublisherReport {
+    /// Publisher id.
+    pub publisher: String,
+    /// The outcome.
+    pub status: PublisherStatus,
+    /// Packs installed or updated.
+    pub installed: Vec<PackUpdate>,
+    /// Downloads left for later.
+    pub waiting: Vec<PlannedDownload>,
+    /// Bytes received, metadata and packs.
+    pub bytes: u64,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// One report per trusted publisher with a repository URL.
+    pub publishers: Vec<PublisherReport>,
+    /// Bytes received in all.
+    pub bytes: u64,
+}
+
+impl From<core::SyncReport> for SyncReport {
+    fn from(r: core::SyncReport) -> Self {
+        SyncReport {
+            bytes: r.bytes(),
+            publishers: r
+                .publishers
+                .into_iter()
+                .map(|p| PublisherReport {
+                    publisher: p.publisher,
+                    status: match p.status {
+                        core::PublisherStatus::UpToDate => PublisherStatus::UpToDate,
+                        core::PublisherStatus::Updated => PublisherStatus::Updated,
+                        core::PublisherStatus::Partial => PublisherStatus::Partial,
+                        core::PublisherStatus::Failed => PublisherStatus::Failed,
+                    },
+                    installed: p
+                        .installed
+                        .into_iter()
+                        .map(|u| PackUpdate {
+                            pack: u.pack,
+                            version: u.version,
+                            kind: u.kind.into(),
+                            bytes: u.bytes,
+                        })
+                        .collect(),
+                    waiting: p.waiting.into_iter().map(Into::into).collect(),
+                    bytes: p.bytes,
+                    error: p.error,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Receives sync progress; the app implements it (the Kotlin layer turns
+/// it into a `Flow`, the Swift layer into an `AsyncStream`).
+///
+/// Called on the syncing thread, in order: return quickly (post to the UI
+/// thread). An exception thrown here is ignored: a listener cannot break
+/// a sync.
+#[uniffi::export(foreign)]
+pub trait SyncListener: Send + Sync {
+    /// One progress event.
+    fn on_event(&self, event: SyncEvent) -> Result<()>;
+}
+
+struct ListenerAdapter(Option<Arc<dyn SyncListener>>);
+
+impl core::SyncListener for ListenerAdapter {
+    fn on_event(&self, event: &core::SyncEvent) {
+        if let Some(listener) = &self.0 {
+            // Progress is advisory; the report says what happened.
+            let _ = listener.on_event(event.into());
+        }
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl ContentStore {
+    /// The current sync settings.
+    pub fn sync_settings(&self) -> SyncSettings {
+        self.settings().clone()
+    }
+
+    /// Sets the data budget, metered-network rules and proxy for the syncs
+    /// that start from now on. `InvalidInput` (and nothing changed) if the
+    /// proxy URL cannot be used.
+    pub fn set_sync_settings(&self, settings: SyncSettings) -> Result<()> {
+        settings.http()?;
+        *self.settings() = settings;
+        Ok(())
+    }
+
+    /// Checks every trusted publisher's metadata (a "nothing changed" check
+    /// is one small conditional request) and says what a sync would
+    /// download, without downloading any pack. Cancellable like
+    /// [`ContentStore::sync`].
+    pub async fn plan_sync(self: Arc<Self>, network: Network) -> Result<SyncPlan> {
+        let settings = self.settings().clone();
+        let guard = self.in_flight.start();
+        let (store, cancel) = (Arc::clone(&self.inner), guard.token());
+        let result = blocking_ffi(move || {
+            let http = settings.http()?;
+            Ok(store.plan_sync(&http, &settings.options(network), &cancel)?)
+        })
+        .await;
+        guard.finish();
+        result.map(Into::into)
+    }
+
+    /// Syncs every trusted publisher that has a repository URL: downloads,
+    /// verifies and installs what changed (a patch when one fits), within
+    /// the sync settings. A failure at one publisher is in the report and
+    /// the others go on; the previous content stays searchable throughout.
+    ///
+    /// Cancel it with [`ContentStore::cancel_sync`] or by cancelling the
+    /// awaiting coroutine or task: it stops at the next chunk or step with
+    /// `Cancelled`, everything consistent; the next sync resumes an
+    /// interrupted download.
+    #[uniffi::method(default(listener = None))]
+    pub async fn sync(
+        self: Arc<Self>,
+        network: Network,
+        listener: Option<Arc<dyn SyncListener>>,
+    ) -> Result<SyncReport> {
+        let settings = self.settings().clone();
+        let guard = self.in_flight.start();
+        let (store, cancel) = (Arc::clone(&self.inner), guard.token());
+        let result = blocking_ffi(move || {
+            let http = settings.http()?;
+            let listener = ListenerAdapter(listener);
+            Ok(store.sync(&http, &settings.options(network), &listener, &cancel)?)
+        })
+        .await;
+        guard.finish();
+        result.map(Into::into)
+    }
+
+    /// Cancels every sync and sync plan running on this store; each ends
+    /// with `Cancelled`. Does nothing when none runs.
+    pub fn cancel_sync(&self) {
+        self.in_flight.cancel_all();
+    }
+}
+
+impl ContentStore {
+    fn settings(&self) -> std::sync::MutexGuard<'_, SyncSettings> {
+        self.sync_settings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}

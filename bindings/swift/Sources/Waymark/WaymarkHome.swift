@@ -1,0 +1,61 @@
+import Foundation
+
+/// Where Waymark keeps a person's data on this device: the vault in
+/// `vault/` and the content in `content/` under ``directory`` (the same
+/// layout as the `waymark` device CLI).
+///
+/// Use a directory inside the app's container that is excluded from iCloud
+/// backup and protected with `FileProtectionType.complete`, for example
+/// `Application Support/Waymark`: the vault is encrypted either way, but
+/// nothing of it should leave the phone except by an explicit backup.
+///
+/// ```swift
+/// let home = try WaymarkHome(directory: appSupport.appendingPathComponent("Waymark"))
+/// let vault = home.hasVault
+///     ? try home.openVault()
+///     : try await home.createVault(passphrase: passphrase).vault
+/// try await vault.unlock(passphrase: passphrase)
+/// let hits = try home.content.search("asylum", language: "ar")
+/// ```
+public final class WaymarkHome: Sendable {
+    /// The directory holding everything.
+    public let directory: URL
+    /// The vault's directory.
+    public let vaultDirectory: URL
+    /// The installed content: trust store, packs, search, sync.
+    public let content: ContentStore
+
+    /// Opens (or creates) the content store under `directory`, creating the
+    /// directory if needed. The vault is opened separately.
+    public init(directory: URL) throws {
+        self.directory = directory
+        vaultDirectory = directory.appendingPathComponent("vault", isDirectory: true)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        content = try ContentStore.open(dir: directory.appendingPathComponent("content", isDirectory: true).path)
+    }
+
+    /// True if a vault exists here.
+    public var hasVault: Bool {
+        vaultExists(dir: vaultDirectory.path)
+    }
+
+    /// Creates the vault and returns it unlocked, with its recovery code:
+    /// show the code once and ask the person to write it down.
+    ///
+    /// Takes about a second (the passphrase is stretched with Argon2id on a
+    /// background thread). Leave `kdf` nil except in tests.
+    public func createVault(passphrase: String, kdf: KdfParams? = nil) async throws -> NewVault {
+        try await Waymark.createVault(dir: vaultDirectory.path, passphrase: passphrase, kdf: kdf)
+    }
+
+    /// Opens the vault, locked. ``WaymarkError/NotFound`` if there is none.
+    public func openVault() throws -> Vault {
+        try Vault.open(dir: vaultDirectory.path)
+    }
+
+    /// The panic button: wipes the vault without its passphrase (keys
+    /// first, then files). Succeeds when there is nothing to wipe.
+    public func wipeVault() throws {
+        try wipeVaultDir(dir: vaultDirectory.path)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#elseif canImport(Darwin)
+import Darwin
+private let streamSocket = SOCK_STREAM
+#endif
+
+/// An HTTP server on 127.0.0.1 that answers every request with
+/// `503 Service Unavailable` and `Retry-After`, as a repository behind an
+/// overloaded CDN would. A sync honours the wait (sleeping, cancellably),
+/// so a sync against it is reliably still running when a test cancels it.
+///
+/// Swift may release a value right after its last use, before the end of
+/// its scope: tests keep a server up with `defer { server.stop() }`.
+final class BusyServer: @unchecked Sendable {
+    /// `http://127.0.0.1:PORT`.
+    let url: String
+    private let listener: Int32
+    private let retryAfterSeconds: Int
+    // `requests` and `stopped` are guarded by `lock`.
+    private let lock = NSLock()
+    private var requests = 0
+    private var stopped = false
+
+    init(retryAfterSeconds: Int) throws {
+        self.retryAfterSeconds = retryAfterSeconds
+        let listener = socket(AF_INET, streamSocket, 0)
+        guard listener >= 0 else { throw FixtureError("socket() failed") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) }
+        }
+        guard bound == 0, listen(listener, 16) == 0 else {
+            close(listener)
+            throw FixtureError("bind/listen on 127.0.0.1 failed")
+        }
+        var actual = sockaddr_in()
+        var actualLength = length
+        _ = withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                getsockname(listener, $0, &actualLength)
+            }
+        }
+        self.listener = listener
+        url = "http://127.0.0.1:\(UInt16(bigEndian: actual.sin_port))"
+        Thread.detachNewThread { [self] in serve() }
+    }
+
+    /// Requests answered so far.
+    var requestCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests
+    }
+
+    func stop() {
+        lock.lock()
+        let first = !stopped
+        stopped = true
+        lock.unlock()
+        if first {
+            // Wakes the accept() below, which then fails and ends the loop.
+            shutdown(listener, Int32(SHUT_RDWR))
+            close(listener)
+        }
+    }
+
+    deinit { stop() }
+
+    private func serve() {
+        while true {
+            let connection = accept(listener, nil, nil)
+            if connection < 0 { return }
+            answer(connection)
+            close(connection)
+        }
+    }
+
+    private func answer(_ connection: Int32) {
+        // Read the request head (the client sends no body).
+        var head = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: head, as: UTF8.self).contains("\r\n\r\n") {
+            let n = read(connection, &buffer, buffer.count)
+            if n <= 0 { return }
+            head.append(contentsOf: buffer[0..<n])
+        }
+        lock.lock()
+        requests += 1
+        lock.unlock()
+        let response = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: \(retryAfterSeconds)\r\n"
+            + "Content-Length: 0\r\nConnection: close\r\n\r\n"
+        _ = Array(response.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+    }
+}

@@ -13,6 +13,7 @@ pub type Result<T, E = WaymarkError> = std::result::Result<T, E>;
 
 /// What went wrong, in terms a screen can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum WaymarkError {
     /// The vault is locked (or auto-locked after being idle): ask for the
     /// passphrase and unlock.
@@ -85,8 +86,8 @@ pub enum WaymarkError {
         reason: String,
     },
 
-    /// The operation was cancelled (by `cancel…()` or by cancelling the
-    /// coroutine or task that awaited it). What was done is consistent and
+    /// The operation was cancelled (by `cancel…()`, or by cancelling the
+    /// Kotlin coroutine that awaited it). What was done is consistent and
     /// the next attempt resumes.
     #[error("cancelled")]
     Cancelled,

@@ -461,7 +461,9 @@ impl ContentStore {
     /// the others go on; the previous content stays searchable throughout.
     ///
     /// Cancel it with [`ContentStore::cancel_sync`] or by cancelling the
-    /// awaiting coroutine or task: it stops at the next chunk or step with
+    /// awaiting coroutine (Swift: the package's `sync(on:progress:)` and
+    /// `syncProgress(on:)` call `cancelSync` when their Task is
+    /// cancelled): it stops at the next chunk or step with
     /// `Cancelled`, everything consistent; the next sync resumes an
     /// interrupted download.
     #[uniffi::method(default(listener = None))]

@@ -6,10 +6,13 @@
 //! ([`blocking`]), so the app's main thread and coroutine dispatchers never
 //! wait on disk, Argon2 or the network.
 //!
-//! Cancellation: when the app cancels the coroutine (Kotlin) or task
-//! (Swift) awaiting a call, uniffi drops the Rust future. A future that
-//! holds a [`CancelGuard`] then trips the core's [`CancelToken`], and the
-//! blocking work stops at its next check, leaving everything consistent.
+//! Cancellation: when the app cancels the coroutine (Kotlin) awaiting a
+//! call, uniffi drops the Rust future. A future that holds a
+//! [`CancelGuard`] then trips the core's [`CancelToken`], and the blocking
+//! work stops at its next check, leaving everything consistent. uniffi
+//! 0.32's Swift code does not pass a Task's cancellation on (it awaits the
+//! future uninterruptibly), so the Swift layer calls the explicit
+//! `cancel…()` from a cancellation handler instead.
 //! Work without a token in the core (a vault write, a pack install) runs to
 //! its commit or rollback; the result is dropped.
 

@@ -565,6 +565,11 @@ RustBuffer uniffi_waymark_ffi_fn_method_vault_update_metadata(uint64_t ptr, Rust
 void uniffi_waymark_ffi_fn_method_vault_wipe(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PICK_TRANSLATION
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PICK_TRANSLATION
 RustBuffer uniffi_waymark_ffi_fn_func_pick_translation(RustBuffer translations, RustBuffer languages, RustCallStatus *_Nonnull out_status

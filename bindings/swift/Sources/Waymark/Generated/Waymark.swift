@@ -813,7 +813,9 @@ public protocol ContentStoreProtocol: AnyObject, Sendable {
      * the others go on; the previous content stays searchable throughout.
      *
      * Cancel it with [`ContentStore::cancel_sync`] or by cancelling the
-     * awaiting coroutine or task: it stops at the next chunk or step with
+     * awaiting coroutine (Swift: the package's `sync(on:progress:)` and
+     * `syncProgress(on:)` call `cancelSync` when their Task is
+     * cancelled): it stops at the next chunk or step with
      * `Cancelled`, everything consistent; the next sync resumes an
      * interrupted download.
      */
@@ -1142,7 +1144,9 @@ open func setSyncSettings(settings: SyncSettings)throws   {try rustCallWithError
      * the others go on; the previous content stays searchable throughout.
      *
      * Cancel it with [`ContentStore::cancel_sync`] or by cancelling the
-     * awaiting coroutine or task: it stops at the next chunk or step with
+     * awaiting coroutine (Swift: the package's `sync(on:progress:)` and
+     * `syncProgress(on:)` call `cancelSync` when their Task is
+     * cancelled): it stops at the next chunk or step with
      * `Cancelled`, everything consistent; the next sync resumes an
      * interrupted download.
      */
@@ -6996,8 +7000,8 @@ enum WaymarkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */reason: String
     )
     /**
-     * The operation was cancelled (by `cancel…()` or by cancelling the
-     * coroutine or task that awaited it). What was done is consistent and
+     * The operation was cancelled (by `cancel…()`, or by cancelling the
+     * Kotlin coroutine that awaited it). What was done is consistent and
      * the next attempt resumes.
      */
     case Cancelled
@@ -7014,6 +7018,17 @@ enum WaymarkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waymark_ffi_fn_method_waymarkerror_uniffi_trait_display(
+            FfiConverterTypeWaymarkError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {
@@ -7158,12 +7173,33 @@ public func FfiConverterTypeWaymarkError_lower(_ value: WaymarkError) -> RustBuf
 
 public enum Weekday: Equatable, Hashable {
     
+    /**
+     * Monday.
+     */
     case monday
+    /**
+     * Tuesday.
+     */
     case tuesday
+    /**
+     * Wednesday.
+     */
     case wednesday
+    /**
+     * Thursday.
+     */
     case thursday
+    /**
+     * Friday.
+     */
     case friday
+    /**
+     * Saturday.
+     */
     case saturday
+    /**
+     * Sunday.
+     */
     case sunday
 
 
@@ -8298,7 +8334,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_contentstore_set_sync_settings() != 985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_contentstore_sync() != 25268) {
+    if (uniffi_waymark_ffi_checksum_method_contentstore_sync() != 34271) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_contentstore_sync_settings() != 14324) {

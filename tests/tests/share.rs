@@ -28,6 +28,18 @@ fn synced() -> (Publisher, FaultServer, Phone) {
     (publisher, server, phone)
 }
 
+/// [`synced`], and the pack exported to a file in a temporary directory.
+fn shared() -> (Publisher, FaultServer, Phone, tempfile::TempDir, PathBuf) {
+    let (publisher, server, sender) = synced();
+    let files = tempfile::tempdir().unwrap();
+    let bundle = out(&files, "shared.wmbundle");
+    sender
+        .store
+        .export_pack(&publisher.id, PACK, &bundle)
+        .unwrap();
+    (publisher, server, sender, files, bundle)
+}
+
 fn out(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
@@ -156,13 +168,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> usize {
 
 #[test]
 fn an_altered_shared_bundle_is_refused_and_changes_nothing() {
-    let (publisher, _server, sender) = synced();
-    let files = tempfile::tempdir().unwrap();
-    let bundle = out(&files, "shared.wmbundle");
-    sender
-        .store
-        .export_pack(&publisher.id, PACK, &bundle)
-        .unwrap();
+    let (publisher, _server, _sender, files, bundle) = shared();
 
     let receiver = Phone::new();
     receiver.trust_offline(&publisher);
@@ -185,7 +191,7 @@ fn an_altered_shared_bundle_is_refused_and_changes_nothing() {
                 let at = bytes.len() / 2;
                 bytes[at] ^= 0xff;
             },
-            "",
+            "the shared content",
         ),
         // A forged targets signature.
         (
@@ -259,13 +265,7 @@ fn sharing_is_refused_when_the_installed_version_or_the_signatures_are_stale() {
 
 #[test]
 fn a_shared_bundle_says_what_it_is() {
-    let (publisher, _server, sender) = synced();
-    let files = tempfile::tempdir().unwrap();
-    let bundle = out(&files, "shared.wmbundle");
-    sender
-        .store
-        .export_pack(&publisher.id, PACK, &bundle)
-        .unwrap();
+    let (publisher, _server, _sender, _files, bundle) = shared();
     let mut names = Vec::new();
     let mut info = None;
     let mut archive = tar::Archive::new(std::fs::File::open(&bundle).unwrap());

@@ -136,14 +136,14 @@ fn add_reader<W: Write>(
 // ----- reading --------------------------------------------------------------
 
 /// A bundle as read: its descriptor, its metadata, and its payload (the
-/// pack file or the content) copied to a temporary file. Nothing is
-/// verified yet.
-struct Received {
+/// pack file or the content) copied to a writer `W`. Nothing is verified
+/// yet.
+struct Received<W> {
     info: BundleInfo,
     roots: BTreeMap<u64, Vec<u8>>,
     /// `timestamp`, `snapshot`, `targets`, and `delegated/<escaped role>`.
     metadata: HashMap<String, Vec<u8>>,
-    payload: File,
+    payload: W,
     payload_len: u64,
     digests: Digests,
 }
@@ -164,7 +164,7 @@ fn damaged<E>(_: E) -> Error {
 /// Reads the bundle at `path`, copying its payload into `payload` (a
 /// temporary file) and hashing it on the way: on a phone's flash, reading
 /// 20 MB twice is not free.
-fn read_bundle_into(path: &Path, payload: File) -> Result<Received> {
+fn read_bundle_into<W: Write>(path: &Path, payload: W) -> Result<Received<W>> {
     let file = File::open(path)?;
     let mut archive = tar::Archive::new(BufReader::new(file));
     let mut info: Option<BundleInfo> = None;
@@ -263,10 +263,7 @@ fn content_name(target: &str) -> String {
 /// Reads a bundle's descriptor and top-level metadata, copying its pack
 /// (or content) to `pack`. Nothing is verified here.
 pub fn read_bundle(path: &Path, pack: &mut impl Write) -> Result<(BundleInfo, MetadataSet, u64)> {
-    let mut tmp = tempfile::tempfile().map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
-    let received = read_bundle_into(path, tmp.try_clone()?)?;
-    tmp.seek(SeekFrom::Start(0))?;
-    std::io::copy(&mut tmp, pack)?;
+    let received = read_bundle_into(path, pack)?;
     let mut metadata = received.metadata;
     let mut take = |role: &str| metadata.remove(role).unwrap_or_default();
     let set = MetadataSet {

@@ -18,9 +18,9 @@
 //!   again; the hits say which words were corrected.
 
 use std::collections::HashMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
@@ -92,9 +92,51 @@ pub struct SearchResults {
 
 struct Row {
     score: f64,
-    body: String,
-    publisher: String,
     pack: i64,
+    entry: Entry,
+}
+
+/// What search needs of the installed packs besides the index, read once
+/// and kept until the database changes (a search would otherwise parse a
+/// manifest and look up frequent words in SQLite every time).
+#[derive(Debug)]
+pub(crate) struct PackSnapshot {
+    /// `PRAGMA data_version` (commits by other connections, such as
+    /// installs) and the read connection's own change count when read.
+    version: (i64, u64),
+    /// Publisher and manifest of each pack, by row id.
+    packs: HashMap<i64, (String, Arc<PackManifest>)>,
+    /// Every frequent word with its entry count summed over packs, by
+    /// word.
+    frequent: Vec<(String, i64)>,
+}
+
+impl PackSnapshot {
+    /// The entries `word` is in, if frequent.
+    fn docs(&self, word: &str) -> i64 {
+        self.frequent
+            .binary_search_by(|(t, _)| t.as_str().cmp(word))
+            .map_or(0, |i| self.frequent[i].1)
+    }
+
+    /// The entries the frequent words beginning with `prefix` are in,
+    /// summed.
+    fn prefix_docs(&self, prefix: &str) -> i64 {
+        let from = self.frequent.partition_point(|(t, _)| t.as_str() < prefix);
+        self.frequent[from..]
+            .iter()
+            .take_while(|(t, _)| t.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// The version of the database `conn` sees, for [`PackSnapshot`].
+fn snapshot_version(conn: &Connection) -> Result<(i64, u64)> {
+    let data: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
+    Ok((data, conn.total_changes()))
 }
 
 /// A query word whose number of matching entries exceeds this is
@@ -119,7 +161,8 @@ impl ContentStore {
                 corrections: Vec::new(),
             });
         }
-        let mut rows = self.ranked(&words, query.limit)?;
+        let packs = self.pack_snapshot()?;
+        let mut rows = self.ranked(&packs, &words, query.limit)?;
         let mut corrections = Vec::new();
         let mut used = words.clone();
         if rows.is_empty() {
@@ -132,10 +175,10 @@ impl ContentStore {
                 }
             }
             if !corrections.is_empty() {
-                rows = self.ranked(&used, query.limit)?;
+                rows = self.ranked(&packs, &used, query.limit)?;
             }
         }
-        let hits = self.to_hits(rows, &used, query)?;
+        let hits = self.to_hits(&packs, rows, &used, query)?;
         Ok(SearchResults { hits, corrections })
     }
 
@@ -148,14 +191,47 @@ impl ContentStore {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        self.plan(&words)
+        self.plan(&*self.pack_snapshot()?, &words)
+    }
+
+    /// The packs as the read connection sees them now, from the cache
+    /// unless the database changed since.
+    fn pack_snapshot(&self) -> Result<Arc<PackSnapshot>> {
+        let conn = self.conn();
+        let version = snapshot_version(&conn)?;
+        let mut cached = self.pack_cache();
+        if let Some(snapshot) = cached.as_ref().filter(|s| s.version == version) {
+            return Ok(Arc::clone(snapshot));
+        }
+        let mut packs = HashMap::new();
+        let mut stmt = conn.prepare_cached("SELECT id, publisher, manifest FROM packs")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let manifest: PackManifest = serde_json::from_str(r.get_ref(2)?.as_str()?)?;
+            packs.insert(r.get(0)?, (r.get(1)?, Arc::new(manifest)));
+        }
+        let frequent = conn
+            .prepare_cached(
+                "SELECT term, sum(docs) FROM frequent_terms GROUP BY term ORDER BY term",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+        let snapshot = Arc::new(PackSnapshot {
+            // An install that commits while this reads moves data_version
+            // past `version`: the next search reads again.
+            version,
+            packs,
+            frequent,
+        });
+        *cached = Some(Arc::clone(&snapshot));
+        Ok(snapshot)
     }
 
     /// The MATCH expressions to rank for `words`, in order: for a broad
     /// query, title matches first, then (if they fall short) all.
-    fn plan(&self, words: &[String]) -> Result<Vec<String>> {
+    fn plan(&self, packs: &PackSnapshot, words: &[String]) -> Result<Vec<String>> {
         let all = match_expression(words);
-        Ok(if self.is_broad(words)? {
+        Ok(if is_broad(packs, words) {
             vec![format!("{{title}} : ({all})"), all]
         } else {
             vec![all]
@@ -163,9 +239,9 @@ impl ContentStore {
     }
 
     /// The best `limit` rows for `words`, along [`plan`](Self::plan).
-    fn ranked(&self, words: &[String], limit: usize) -> Result<Vec<Row>> {
+    fn ranked(&self, packs: &PackSnapshot, words: &[String], limit: usize) -> Result<Vec<Row>> {
         let mut rows = Vec::new();
-        for fts in self.plan(words)? {
+        for fts in self.plan(packs, words)? {
             rows = self.match_rows(&fts, limit)?;
             if rows.len() >= limit {
                 break;
@@ -174,74 +250,48 @@ impl ContentStore {
         Ok(rows)
     }
 
-    /// True if every word is in more than [`BROAD`] entries, by the counts
-    /// of frequent words recorded at install (a prefix sums the frequent
-    /// words it begins).
-    fn is_broad(&self, words: &[String]) -> Result<bool> {
-        let conn = self.conn();
-        let mut exact =
-            conn.prepare_cached("SELECT sum(docs) FROM frequent_terms WHERE term = ?1")?;
-        let mut prefix = conn.prepare_cached(
-            "SELECT sum(docs) FROM frequent_terms WHERE term >= ?1 AND term < ?2",
-        )?;
-        let last = words.len() - 1;
-        for (i, w) in words.iter().enumerate() {
-            let docs: Option<i64> = if i == last {
-                prefix.query_row(params![w, format!("{w}\u{10FFFF}")], |r| r.get(0))?
-            } else {
-                exact.query_row([w], |r| r.get(0))?
-            };
-            if docs.unwrap_or(0) <= BROAD {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
     fn match_rows(&self, fts: &str, limit: usize) -> Result<Vec<Row>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             // Rank inside FTS5 first and join only the top rows: joining
             // before sorting would carry every match's text into the sorter.
-            "SELECT m.score, e.body, p.publisher, p.id
+            "SELECT m.score, e.pack, e.body
              FROM (SELECT rowid, bm25(search, 4.0, 1.0) AS score FROM search
                    WHERE search MATCH ?1 ORDER BY score LIMIT ?2) AS m
              JOIN entries e ON e.id = m.rowid
-             JOIN packs p ON p.id = e.pack
              ORDER BY m.score",
         )?;
-        let rows = stmt.query_map(params![fts, limit as i64], |r| {
-            Ok(Row {
+        let mut rows = stmt.query(params![fts, limit as i64])?;
+        let mut out = Vec::with_capacity(limit);
+        while let Some(r) = rows.next()? {
+            // Parsed where SQLite holds it, with no copy of the text.
+            out.push(Row {
                 score: r.get(0)?,
-                body: r.get(1)?,
-                publisher: r.get(2)?,
-                pack: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+                pack: r.get(1)?,
+                entry: Entry::from_json(r.get_ref(2)?.as_bytes()?)?,
+            });
+        }
+        Ok(out)
     }
 
     fn to_hits(
         &self,
+        packs: &PackSnapshot,
         rows: Vec<Row>,
         words: &[String],
         query: &SearchQuery,
     ) -> Result<Vec<SearchHit>> {
-        let mut manifests: HashMap<i64, Rc<PackManifest>> = HashMap::new();
         let mut hits = Vec::with_capacity(rows.len());
         let today = self.clock().today();
         for row in rows {
-            let manifest = match manifests.get(&row.pack) {
-                Some(m) => Rc::clone(m),
-                None => {
-                    let m = Rc::new(self.manifest_of(row.pack)?);
-                    manifests.insert(row.pack, Rc::clone(&m));
-                    m
-                }
+            // Only when an install commits between the snapshot and the
+            // ranking: the hit waits for the next search.
+            let Some((publisher, manifest)) = packs.packs.get(&row.pack) else {
+                continue;
             };
-            let entry = Entry::from_json(row.body.as_bytes())?;
+            let entry = row.entry;
             let texts = EntryTexts::of(&entry);
-            let Some(shown) = shown_language(&texts, words, query.language.as_deref(), &manifest)
+            let Some(shown) = shown_language(&texts, words, query.language.as_deref(), manifest)
             else {
                 continue;
             };
@@ -269,7 +319,7 @@ impl ContentStore {
             };
             let (snippet, highlights) = snippet(&body, words);
             hits.push(SearchHit {
-                provenance: provenance_on(&row.publisher, &manifest, entry.verified(), today),
+                provenance: provenance_on(publisher, manifest, entry.verified(), today),
                 kind: kind_name(&entry).to_owned(),
                 id: entry.id().to_owned(),
                 language: shown.lang.clone(),
@@ -280,15 +330,6 @@ impl ContentStore {
             });
         }
         Ok(hits)
-    }
-
-    /// A pack's manifest by its row id.
-    fn manifest_of(&self, pack: i64) -> Result<PackManifest> {
-        let conn = self.conn();
-        let json: String = conn
-            .prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?
-            .query_row([pack], |r| r.get(0))?;
-        Ok(serde_json::from_str(&json)?)
     }
 
     /// True if `word` (folded) prefixes any indexed term.
@@ -331,6 +372,21 @@ impl ContentStore {
         }
         Ok(best.map(|(_, _, t)| t))
     }
+}
+
+/// True if every word is in more than [`BROAD`] entries, by the counts
+/// of frequent words recorded at install (a prefix sums the frequent
+/// words it begins).
+fn is_broad(packs: &PackSnapshot, words: &[String]) -> bool {
+    let last = words.len() - 1;
+    words.iter().enumerate().all(|(i, w)| {
+        let docs = if i == last {
+            packs.prefix_docs(w)
+        } else {
+            packs.docs(w)
+        };
+        docs > BROAD
+    })
 }
 
 /// The MATCH expression for `words`: complete words match exactly; the

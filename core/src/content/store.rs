@@ -39,7 +39,7 @@ const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 4;
+    const END_VERSION: u32 = 5;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -93,26 +93,8 @@ impl Schema for ContentSchema {
             // entries themselves: nothing installed is lost.
             1 => {
                 tx.execute_batch("DROP TABLE search; DROP TABLE search_docs;")?;
-                tx.execute_batch(CREATE_SEARCH)?;
                 tx.execute_batch(CREATE_FREQUENT_TERMS)?;
-                let mut counts: HashMap<i64, TermCounts> = HashMap::new();
-                let mut rows = tx.prepare("SELECT id, pack, body FROM entries")?;
-                let mut insert =
-                    tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
-                let mut it = rows.query([])?;
-                while let Some(r) = it.next()? {
-                    let id: i64 = r.get(0)?;
-                    let pack: i64 = r.get(1)?;
-                    let body: String = r.get(2)?;
-                    let entry = Entry::from_json(body.as_bytes())?;
-                    let (title, text) = index_row(&entry);
-                    counts.entry(pack).or_default().add_row(&title, &text);
-                    insert.execute(params![id, title, text])?;
-                }
-                for (pack, counts) in &counts {
-                    write_frequent_terms(tx, *pack, counts)?;
-                }
-                Ok(())
+                rebuild_search(tx, true)
             }
             // Version 3 keeps each publisher's trusted TUF metadata for
             // sync (the root stays in `publishers`).
@@ -120,11 +102,52 @@ impl Schema for ContentSchema {
             // Version 4 keeps every root version trusted and the offline
             // timestamp, so an installed pack can be shared with its chain.
             3 => super::metadata::upgrade_to_v4(tx),
+            // Version 5 tokenizes the index with FTS5's `ascii` tokenizer
+            // over index rows of words and spaces (see index.rs): the index
+            // is rebuilt from the entries (a version 1 database upgraded
+            // above already has it).
+            4 => {
+                let sql: String = tx.query_row(
+                    "SELECT sql FROM sqlite_schema WHERE name = 'search'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                if sql.contains("'ascii'") {
+                    return Ok(());
+                }
+                tx.execute_batch("DROP TABLE search;")?;
+                rebuild_search(tx, false)
+            }
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
         }
     }
+}
+
+/// Creates the full-text index and fills it from the entries, with their
+/// frequent words too if `count` (the index is derived data: nothing
+/// installed is lost).
+fn rebuild_search(tx: &Transaction<'_>, count: bool) -> Result<()> {
+    tx.execute_batch(CREATE_SEARCH)?;
+    let mut counts: HashMap<i64, TermCounts> = HashMap::new();
+    let mut rows = tx.prepare("SELECT id, pack, body FROM entries")?;
+    let mut insert = tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+    let mut it = rows.query([])?;
+    while let Some(r) = it.next()? {
+        let id: i64 = r.get(0)?;
+        let pack: i64 = r.get(1)?;
+        let entry = Entry::from_json(r.get_ref(2)?.as_bytes()?)?;
+        let (title, text) = index_row(&entry);
+        if count {
+            counts.entry(pack).or_default().add_row(&title, &text);
+        }
+        insert.execute(params![id, title, text])?;
+    }
+    for (pack, counts) in &counts {
+        write_frequent_terms(tx, *pack, counts)?;
+    }
+    Ok(())
 }
 
 /// Settings of the connection searches and queries run on: an 8 MiB page
@@ -169,6 +192,8 @@ pub struct Provenance {
 pub struct ContentStore {
     dir: PathBuf,
     read: Mutex<Connection>,
+    /// What search keeps of the packs between searches (see search.rs).
+    packs: Mutex<Option<Arc<super::search::PackSnapshot>>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -200,6 +225,7 @@ impl ContentStore {
         Ok(ContentStore {
             dir: dir.to_path_buf(),
             read: Mutex::new(conn),
+            packs: Mutex::new(None),
             clock,
         })
     }
@@ -214,6 +240,12 @@ impl ContentStore {
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Search's cache of the packs; taken after [`Self::conn`], never
+    /// before it.
+    pub(crate) fn pack_cache(&self) -> MutexGuard<'_, Option<Arc<super::search::PackSnapshot>>> {
+        self.packs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Installs a pack whose signature and metadata have been verified for

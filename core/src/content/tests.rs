@@ -249,6 +249,38 @@ fn hits_carry_a_snippet_and_their_provenance() {
 }
 
 #[test]
+fn provenance_follows_each_install_and_removal_between_searches() {
+    let (_d, s) = store();
+    let version = |s: &ContentStore| -> Vec<u64> {
+        s.search(&SearchQuery::new("police"))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.provenance.pack_version)
+            .collect()
+    };
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+    assert_eq!(version(&s), [1]);
+    // Installs commit on a connection of their own; search sees each one.
+    install(&s, "pub-a", &manifest("pub-a", "p", 2), &entries()).unwrap();
+    assert_eq!(version(&s), [2]);
+    s.remove_pack("pub-a", "p").unwrap();
+    assert!(version(&s).is_empty());
+    // A new pack may take the removed one's row id: it is not mistaken
+    // for it.
+    install(&s, "pub-b", &manifest("pub-b", "q", 9), &entries()).unwrap();
+    let hit = &s.search(&SearchQuery::new("police")).unwrap().hits[0];
+    assert_eq!(
+        (
+            hit.provenance.publisher.as_str(),
+            hit.provenance.pack.as_str(),
+            hit.provenance.pack_version
+        ),
+        ("pub-b", "q", 9)
+    );
+}
+
+#[test]
 fn a_typo_is_corrected_to_the_nearest_indexed_word() {
     let (_d, s) = store();
     install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
@@ -753,6 +785,58 @@ fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
         (hits[0].id.as_str(), hits[0].title.as_str()),
         ("legal-aid", "Free legal aid")
     );
+}
+
+#[test]
+fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let queries = ["police", "مساعدة", "hopital", "ሕጋዊ", "refug"];
+    let before = {
+        let s = ContentStore::open(dir.path()).unwrap();
+        install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+        queries.map(|q| ids(&s, SearchQuery::new(q)))
+    };
+    assert!(before.iter().all(|hits| !hits.is_empty()), "{before:?}");
+    // The index as version 4 left it: unicode61 over the folded text, one
+    // line per part.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
+        conn.execute_batch(
+            "DROP TABLE search;
+             CREATE VIRTUAL TABLE search USING fts5(title, body, content = '',
+                 contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+             PRAGMA user_version = 4;",
+        )
+        .unwrap();
+        let rows: Vec<(i64, String)> = conn
+            .prepare("SELECT id, body FROM entries")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        for (id, body) in rows {
+            let (title, text) =
+                super::index::index_row(&Entry::from_json(body.as_bytes()).unwrap());
+            conn.execute(
+                "INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)",
+                rusqlite::params![id, title.replace(' ', "\n"), text.replace(' ', "\n")],
+            )
+            .unwrap();
+        }
+    }
+    let s = ContentStore::open(dir.path()).unwrap();
+    let sql: String = s
+        .conn()
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'search'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("'ascii'"), "{sql}");
+    assert_eq!(queries.map(|q| ids(&s, SearchQuery::new(q))), before);
+    assert_eq!(s.packs().unwrap().len(), 1);
 }
 
 #[test]

@@ -28,6 +28,7 @@ use super::model::{Entry, PackManifest};
 use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
 use crate::error::Result;
+use crate::storage::json_from_text;
 
 /// Words shown around the first match in a snippet.
 const SNIPPET_WORDS: usize = 16;
@@ -288,7 +289,7 @@ impl ContentStore {
         let json: String = conn
             .prepare_cached("SELECT manifest FROM packs WHERE id = ?1")?
             .query_row([pack], |r| r.get(0))?;
-        Ok(serde_json::from_str(&json)?)
+        Ok(json_from_text(&json)?)
     }
 
     /// True if `word` (folded) prefixes any indexed term.

@@ -16,6 +16,7 @@
 //! Work without a token in the core (a vault write, a pack install) runs to
 //! its commit or rollback; the result is dropped.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,10 +31,7 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, waymark_core::Error> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(WaymarkError::from_join)?
-        .map_err(WaymarkError::from)
+    spawn_blocking(work).await?.map_err(WaymarkError::from)
 }
 
 /// Runs `work` (which converts its own errors) on the blocking pool.
@@ -42,9 +40,28 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
+    spawn_blocking(work).await?
+}
+
+/// A blocking call with its closure and result types erased.
+type ErasedWork = Box<dyn FnOnce() -> Box<dyn Any + Send> + Send>;
+
+/// `tokio::task::spawn_blocking`, through one task type for every call:
+/// tokio builds its task machinery (poll, join, drop) for each type it
+/// spawns, and one per exported method cost about 45 KB of the native
+/// library. A panic in `work` is still a `JoinError`.
+async fn spawn_blocking<T, F>(work: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
+    let erased: ErasedWork = Box::new(move || Box::new(work()));
+    let out = tokio::task::spawn_blocking(erased)
         .await
-        .map_err(WaymarkError::from_join)?
+        .map_err(WaymarkError::from_join)?;
+    Ok(*out
+        .downcast::<T>()
+        .expect("the erased work returns the type it was given"))
 }
 
 /// The cancel tokens of the operations in flight on one object, so that an

@@ -47,6 +47,7 @@ use super::pack::{MAX_WINDOW, PackReader};
 use super::store::{ContentStore, InstalledPack};
 use super::tuf::{Envelope, MAX_METADATA_BYTES, MetaList, MetadataSet, Root, TargetFile};
 use crate::error::{Error, Result};
+use crate::storage::json_from_text;
 use crate::sync::{Fetched, Remote, Updater, escape_role};
 
 /// Largest pack file accepted in a bundle.
@@ -557,7 +558,7 @@ impl ContentStore {
             )
             .optional()?
             .ok_or(Error::NotFound("installed pack"))?;
-        let manifest: PackManifest = serde_json::from_str(&manifest)?;
+        let manifest: PackManifest = json_from_text(&manifest)?;
         let (root, seen) = self.trust_state(publisher)?;
         let stored = PublisherMetadata::new(self, publisher);
         let mut remote = StoredRemote {

@@ -672,7 +672,10 @@ impl ContentStore {
             ));
         }
         file.seek(SeekFrom::Start(0))?;
-        self.install_from(publisher, PackReader::plain(file)?)
+        // The same reader type as the other installs, so the native library
+        // holds one copy of the install code, not two (the extra buffer
+        // costs nothing: PackReader reads past it in large chunks).
+        self.install_from(publisher, PackReader::plain(BufReader::new(file))?)
     }
 }
 

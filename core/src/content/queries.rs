@@ -12,6 +12,7 @@ use super::model::{
 use super::normalize::fold;
 use super::store::{ContentStore, Provenance};
 use crate::error::{Error, Result};
+use crate::storage::json_from_text;
 use crate::vault::CountryCode;
 
 /// Mean Earth radius, km (haversine).
@@ -158,7 +159,7 @@ impl ContentStore {
             let (publisher, manifest, body) = row?;
             Ok(Row {
                 publisher,
-                manifest: serde_json::from_str(&manifest)?,
+                manifest: json_from_text(&manifest)?,
                 entry: Entry::from_json(body.as_bytes())?,
             })
         })
@@ -230,7 +231,7 @@ impl ContentStore {
             if q.open_now && open_now != Some(true) {
                 continue;
             }
-            let manifest: PackManifest = serde_json::from_str(&manifest)?;
+            let manifest: PackManifest = json_from_text(&manifest)?;
             let name = pick(&service.name, q.language.as_deref(), &manifest.fallback)
                 .unwrap_or_default()
                 .to_owned();

@@ -28,6 +28,7 @@ use super::model::{Entry, PackManifest};
 use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
 use crate::error::Result;
+use crate::storage::json_from_text;
 
 /// Words shown around the first match in a snippet.
 const SNIPPET_WORDS: usize = 16;
@@ -207,7 +208,7 @@ impl ContentStore {
         let mut stmt = conn.prepare_cached("SELECT id, publisher, manifest FROM packs")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let manifest: PackManifest = serde_json::from_str(r.get_ref(2)?.as_str()?)?;
+            let manifest: PackManifest = json_from_text(r.get_ref(2)?.as_str()?)?;
             packs.insert(r.get(0)?, (r.get(1)?, Arc::new(manifest)));
         }
         let frequent = conn

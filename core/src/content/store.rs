@@ -19,7 +19,7 @@ use super::model::{Entry, PackManifest};
 use super::pack::PackReader;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, Schema, open_database};
+use crate::storage::{OpenMode, Schema, json_from_text, open_database};
 
 /// File name of the content database inside its directory.
 pub const DB_FILE: &str = "content.db";
@@ -349,7 +349,7 @@ impl ContentStore {
             let (publisher, manifest, at) = row?;
             out.push(InstalledPack {
                 publisher,
-                manifest: serde_json::from_str(&manifest)?,
+                manifest: json_from_text(&manifest)?,
                 installed_at: DateTime::parse_from_rfc3339(&at)
                     .map_err(|_| Error::Integrity("install time"))?
                     .with_timezone(&Utc),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::store::ContentStore;
 use super::tuf::{Envelope, Root, SeenVersions, fingerprint};
 use crate::error::{Error, Result};
+use crate::storage::json_from_text;
 
 /// A publisher card: what `waymark-pack` hands out so phones can trust a
 /// publisher (id, name, repository URL and root metadata in one file).
@@ -213,6 +214,6 @@ impl ContentStore {
             )
             .optional()?
             .ok_or_else(|| Error::Untrusted(format!("unknown publisher '{id}': trust it first")))?;
-        Ok((root.into_bytes(), serde_json::from_str(&seen)?))
+        Ok((root.into_bytes(), json_from_text(&seen)?))
     }
 }

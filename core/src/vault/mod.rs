@@ -87,7 +87,7 @@ use self::schema::{DB_FILE, SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY, Vault
 pub use self::wipe::wipe_dir;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, checkpoint_truncate, open_database};
+use crate::storage::{OpenMode, checkpoint_truncate, json_from_text, open_database};
 
 /// Shortest passphrase accepted, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 4;
@@ -221,7 +221,7 @@ impl Header {
             )
             .optional()?
             .ok_or(Error::NoVault)?;
-        let kdf: KdfParams = serde_json::from_str(&kdf)
+        let kdf: KdfParams = json_from_text(&kdf)
             .map_err(|_| Error::UnsupportedFormat("key derivation parameters".into()))?;
         kdf.validate()?;
         Ok(Header {

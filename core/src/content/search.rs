@@ -424,27 +424,36 @@ fn shown_language<'t>(
     if let [only] = &texts.langs[..] {
         return Some(only);
     }
-    let shared = fold(&texts.shared);
     let last = words.len() - 1;
+    let word_in = |i: usize, w: &str, text: &str| {
+        normalize::words(text).any(|token| {
+            if i == last {
+                token.starts_with(w)
+            } else {
+                token == w
+            }
+        })
+    };
+    // The shared text is the same in every version: looked at once.
+    let shared = fold(&texts.shared);
+    let in_shared: Vec<bool> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| word_in(i, w, &shared))
+        .collect();
     let mut own = String::new();
     let mut matched = |t: &LangText| {
+        if in_shared.iter().all(|&m| m) {
+            return words.len();
+        }
         own.clear();
         fold_into(&mut own, &t.title);
         own.push('\n');
         fold_into(&mut own, &t.body);
-        let tokens = || normalize::words(&own).chain(normalize::words(&shared));
         words
             .iter()
             .enumerate()
-            .filter(|(i, w)| {
-                tokens().any(|token| {
-                    if *i == last {
-                        token.starts_with(w.as_str())
-                    } else {
-                        token == *w
-                    }
-                })
-            })
+            .filter(|&(i, w)| in_shared[i] || word_in(i, w, &own))
             .count()
     };
     // In order of preference; the first version in which every word

@@ -59,12 +59,32 @@ pub fn build(dir: &Path, out: &Path) -> Result<(), Failure> {
     let tmp = out.with_extension("tmp");
     std::fs::write(&tmp, &bytes)?;
     std::fs::rename(&tmp, out)?;
+    let sources = dir_bytes(dir);
     println!(
-        "built {} version {}: {} entries, {} bytes",
+        "built {} version {}: {} entries, {} bytes ({:.1}% of the {} bytes of its sources)",
         src.manifest.id,
         src.manifest.version,
         src.entries.len(),
-        bytes.len()
+        bytes.len(),
+        bytes.len() as f64 * 100.0 / sources.max(1) as f64,
+        sources
     );
     Ok(())
+}
+
+/// The bytes of the files under `dir` (hidden ones left out): what the
+/// pack is built from, to compare the pack's size with.
+fn dir_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_bytes(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }

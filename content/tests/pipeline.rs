@@ -41,11 +41,23 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The bytes of a file, or of the files under a directory.
+fn du(path: &Path) -> u64 {
+    if path.is_dir() {
+        std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| du(&e.unwrap().path()))
+            .sum()
+    } else {
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+}
+
 #[test]
 fn the_same_source_builds_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a.wmpack"), dir.path().join("b.wmpack"));
-    ok(&[
+    let said = ok(&[
         "build",
         fixture().to_str().unwrap(),
         "--out",
@@ -58,6 +70,24 @@ fn the_same_source_builds_the_same_bytes() {
         b.to_str().unwrap(),
     ]);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // It says how the pack compares with its sources.
+    let pack_len = std::fs::metadata(&a).unwrap().len();
+    let sources: u64 = [
+        "pack.toml",
+        "articles",
+        "services",
+        "countries",
+        "routes",
+        "alerts",
+    ]
+    .iter()
+    .map(|p| du(&fixture().join(p)))
+    .sum();
+    assert!(
+        said.contains(&format!("{pack_len} bytes ("))
+            && said.contains(&format!("of the {sources} bytes of its sources")),
+        "{said}"
+    );
     let shown = ok(&["inspect", a.to_str().unwrap()]);
     assert!(shown.contains("fixture-minimal version 3"), "{shown}");
     assert!(shown.contains("services    2"), "{shown}");

@@ -516,6 +516,111 @@ mod tests {
         assert_eq!(parse_content_range_start("items 1-2/3"), None);
     }
 
+    /// A scripted answer: status, headers and body, or a failure.
+    type Answer = std::result::Result<(u16, Vec<(String, String)>, Vec<u8>), TransportErrorKind>;
+
+    /// A transport answering from a script, recording every request.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<Answer>>,
+        requests: std::sync::Mutex<Vec<TransportRequest>>,
+    }
+
+    impl Transport for Scripted {
+        fn get(
+            &self,
+            request: &TransportRequest,
+        ) -> Result<TransportResponse, super::super::transport::TransportError> {
+            self.requests.lock().unwrap().push(request.clone());
+            match self.answers.lock().unwrap().remove(0) {
+                Ok((status, headers, body)) => Ok(TransportResponse {
+                    status,
+                    headers,
+                    body: Box::new(std::io::Cursor::new(body)),
+                }),
+                Err(kind) => Err(super::super::transport::TransportError::new(
+                    kind, "scripted",
+                )),
+            }
+        }
+    }
+
+    fn scripted(answers: Vec<Answer>) -> (Http, Arc<Scripted>) {
+        let transport = Arc::new(Scripted {
+            answers: std::sync::Mutex::new(answers),
+            requests: std::sync::Mutex::new(Vec::new()),
+        });
+        let config = HttpConfig {
+            backoff_base: Duration::from_millis(1),
+            proxy: Some("socks5h://127.0.0.1:9050".into()),
+            ..HttpConfig::default()
+        };
+        let http = Http::with_transport(config, transport.clone()).unwrap();
+        (http, transport)
+    }
+
+    #[test]
+    fn a_transport_gets_exactly_waymarks_headers_the_proxy_and_is_retried_on_failure() {
+        let etag = vec![("ETag".to_owned(), "\"v2\"".to_owned())];
+        let (http, transport) = scripted(vec![
+            Err(TransportErrorKind::Connect),
+            Ok((503, vec![("Retry-After".into(), "0".into())], Vec::new())),
+            Ok((200, etag, b"{}".to_vec())),
+        ]);
+
+        let fetched = http
+            .fetch(
+                "https://ngo.example/metadata/timestamp.json",
+                100,
+                Some("\"v1\""),
+                &CancelToken::new(),
+            )
+            .unwrap();
+
+        assert!(
+            matches!(fetched, Fetched::Body { ref bytes, ref etag } if bytes == b"{}" && etag.as_deref() == Some("\"v2\""))
+        );
+        let requests = transport.requests.lock().unwrap();
+        assert_eq!(requests.len(), 3, "a connect failure and a 503 are retried");
+        for request in requests.iter() {
+            let headers: Vec<(&str, &str)> = request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(
+                headers,
+                [
+                    ("user-agent", "Waymark"),
+                    ("accept", "*/*"),
+                    ("accept-encoding", "identity"),
+                    ("if-none-match", "\"v1\""),
+                ]
+            );
+            assert_eq!(request.proxy.as_deref(), Some("socks5h://127.0.0.1:9050"));
+        }
+    }
+
+    #[test]
+    fn a_proxy_no_transport_can_use_is_refused() {
+        struct Never;
+        impl Transport for Never {
+            fn get(
+                &self,
+                _: &TransportRequest,
+            ) -> Result<TransportResponse, super::super::transport::TransportError> {
+                unreachable!()
+            }
+        }
+        let config = HttpConfig {
+            proxy: Some("not a proxy".into()),
+            ..HttpConfig::default()
+        };
+        assert!(matches!(
+            Http::with_transport(config, Arc::new(Never)),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+
     #[test]
     fn backoff_stays_under_its_cap() {
         struct Offline;

@@ -9,6 +9,7 @@ use waymark_core::content::{self as core, AlertFilter, NearbyQuery, SearchQuery,
 use waymark_core::vault::CountryCode;
 
 use crate::error::{Result, WaymarkError};
+use crate::http::HttpTransport;
 use crate::model::{
     Alert, CountryProfile, ExportedPack, GeoPoint, InstalledPack, NearbyService, Route,
     SearchResults, Translations, TrustedPublisher,
@@ -83,6 +84,8 @@ pub struct ContentStore {
     pub(crate) inner: Arc<core::ContentStore>,
     /// Data budget and proxy for sync (see [`SyncSettings`]).
     pub(crate) sync_settings: Mutex<SyncSettings>,
+    /// The app's HTTP client for sync, if it gave one.
+    pub(crate) transport: Option<Arc<dyn HttpTransport>>,
     /// Syncs and plans in flight, for `cancel_sync`.
     pub(crate) in_flight: InFlight,
 }
@@ -99,12 +102,17 @@ fn country(code: &str) -> Result<CountryCode> {
 
 #[uniffi::export(async_runtime = "tokio")]
 impl ContentStore {
-    /// Opens (or creates) the content database in `dir`.
-    #[uniffi::constructor]
-    pub fn open(dir: String) -> Result<Arc<Self>> {
+    /// Opens (or creates) the content database in `dir`. `transport` is
+    /// the app's HTTP client that sync goes through (the Kotlin and Swift
+    /// packages ship one, and their `WaymarkHome` passes it); without one
+    /// the store works offline and `sync`/`plan_sync` refuse with
+    /// `InvalidInput`.
+    #[uniffi::constructor(default(transport = None))]
+    pub fn open(dir: String, transport: Option<Arc<dyn HttpTransport>>) -> Result<Arc<Self>> {
         Ok(Arc::new(ContentStore {
             inner: Arc::new(core::ContentStore::open(&PathBuf::from(dir))?),
             sync_settings: Mutex::new(SyncSettings::default()),
+            transport,
             in_flight: InFlight::default(),
         }))
     }

@@ -14,6 +14,9 @@
 //!   [`Provenance`].
 //! - [`sync`]: sync plan, run and cancel on [`ContentStore`], settings
 //!   (data budget, metered rules, proxy), [`SyncListener`] for progress.
+//! - [`http`]: [`HttpTransport`], the app's HTTP client that sync's
+//!   requests go through (the HTTP/TLS stack is the platform's, not in
+//!   this library).
 //! - [`error`]: the one error type, [`WaymarkError`].
 //! - [`task`]: running blocking core calls from `async` functions, and the
 //!   drop guard that turns a cancelled coroutine or task into a cancelled
@@ -28,6 +31,7 @@ uniffi::setup_scaffolding!();
 pub mod content;
 pub mod document;
 pub mod error;
+pub mod http;
 pub mod model;
 pub mod sync;
 pub mod task;
@@ -38,6 +42,7 @@ pub use document::{
     DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, KdfParams, VaultSettings,
 };
 pub use error::WaymarkError;
+pub use http::{HttpBody, HttpError, HttpHeader, HttpRequest, HttpResponse, HttpTransport};
 pub use model::Provenance;
 pub use sync::{Network, SyncEvent, SyncListener, SyncReport, SyncSettings};
 pub use vault::{NewVault, PlatformKeystore, Vault, create_vault, vault_exists, wipe_vault_dir};

@@ -1,13 +1,15 @@
 //! Sync: bring every trusted publisher's packs up to date, within the
 //! person's data budget, through their proxy if they set one; progress
-//! through [`SyncListener`]; cancellable.
+//! through [`SyncListener`]; cancellable. Requests go through the app's
+//! [`HttpTransport`](crate::HttpTransport), given to `ContentStore::open`.
 
 use std::sync::Arc;
 
-use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions};
+use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions, check_proxy_url};
 
 use crate::content::ContentStore;
 use crate::error::{Result, WaymarkError};
+use crate::http::{ForeignTransport, HttpTransport};
 use crate::task::blocking_ffi;
 
 /// The network the phone is on, as the app knows it (Android
@@ -51,7 +53,8 @@ pub struct SyncSettings {
     /// only update installed ones).
     #[uniffi(default = true)]
     pub install_new_packs: bool,
-    /// An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor).
+    /// An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor),
+    /// passed to the app's [`HttpTransport`] with every request.
     /// `null`/`nil`: direct; the system's proxy settings are never used
     /// behind the person's back.
     #[uniffi(default = None)]
@@ -82,18 +85,31 @@ impl SyncSettings {
         }
     }
 
-    /// The HTTP client for these settings. Its only failure is a proxy
-    /// URL it cannot use: the person's input.
-    fn http(&self) -> Result<Http> {
-        Http::new(HttpConfig {
+    /// `InvalidInput` if the proxy is not a proxy URL every transport can
+    /// use: the person's input.
+    fn check(&self) -> Result<()> {
+        match &self.proxy {
+            Some(proxy) if !check_proxy_url(proxy) => Err(WaymarkError::invalid(
+                "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The HTTP client for these settings over the app's transport.
+    fn http(&self, transport: Option<Arc<dyn HttpTransport>>) -> Result<Http> {
+        self.check()?;
+        let transport = transport.ok_or_else(|| {
+            WaymarkError::invalid("sync needs an HTTP transport: pass one to ContentStore.open")
+        })?;
+        let config = HttpConfig {
             proxy: self.proxy.clone(),
             ..HttpConfig::default()
-        })
-        .map_err(|_| {
-            WaymarkError::invalid(
-                "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
-            )
-        })
+        };
+        Ok(Http::with_transport(
+            config,
+            Arc::new(ForeignTransport(transport)),
+        )?)
     }
 }
 
@@ -433,7 +449,7 @@ impl ContentStore {
     /// that start from now on. `InvalidInput` (and nothing changed) if the
     /// proxy URL cannot be used.
     pub fn set_sync_settings(&self, settings: SyncSettings) -> Result<()> {
-        settings.http()?;
+        settings.check()?;
         *self.settings() = settings;
         Ok(())
     }
@@ -446,8 +462,9 @@ impl ContentStore {
         let settings = self.settings().clone();
         let guard = self.in_flight.start();
         let (store, cancel) = (Arc::clone(&self.inner), guard.token());
+        let transport = self.transport.clone();
         let result = blocking_ffi(move || {
-            let http = settings.http()?;
+            let http = settings.http(transport)?;
             Ok(store.plan_sync(&http, &settings.options(network), &cancel)?)
         })
         .await;
@@ -475,8 +492,9 @@ impl ContentStore {
         let settings = self.settings().clone();
         let guard = self.in_flight.start();
         let (store, cancel) = (Arc::clone(&self.inner), guard.token());
+        let transport = self.transport.clone();
         let result = blocking_ffi(move || {
-            let http = settings.http()?;
+            let http = settings.http(transport)?;
             let listener = ListenerAdapter(listener);
             Ok(store.sync(&http, &settings.options(network), &listener, &cancel)?)
         })

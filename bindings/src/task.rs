@@ -1,7 +1,8 @@
 //! Running the core's blocking calls from async functions, and cancelling
 //! them.
 //!
-//! The core is synchronous (SQLite, file I/O, reqwest's blocking client).
+//! The core is synchronous (SQLite, file I/O, and the app's HTTP transport
+//! called from the syncing thread).
 //! An exported `async fn` runs its core call on tokio's blocking pool
 //! ([`blocking`]), so the app's main thread and coroutine dispatchers never
 //! wait on disk, Argon2 or the network.

@@ -13,20 +13,23 @@
 //!   with exponential backoff and full jitter, honouring `Retry-After`.
 //! - Downloads resume: a partial file continues with `Range` and `If-Range`.
 //! - A proxy (HTTP or SOCKS5, e.g. Orbot on `socks5h://127.0.0.1:9050`) is
-//!   used only when configured; the system's proxy variables are ignored so
+//!   used only when configured; the system's proxy settings are ignored so
 //!   that nothing changes behind the person's back.
+//!
+//! All of this policy lives here. The GET itself goes through a
+//! [`Transport`]: [`ReqwestTransport`](super::ReqwestTransport) for the CLI
+//! and the tests (feature `http-reqwest`, [`Http::new`]), the app's own
+//! HTTP stack on the phone ([`Http::with_transport`]). The contract a
+//! transport honours is in [`super::transport`].
 
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
-use reqwest::header::{
-    CONTENT_RANGE, ETAG, HeaderMap, IF_NONE_MATCH, IF_RANGE, RANGE, RETRY_AFTER,
+use super::transport::{
+    Transport, TransportErrorKind, TransportRequest, TransportResponse, check_proxy_url,
 };
-
 use crate::error::{Error, Result};
 
 /// The one User-Agent every Waymark request carries (no version, no
@@ -37,12 +40,15 @@ pub const USER_AGENT: &str = "Waymark";
 /// progress are checked.
 const CHUNK: usize = 16 * 1024;
 
-/// How the client talks to servers.
+/// How the client talks to servers. The timeouts and the proxy are passed
+/// to the [`Transport`] with every request; the rest is policy [`Http`]
+/// applies itself, whatever the transport.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
-    /// Longest wait to connect.
+    /// Longest wait to connect (the transport applies it).
     pub connect_timeout: Duration,
-    /// Longest wait for the response headers and for each read of a body.
+    /// Longest wait for the response headers and for each read of a body
+    /// (the transport applies it).
     pub read_timeout: Duration,
     /// Slowest average transfer accepted (bytes per second) once
     /// `slow_grace` has passed: below it the transfer is abandoned as a
@@ -59,7 +65,9 @@ pub struct HttpConfig {
     /// Longest `Retry-After` honoured by waiting; a longer one ends the
     /// attempt with [`Error::ServerBusy`].
     pub max_retry_after: Duration,
-    /// Proxy URL (`http://…`, `socks5://…`, `socks5h://…`), if any.
+    /// Proxy URL (`http://host:port`, `socks5://host:port`,
+    /// `socks5h://host:port`), if any; checked when the [`Http`] is made
+    /// and passed to the transport, which MUST use it (and no other).
     pub proxy: Option<String>,
 }
 
@@ -125,11 +133,19 @@ pub enum Fetched {
     NotFound,
 }
 
-/// The HTTP client sync uses.
-#[derive(Debug, Clone)]
+/// The HTTP client sync uses: the policy above over a [`Transport`].
+#[derive(Clone)]
 pub struct Http {
-    client: Client,
+    transport: Arc<dyn Transport>,
     config: HttpConfig,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why one attempt failed, and whether to try again.
@@ -139,35 +155,27 @@ enum Attempt {
 }
 
 impl Http {
-    /// A client with `config`: TLS by rustls (ring) with Mozilla's roots,
-    /// HTTP/1.1, no cookies, no redirects, no system proxy.
+    /// A client with `config` over [`ReqwestTransport`](super::ReqwestTransport):
+    /// TLS by rustls (ring) with Mozilla's roots, HTTP/1.1, no cookies, no
+    /// redirects, no system proxy. `InvalidInput` if the proxy is not a
+    /// proxy URL.
+    #[cfg(feature = "http-reqwest")]
     pub fn new(config: HttpConfig) -> Result<Self> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Network(format!("TLS setup: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-        let mut builder = Client::builder()
-            .tls_backend_preconfigured(tls)
-            .user_agent(USER_AGENT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .http1_only()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.read_timeout);
-        if let Some(proxy) = &config.proxy {
-            let proxy = reqwest::Proxy::all(proxy)
-                .map_err(|_| Error::invalid("the proxy is not a valid URL"))?;
-            builder = builder.proxy(proxy);
+        Self::with_transport(config, Arc::new(super::ReqwestTransport::new()))
+    }
+
+    /// A client with `config` over `transport`, which MUST honour the
+    /// contract in [`super::transport`]. `InvalidInput` if the proxy is not
+    /// a proxy URL.
+    pub fn with_transport(config: HttpConfig, transport: Arc<dyn Transport>) -> Result<Self> {
+        if let Some(proxy) = &config.proxy
+            && !check_proxy_url(proxy)
+        {
+            return Err(Error::invalid(
+                "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
+            ));
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::Network(format!("HTTP client: {e}")))?;
-        Ok(Http { client, config })
+        Ok(Http { transport, config })
     }
 
     /// The configuration.
@@ -185,18 +193,18 @@ impl Http {
         cancel: &CancelToken,
     ) -> Result<Fetched> {
         self.with_retries(cancel, |_| {
-            let mut request = self.client.get(url);
+            let mut headers = Vec::new();
             if let Some(tag) = etag {
-                request = request.header(IF_NONE_MATCH, tag);
+                headers.push(("if-none-match", tag.to_owned()));
             }
-            let response = send(request)?;
-            match response.status() {
-                StatusCode::NOT_MODIFIED if etag.is_some() => return Ok(Fetched::NotModified),
-                StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => return Ok(Fetched::NotFound),
-                StatusCode::OK => {}
-                status => return Err(status_failure(status, response.headers())),
+            let response = self.send(url, headers)?;
+            match response.status {
+                304 if etag.is_some() => return Ok(Fetched::NotModified),
+                404 | 403 => return Ok(Fetched::NotFound),
+                200 => {}
+                status => return Err(status_failure(status, &response)),
             }
-            let etag = header_string(response.headers(), ETAG);
+            let etag = response.header("etag").map(str::to_owned);
             if response.content_length().is_some_and(|len| len > max_len) {
                 return Err(Attempt::Fail(Error::Untrusted(format!(
                     "the server offers more than the {max_len} bytes allowed for this file"
@@ -237,19 +245,20 @@ impl Http {
             if have == length {
                 return Ok(());
             }
-            let mut request = self.client.get(url);
+            let mut headers = Vec::new();
             if have > 0 {
-                request = request.header(RANGE, format!("bytes={have}-"));
+                headers.push(("range", format!("bytes={have}-")));
                 if let Some(tag) = validator.as_deref() {
-                    request = request.header(IF_RANGE, tag);
+                    headers.push(("if-range", tag.to_owned()));
                 }
             }
-            let response = send(request)?;
-            let status = response.status();
+            let response = self.send(url, headers)?;
+            let status = response.status;
             let start = match status {
-                StatusCode::PARTIAL_CONTENT if have > 0 => {
-                    let offered = header_string(response.headers(), CONTENT_RANGE)
-                        .and_then(|r| parse_content_range_start(&r));
+                206 if have > 0 => {
+                    let offered = response
+                        .header("content-range")
+                        .and_then(parse_content_range_start);
                     if offered != Some(have) {
                         // Not the range asked for: start over.
                         file.set_len(0).map_err(io_fail)?;
@@ -261,12 +270,12 @@ impl Http {
                     }
                     have
                 }
-                StatusCode::OK => {
+                200 => {
                     file.set_len(0).map_err(io_fail)?;
                     file.seek(SeekFrom::Start(0)).map_err(io_fail)?;
                     0
                 }
-                StatusCode::RANGE_NOT_SATISFIABLE => {
+                416 => {
                     file.set_len(0).map_err(io_fail)?;
                     *validator = None;
                     return Err(Attempt::Retry(
@@ -274,16 +283,15 @@ impl Http {
                         Some(Duration::ZERO),
                     ));
                 }
-                StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => {
+                404 | 403 => {
                     return Err(Attempt::Fail(Error::Network(format!(
-                        "the repository has no such file (HTTP {})",
-                        status.as_u16()
+                        "the repository has no such file (HTTP {status})"
                     ))));
                 }
-                status => return Err(status_failure(status, response.headers())),
+                status => return Err(status_failure(status, &response)),
             };
-            if let Some(tag) = header_string(response.headers(), ETAG) {
-                *validator = Some(tag);
+            if let Some(tag) = response.header("etag") {
+                *validator = Some(tag.to_owned());
             }
             let remaining = length - start;
             if response.content_length().is_some_and(|len| len > remaining) {
@@ -309,22 +317,55 @@ impl Http {
         })
     }
 
+    /// One GET through the transport, with the headers every request
+    /// carries and `extra`.
+    fn send(
+        &self,
+        url: &str,
+        extra: Vec<(&'static str, String)>,
+    ) -> Result<TransportResponse, Attempt> {
+        let mut headers = vec![
+            ("user-agent".to_owned(), USER_AGENT.to_owned()),
+            // Stated, so that no platform's default (which differ) is sent.
+            ("accept".to_owned(), "*/*".to_owned()),
+            // Byte counts, ranges and hashes are of the file as stored.
+            ("accept-encoding".to_owned(), "identity".to_owned()),
+        ];
+        headers.extend(extra.into_iter().map(|(n, v)| (n.to_owned(), v)));
+        let request = TransportRequest {
+            url: url.to_owned(),
+            headers,
+            connect_timeout: self.config.connect_timeout,
+            read_timeout: self.config.read_timeout,
+            proxy: self.config.proxy.clone(),
+        };
+        self.transport.get(&request).map_err(|e| {
+            let what = match e.kind {
+                TransportErrorKind::Timeout => "the server did not answer in time",
+                TransportErrorKind::Connect => "could not connect",
+                TransportErrorKind::Other => "the request failed",
+            };
+            Attempt::Retry(Error::Network(what.into()), None)
+        })
+    }
+
     /// Reads a body into `out`, at most `max` bytes (one more fails), with
     /// the speed floor, cancellation and progress.
     fn read_body(
         &self,
-        mut response: Response,
+        response: TransportResponse,
         out: &mut impl Write,
         max: u64,
         cancel: &CancelToken,
         progress: &mut dyn FnMut(u64),
     ) -> Result<u64, Attempt> {
+        let mut body = response.body;
         let started = Instant::now();
         let mut buf = vec![0u8; CHUNK];
         let mut total = 0u64;
         loop {
             cancel.check().map_err(Attempt::Fail)?;
-            let n = match response.read(&mut buf) {
+            let n = match body.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -418,24 +459,11 @@ fn sleep_cancellable(wait: Duration, cancel: &CancelToken) -> Result<()> {
     }
 }
 
-fn send(request: reqwest::blocking::RequestBuilder) -> Result<Response, Attempt> {
-    request.send().map_err(|e| {
-        let what = if e.is_timeout() {
-            "the server did not answer in time"
-        } else if e.is_connect() {
-            "could not connect"
-        } else {
-            "the request failed"
-        };
-        Attempt::Retry(Error::Network(what.into()), None)
-    })
-}
-
 /// What to do about an unexpected status.
-fn status_failure(status: StatusCode, headers: &HeaderMap) -> Attempt {
-    let error = Error::Network(format!("the server answered HTTP {}", status.as_u16()));
-    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
-        let after = header_string(headers, RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+fn status_failure(status: u16, response: &TransportResponse) -> Attempt {
+    let error = Error::Network(format!("the server answered HTTP {status}"));
+    if status == 429 || (500..600).contains(&status) {
+        let after = response.header("retry-after").and_then(parse_retry_after);
         Attempt::Retry(error, after)
     } else {
         Attempt::Fail(error)
@@ -457,13 +485,6 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 fn parse_content_range_start(value: &str) -> Option<u64> {
     let rest = value.trim().strip_prefix("bytes ")?;
     rest.split('-').next()?.trim().parse().ok()
-}
-
-fn header_string(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 fn io_fail(e: std::io::Error) -> Attempt {
@@ -495,9 +516,123 @@ mod tests {
         assert_eq!(parse_content_range_start("items 1-2/3"), None);
     }
 
+    /// A scripted answer: status, headers and body, or a failure.
+    type Answer = std::result::Result<(u16, Vec<(String, String)>, Vec<u8>), TransportErrorKind>;
+
+    /// A transport answering from a script, recording every request.
+    struct Scripted {
+        answers: std::sync::Mutex<Vec<Answer>>,
+        requests: std::sync::Mutex<Vec<TransportRequest>>,
+    }
+
+    impl Transport for Scripted {
+        fn get(
+            &self,
+            request: &TransportRequest,
+        ) -> Result<TransportResponse, super::super::transport::TransportError> {
+            self.requests.lock().unwrap().push(request.clone());
+            match self.answers.lock().unwrap().remove(0) {
+                Ok((status, headers, body)) => Ok(TransportResponse {
+                    status,
+                    headers,
+                    body: Box::new(std::io::Cursor::new(body)),
+                }),
+                Err(kind) => Err(super::super::transport::TransportError::new(
+                    kind, "scripted",
+                )),
+            }
+        }
+    }
+
+    fn scripted(answers: Vec<Answer>) -> (Http, Arc<Scripted>) {
+        let transport = Arc::new(Scripted {
+            answers: std::sync::Mutex::new(answers),
+            requests: std::sync::Mutex::new(Vec::new()),
+        });
+        let config = HttpConfig {
+            backoff_base: Duration::from_millis(1),
+            proxy: Some("socks5h://127.0.0.1:9050".into()),
+            ..HttpConfig::default()
+        };
+        let http = Http::with_transport(config, transport.clone()).unwrap();
+        (http, transport)
+    }
+
+    #[test]
+    fn a_transport_gets_exactly_waymarks_headers_the_proxy_and_is_retried_on_failure() {
+        let etag = vec![("ETag".to_owned(), "\"v2\"".to_owned())];
+        let (http, transport) = scripted(vec![
+            Err(TransportErrorKind::Connect),
+            Ok((503, vec![("Retry-After".into(), "0".into())], Vec::new())),
+            Ok((200, etag, b"{}".to_vec())),
+        ]);
+
+        let fetched = http
+            .fetch(
+                "https://ngo.example/metadata/timestamp.json",
+                100,
+                Some("\"v1\""),
+                &CancelToken::new(),
+            )
+            .unwrap();
+
+        assert!(
+            matches!(fetched, Fetched::Body { ref bytes, ref etag } if bytes == b"{}" && etag.as_deref() == Some("\"v2\""))
+        );
+        let requests = transport.requests.lock().unwrap();
+        assert_eq!(requests.len(), 3, "a connect failure and a 503 are retried");
+        for request in requests.iter() {
+            let headers: Vec<(&str, &str)> = request
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            assert_eq!(
+                headers,
+                [
+                    ("user-agent", "Waymark"),
+                    ("accept", "*/*"),
+                    ("accept-encoding", "identity"),
+                    ("if-none-match", "\"v1\""),
+                ]
+            );
+            assert_eq!(request.proxy.as_deref(), Some("socks5h://127.0.0.1:9050"));
+        }
+    }
+
+    #[test]
+    fn a_proxy_no_transport_can_use_is_refused() {
+        struct Never;
+        impl Transport for Never {
+            fn get(
+                &self,
+                _: &TransportRequest,
+            ) -> Result<TransportResponse, super::super::transport::TransportError> {
+                unreachable!()
+            }
+        }
+        let config = HttpConfig {
+            proxy: Some("not a proxy".into()),
+            ..HttpConfig::default()
+        };
+        assert!(matches!(
+            Http::with_transport(config, Arc::new(Never)),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+
     #[test]
     fn backoff_stays_under_its_cap() {
-        let http = Http::new(HttpConfig::default()).unwrap();
+        struct Offline;
+        impl Transport for Offline {
+            fn get(
+                &self,
+                _: &TransportRequest,
+            ) -> Result<TransportResponse, super::super::transport::TransportError> {
+                unreachable!("backoff makes no request")
+            }
+        }
+        let http = Http::with_transport(HttpConfig::default(), Arc::new(Offline)).unwrap();
         for n in 0..20 {
             let cap = Duration::from_millis(500)
                 .saturating_mul(1 << n.min(16))

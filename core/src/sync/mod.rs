@@ -8,6 +8,10 @@
 //!   conditional requests, resumable downloads, retries with backoff and
 //!   jitter honouring `Retry-After`, timeouts, a slow-transfer floor, an
 //!   optional proxy.
+//! - [`transport`]: the [`Transport`] trait `Http` performs each GET
+//!   through, and the contract it honours; [`ReqwestTransport`] (feature
+//!   `http-reqwest`) for the CLI and the tests, the app's HTTP stack on
+//!   the phone.
 //! - [`ContentStore::sync`] and [`ContentStore::plan_sync`]: one pass over
 //!   the trusted publishers that have a repository URL. A failure at one
 //!   publisher does not stop the others; the report says what happened at
@@ -21,6 +25,9 @@
 //! content database, named by their signed hash, and resumed next time.
 
 pub mod http;
+#[cfg(feature = "http-reqwest")]
+mod reqwest_transport;
+pub mod transport;
 pub mod updater;
 
 use std::fs::File;
@@ -31,6 +38,12 @@ use rusqlite::params;
 use serde::Serialize;
 
 pub use http::{CancelToken, Fetched, Http, HttpConfig, USER_AGENT};
+#[cfg(feature = "http-reqwest")]
+pub use reqwest_transport::ReqwestTransport;
+pub use transport::{
+    Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
+    check_proxy_url,
+};
 pub use updater::{
     DirStore, HttpRemote, Limits, MetadataStore, Refreshed, Remote, Updater, escape_role,
     target_url,

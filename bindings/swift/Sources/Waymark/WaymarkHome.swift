@@ -26,12 +26,15 @@ public final class WaymarkHome: Sendable {
     public let content: ContentStore
 
     /// Opens (or creates) the content store under `directory`, creating the
-    /// directory if needed. The vault is opened separately.
-    public init(directory: URL) throws {
+    /// directory if needed; its syncs go through `transport`
+    /// (``URLSessionTransport`` unless the app passes its own). The vault
+    /// is opened separately.
+    public init(directory: URL, transport: any HttpTransport = URLSessionTransport()) throws {
         self.directory = directory
         vaultDirectory = directory.appendingPathComponent("vault", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        content = try ContentStore.open(dir: directory.appendingPathComponent("content", isDirectory: true).path)
+        content = try ContentStore.open(
+            dir: directory.appendingPathComponent("content", isDirectory: true).path, transport: transport)
     }
 
     /// True if a vault exists here.

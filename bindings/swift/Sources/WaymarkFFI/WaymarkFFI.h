@@ -243,6 +243,27 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpBodyMethod0)(uint64_t, uint32_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD1
+typedef void (*UniffiCallbackInterfaceHttpBodyMethod1)(uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
+typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
@@ -255,6 +276,25 @@ typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer,
 typedef void (*UniffiCallbackInterfacePlatformKeystoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_BODY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_BODY
+typedef struct UniffiVTableCallbackInterfaceHttpBody {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpBodyMethod0 _Nonnull read;
+    UniffiCallbackInterfaceHttpBodyMethod1 _Nonnull release;
+} UniffiVTableCallbackInterfaceHttpBody;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_TRANSPORT
+typedef struct UniffiVTableCallbackInterfaceHttpTransport {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull get;
+} UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
@@ -287,7 +327,7 @@ void uniffi_waymark_ffi_fn_free_contentstore(uint64_t handle, RustCallStatus *_N
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_CONTENTSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_CONTENTSTORE_OPEN
-uint64_t uniffi_waymark_ffi_fn_constructor_contentstore_open(RustBuffer dir, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_constructor_contentstore_open(RustBuffer dir, RustBuffer transport, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_ALERTS
@@ -373,6 +413,51 @@ uint64_t uniffi_waymark_ffi_fn_method_contentstore_sync(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SYNC_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SYNC_SETTINGS
 RustBuffer uniffi_waymark_ffi_fn_method_contentstore_sync_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPBODY
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPBODY
+uint64_t uniffi_waymark_ffi_fn_clone_httpbody(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_HTTPBODY
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_HTTPBODY
+void uniffi_waymark_ffi_fn_free_httpbody(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_HTTPBODY
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_HTTPBODY
+void uniffi_waymark_ffi_fn_init_callback_vtable_httpbody(const UniffiVTableCallbackInterfaceHttpBody* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_READ
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_READ
+RustBuffer uniffi_waymark_ffi_fn_method_httpbody_read(uint64_t ptr, uint32_t max_bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_RELEASE
+void uniffi_waymark_ffi_fn_method_httpbody_release(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPTRANSPORT
+uint64_t uniffi_waymark_ffi_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_HTTPTRANSPORT
+void uniffi_waymark_ffi_fn_free_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_HTTPTRANSPORT
+void uniffi_waymark_ffi_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_GET
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_GET
+RustBuffer uniffi_waymark_ffi_fn_method_httptransport_get(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCLISTENER
@@ -973,6 +1058,24 @@ uint16_t uniffi_waymark_ffi_checksum_method_contentstore_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_SYNC_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_SYNC_SETTINGS
 uint16_t uniffi_waymark_ffi_checksum_method_contentstore_sync_settings(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPBODY_READ
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPBODY_READ
+uint16_t uniffi_waymark_ffi_checksum_method_httpbody_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPBODY_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPBODY_RELEASE
+uint16_t uniffi_waymark_ffi_checksum_method_httpbody_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_GET
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_GET
+uint16_t uniffi_waymark_ffi_checksum_method_httptransport_get(void
     
 );
 #endif

@@ -41,7 +41,8 @@ struct SyncTests {
     init() throws {
         home = try TemporaryDirectory()
         sample = try PublishedSample.publish()
-        store = try ContentStore.open(dir: home.path("content"))
+        // Syncs through the transport the package ships.
+        store = try ContentStore.open(dir: home.path("content"), transport: URLSessionTransport())
     }
 
     @Test func syncInstallsThePublishedPackAndStreamsItsProgress() async throws {

@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -887,13 +903,18 @@ open class ContentStore: ContentStoreProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens (or creates) the content database in `dir`.
+     * Opens (or creates) the content database in `dir`. `transport` is
+     * the app's HTTP client that sync goes through (the Kotlin and Swift
+     * packages ship one, and their `WaymarkHome` passes it); without one
+     * the store works offline and `sync`/`plan_sync` refuse with
+     * `InvalidInput`.
      */
-public static func `open`(dir: String)throws  -> ContentStore  {
+public static func `open`(dir: String, transport: HttpTransport? = nil)throws  -> ContentStore  {
     return try  FfiConverterTypeContentStore_lift(try rustCallWithError(FfiConverterTypeWaymarkError_lift) {
         uniffiCallStatus in
     uniffi_waymark_ffi_fn_constructor_contentstore_open(
-        FfiConverterString.lower(dir),uniffiCallStatus
+        FfiConverterString.lower(dir),
+        FfiConverterOptionTypeHttpTransport.lower(transport),uniffiCallStatus
     )
 })
 }
@@ -1221,6 +1242,512 @@ public func FfiConverterTypeContentStore_lift(_ handle: UInt64) throws -> Conten
 #endif
 public func FfiConverterTypeContentStore_lower(_ value: ContentStore) -> UInt64 {
     return FfiConverterTypeContentStore.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A response body, read in order by the core until it is empty, then
+ * released (also when the core stops early: a bound, a cancellation, a
+ * slow transfer).
+ */
+public protocol HttpBody: AnyObject, Sendable {
+    
+    /**
+     * Up to `max_bytes` more bytes of the body (at least one, blocking
+     * until some arrive), or none at the end of the body.
+     */
+    func read(maxBytes: UInt32) throws  -> Data
+    
+    /**
+     * Closes the body and releases its connection; no read follows.
+     * (Not `close`: that name is the Kotlin handle's own.)
+     */
+    func release() 
+    
+}
+/**
+ * A response body, read in order by the core until it is empty, then
+ * released (also when the core stops early: a bound, a cancellation, a
+ * slow transfer).
+ */
+open class HttpBodyImpl: HttpBody, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_waymark_ffi_fn_clone_httpbody(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_waymark_ffi_fn_free_httpbody(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Up to `max_bytes` more bytes of the body (at least one, blocking
+     * until some arrive), or none at the end of the body.
+     */
+open func read(maxBytes: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHttpError_lift) {
+        uniffiCallStatus in
+    uniffi_waymark_ffi_fn_method_httpbody_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(maxBytes),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Closes the body and releases its connection; no read follows.
+     * (Not `close`: that name is the Kotlin handle's own.)
+     */
+open func release()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_waymark_ffi_fn_method_httpbody_release(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpBody {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpBody = UniffiVTableCallbackInterfaceHttpBody(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpBody.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpBody: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpBody.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpBody: handle missing in uniffiClone")
+            }
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            maxBytes: UInt32,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeHttpBody.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.read(
+                     maxBytes: try FfiConverterUInt32.lift(maxBytes)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHttpError_lower
+            )
+        },
+        release: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeHttpBody.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.release(
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpBody> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpBody>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpBody() {
+    uniffi_waymark_ffi_fn_init_callback_vtable_httpbody(UniffiCallbackInterfaceHttpBody.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpBody: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpBody>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpBody
+
+    public static func lift(_ handle: UInt64) throws -> HttpBody {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpBodyImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpBody) -> UInt64 {
+         if let rustImpl = value as? HttpBodyImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpBody {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpBody, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpBody_lift(_ handle: UInt64) throws -> HttpBody {
+    return try FfiConverterTypeHttpBody.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpBody_lower(_ value: HttpBody) -> UInt64 {
+    return FfiConverterTypeHttpBody.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's HTTP client, performing one GET per call. Called on a
+ * background thread of Waymark's: block until the headers arrive.
+ *
+ * Every implementation MUST:
+ * - not follow redirects (return the 3xx as it came);
+ * - send exactly [`HttpRequest::headers`], replacing the platform's
+ * defaults (`User-Agent`, `Accept-Encoding`…), and add no cookies,
+ * `Referer`, credentials or identifiers;
+ * - keep no cookies and no cache, and add no conditional headers;
+ * - return every status as it came (206, 304, 404, 416, 5xx are answers,
+ * not errors), with the response headers;
+ * - hand over the body's bytes as sent (no decompression) and as they
+ * arrive, through [`HttpBody`];
+ * - apply the timeouts and use [`HttpRequest::proxy`] when given and no
+ * proxy otherwise;
+ * - verify TLS with the platform's roots;
+ * - never log the URL, headers or body.
+ *
+ * The Kotlin and Swift packages ship one that does.
+ */
+public protocol HttpTransport: AnyObject, Sendable {
+    
+    /**
+     * Performs one GET; an error only when no status arrived.
+     */
+    func get(request: HttpRequest) throws  -> HttpResponse
+    
+}
+/**
+ * The app's HTTP client, performing one GET per call. Called on a
+ * background thread of Waymark's: block until the headers arrive.
+ *
+ * Every implementation MUST:
+ * - not follow redirects (return the 3xx as it came);
+ * - send exactly [`HttpRequest::headers`], replacing the platform's
+ * defaults (`User-Agent`, `Accept-Encoding`…), and add no cookies,
+ * `Referer`, credentials or identifiers;
+ * - keep no cookies and no cache, and add no conditional headers;
+ * - return every status as it came (206, 304, 404, 416, 5xx are answers,
+ * not errors), with the response headers;
+ * - hand over the body's bytes as sent (no decompression) and as they
+ * arrive, through [`HttpBody`];
+ * - apply the timeouts and use [`HttpRequest::proxy`] when given and no
+ * proxy otherwise;
+ * - verify TLS with the platform's roots;
+ * - never log the URL, headers or body.
+ *
+ * The Kotlin and Swift packages ship one that does.
+ */
+open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_waymark_ffi_fn_clone_httptransport(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_waymark_ffi_fn_free_httptransport(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Performs one GET; an error only when no status arrived.
+     */
+open func get(request: HttpRequest)throws  -> HttpResponse  {
+    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeHttpError_lift) {
+        uniffiCallStatus in
+    uniffi_waymark_ffi_fn_method_httptransport_get(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceHttpTransport {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceHttpTransport = UniffiVTableCallbackInterfaceHttpTransport(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeHttpTransport.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface HttpTransport: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeHttpTransport.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
+            }
+        },
+        get: { (
+            uniffiHandle: UInt64,
+            request: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> HttpResponse in
+                guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.get(
+                     request: try FfiConverterTypeHttpRequest_lift(request)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHttpError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceHttpTransport> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceHttpTransport>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitHttpTransport() {
+    uniffi_waymark_ffi_fn_init_callback_vtable_httptransport(UniffiCallbackInterfaceHttpTransport.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpTransport: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<HttpTransport>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = HttpTransport
+
+    public static func lift(_ handle: UInt64) throws -> HttpTransport {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return HttpTransportImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: HttpTransport) -> UInt64 {
+         if let rustImpl = value as? HttpTransportImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpTransport {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HttpTransport, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpTransport {
+    return try FfiConverterTypeHttpTransport.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+    return FfiConverterTypeHttpTransport.lower(value)
 }
 
 
@@ -3482,6 +4009,261 @@ public func FfiConverterTypeHighlight_lift(_ buf: RustBuffer) throws -> Highligh
 #endif
 public func FfiConverterTypeHighlight_lower(_ value: Highlight) -> RustBuffer {
     return FfiConverterTypeHighlight.lower(value)
+}
+
+
+/**
+ * One HTTP header.
+ */
+public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Its name (lower case in requests; any case in responses).
+     */
+    public var name: String
+    /**
+     * Its value.
+     */
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its name (lower case in requests; any case in responses).
+         */name: String, 
+        /**
+         * Its value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpHeader: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpHeader {
+        return
+            try HttpHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHeader {
+    return try FfiConverterTypeHttpHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+    return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * One GET to perform. See [`HttpTransport`] for the contract.
+ */
+public struct HttpRequest: Equatable, Hashable {
+    /**
+     * The URL (no query string).
+     */
+    public var url: String
+    /**
+     * Exactly the headers to send, `User-Agent` included, replacing the
+     * platform's defaults.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * Longest wait to connect, in milliseconds.
+     */
+    public var connectTimeoutMs: UInt64
+    /**
+     * Longest wait for the response headers and for each read of the
+     * body, in milliseconds.
+     */
+    public var readTimeoutMs: UInt64
+    /**
+     * The proxy to use (`http://host:port`, `socks5://host:port`,
+     * `socks5h://host:port`), already checked; `null`/`nil`: direct, never
+     * the system's proxy.
+     */
+    public var proxy: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The URL (no query string).
+         */url: String, 
+        /**
+         * Exactly the headers to send, `User-Agent` included, replacing the
+         * platform's defaults.
+         */headers: [HttpHeader], 
+        /**
+         * Longest wait to connect, in milliseconds.
+         */connectTimeoutMs: UInt64, 
+        /**
+         * Longest wait for the response headers and for each read of the
+         * body, in milliseconds.
+         */readTimeoutMs: UInt64, 
+        /**
+         * The proxy to use (`http://host:port`, `socks5://host:port`,
+         * `socks5h://host:port`), already checked; `null`/`nil`: direct, never
+         * the system's proxy.
+         */proxy: String?) {
+        self.url = url
+        self.headers = headers
+        self.connectTimeoutMs = connectTimeoutMs
+        self.readTimeoutMs = readTimeoutMs
+        self.proxy = proxy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
+        return
+            try HttpRequest(
+                url: FfiConverterString.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                connectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                readTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                proxy: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterUInt64.write(value.connectTimeoutMs, into: &buf)
+        FfiConverterUInt64.write(value.readTimeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.proxy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRequest {
+    return try FfiConverterTypeHttpRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+    return FfiConverterTypeHttpRequest.lower(value)
+}
+
+
+/**
+ * A response whose body the core reads in chunks.
+ */
+public struct HttpResponse {
+    /**
+     * The status as the server sent it (200, 206, 304, 404, 416, 429…).
+     */
+    public var status: UInt16
+    /**
+     * The response headers.
+     */
+    public var headers: [HttpHeader]
+    /**
+     * The body, unread.
+     */
+    public var body: HttpBody
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The status as the server sent it (200, 206, 304, 404, 416, 429…).
+         */status: UInt16, 
+        /**
+         * The response headers.
+         */headers: [HttpHeader], 
+        /**
+         * The body, unread.
+         */body: HttpBody) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HttpResponse: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
+        return
+            try HttpResponse(
+                status: FfiConverterUInt16.read(from: &buf), 
+                headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
+                body: FfiConverterTypeHttpBody.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
+        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
+        FfiConverterTypeHttpBody.write(value.body, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpResponse {
+    return try FfiConverterTypeHttpResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+    return FfiConverterTypeHttpResponse.lower(value)
 }
 
 
@@ -5787,7 +6569,8 @@ public struct SyncSettings: Equatable, Hashable {
      */
     public var installNewPacks: Bool
     /**
-     * An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor).
+     * An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor),
+     * passed to the app's [`HttpTransport`] with every request.
      * `null`/`nil`: direct; the system's proxy settings are never used
      * behind the person's back.
      */
@@ -5812,7 +6595,8 @@ public struct SyncSettings: Equatable, Hashable {
          * only update installed ones).
          */installNewPacks: Bool = true, 
         /**
-         * An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor).
+         * An HTTP or SOCKS5 proxy (`socks5h://127.0.0.1:9050` for Orbot/Tor),
+         * passed to the app's [`HttpTransport`] with every request.
          * `null`/`nil`: direct; the system's proxy settings are never used
          * behind the person's back.
          */proxy: String? = nil) {
@@ -6362,6 +7146,110 @@ public func FfiConverterTypeDownloadKind_lower(_ value: DownloadKind) -> RustBuf
     return FfiConverterTypeDownloadKind.lower(value)
 }
 
+
+
+/**
+ * Why a GET or a read failed. The core retries every kind with backoff;
+ * an undeclared exception thrown by the app's code counts as `Other`.
+ * Reasons are for diagnostics: no URL, host name or personal data.
+ */
+public 
+enum HttpError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+
+    
+    
+    /**
+     * No answer in time (connect, headers or a read of the body).
+     */
+    case Timeout
+    /**
+     * Could not connect (DNS, refused, unreachable, proxy, TLS).
+     */
+    case Connect
+    /**
+     * Anything else.
+     */
+    case Other(
+        /**
+         * A short description.
+         */reason: String
+    )
+
+    
+
+    
+
+    
+    public var errorDescription: String? {
+        String(reflecting: self)
+    }
+    
+}
+
+#if compiler(>=6)
+extension HttpError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpError: FfiConverterRustBuffer {
+    typealias SwiftType = HttpError
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpError {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+
+        
+
+        
+        case 1: return .Timeout
+        case 2: return .Connect
+        case 3: return .Other(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+
+         default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HttpError, into buf: inout [UInt8]) {
+        switch value {
+
+        
+
+        
+        
+        case .Timeout:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .Connect:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .Other(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpError_lift(_ buf: RustBuffer) throws -> HttpError {
+    return try FfiConverterTypeHttpError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpError_lower(_ value: HttpError) -> RustBuffer {
+    return FfiConverterTypeHttpError.lower(value)
+}
 
 
 /**
@@ -7414,6 +8302,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
+    typealias SwiftType = HttpTransport?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHttpTransport.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHttpTransport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSyncListener: FfiConverterRustBuffer {
     typealias SwiftType = SyncListener?
 
@@ -7751,6 +8663,31 @@ fileprivate struct FfiConverterSequenceTypeHighlight: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHighlight.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [HttpHeader]
+
+    public static func write(_ value: [HttpHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeHttpHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [HttpHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [HttpHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
         }
         return seq
     }
@@ -8340,6 +9277,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_contentstore_sync_settings() != 14324) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waymark_ffi_checksum_method_httpbody_read() != 24026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_httpbody_release() != 623) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_httptransport_get() != 50604) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waymark_ffi_checksum_method_synclistener_on_event() != 18218) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8427,13 +9373,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_wipe() != 39715) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_constructor_contentstore_open() != 59108) {
+    if (uniffi_waymark_ffi_checksum_constructor_contentstore_open() != 38535) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_constructor_vault_open() != 26649) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitHttpBody()
+    uniffiCallbackInitHttpTransport()
     uniffiCallbackInitPlatformKeystore()
     uniffiCallbackInitSyncListener()
     return InitializationResult.ok

@@ -15,18 +15,29 @@ private let streamSocket = SOCK_STREAM
 ///
 /// Swift may release a value right after its last use, before the end of
 /// its scope: tests keep a server up with `defer { server.stop() }`.
+///
+/// `init(answering:)` answers every request with another canned response
+/// instead, and `lastRequestHead` shows what the client sent (the
+/// transport tests).
 final class BusyServer: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     let url: String
     private let listener: Int32
-    private let retryAfterSeconds: Int
-    // `requests` and `stopped` are guarded by `lock`.
+    private let response: String
+    // `requests`, `head` and `stopped` are guarded by `lock`.
     private let lock = NSLock()
     private var requests = 0
+    private var head = ""
     private var stopped = false
 
-    init(retryAfterSeconds: Int) throws {
-        self.retryAfterSeconds = retryAfterSeconds
+    convenience init(retryAfterSeconds: Int) throws {
+        try self.init(
+            answering: "HTTP/1.1 503 Service Unavailable\r\nRetry-After: \(retryAfterSeconds)\r\n"
+                + "Content-Length: 0\r\nConnection: close\r\n\r\n")
+    }
+
+    init(answering response: String) throws {
+        self.response = response
         let listener = socket(AF_INET, streamSocket, 0)
         guard listener >= 0 else { throw FixtureError("socket() failed") }
         var address = sockaddr_in()
@@ -51,6 +62,13 @@ final class BusyServer: @unchecked Sendable {
         self.listener = listener
         url = "http://127.0.0.1:\(UInt16(bigEndian: actual.sin_port))"
         Thread.detachNewThread { [self] in serve() }
+    }
+
+    /// The head (request line and headers) of the last request.
+    var lastRequestHead: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return head
     }
 
     /// Requests answered so far.
@@ -94,9 +112,8 @@ final class BusyServer: @unchecked Sendable {
         }
         lock.lock()
         requests += 1
+        self.head = String(decoding: head, as: UTF8.self)
         lock.unlock()
-        let response = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: \(retryAfterSeconds)\r\n"
-            + "Content-Length: 0\r\nConnection: close\r\n\r\n"
         _ = Array(response.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
     }
 }

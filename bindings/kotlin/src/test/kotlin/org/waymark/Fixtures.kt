@@ -87,7 +87,8 @@ class Server(bin: String, repo: File) : AutoCloseable {
 
 /** A phone's content store that trusts the sample publisher (syncing from [url] if given). */
 fun phoneTrustingSample(url: String? = null): ContentStore {
-    val store = ContentStore.open(tempDir("phone").path)
+    // Syncs through the transport the Kotlin layer ships.
+    val store = ContentStore.open(tempDir("phone").path, org.waymark.ktx.UrlConnectionTransport())
     store.trustPublisher(SamplePublisher.card, TrustOptions(url = url))
     return store
 }

@@ -2,6 +2,7 @@ package org.waymark.ktx
 
 import java.io.File
 import org.waymark.ContentStore
+import org.waymark.HttpTransport
 import org.waymark.KdfParams
 import org.waymark.NewVault
 import org.waymark.Vault
@@ -13,7 +14,8 @@ import org.waymark.wipeVaultDir
  * Where Waymark keeps a person's data on this device: the vault in
  * `vault/` and the content in `content/` under [dir] (the same layout as
  * the `waymark` device CLI). Use the app's private files directory
- * (`Context.filesDir`), never shared storage.
+ * (`Context.filesDir`), never shared storage. Sync goes through
+ * `transport` ([UrlConnectionTransport] unless the app passes its own).
  *
  * Closing it closes the content store; vaults opened from it are handles
  * of their own, closed separately (`use {}`).
@@ -25,12 +27,18 @@ import org.waymark.wipeVaultDir
  * }
  * ```
  */
-public class WaymarkHome(public val dir: File) : AutoCloseable {
+public class WaymarkHome(
+    public val dir: File,
+    transport: HttpTransport = UrlConnectionTransport(),
+) : AutoCloseable {
     /** The vault's directory. */
     public val vaultDir: File = File(dir, "vault")
 
-    /** The installed content: trust store, packs, search, sync. */
-    public val content: ContentStore = ContentStore.open(File(dir, "content").path)
+    /**
+     * The installed content: trust store, packs, search, sync (over
+     * [transport], by default the platform's `HttpURLConnection`).
+     */
+    public val content: ContentStore = ContentStore.open(File(dir, "content").path, transport)
 
     /** True if a vault exists here. */
     public fun hasVault(): Boolean = vaultExists(vaultDir.path)

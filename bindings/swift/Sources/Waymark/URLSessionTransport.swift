@@ -1,0 +1,253 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Waymark's sync over `URLSession` (the platform's HTTP stack and trusted
+/// roots): the ``HttpTransport`` that ``WaymarkHome`` gives its content
+/// store.
+///
+/// It does what the contract asks:
+/// - one GET; redirects are refused (the 3xx is returned as it came);
+/// - an ephemeral configuration with no cookie storage and no URL cache;
+/// - exactly the headers Waymark gives (`User-Agent: Waymark`, `Accept`,
+///   `Accept-Encoding: identity`, and the conditional and range headers),
+///   plus `Accept-Language: *`: `URLSession` would otherwise add the
+///   person's preferred languages, which say much about a migrant;
+/// - the connect and read timeouts;
+/// - the person's proxy through `connectionProxyDictionary` (HTTP, or
+///   SOCKS for `socks5`/`socks5h`), and otherwise an empty dictionary: no
+///   system proxy;
+/// - every status returned as it came, the body streamed as it arrives
+///   (held back at 1 MiB until Waymark reads it).
+///
+/// Each GET has its own session, invalidated when the body is released.
+///
+/// ```swift
+/// let store = try ContentStore.open(dir: path, transport: URLSessionTransport())
+/// ```
+public final class URLSessionTransport: HttpTransport {
+    public init() {}
+
+    public func get(request: HttpRequest) throws -> HttpResponse {
+        guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https"
+        else {
+            throw HttpError.Other(reason: "not an HTTP URL")
+        }
+        let connectTimeout = Double(request.connectTimeoutMs) / 1000
+        let readTimeout = Double(request.readTimeoutMs) / 1000
+
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.httpCookieAcceptPolicy = .never
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.timeoutIntervalForRequest = readTimeout
+        configuration.httpMaximumConnectionsPerHost = 1
+        configuration.connectionProxyDictionary = try Self.proxyDictionary(request.proxy)
+
+        var urlRequest = URLRequest(
+            url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: readTimeout)
+        urlRequest.httpMethod = "GET"
+        urlRequest.httpShouldHandleCookies = false
+        urlRequest.setValue("*", forHTTPHeaderField: "Accept-Language")
+        for header in request.headers {
+            urlRequest.setValue(header.value, forHTTPHeaderField: header.name)
+        }
+
+        let exchange = Exchange(readTimeout: readTimeout)
+        let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
+        let task = session.dataTask(with: urlRequest)
+        exchange.start(task: task, session: session)
+        let response = try exchange.waitForResponse(timeout: connectTimeout + readTimeout)
+        var headers: [HttpHeader] = []
+        for (name, value) in response.allHeaderFields {
+            headers.append(HttpHeader(name: "\(name)", value: "\(value)"))
+        }
+        return HttpResponse(status: UInt16(clamping: response.statusCode), headers: headers, body: exchange)
+    }
+
+    static func proxyDictionary(_ proxy: String?) throws -> [AnyHashable: Any] {
+        guard let proxy else { return [:] }
+        guard let components = URLComponents(string: proxy), let host = components.host,
+              let port = components.port
+        else {
+            throw HttpError.Other(reason: "the proxy is not a URL")
+        }
+        let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        switch components.scheme {
+        case "http":
+            // The string keys of CFNetwork's kCFNetworkProxiesHTTP* and
+            // kCFStreamPropertyHTTPSProxy*, spelled out: Linux has no CFNetwork.
+            return [
+                "HTTPEnable": 1, "HTTPProxy": bareHost, "HTTPPort": port,
+                "HTTPSEnable": 1, "HTTPSProxy": bareHost, "HTTPSPort": port,
+            ]
+        case "socks5", "socks5h":
+            return ["SOCKSEnable": 1, "SOCKSProxy": bareHost, "SOCKSPort": port]
+        default:
+            throw HttpError.Other(reason: "the proxy is not HTTP or SOCKS5")
+        }
+    }
+}
+
+/// One GET: the session's delegate, and the body Waymark reads.
+private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unchecked Sendable {
+    /// Data held before the task is suspended until Waymark reads.
+    private static let highWater = 1 << 20
+
+    private let readTimeout: TimeInterval
+    // Everything below is guarded by `condition`.
+    private let condition = NSCondition()
+    private var task: URLSessionDataTask?
+    private var session: URLSession?
+    private var response: HTTPURLResponse?
+    private var buffer = Data()
+    private var finished = false
+    private var failure: HttpError?
+    private var suspended = false
+
+    init(readTimeout: TimeInterval) {
+        self.readTimeout = readTimeout
+    }
+
+    func start(task: URLSessionDataTask, session: URLSession) {
+        condition.lock()
+        self.task = task
+        self.session = session
+        condition.unlock()
+        task.resume()
+    }
+
+    func waitForResponse(timeout: TimeInterval) throws -> HTTPURLResponse {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        while response == nil && !finished {
+            if !condition.wait(until: deadline) {
+                failure = .Timeout
+                break
+            }
+        }
+        let response = self.response
+        let error = failure ?? HttpError.Other(reason: "no HTTP response")
+        condition.unlock()
+        if let response { return response }
+        release()
+        throw error
+    }
+
+    // MARK: HttpBody
+
+    func read(maxBytes: UInt32) throws -> Data {
+        let deadline = Date().addingTimeInterval(readTimeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while buffer.isEmpty && !finished {
+            if suspended {
+                suspended = false
+                task?.resume()
+            }
+            if !condition.wait(until: deadline) {
+                throw HttpError.Timeout
+            }
+        }
+        if buffer.isEmpty {
+            if let failure { throw failure }
+            return Data()
+        }
+        let count = min(Int(maxBytes), buffer.count)
+        let chunk = Data(buffer.prefix(count))
+        buffer.removeFirst(count)
+        if suspended && buffer.count < Self.highWater / 2 {
+            suspended = false
+            task?.resume()
+        }
+        return chunk
+    }
+
+    func release() {
+        condition.lock()
+        let task = self.task
+        let session = self.session
+        self.task = nil
+        self.session = nil
+        finished = true
+        buffer = Data()
+        condition.broadcast()
+        condition.unlock()
+        task?.cancel()
+        session?.invalidateAndCancel()
+    }
+
+    // MARK: URLSessionDataDelegate
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        // Not followed: the 3xx itself is the answer.
+        completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        condition.lock()
+        if let http = response as? HTTPURLResponse {
+            self.response = http
+        } else {
+            failure = .Other(reason: "not an HTTP response")
+            finished = true
+        }
+        condition.broadcast()
+        condition.unlock()
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        condition.lock()
+        buffer.append(data)
+        if buffer.count >= Self.highWater && !suspended {
+            suspended = true
+            dataTask.suspend()
+        }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        condition.lock()
+        if let error, failure == nil {
+            failure = Self.translate(error)
+        }
+        // A refused redirect completes without a response on some
+        // platforms: the redirect response is then what came.
+        if self.response == nil, let http = task.response as? HTTPURLResponse {
+            self.response = http
+            failure = nil
+        }
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+        session.finishTasksAndInvalidate()
+    }
+
+    /// An error as Waymark's retryable kinds; nothing of the URL or host.
+    private static func translate(_ error: Error) -> HttpError {
+        let code = (error as NSError).code
+        switch code {
+        case NSURLErrorTimedOut:
+            return .Timeout
+        case NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorNetworkConnectionLost,
+             NSURLErrorNotConnectedToInternet, NSURLErrorDNSLookupFailed, NSURLErrorSecureConnectionFailed,
+             NSURLErrorServerCertificateUntrusted, NSURLErrorServerCertificateHasBadDate,
+             NSURLErrorServerCertificateNotYetValid, NSURLErrorServerCertificateHasUnknownRoot:
+            return .Connect
+        default:
+            return .Other(reason: "URL error \(code)")
+        }
+    }
+}

@@ -19,26 +19,31 @@ use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
 
 const ENTRIES: usize = 100_000;
 
-fn status_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+/// The number after `field` in a `/proc/self` file of `field: value`
+/// lines (`status`: kB; `io`: bytes), or 0.
+fn proc_field(file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/self/{file}"))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix(field)?
+                    .split_whitespace()
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+        })
         .unwrap_or(0)
 }
 
-/// Bytes this process has written through write(2) so far (`wchar` of
-/// /proc/self/io: what the page cache received, whether or not it reached
-/// the disk yet).
+fn status_kib(field: &str) -> u64 {
+    proc_field("status", field)
+}
+
+/// Bytes this process has written through write(2) so far (`wchar`: what
+/// the page cache received, whether or not it reached the disk yet).
 fn written_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("wchar:").map(|v| v.trim().parse().ok()))
-        })
-        .flatten()
-        .unwrap_or(0)
+    proc_field("io", "wchar:")
 }
 
 /// CPU time this process has used so far, user and system, in seconds.

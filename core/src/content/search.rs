@@ -192,7 +192,7 @@ impl ContentStore {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        self.plan(&*self.pack_snapshot()?, &words)
+        Ok(plan(&*self.pack_snapshot()?, &words))
     }
 
     /// The packs as the read connection sees them now, from the cache
@@ -228,21 +228,10 @@ impl ContentStore {
         Ok(snapshot)
     }
 
-    /// The MATCH expressions to rank for `words`, in order: for a broad
-    /// query, title matches first, then (if they fall short) all.
-    fn plan(&self, packs: &PackSnapshot, words: &[String]) -> Result<Vec<String>> {
-        let all = match_expression(words);
-        Ok(if is_broad(packs, words) {
-            vec![format!("{{title}} : ({all})"), all]
-        } else {
-            vec![all]
-        })
-    }
-
-    /// The best `limit` rows for `words`, along [`plan`](Self::plan).
+    /// The best `limit` rows for `words`, along [`plan`].
     fn ranked(&self, packs: &PackSnapshot, words: &[String], limit: usize) -> Result<Vec<Row>> {
         let mut rows = Vec::new();
-        for fts in self.plan(packs, words)? {
+        for fts in plan(packs, words) {
             rows = self.match_rows(&fts, limit)?;
             if rows.len() >= limit {
                 break;
@@ -252,6 +241,8 @@ impl ContentStore {
     }
 
     fn match_rows(&self, fts: &str, limit: usize) -> Result<Vec<Row>> {
+        // Any larger limit means all matches.
+        let limit = limit.min(u32::MAX as usize);
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
             // Rank inside FTS5 first and join only the top rows: joining
@@ -266,7 +257,8 @@ impl ContentStore {
              JOIN entries e ON e.id = m.rowid"
         ))?;
         let mut rows = stmt.query([fts])?;
-        let mut out = Vec::with_capacity(limit);
+        // The limit is the caller's: reserve no more than a page of hits.
+        let mut out = Vec::with_capacity(limit.min(64));
         while let Some(r) = rows.next()? {
             // Parsed where SQLite holds it, with no copy of the text.
             out.push(Row {
@@ -377,6 +369,17 @@ impl ContentStore {
             }
         }
         Ok(best.map(|(_, _, t)| t))
+    }
+}
+
+/// The MATCH expressions to rank for `words`, in order: for a broad query,
+/// title matches first, then (if they fall short) all.
+fn plan(packs: &PackSnapshot, words: &[String]) -> Vec<String> {
+    let all = match_expression(words);
+    if is_broad(packs, words) {
+        vec![format!("{{title}} : ({all})"), all]
+    } else {
+        vec![all]
     }
 }
 

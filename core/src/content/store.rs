@@ -94,7 +94,7 @@ impl Schema for ContentSchema {
             1 => {
                 tx.execute_batch("DROP TABLE search; DROP TABLE search_docs;")?;
                 tx.execute_batch(CREATE_FREQUENT_TERMS)?;
-                rebuild_search(tx, true)
+                rebuild_search(tx)
             }
             // Version 3 keeps each publisher's trusted TUF metadata for
             // sync (the root stays in `publishers`).
@@ -115,8 +115,8 @@ impl Schema for ContentSchema {
                 if sql.contains("'ascii'") {
                     return Ok(());
                 }
-                tx.execute_batch("DROP TABLE search;")?;
-                rebuild_search(tx, false)
+                tx.execute_batch("DROP TABLE search; DELETE FROM frequent_terms;")?;
+                rebuild_search(tx)
             }
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
@@ -125,10 +125,10 @@ impl Schema for ContentSchema {
     }
 }
 
-/// Creates the full-text index and fills it from the entries, with their
-/// frequent words too if `count` (the index is derived data: nothing
+/// Creates the full-text index and fills it, and the (empty) table of
+/// frequent words, from the entries (both are derived data: nothing
 /// installed is lost).
-fn rebuild_search(tx: &Transaction<'_>, count: bool) -> Result<()> {
+fn rebuild_search(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(CREATE_SEARCH)?;
     let mut counts: HashMap<i64, TermCounts> = HashMap::new();
     let mut rows = tx.prepare("SELECT id, pack, body FROM entries")?;
@@ -139,9 +139,7 @@ fn rebuild_search(tx: &Transaction<'_>, count: bool) -> Result<()> {
         let pack: i64 = r.get(1)?;
         let entry = Entry::from_json(r.get_ref(2)?.as_bytes()?)?;
         let (title, text) = index_row(&entry);
-        if count {
-            counts.entry(pack).or_default().add_row(&title, &text);
-        }
+        counts.entry(pack).or_default().add_row(&title, &text);
         insert.execute(params![id, title, text])?;
     }
     for (pack, counts) in &counts {

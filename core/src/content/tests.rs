@@ -281,6 +281,21 @@ fn provenance_follows_each_install_and_removal_between_searches() {
 }
 
 #[test]
+fn any_limit_is_taken_and_the_largest_means_every_match() {
+    let (_d, s) = store();
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+    let all = |limit: usize| {
+        let mut q = SearchQuery::new("legal");
+        q.limit = limit;
+        s.search(&q).unwrap().hits.len()
+    };
+    let every = all(usize::MAX);
+    assert!(every >= 2, "{every}");
+    assert_eq!(all(1), 1);
+    assert_eq!(all(1000), every);
+}
+
+#[test]
 fn a_typo_is_corrected_to_the_nearest_indexed_word() {
     let (_d, s) = store();
     install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();

@@ -129,6 +129,16 @@ fn main() {
         .trust_publisher(&publisher.card().expect("card"), &TrustRequest::default())
         .expect("trust");
     drop(store);
+    if std::env::var_os("WAYMARK_BENCH_DIR").is_some() {
+        // A copy of the store before the install, to install into again
+        // (e.g. under a profiler): `content --install-child BUNDLE DIR`.
+        let template = dir.join("trusted-only");
+        std::fs::create_dir_all(&template).expect("template dir");
+        for f in std::fs::read_dir(&store_dir).expect("store dir") {
+            let f = f.expect("entry").path();
+            std::fs::copy(&f, template.join(f.file_name().expect("name"))).expect("copy");
+        }
+    }
     // The install runs in a process of its own, so that its peak memory is
     // its own and not the pages this one kept from building the pack.
     let status = std::process::Command::new(std::env::current_exe().expect("exe"))

@@ -194,7 +194,7 @@ fn reverified(e: &Entry, version: u64) -> Entry {
     let json = serde_json::to_string(e).expect("entry JSON");
     let day = 1 + (version % 27);
     let changed = json.replace("\"2026-10-01\"", &format!("\"2026-11-{day:02}\""));
-    Entry::from_json(changed.as_bytes()).expect("still an entry")
+    Entry::from_json(&changed).expect("still an entry")
 }
 
 /// A phone: a content store with a clock the test moves.

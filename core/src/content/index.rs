@@ -92,22 +92,23 @@ impl TermCounts {
     }
 }
 
-/// One language version of an entry's text, as written (for display).
+/// One language version of an entry's text, as written (for display),
+/// borrowed from the entry where it is one piece.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LangText {
+pub(crate) struct LangText<'a> {
     /// BCP 47 tag.
-    pub lang: String,
+    pub lang: &'a str,
     /// Title in that language (may be empty).
-    pub title: String,
+    pub title: &'a str,
     /// Body text in that language.
-    pub body: String,
+    pub body: Cow<'a, str>,
 }
 
 /// The searchable text of an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct EntryTexts {
+pub(crate) struct EntryTexts<'a> {
     /// One per language the entry has, by tag.
-    pub langs: Vec<LangText>,
+    pub langs: Vec<LangText<'a>>,
     /// Text that is the same in every language.
     pub shared: String,
 }
@@ -200,14 +201,23 @@ pub(crate) fn index_row(entry: &Entry) -> (String, String) {
     (title, body)
 }
 
-impl EntryTexts {
+impl<'a> EntryTexts<'a> {
     /// The entry's searchable text, by language, as written.
-    pub fn of(entry: &Entry) -> Self {
-        let mut by_lang: BTreeMap<&str, LangText> = BTreeMap::new();
+    pub fn of(entry: &'a Entry) -> Self {
+        let mut by_lang: BTreeMap<&str, LangText<'a>> = BTreeMap::new();
         let mut shared: Vec<Cow<'_, str>> = Vec::new();
         visit(entry, |part| match part {
-            Part::Title(lang, t) => add_text(&mut by_lang, lang, Some(t), ""),
-            Part::Body(lang, t) => add_text(&mut by_lang, lang, None, t),
+            Part::Title(lang, t) => text_in(&mut by_lang, lang).title = t,
+            Part::Body(lang, t) => {
+                let body = &mut text_in(&mut by_lang, lang).body;
+                if body.is_empty() {
+                    *body = Cow::Borrowed(t);
+                } else if !t.is_empty() {
+                    let body = body.to_mut();
+                    body.push_str(" · ");
+                    body.push_str(t);
+                }
+            }
             Part::Shared(t) => shared.push(t),
         });
         EntryTexts {
@@ -220,25 +230,14 @@ impl EntryTexts {
     }
 }
 
-/// Adds text in `lang`: a title (replacing) and body text (appended).
-fn add_text<'a>(
-    by_lang: &mut BTreeMap<&'a str, LangText>,
+/// The text in `lang`, new and empty if there was none yet.
+fn text_in<'m, 'a>(
+    by_lang: &'m mut BTreeMap<&'a str, LangText<'a>>,
     lang: &'a str,
-    title: Option<&str>,
-    body: &str,
-) {
-    let t = by_lang.entry(lang).or_insert_with(|| LangText {
-        lang: lang.to_owned(),
-        title: String::new(),
-        body: String::new(),
-    });
-    if let Some(title) = title {
-        t.title = title.to_owned();
-    }
-    if !body.is_empty() {
-        if !t.body.is_empty() {
-            t.body.push_str(" · ");
-        }
-        t.body.push_str(body);
-    }
+) -> &'m mut LangText<'a> {
+    by_lang.entry(lang).or_insert_with(|| LangText {
+        lang,
+        title: "",
+        body: Cow::Borrowed(""),
+    })
 }

@@ -86,16 +86,16 @@ impl Entry {
     /// the same objects are accepted, and an error says where it is.
     /// (serde's general path is not used at all: its buffering code for
     /// every entry type cost 90 KB of the native library.)
-    pub fn from_json(json: &[u8]) -> serde_json::Result<Entry> {
-        if let Some(rest) = json.strip_prefix(b"{\"type\":\"")
-            && let Some(end) = rest.iter().position(|&b| b == b'"')
+    pub fn from_json(json: &str) -> serde_json::Result<Entry> {
+        if let Some(rest) = json.strip_prefix("{\"type\":\"")
+            && let Some(end) = rest.find('"')
         {
             match &rest[..end] {
-                b"service" => return serde_json::from_slice(json).map(Entry::Service),
-                b"article" => return serde_json::from_slice(json).map(Entry::Article),
-                b"country" => return serde_json::from_slice(json).map(Entry::Country),
-                b"route" => return serde_json::from_slice(json).map(Entry::Route),
-                b"alert" => return serde_json::from_slice(json).map(Entry::Alert),
+                "service" => return serde_json::from_str(json).map(Entry::Service),
+                "article" => return serde_json::from_str(json).map(Entry::Article),
+                "country" => return serde_json::from_str(json).map(Entry::Country),
+                "route" => return serde_json::from_str(json).map(Entry::Route),
+                "alert" => return serde_json::from_str(json).map(Entry::Alert),
                 _ => {}
             }
         }
@@ -113,12 +113,12 @@ impl Entry {
             #[serde(rename = "type")]
             kind: Kind,
         }
-        Ok(match serde_json::from_slice::<Tag>(json)?.kind {
-            Kind::Service => Entry::Service(serde_json::from_slice(json)?),
-            Kind::Article => Entry::Article(serde_json::from_slice(json)?),
-            Kind::Country => Entry::Country(serde_json::from_slice(json)?),
-            Kind::Route => Entry::Route(serde_json::from_slice(json)?),
-            Kind::Alert => Entry::Alert(serde_json::from_slice(json)?),
+        Ok(match serde_json::from_str::<Tag>(json)?.kind {
+            Kind::Service => Entry::Service(serde_json::from_str(json)?),
+            Kind::Article => Entry::Article(serde_json::from_str(json)?),
+            Kind::Country => Entry::Country(serde_json::from_str(json)?),
+            Kind::Route => Entry::Route(serde_json::from_str(json)?),
+            Kind::Alert => Entry::Alert(serde_json::from_str(json)?),
         })
     }
 }

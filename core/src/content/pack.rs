@@ -112,24 +112,10 @@ impl<R: Read> PackReader<R> {
 }
 
 impl<R: Read> PackReader<R> {
-    /// The next entry and its JSON line as read (valid UTF-8, since it
-    /// parsed), so a caller storing the entry need not serialise it again.
+    /// The next entry and its JSON line as read, so a caller storing the
+    /// entry need not serialise it again. The line is checked as UTF-8 once,
+    /// here, and parsed as text.
     pub fn next_with_json(&mut self) -> Option<Result<(Entry, &str)>> {
-        match self.next()? {
-            Err(e) => Some(Err(e)),
-            Ok(entry) => Some(
-                std::str::from_utf8(&self.line)
-                    .map(|json| (entry, json))
-                    .map_err(|_| Error::InvalidPack("an entry is not UTF-8".into())),
-            ),
-        }
-    }
-}
-
-impl<R: Read> Iterator for PackReader<R> {
-    type Item = Result<Entry>;
-
-    fn next(&mut self) -> Option<Result<Entry>> {
         match read_line(&mut self.lines, &mut self.line) {
             Err(e) => Some(Err(e)),
             Ok(false) if self.read == self.manifest.entries => None,
@@ -142,12 +128,26 @@ impl<R: Read> Iterator for PackReader<R> {
             ))),
             Ok(true) => {
                 self.read += 1;
+                let n = self.read;
                 Some(
-                    Entry::from_json(&self.line)
-                        .map_err(|e| Error::InvalidPack(format!("entry {}: {e}", self.read))),
+                    std::str::from_utf8(&self.line)
+                        .map_err(|_| Error::InvalidPack(format!("entry {n} is not UTF-8")))
+                        .and_then(|json| {
+                            Entry::from_json(json)
+                                .map(|entry| (entry, json))
+                                .map_err(|e| Error::InvalidPack(format!("entry {n}: {e}")))
+                        }),
                 )
             }
         }
+    }
+}
+
+impl<R: Read> Iterator for PackReader<R> {
+    type Item = Result<Entry>;
+
+    fn next(&mut self) -> Option<Result<Entry>> {
+        Some(self.next_with_json()?.map(|(entry, _)| entry))
     }
 }
 

@@ -10,7 +10,7 @@ use super::model::{
     Translations,
 };
 use super::normalize::fold;
-use super::store::{ContentStore, Provenance};
+use super::store::{ContentStore, Provenance, listed_kinds};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
 use crate::vault::CountryCode;
@@ -141,13 +141,17 @@ struct Row {
 }
 
 impl ContentStore {
-    /// Every entry of `kind` (optionally with one id), with its pack.
+    /// Every entry of `kind`, one of the [`listed_kinds!`] (optionally with
+    /// one id), with its pack.
     fn entries_of(&self, kind: &str, id: Option<&str>) -> Result<Vec<Row>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
+        // Only the listed kinds are indexed by kind (see store.rs).
+        let mut stmt = conn.prepare_cached(concat!(
             "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
-             WHERE e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)",
-        )?;
+             WHERE ",
+            listed_kinds!(),
+            " AND e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)"
+        ))?;
         let rows = stmt.query_map(params![kind, id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -160,7 +164,7 @@ impl ContentStore {
             Ok(Row {
                 publisher,
                 manifest: json_from_text(&manifest)?,
-                entry: Entry::from_json(body.as_bytes())?,
+                entry: Entry::from_json(&body)?,
             })
         })
         .collect()
@@ -204,7 +208,7 @@ impl ContentStore {
         let (weekday, time) = (now.weekday(), now.time());
         let mut out = Vec::new();
         for (publisher, manifest, body) in candidates {
-            let Entry::Service(service) = Entry::from_json(body.as_bytes())? else {
+            let Entry::Service(service) = Entry::from_json(&body)? else {
                 continue;
             };
             let Some(at) = service.location else { continue };

@@ -17,6 +17,7 @@
 //!   letters, 2 for longer ones, same first letter), and the search runs
 //!   again; the hits say which words were corrected.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -264,7 +265,7 @@ impl ContentStore {
             out.push(Row {
                 score: r.get(0)?,
                 pack: r.get(1)?,
-                entry: Entry::from_json(r.get_ref(2)?.as_bytes()?)?,
+                entry: Entry::from_json(r.get_ref(2)?.as_str()?)?,
             });
         }
         // Stable: equal scores keep the order FTS5 gave them.
@@ -301,26 +302,26 @@ impl ContentStore {
                     .iter()
                     .filter(|t| !t.title.is_empty())
                     .min_by_key(|t| {
-                        language_rank(&t.lang, query.language.as_deref(), &manifest.fallback)
+                        language_rank(t.lang, query.language.as_deref(), &manifest.fallback)
                     })
-                    .map(|t| t.title.clone())
+                    .map(|t| t.title.to_owned())
                     .unwrap_or_default()
             } else {
-                shown.title.clone()
+                shown.title.to_owned()
             };
             let body = if texts.shared.is_empty() {
-                shown.body.clone()
+                Cow::Borrowed(&*shown.body)
             } else if shown.body.is_empty() {
-                texts.shared.clone()
+                Cow::Borrowed(texts.shared.as_str())
             } else {
-                format!("{} · {}", shown.body, texts.shared)
+                Cow::Owned(format!("{} · {}", shown.body, texts.shared))
             };
             let (snippet, highlights) = snippet(&body, words);
             hits.push(SearchHit {
                 provenance: provenance_on(publisher, manifest, entry.verified(), today),
                 kind: kind_name(&entry).to_owned(),
                 id: entry.id().to_owned(),
-                language: shown.lang.clone(),
+                language: shown.lang.to_owned(),
                 title,
                 snippet,
                 highlights,
@@ -418,12 +419,12 @@ fn match_expression(words: &[String]) -> String {
 /// every query word matches (counting the text shared by all), or else the
 /// most words, the person's language first, then the pack's fallback
 /// chain. `None` if the entry has no text at all.
-fn shown_language<'t>(
-    texts: &'t EntryTexts,
+fn shown_language<'t, 'a>(
+    texts: &'t EntryTexts<'a>,
     words: &[String],
     preferred: Option<&str>,
     manifest: &PackManifest,
-) -> Option<&'t LangText> {
+) -> Option<&'t LangText<'a>> {
     if let [only] = &texts.langs[..] {
         return Some(only);
     }
@@ -449,8 +450,14 @@ fn shown_language<'t>(
         if in_shared.iter().all(|&m| m) {
             return words.len();
         }
+        // Text in ASCII folds to ASCII: if only words that are not are
+        // left to find, it has none of them (no need to fold it).
+        let left_ascii = || (0..words.len()).any(|i| !in_shared[i] && words[i].is_ascii());
+        if t.title.is_ascii() && t.body.is_ascii() && !left_ascii() {
+            return in_shared.iter().filter(|&&m| m).count();
+        }
         own.clear();
-        fold_into(&mut own, &t.title);
+        fold_into(&mut own, t.title);
         own.push('\n');
         fold_into(&mut own, &t.body);
         words
@@ -461,13 +468,13 @@ fn shown_language<'t>(
     };
     // In order of preference; the first version in which every word
     // matches is the one (no later one can do better).
-    let mut ranked: Vec<(usize, &LangText)> = texts
+    let mut ranked: Vec<(usize, &LangText<'a>)> = texts
         .langs
         .iter()
-        .map(|t| (language_rank(&t.lang, preferred, &manifest.fallback), t))
+        .map(|t| (language_rank(t.lang, preferred, &manifest.fallback), t))
         .collect();
     ranked.sort_by_key(|(rank, _)| *rank);
-    let mut best: Option<(usize, &LangText)> = None;
+    let mut best: Option<(usize, &LangText<'a>)> = None;
     for (_, t) in ranked {
         let n = matched(t);
         if n == words.len() {
@@ -505,16 +512,24 @@ fn primary(tag: &str) -> &str {
 }
 
 /// A window of the original text around the first word that matches a query
-/// word as a prefix, with the byte ranges of the matches.
+/// word as a prefix, with the byte ranges of the matches. The text is read
+/// only as far as the window's end.
 fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
-    let tokens: Vec<(usize, usize)> = word_spans(text);
+    let matches = |span: &(usize, usize)| token_matches(&text[span.0..span.1], words);
+    let mut spans = word_spans(text);
+    // Every word up to the first match (or all, if none matches), then
+    // the rest of the window and one word more, to know if text follows.
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let found = spans.by_ref().position(|span| {
+        tokens.push(span);
+        matches(&span)
+    });
+    let first = found.unwrap_or(0);
+    let start_tok = first.saturating_sub(SNIPPET_WORDS / 4);
+    tokens.extend(spans.take((start_tok + SNIPPET_WORDS + 1).saturating_sub(tokens.len())));
     if tokens.is_empty() {
         return (String::new(), Vec::new());
     }
-    let matches = |span: &(usize, usize)| token_matches(&text[span.0..span.1], words);
-    let found = tokens.iter().position(matches);
-    let first = found.unwrap_or(0);
-    let start_tok = first.saturating_sub(SNIPPET_WORDS / 4);
     let end_tok = (start_tok + SNIPPET_WORDS).min(tokens.len());
     let start = tokens[start_tok].0;
     let end = tokens[end_tok - 1].1;
@@ -553,25 +568,18 @@ fn token_matches(token: &str, words: &[String]) -> bool {
     words.iter().any(|w| folded.starts_with(w.as_str()))
 }
 
-/// Byte spans of the words of `text`.
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        let word_char = is_word_char(c);
-        match (word_char, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                spans.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        spans.push((s, text.len()));
-    }
-    spans
+/// Byte spans of the words of `text`, in order, found as they are asked
+/// for.
+fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut chars = text.char_indices();
+    std::iter::from_fn(move || {
+        let start = chars.by_ref().find(|&(_, c)| is_word_char(c))?.0;
+        let end = chars
+            .by_ref()
+            .find(|&(_, c)| !is_word_char(c))
+            .map_or(text.len(), |(i, _)| i);
+        Some((start, end))
+    })
 }
 
 #[cfg(test)]
@@ -598,5 +606,37 @@ mod tests {
         );
         assert!(highlighted("Nothing to see here.", "police").is_empty());
         assert_eq!(highlighted("Bus timetables", "time"), ["timetables"]);
+    }
+
+    #[test]
+    fn a_snippet_is_a_window_around_the_first_match_marked_where_it_is_cut() {
+        let text: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+        let text = text.join(" ");
+        let window = |from: usize, to: usize| {
+            (from..to)
+                .map(|i| format!("w{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let (s, h) = snippet(&text, &query_words("w20"));
+        assert_eq!(s, format!("…{}…", window(16, 32)));
+        assert_eq!(&s[h[0].0..h[0].1], "w20");
+        // At the start: no leading mark.
+        let (s, _) = snippet(&text, &query_words("w1"));
+        assert_eq!(s, format!("{}…", window(0, 16)));
+        // At the end: no trailing mark; the window ends with the text.
+        let (s, h) = snippet(&text, &query_words("w36"));
+        assert_eq!(s, format!("…{}", window(32, 40)));
+        assert_eq!(h.len(), 1);
+        // No match: the beginning.
+        let (s, h) = snippet(&text, &query_words("zzz"));
+        assert_eq!(s, format!("{}…", window(0, 16)));
+        assert!(h.is_empty());
+        // Exactly a window's worth after the match: nothing cut at the end.
+        let (s, _) = snippet(&window(0, 20), &query_words("w4"));
+        assert_eq!(s, window(0, 16) + "…");
+        let (s, _) = snippet(&window(0, 16), &query_words("w4"));
+        assert_eq!(s, window(0, 16));
+        assert_eq!(snippet("", &query_words("w")).0, "");
     }
 }

@@ -831,8 +831,7 @@ fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entri
             .collect::<rusqlite::Result<_>>()
             .unwrap();
         for (id, body) in rows {
-            let (title, text) =
-                super::index::index_row(&Entry::from_json(body.as_bytes()).unwrap());
+            let (title, text) = super::index::index_row(&Entry::from_json(&body).unwrap());
             conn.execute(
                 "INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)",
                 rusqlite::params![id, title.replace(' ', "\n"), text.replace(' ', "\n")],
@@ -854,12 +853,78 @@ fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entri
     assert_eq!(s.packs().unwrap().len(), 1);
 }
 
+/// Whether SQLite plans to find `kind` entries through the partial index
+/// of the listed kinds.
+fn kind_query_uses_the_kind_index(s: &ContentStore) -> bool {
+    let conn = s.conn();
+    let sql = concat!(
+        "EXPLAIN QUERY PLAN SELECT e.body FROM entries e WHERE ",
+        super::store::listed_kinds!(),
+        " AND e.kind = 'country' AND e.entry_id = 'GR'"
+    );
+    let plan: Vec<String> = conn
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    plan.iter().any(|step| step.contains("entries_kind"))
+}
+
+#[test]
+fn a_version_5_kind_index_becomes_partial_and_profiles_are_still_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let country = Entry::Country(CountryProfile {
+        code: "GR".parse().unwrap(),
+        name: tr(&[("en", "Greece")]),
+        emergency: vec![],
+        missions: vec![],
+        asylum: Translations::new(),
+        rights: Translations::new(),
+        links: vec![],
+        verified: date(2026, 10, 1),
+    });
+    let mut pack = entries();
+    pack.push(country);
+    {
+        let s = ContentStore::open(dir.path()).unwrap();
+        install(&s, "pub-a", &manifest("pub-a", "p", 1), &pack).unwrap();
+        assert!(kind_query_uses_the_kind_index(&s));
+    }
+    // The index as version 5 left it: every entry, whatever its kind.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
+        conn.execute_batch(
+            "DROP INDEX entries_kind;
+             CREATE INDEX entries_kind ON entries(kind, entry_id);
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    let s = ContentStore::open(dir.path()).unwrap();
+    let sql: String = s
+        .conn()
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = 'entries_kind'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(sql.contains("WHERE kind IN"), "{sql}");
+    assert!(kind_query_uses_the_kind_index(&s));
+    let gr = s.country("GR".parse().unwrap()).unwrap();
+    assert_eq!(gr.len(), 1);
+    assert_eq!(gr[0].provenance.pack, "p");
+    assert_eq!(ids(&s, SearchQuery::new("police")).len(), 1);
+}
+
 #[test]
 fn entries_parse_alike_whether_or_not_their_type_comes_first() {
     for entry in entries() {
         let json = serde_json::to_string(&entry).unwrap();
         assert!(json.starts_with("{\"type\":"), "{json}");
-        assert_eq!(Entry::from_json(json.as_bytes()).unwrap(), entry);
+        assert_eq!(Entry::from_json(&json).unwrap(), entry);
         // The same object with its tag last takes the general path.
         let mut value: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(&json).unwrap();
@@ -867,8 +932,46 @@ fn entries_parse_alike_whether_or_not_their_type_comes_first() {
         let mut reordered = serde_json::to_string(&value).unwrap();
         reordered.pop();
         reordered.push_str(&format!(",\"type\":{kind}}}"));
-        assert_eq!(Entry::from_json(reordered.as_bytes()).unwrap(), entry);
+        assert_eq!(Entry::from_json(&reordered).unwrap(), entry);
     }
-    assert!(Entry::from_json(br#"{"type":"spaceship","id":"x"}"#).is_err());
-    assert!(Entry::from_json(br#"{"type":"service"}"#).is_err());
+    assert!(Entry::from_json(r#"{"type":"spaceship","id":"x"}"#).is_err());
+    assert!(Entry::from_json(r#"{"type":"service"}"#).is_err());
+}
+
+#[test]
+fn an_entry_that_is_not_utf8_is_refused_and_changes_nothing() {
+    let (_d, s) = store();
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+    let before = ids(&s, SearchQuery::new("police"));
+    let mut packed = Vec::new();
+    write_pack(&manifest("pub-a", "p", 2), &entries(), &mut packed).unwrap();
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut ruzstd::decoding::StreamingDecoder::new(&packed[..]).unwrap(),
+        &mut plain,
+    )
+    .unwrap();
+    // A byte that is never UTF-8 inside the second entry's first string.
+    let second = plain
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .unwrap()
+        .0;
+    let quote = second + 1 + plain[second + 1..].iter().position(|b| *b == b':').unwrap() + 2;
+    plain.insert(quote, 0xFF);
+    let mut pack = Vec::new();
+    ruzstd::encoding::compress(
+        &plain[..],
+        &mut pack,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let err = s.install_verified("pub-a", &pack[..]).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidPack(m) if m == "entry 2 is not UTF-8"),
+        "{err:?}"
+    );
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+    assert_eq!(ids(&s, SearchQuery::new("police")), before);
 }

@@ -840,17 +840,21 @@ fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entri
         }
     }
     let s = ContentStore::open(dir.path()).unwrap();
-    let sql: String = s
-        .conn()
-        .query_row(
-            "SELECT sql FROM sqlite_schema WHERE name = 'search'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let sql = schema_sql(&s, "search");
     assert!(sql.contains("'ascii'"), "{sql}");
     assert_eq!(queries.map(|q| ids(&s, SearchQuery::new(q))), before);
     assert_eq!(s.packs().unwrap().len(), 1);
+}
+
+/// The SQL that created the table or index `name`.
+fn schema_sql(s: &ContentStore, name: &str) -> String {
+    s.conn()
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap()
 }
 
 /// Whether SQLite plans to find `kind` entries through the partial index
@@ -903,14 +907,7 @@ fn a_version_5_kind_index_becomes_partial_and_profiles_are_still_found() {
         .unwrap();
     }
     let s = ContentStore::open(dir.path()).unwrap();
-    let sql: String = s
-        .conn()
-        .query_row(
-            "SELECT sql FROM sqlite_schema WHERE name = 'entries_kind'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let sql = schema_sql(&s, "entries_kind");
     assert!(sql.contains("WHERE kind IN"), "{sql}");
     assert!(kind_query_uses_the_kind_index(&s));
     let gr = s.country("GR".parse().unwrap()).unwrap();

@@ -194,7 +194,7 @@ fn main() {
     let rounds: usize = std::env::var("WAYMARK_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(50);
     let mut ours = Vec::new();
     let mut bare = Vec::new();
     let conn = rusqlite::Connection::open(store_dir.join("content.db")).expect("raw");

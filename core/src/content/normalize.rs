@@ -97,6 +97,7 @@ fn fold_letters(text: &str) -> (String, bool) {
 fn is_nfkd(text: &str) -> bool {
     let never_decomposes = |c: char| {
         c.is_ascii()
+            || LATIN.contains(&c)
             || ('\u{1200}'..='\u{139F}').contains(&c)
             || (('\u{0600}'..='\u{06FF}').contains(&c)
                 && !matches!(c, '\u{0622}'..='\u{0626}' | '\u{0675}'..='\u{0678}' | '\u{06C0}' | '\u{06C2}' | '\u{06D3}'))
@@ -104,13 +105,42 @@ fn is_nfkd(text: &str) -> bool {
     text.chars().all(never_decomposes) || is_nfkd_quick(text.chars()) == IsNormalized::Yes
 }
 
+/// Latin letters beyond ASCII (Latin-1 Supplement to Latin Extended-B):
+/// French, Spanish, Portuguese, German, Turkish, Kurdish, Somali… letters
+/// with diacritics, folded through [`latin_fold`] without the Unicode
+/// normalisation tables.
+const LATIN: std::ops::RangeInclusive<char> = '\u{00C0}'..='\u{024F}';
+
+/// The fold of a [`LATIN`] character: its compatibility decomposition
+/// without combining marks, lower-cased, as [`fold`] gives it (`É` → `e`,
+/// `Ĳ` → `ij`, `ß` → `ß`). Worked out once, by the normalisation tables.
+fn latin_fold(c: char) -> &'static str {
+    static TABLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        LATIN
+            .map(|c| {
+                std::iter::once(c)
+                    .nfkd()
+                    .filter(|d| !is_combining_mark(*d))
+                    .flat_map(char::to_lowercase)
+                    .collect()
+            })
+            .collect()
+    });
+    &table[c as usize - *LATIN.start() as usize]
+}
+
 /// True for the characters of words (letters, digits, marks), as the
-/// index's tokenizer sees them; quick for ASCII, Arabic and Ethiopic.
+/// index's tokenizer sees them; quick for ASCII, Latin, Arabic and
+/// Ethiopic.
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
     }
     match c {
+        // Every Latin letter in the range; only × and ÷ are not.
+        '\u{00D7}' | '\u{00F7}' => false,
+        '\u{00C0}'..='\u{024F}' => true,
         '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{066E}'..='\u{06D3}' => true,
         '\u{06F0}'..='\u{06F9}' | '\u{1200}'..='\u{135A}' => true,
         _ => c.is_alphanumeric() || is_combining_mark(c),
@@ -137,6 +167,10 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> (String, bo
         if ('\u{1200}'..='\u{135C}').contains(&c) {
             // Ethiopic syllables: no case, no marks.
             out.push(c);
+            continue;
+        }
+        if LATIN.contains(&c) {
+            out.push_str(latin_fold(c));
             continue;
         }
         if ('\u{0621}'..='\u{064A}').contains(&c) {
@@ -258,6 +292,39 @@ mod tests {
             if whole.chars().all(|c| c.is_alphanumeric()) {
                 proptest::prop_assert_eq!(fold_word(&word), whole);
             }
+        }
+    }
+
+    /// What fold does to text without Arabic or Ethiopic, the long way:
+    /// NFKD, combining marks dropped, lower case.
+    fn fold_by_tables(text: &str) -> String {
+        text.nfkd()
+            .filter(|c| !is_combining_mark(*c))
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+
+    #[test]
+    fn every_latin_letter_folds_as_the_normalisation_tables_say() {
+        for c in LATIN {
+            let text = format!("Ab{c}Cd");
+            assert_eq!(fold(&text), fold_by_tables(&text), "U+{:04X}", c as u32);
+            assert_eq!(
+                is_word_char(c),
+                c.is_alphanumeric() || is_combining_mark(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        assert_eq!(fold("Ĳssel Œuvre ŀ"), "ijssel œuvre l·");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn latin_text_folds_as_the_normalisation_tables_say(
+            text in "[a-zA-Z0-9 \u{00A0}-\u{024F}\u{0300}-\u{036F}\u{1E00}-\u{1EFF}]{0,30}"
+        ) {
+            proptest::prop_assert_eq!(fold(&text), fold_by_tables(&text));
         }
     }
 

@@ -428,43 +428,27 @@ fn shown_language<'t, 'a>(
     if let [only] = &texts.langs[..] {
         return Some(only);
     }
-    let last = words.len() - 1;
-    let word_in = |i: usize, w: &str, text: &str| {
-        normalize::words(text).any(|token| {
-            if i == last {
-                token.starts_with(w)
-            } else {
-                token == w
-            }
-        })
-    };
     // The shared text is the same in every version: looked at once.
-    let shared = fold(&texts.shared);
-    let in_shared: Vec<bool> = words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| word_in(i, w, &shared))
-        .collect();
+    let mut in_shared = vec![false; words.len()];
+    find_words(&fold(&texts.shared), words, &mut in_shared);
     let mut own = String::new();
+    let mut found = Vec::with_capacity(words.len());
     let mut matched = |t: &LangText| {
-        if in_shared.iter().all(|&m| m) {
+        found.clone_from(&in_shared);
+        if found.iter().all(|&m| m) {
             return words.len();
         }
         // Text in ASCII folds to ASCII: if only words that are not are
         // left to find, it has none of them (no need to fold it).
-        let left_ascii = || (0..words.len()).any(|i| !in_shared[i] && words[i].is_ascii());
-        if t.title.is_ascii() && t.body.is_ascii() && !left_ascii() {
-            return in_shared.iter().filter(|&&m| m).count();
+        let left_ascii = (0..words.len()).any(|i| !found[i] && words[i].is_ascii());
+        if left_ascii || !t.title.is_ascii() || !t.body.is_ascii() {
+            own.clear();
+            fold_into(&mut own, t.title);
+            own.push('\n');
+            fold_into(&mut own, &t.body);
+            find_words(&own, words, &mut found);
         }
-        own.clear();
-        fold_into(&mut own, t.title);
-        own.push('\n');
-        fold_into(&mut own, &t.body);
-        words
-            .iter()
-            .enumerate()
-            .filter(|&(i, w)| in_shared[i] || word_in(i, w, &own))
-            .count()
+        found.iter().filter(|&&m| m).count()
     };
     // In order of preference; the first version in which every word
     // matches is the one (no later one can do better).
@@ -485,6 +469,30 @@ fn shown_language<'t, 'a>(
         }
     }
     best.map(|(_, t)| t)
+}
+
+/// Marks in `found` the query `words` that folded `text` has: whole, or
+/// as a prefix for the last word (still being typed). Reads the text once
+/// and stops when every word is found.
+fn find_words(text: &str, words: &[String], found: &mut [bool]) {
+    let last = words.len() - 1;
+    let mut left = found.iter().filter(|&&m| !m).count();
+    for token in normalize::words(text) {
+        if left == 0 {
+            return;
+        }
+        for (i, w) in words.iter().enumerate() {
+            let hit = if i == last {
+                token.starts_with(w.as_str())
+            } else {
+                token == w
+            };
+            if hit && !found[i] {
+                found[i] = true;
+                left -= 1;
+            }
+        }
+    }
 }
 
 /// Folds and splits the query into words.

@@ -10,6 +10,9 @@
 //!   queries search() runs for them, bare, on a second connection with the
 //!   same settings, the two alternating which goes first (budgets: p50 ≤
 //!   1 ms, p99 ≤ 5 ms, within 1.3× of bare FTS5);
+//! - the install's writing stage alone (every row parsed and folded
+//!   first, then written and committed as an install does): the floor of
+//!   an install on the machine, whatever the parsing stage does;
 //! - cold start: opening the store and the first search (budget ≤ 30 ms).
 
 use std::time::{Duration, Instant};
@@ -148,6 +151,21 @@ fn main() {
         .status()
         .expect("install process");
     assert!(status.success(), "install failed: {status}");
+    // The writing stage alone, on a store of its own: the floor of an
+    // install here (SQLite and the disk), whatever the parsing does.
+    {
+        let alone_dir = dir.join("write-alone");
+        let alone = ContentStore::open(&alone_dir).expect("open");
+        let bytes = pack("synthetic", "bench", 1, ENTRIES, 42).expect("pack");
+        let t = alone.write_alone("synthetic", &bytes).expect("write alone");
+        println!(
+            "writing stage alone (SQLite and the disk, rows ready): {:.0} entries/s ({:.2} s)",
+            ENTRIES as f64 / t.as_secs_f64(),
+            t.as_secs_f64()
+        );
+        drop(alone);
+        std::fs::remove_dir_all(&alone_dir).expect("clean up");
+    }
     let db_bytes: u64 = std::fs::read_dir(&store_dir)
         .expect("store dir")
         .filter_map(|e| e.ok()?.metadata().ok())

@@ -355,6 +355,32 @@ impl ContentStore {
         })
     }
 
+    /// The install's writing stage alone, for the content benchmark: the
+    /// pack's rows are all parsed and folded first (not timed), then
+    /// written and committed as an install writes them. The time it
+    /// returns is the floor of an install on this machine, whatever the
+    /// parsing stage does. The store must not have the pack yet.
+    #[cfg(feature = "synthetic")]
+    #[doc(hidden)]
+    pub fn write_alone(&self, publisher: &str, pack: &[u8]) -> Result<std::time::Duration> {
+        let reader = PackReader::new(pack)?;
+        let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
+        let (send, receive) = std::sync::mpsc::sync_channel(batches);
+        prepare_entries(reader, send)?;
+        let mut conn = open_database(&self.dir.join(DB_FILE), &ContentSchema, OpenMode::MustExist)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO packs (publisher, pack_id, version, manifest, installed_at)
+             VALUES (?1, 'write-alone', 1, '{}', '')",
+            [publisher],
+        )?;
+        let pack_row = tx.last_insert_rowid();
+        let t = std::time::Instant::now();
+        write_entries(&tx, pack_row, receive)?;
+        tx.commit()?;
+        Ok(t.elapsed())
+    }
+
     /// The installed packs, by publisher and id.
     pub fn packs(&self) -> Result<Vec<InstalledPack>> {
         let conn = self.conn();

@@ -5,7 +5,8 @@
 //! - install: entries per second through the full signed-bundle path
 //!   (verification, parse, index), in a process of its own, with the peak
 //!   memory it added (budgets: ≥ 50,000 entries/s, ≤ 64 MB), its CPU time
-//!   and the bytes it wrote;
+//!   and the bytes it wrote; then, last, an update that replaces every
+//!   entry with a version 2;
 //! - search: p50 and p99 over a mixed query set, and the ranked FTS5
 //!   queries search() runs for them, bare, on a second connection with the
 //!   same settings, the two alternating which goes first (budgets: p50 ≤
@@ -75,7 +76,7 @@ const INSTALL_CHILD: &str = "--install-child";
 
 /// Installs `bundle` into the store at `store_dir` (whose publisher is
 /// trusted) and prints the rate, CPU time, peak memory and bytes written.
-fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path) {
+fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path, label: &str) {
     let store = ContentStore::open(store_dir).expect("open");
     let base = status_kib("VmRSS:");
     let written = written_bytes();
@@ -87,7 +88,7 @@ fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path) {
     let written = written_bytes() - written;
     let cpu = cpu_seconds() - cpu;
     println!(
-        "install: {:.0} entries/s ({:.2} s, {:.2} s of CPU on two threads), peak memory added {:.1} MB, {:.1} MB written (WAL and checkpoint)",
+        "{label}: {:.0} entries/s ({:.2} s, {:.2} s of CPU on two threads), peak memory added {:.1} MB, {:.1} MB written (WAL and checkpoint)",
         ENTRIES as f64 / install.as_secs_f64(),
         install.as_secs_f64(),
         cpu,
@@ -99,7 +100,11 @@ fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path) {
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(i) = args.iter().position(|a| a == INSTALL_CHILD) {
-        install_child(args[i + 1].as_ref(), args[i + 2].as_ref());
+        let label = args
+            .get(i + 3)
+            .and_then(|l| l.to_str())
+            .unwrap_or("install");
+        install_child(args[i + 1].as_ref(), args[i + 2].as_ref(), label);
         return;
     }
     // WAYMARK_BENCH_DIR keeps the databases for a look afterwards.
@@ -144,13 +149,17 @@ fn main() {
     }
     // The install runs in a process of its own, so that its peak memory is
     // its own and not the pages this one kept from building the pack.
-    let status = std::process::Command::new(std::env::current_exe().expect("exe"))
-        .arg(INSTALL_CHILD)
-        .arg(&bundle)
-        .arg(&store_dir)
-        .status()
-        .expect("install process");
-    assert!(status.success(), "install failed: {status}");
+    let install = |bundle: &std::path::Path, label: &str| {
+        let status = std::process::Command::new(std::env::current_exe().expect("exe"))
+            .arg(INSTALL_CHILD)
+            .arg(bundle)
+            .arg(&store_dir)
+            .arg(label)
+            .status()
+            .expect("install process");
+        assert!(status.success(), "{label} failed: {status}");
+    };
+    install(&bundle, "install");
     // The writing stage alone, on a store of its own: the floor of an
     // install here (SQLite and the disk), whatever the parsing does.
     {
@@ -278,4 +287,23 @@ fn main() {
         ms(percentile(&bare, 0.99)),
         percentile(&ours, 0.5).as_secs_f64() / percentile(&bare, 0.5).as_secs_f64()
     );
+
+    // An update: version 2 replaces every entry of version 1 (the old
+    // version's rows go and the new ones come in one transaction), as a
+    // full download or a patch installs it.
+    drop(stmt);
+    drop(conn);
+    drop(store);
+    let bytes = pack("synthetic", "bench", 2, ENTRIES, 43).expect("pack");
+    let bundle = dir.join("bench-2.wmbundle");
+    publisher
+        .bundle(
+            &bytes,
+            "bench",
+            2,
+            std::fs::File::create(&bundle).expect("create"),
+        )
+        .expect("bundle");
+    drop(bytes);
+    install(&bundle, "update (replaces all)");
 }

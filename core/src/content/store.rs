@@ -318,6 +318,14 @@ impl ContentStore {
                     installed: installed as u64,
                 });
             }
+            // The old version's rows go without zeroing the pages they
+            // free (`FAST`: only where SQLite writes anyway): the pack stays
+            // installed, its new version fills those pages in this same
+            // transaction, and zeroing them first wrote a fifth more of an
+            // update (426 MB instead of 347 MB for 100,000 entries). This
+            // connection is the install's own: removing a pack, on the
+            // store's connection, still zeroes what it frees.
+            tx.execute_batch("PRAGMA secure_delete = FAST;")?;
             delete_pack_rows(&tx, old)?;
         }
         let installed_at = self.clock.now();

@@ -97,6 +97,27 @@ fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path, label: &
     );
 }
 
+/// Writes version `version` of the synthetic pack (entries from `seed`)
+/// as a signed bundle in `dir`; its path, and the pack's compressed size.
+fn signed_bundle(
+    publisher: &SyntheticPublisher,
+    dir: &std::path::Path,
+    version: u64,
+    seed: u64,
+) -> (std::path::PathBuf, usize) {
+    let bytes = pack("synthetic", "bench", version, ENTRIES, seed).expect("pack");
+    let bundle = dir.join(format!("bench-{version}.wmbundle"));
+    publisher
+        .bundle(
+            &bytes,
+            "bench",
+            version,
+            std::fs::File::create(&bundle).expect("create"),
+        )
+        .expect("bundle");
+    (bundle, bytes.len())
+}
+
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(i) = args.iter().position(|a| a == INSTALL_CHILD) {
@@ -115,21 +136,11 @@ fn main() {
     };
     std::fs::create_dir_all(&dir).expect("bench dir");
     let publisher = SyntheticPublisher::new("synthetic").expect("publisher");
-    let bytes = pack("synthetic", "bench", 1, ENTRIES, 42).expect("pack");
-    let bundle = dir.join("bench.wmbundle");
-    publisher
-        .bundle(
-            &bytes,
-            "bench",
-            1,
-            std::fs::File::create(&bundle).expect("create"),
-        )
-        .expect("bundle");
+    let (bundle, packed) = signed_bundle(&publisher, &dir, 1, 42);
     println!(
         "synthetic pack: {ENTRIES} entries, {:.1} MB compressed",
-        bytes.len() as f64 / 1e6
+        packed as f64 / 1e6
     );
-    drop(bytes);
 
     let store_dir = dir.join("content");
     let store = ContentStore::open(&store_dir).expect("open");
@@ -294,16 +305,6 @@ fn main() {
     drop(stmt);
     drop(conn);
     drop(store);
-    let bytes = pack("synthetic", "bench", 2, ENTRIES, 43).expect("pack");
-    let bundle = dir.join("bench-2.wmbundle");
-    publisher
-        .bundle(
-            &bytes,
-            "bench",
-            2,
-            std::fs::File::create(&bundle).expect("create"),
-        )
-        .expect("bundle");
-    drop(bytes);
+    let (bundle, _) = signed_bundle(&publisher, &dir, 2, 43);
     install(&bundle, "update (replaces all)");
 }

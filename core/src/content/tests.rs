@@ -972,3 +972,41 @@ fn an_entry_that_is_not_utf8_is_refused_and_changes_nothing() {
     assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
     assert_eq!(ids(&s, SearchQuery::new("police")), before);
 }
+
+/// Installs a second pack with a word of its own, removes it with
+/// `remove`, and checks that the word is nowhere in the database files.
+fn removal_leaves_no_trace(remove: impl FnOnce(&ContentStore)) {
+    let (d, s) = store();
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
+    let marker = "zanzibarquokka";
+    let mut other = entries();
+    if let Entry::Article(a) = &mut other[1] {
+        a.body = format!("{} {marker} {marker}", a.body);
+    }
+    install(&s, "pub-b", &manifest("pub-b", "q", 1), &other).unwrap();
+    assert_eq!(ids(&s, SearchQuery::new(marker)).len(), 1);
+    remove(&s);
+    assert!(ids(&s, SearchQuery::new(marker)).is_empty());
+    assert!(
+        !ids(&s, SearchQuery::new("police")).is_empty(),
+        "the other pack stays"
+    );
+    s.conn()
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    for f in std::fs::read_dir(d.path()).unwrap() {
+        let path = f.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+            "{} still holds a removed pack's word",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn a_removed_pack_leaves_none_of_its_words_in_the_database_files() {
+    removal_leaves_no_trace(|s| s.remove_pack("pub-b", "q").unwrap());
+    removal_leaves_no_trace(|s| assert_eq!(s.remove_publisher("pub-b").unwrap(), 1));
+}

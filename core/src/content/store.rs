@@ -441,18 +441,9 @@ impl ContentStore {
     pub fn remove_publisher(&self, publisher: &str) -> Result<usize> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let ids: Vec<i64> = tx
-            .prepare("SELECT id FROM packs WHERE publisher = ?1")?
-            .query_map([publisher], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in &ids {
-            delete_pack_rows(&tx, *id)?;
-        }
-        if !ids.is_empty() {
-            purge_search(&tx)?;
-        }
+        let removed = remove_publisher_packs(&tx, publisher)?;
         tx.commit()?;
-        Ok(ids.len())
+        Ok(removed)
     }
 
     /// The provenance of an entry row, given its pack's manifest and
@@ -580,6 +571,22 @@ fn write_entries(
         }
     }
     Ok(())
+}
+
+/// Removes every pack of `publisher` within `tx`, as
+/// [`ContentStore::remove_publisher`] does; how many went.
+pub(crate) fn remove_publisher_packs(tx: &Transaction<'_>, publisher: &str) -> Result<usize> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM packs WHERE publisher = ?1")?
+        .query_map([publisher], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in &ids {
+        delete_pack_rows(tx, *id)?;
+    }
+    if !ids.is_empty() {
+        purge_search(tx)?;
+    }
+    Ok(ids.len())
 }
 
 /// Rewrites the full-text index without the rows deleted from it. A

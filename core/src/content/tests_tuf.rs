@@ -465,9 +465,29 @@ fn removing_a_publisher_removes_its_packs() {
     p.store
         .install_bundle(&p.bundle("b.tar", PUB, &set, &v1))
         .unwrap();
+    assert!(matches!(
+        p.store.remove_publisher_trust("nobody"),
+        Err(Error::NotFound("publisher"))
+    ));
+    assert_eq!(
+        p.store.packs().unwrap().len(),
+        1,
+        "an unknown id changes nothing"
+    );
     assert_eq!(p.store.remove_publisher_trust(PUB).unwrap(), 1);
     assert!(p.store.packs().unwrap().is_empty());
     assert!(p.store.trusted_publishers().unwrap().is_empty());
+    // Its trusted metadata went with it.
+    let left: i64 = p
+        .store
+        .conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM tuf_roots) + (SELECT count(*) FROM tuf_metadata)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
 }
 
 #[test]

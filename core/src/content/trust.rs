@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
-use super::store::ContentStore;
+use super::store::{ContentStore, remove_publisher_packs};
 use super::tuf::{Envelope, Root, SeenVersions, fingerprint};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
@@ -190,16 +190,17 @@ impl ContentStore {
         Ok(out)
     }
 
-    /// Stops trusting a publisher and removes its packs. Returns how many
-    /// packs went.
+    /// Stops trusting a publisher and removes its packs, in one
+    /// transaction (all of it, or nothing). Returns how many packs went.
     pub fn remove_publisher_trust(&self, id: &str) -> Result<usize> {
-        let removed = self.remove_publisher(id)?;
-        let n = self
-            .conn()
-            .execute("DELETE FROM publishers WHERE id = ?1", [id])?;
-        if n == 0 {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let removed = remove_publisher_packs(&tx, id)?;
+        // Its trusted metadata goes with it (ON DELETE CASCADE).
+        if tx.execute("DELETE FROM publishers WHERE id = ?1", [id])? == 0 {
             return Err(Error::NotFound("publisher"));
         }
+        tx.commit()?;
         Ok(removed)
     }
 

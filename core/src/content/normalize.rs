@@ -138,9 +138,9 @@ pub fn is_word_char(c: char) -> bool {
         return c.is_ascii_alphanumeric();
     }
     match c {
-        // Every Latin letter in the range; only × and ÷ are not.
+        // Every character of the Latin range is a letter but × and ÷.
         '\u{00D7}' | '\u{00F7}' => false,
-        '\u{00C0}'..='\u{024F}' => true,
+        c if LATIN.contains(&c) => true,
         '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{066E}'..='\u{06D3}' => true,
         '\u{06F0}'..='\u{06F9}' | '\u{1200}'..='\u{135A}' => true,
         _ => c.is_alphanumeric() || is_combining_mark(c),

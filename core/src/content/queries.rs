@@ -140,18 +140,22 @@ struct Row {
     entry: Entry,
 }
 
+/// The entries of kind `?1` (optionally only id `?2`) with their packs'
+/// publisher and manifest. Only the listed kinds are indexed by kind (see
+/// store.rs): the condition is repeated so that the index serves it.
+pub(crate) const ENTRIES_OF_KIND: &str = concat!(
+    "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
+     WHERE ",
+    listed_kinds!(),
+    " AND e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)"
+);
+
 impl ContentStore {
     /// Every entry of `kind`, one of the [`listed_kinds!`] (optionally with
     /// one id), with its pack.
     fn entries_of(&self, kind: &str, id: Option<&str>) -> Result<Vec<Row>> {
         let conn = self.conn();
-        // Only the listed kinds are indexed by kind (see store.rs).
-        let mut stmt = conn.prepare_cached(concat!(
-            "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
-             WHERE ",
-            listed_kinds!(),
-            " AND e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)"
-        ))?;
+        let mut stmt = conn.prepare_cached(ENTRIES_OF_KIND)?;
         let rows = stmt.query_map(params![kind, id], |r| {
             Ok((
                 r.get::<_, String>(0)?,

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use waymark_core::content::{self as core, AlertFilter, NearbyQuery, SearchQuery, TrustRequest};
-use waymark_core::vault::CountryCode;
+use waymark_core::types::CountryCode;
 
 use crate::error::{Result, WaymarkError};
 use crate::http::HttpTransport;

@@ -127,7 +127,7 @@ impl TryFrom<DocumentMetadata> for core::DocumentMetadata {
             issuing_country: m
                 .issuing_country
                 .as_deref()
-                .map(core::CountryCode::from_str)
+                .map(waymark_core::types::CountryCode::from_str)
                 .transpose()?,
             issued_on: parse_date("issue date", &m.issued_on)?,
             expires_on: parse_date("expiry date", &m.expires_on)?,

@@ -18,7 +18,7 @@ fn tr(t: model::Translations) -> Translations {
     t.into_iter().collect()
 }
 
-fn codes(c: Vec<waymark_core::vault::CountryCode>) -> Vec<String> {
+fn codes(c: Vec<waymark_core::types::CountryCode>) -> Vec<String> {
     c.into_iter().map(|c| c.to_string()).collect()
 }
 

@@ -39,12 +39,9 @@ pub fn key_path(dir: &Path, role: &str) -> PathBuf {
 /// A fresh key from the operating system's random generator.
 pub fn generate() -> Result<SigningKey, Failure> {
     let mut seed = [0u8; 32];
-    getrandom(&mut seed)?;
+    getrandom::fill(&mut seed)
+        .map_err(|e| Failure(format!("the system's random generator failed: {e}")))?;
     Ok(SigningKey::from_bytes(&seed))
-}
-
-fn getrandom(buf: &mut [u8]) -> Result<(), Failure> {
-    waymark_core::vault::crypto::random_fill(buf).map_err(Failure::from)
 }
 
 /// Writes a key file that only its owner can read. Refuses to overwrite.

@@ -14,7 +14,7 @@ use waymark_core::content::model::{
     Alert, Article, CountryProfile, Entry, GeoPoint, OpeningHours, PACK_FORMAT, PackManifest,
     Phone, Publisher, Route, Service, Translations,
 };
-use waymark_core::vault::CountryCode;
+use waymark_core::types::CountryCode;
 
 /// One problem found in the source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -7,6 +7,8 @@
 //!   date, frugally, resumably and cancellably.
 //! - [`storage`]: opening SQLite databases, pragmas and migrations.
 //! - [`clock`]: the time source (injectable for tests).
+//! - [`types`]: value types shared by the vault, content and the publisher
+//!   tool (country codes).
 //! - [`error`]: the internal [`Error`] and the public [`WaymarkError`].
 //!
 //! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
@@ -17,6 +19,7 @@ pub mod content;
 pub mod error;
 pub mod storage;
 pub mod sync;
+pub mod types;
 pub mod vault;
 
 pub use error::{Error, Result, WaymarkError};

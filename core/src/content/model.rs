@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use crate::vault::CountryCode;
+use crate::types::CountryCode;
 
 /// The pack file format this code writes and reads.
 pub const PACK_FORMAT: u32 = 1;

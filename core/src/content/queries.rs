@@ -13,7 +13,7 @@ use super::normalize::fold;
 use super::store::{ContentStore, Provenance, listed_kinds};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
-use crate::vault::CountryCode;
+use crate::types::CountryCode;
 
 /// Mean Earth radius, km (haversine).
 const EARTH_RADIUS_KM: f64 = 6371.0088;

@@ -444,7 +444,9 @@ pub struct SyntheticPublisher {
 impl SyntheticPublisher {
     /// A new publisher with a fresh key.
     pub fn new(id: &str) -> Result<Self> {
-        let key = SigningKey::from_bytes(&crate::vault::crypto::random_bytes::<32>()?);
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|_| crate::Error::Random)?;
+        let key = SigningKey::from_bytes(&seed);
         let k = Key::ed25519(&key.verifying_key());
         let kid = k.id()?;
         let roles = ["root", "targets", "snapshot", "timestamp"]

@@ -15,7 +15,11 @@ use crate::Error;
 use crate::clock::{Clock, ManualClock};
 
 fn key() -> SigningKey {
-    SigningKey::from_bytes(&crate::vault::crypto::random_bytes::<32>().unwrap())
+    {
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).unwrap();
+        SigningKey::from_bytes(&seed)
+    }
 }
 
 /// A publisher's repository, built in memory.

@@ -78,8 +78,7 @@ use self::crypto::{
     SecretKey, SlotPayload, random_bytes, random_slot, tag16, unwrap_slot, wrap_slot,
 };
 pub use self::document::{
-    CountryCode, DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder,
-    mime_from_extension,
+    DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, mime_from_extension,
 };
 pub use self::keystore::{KeystoreError, PlatformKeystore};
 pub use self::recovery::RecoveryCode;

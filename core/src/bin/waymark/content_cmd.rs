@@ -7,7 +7,7 @@ use waymark_core::content::model::{GeoPoint, Translations};
 use waymark_core::content::{
     AlertFilter, ContentStore, NearbyQuery, SearchQuery, TrustRequest, pick,
 };
-use waymark_core::vault::CountryCode;
+use waymark_core::types::CountryCode;
 
 use crate::{Failure, fail, output};
 

@@ -15,10 +15,10 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use waymark_core::content::delta::PackTargetCustom;
 use waymark_core::content::model::{Entry, PackManifest, Severity};
 use waymark_core::content::synthetic;
-use waymark_core::content::tuf::{Envelope, Targets};
+use waymark_core::content::target::PackTargetCustom;
+use waymark_core::tuf::{Envelope, Targets};
 
 const ENTRIES: usize = 100_000;
 const PACK: &str = "bench";

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
-use waymark_core::content::tuf::Key;
+use waymark_core::tuf::Key;
 
 use crate::{Failure, fail};
 

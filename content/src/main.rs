@@ -164,7 +164,7 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
 /// For a bundle: who signed it, checked against the bundle's own first
 /// root (a phone checks against the root it trusts).
 fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
-    use waymark_core::content::tuf::{Envelope, MetaList, Root, fingerprint};
+    use waymark_core::tuf::{Envelope, MetaList, Root, fingerprint};
     let mut pack = Vec::new();
     let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
         return Ok(None);
@@ -200,7 +200,7 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
             .read::<MetaList>(role)
             .map(|m| m.expires.to_string())
             .or_else(|_| {
-                env.read::<waymark_core::content::tuf::Targets>(role)
+                env.read::<waymark_core::tuf::Targets>(role)
                     .map(|t| t.expires.to_string())
             });
         println!(

@@ -1,7 +1,7 @@
 //! Patches from a published version of a pack to the next, so a phone
 //! that has the old version downloads what changed instead of the whole
 //! pack. The format, and how a phone applies it, are in
-//! `waymark_core::content::delta`; this module makes patches.
+//! `waymark_core::content::patch`; this module makes patches.
 //!
 //! Entries are compared line by line (one entry per line): a patience diff
 //! anchors on the lines that occur once in each version, which every entry
@@ -13,10 +13,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
-use waymark_core::content::delta::{
+use waymark_core::content::model::PackManifest;
+use waymark_core::content::patch::{
     BaseHasher, PATCH_FORMAT, PatchHeader, PatchWriter, apply_patch,
 };
-use waymark_core::content::model::PackManifest;
 
 use crate::build::compress;
 use crate::{Failure, fail};
@@ -152,8 +152,8 @@ impl Write for Same<'_> {
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
-    use waymark_core::content::delta::{PatchOp, PatchReader};
     use waymark_core::content::model::{PACK_FORMAT, Publisher};
+    use waymark_core::content::patch::{PatchOp, PatchReader};
 
     use super::*;
 

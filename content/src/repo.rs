@@ -32,14 +32,14 @@ use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use waymark_core::content::delta::{ContentDigest, PackTargetCustom, PatchTargetCustom};
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::pack::PackReader;
-use waymark_core::content::tuf::{
+use waymark_core::content::target::{ContentDigest, PackTargetCustom, PatchTargetCustom};
+use waymark_core::content::{BundleInfo, PublisherCard, write_bundle};
+use waymark_core::tuf::{
     Envelope, MetaFile, MetaList, MetadataSet, RoleKeys as TufRole, Root, SPEC_VERSION, TargetFile,
     Targets,
 };
-use waymark_core::content::{BundleInfo, PublisherCard, write_bundle};
 
 use crate::keys::{self, RoleKeys, key_path};
 use crate::patch::{Content, decompress, make_patch};

@@ -5,13 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use waymark_core::content::delta::{
-    ContentDigest, PackTargetCustom, PatchTargetCustom, apply_patch,
-};
 use waymark_core::content::model::Entry;
 use waymark_core::content::pack::write_pack;
+use waymark_core::content::patch::apply_patch;
 use waymark_core::content::synthetic;
-use waymark_core::content::tuf::{Envelope, TargetFile, Targets};
+use waymark_core::content::target::{ContentDigest, PackTargetCustom, PatchTargetCustom};
+use waymark_core::tuf::{Envelope, TargetFile, Targets};
 
 const PACK: &str = "delta-test";
 const ENTRIES: usize = 2_000;

@@ -3,6 +3,8 @@
 //! - [`vault`]: a person's documents, encrypted at rest, recoverable, with a
 //!   duress passphrase and a panic wipe.
 //! - [`content`]: content packs: format, installed content, search.
+//! - [`tuf`]: The Update Framework: metadata, signatures, digests and the
+//!   client workflow, below both content and sync.
 //! - [`sync`]: the TUF client over HTTP that keeps installed packs up to
 //!   date, frugally, resumably and cancellably.
 //! - [`storage`]: opening SQLite databases, pragmas and migrations.
@@ -19,6 +21,7 @@ pub mod content;
 pub mod error;
 pub mod storage;
 pub mod sync;
+pub mod tuf;
 pub mod types;
 pub mod vault;
 

@@ -8,8 +8,8 @@ use std::process::Command;
 use chrono::NaiveDate;
 use waymark_core::content::model::{Article, Entry, PACK_FORMAT, PackManifest, Publisher};
 use waymark_core::content::pack::write_pack;
-use waymark_core::content::tuf::MetadataSet;
 use waymark_core::content::{BundleInfo, ContentStore, SearchQuery, TrustRequest, write_bundle};
+use waymark_core::tuf::MetadataSet;
 
 #[test]
 fn a_repository_written_by_python_tuf_verifies_and_installs() {

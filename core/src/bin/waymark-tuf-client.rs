@@ -22,10 +22,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use waymark_core::content::tuf::SeenVersions;
-use waymark_core::sync::{
-    CancelToken, DirStore, Http, HttpConfig, HttpRemote, Updater, escape_role, target_url,
-};
+use waymark_core::sync::{CancelToken, Http, HttpConfig, HttpRemote};
+use waymark_core::tuf::{MetadataStore, SeenVersions, Updater, escape_role, target_url};
 use waymark_core::{Error, Result};
 
 /// A TUF client (specification 1.0.x) speaking the tuf-conformance
@@ -87,7 +85,7 @@ fn run(cli: &Cli) -> Result<()> {
     if let Command::Init { trusted_root } = &cli.command {
         let bytes = std::fs::read(trusted_root)?;
         let mut store = DirStore::new(&cli.metadata_dir)?;
-        waymark_core::sync::MetadataStore::store(&mut store, "root", &bytes, None)?;
+        MetadataStore::store(&mut store, "root", &bytes, None)?;
         return Ok(());
     }
     let metadata_url = required(cli.metadata_url.as_deref(), "--metadata-url")?;
@@ -143,7 +141,7 @@ fn download(
     cancel: &CancelToken,
     url: &str,
     dest: &Path,
-    file: &waymark_core::content::tuf::TargetFile,
+    file: &waymark_core::tuf::TargetFile,
 ) -> Result<()> {
     let parent = dest.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(parent)
@@ -162,4 +160,63 @@ fn download(
     tmp.persist(dest)
         .map_err(|e| Error::Io(std::io::Error::from(e.error.kind())))?;
     Ok(())
+}
+
+/// A [`MetadataStore`] in a directory: `root.json`, `timestamp.json`, …
+/// (role names escaped), each written atomically; ETags beside them as
+/// `ROLE.etag`.
+pub struct DirStore {
+    dir: std::path::PathBuf,
+}
+
+impl DirStore {
+    /// The store in `dir` (created if needed).
+    pub fn new(dir: &std::path::Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        Ok(DirStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn path(&self, role: &str, ext: &str) -> std::path::PathBuf {
+        self.dir.join(format!("{}.{ext}", escape_role(role)))
+    }
+
+    fn write(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+}
+
+fn read_optional(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+impl MetadataStore for DirStore {
+    fn load(&self, role: &str) -> Result<Option<Vec<u8>>> {
+        read_optional(&self.path(role, "json"))
+    }
+
+    fn etag(&self, role: &str) -> Result<Option<String>> {
+        Ok(read_optional(&self.path(role, "etag"))?.and_then(|b| String::from_utf8(b).ok()))
+    }
+
+    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()> {
+        self.write(&self.path(role, "json"), bytes)?;
+        let etag_path = self.path(role, "etag");
+        match etag {
+            Some(tag) => self.write(&etag_path, tag.as_bytes()),
+            None => match std::fs::remove_file(&etag_path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            },
+        }
+    }
 }

@@ -15,43 +15,17 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use foldhash::HashMap as FastMap;
+use rusqlite::{Transaction, params};
 
 use super::model::{Entry, Translations};
 use super::normalize::{fold_into, words};
-
-/// The FTS5 table's definition: contentless (the text is in `entries`),
-/// tokenized by FTS5's `ascii` tokenizer because index rows and queries are
-/// already folded and split into words by [`words`] (index rows hold only
-/// words and single spaces, queries only quoted words): `ascii` splits them
-/// at the spaces alone, the same words, without `unicode61`'s per-letter
-/// Unicode classification, which was a fifth of an install's writing
-/// time. With no prefix indexes (they doubled the install's index work and
-/// barely sped up prefix queries). Word positions stay (`detail=full`):
-/// without them a contentless table cannot count a word's occurrences per
-/// column, and bm25 would score every match zero.
-pub(crate) const CREATE_SEARCH: &str = "CREATE VIRTUAL TABLE search USING fts5(
-         title, body,
-         content = '', contentless_delete = 1,
-         tokenize = 'ascii'
-     );
-     -- A bigger in-memory buffer before FTS5 writes a segment: fewer
-     -- segments to merge while a large pack installs (8 MiB, within the
-     -- install's memory budget).
-     INSERT INTO search(search, rank) VALUES ('hashsize', 8388608);";
+use crate::error::Result;
 
 /// Words in at least this many entries of a pack are recorded with their
 /// counts in `frequent_terms`, so that search can tell a broad query before
 /// running it (FTS5 itself can only count by reading a word's whole
 /// list of entries).
 pub(crate) const FREQUENT_DOCS: u32 = 500;
-
-/// The table of frequent words per pack.
-pub(crate) const CREATE_FREQUENT_TERMS: &str = "CREATE TABLE frequent_terms (
-         pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
-         term TEXT NOT NULL,
-         docs INTEGER NOT NULL,
-         PRIMARY KEY (term, pack)
-     ) WITHOUT ROWID;";
 
 /// How many index rows each word is in, counted while a pack installs.
 #[derive(Debug, Default)]
@@ -240,4 +214,18 @@ fn text_in<'m, 'a>(
         title: "",
         body: Cow::Borrowed(""),
     })
+}
+
+/// Records the frequent words of pack row `pack`.
+pub(crate) fn write_frequent_terms(
+    tx: &Transaction<'_>,
+    pack: i64,
+    counts: &TermCounts,
+) -> Result<()> {
+    let mut insert =
+        tx.prepare("INSERT INTO frequent_terms (pack, term, docs) VALUES (?1, ?2, ?3)")?;
+    for (term, docs) in counts.frequent() {
+        insert.execute(params![pack, term, docs])?;
+    }
+    Ok(())
 }

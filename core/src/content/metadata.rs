@@ -5,50 +5,12 @@
 //! "offline" timestamp the publisher signs for bundles in
 //! `publishers.offline_timestamp`.
 
-use std::collections::BTreeMap;
+use rusqlite::{OptionalExtension, params};
 
-use rusqlite::{OptionalExtension, Transaction, params};
-
+use super::schema::record_root;
 use super::store::ContentStore;
-use super::tuf::{Envelope, Root};
 use crate::error::{Error, Result};
-use crate::sync::MetadataStore;
-
-/// Schema (content version 4): the roots a publisher has had, and the
-/// offline timestamp.
-pub(crate) const CREATE_TUF_ROOTS: &str = "CREATE TABLE tuf_roots (
-    publisher TEXT NOT NULL REFERENCES publishers(id) ON DELETE CASCADE,
-    version INTEGER NOT NULL,
-    body BLOB NOT NULL,
-    PRIMARY KEY (publisher, version)
-);
-ALTER TABLE publishers ADD COLUMN offline_timestamp BLOB;";
-
-/// Upgrades content schema 3 to 4: the root each publisher has now starts
-/// its history.
-pub(crate) fn upgrade_to_v4(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute_batch(CREATE_TUF_ROOTS)?;
-    let roots: Vec<(String, String)> = tx
-        .prepare("SELECT id, root FROM publishers")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (id, root) in roots {
-        record_root(tx, &id, root.as_bytes())?;
-    }
-    Ok(())
-}
-
-/// Adds `root` to `publisher`'s root history.
-pub(crate) fn record_root(conn: &rusqlite::Connection, publisher: &str, root: &[u8]) -> Result<()> {
-    let version = Envelope::parse(root)?.read::<Root>("root")?.version;
-    let version = i64::try_from(version)
-        .map_err(|_| Error::Untrusted("the root's version is out of range".into()))?;
-    conn.execute(
-        "INSERT OR IGNORE INTO tuf_roots (publisher, version, body) VALUES (?1, ?2, ?3)",
-        params![publisher, version, root],
-    )?;
-    Ok(())
-}
+use crate::tuf::{MetadataStore, SeenVersions};
 
 /// One publisher's trusted metadata in the content database.
 pub(crate) struct PublisherMetadata<'s> {
@@ -91,6 +53,19 @@ impl<'s> PublisherMetadata<'s> {
             )
             .optional()?
             .flatten())
+    }
+
+    /// Records the versions seen (never lowering one, unless keys rotated:
+    /// then the updater's own checks guard it).
+    pub(crate) fn record_seen(&self, old: &SeenVersions, new: &SeenVersions) -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        self.store.conn().execute(
+            "UPDATE publishers SET seen = ?2 WHERE id = ?1",
+            params![self.publisher, serde_json::to_string(new)?],
+        )?;
+        Ok(())
     }
 
     /// Keeps `bytes` as the offline timestamp (`None` forgets it).
@@ -157,80 +132,6 @@ impl MetadataStore for PublisherMetadata<'_> {
              ON CONFLICT (publisher, role) DO UPDATE SET body = excluded.body, etag = excluded.etag",
             params![self.publisher, role, bytes, etag],
         )?;
-        Ok(())
-    }
-}
-
-/// Metadata stores that write nowhere until told: an updater checking an
-/// offline bundle works on one, and what it trusted is kept only once the
-/// pack is installed (a refused bundle changes nothing).
-pub(crate) struct Overlay<'b> {
-    base: Option<&'b dyn MetadataStore>,
-    pending: BTreeMap<String, (Vec<u8>, Option<String>)>,
-    /// Every root stored, in order: each version of the chain is kept.
-    roots: Vec<Vec<u8>>,
-}
-
-impl<'b> Overlay<'b> {
-    /// Reads fall through to `base`.
-    pub(crate) fn over(base: &'b dyn MetadataStore) -> Self {
-        Overlay {
-            base: Some(base),
-            pending: BTreeMap::new(),
-            roots: Vec::new(),
-        }
-    }
-
-    /// Holds only `root`: everything else the updater sees comes from the
-    /// remote and is verified afresh.
-    pub(crate) fn with_root(root: &[u8]) -> Self {
-        let mut overlay = Overlay {
-            base: None,
-            pending: BTreeMap::new(),
-            roots: Vec::new(),
-        };
-        overlay.pending.insert("root".into(), (root.to_vec(), None));
-        overlay
-    }
-
-    /// Writes what was stored here to `target`, roots in the order they
-    /// were trusted.
-    pub(crate) fn commit(self, target: &mut dyn MetadataStore) -> Result<()> {
-        for root in &self.roots {
-            target.store("root", root, None)?;
-        }
-        for (role, (bytes, etag)) in &self.pending {
-            if role != "root" {
-                target.store(role, bytes, etag.as_deref())?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl MetadataStore for Overlay<'_> {
-    fn load(&self, role: &str) -> Result<Option<Vec<u8>>> {
-        match (self.pending.get(role), self.base) {
-            (Some((bytes, _)), _) => Ok(Some(bytes.clone())),
-            (None, Some(base)) => base.load(role),
-            (None, None) => Ok(None),
-        }
-    }
-
-    fn etag(&self, role: &str) -> Result<Option<String>> {
-        match (self.pending.get(role), self.base) {
-            (Some((_, etag)), _) => Ok(etag.clone()),
-            (None, Some(base)) => base.etag(role),
-            (None, None) => Ok(None),
-        }
-    }
-
-    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()> {
-        if role == "root" {
-            self.roots.push(bytes.to_vec());
-        }
-        self.pending
-            .insert(role.to_owned(), (bytes.to_vec(), etag.map(str::to_owned)));
         Ok(())
     }
 }

@@ -1,31 +1,45 @@
-//! Content packs on the phone: the pack format, the installed content and
-//! the queries over it (full-text search, nearby services, country profiles,
-//! routes, alerts).
+//! Content packs on the phone: the wire formats a publisher and a phone
+//! share, the phone's content database, and the queries over it
+//! (full-text search, nearby services, country profiles, routes, alerts).
 //!
-//! Packs arrive signed (The Update Framework metadata); only verified packs
-//! reach [`ContentStore`]'s install. A newer version may arrive as a patch
-//! against the installed one ([`delta`]).
+//! Wire formats, each with one owner: [`model`] (what a pack holds),
+//! [`pack`] (the pack file: reader and [`pack::PackWriter`]), [`patch`]
+//! (delta updates), [`target`] (what a publisher signs about its packs
+//! beyond TUF: `custom` metadata and content digests), [`bundle`] (offline
+//! bundles), and the publisher card ([`PublisherCard`]).
+//!
+//! The phone's store: `schema` (every table, and the upgrades), `store`
+//! ([`ContentStore`]: open, list, remove, provenance), `install` (verified
+//! packs and patches, in one transaction), `trust` (the trust store),
+//! `metadata` (each publisher's trusted TUF metadata), `index`, `search`,
+//! `queries`.
+//!
+//! Packs arrive signed (The Update Framework metadata, [`crate::tuf`]);
+//! only verified packs reach [`ContentStore`]'s install. Nothing here
+//! depends on the network: sync ([`crate::sync`]) sits above.
 
-mod bundle;
-pub mod delta;
+pub mod bundle;
 mod index;
+mod install;
 pub(crate) mod metadata;
 pub mod model;
 pub mod normalize;
 pub mod pack;
+pub mod patch;
 mod queries;
+mod schema;
 mod search;
+mod snapshot;
 mod store;
 #[cfg(feature = "synthetic")]
 pub mod synthetic;
+pub mod target;
 mod trust;
-pub mod tuf;
 
 pub use bundle::{
     BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,
     read_bundle, verify_bundle, write_bundle,
 };
-pub(crate) use bundle::{check_digests, digest_file};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };

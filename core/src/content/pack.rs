@@ -29,6 +29,7 @@ const BUFFER: usize = 64 * 1024;
 pub struct PackReader<R: Read> {
     lines: Lines<R>,
     manifest: PackManifest,
+    manifest_json: String,
     read: u64,
     line: Vec<u8>,
 }
@@ -72,7 +73,7 @@ impl<R: Read> BufRead for Lines<R> {
 impl<R: Read> PackReader<R> {
     /// Opens a pack file (one zstd frame) and reads its manifest.
     pub fn new(source: R) -> Result<Self> {
-        let decoder = StreamingDecoder::new_with_max_window_size(source, MAX_WINDOW)
+        let decoder = decompress(source)
             .map_err(|e| Error::InvalidPack(format!("not a zstd-compressed pack: {e}")))?;
         Self::with_lines(Lines::Zstd(BufReader::with_capacity(BUFFER, decoder)))
     }
@@ -97,9 +98,12 @@ impl<R: Read> PackReader<R> {
                 manifest.format
             )));
         }
+        let manifest_json = String::from_utf8(line.clone())
+            .map_err(|_| Error::InvalidPack("the manifest is not UTF-8".into()))?;
         Ok(PackReader {
             lines,
             manifest,
+            manifest_json,
             read: 0,
             line,
         })
@@ -108,6 +112,12 @@ impl<R: Read> PackReader<R> {
     /// The pack's manifest.
     pub fn manifest(&self) -> &PackManifest {
         &self.manifest
+    }
+
+    /// The manifest's line as read: what is stored, so that the pack's
+    /// content can be rebuilt byte for byte (its digest is signed).
+    pub fn manifest_json(&self) -> &str {
+        &self.manifest_json
     }
 }
 
@@ -172,20 +182,104 @@ fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool> {
     Ok(true)
 }
 
-/// Writes a pack with the pure-Rust encoder. Publishers use `waymark-pack`,
-/// which compresses harder; both produce standard zstd frames. The manifest's
-/// `entries` is set from `entries`.
-pub fn write_pack(manifest: &PackManifest, entries: &[Entry], out: impl Write) -> Result<()> {
+/// Opens one zstd frame for reading with the decoder's window capped at
+/// [`MAX_WINDOW`]: the one way Waymark decompresses a pack, a patch or a
+/// shared pack's content.
+pub fn decompress<R: Read>(
+    compressed: R,
+) -> std::result::Result<
+    StreamingDecoder<R, FrameDecoder>,
+    ruzstd::decoding::errors::FrameDecoderError,
+> {
+    StreamingDecoder::new_with_max_window_size(compressed, MAX_WINDOW)
+}
+
+/// Writes a pack's content: the manifest line, then one line per entry,
+/// each ending in `\n` (the JSON Lines a pack file compresses, and what a
+/// patch rebuilds). The one writer of the format: `waymark-pack build`
+/// compresses its output with zstd at level 19, a phone sharing a pack
+/// with the pure-Rust encoder; the caller chooses by the `out` it gives.
+///
+/// ```
+/// use waymark_core::content::pack::{PackReader, PackWriter};
+/// # let manifest: waymark_core::content::model::PackManifest = serde_json::from_str(
+/// #     r#"{"format":1,"id":"p","version":1,"publisher":{"id":"ngo","name":"NGO"},
+/// #        "title":{"en":"P"},"languages":["en"],"fallback":["en"],"built":"2026-01-01",
+/// #        "entries":0}"#).unwrap();
+/// let content = PackWriter::new(Vec::new(), &manifest).unwrap().finish().unwrap();
+/// let reader = PackReader::plain(&content[..]).unwrap();
+/// assert_eq!(reader.manifest(), &manifest);
+/// ```
+pub struct PackWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> PackWriter<W> {
+    /// Starts a pack's content with `manifest`'s line.
+    pub fn new(out: W, manifest: &PackManifest) -> Result<Self> {
+        let line = serde_json::to_vec(manifest)?;
+        Self::with_manifest_line(out, &line)
+    }
+
+    /// Starts a pack's content with a manifest line kept as received
+    /// (verbatim: its bytes are part of the signed content digest).
+    pub fn with_manifest_line(out: W, line: &[u8]) -> Result<Self> {
+        let mut w = PackWriter { out };
+        w.line(line)?;
+        Ok(w)
+    }
+
+    /// Adds one entry.
+    pub fn entry(&mut self, entry: &Entry) -> Result<()> {
+        serde_json::to_writer(&mut self.out, entry)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Adds one entry's line as stored (verbatim, without its `\n`).
+    pub fn entry_line(&mut self, line: &[u8]) -> Result<()> {
+        self.line(line)
+    }
+
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        if line.contains(&b'\n') {
+            return Err(Error::InvalidPack("a pack line holds a line break".into()));
+        }
+        self.out.write_all(line)?;
+        self.out.write_all(b"\n")?;
+        Ok(())
+    }
+
+    /// Flushes and returns the writer.
+    pub fn finish(mut self) -> Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A pack's content (uncompressed JSON Lines) for `manifest` and
+/// `entries`; the manifest's `entries` is set from `entries`.
+pub fn pack_content(manifest: &PackManifest, entries: &[Entry]) -> Result<Vec<u8>> {
     let manifest = PackManifest {
         entries: entries.len() as u64,
         ..manifest.clone()
     };
-    let mut jsonl = serde_json::to_vec(&manifest)?;
-    jsonl.push(b'\n');
+    let mut w = PackWriter::new(Vec::new(), &manifest)?;
     for e in entries {
-        serde_json::to_writer(&mut jsonl, e)?;
-        jsonl.push(b'\n');
+        w.entry(e)?;
     }
-    ruzstd::encoding::compress(&jsonl[..], out, ruzstd::encoding::CompressionLevel::Fastest);
+    w.finish()
+}
+
+/// Writes a pack file with the pure-Rust encoder. Publishers use
+/// `waymark-pack`, which compresses harder; both produce standard zstd
+/// frames. The manifest's `entries` is set from `entries`.
+pub fn write_pack(manifest: &PackManifest, entries: &[Entry], out: impl Write) -> Result<()> {
+    let content = pack_content(manifest, entries)?;
+    ruzstd::encoding::compress(
+        &content[..],
+        out,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
     Ok(())
 }

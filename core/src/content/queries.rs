@@ -10,7 +10,8 @@ use super::model::{
     Translations,
 };
 use super::normalize::fold;
-use super::store::{ContentStore, Provenance, listed_kinds};
+use super::schema::listed_kinds;
+use super::store::{ContentStore, Provenance};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
 use crate::types::CountryCode;

@@ -18,18 +18,17 @@
 //!   again; the hits say which words were corrected.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use rusqlite::{Connection, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
 use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
+use super::snapshot::{PackSnapshot, snapshot_version};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
 use crate::error::Result;
-use crate::storage::json_from_text;
 
 /// Words shown around the first match in a snippet.
 const SNIPPET_WORDS: usize = 16;
@@ -98,49 +97,6 @@ struct Row {
     entry: Entry,
 }
 
-/// What search needs of the installed packs besides the index, read once
-/// and kept until the database changes (a search would otherwise parse a
-/// manifest and look up frequent words in SQLite every time).
-#[derive(Debug)]
-pub(crate) struct PackSnapshot {
-    /// `PRAGMA data_version` (commits by other connections, such as
-    /// installs) and the read connection's own change count when read.
-    version: (i64, u64),
-    /// Publisher and manifest of each pack, by row id.
-    packs: HashMap<i64, (String, Arc<PackManifest>)>,
-    /// Every frequent word with its entry count summed over packs, by
-    /// word.
-    frequent: Vec<(String, i64)>,
-}
-
-impl PackSnapshot {
-    /// The entries `word` is in, if frequent.
-    fn docs(&self, word: &str) -> i64 {
-        self.frequent
-            .binary_search_by(|(t, _)| t.as_str().cmp(word))
-            .map_or(0, |i| self.frequent[i].1)
-    }
-
-    /// The entries the frequent words beginning with `prefix` are in,
-    /// summed.
-    fn prefix_docs(&self, prefix: &str) -> i64 {
-        let from = self.frequent.partition_point(|(t, _)| t.as_str() < prefix);
-        self.frequent[from..]
-            .iter()
-            .take_while(|(t, _)| t.starts_with(prefix))
-            .map(|(_, n)| n)
-            .sum()
-    }
-}
-
-/// The version of the database `conn` sees, for [`PackSnapshot`].
-fn snapshot_version(conn: &Connection) -> Result<(i64, u64)> {
-    let data: i64 = conn
-        .prepare_cached("PRAGMA data_version")?
-        .query_row([], |r| r.get(0))?;
-    Ok((data, conn.total_changes()))
-}
-
 /// A query word whose number of matching entries exceeds this is
 /// *broad*: ranking every match would cost more than the search budget
 /// (bm25 reads each match's length), so candidates come from title matches
@@ -205,26 +161,7 @@ impl ContentStore {
         if let Some(snapshot) = cached.as_ref().filter(|s| s.version == version) {
             return Ok(Arc::clone(snapshot));
         }
-        let mut packs = HashMap::new();
-        let mut stmt = conn.prepare_cached("SELECT id, publisher, manifest FROM packs")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let manifest: PackManifest = json_from_text(r.get_ref(2)?.as_str()?)?;
-            packs.insert(r.get(0)?, (r.get(1)?, Arc::new(manifest)));
-        }
-        let frequent = conn
-            .prepare_cached(
-                "SELECT term, sum(docs) FROM frequent_terms GROUP BY term ORDER BY term",
-            )?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
-        let snapshot = Arc::new(PackSnapshot {
-            // An install that commits while this reads moves data_version
-            // past `version`: the next search reads again.
-            version,
-            packs,
-            frequent,
-        });
+        let snapshot = Arc::new(PackSnapshot::read(&conn, version)?);
         *cached = Some(Arc::clone(&snapshot));
         Ok(snapshot)
     }

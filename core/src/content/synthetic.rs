@@ -15,11 +15,11 @@ use super::bundle::{BundleInfo, write_bundle};
 use super::model::*;
 use super::pack::write_pack;
 use super::trust::PublisherCard;
-use super::tuf::{
+use crate::error::Result;
+use crate::tuf::{
     Envelope, Key, MetaFile, MetaList, MetadataSet, RoleKeys, Root, SPEC_VERSION, TargetFile,
     Targets,
 };
-use crate::error::Result;
 
 const EN: &[&str] = &[
     "asylum",

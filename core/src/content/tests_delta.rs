@@ -7,9 +7,10 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 
-use super::delta::*;
 use super::model::*;
 use super::pack::write_pack;
+use super::patch::*;
+use super::target::*;
 use super::*;
 use crate::Error;
 use crate::clock::ManualClock;
@@ -314,7 +315,7 @@ fn custom_metadata_round_trips_through_a_target() {
     let value = custom.to_custom();
     assert_eq!(value["waymark"]["patches"]["4"], "patches/p/4-5.wmpatch");
     assert_eq!(value["waymark"]["content"]["length"], 3);
-    let mut target = tuf::TargetFile::describe(b"pack");
+    let mut target = crate::tuf::TargetFile::describe(b"pack");
     target.custom = Some(value);
     assert_eq!(PackTargetCustom::of(&target), Some(custom));
     assert_eq!(PatchTargetCustom::of(&target), None);

@@ -9,10 +9,10 @@ use ed25519_dalek::SigningKey;
 
 use super::model::*;
 use super::pack::write_pack;
-use super::tuf::*;
 use super::*;
 use crate::Error;
 use crate::clock::{Clock, ManualClock};
+use crate::tuf::*;
 
 fn key() -> SigningKey {
     {

@@ -7,9 +7,9 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use super::store::{ContentStore, remove_publisher_packs};
-use super::tuf::{Envelope, Root, SeenVersions, fingerprint};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
+use crate::tuf::{Envelope, Root, SeenVersions, fingerprint};
 
 /// A publisher card: what `waymark-pack` hands out so phones can trust a
 /// publisher (id, name, repository URL and root metadata in one file).
@@ -146,7 +146,7 @@ impl ContentStore {
                 added_at.to_rfc3339()
             ],
         )?;
-        super::metadata::record_root(&tx, &id, &envelope.to_bytes()?)?;
+        super::schema::record_root(&tx, &id, &envelope.to_bytes()?)?;
         tx.commit()?;
         Ok(TrustedPublisher {
             id,

@@ -31,6 +31,7 @@ use super::transport::{
     Transport, TransportErrorKind, TransportRequest, TransportResponse, check_proxy_url,
 };
 use crate::error::{Error, Result};
+use crate::tuf::Fetched;
 
 /// The one User-Agent every Waymark request carries (no version, no
 /// platform: nothing that narrows down who is asking).
@@ -115,22 +116,6 @@ impl CancelToken {
             Ok(())
         }
     }
-}
-
-/// A small file fetched into memory.
-#[derive(Debug)]
-pub enum Fetched {
-    /// The server has it: its bytes and its ETag.
-    Body {
-        /// The file.
-        bytes: Vec<u8>,
-        /// Its entity tag, to ask next time whether it changed.
-        etag: Option<String>,
-    },
-    /// It has not changed since the ETag given (HTTP 304).
-    NotModified,
-    /// The server does not have it (HTTP 404 or 403).
-    NotFound,
 }
 
 /// The HTTP client sync uses: the policy above over a [`Transport`].

@@ -2,8 +2,8 @@
 //! spending as few bytes as possible and never leaving a half-installed
 //! pack.
 //!
-//! - [`updater`]: the TUF client workflow (root chain, timestamp, snapshot,
-//!   targets, delegations), with every download bounded and verified.
+//! - The TUF client workflow itself is [`crate::tuf::Updater`]; sync reads
+//!   a repository's metadata through it from an [`HttpRemote`].
 //! - [`http`]: the HTTP client: fixed User-Agent and nothing identifying,
 //!   conditional requests, resumable downloads, retries with backoff and
 //!   jitter honouring `Retry-After`, timeouts, a slow-transfer floor, an
@@ -25,35 +25,31 @@
 //! content database, named by their signed hash, and resumed next time.
 
 pub mod http;
+mod remote;
 #[cfg(feature = "http-reqwest")]
 mod reqwest_transport;
 pub mod transport;
-pub mod updater;
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use rusqlite::params;
 use serde::Serialize;
 
-pub use http::{CancelToken, Fetched, Http, HttpConfig, USER_AGENT};
+pub use http::{CancelToken, Http, HttpConfig, USER_AGENT};
+pub use remote::HttpRemote;
 #[cfg(feature = "http-reqwest")]
 pub use reqwest_transport::ReqwestTransport;
 pub use transport::{
     Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
     check_proxy_url,
 };
-pub use updater::{
-    DirStore, HttpRemote, Limits, MetadataStore, Refreshed, Remote, Updater, escape_role,
-    target_url,
-};
 
-use crate::content::delta::{ContentDigest, PackTargetCustom};
+use crate::content::ContentStore;
 use crate::content::metadata::PublisherMetadata;
-use crate::content::tuf::{SeenVersions, TargetFile};
-use crate::content::{ContentStore, digest_file};
+use crate::content::target::{ContentDigest, PackTargetCustom};
 use crate::error::{Error, Result};
+use crate::tuf::{Digests, TargetFile, Updater, target_url};
 
 /// The network the phone is on, as the app knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -454,7 +450,7 @@ impl ContentStore {
         let mut remote = HttpRemote::new(http, cancel, &format!("{}/metadata", source.url));
         let mut up = Updater::new(&mut remote, &mut metadata, self.clock().now(), seen.clone())?;
         let refreshed = up.refresh()?;
-        self.record_seen(&source.id, &seen, &refreshed.seen)?;
+        PublisherMetadata::new(self, &source.id).record_seen(&seen, &refreshed.seen)?;
         if !refreshed.unchanged {
             // Only when the timestamp changed: "nothing changed" stays one
             // conditional request.
@@ -463,24 +459,6 @@ impl ContentStore {
         }
         let out = work(self, &mut up)?;
         Ok((out, up.fetched()))
-    }
-
-    /// Records the versions seen (never lowering one, unless keys rotated:
-    /// then the updater's own checks guard it).
-    pub(crate) fn record_seen(
-        &self,
-        id: &str,
-        old: &SeenVersions,
-        new: &SeenVersions,
-    ) -> Result<()> {
-        if old == new {
-            return Ok(());
-        }
-        self.conn().execute(
-            "UPDATE publishers SET seen = ?2 WHERE id = ?1",
-            params![id, serde_json::to_string(new)?],
-        )?;
-        Ok(())
     }
 
     /// What to download from one publisher: installed packs with a newer
@@ -653,8 +631,7 @@ impl ContentStore {
             pack: planned.pack.clone(),
         });
         let verified = File::open(&part).map_err(Error::from).and_then(|mut f| {
-            let digests = digest_file(&mut f)?;
-            crate::content::check_digests(&file, f.metadata()?.len(), &digests)?;
+            file.check_digests(&Digests::of_reader(&mut f)?)?;
             f.seek(SeekFrom::Start(0))?;
             Ok(f)
         });

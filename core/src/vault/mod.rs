@@ -87,6 +87,8 @@ pub use self::wipe::wipe_dir;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::storage::{OpenMode, checkpoint_truncate, json_from_text, open_database};
+/// Documents name their issuing country with the shared type.
+pub use crate::types::CountryCode;
 
 /// Shortest passphrase accepted, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 4;

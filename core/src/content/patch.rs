@@ -1,4 +1,4 @@
-//! Delta updates: a patch rebuilds the next version of a pack from the
+//! The patch format (delta updates): a patch rebuilds the next version of a pack from the
 //! entries the phone has installed, so a small change costs a small
 //! download.
 //!
@@ -27,45 +27,23 @@
 //! Applying a patch writes the new version's *content*: the decompressed
 //! pack, manifest line then entry lines, each ending in `\n`. Its length
 //! and SHA-256 are signed in the pack target's metadata
-//! ([`PackTargetCustom::content`]), and a phone installs the result only
-//! when both match ([`ContentDigest`]). A patch file itself is a TUF target
+//! ([`super::target::PackTargetCustom::content`]), and a phone installs the result only
+//! when both match ([`super::target::ContentDigest`]). A patch file itself is a TUF target
 //! like the pack, so its bytes are checked before it is read at all; the
 //! checks here are defence in depth and clear errors.
-//!
-//! # Signed metadata
-//!
-//! The publisher (`waymark-pack publish`) describes its targets with a
-//! `custom` object, see [`PackTargetCustom`] and [`PatchTargetCustom`]:
-//!
-//! ```text
-//! "packs/p.wmpack":        {"waymark": {"pack": "p", "version": 5, "publisher": "ngo",
-//!                                       "content": {"length": L, "sha256": "…"},
-//!                                       "patches": {"4": "patches/p/4-5.wmpatch"}}}
-//! "patches/p/4-5.wmpatch": {"waymark": {"patch": "p", "from": 4, "to": 5}}
-//! ```
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, Read, Write};
 
-use rusqlite::{OptionalExtension, params};
-use ruzstd::decoding::StreamingDecoder;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::model::{PACK_FORMAT, PackManifest};
-use super::pack::{MAX_LINE, MAX_WINDOW, PackReader};
-use super::store::{ContentSchema, ContentStore, DB_FILE, InstalledPack};
-use super::tuf::TargetFile;
+use super::pack::MAX_LINE;
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, open_database};
 
 /// The patch format this code writes and reads (the header's
 /// `waymark_patch`).
 pub const PATCH_FORMAT: u32 = 1;
-
-/// Size of the buffers a patch and its output go through.
-const BUFFER: usize = 64 * 1024;
 
 /// A patch's first line: what it updates, and from what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,30 +83,6 @@ pub enum PatchOp {
     Insert(u64),
 }
 
-/// The length and SHA-256 of a pack's content (its decompressed JSON
-/// Lines), as signed in the pack target's metadata.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ContentDigest {
-    /// Length in bytes.
-    pub length: u64,
-    /// SHA-256, lowercase hex.
-    pub sha256: String,
-}
-
-impl ContentDigest {
-    /// The digest of `content`.
-    pub fn of(content: &[u8]) -> Self {
-        ContentDigest {
-            length: content.len() as u64,
-            sha256: hex::encode(Sha256::digest(content)),
-        }
-    }
-
-    pub(crate) fn matches(&self, other: &ContentDigest) -> bool {
-        self.length == other.length && self.sha256.eq_ignore_ascii_case(&other.sha256)
-    }
-}
-
 /// Hashes entry lines the way a patch's [`PatchBase`] is computed.
 #[derive(Debug, Clone, Default)]
 pub struct BaseHasher {
@@ -158,69 +112,6 @@ impl BaseHasher {
     }
 }
 
-// ----- signed metadata ------------------------------------------------------
-
-/// What a pack target's `custom.waymark` says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PackTargetCustom {
-    /// The pack's id.
-    pub pack: String,
-    /// Its version.
-    pub version: u64,
-    /// The publisher's id.
-    pub publisher: String,
-    /// The decompressed content: what a patch must rebuild. Absent from
-    /// targets published before delta updates.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub content: Option<ContentDigest>,
-    /// The patches to this version, by the version they start from, each
-    /// the target path of the patch. A patch can be larger than the pack
-    /// (a version mostly rewritten): both lengths are signed, so a client
-    /// takes the smaller download.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub patches: BTreeMap<u64, String>,
-}
-
-/// What a patch target's `custom.waymark` says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PatchTargetCustom {
-    /// The pack's id.
-    pub patch: String,
-    /// The version it applies to.
-    pub from: u64,
-    /// The version it rebuilds.
-    pub to: u64,
-}
-
-/// `custom.waymark` of `target`, if it parses as `T`.
-fn waymark_custom<T: serde::de::DeserializeOwned>(target: &TargetFile) -> Option<T> {
-    serde_json::from_value(target.custom.as_ref()?.get("waymark")?.clone()).ok()
-}
-
-impl PackTargetCustom {
-    /// The pack description in `target`'s custom metadata, if it has one.
-    pub fn of(target: &TargetFile) -> Option<Self> {
-        waymark_custom(target)
-    }
-
-    /// The `custom` value describing this pack target.
-    pub fn to_custom(&self) -> Value {
-        serde_json::json!({ "waymark": self })
-    }
-}
-
-impl PatchTargetCustom {
-    /// The patch description in `target`'s custom metadata, if it has one.
-    pub fn of(target: &TargetFile) -> Option<Self> {
-        waymark_custom(target)
-    }
-
-    /// The `custom` value describing this patch target.
-    pub fn to_custom(&self) -> Value {
-        serde_json::json!({ "waymark": self })
-    }
-}
-
 // ----- writing --------------------------------------------------------------
 
 /// Writes a patch's plain lines (compress them into one zstd frame to
@@ -231,7 +122,7 @@ impl PatchTargetCustom {
 /// operation and checks that the base's lines are all consumed.
 ///
 /// ```
-/// use waymark_core::content::delta::{BaseHasher, PATCH_FORMAT, PatchHeader, PatchWriter};
+/// use waymark_core::content::patch::{BaseHasher, PATCH_FORMAT, PatchHeader, PatchWriter};
 ///
 /// let old: [&[u8]; 3] = [b"{\"a\":1}", b"{\"b\":2}", b"{\"c\":3}"];
 /// let mut base = BaseHasher::new();
@@ -590,138 +481,3 @@ fn read_line(r: &mut impl BufRead, buf: &mut Vec<u8>) -> Result<bool> {
 }
 
 // ----- installing -----------------------------------------------------------
-
-impl ContentStore {
-    /// Updates an installed pack with a patch whose bytes have been verified
-    /// for `publisher` (the patch file, zstd-compressed, as its signed
-    /// target describes it). `expected` is the new version's content digest
-    /// from the pack target's signed metadata ([`PackTargetCustom::content`]).
-    ///
-    /// The patch is applied to the installed entries into a temporary file
-    /// in the store's directory (memory stays bounded whatever the pack's
-    /// size), the result's length and SHA-256 are checked against
-    /// `expected`, and it is installed like a full pack: in one transaction,
-    /// the previous version searchable until the new one is entirely in.
-    ///
-    /// [`Error::PatchMismatch`] when the patch does not start from what is
-    /// installed (another version, no version, other entries): fetch the
-    /// full pack instead. Any error leaves the installed pack as it was.
-    pub(crate) fn install_patch_verified(
-        &self,
-        publisher: &str,
-        patch: impl Read,
-        expected: &ContentDigest,
-    ) -> Result<InstalledPack> {
-        let decoder = StreamingDecoder::new_with_max_window_size(patch, MAX_WINDOW)
-            .map_err(|e| invalid(format!("not a zstd-compressed patch: {e}")))?;
-        let reader = PatchReader::new(BufReader::with_capacity(BUFFER, decoder))?;
-        let header = reader.header().clone();
-        if header.publisher != publisher {
-            return Err(invalid(format!(
-                "the patch names publisher '{}' but was signed by '{publisher}'",
-                header.publisher
-            )));
-        }
-        // tempfile's errors name the path; ours never do (see crate::error).
-        let file = tempfile::tempfile_in(self.dir())
-            .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
-        let mut content =
-            DigestWriter::new(BufWriter::with_capacity(BUFFER, file), expected.length);
-        {
-            // A connection of its own, in a read transaction: the entries
-            // and the version read are one snapshot, and searches on the
-            // store's connection go on meanwhile.
-            let mut conn = open_database(
-                &self.dir().join(DB_FILE),
-                &ContentSchema,
-                OpenMode::MustExist,
-            )?;
-            let tx = conn.transaction()?;
-            let installed: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT id, version FROM packs WHERE publisher = ?1 AND pack_id = ?2",
-                    params![publisher, header.pack],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            let Some((pack_row, version)) = installed else {
-                return Err(Error::PatchMismatch("the pack is not installed".into()));
-            };
-            if u64::try_from(version).ok() != Some(header.from) {
-                return Err(Error::PatchMismatch(format!(
-                    "the patch updates version {}, version {version} is installed",
-                    header.from
-                )));
-            }
-            // Rows of a pack were inserted in pack order.
-            let mut rows = tx.prepare("SELECT body FROM entries WHERE pack = ?1 ORDER BY id")?;
-            let lines = rows.query_map([pack_row], |r| r.get::<_, String>(0))?;
-            let applied = reader.apply(lines.map(|r| r.map_err(Error::from)), &mut content);
-            if content.overflowed {
-                return Err(Error::Untrusted(
-                    "the updated pack is longer than its signed length".into(),
-                ));
-            }
-            applied?;
-        }
-        let (file, actual) = content.finish();
-        let mut file = file.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-        if !actual.matches(expected) {
-            return Err(Error::Untrusted(
-                "the updated pack differs from its signed content".into(),
-            ));
-        }
-        file.seek(SeekFrom::Start(0))?;
-        // The same reader type as the other installs, so the native library
-        // holds one copy of the install code, not two (the extra buffer
-        // costs nothing: PackReader reads past it in large chunks).
-        self.install_from(publisher, PackReader::plain(BufReader::new(file))?)
-    }
-}
-
-/// A writer that measures and hashes what passes through it, and refuses
-/// to pass more than `limit` bytes.
-pub(crate) struct DigestWriter<W> {
-    inner: W,
-    sha256: Sha256,
-    length: u64,
-    limit: u64,
-    pub(crate) overflowed: bool,
-}
-
-impl<W: Write> DigestWriter<W> {
-    pub(crate) fn new(inner: W, limit: u64) -> Self {
-        DigestWriter {
-            inner,
-            sha256: Sha256::new(),
-            length: 0,
-            limit,
-            overflowed: false,
-        }
-    }
-
-    pub(crate) fn finish(self) -> (W, ContentDigest) {
-        let digest = ContentDigest {
-            length: self.length,
-            sha256: hex::encode(self.sha256.finalize()),
-        };
-        (self.inner, digest)
-    }
-}
-
-impl<W: Write> Write for DigestWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.length + buf.len() as u64 > self.limit {
-            self.overflowed = true;
-            return Err(std::io::Error::other("longer than the signed length"));
-        }
-        let n = self.inner.write(buf)?;
-        self.sha256.update(&buf[..n]);
-        self.length += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}

@@ -9,8 +9,8 @@
 //! under its non-versioned name (`root.json`, `timestamp.json`, …) in a
 //! [`MetadataStore`].
 //!
-//! Files come from a [`Remote`]: a server ([`HttpRemote`]), or an offline
-//! bundle, so a pack received by Bluetooth passes exactly the checks a
+//! Files come from a [`Remote`]: a server (sync's `HttpRemote`), or an
+//! offline bundle, so a pack received by Bluetooth passes exactly the checks a
 //! sync does.
 //!
 //! Metadata trusted earlier is the reference for rollback checks even when
@@ -23,10 +23,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use super::http::{CancelToken, Fetched, Http};
-use crate::content::tuf::{
+use super::digest::{Digests, check_hashes};
+use super::metadata::{
     Envelope, Key, MetaFile, MetaList, RoleKeys, Root, SeenVersions, TargetFile, Targets,
-    check_hashes,
 };
 use crate::error::{Error, Result};
 
@@ -41,38 +40,27 @@ pub trait MetadataStore {
     fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()>;
 }
 
+/// A small file fetched into memory.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The server has it: its bytes and its ETag.
+    Body {
+        /// The file.
+        bytes: Vec<u8>,
+        /// Its entity tag, to ask next time whether it changed.
+        etag: Option<String>,
+    },
+    /// It has not changed since the ETag given (HTTP 304).
+    NotModified,
+    /// The server does not have it (HTTP 404 or 403).
+    NotFound,
+}
+
 /// Where a repository's metadata files come from.
 pub trait Remote {
     /// Metadata file `name` (`timestamp.json`, `3.snapshot.json`, …): at
     /// most `max` bytes, conditional on `etag` when one is given.
     fn fetch(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched>;
-}
-
-/// A repository's metadata on a server.
-pub struct HttpRemote<'a> {
-    http: &'a Http,
-    cancel: &'a CancelToken,
-    base: String,
-}
-
-impl<'a> HttpRemote<'a> {
-    /// The metadata at `metadata_url` (the directory holding
-    /// `timestamp.json`), fetched with `http` until `cancel` is cancelled.
-    pub fn new(http: &'a Http, cancel: &'a CancelToken, metadata_url: &str) -> Self {
-        HttpRemote {
-            http,
-            cancel,
-            base: metadata_url.trim_end_matches('/').to_owned(),
-        }
-    }
-}
-
-impl Remote for HttpRemote<'_> {
-    fn fetch(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
-        self.cancel.check()?;
-        let url = format!("{}/{name}", self.base);
-        self.http.fetch(&url, max, etag, self.cancel)
-    }
 }
 
 /// Upper bounds on what is fetched.
@@ -612,7 +600,8 @@ impl<'a> Updater<'a> {
             )));
         }
         if let Some(hashes) = &meta.hashes {
-            check_hashes(hashes, &bytes).map_err(|e| untrusted(format!("{role} metadata: {e}")))?;
+            check_hashes(hashes, &Digests::of(&bytes))
+                .map_err(|e| untrusted(format!("{role} metadata: {e}")))?;
         }
         Ok(bytes)
     }
@@ -700,65 +689,6 @@ pub fn target_url(base: &str, path: &str, file: &TargetFile, consistent: bool) -
     match path.rsplit_once('/') {
         Some((dir, name)) => format!("{base}/{dir}/{hash}.{name}"),
         None => format!("{base}/{hash}.{path}"),
-    }
-}
-
-/// A [`MetadataStore`] in a directory: `root.json`, `timestamp.json`, …
-/// (role names escaped), each written atomically; ETags beside them as
-/// `ROLE.etag`.
-pub struct DirStore {
-    dir: std::path::PathBuf,
-}
-
-impl DirStore {
-    /// The store in `dir` (created if needed).
-    pub fn new(dir: &std::path::Path) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        Ok(DirStore {
-            dir: dir.to_path_buf(),
-        })
-    }
-
-    fn path(&self, role: &str, ext: &str) -> std::path::PathBuf {
-        self.dir.join(format!("{}.{ext}", escape_role(role)))
-    }
-
-    fn write(&self, path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    }
-}
-
-fn read_optional(path: &std::path::Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-impl MetadataStore for DirStore {
-    fn load(&self, role: &str) -> Result<Option<Vec<u8>>> {
-        read_optional(&self.path(role, "json"))
-    }
-
-    fn etag(&self, role: &str) -> Result<Option<String>> {
-        Ok(read_optional(&self.path(role, "etag"))?.and_then(|b| String::from_utf8(b).ok()))
-    }
-
-    fn store(&mut self, role: &str, bytes: &[u8], etag: Option<&str>) -> Result<()> {
-        self.write(&self.path(role, "json"), bytes)?;
-        let etag_path = self.path(role, "etag");
-        match etag {
-            Some(tag) => self.write(&etag_path, tag.as_bytes()),
-            None => match std::fs::remove_file(&etag_path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-                _ => Ok(()),
-            },
-        }
     }
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
@@ -151,49 +151,6 @@ pub struct TargetFile {
     /// Publisher-defined data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom: Option<Value>,
-}
-
-impl TargetFile {
-    /// Describes `bytes`.
-    pub fn describe(bytes: &[u8]) -> Self {
-        let mut hashes = BTreeMap::new();
-        hashes.insert("sha256".into(), hex::encode(Sha256::digest(bytes)));
-        TargetFile {
-            length: bytes.len() as u64,
-            hashes,
-            custom: None,
-        }
-    }
-
-    /// Checks length and every hash we know (at least one must be known).
-    pub fn check(&self, bytes: &[u8]) -> Result<()> {
-        if bytes.len() as u64 != self.length {
-            return Err(untrusted(
-                "the file's length differs from the signed length",
-            ));
-        }
-        check_hashes(&self.hashes, bytes)
-    }
-}
-
-/// Checks every known hash in `hashes` against `bytes`.
-pub fn check_hashes(hashes: &BTreeMap<String, String>, bytes: &[u8]) -> Result<()> {
-    let mut checked = 0;
-    for (algo, expected) in hashes {
-        let actual = match algo.as_str() {
-            "sha256" => hex::encode(Sha256::digest(bytes)),
-            "sha512" => hex::encode(Sha512::digest(bytes)),
-            _ => continue,
-        };
-        if !actual.eq_ignore_ascii_case(expected) {
-            return Err(untrusted(format!("{algo} hash mismatch")));
-        }
-        checked += 1;
-    }
-    if checked == 0 {
-        return Err(untrusted("no supported hash (sha256 or sha512) given"));
-    }
-    Ok(())
 }
 
 /// Targets metadata.

@@ -1,0 +1,63 @@
+//! Small checks and parsing helpers shared by the format readers: ids,
+//! language tags, coordinates, finding files, and YAML error lines.
+
+use std::path::{Path, PathBuf};
+
+use waymark_core::content::model::GeoPoint;
+
+/// A BCP 47 tag, loosely: a 2-3 letter language and optional subtags.
+pub(super) fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let first = parts.next().unwrap_or("");
+    (2..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+pub(super) fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_' || b == b'.'
+        })
+}
+
+/// Whether `p` is in WGS84 degrees (-90..90, -180..180).
+pub(super) fn valid_point(p: GeoPoint) -> bool {
+    (-90.0..=90.0).contains(&p.lat) && (-180.0..=180.0).contains(&p.lon)
+}
+
+/// Files ending in `.ext` under `dir` (recursively), sorted; none if `dir`
+/// cannot be read.
+pub(super) fn files_with_ext(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_with_ext(&p, ext));
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Line of a YAML error, from its message (`… line N …`).
+pub(super) fn yaml_line(e: &serde_saphyr::Error) -> Option<u64> {
+    let text = e.to_string();
+    let idx = text.find("line ")?;
+    text[idx + 5..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The first line of an error message.
+pub(super) fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}

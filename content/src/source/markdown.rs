@@ -1,0 +1,121 @@
+//! Articles: Markdown files under `articles/` with YAML front matter (id,
+//! title, language, countries, topics, verified, expires).
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+use waymark_core::content::model::{Article, Entry};
+use waymark_core::types::CountryCode;
+
+use super::Reader;
+use super::helpers::{files_with_ext, first_line, is_id, yaml_line};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    id: String,
+    title: String,
+    language: String,
+    #[serde(default)]
+    countries: Vec<CountryCode>,
+    #[serde(default)]
+    topics: Vec<String>,
+    verified: NaiveDate,
+    #[serde(default)]
+    expires: Option<NaiveDate>,
+}
+
+pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>) {
+    for path in files_with_ext(&dir.join("articles"), "md") {
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                r.problem(&path, None, None, format!("cannot read as UTF-8: {e}"));
+                continue;
+            }
+        };
+        let Some(rest) = text
+            .strip_prefix("---\n")
+            .or_else(|| text.strip_prefix("---\r\n"))
+        else {
+            r.problem(
+                &path,
+                Some(1),
+                None,
+                "expected YAML front matter starting with a '---' line",
+            );
+            continue;
+        };
+        let Some(end) = rest.find("\n---") else {
+            r.problem(
+                &path,
+                Some(1),
+                None,
+                "the front matter has no closing '---' line",
+            );
+            continue;
+        };
+        let (yaml, body) = (&rest[..end], &rest[end + 4..]);
+        let body = body.trim_start_matches(['\r', '\n']).trim_end().to_owned();
+        let fm: FrontMatter = match serde_saphyr::from_str(yaml) {
+            Ok(f) => f,
+            Err(e) => {
+                let line = yaml_line(&e).map(|l| l + 1);
+                r.problem(
+                    &path,
+                    line,
+                    None,
+                    format!("front matter: {}", first_line(&e.to_string())),
+                );
+                continue;
+            }
+        };
+        // Line of a front matter key (the opening '---' is line 1).
+        let line_of = |key: &str| {
+            yaml.lines()
+                .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .map(|i| i as u64 + 2)
+        };
+        if !is_id(&fm.id) {
+            r.problem(
+                &path,
+                line_of("id"),
+                None,
+                "id: use a-z, 0-9, '-', '_' or '.'",
+            );
+        }
+        if !r.languages.contains(&fm.language) {
+            r.problem(
+                &path,
+                line_of("language"),
+                None,
+                format!("language '{}' is not in pack.toml's languages", fm.language),
+            );
+        }
+        if fm.title.trim().is_empty() {
+            r.problem(&path, line_of("title"), None, "title is empty");
+        }
+        if body.is_empty() {
+            r.problem(&path, None, None, "the article has no body");
+        }
+        if fm.expires.is_some_and(|e| e < fm.verified) {
+            r.problem(
+                &path,
+                line_of("expires"),
+                None,
+                "expires is before verified",
+            );
+        }
+        entries.push(Entry::Article(Article {
+            id: fm.id,
+            language: fm.language,
+            title: fm.title,
+            body,
+            countries: fm.countries,
+            topics: fm.topics,
+            verified: fm.verified,
+            expires: fm.expires,
+        }));
+    }
+}

@@ -1082,7 +1082,6 @@ fn waymark_pack() -> CrateModel {
 }
 
 #[test]
-#[ignore = "until the tuf re-cut lands"]
 fn no_module_imports_one_that_imports_it_back() {
     let model = core();
     let edges = model.edges();
@@ -1105,7 +1104,6 @@ fn no_module_imports_one_that_imports_it_back() {
 }
 
 #[test]
-#[ignore = "until the tuf re-cut lands"]
 fn content_imports_nothing_from_sync_or_vault() {
     let edges = core().edges();
     let bad: Vec<&Edge> = edges
@@ -1120,7 +1118,6 @@ fn content_imports_nothing_from_sync_or_vault() {
 }
 
 #[test]
-#[ignore = "until the tuf re-cut lands"]
 fn tuf_imports_nothing_from_content_sync_or_vault() {
     let model = core();
     assert!(

@@ -16,6 +16,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use waymark_core::content::model::{Entry, PackManifest, Severity};
+use waymark_core::content::pack::pack_content;
 use waymark_core::content::synthetic;
 use waymark_core::content::target::PackTargetCustom;
 use waymark_core::tuf::{Envelope, Targets};
@@ -25,16 +26,7 @@ const PACK: &str = "bench";
 
 /// The pack file for `entries`, as `waymark-pack build` writes it.
 fn pack_bytes(manifest: &PackManifest, entries: &[Entry]) -> Vec<u8> {
-    let manifest = PackManifest {
-        entries: entries.len() as u64,
-        ..manifest.clone()
-    };
-    let mut jsonl = serde_json::to_vec(&manifest).expect("manifest");
-    jsonl.push(b'\n');
-    for e in entries {
-        serde_json::to_writer(&mut jsonl, e).expect("entry");
-        jsonl.push(b'\n');
-    }
+    let jsonl = pack_content(manifest, entries).expect("pack content");
     let mut enc = zstd::Encoder::new(Vec::new(), 19).expect("zstd");
     enc.include_checksum(true).expect("zstd");
     enc.include_contentsize(true).expect("zstd");

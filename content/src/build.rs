@@ -7,6 +7,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use waymark_core::content::pack::PackWriter;
+
 use crate::source::{self, Source};
 use crate::{Failure, fail};
 
@@ -32,13 +34,11 @@ pub fn validate(dir: &Path) -> Result<Source, Failure> {
 
 /// The pack file's bytes for a source.
 pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Failure> {
-    let mut jsonl = serde_json::to_vec(&src.manifest)?;
-    jsonl.push(b'\n');
+    let mut content = PackWriter::new(Vec::new(), &src.manifest)?;
     for e in &src.entries {
-        serde_json::to_writer(&mut jsonl, e)?;
-        jsonl.push(b'\n');
+        content.entry(e)?;
     }
-    compress(&jsonl)
+    compress(&content.finish()?)
 }
 
 /// One zstd frame of `plain`, at [`ZSTD_LEVEL`], with its checksum and

@@ -31,14 +31,13 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::pack::PackReader;
 use waymark_core::content::target::{ContentDigest, PackTargetCustom, PatchTargetCustom};
 use waymark_core::content::{BundleInfo, PublisherCard, write_bundle};
 use waymark_core::tuf::{
     Envelope, MetaFile, MetaList, MetadataSet, RoleKeys as TufRole, Root, SPEC_VERSION, TargetFile,
-    Targets,
+    Targets, consistent_target_path,
 };
 
 use crate::keys::{self, RoleKeys, key_path};
@@ -332,9 +331,12 @@ impl Repo {
             }
             Err(e) => return Err(e.into()),
         };
-        if bytes.len() as u64 != old.length
-            || !hex::encode(Sha256::digest(&bytes)).eq_ignore_ascii_case(&old.sha256)
-        {
+        let published = TargetFile {
+            length: old.length,
+            hashes: [("sha256".to_owned(), old.sha256.clone())].into(),
+            custom: None,
+        };
+        if published.check(&bytes).is_err() {
             return fail("its pack file is not the one published");
         }
         decompress(&bytes)
@@ -628,11 +630,7 @@ impl Repo {
 }
 
 fn meta_file(version: u64, bytes: &[u8]) -> MetaFile {
-    MetaFile {
-        version,
-        length: Some(bytes.len() as u64),
-        hashes: Some([("sha256".to_string(), hex::encode(Sha256::digest(bytes)))].into()),
-    }
+    MetaFile::describe(version, bytes)
 }
 
 fn published_version(file: &TargetFile) -> Option<u64> {
@@ -647,11 +645,5 @@ fn pack_target(pack: &str) -> String {
 /// Where a target is stored under `targets/` (consistent snapshot: its
 /// name prefixed by its SHA-256).
 fn stored_name(path: &str, file: &TargetFile) -> String {
-    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-    let hash = file.hashes.get("sha256").cloned().unwrap_or_default();
-    if dir.is_empty() {
-        format!("{hash}.{name}")
-    } else {
-        format!("{dir}/{hash}.{name}")
-    }
+    consistent_target_path(path, file)
 }

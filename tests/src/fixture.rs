@@ -15,6 +15,7 @@ use std::time::Duration;
 use chrono::Utc;
 use waymark_core::clock::ManualClock;
 use waymark_core::content::model::Entry;
+use waymark_core::content::pack::pack_content;
 use waymark_core::content::synthetic;
 use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
 use waymark_core::sync::{
@@ -96,15 +97,9 @@ impl Publisher {
                 *e = reverified(e, version);
             }
         }
-        let mut manifest = synthetic::manifest(&self.id, pack, version);
-        manifest.entries = entries.len() as u64;
-        let mut jsonl = serde_json::to_vec(&manifest).expect("manifest JSON");
-        jsonl.push(b'\n');
-        for e in &entries {
-            serde_json::to_writer(&mut jsonl, e).expect("entry JSON");
-            jsonl.push(b'\n');
-        }
-        let bytes = zstd::encode_all(&jsonl[..], 19).expect("zstd");
+        let manifest = synthetic::manifest(&self.id, pack, version);
+        let content = pack_content(&manifest, &entries).expect("pack content");
+        let bytes = zstd::encode_all(&content[..], 19).expect("zstd");
         let path = self.dir.path().join(format!("{pack}-{version}.wmpack"));
         std::fs::write(&path, bytes).expect("pack written");
         path

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 
 use sha2::{Digest, Sha256, Sha512};
 
-use super::metadata::TargetFile;
+use super::metadata::{MetaFile, TargetFile};
 use crate::error::{Error, Result};
 
 /// The length and hex digests of a file.
@@ -101,6 +101,18 @@ impl TargetFile {
             ));
         }
         check_hashes(&self.hashes, digests)
+    }
+}
+
+impl MetaFile {
+    /// Describes metadata file `bytes` at `version` (length and SHA-256), as
+    /// a snapshot or timestamp lists it.
+    pub fn describe(version: u64, bytes: &[u8]) -> Self {
+        MetaFile {
+            version,
+            length: Some(bytes.len() as u64),
+            hashes: Some(TargetFile::describe(bytes).hashes),
+        }
     }
 }
 

@@ -21,5 +21,6 @@ pub use digest::{Digests, HashingWriter, check_hashes};
 pub use metadata::*;
 pub use overlay::Overlay;
 pub use updater::{
-    Fetched, Limits, MetadataStore, Refreshed, Remote, Updater, escape_role, target_url,
+    Fetched, Limits, MetadataStore, Refreshed, Remote, Updater, consistent_target_path,
+    escape_role, target_url,
 };

@@ -680,6 +680,13 @@ pub fn target_url(base: &str, path: &str, file: &TargetFile, consistent: bool) -
     if !consistent {
         return format!("{base}/{path}");
     }
+    format!("{base}/{}", consistent_target_path(path, file))
+}
+
+/// Where a repository with consistent snapshots keeps the target at
+/// `path`: its file name prefixed with one of its hashes (sha256 when
+/// listed), `packs/<hash>.p.wmpack`.
+pub fn consistent_target_path(path: &str, file: &TargetFile) -> String {
     let hash = file
         .hashes
         .get("sha256")
@@ -687,8 +694,8 @@ pub fn target_url(base: &str, path: &str, file: &TargetFile, consistent: bool) -
         .map(String::as_str)
         .unwrap_or_default();
     match path.rsplit_once('/') {
-        Some((dir, name)) => format!("{base}/{dir}/{hash}.{name}"),
-        None => format!("{base}/{hash}.{path}"),
+        Some((dir, name)) => format!("{dir}/{hash}.{name}"),
+        None => format!("{hash}.{path}"),
     }
 }
 

@@ -19,6 +19,7 @@
 //! depends on the network: sync ([`crate::sync`]) sits above.
 
 pub mod bundle;
+mod card;
 mod index;
 mod install;
 pub(crate) mod metadata;
@@ -40,12 +41,13 @@ pub use bundle::{
     BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,
     read_bundle, verify_bundle, write_bundle,
 };
+pub use card::PublisherCard;
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
 };
 pub use search::{SearchHit, SearchQuery, SearchResults};
 pub use store::{ContentStore, InstalledPack, Provenance, READ_PRAGMAS};
-pub use trust::{PublisherCard, TrustRequest, TrustedPublisher};
+pub use trust::{TrustRequest, TrustedPublisher};
 
 #[cfg(test)]
 mod tests;

@@ -12,9 +12,9 @@ use chrono::{Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use ed25519_dalek::SigningKey;
 
 use super::bundle::{BundleInfo, write_bundle};
+use super::card::PublisherCard;
 use super::model::*;
 use super::pack::write_pack;
-use super::trust::PublisherCard;
 use crate::error::Result;
 use crate::tuf::{
     Envelope, Key, MetaFile, MetaList, MetadataSet, RoleKeys, Root, SPEC_VERSION, TargetFile,

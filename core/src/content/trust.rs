@@ -4,29 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use super::card::TrustDocument;
 use super::store::{ContentStore, remove_publisher_packs};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
 use crate::tuf::{Envelope, Root, SeenVersions, fingerprint};
-
-/// A publisher card: what `waymark-pack` hands out so phones can trust a
-/// publisher (id, name, repository URL and root metadata in one file).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PublisherCard {
-    /// Card format, 1.
-    pub waymark_publisher: u32,
-    /// Stable publisher id, as packs name it.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Repository URL, for sync.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// The root metadata envelope.
-    pub root: Envelope,
-}
 
 /// A trusted publisher.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -75,20 +59,9 @@ impl ContentStore {
         document: &[u8],
         request: &TrustRequest,
     ) -> Result<TrustedPublisher> {
-        let value: serde_json::Value = serde_json::from_slice(document)
-            .map_err(|_| Error::invalid("not a publisher card or root metadata (JSON expected)"))?;
-        let (mut id, mut name, mut url, envelope) = if value.get("waymark_publisher").is_some() {
-            let card: PublisherCard = serde_json::from_value(value)
-                .map_err(|e| Error::invalid(format!("publisher card: {e}")))?;
-            (Some(card.id), Some(card.name), card.url, card.root)
-        } else {
-            (
-                None,
-                None,
-                None,
-                serde_json::from_value::<Envelope>(value)
-                    .map_err(|e| Error::invalid(format!("root metadata: {e}")))?,
-            )
+        let (mut id, mut name, mut url, envelope) = match TrustDocument::parse(document)? {
+            TrustDocument::Card(card) => (Some(card.id), Some(card.name), card.url, card.root),
+            TrustDocument::Root(root) => (None, None, None, root),
         };
         if request.id.is_some() {
             id.clone_from(&request.id);

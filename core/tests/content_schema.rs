@@ -219,10 +219,6 @@ mod a_database_upgraded_from_every_earlier_version_has_the_schema_of_a_fresh_one
     /// Version 2 as b317486..b34ed05 wrote it, without `frequent_terms`
     /// (7842e99 added the table to version 2 without a new version).
     #[test]
-    #[ignore = "the upgrade fails with `no such table: frequent_terms`: a version 2 database \
-                from b317486..b34ed05 has no frequent_terms (7842e99 added it to version 2 \
-                without a new version number), no upgrade step creates it, and the 4 -> 5 step \
-                runs DELETE FROM frequent_terms; content/schema.rs is to create it in the 2 -> 3 step"]
     fn from_version_2_before_frequent_terms() {
         upgrade_and_compare(
             include_str!("fixtures/content-schema/v2-before-frequent-terms.sql"),

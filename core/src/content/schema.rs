@@ -93,8 +93,20 @@ impl Schema for ContentSchema {
                 rebuild_search(tx)
             }
             // Version 3 keeps each publisher's trusted TUF metadata for
-            // sync (the root stays in `publishers`).
-            2 => Ok(tx.execute_batch(CREATE_TUF_METADATA)?),
+            // sync (the root stays in `publishers`). A version 2 database
+            // made before `frequent_terms` joined version 2 (it shipped in
+            // the CLI) has no such table: it gets an empty one, which the
+            // 4 -> 5 step fills when it rebuilds the index. SQLite does not
+            // keep `IF NOT EXISTS` in the schema text, so the result is a
+            // fresh database's.
+            2 => {
+                tx.execute_batch(&CREATE_FREQUENT_TERMS.replacen(
+                    "CREATE TABLE",
+                    "CREATE TABLE IF NOT EXISTS",
+                    1,
+                ))?;
+                Ok(tx.execute_batch(CREATE_TUF_METADATA)?)
+            }
             // Version 4 keeps every root version trusted and the offline
             // timestamp, so an installed pack can be shared with its chain.
             3 => upgrade_to_v4(tx),

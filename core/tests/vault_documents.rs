@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use common::*;
 use waymark_core::Error;
 use waymark_core::clock::Clock;
-use waymark_core::vault::{CountryCode, DocumentKind, Vault, VaultOptions};
+use waymark_core::types::CountryCode;
+use waymark_core::vault::{DocumentKind, Vault, VaultOptions};
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -2,8 +2,9 @@
 //! or mistyped: recovery codes, envelopes, stream headers, ids and codes.
 
 use proptest::prelude::*;
+use waymark_core::types::CountryCode;
 use waymark_core::vault::crypto::{self, SecretKey, StreamHeader};
-use waymark_core::vault::{CountryCode, DocumentId, DocumentKind, RecoveryCode};
+use waymark_core::vault::{DocumentId, DocumentKind, RecoveryCode};
 
 proptest! {
     #[test]

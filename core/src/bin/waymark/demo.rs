@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use chrono::{Duration, Local};
 use clap::Args;
 use waymark_core::Error;
+use waymark_core::types::CountryCode;
 use waymark_core::vault::{
-    CountryCode, DocumentId, DocumentKind, DocumentMetadata, KdfParams, Vault, VaultOptions,
+    DocumentId, DocumentKind, DocumentMetadata, KdfParams, Vault, VaultOptions,
 };
 
 use crate::{Failure, fail, output};

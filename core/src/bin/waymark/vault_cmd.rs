@@ -6,9 +6,10 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use serde::Serialize;
+use waymark_core::types::CountryCode;
 use waymark_core::vault::{
-    CountryCode, DocumentId, DocumentKind, DocumentMetadata, KdfParams, RecoveryCode, Vault,
-    VaultOptions, wipe_dir,
+    DocumentId, DocumentKind, DocumentMetadata, KdfParams, RecoveryCode, Vault, VaultOptions,
+    wipe_dir,
 };
 
 use crate::secrets::{self, DURESS_PASSPHRASE, NEW_PASSPHRASE, RECOVERY_CODE};

@@ -10,6 +10,9 @@
 //! data key --HKDF--> metadata key, content key, index key
 //! ```
 //!
+//! The HKDF labels and the associated data of every envelope are in
+//! `labels.rs`.
+//!
 //! All encryption is XChaCha20-Poly1305 (24-byte random nonces, so nonce reuse
 //! under one key is negligible without any counter state). Every envelope
 //! starts with [`FORMAT_V1`] so the format can change without breaking old

@@ -13,14 +13,12 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, random_bytes};
+use super::labels::{CONTENT_AAD_DOMAIN, METADATA_AAD_DOMAIN};
 use super::{
     DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
     StoredMetadata, Vault, mime_from_extension,
 };
 use crate::error::{Error, Result};
-
-const META_DOMAIN: &[u8] = b"waymark/v1/metadata";
-const CONTENT_DOMAIN: &[u8] = b"waymark/v1/content";
 
 impl Vault {
     /// Adds a document, streaming its content from `content`.
@@ -173,7 +171,7 @@ impl Vault {
             let opener = ChunkOpener::new(
                 &session.content_key,
                 &header,
-                self.header.doc_aad(CONTENT_DOMAIN, id, version),
+                self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
             );
             let written = self.blobs.read(id, version, opener, &mut out)?;
             if written != stored.size {
@@ -292,7 +290,7 @@ impl Vault {
         ChunkSealer::new(
             &session.content_key,
             header,
-            self.header.doc_aad(CONTENT_DOMAIN, id, version),
+            self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
         )
     }
 
@@ -309,7 +307,7 @@ impl Vault {
         json.resize(padded, b' ');
         crypto::seal(
             &session.meta_key,
-            &self.header.doc_aad(META_DOMAIN, id, version),
+            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
             &json,
         )
     }
@@ -323,7 +321,7 @@ impl Vault {
     ) -> Result<StoredMetadata> {
         let json = crypto::open(
             &session.meta_key,
-            &self.header.doc_aad(META_DOMAIN, id, version),
+            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
             sealed,
             "document metadata",
         )?;

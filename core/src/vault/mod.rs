@@ -23,7 +23,8 @@
 //! by a key derived from the passphrase with Argon2id, by the recovery code,
 //! and optionally by a platform keystore secret. Changing the passphrase
 //! rewraps the data key; documents are not re-encrypted. See [`crypto`] for
-//! the key hierarchy and the envelope formats.
+//! the key hierarchy and the envelope formats, and `labels.rs` for the label
+//! every key and envelope is bound to.
 //!
 //! # Duress passphrase, and what someone holding the files can tell
 //!
@@ -58,6 +59,7 @@ pub mod crypto;
 mod document;
 mod documents;
 mod keystore;
+mod labels;
 mod recovery;
 mod schema;
 mod wipe;
@@ -180,9 +182,9 @@ impl Session {
     fn new(payload: SlotPayload) -> Self {
         let dk = payload.data_key;
         Session {
-            meta_key: dk.derive(b"waymark vault v1 metadata"),
-            content_key: dk.derive(b"waymark vault v1 content"),
-            index_key: dk.derive(b"waymark vault v1 index"),
+            meta_key: dk.derive(labels::METADATA_KEY_INFO),
+            content_key: dk.derive(labels::CONTENT_KEY_INFO),
+            index_key: dk.derive(labels::INDEX_KEY_INFO),
             data_key: dk,
             home_slot: payload.home_slot,
             is_decoy: payload.is_decoy,
@@ -233,12 +235,7 @@ impl Header {
     }
 
     fn slot_aad(&self, name: &str) -> Vec<u8> {
-        [
-            b"waymark/v1/slot/".as_slice(),
-            name.as_bytes(),
-            &self.vault_id,
-        ]
-        .concat()
+        [labels::SLOT_AAD_PREFIX, name.as_bytes(), &self.vault_id].concat()
     }
 
     fn doc_aad(&self, domain: &[u8], id: &DocumentId, version: u32) -> Vec<u8> {
@@ -258,7 +255,7 @@ impl Header {
 }
 
 fn passphrase_slot_key(master: &SecretKey, index: u8) -> SecretKey {
-    master.derive(&[b"waymark vault v1 passphrase slot ".as_slice(), &[index]].concat())
+    master.derive(&[labels::PASSPHRASE_SLOT_KEY_INFO_PREFIX, &[index]].concat())
 }
 
 fn keystore_key(secret: &[u8]) -> Result<SecretKey> {
@@ -267,10 +264,7 @@ fn keystore_key(secret: &[u8]) -> Result<SecretKey> {
             "the keystore secret must be 32 bytes".into(),
         ));
     }
-    Ok(crypto::derive_key(
-        secret,
-        b"waymark vault v1 keystore slot",
-    ))
+    Ok(crypto::derive_key(secret, labels::KEYSTORE_SLOT_KEY_INFO))
 }
 
 struct Inner {

@@ -9,16 +9,32 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, random_bytes};
+use super::keys::Session;
 use super::labels::{CONTENT_AAD_DOMAIN, METADATA_AAD_DOMAIN};
 use super::{
-    DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
-    StoredMetadata, Vault, mime_from_extension,
+    DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, Vault, mime_from_extension,
 };
 use crate::error::{Error, Result};
+
+/// Sealed metadata is padded to a multiple of this, so its length does not
+/// reveal the length of a title or name.
+const METADATA_PAD: usize = 256;
+
+/// What is encrypted in a document's metadata envelope.
+#[derive(Serialize, Deserialize)]
+struct StoredMetadata {
+    #[serde(flatten)]
+    metadata: DocumentMetadata,
+    size: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
 impl Vault {
     /// Adds a document, streaming its content from `content`.

@@ -56,7 +56,7 @@
 mod admin;
 mod autolock;
 mod blobs;
-pub mod crypto;
+mod crypto;
 mod document;
 mod documents;
 mod duress;
@@ -181,5 +181,19 @@ impl Vault {
         let session = session.as_ref().ok_or(Error::Locked)?;
         *last_activity = Instant::now();
         f(conn, session)
+    }
+}
+
+/// Not API: what `core/benches/vault.rs` measures that the API does not
+/// expose. It may change or go at any time.
+#[doc(hidden)]
+pub mod bench {
+    use super::KdfParams;
+    use crate::error::Result;
+
+    /// One Argon2id derivation of a passphrase with `params`, the slow step
+    /// of an unlock. The key is dropped (and zeroized).
+    pub fn derive_passphrase_key(params: &KdfParams, passphrase: &[u8], salt: &[u8]) -> Result<()> {
+        params.derive(passphrase, salt).map(drop)
     }
 }

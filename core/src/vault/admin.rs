@@ -1,25 +1,32 @@
 //! Managing an unlocked vault's keys and settings: passphrase change,
-//! recovery code, duress passphrase, platform keystore, auto-lock and
-//! wipe-after-failures.
+//! recovery code, platform keystore, the settings and wipe-after-failures.
+//! The duress passphrase is managed in `duress.rs`, the auto-lock time in
+//! `autolock.rs`.
 
 use std::time::Duration;
 
 use rusqlite::{TransactionBehavior, params};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::crypto::{SecretKey, SlotPayload, random_slot, unwrap_slot, wrap_slot};
+use super::crypto::{SlotPayload, unwrap_slot, wrap_slot};
+use super::keys::{get_slot, keystore_key, passphrase_slot_key, put_slot};
+use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
-use super::{
-    FREE_ATTEMPTS, PlatformKeystore, RecoveryCode, Vault, VaultSettings, check_new_passphrase,
-    delete_foreign_documents, duration_ms, get_slot, keystore_key, passphrase_slot_key, put_slot,
-};
+use super::unlock::FREE_ATTEMPTS;
+use super::{PlatformKeystore, RecoveryCode, Vault};
 use crate::error::{Error, Result};
 use crate::storage::checkpoint_truncate;
 
-/// Shortest auto-lock idle time accepted.
-pub const MIN_AUTO_LOCK: Duration = Duration::from_millis(100);
-/// Longest auto-lock idle time accepted.
-pub const MAX_AUTO_LOCK: Duration = Duration::from_secs(24 * 60 * 60);
+/// The user's vault settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct VaultSettings {
+    /// Lock after this long without use.
+    pub auto_lock: Duration,
+    /// Wipe the vault after this many consecutive failed attempts (`None`:
+    /// never).
+    pub wipe_after_failures: Option<u32>,
+}
 
 impl Vault {
     /// Changes the passphrase of the unlocked vault. The data key is only
@@ -91,78 +98,6 @@ impl Vault {
         Ok(code)
     }
 
-    /// Sets (or replaces) the duress passphrase. It opens an empty decoy
-    /// vault that looks and behaves like the real one; the person can put
-    /// harmless documents in it. With `destroy_real`, unlocking with the
-    /// duress passphrase also silently destroys the real vault's keys and
-    /// documents. Replacing a duress passphrase deletes the old decoy's
-    /// documents.
-    ///
-    /// In a decoy session this succeeds and changes nothing.
-    pub fn set_duress_passphrase(&self, duress: &str, destroy_real: bool) -> Result<()> {
-        check_new_passphrase(duress)?;
-        let (is_decoy, home) = self.with_session(|_, s| Ok((s.is_decoy, s.home_slot & 1)))?;
-        if is_decoy {
-            return Ok(());
-        }
-        let master = self.header.master_key(duress)?;
-        let other = home ^ 1;
-        let name = SLOT_PASSPHRASE[other as usize];
-        let decoy = SlotPayload {
-            data_key: SecretKey::random()?,
-            destroy_other: destroy_real,
-            is_decoy: true,
-            home_slot: other,
-        };
-        let blob = wrap_slot(
-            &passphrase_slot_key(&master, other),
-            &self.header.slot_aad(name),
-            &decoy,
-        )?;
-        self.with_session(|conn, session| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let home_name = SLOT_PASSPHRASE[home as usize];
-            let home_blob =
-                get_slot(&tx, home_name)?.ok_or(Error::Integrity("key slot missing"))?;
-            if unwrap_slot(
-                &passphrase_slot_key(&master, home),
-                &self.header.slot_aad(home_name),
-                &home_blob,
-            )
-            .is_some()
-            {
-                return Err(Error::invalid(
-                    "the duress passphrase must differ from the passphrase",
-                ));
-            }
-            put_slot(&tx, name, &blob)?;
-            delete_foreign_documents(&tx, session)?;
-            tx.commit()?;
-            self.sweep_blobs(conn)?;
-            checkpoint_truncate(conn)
-        })
-    }
-
-    /// Removes the duress passphrase and its decoy's documents. In a decoy
-    /// session this succeeds and changes nothing.
-    pub fn remove_duress_passphrase(&self) -> Result<()> {
-        self.with_session(|conn, session| {
-            if session.is_decoy {
-                return Ok(());
-            }
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            put_slot(
-                &tx,
-                SLOT_PASSPHRASE[((session.home_slot & 1) ^ 1) as usize],
-                &random_slot()?,
-            )?;
-            delete_foreign_documents(&tx, session)?;
-            tx.commit()?;
-            self.sweep_blobs(conn)?;
-            checkpoint_truncate(conn)
-        })
-    }
-
     /// Adds a second wrapping of the data key under the platform keystore's
     /// secret, so the app can unlock with biometrics
     /// ([`Vault::unlock_with_keystore`]).
@@ -210,25 +145,6 @@ impl Vault {
         })
     }
 
-    /// Locks the vault after `idle` without use (100 ms to 24 h).
-    pub fn set_auto_lock(&self, idle: Duration) -> Result<()> {
-        if !(MIN_AUTO_LOCK..=MAX_AUTO_LOCK).contains(&idle) {
-            return Err(Error::invalid(
-                "auto-lock must be between 100 ms and 24 hours",
-            ));
-        }
-        self.with_session(|conn, _| {
-            conn.execute(
-                "UPDATE settings SET auto_lock_ms = ?1 WHERE id = 1",
-                [duration_ms(idle)],
-            )?;
-            Ok(())
-        })?;
-        self.shared.lock().auto_lock = idle;
-        self.shared.wake.notify_all();
-        Ok(())
-    }
-
     /// Wipes the vault after `n` consecutive failed attempts (`None`: never).
     /// At least [`FREE_ATTEMPTS`] attempts are always allowed, so one typo
     /// cannot destroy everything.
@@ -245,28 +161,5 @@ impl Vault {
             )?;
             Ok(())
         })
-    }
-
-    /// Refuses a new passphrase that would open the other passphrase slot.
-    pub(super) fn refuse_if_opens_other_slot(
-        &self,
-        conn: &rusqlite::Connection,
-        master: &SecretKey,
-        home: u8,
-    ) -> Result<()> {
-        let other = SLOT_PASSPHRASE[(home ^ 1) as usize];
-        let blob = get_slot(conn, other)?.ok_or(Error::Integrity("key slot missing"))?;
-        if unwrap_slot(
-            &passphrase_slot_key(master, home ^ 1),
-            &self.header.slot_aad(other),
-            &blob,
-        )
-        .is_some()
-        {
-            return Err(Error::invalid(
-                "choose a passphrase different from the duress passphrase",
-            ));
-        }
-        Ok(())
     }
 }

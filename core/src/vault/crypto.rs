@@ -10,6 +10,9 @@
 //! data key --HKDF--> metadata key, content key, index key
 //! ```
 //!
+//! The HKDF labels and the associated data of every envelope are in
+//! `labels.rs`.
+//!
 //! All encryption is XChaCha20-Poly1305 (24-byte random nonces, so nonce reuse
 //! under one key is negligible without any counter state). Every envelope
 //! starts with [`FORMAT_V1`] so the format can change without breaking old
@@ -67,11 +70,6 @@ impl SecretKey {
     /// A fresh random key.
     pub fn random() -> Result<Self> {
         Ok(SecretKey(random_bytes()?))
-    }
-
-    /// Wraps raw key bytes (which the caller should zeroize).
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        SecretKey(bytes)
     }
 
     fn bytes(&self) -> &[u8; 32] {
@@ -149,7 +147,7 @@ impl KdfParams {
     }
 
     /// Argon2id(passphrase, salt) with these parameters.
-    pub fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretKey> {
+    pub(crate) fn derive(&self, passphrase: &[u8], salt: &[u8]) -> Result<SecretKey> {
         self.validate()?;
         let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
             .map_err(|_| Error::UnsupportedFormat("key derivation parameters".into()))?;
@@ -476,5 +474,42 @@ mod tests {
         assert!(read(&[0, 1, 2]).is_err(), "truncated");
         assert!(read(&[0, 2, 1, 3]).is_err(), "reordered");
         assert!(read(&[1, 2, 3]).is_err(), "first chunk dropped");
+    }
+}
+
+/// Property tests of the envelope and stream header parsers, which read bytes
+/// from the vault's files (in `tests/vault_parsers.rs` while this module was
+/// public).
+#[cfg(test)]
+mod parser_tests {
+    use proptest::prelude::*;
+
+    use crate::vault::crypto::{self, SecretKey, StreamHeader};
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_open_as_an_envelope(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+            let key = SecretKey::random().unwrap();
+            prop_assert!(crypto::open(&key, b"aad", &bytes, "test").is_err());
+        }
+
+        #[test]
+        fn envelopes_round_trip_any_plaintext(
+            plain in prop::collection::vec(any::<u8>(), 0..2000),
+            aad in prop::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let key = SecretKey::random().unwrap();
+            let sealed = crypto::seal(&key, &aad, &plain).unwrap();
+            prop_assert_eq!(&crypto::open(&key, &aad, &sealed, "test").unwrap()[..], &plain[..]);
+        }
+
+        #[test]
+        fn stream_headers_parse_only_their_own_shape(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+            let parsed = StreamHeader::from_bytes(&bytes);
+            prop_assert_eq!(parsed.is_ok(), bytes.len() == 20 && bytes[0] == 1);
+            if let Ok(h) = parsed {
+                prop_assert_eq!(h.to_bytes(), bytes);
+            }
+        }
     }
 }

@@ -9,18 +9,32 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::crypto::{self, CHUNK_SIZE, ChunkOpener, ChunkSealer, StreamHeader, random_bytes};
+use super::keys::Session;
+use super::labels::{CONTENT_AAD_DOMAIN, METADATA_AAD_DOMAIN};
 use super::{
-    DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, METADATA_PAD, Session,
-    StoredMetadata, Vault, mime_from_extension,
+    DocumentId, DocumentInfo, DocumentMetadata, ExpiryReminder, Vault, mime_from_extension,
 };
 use crate::error::{Error, Result};
 
-const META_DOMAIN: &[u8] = b"waymark/v1/metadata";
-const CONTENT_DOMAIN: &[u8] = b"waymark/v1/content";
+/// Sealed metadata is padded to a multiple of this, so its length does not
+/// reveal the length of a title or name.
+const METADATA_PAD: usize = 256;
+
+/// What is encrypted in a document's metadata envelope.
+#[derive(Serialize, Deserialize)]
+struct StoredMetadata {
+    #[serde(flatten)]
+    metadata: DocumentMetadata,
+    size: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
 impl Vault {
     /// Adds a document, streaming its content from `content`.
@@ -173,7 +187,7 @@ impl Vault {
             let opener = ChunkOpener::new(
                 &session.content_key,
                 &header,
-                self.header.doc_aad(CONTENT_DOMAIN, id, version),
+                self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
             );
             let written = self.blobs.read(id, version, opener, &mut out)?;
             if written != stored.size {
@@ -292,7 +306,7 @@ impl Vault {
         ChunkSealer::new(
             &session.content_key,
             header,
-            self.header.doc_aad(CONTENT_DOMAIN, id, version),
+            self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
         )
     }
 
@@ -309,7 +323,7 @@ impl Vault {
         json.resize(padded, b' ');
         crypto::seal(
             &session.meta_key,
-            &self.header.doc_aad(META_DOMAIN, id, version),
+            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
             &json,
         )
     }
@@ -323,7 +337,7 @@ impl Vault {
     ) -> Result<StoredMetadata> {
         let json = crypto::open(
             &session.meta_key,
-            &self.header.doc_aad(META_DOMAIN, id, version),
+            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
             sealed,
             "document metadata",
         )?;

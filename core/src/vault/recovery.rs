@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::crypto::{SecretKey, derive_key, random_bytes};
+use super::labels::RECOVERY_SLOT_KEY_INFO;
 use crate::error::{Error, Result};
 
 const SECRET_LEN: usize = 16;
@@ -81,7 +82,7 @@ impl RecoveryCode {
 
     /// The key that wraps the data key in the recovery slot.
     pub(crate) fn wrapping_key(&self) -> SecretKey {
-        derive_key(&self.secret, b"waymark vault v1 recovery slot")
+        derive_key(&self.secret, RECOVERY_SLOT_KEY_INFO)
     }
 }
 

@@ -1,0 +1,229 @@
+//! A vault's life: creating one (keys, slots and the first rows in one
+//! transaction), opening one (and sweeping content files a killed process
+//! left), and closing it when the handle is dropped.
+
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, TransactionBehavior, params};
+
+use super::autolock::{DEFAULT_AUTO_LOCK, duration_ms, spawn_watchdog};
+use super::blobs::BlobStore;
+use super::crypto::{KdfParams, SecretKey, SlotPayload, random_bytes, random_slot, wrap_slot};
+use super::document::DocumentId;
+use super::keys::{Header, Session, passphrase_slot_key, put_slot};
+use super::recovery::RecoveryCode;
+use super::schema::{DB_FILE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
+use super::{Inner, Shared, Vault};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::storage::{OpenMode, open_database};
+
+/// Shortest passphrase accepted, in characters.
+pub const MIN_PASSPHRASE_CHARS: usize = 4;
+
+/// Options for opening or creating a vault.
+#[derive(Debug, Clone)]
+pub struct VaultOptions {
+    /// Argon2id parameters for a new vault (an existing vault keeps its own).
+    pub kdf: KdfParams,
+    /// Where the time comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for VaultOptions {
+    fn default() -> Self {
+        VaultOptions {
+            kdf: KdfParams::DEFAULT,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl VaultOptions {
+    /// Cheap key derivation (64 KiB, 1 pass) for tests and examples. Never
+    /// use it for a real vault.
+    pub fn for_tests() -> Self {
+        VaultOptions {
+            kdf: KdfParams {
+                memory_kib: 64,
+                iterations: 1,
+                parallelism: 1,
+            },
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Vault {
+    /// True if `dir` holds a vault.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(DB_FILE).is_file()
+    }
+
+    /// Creates a vault in `dir` (created if missing) and returns it unlocked,
+    /// with the recovery code. Show the code to the person once; it is not
+    /// stored anywhere in a readable form.
+    pub fn create(
+        dir: &Path,
+        passphrase: &str,
+        options: VaultOptions,
+    ) -> Result<(Vault, RecoveryCode)> {
+        check_new_passphrase(passphrase)?;
+        options.kdf.validate()?;
+        // Whether a vault exists is decided inside the creating transaction
+        // (a database file left by a creation killed half-way is reused).
+        std::fs::create_dir_all(dir)?;
+        let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
+
+        let header = Header {
+            vault_id: random_bytes()?,
+            kdf: options.kdf,
+            salt: random_bytes::<16>()?.to_vec(),
+        };
+        let home_slot = random_bytes::<1>()?[0] & 1;
+        let session = Session::new(SlotPayload {
+            data_key: SecretKey::random()?,
+            destroy_other: false,
+            is_decoy: false,
+            home_slot,
+        });
+        let master = header.master_key(passphrase)?;
+        let code = RecoveryCode::generate()?;
+
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: i64 = tx.query_row("SELECT count(*) FROM vault", [], |r| r.get(0))?;
+        if existing != 0 {
+            return Err(Error::VaultExists);
+        }
+        tx.execute(
+            "INSERT INTO vault (id, vault_id, kdf, salt) VALUES (1, ?1, ?2, ?3)",
+            params![
+                header.vault_id,
+                serde_json::to_string(&header.kdf)?,
+                header.salt
+            ],
+        )?;
+        for index in 0..2u8 {
+            let name = SLOT_PASSPHRASE[index as usize];
+            let blob = if index == home_slot {
+                wrap_slot(
+                    &passphrase_slot_key(&master, index),
+                    &header.slot_aad(name),
+                    &session.payload(false),
+                )?
+            } else {
+                random_slot()?
+            };
+            put_slot(&tx, name, &blob)?;
+        }
+        put_slot(
+            &tx,
+            SLOT_RECOVERY,
+            &wrap_slot(
+                &code.wrapping_key(),
+                &header.slot_aad(SLOT_RECOVERY),
+                &session.payload(false),
+            )?,
+        )?;
+        tx.execute(
+            "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
+            [],
+        )?;
+        tx.execute(
+            "INSERT INTO settings (id, auto_lock_ms, wipe_after_failures) VALUES (1, ?1, NULL)",
+            [duration_ms(DEFAULT_AUTO_LOCK)],
+        )?;
+        tx.commit()?;
+
+        let vault = Vault::from_parts(dir, header, conn, options.clock)?;
+        vault.shared.lock().session = Some(session);
+        vault.touch();
+        Ok((vault, code))
+    }
+
+    /// Opens the vault in `dir`, locked.
+    pub fn open(dir: &Path, options: VaultOptions) -> Result<Vault> {
+        if !Vault::exists(dir) {
+            return Err(Error::NoVault);
+        }
+        let conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::MustExist)?;
+        let header = Header::load(&conn)?;
+        let vault = Vault::from_parts(dir, header, conn, options.clock)?;
+        // Content files left by a process killed before its commit.
+        vault.with_conn(|conn| vault.sweep_blobs(conn))?;
+        Ok(vault)
+    }
+
+    /// Removes content files no row references. Takes the write lock so that
+    /// no writer in another process is between writing a file and committing.
+    pub(super) fn sweep_blobs(&self, conn: &mut Connection) -> Result<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keep = {
+            let mut stmt = tx.prepare("SELECT id, version FROM documents")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u32>(1)?)))?;
+            let mut keep = std::collections::HashSet::new();
+            for row in rows {
+                let (id, version) = row?;
+                if let Ok(id) = <[u8; 16]>::try_from(id.as_slice()) {
+                    keep.insert((DocumentId(id), version));
+                }
+            }
+            keep
+        };
+        self.blobs.sweep(&keep)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn from_parts(
+        dir: &Path,
+        header: Header,
+        conn: Connection,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Vault> {
+        let auto_lock: i64 =
+            conn.query_row("SELECT auto_lock_ms FROM settings WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                conn: Some(conn),
+                session: None,
+                last_activity: Instant::now(),
+                auto_lock: Duration::from_millis(auto_lock.max(0) as u64),
+                closed: false,
+            }),
+            wake: Condvar::new(),
+        });
+        spawn_watchdog(Arc::clone(&shared));
+        Ok(Vault {
+            dir: dir.to_path_buf(),
+            blobs: BlobStore::new(dir),
+            header,
+            clock,
+            shared,
+        })
+    }
+}
+
+impl Drop for Vault {
+    fn drop(&mut self) {
+        let mut inner = self.shared.lock();
+        inner.closed = true;
+        inner.session = None;
+        drop(inner);
+        self.shared.wake.notify_all();
+    }
+}
+
+pub(super) fn check_new_passphrase(p: &str) -> Result<()> {
+    if p.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Error::invalid(format!(
+            "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
+        )));
+    }
+    Ok(())
+}

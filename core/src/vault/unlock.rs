@@ -1,0 +1,204 @@
+//! Unlocking: with the passphrase (or the duress passphrase), the recovery
+//! code or the platform keystore; and the throttle on passphrase attempts,
+//! counted in the database before each is evaluated, with delays that double
+//! after [`FREE_ATTEMPTS`] failures and an optional wipe.
+
+use std::time::Duration;
+
+use rusqlite::{TransactionBehavior, params};
+use zeroize::Zeroizing;
+
+use super::crypto::{SecretKey, SlotPayload, unwrap_slot, wrap_slot};
+use super::keys::{Session, get_slot, keystore_key, passphrase_slot_key, put_slot};
+use super::lifecycle::check_new_passphrase;
+use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
+use super::{PlatformKeystore, RecoveryCode, Vault};
+use crate::error::{Error, Result};
+use crate::storage::checkpoint_truncate;
+
+/// Failed attempts allowed before delays start.
+pub const FREE_ATTEMPTS: u32 = 3;
+/// The first delay, after attempt `FREE_ATTEMPTS + 1`; it doubles with every
+/// further failure.
+pub const FIRST_DELAY: Duration = Duration::from_secs(30);
+/// The longest delay between attempts.
+pub const MAX_DELAY: Duration = Duration::from_secs(60 * 60);
+
+/// How long the vault refuses attempts after `failures` consecutive failures.
+pub fn retry_delay(failures: u32) -> Duration {
+    if failures <= FREE_ATTEMPTS {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - FREE_ATTEMPTS - 1).min(16);
+    FIRST_DELAY.saturating_mul(1 << doublings).min(MAX_DELAY)
+}
+
+impl Vault {
+    /// Unlocks with the passphrase (or the duress passphrase, which opens the
+    /// decoy vault exactly as if it were the real one).
+    ///
+    /// Every attempt is counted in the database *before* it is evaluated, so
+    /// killing the app mid-attempt does not dodge the count. After
+    /// [`FREE_ATTEMPTS`] failures, attempts are refused for a delay that
+    /// doubles each time ([`retry_delay`]); the error says how long.
+    pub fn unlock(&self, passphrase: &str) -> Result<()> {
+        let failures = self.begin_attempt()?;
+        let master = self.header.master_key(passphrase)?;
+        let found = self.with_conn(|conn| {
+            for index in 0..2u8 {
+                let name = SLOT_PASSPHRASE[index as usize];
+                let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
+                let key = passphrase_slot_key(&master, index);
+                if let Some(p) = unwrap_slot(&key, &self.header.slot_aad(name), &blob) {
+                    return Ok(Some((p, key)));
+                }
+            }
+            Ok(None)
+        })?;
+        match found {
+            Some((payload, slot_key)) => self.finish_unlock(payload, &slot_key),
+            None => self.fail_attempt(failures),
+        }
+    }
+
+    /// Unlocks the real vault with the recovery code and sets a new
+    /// passphrase. The code stays valid until regenerated.
+    pub fn unlock_with_recovery_code(
+        &self,
+        code: &RecoveryCode,
+        new_passphrase: &str,
+    ) -> Result<()> {
+        check_new_passphrase(new_passphrase)?;
+        let payload = self
+            .with_conn(|conn| {
+                let blob =
+                    get_slot(conn, SLOT_RECOVERY)?.ok_or(Error::Integrity("key slot missing"))?;
+                Ok(unwrap_slot(
+                    &code.wrapping_key(),
+                    &self.header.slot_aad(SLOT_RECOVERY),
+                    &blob,
+                ))
+            })?
+            .ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
+        let master = self.header.master_key(new_passphrase)?;
+        let session = Session::new(payload);
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let home = session.home_slot & 1;
+            let name = SLOT_PASSPHRASE[home as usize];
+            self.refuse_if_opens_other_slot(&tx, &master, home)?;
+            let blob = wrap_slot(
+                &passphrase_slot_key(&master, session.home_slot),
+                &self.header.slot_aad(name),
+                &session.payload(false),
+            )?;
+            put_slot(&tx, name, &blob)?;
+            tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
+            tx.commit()?;
+            Ok(())
+        })?;
+        self.shared.lock().session = Some(session);
+        self.touch();
+        Ok(())
+    }
+
+    /// Unlocks with the platform keystore's secret (see
+    /// [`Vault::enable_keystore_unlock`]).
+    pub fn unlock_with_keystore(&self, keystore: &dyn PlatformKeystore) -> Result<()> {
+        let secret = Zeroizing::new(
+            keystore
+                .vault_secret()
+                .map_err(|e| Error::Keystore(e.reason))?,
+        );
+        let key = keystore_key(&secret)?;
+        let payload = self.with_conn(|conn| {
+            let blob = get_slot(conn, SLOT_KEYSTORE)?
+                .ok_or_else(|| Error::invalid("keystore unlock is not enabled"))?;
+            Ok(unwrap_slot(
+                &key,
+                &self.header.slot_aad(SLOT_KEYSTORE),
+                &blob,
+            ))
+        })?;
+        let payload = payload.ok_or(Error::Keystore(
+            "the keystore secret does not open this vault".into(),
+        ))?;
+        self.with_conn(|conn| {
+            conn.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
+            Ok(())
+        })?;
+        self.shared.lock().session = Some(Session::new(payload));
+        self.touch();
+        Ok(())
+    }
+
+    /// Checks the delay and records the attempt; returns the failure count
+    /// the attempt will have if it fails.
+    pub(super) fn begin_attempt(&self) -> Result<u32> {
+        let now = self.clock.now().timestamp();
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (failures, last): (u32, i64) = tx.query_row(
+                "SELECT failures, last_attempt FROM unlock_guard WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let delay = retry_delay(failures).as_secs() as i64;
+            // A clock set back counts as no time elapsed.
+            let elapsed = (now - last).max(0);
+            if failures > 0 && elapsed < delay {
+                return Err(Error::Throttled {
+                    retry_after: Duration::from_secs((delay - elapsed) as u64),
+                });
+            }
+            let failures = failures.saturating_add(1);
+            tx.execute(
+                "UPDATE unlock_guard SET failures = ?1, last_attempt = ?2 WHERE id = 1",
+                params![failures, now],
+            )?;
+            tx.commit()?;
+            Ok(failures)
+        })
+    }
+
+    pub(super) fn fail_attempt(&self, failures: u32) -> Result<()> {
+        let wipe_after: Option<u32> = self.with_conn(|conn| {
+            Ok(conn.query_row(
+                "SELECT wipe_after_failures FROM settings WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?)
+        })?;
+        if wipe_after.is_some_and(|n| failures >= n) {
+            self.wipe()?;
+        }
+        Err(Error::WrongPassphrase {
+            failed_attempts: failures,
+            retry_after: retry_delay(failures),
+        })
+    }
+
+    fn finish_unlock(&self, payload: SlotPayload, slot_key: &SecretKey) -> Result<()> {
+        let destroy_other = payload.destroy_other;
+        let mut session = Session::new(payload);
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
+            if destroy_other {
+                self.destroy_other_vault(&tx, &session, slot_key)?;
+            }
+            tx.commit()?;
+            if destroy_other {
+                self.sweep_blobs(conn)?;
+                checkpoint_truncate(conn)?;
+            }
+            Ok(())
+        })?;
+        if destroy_other {
+            session.is_decoy = false;
+        }
+        self.shared.lock().session = Some(session);
+        self.touch();
+        Ok(())
+    }
+}

@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn unsigned_content_and_altered_documents_are_integrity_failures() {
         for e in [
-            CoreError::Untrusted("bad signature".into()),
+            CoreError::Untrusted(waymark_core::Untrusted::Other("bad signature".into())),
             CoreError::Integrity("document size"),
         ] {
             assert!(matches!(

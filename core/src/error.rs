@@ -1,12 +1,18 @@
 //! Errors: one detailed internal enum, one small public enum the apps act on.
 //!
 //! Every function of `waymark-core` returns [`Error`], which says precisely what
-//! went wrong for logs, tests and the CLI. Apps (through the bindings) see
+//! went wrong for logs, tests and the CLI. A refusal of signed content
+//! carries a typed [`Untrusted`] reason that callers match on (sync's patch
+//! fallback, sharing), never its text. Apps (through the bindings) see
 //! [`WaymarkError`], a handful of variants a screen can act on; the conversion
 //! lives in one place, [`From<Error> for WaymarkError`].
 //!
 //! No message of either enum ever contains personal data: no passphrase, no
 //! document title, holder name or number, and no path under the user's home.
+
+mod untrusted;
+
+pub use untrusted::{ContentOrigin, MetadataRollback, Oversized, Untrusted};
 
 use std::time::Duration;
 
@@ -80,9 +86,10 @@ pub enum Error {
     PatchMismatch(String),
 
     /// Signed metadata or a signed file failed verification: bad or missing
-    /// signatures, expired, rolled back, inconsistent, or altered bytes.
+    /// signatures, expired, rolled back, inconsistent, or altered bytes;
+    /// the [`Untrusted`] reason says which.
     #[error("not trusted: {0}")]
-    Untrusted(String),
+    Untrusted(Untrusted),
 
     /// A pack older than (or the same as) the installed version was offered.
     #[error("pack version {offered} is not newer than the installed version {installed}")]
@@ -149,6 +156,12 @@ fn wait_note(retry_after: Duration) -> String {
         String::new()
     } else {
         format!("; next attempt allowed in {}s", retry_after.as_secs())
+    }
+}
+
+impl From<Untrusted> for Error {
+    fn from(reason: Untrusted) -> Self {
+        Error::Untrusted(reason)
     }
 }
 
@@ -281,7 +294,9 @@ impl From<Error> for WaymarkError {
                 reason: e.to_string(),
             },
             Error::Integrity(_) => WaymarkError::Integrity,
-            Error::Untrusted(reason) => WaymarkError::Untrusted { reason },
+            Error::Untrusted(reason) => WaymarkError::Untrusted {
+                reason: reason.to_string(),
+            },
             Error::Network(reason) => WaymarkError::Network {
                 reason,
                 retry_after_secs: 0,

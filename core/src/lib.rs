@@ -11,8 +11,9 @@
 //! - [`clock`]: the time source (injectable for tests).
 //! - [`types`]: value types shared by the vault, content and the publisher
 //!   tool (country codes).
-//! - [`error`]: the internal [`Error`] (refusals of signed content with a
-//!   typed [`Untrusted`] reason) and the public [`WaymarkError`].
+//! - [`error`]: the detailed [`Error`] (refusals of signed content with a
+//!   typed [`Untrusted`] reason), the apps' [`WaymarkError`] and the one
+//!   mapping between them.
 //!
 //! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
 //! device CLI `waymark` is behind the `cli` feature.

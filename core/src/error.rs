@@ -1,4 +1,5 @@
-//! Errors: one detailed enum for the crate, one small enum for the apps.
+//! Errors: one detailed enum for the crate, one small enum for the apps,
+//! and one way for the command-line tools to show them.
 //!
 //! - [`Error`]: what every function of `waymark-core` returns; it says
 //!   precisely what went wrong, for logs, tests and the CLIs. A refusal of
@@ -8,14 +9,18 @@
 //!   error the apps see (Kotlin `WaymarkException`, Swift `WaymarkError`;
 //!   the bindings restate it for uniffi variant for variant).
 //!   `From<Error>` is the one mapping from the detailed error to it.
+//! - [`Report`] and [`render`]: the one line the command-line tools
+//!   (`waymark`, `waymark-pack`, `waymark-tuf-client`) print for a failure.
 //!
 //! No message of any of them ever contains personal data: no passphrase, no
 //! document title, holder name or number, and no path under the user's home.
 
 mod public;
+mod report;
 mod untrusted;
 
 pub use public::WaymarkError;
+pub use report::{Report, human_duration, render};
 pub use untrusted::{ContentOrigin, MetadataRollback, Oversized, Untrusted};
 
 use std::time::Duration;

@@ -13,7 +13,7 @@
 //!   tool (country codes).
 //! - [`error`]: the detailed [`Error`] (refusals of signed content with a
 //!   typed [`Untrusted`] reason), the apps' [`WaymarkError`] and the one
-//!   mapping between them.
+//!   mapping between them, and the command-line tools' [`error::Report`].
 //!
 //! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
 //! device CLI `waymark` is behind the `cli` feature.

@@ -1,29 +1,44 @@
-//! The one error the apps see: a handful of variants a screen can act on,
-//! converted in one place from `waymark-core`'s detailed [`CoreError`].
+//! The one error the apps see: `waymark-core`'s [`CoreWaymarkError`],
+//! restated here so uniffi can carry it.
 //!
 //! Kotlin sees it as `WaymarkException` (a sealed class, one subclass per
-//! variant), Swift as `WaymarkError`. Like the core's errors, no message
-//! carries personal data: no passphrase, document title, holder name or
-//! number, and no path under the person's home.
+//! variant), Swift as `WaymarkError`. The core owns it: which detailed
+//! error becomes which variant is decided once, in the core's
+//! `From<waymark_core::Error> for waymark_core::WaymarkError`. This enum
+//! has the same variants, fields and texts, and converts to and from the
+//! core's variant for variant (exhaustive matches both ways: the two
+//! cannot drift apart and still build). Its `Display` is the core's.
+//!
+//! Why a restatement rather than the core's type itself (uniffi's remote
+//! types): uniffi 0.32 cannot export `Display` for a remote type (the
+//! generated Kotlin `toString()` and Swift `description` rely on it), and
+//! a foreign trait's error type (the app's keystore, the sync listener)
+//! needs `From<uniffi::UnexpectedUniFFICallbackError>`, which only the
+//! crate owning the type may write; the core holds no FFI code.
+//!
+//! Like the core's errors, no message carries personal data: no
+//! passphrase, document title, holder name or number, and no path under
+//! the person's home.
+
+use std::fmt;
 
 use waymark_core::Error as CoreError;
+use waymark_core::WaymarkError as CoreWaymarkError;
 
 /// Shorthand for results of the bindings.
 pub type Result<T, E = WaymarkError> = std::result::Result<T, E>;
 
 /// What went wrong, in terms a screen can act on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum WaymarkError {
     /// The vault is locked (or auto-locked after being idle): ask for the
     /// passphrase and unlock.
-    #[error("the vault is locked")]
     Locked,
 
     /// The passphrase (or, for a passphrase change, the current one) was
     /// wrong. Show how many attempts failed and, when `retry_after_seconds`
     /// is not zero, a countdown before the next attempt is accepted.
-    #[error("wrong passphrase ({attempts} failed attempts)")]
     WrongPassphrase {
         /// Consecutive failed attempts, counted persistently.
         attempts: u32,
@@ -33,7 +48,6 @@ pub enum WaymarkError {
 
     /// An attempt came too soon after failed ones and was not tried at all:
     /// show a countdown.
-    #[error("too many failed attempts: try again in {retry_after_seconds}s")]
     TooManyAttempts {
         /// Seconds before another attempt is accepted.
         retry_after_seconds: u64,
@@ -41,12 +55,10 @@ pub enum WaymarkError {
 
     /// The vault, document, pack or publisher does not exist (or the vault
     /// was wiped).
-    #[error("not found")]
     NotFound,
 
     /// The input was refused and nothing changed; `reason` says what was
     /// expected, in words fit to show.
-    #[error("invalid input: {reason}")]
     InvalidInput {
         /// What was wrong and what was expected.
         reason: String,
@@ -55,7 +67,6 @@ pub enum WaymarkError {
     /// Stored or received data failed verification: a document altered on
     /// disk, or content not signed by its publisher, altered, expired or
     /// rolled back. Nothing from it was used or installed.
-    #[error("integrity check failed: {reason}")]
     Integrity {
         /// What failed.
         reason: String,
@@ -63,7 +74,6 @@ pub enum WaymarkError {
 
     /// The network failed or the server is busy. With `retryable`, the same
     /// call later may succeed (a sync resumes where it stopped).
-    #[error("network: {reason}")]
     Network {
         /// What failed.
         reason: String,
@@ -74,13 +84,11 @@ pub enum WaymarkError {
     },
 
     /// The device has no space left; nothing was half-written.
-    #[error("storage is full")]
     StorageFull,
 
     /// The platform keystore (Android Keystore, iOS Keychain) refused or
     /// failed, e.g. the person cancelled the biometric prompt: fall back to
     /// the passphrase.
-    #[error("platform keystore: {reason}")]
     Keystore {
         /// What failed, as the app's keystore said.
         reason: String,
@@ -89,66 +97,103 @@ pub enum WaymarkError {
     /// The operation was cancelled (by `cancel…()`, or by cancelling the
     /// Kotlin coroutine that awaited it). What was done is consistent and
     /// the next attempt resumes.
-    #[error("cancelled")]
     Cancelled,
 
     /// Anything else: a fault of the device's storage or of Waymark itself.
     /// Not actionable beyond "try again"; `reason` is for bug reports.
-    #[error("internal error: {reason}")]
     Internal {
         /// A technical description, free of personal data.
         reason: String,
     },
 }
 
-impl From<CoreError> for WaymarkError {
-    fn from(e: CoreError) -> Self {
-        if e.is_storage_full() {
-            return WaymarkError::StorageFull;
-        }
+impl From<CoreWaymarkError> for WaymarkError {
+    fn from(e: CoreWaymarkError) -> Self {
         match e {
-            CoreError::Locked => WaymarkError::Locked,
-            CoreError::WrongPassphrase {
-                failed_attempts,
-                retry_after,
+            CoreWaymarkError::Locked => WaymarkError::Locked,
+            CoreWaymarkError::WrongPassphrase {
+                attempts,
+                retry_after_seconds,
             } => WaymarkError::WrongPassphrase {
-                attempts: failed_attempts,
-                retry_after_seconds: retry_after.as_secs(),
+                attempts,
+                retry_after_seconds,
             },
-            CoreError::Throttled { retry_after } => WaymarkError::TooManyAttempts {
-                retry_after_seconds: retry_after.as_secs(),
+            CoreWaymarkError::TooManyAttempts {
+                retry_after_seconds,
+            } => WaymarkError::TooManyAttempts {
+                retry_after_seconds,
             },
-            CoreError::NoVault | CoreError::NotFound(_) => WaymarkError::NotFound,
-            CoreError::MalformedRecoveryCode(_)
-            | CoreError::VaultExists
-            | CoreError::InvalidInput(_)
-            | CoreError::InvalidPack(_)
-            | CoreError::InvalidPatch(_)
-            | CoreError::PatchMismatch(_)
-            | CoreError::Rollback { .. } => WaymarkError::InvalidInput {
-                reason: e.to_string(),
-            },
-            CoreError::Integrity(_) | CoreError::Untrusted(_) => WaymarkError::Integrity {
-                reason: e.to_string(),
-            },
-            CoreError::Network(reason) => WaymarkError::Network {
+            CoreWaymarkError::NotFound => WaymarkError::NotFound,
+            CoreWaymarkError::InvalidInput { reason } => WaymarkError::InvalidInput { reason },
+            CoreWaymarkError::Integrity { reason } => WaymarkError::Integrity { reason },
+            CoreWaymarkError::Network {
                 reason,
-                retryable: true,
-                retry_after_seconds: 0,
+                retryable,
+                retry_after_seconds,
+            } => WaymarkError::Network {
+                reason,
+                retryable,
+                retry_after_seconds,
             },
-            CoreError::ServerBusy { retry_after } => WaymarkError::Network {
-                reason: e.to_string(),
-                retryable: true,
-                retry_after_seconds: retry_after.as_secs(),
-            },
-            CoreError::Keystore(reason) => WaymarkError::Keystore { reason },
-            CoreError::Cancelled => WaymarkError::Cancelled,
-            other => WaymarkError::Internal {
-                reason: other.to_string(),
-            },
+            CoreWaymarkError::StorageFull => WaymarkError::StorageFull,
+            CoreWaymarkError::Keystore { reason } => WaymarkError::Keystore { reason },
+            CoreWaymarkError::Cancelled => WaymarkError::Cancelled,
+            CoreWaymarkError::Internal { reason } => WaymarkError::Internal { reason },
         }
     }
 }
+
+impl From<WaymarkError> for CoreWaymarkError {
+    fn from(e: WaymarkError) -> Self {
+        match e {
+            WaymarkError::Locked => CoreWaymarkError::Locked,
+            WaymarkError::WrongPassphrase {
+                attempts,
+                retry_after_seconds,
+            } => CoreWaymarkError::WrongPassphrase {
+                attempts,
+                retry_after_seconds,
+            },
+            WaymarkError::TooManyAttempts {
+                retry_after_seconds,
+            } => CoreWaymarkError::TooManyAttempts {
+                retry_after_seconds,
+            },
+            WaymarkError::NotFound => CoreWaymarkError::NotFound,
+            WaymarkError::InvalidInput { reason } => CoreWaymarkError::InvalidInput { reason },
+            WaymarkError::Integrity { reason } => CoreWaymarkError::Integrity { reason },
+            WaymarkError::Network {
+                reason,
+                retryable,
+                retry_after_seconds,
+            } => CoreWaymarkError::Network {
+                reason,
+                retryable,
+                retry_after_seconds,
+            },
+            WaymarkError::StorageFull => CoreWaymarkError::StorageFull,
+            WaymarkError::Keystore { reason } => CoreWaymarkError::Keystore { reason },
+            WaymarkError::Cancelled => CoreWaymarkError::Cancelled,
+            WaymarkError::Internal { reason } => CoreWaymarkError::Internal { reason },
+        }
+    }
+}
+
+/// The core's one mapping, then the same variant here.
+impl From<CoreError> for WaymarkError {
+    fn from(e: CoreError) -> Self {
+        CoreWaymarkError::from(e).into()
+    }
+}
+
+/// The core's text.
+impl fmt::Display for WaymarkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        CoreWaymarkError::from(self.clone()).fmt(f)
+    }
+}
+
+impl std::error::Error for WaymarkError {}
 
 /// A foreign callback (the app's keystore, a sync listener) threw something
 /// it did not declare, or returned something that cannot be read. It
@@ -176,9 +221,7 @@ impl WaymarkError {
     }
 
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
-        WaymarkError::InvalidInput {
-            reason: reason.into(),
-        }
+        CoreWaymarkError::invalid(reason).into()
     }
 }
 
@@ -219,7 +262,7 @@ mod tests {
     #[test]
     fn unsigned_content_and_altered_documents_are_integrity_failures() {
         for e in [
-            CoreError::Untrusted("bad signature".into()),
+            CoreError::Untrusted(waymark_core::Untrusted::Other("bad signature".into())),
             CoreError::Integrity("document size"),
         ] {
             assert!(matches!(
@@ -251,5 +294,20 @@ mod tests {
         ));
         assert!(matches!(e, WaymarkError::Internal { .. }));
         assert!(!e.to_string().contains("123"));
+    }
+
+    #[test]
+    fn the_text_is_the_cores() {
+        let e = WaymarkError::from(CoreError::Throttled {
+            retry_after: Duration::from_secs(60),
+        });
+        assert_eq!(e.to_string(), "too many failed attempts: try again in 60s");
+        assert_eq!(
+            WaymarkError::Keystore {
+                reason: "user cancelled".into()
+            }
+            .to_string(),
+            "platform keystore: user cancelled"
+        );
     }
 }

@@ -10,13 +10,13 @@ use std::path::Path;
 use waymark_core::content::pack::PackWriter;
 
 use crate::source::{self, Source};
-use crate::{Failure, fail};
+use crate::{Report, fail};
 
 /// zstd level: slow to write, as fast as any other level to read.
 const ZSTD_LEVEL: i32 = 19;
 
 /// Reads the source, printing every problem; fails if there is any.
-pub fn validate(dir: &Path) -> Result<Source, Failure> {
+pub fn validate(dir: &Path) -> Result<Source, Report> {
     match source::read(dir) {
         Ok(s) => Ok(s),
         Err(problems) => {
@@ -33,7 +33,7 @@ pub fn validate(dir: &Path) -> Result<Source, Failure> {
 }
 
 /// The pack file's bytes for a source.
-pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Failure> {
+pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Report> {
     let mut content = PackWriter::new(Vec::new(), &src.manifest)?;
     for e in &src.entries {
         content.entry(e)?;
@@ -43,7 +43,7 @@ pub fn pack_bytes(src: &Source) -> Result<Vec<u8>, Failure> {
 
 /// One zstd frame of `plain`, at [`ZSTD_LEVEL`], with its checksum and
 /// size and nothing that varies between runs (packs and patches alike).
-pub fn compress(plain: &[u8]) -> Result<Vec<u8>, Failure> {
+pub fn compress(plain: &[u8]) -> Result<Vec<u8>, Report> {
     let mut enc = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL)?;
     enc.include_checksum(true)?;
     enc.include_contentsize(true)?;
@@ -53,7 +53,7 @@ pub fn compress(plain: &[u8]) -> Result<Vec<u8>, Failure> {
 }
 
 /// `waymark-pack build DIR --out FILE`.
-pub fn build(dir: &Path, out: &Path) -> Result<(), Failure> {
+pub fn build(dir: &Path, out: &Path) -> Result<(), Report> {
     let src = validate(dir)?;
     let bytes = pack_bytes(&src)?;
     let tmp = out.with_extension("tmp");

@@ -13,7 +13,7 @@ use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use waymark_core::tuf::Key;
 
-use crate::{Failure, fail};
+use crate::{Report, fail};
 
 /// The four top-level roles.
 pub const ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
@@ -37,15 +37,15 @@ pub fn key_path(dir: &Path, role: &str) -> PathBuf {
 }
 
 /// A fresh key from the operating system's random generator.
-pub fn generate() -> Result<SigningKey, Failure> {
+pub fn generate() -> Result<SigningKey, Report> {
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed)
-        .map_err(|e| Failure(format!("the system's random generator failed: {e}")))?;
+        .map_err(|e| Report::message(format!("the system's random generator failed: {e}")))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
 /// Writes a key file that only its owner can read. Refuses to overwrite.
-pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Failure> {
+pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Report> {
     let file = KeyFile {
         keytype: "ed25519".into(),
         scheme: "ed25519".into(),
@@ -61,7 +61,7 @@ pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Failure> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut f = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure(format!(
+            Report::message(format!(
                 "{} exists; keys are never overwritten",
                 path.display()
             ))
@@ -75,11 +75,11 @@ pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Failure> {
 }
 
 /// Reads a key file.
-pub fn read_key(path: &Path) -> Result<SigningKey, Failure> {
+pub fn read_key(path: &Path) -> Result<SigningKey, Report> {
     let bytes = std::fs::read(path)
-        .map_err(|e| Failure(format!("cannot read key {}: {e}", path.display())))?;
+        .map_err(|e| Report::message(format!("cannot read key {}: {e}", path.display())))?;
     let file: KeyFile = serde_json::from_slice(&bytes)
-        .map_err(|_| Failure(format!("{} is not a key file", path.display())))?;
+        .map_err(|_| Report::message(format!("{} is not a key file", path.display())))?;
     if file.keytype != "ed25519" {
         return fail(format!(
             "{}: only ed25519 keys are supported",
@@ -90,7 +90,7 @@ pub fn read_key(path: &Path) -> Result<SigningKey, Failure> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| {
-            Failure(format!(
+            Report::message(format!(
                 "{}: the private key is not 32 hex bytes",
                 path.display()
             ))
@@ -119,7 +119,7 @@ pub struct RoleKeys {
 
 impl RoleKeys {
     /// Reads the four keys from `dir`.
-    pub fn load(dir: &Path) -> Result<Self, Failure> {
+    pub fn load(dir: &Path) -> Result<Self, Report> {
         Ok(RoleKeys {
             root: read_key(&key_path(dir, "root"))?,
             targets: read_key(&key_path(dir, "targets"))?,
@@ -140,13 +140,13 @@ impl RoleKeys {
 }
 
 /// The TUF key id and public key of a signing key.
-pub fn public(key: &SigningKey) -> Result<(String, Key), Failure> {
+pub fn public(key: &SigningKey) -> Result<(String, Key), Report> {
     let k = Key::ed25519(&key.verifying_key());
     Ok((k.id()?, k))
 }
 
 /// `waymark-pack keygen --out KEYDIR`: makes the four keys.
-pub fn keygen(dir: &Path) -> Result<(), Failure> {
+pub fn keygen(dir: &Path) -> Result<(), Report> {
     std::fs::create_dir_all(dir)?;
     for role in ROLES {
         if key_path(dir, role).exists() {

@@ -116,7 +116,7 @@ struct ExpiryArgs {
 }
 
 impl ExpiryArgs {
-    fn get(&self) -> Result<repo::Expiries, Failure> {
+    fn get(&self) -> Result<repo::Expiries, Report> {
         let e = repo::Expiries {
             root_days: self.root_expires_days,
             targets_days: self.targets_expires_days,
@@ -136,34 +136,18 @@ impl ExpiryArgs {
     }
 }
 
-/// A command's failure: one line, no secrets.
-#[derive(Debug)]
-pub struct Failure(pub String);
-
-impl From<waymark_core::Error> for Failure {
-    fn from(e: waymark_core::Error) -> Self {
-        Failure(e.to_string())
-    }
-}
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure(format!("i/o: {e}"))
-    }
-}
-impl From<serde_json::Error> for Failure {
-    fn from(e: serde_json::Error) -> Self {
-        Failure(format!("json: {e}"))
-    }
-}
+/// A command's failure: one line, no secrets, worded by the renderer the
+/// device CLI `waymark` shares.
+pub use waymark_core::error::Report;
 
 /// Shorthand for a failure with a message.
-pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
-    Err(Failure(message.into()))
+pub fn fail<T>(message: impl Into<String>) -> Result<T, Report> {
+    Err(Report::message(message))
 }
 
 /// For a bundle: who signed it, checked against the bundle's own first
 /// root (a phone checks against the root it trusts).
-fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
+fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
     use waymark_core::tuf::{Envelope, MetaList, Root, fingerprint};
     let mut pack = Vec::new();
     let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
@@ -224,7 +208,7 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Failure> {
     Ok(Some(pack))
 }
 
-fn inspect(file: &std::path::Path) -> Result<(), Failure> {
+fn inspect(file: &std::path::Path) -> Result<(), Report> {
     let bytes = match inspect_bundle(file)? {
         Some(pack) => pack,
         None => std::fs::read(file)?,
@@ -261,7 +245,7 @@ fn inspect(file: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+fn run(cli: Cli) -> Result<(), Report> {
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
             println!(
@@ -296,8 +280,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
-            eprintln!("waymark-pack: {}", message.replace(['\n', '\r'], " "));
+        Err(report) => {
+            eprintln!("waymark-pack: {}", report.line());
             ExitCode::FAILURE
         }
     }

@@ -19,7 +19,7 @@ use waymark_core::content::patch::{
 };
 
 use crate::build::compress;
-use crate::{Failure, fail};
+use crate::{Report, fail};
 
 /// The longest a diff may run before it settles for a coarser patch.
 pub const DIFF_TIME: Duration = Duration::from_secs(30);
@@ -38,12 +38,12 @@ pub struct Content<'a> {
 
 impl<'a> Content<'a> {
     /// Splits `bytes` into lines and reads the manifest.
-    pub fn split(bytes: &'a [u8]) -> Result<Self, Failure> {
+    pub fn split(bytes: &'a [u8]) -> Result<Self, Report> {
         let body = bytes.strip_suffix(b"\n").unwrap_or(bytes);
         let mut lines = body.split(|&b| b == b'\n');
         let manifest_line = lines.next().unwrap_or_default();
         let manifest = serde_json::from_slice(manifest_line)
-            .map_err(|e| Failure(format!("the pack's manifest: {e}")))?;
+            .map_err(|e| Report::message(format!("the pack's manifest: {e}")))?;
         Ok(Content {
             bytes,
             manifest_line,
@@ -54,14 +54,15 @@ impl<'a> Content<'a> {
 }
 
 /// Decompresses a pack file (a publisher's own: no bound on its size).
-pub fn decompress(pack: &[u8]) -> Result<Vec<u8>, Failure> {
-    zstd::decode_all(pack).map_err(|e| Failure(format!("the pack does not decompress: {e}")))
+pub fn decompress(pack: &[u8]) -> Result<Vec<u8>, Report> {
+    zstd::decode_all(pack)
+        .map_err(|e| Report::message(format!("the pack does not decompress: {e}")))
 }
 
 /// The zstd-compressed patch that turns `old` into `new`, checked by
 /// applying it: a patch that would not rebuild `new` byte for byte (a pack
 /// whose last line has no `\n`, say) is refused here, not on a phone.
-pub fn make_patch(old: &Content<'_>, new: &Content<'_>) -> Result<Vec<u8>, Failure> {
+pub fn make_patch(old: &Content<'_>, new: &Content<'_>) -> Result<Vec<u8>, Report> {
     let (from, to) = (old.manifest.version, new.manifest.version);
     if old.manifest.id != new.manifest.id || old.manifest.publisher.id != new.manifest.publisher.id
     {
@@ -111,7 +112,7 @@ pub fn make_patch(old: &Content<'_>, new: &Content<'_>) -> Result<Vec<u8>, Failu
 }
 
 /// Fails unless `plain` applied to `old` gives `new`'s content exactly.
-fn check_rebuilds(plain: &[u8], old: &Content<'_>, new: &Content<'_>) -> Result<(), Failure> {
+fn check_rebuilds(plain: &[u8], old: &Content<'_>, new: &Content<'_>) -> Result<(), Report> {
     let old_lines = old.entries.iter().map(|l| {
         String::from_utf8(l.to_vec())
             .map_err(|_| waymark_core::Error::InvalidPack("an entry is not UTF-8".into()))

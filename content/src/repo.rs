@@ -42,7 +42,7 @@ use waymark_core::tuf::{
 
 use crate::keys::{self, RoleKeys, key_path};
 use crate::patch::{Content, decompress, make_patch};
-use crate::{Failure, fail};
+use crate::{Report, fail};
 
 /// How many earlier versions of a pack get a patch to a new version,
 /// unless `--patches` says otherwise.
@@ -116,7 +116,7 @@ impl Repo {
         self.dir.join("metadata").join(name)
     }
 
-    fn read(&self, name: &str) -> Result<Option<Envelope>, Failure> {
+    fn read(&self, name: &str) -> Result<Option<Envelope>, Report> {
         match std::fs::read(self.meta(name)) {
             Ok(bytes) => Ok(Some(Envelope::parse(&bytes)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -125,7 +125,7 @@ impl Repo {
     }
 
     /// Writes `bytes` to `path` atomically.
-    fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    fn write(path: &Path, bytes: &[u8]) -> Result<(), Report> {
         let parent = path.parent().expect("repository paths have a parent");
         std::fs::create_dir_all(parent)?;
         let tmp = parent.join(format!(
@@ -138,14 +138,14 @@ impl Repo {
         Ok(())
     }
 
-    fn write_meta(&self, name: &str, env: &Envelope) -> Result<Vec<u8>, Failure> {
+    fn write_meta(&self, name: &str, env: &Envelope) -> Result<Vec<u8>, Report> {
         let bytes = env.to_bytes()?;
         Self::write(&self.meta(name), &bytes)?;
         Ok(bytes)
     }
 
     /// The newest root, if the repository exists.
-    pub fn root(&self) -> Result<Option<Root>, Failure> {
+    pub fn root(&self) -> Result<Option<Root>, Report> {
         Ok(match self.read("root.json")? {
             Some(env) => Some(env.read("root")?),
             None => None,
@@ -153,7 +153,7 @@ impl Repo {
     }
 
     /// The current targets metadata, if any.
-    fn targets(&self) -> Result<Option<Targets>, Failure> {
+    fn targets(&self) -> Result<Option<Targets>, Report> {
         let Some(ts) = self.read("timestamp.json")? else {
             return Ok(None);
         };
@@ -178,14 +178,14 @@ impl Repo {
         }
     }
 
-    fn version_of(&self, name: &str, kind: &str) -> Result<u64, Failure> {
+    fn version_of(&self, name: &str, kind: &str) -> Result<u64, Report> {
         Ok(match self.read(name)? {
             Some(env) => env.read::<MetaList>(kind)?.version,
             None => 0,
         })
     }
 
-    fn root_meta(version: u64, keys: &RoleKeys, expires: DateTime<Utc>) -> Result<Root, Failure> {
+    fn root_meta(version: u64, keys: &RoleKeys, expires: DateTime<Utc>) -> Result<Root, Report> {
         let mut all = BTreeMap::new();
         let mut roles = BTreeMap::new();
         for role in keys::ROLES {
@@ -211,7 +211,7 @@ impl Repo {
     }
 
     /// Fails unless `keys` are the keys the newest root names.
-    fn check_keys(root: &Root, keys: &RoleKeys) -> Result<(), Failure> {
+    fn check_keys(root: &Root, keys: &RoleKeys) -> Result<(), Report> {
         for role in keys::ROLES {
             let (id, _) = keys::public(keys.get(role))?;
             if !root.roles.get(role).is_some_and(|r| r.keyids.contains(&id)) {
@@ -224,7 +224,7 @@ impl Repo {
     }
 
     /// Creates the repository's first root if there is none.
-    fn ensure_root(&self, keys: &RoleKeys, exp: Expiries) -> Result<Root, Failure> {
+    fn ensure_root(&self, keys: &RoleKeys, exp: Expiries) -> Result<Root, Report> {
         if let Some(root) = self.root()? {
             Self::check_keys(&root, keys)?;
             return Ok(root);
@@ -242,7 +242,7 @@ impl Repo {
         keys: &RoleKeys,
         targets: BTreeMap<String, TargetFile>,
         exp: Expiries,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Report> {
         let t_version = self.targets()?.map_or(0, |t| t.version) + 1;
         let targets = Targets {
             kind: "targets".into(),
@@ -296,10 +296,10 @@ impl Repo {
 
     /// The versions of `pack` published so far, oldest first. A repository
     /// published before histories were kept starts from its current target.
-    fn history(&self, pack: &str, current: Option<&TargetFile>) -> Result<History, Failure> {
+    fn history(&self, pack: &str, current: Option<&TargetFile>) -> Result<History, Report> {
         let mut history = match std::fs::read(self.history_file(pack)) {
             Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Failure(format!("history/{pack}.json: {e}")))?,
+                .map_err(|e| Report::message(format!("history/{pack}.json: {e}")))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => History {
                 pack: pack.to_owned(),
                 versions: Vec::new(),
@@ -323,7 +323,7 @@ impl Repo {
 
     /// The content of a published version, if its file is still the one
     /// published.
-    fn published_content(&self, old: &Published) -> Result<Vec<u8>, Failure> {
+    fn published_content(&self, old: &Published) -> Result<Vec<u8>, Report> {
         let bytes = match std::fs::read(self.dir.join("targets").join(&old.file)) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -352,7 +352,7 @@ impl Repo {
         history: &History,
         count: usize,
         targets: &mut BTreeMap<String, TargetFile>,
-    ) -> Result<BTreeMap<u64, String>, Failure> {
+    ) -> Result<BTreeMap<u64, String>, Report> {
         let m = &new.manifest;
         let mut patches = BTreeMap::new();
         let earlier = history
@@ -367,7 +367,7 @@ impl Repo {
             });
             let bytes = match made {
                 Ok(b) => b,
-                Err(Failure(why)) => {
+                Err(why) => {
                     eprintln!(
                         "note: no patch from {} version {}: {why}",
                         m.id, old.version
@@ -401,13 +401,14 @@ impl Repo {
         url: Option<&str>,
         patches: usize,
         exp: Expiries,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Report> {
         let keys = RoleKeys::load(keys_dir)?;
         let mut manifests: Vec<(PackManifest, Vec<u8>)> = Vec::new();
         for p in packs {
-            let bytes = std::fs::read(p).map_err(|e| Failure(format!("{}: {e}", p.display())))?;
+            let bytes =
+                std::fs::read(p).map_err(|e| Report::message(format!("{}: {e}", p.display())))?;
             let manifest = PackReader::new(&bytes[..])
-                .map_err(|e| Failure(format!("{}: {e}", p.display())))?
+                .map_err(|e| Report::message(format!("{}: {e}", p.display())))?
                 .manifest()
                 .clone();
             manifests.push((manifest, bytes));
@@ -495,7 +496,7 @@ impl Repo {
 
     /// Rotates a role's key: a new root (signed by the old and the new root
     /// keys) names the new key, and the role's metadata is re-signed.
-    pub fn rotate_key(&self, role: &str, keys_dir: &Path, exp: Expiries) -> Result<(), Failure> {
+    pub fn rotate_key(&self, role: &str, keys_dir: &Path, exp: Expiries) -> Result<(), Report> {
         if !keys::ROLES.contains(&role) {
             return fail(format!(
                 "unknown role '{role}': one of root, targets, snapshot, timestamp"
@@ -538,7 +539,7 @@ impl Repo {
         Ok(())
     }
 
-    fn card(&self) -> Result<Option<PublisherCard>, Failure> {
+    fn card(&self) -> Result<Option<PublisherCard>, Report> {
         match std::fs::read(self.dir.join("publisher.json")) {
             Ok(b) => Ok(Some(serde_json::from_slice(&b)?)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -548,7 +549,7 @@ impl Repo {
 
     /// Writes the publisher card (with root version 1: phones follow the
     /// rotation chain from there).
-    fn write_card(&self, id: &str, name: &str, url: Option<&str>) -> Result<(), Failure> {
+    fn write_card(&self, id: &str, name: &str, url: Option<&str>) -> Result<(), Report> {
         let Some(root) = self.read("1.root.json")? else {
             return fail("the repository has no 1.root.json");
         };
@@ -570,12 +571,7 @@ impl Repo {
     }
 
     /// Writes an offline bundle for every current target.
-    fn write_bundles(
-        &self,
-        publisher: &str,
-        keys: &RoleKeys,
-        exp: Expiries,
-    ) -> Result<(), Failure> {
+    fn write_bundles(&self, publisher: &str, keys: &RoleKeys, exp: Expiries) -> Result<(), Report> {
         let Some(targets) = self.targets()? else {
             return Ok(());
         };

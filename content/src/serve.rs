@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use tower_http::services::ServeDir;
 
-use crate::Failure;
+use crate::Report;
 
 /// The file a request path names inside `root`, if it is a plain path.
 fn file_for(root: &Path, uri_path: &str) -> Option<PathBuf> {
@@ -88,9 +88,12 @@ pub fn router(root: &Path) -> Router {
 }
 
 /// Serves `root` on `addr` until interrupted.
-pub fn serve(root: &Path, addr: SocketAddr) -> Result<(), Failure> {
+pub fn serve(root: &Path, addr: SocketAddr) -> Result<(), Report> {
     if !root.is_dir() {
-        return Err(Failure(format!("{} is not a directory", root.display())));
+        return Err(Report::message(format!(
+            "{} is not a directory",
+            root.display()
+        )));
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

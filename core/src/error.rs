@@ -1,12 +1,27 @@
-//! Errors: one detailed internal enum, one small public enum the apps act on.
+//! Errors: one detailed enum for the crate, one small enum for the apps,
+//! and one way for the command-line tools to show them.
 //!
-//! Every function of `waymark-core` returns [`Error`], which says precisely what
-//! went wrong for logs, tests and the CLI. Apps (through the bindings) see
-//! [`WaymarkError`], a handful of variants a screen can act on; the conversion
-//! lives in one place, [`From<Error> for WaymarkError`].
+//! - [`Error`]: what every function of `waymark-core` returns; it says
+//!   precisely what went wrong, for logs, tests and the CLIs. A refusal of
+//!   signed content carries a typed [`Untrusted`] reason that callers match
+//!   on (sync's patch fallback, sharing), never its text.
+//! - [`WaymarkError`]: the handful of variants a screen can act on, the
+//!   error the apps see (Kotlin `WaymarkException`, Swift `WaymarkError`;
+//!   the bindings restate it for uniffi variant for variant).
+//!   `From<Error>` is the one mapping from the detailed error to it.
+//! - [`Report`] and [`render`]: the one line the command-line tools
+//!   (`waymark`, `waymark-pack`, `waymark-tuf-client`) print for a failure.
 //!
-//! No message of either enum ever contains personal data: no passphrase, no
+//! No message of any of them ever contains personal data: no passphrase, no
 //! document title, holder name or number, and no path under the user's home.
+
+mod public;
+mod report;
+mod untrusted;
+
+pub use public::WaymarkError;
+pub use report::{Report, human_duration, render};
+pub use untrusted::{ContentOrigin, MetadataRollback, Oversized, Untrusted};
 
 use std::time::Duration;
 
@@ -80,9 +95,10 @@ pub enum Error {
     PatchMismatch(String),
 
     /// Signed metadata or a signed file failed verification: bad or missing
-    /// signatures, expired, rolled back, inconsistent, or altered bytes.
+    /// signatures, expired, rolled back, inconsistent, or altered bytes;
+    /// the [`Untrusted`] reason says which.
     #[error("not trusted: {0}")]
-    Untrusted(String),
+    Untrusted(Untrusted),
 
     /// A pack older than (or the same as) the installed version was offered.
     #[error("pack version {offered} is not newer than the installed version {installed}")]
@@ -140,15 +156,17 @@ pub enum Error {
     Cancelled,
 }
 
-fn e_busy(retry_after: Duration) -> String {
-    Error::ServerBusy { retry_after }.to_string()
-}
-
 fn wait_note(retry_after: Duration) -> String {
     if retry_after.is_zero() {
         String::new()
     } else {
         format!("; next attempt allowed in {}s", retry_after.as_secs())
+    }
+}
+
+impl From<Untrusted> for Error {
+    fn from(reason: Untrusted) -> Self {
+        Error::Untrusted(reason)
     }
 }
 
@@ -175,125 +193,6 @@ impl Error {
                 e.code == rusqlite::ErrorCode::DiskFull
             }
             _ => false,
-        }
-    }
-}
-
-/// The errors an app can act on. Every variant maps to something a screen can
-/// say or do; details stay in [`Error`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum WaymarkError {
-    /// Unlock first (the vault is locked or auto-locked).
-    #[error("the vault is locked")]
-    Locked,
-
-    /// The passphrase was wrong. Show the number of attempts and, when
-    /// `retry_after_secs` is not zero, a countdown.
-    #[error("wrong passphrase")]
-    WrongPassphrase {
-        /// Consecutive failed attempts so far.
-        failed_attempts: u32,
-        /// Seconds before another attempt is accepted.
-        retry_after_secs: u64,
-    },
-
-    /// Too many failed attempts: wait this long before trying again.
-    #[error("too many attempts; wait {retry_after_secs}s")]
-    RetryLater {
-        /// Seconds before another attempt is accepted.
-        retry_after_secs: u64,
-    },
-
-    /// The vault, document or item does not exist.
-    #[error("not found")]
-    NotFound,
-
-    /// The input was refused; `reason` says why, in words fit to show.
-    #[error("invalid input: {reason}")]
-    InvalidInput {
-        /// What was wrong and what was expected.
-        reason: String,
-    },
-
-    /// Stored data failed its integrity check (tampering or corruption).
-    #[error("integrity check failed")]
-    Integrity,
-
-    /// The device is out of storage.
-    #[error("storage is full")]
-    StorageFull,
-
-    /// Content or metadata failed verification: not signed by the
-    /// publisher, altered, expired or rolled back. Nothing was installed.
-    #[error("not trusted: {reason}")]
-    Untrusted {
-        /// What failed, in words fit to show.
-        reason: String,
-    },
-
-    /// The network failed or the server is unavailable; try again later.
-    #[error("network: {reason}")]
-    Network {
-        /// What failed.
-        reason: String,
-        /// Seconds the server asked to wait, 0 when it did not say.
-        retry_after_secs: u64,
-    },
-
-    /// The operation was cancelled; the next attempt resumes.
-    #[error("cancelled")]
-    Cancelled,
-
-    /// Any other failure of the device's storage or platform.
-    #[error("storage error: {reason}")]
-    Storage {
-        /// A technical description, free of personal data.
-        reason: String,
-    },
-}
-
-impl From<Error> for WaymarkError {
-    fn from(e: Error) -> Self {
-        if e.is_storage_full() {
-            return WaymarkError::StorageFull;
-        }
-        match e {
-            Error::Locked => WaymarkError::Locked,
-            Error::WrongPassphrase {
-                failed_attempts,
-                retry_after,
-            } => WaymarkError::WrongPassphrase {
-                failed_attempts,
-                retry_after_secs: retry_after.as_secs(),
-            },
-            Error::Throttled { retry_after } => WaymarkError::RetryLater {
-                retry_after_secs: retry_after.as_secs(),
-            },
-            Error::NoVault | Error::NotFound(_) => WaymarkError::NotFound,
-            Error::MalformedRecoveryCode(_)
-            | Error::VaultExists
-            | Error::InvalidInput(_)
-            | Error::InvalidPack(_)
-            | Error::InvalidPatch(_)
-            | Error::PatchMismatch(_)
-            | Error::Rollback { .. } => WaymarkError::InvalidInput {
-                reason: e.to_string(),
-            },
-            Error::Integrity(_) => WaymarkError::Integrity,
-            Error::Untrusted(reason) => WaymarkError::Untrusted { reason },
-            Error::Network(reason) => WaymarkError::Network {
-                reason,
-                retry_after_secs: 0,
-            },
-            Error::ServerBusy { retry_after } => WaymarkError::Network {
-                reason: e_busy(retry_after),
-                retry_after_secs: retry_after.as_secs(),
-            },
-            Error::Cancelled => WaymarkError::Cancelled,
-            other => WaymarkError::Storage {
-                reason: other.to_string(),
-            },
         }
     }
 }

@@ -11,7 +11,9 @@
 //! - [`clock`]: the time source (injectable for tests).
 //! - [`types`]: value types shared by the vault, content and the publisher
 //!   tool (country codes).
-//! - [`error`]: the internal [`Error`] and the public [`WaymarkError`].
+//! - [`error`]: the detailed [`Error`] (refusals of signed content with a
+//!   typed [`Untrusted`] reason), the apps' [`WaymarkError`] and the one
+//!   mapping between them, and the command-line tools' [`error::Report`].
 //!
 //! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
 //! device CLI `waymark` is behind the `cli` feature.
@@ -25,4 +27,4 @@ pub mod tuf;
 pub mod types;
 pub mod vault;
 
-pub use error::{Error, Result, WaymarkError};
+pub use error::{Error, Result, Untrusted, WaymarkError};

@@ -22,6 +22,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use waymark_core::error::Report;
 use waymark_core::sync::{CancelToken, Http, HttpConfig, HttpRemote};
 use waymark_core::tuf::{MetadataStore, SeenVersions, Updater, escape_role, target_url};
 use waymark_core::{Error, Result};
@@ -71,7 +72,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("waymark-tuf-client: {e}");
+            eprintln!("waymark-tuf-client: {}", Report::from(e).line());
             ExitCode::from(1)
         }
     }

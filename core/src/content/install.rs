@@ -16,7 +16,7 @@ use super::patch::PatchReader;
 use super::schema::ContentSchema;
 use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, checked_content};
-use crate::error::{Error, Result};
+use crate::error::{ContentOrigin, Error, Result};
 use crate::storage::{OpenMode, open_database};
 
 /// Size of the buffer a patch is read through.
@@ -181,7 +181,7 @@ impl ContentStore {
         // tempfile's errors name the path; ours never do (see crate::error).
         let file = tempfile::tempfile_in(self.dir())
             .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
-        let file = checked_content(file, expected, "the updated pack", |content| {
+        let file = checked_content(file, expected, ContentOrigin::Updated, |content| {
             // A connection of its own, in a read transaction: the entries
             // and the version read are one snapshot, and searches on the
             // store's connection go on meanwhile.

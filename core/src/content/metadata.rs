@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::schema::record_root;
 use super::store::ContentStore;
-use crate::error::{Error, Result};
+use crate::error::{Result, Untrusted};
 use crate::tuf::{MetadataStore, SeenVersions};
 
 /// One publisher's trusted metadata in the content database.
@@ -117,7 +117,7 @@ impl MetadataStore for PublisherMetadata<'_> {
         let mut conn = self.store.conn();
         if role == "root" {
             let text = std::str::from_utf8(bytes)
-                .map_err(|_| Error::Untrusted("root metadata is not UTF-8".into()))?;
+                .map_err(|_| Untrusted::Other("root metadata is not UTF-8".into()))?;
             let tx = conn.transaction()?;
             tx.execute(
                 "UPDATE publishers SET root = ?2 WHERE id = ?1",

@@ -15,7 +15,7 @@ use rusqlite::{Transaction, params};
 
 use super::index::{TermCounts, index_row, write_frequent_terms};
 use super::model::Entry;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Untrusted};
 use crate::storage::Schema;
 use crate::tuf::{Envelope, Root};
 
@@ -238,7 +238,7 @@ pub(crate) fn upgrade_to_v4(tx: &Transaction<'_>) -> Result<()> {
 pub(crate) fn record_root(conn: &rusqlite::Connection, publisher: &str, root: &[u8]) -> Result<()> {
     let version = Envelope::parse(root)?.read::<Root>("root")?.version;
     let version = i64::try_from(version)
-        .map_err(|_| Error::Untrusted("the root's version is out of range".into()))?;
+        .map_err(|_| Untrusted::Other("the root's version is out of range".into()))?;
     conn.execute(
         "INSERT OR IGNORE INTO tuf_roots (publisher, version, body) VALUES (?1, ?2, ?3)",
         params![publisher, version, root],

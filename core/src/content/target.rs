@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::tuf::{HashingWriter, TargetFile};
 
 /// Size of the buffer content is written through.
@@ -57,32 +57,29 @@ impl PackTargetCustom {
     /// the pack must rebuild.
     pub fn signed_content(target: &TargetFile) -> Result<ContentDigest> {
         Self::of(target).and_then(|c| c.content).ok_or_else(|| {
-            Error::Untrusted(
-                "the publisher signed no content digest for this pack, so only its own \
-                     bundle can install it"
-                    .into(),
-            )
+            Untrusted::NoContentDigest {
+                of: ContentOrigin::Shared,
+            }
+            .into()
         })
     }
 }
 
 /// Writes a pack's content into `file` with `fill`, checking it against
 /// the `expected` signed digest as it passes: never more than the signed
-/// length is written. `what` names the content in errors ("the shared
-/// content"). The file is returned rewound, ready to install.
+/// length is written. `what` says which content it is, for errors. The
+/// file is returned rewound, ready to install.
 pub(crate) fn checked_content(
     file: File,
     expected: &ContentDigest,
-    what: &str,
+    what: ContentOrigin,
     fill: impl FnOnce(&mut dyn Write) -> Result<()>,
 ) -> Result<File> {
     let mut out =
         HashingWriter::sha256_limited(BufWriter::with_capacity(BUFFER, file), expected.length);
     let filled = fill(&mut out);
     if out.overflowed() {
-        return Err(Error::Untrusted(format!(
-            "{what} is longer than its signed length"
-        )));
+        return Err(Untrusted::ContentTooLong { of: what }.into());
     }
     filled?;
     let (file, digests) = out.finish();
@@ -91,9 +88,7 @@ pub(crate) fn checked_content(
         sha256: digests.sha256,
     };
     if !actual.matches(expected) {
-        return Err(Error::Untrusted(format!(
-            "{what} differs from what its publisher signed"
-        )));
+        return Err(Untrusted::ContentMismatch { of: what }.into());
     }
     let mut file = file.into_inner().map_err(|e| Error::Io(e.into_error()))?;
     file.seek(SeekFrom::Start(0))?;

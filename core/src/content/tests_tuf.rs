@@ -270,7 +270,7 @@ impl Phone {
 
 fn untrusted<T: std::fmt::Debug>(r: crate::Result<T>, what: &str) -> String {
     match r {
-        Err(Error::Untrusted(reason)) => reason,
+        Err(Error::Untrusted(reason)) => reason.to_string(),
         other => panic!("{what}: expected Untrusted, got {other:?}"),
     }
 }

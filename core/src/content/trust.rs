@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::card::TrustDocument;
 use super::store::{ContentStore, remove_publisher_packs};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Untrusted};
 use crate::storage::json_from_text;
 use crate::tuf::{Envelope, Root, SeenVersions, fingerprint};
 
@@ -89,11 +89,11 @@ impl ContentStore {
         let root: Root = envelope.read("root")?;
         envelope.verify(&root, "root")?;
         if root.expires <= self.clock().now() {
-            return Err(Error::Untrusted("this root metadata has expired".into()));
+            return Err(Untrusted::ExpiredRoot.into());
         }
         for role in ["root", "targets", "snapshot", "timestamp"] {
             if !root.roles.contains_key(role) {
-                return Err(Error::Untrusted(format!("root defines no {role} role")));
+                return Err(Untrusted::MissingRole { role: role.into() }.into());
             }
         }
         let added_at = self.clock().now();
@@ -187,7 +187,7 @@ impl ContentStore {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
-            .ok_or_else(|| Error::Untrusted(format!("unknown publisher '{id}': trust it first")))?;
+            .ok_or_else(|| Untrusted::UnknownPublisher { id: id.into() })?;
         Ok((root.into_bytes(), json_from_text(&seen)?))
     }
 }

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 use super::transport::{
     Transport, TransportErrorKind, TransportRequest, TransportResponse, check_proxy_url,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Oversized, Result, Untrusted};
 use crate::tuf::Fetched;
 
 /// The one User-Agent every Waymark request carries (no version, no
@@ -191,9 +191,9 @@ impl Http {
             }
             let etag = response.header("etag").map(str::to_owned);
             if response.content_length().is_some_and(|len| len > max_len) {
-                return Err(Attempt::Fail(Error::Untrusted(format!(
-                    "the server offers more than the {max_len} bytes allowed for this file"
-                ))));
+                return Err(Attempt::Fail(
+                    Untrusted::TooLarge(Oversized::ServerOffer { max: max_len }).into(),
+                ));
             }
             let mut bytes = Vec::new();
             self.read_body(response, &mut bytes, max_len, cancel, &mut |_| {})?;
@@ -280,9 +280,9 @@ impl Http {
             }
             let remaining = length - start;
             if response.content_length().is_some_and(|len| len > remaining) {
-                return Err(Attempt::Fail(Error::Untrusted(
-                    "the server offers a file longer than its signed length".into(),
-                )));
+                return Err(Attempt::Fail(
+                    Untrusted::TooLarge(Oversized::LongerThanSigned).into(),
+                ));
             }
             let mut out = std::io::BufWriter::with_capacity(CHUNK * 4, &mut *file);
             let result = self.read_body(response, &mut out, remaining, cancel, &mut |n| {
@@ -364,9 +364,9 @@ impl Http {
             };
             total += n as u64;
             if total > max {
-                return Err(Attempt::Fail(Error::Untrusted(format!(
-                    "the server sent more than the {max} bytes expected (endless data)"
-                ))));
+                return Err(Attempt::Fail(
+                    Untrusted::TooLarge(Oversized::EndlessData { max }).into(),
+                ));
             }
             out.write_all(&buf[..n]).map_err(io_fail)?;
             progress(total);

@@ -48,7 +48,7 @@ pub use transport::{
 use crate::content::ContentStore;
 use crate::content::metadata::PublisherMetadata;
 use crate::content::target::{ContentDigest, PackTargetCustom};
-use crate::error::{Error, Result};
+use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::tuf::{Digests, TargetFile, Updater, target_url};
 
 /// The network the phone is on, as the app knows it.
@@ -498,9 +498,7 @@ impl ContentStore {
             };
             let (pack, version) = (custom.pack.clone(), custom.version);
             if format!("packs/{pack}.wmpack") != path {
-                return Err(Error::Untrusted(format!(
-                    "the target {path} names another pack"
-                )));
+                return Err(Untrusted::WrongPack { target: path }.into());
             }
             let have = installed.get(&pack).copied();
             if have.is_some_and(|v| v >= version) {
@@ -606,7 +604,9 @@ impl ContentStore {
     ) -> Result<PackUpdate> {
         let file = up
             .target(&planned.target)?
-            .ok_or_else(|| Error::Untrusted(format!("{} is not signed", planned.target)))?;
+            .ok_or_else(|| Untrusted::NotSigned {
+                target: planned.target.clone(),
+            })?;
         let consistent = up.root().consistent_snapshot;
         let url = target_url(
             &format!("{}/targets", source.url),
@@ -616,7 +616,7 @@ impl ContentStore {
         );
         let part = self
             .partial_path(&file)
-            .ok_or_else(|| Error::Untrusted("the target has no usable hash".into()))?;
+            .ok_or_else(|| Untrusted::Other("the target has no usable hash".into()))?;
         std::fs::create_dir_all(self.downloads_dir())?;
         let received = download_resumable(http, &url, &part, &file, cancel, &mut |n| {
             listener.on_event(&SyncEvent::Downloading {
@@ -677,7 +677,12 @@ impl ContentStore {
             .as_ref()
             .and_then(PackTargetCustom::of)
             .and_then(|c| c.content)
-            .ok_or_else(|| Error::Untrusted("the pack's content digest is not signed".into()))
+            .ok_or_else(|| {
+                Untrusted::NoContentDigest {
+                    of: ContentOrigin::Updated,
+                }
+                .into()
+            })
     }
 }
 

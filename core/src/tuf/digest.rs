@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::metadata::{MetaFile, TargetFile};
-use crate::error::{Error, Result};
+use crate::error::{Result, Untrusted};
 
 /// The length and hex digests of a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,23 +53,19 @@ impl Digests {
 
 /// Checks every hash in `hashes` Waymark knows (sha256, sha512) against
 /// `digests`; at least one must be known.
-pub fn check_hashes(hashes: &BTreeMap<String, String>, digests: &Digests) -> Result<()> {
+pub fn check_hashes(hashes: &BTreeMap<String, String>, digests: &Digests) -> Result<(), Untrusted> {
     let mut checked = 0;
     for (algo, expected) in hashes {
         let Some(actual) = digests.get(algo) else {
             continue;
         };
         if !actual.eq_ignore_ascii_case(expected) {
-            return Err(Error::Untrusted(format!(
-                "the file's {algo} hash differs from the signed one"
-            )));
+            return Err(Untrusted::HashMismatch { algo: algo.clone() });
         }
         checked += 1;
     }
     if checked == 0 {
-        return Err(Error::Untrusted(
-            "no supported hash (sha256 or sha512) given".into(),
-        ));
+        return Err(Untrusted::NoKnownHash);
     }
     Ok(())
 }
@@ -96,11 +92,9 @@ impl TargetFile {
     /// length and hashes.
     pub fn check_digests(&self, digests: &Digests) -> Result<()> {
         if digests.length != self.length {
-            return Err(Error::Untrusted(
-                "the file's length differs from the signed length".into(),
-            ));
+            return Err(Untrusted::LengthMismatch.into());
         }
-        check_hashes(&self.hashes, digests)
+        Ok(check_hashes(&self.hashes, digests)?)
     }
 }
 

@@ -15,18 +15,12 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
+use crate::error::{Oversized, Result, Untrusted};
 
 /// The specification version written in new metadata.
 pub const SPEC_VERSION: &str = "1.0.31";
 /// Largest metadata file read (endless-data attack).
 pub const MAX_METADATA_BYTES: u64 = 512 * 1024;
-
-/// Why metadata or a target was refused. Turned into
-/// [`Error::Untrusted`].
-fn untrusted(reason: impl Into<String>) -> Error {
-    Error::Untrusted(reason.into())
-}
 
 /// Canonical JSON (OLPC) of a value: the bytes that are signed.
 pub fn canonical_json(value: &impl Serialize) -> Result<Vec<u8>> {
@@ -306,9 +300,15 @@ impl Envelope {
     /// Parses a metadata file (bounded in size).
     pub fn parse(bytes: &[u8]) -> Result<Self> {
         if bytes.len() as u64 > MAX_METADATA_BYTES {
-            return Err(untrusted("metadata file too large"));
+            return Err(Untrusted::TooLarge(Oversized::MetadataFile).into());
         }
-        serde_json::from_slice(bytes).map_err(|e| untrusted(format!("malformed metadata: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| {
+            Untrusted::Malformed {
+                kind: None,
+                detail: e.to_string(),
+            }
+            .into()
+        })
     }
 
     /// Signs `signed` with `keys`.
@@ -340,10 +340,18 @@ impl Envelope {
     /// Reads `signed` as `T`, checking its `_type`.
     pub fn read<T: DeserializeOwned>(&self, kind: &str) -> Result<T> {
         if self.kind() != Some(kind) {
-            return Err(untrusted(format!("expected {kind} metadata")));
+            return Err(Untrusted::WrongType {
+                expected: kind.into(),
+            }
+            .into());
         }
-        serde_json::from_value(self.signed.clone())
-            .map_err(|e| untrusted(format!("malformed {kind} metadata: {e}")))
+        serde_json::from_value(self.signed.clone()).map_err(|e| {
+            Untrusted::Malformed {
+                kind: Some(kind.into()),
+                detail: e.to_string(),
+            }
+            .into()
+        })
     }
 
     /// Checks that at least the role's threshold of distinct keys listed for
@@ -352,7 +360,7 @@ impl Envelope {
         let role_keys = root
             .roles
             .get(role)
-            .ok_or_else(|| untrusted(format!("root defines no {role} role")))?;
+            .ok_or_else(|| Untrusted::MissingRole { role: role.into() })?;
         self.verify_with(&root.keys, role_keys, role)
     }
 
@@ -366,7 +374,7 @@ impl Envelope {
         role: &str,
     ) -> Result<()> {
         if role_keys.threshold == 0 {
-            return Err(untrusted(format!("the {role} role has a threshold of 0")));
+            return Err(Untrusted::ZeroThreshold { role: role.into() }.into());
         }
         let message = canonical_json(&self.signed)?;
         let mut good: BTreeSet<[u8; 32]> = BTreeSet::new();
@@ -388,11 +396,12 @@ impl Envelope {
             }
         }
         if good.len() < role_keys.threshold as usize {
-            return Err(untrusted(format!(
-                "{role} metadata has {} valid signatures of the {} required",
-                good.len(),
-                role_keys.threshold
-            )));
+            return Err(Untrusted::Signatures {
+                role: role.into(),
+                valid: good.len(),
+                threshold: role_keys.threshold,
+            }
+            .into());
         }
         Ok(())
     }

@@ -27,7 +27,7 @@ use super::digest::{Digests, check_hashes};
 use super::metadata::{
     Envelope, Key, MetaFile, MetaList, RoleKeys, Root, SeenVersions, TargetFile, Targets,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, MetadataRollback, Result, Untrusted};
 
 /// Where a repository's trusted metadata is kept, by role name (`root`,
 /// `timestamp`, `snapshot`, `targets`, or a delegated role's name).
@@ -117,10 +117,6 @@ pub fn escape_role(role: &str) -> String {
     utf8_percent_encode(role, ROLE_NAME).to_string()
 }
 
-fn untrusted(reason: impl Into<String>) -> Error {
-    Error::Untrusted(reason.into())
-}
-
 /// One repository's client.
 pub struct Updater<'a> {
     remote: &'a mut dyn Remote,
@@ -147,9 +143,7 @@ impl<'a> Updater<'a> {
         now: DateTime<Utc>,
         floor: SeenVersions,
     ) -> Result<Self> {
-        let bytes = store
-            .load("root")?
-            .ok_or_else(|| untrusted("no trusted root: initialise first"))?;
+        let bytes = store.load("root")?.ok_or(Untrusted::NoTrustedRoot)?;
         let root: Root = Envelope::parse(&bytes)?.read("root")?;
         Ok(Updater {
             remote,
@@ -252,12 +246,14 @@ impl<'a> Updater<'a> {
     /// The trusted top-level targets (after [`Updater::refresh`]).
     pub fn top_targets(&mut self) -> Result<&Targets> {
         let keys = self.root.keys.clone();
-        let role = self
-            .root
-            .roles
-            .get("targets")
-            .cloned()
-            .ok_or_else(|| untrusted("root defines no targets role"))?;
+        let role =
+            self.root
+                .roles
+                .get("targets")
+                .cloned()
+                .ok_or_else(|| Untrusted::MissingRole {
+                    role: "targets".into(),
+                })?;
         self.load_targets("targets", &keys, &role)?;
         Ok(&self.targets["targets"])
     }
@@ -316,10 +312,13 @@ impl<'a> Updater<'a> {
         parent: &str,
         role: &str,
     ) -> Result<(BTreeMap<String, Key>, RoleKeys)> {
-        let delegations = self.targets[parent]
-            .delegations
-            .as_ref()
-            .ok_or_else(|| untrusted(format!("{parent} delegates nothing")))?;
+        let delegations =
+            self.targets[parent]
+                .delegations
+                .as_ref()
+                .ok_or_else(|| Untrusted::NoDelegations {
+                    parent: parent.into(),
+                })?;
         let role_keys = if let Some(roles) = &delegations.roles {
             roles.iter().find(|r| r.name == role).map(|r| RoleKeys {
                 keyids: r.keyids.clone(),
@@ -335,14 +334,20 @@ impl<'a> Updater<'a> {
                     threshold: b.threshold,
                 })
         }
-        .ok_or_else(|| untrusted(format!("{parent} does not delegate to {role}")))?;
+        .ok_or_else(|| Untrusted::NotDelegated {
+            parent: parent.into(),
+            role: role.into(),
+        })?;
         Ok((delegations.keys.clone(), role_keys))
     }
 
     /// Fetches `name` from the remote; errors name the file.
     fn get(&mut self, name: &str, max: u64, etag: Option<&str>) -> Result<Fetched> {
         let fetched = self.remote.fetch(name, max, etag).map_err(|e| match e {
-            Error::Untrusted(m) => Error::Untrusted(format!("{name}: {m}")),
+            Error::Untrusted(reason) => Error::Untrusted(Untrusted::InFile {
+                file: name.into(),
+                reason: Box::new(reason),
+            }),
             Error::Network(m) => Error::Network(format!("{name}: {m}")),
             other => other,
         })?;
@@ -365,15 +370,16 @@ impl<'a> Updater<'a> {
             let env = Envelope::parse(&bytes)?;
             let new: Root = env.read("root")?;
             env.verify(&self.root, "root")
-                .map_err(|e| untrusted(format!("root version {next}: {e}")))?;
+                .map_err(|e| in_root_version(next, e))?;
             if new.version != next {
-                return Err(untrusted(format!(
-                    "the file for root version {next} holds version {}",
-                    new.version
-                )));
+                return Err(Untrusted::RootVersionMismatch {
+                    expected: next,
+                    found: new.version,
+                }
+                .into());
             }
             env.verify(&new, "root")
-                .map_err(|e| untrusted(format!("root version {next}: {e}")))?;
+                .map_err(|e| in_root_version(next, e))?;
             if role_keys_changed(&self.root, &new, "timestamp")
                 || role_keys_changed(&self.root, &new, "snapshot")
             {
@@ -387,9 +393,7 @@ impl<'a> Updater<'a> {
             updates += 1;
         }
         if self.root.expires <= self.now {
-            return Err(untrusted(
-                "the newest root metadata has expired (freeze attack or stale repository)",
-            ));
+            return Err(expired("root"));
         }
         Ok(updates)
     }
@@ -420,7 +424,7 @@ impl<'a> Updater<'a> {
             .roles
             .get(role)
             .cloned()
-            .ok_or_else(|| untrusted(format!("root defines no {role} role")))
+            .ok_or_else(|| Untrusted::MissingRole { role: role.into() }.into())
     }
 
     /// 5.4: the timestamp, conditional on the trusted one's ETag. Returns
@@ -451,28 +455,28 @@ impl<'a> Updater<'a> {
                 let snapshot_version =
                     |t: &MetaList| t.meta.get("snapshot.json").map(|m| m.version);
                 if snapshot_version(&new).is_none() {
-                    return Err(untrusted("the timestamp lists no snapshot.json"));
+                    return Err(Untrusted::NoSnapshotListed.into());
                 }
                 let mut same = false;
                 if let Some(old) = &trusted {
                     if new.version < old.version {
-                        return Err(untrusted(format!(
-                            "timestamp version {} is older than the trusted {} (rollback)",
-                            new.version, old.version
-                        )));
+                        return Err(rollback(MetadataRollback::BelowTrusted {
+                            role: "timestamp".into(),
+                            offered: new.version,
+                            trusted: old.version,
+                        }));
                     }
                     same = new.version == old.version;
                     if snapshot_version(&new) < snapshot_version(old) {
-                        return Err(untrusted(
-                            "the timestamp names an older snapshot than the trusted one (rollback)",
-                        ));
+                        return Err(rollback(MetadataRollback::OlderSnapshot));
                     }
                 }
                 if new.version < self.floor.timestamp {
-                    return Err(untrusted(format!(
-                        "timestamp version {} is older than the {} already seen (rollback)",
-                        new.version, self.floor.timestamp
-                    )));
+                    return Err(rollback(MetadataRollback::BelowSeen {
+                        role: "timestamp".into(),
+                        offered: new.version,
+                        seen: self.floor.timestamp,
+                    }));
                 }
                 let reissued = self.reissued_timestamps
                     && trusted.as_ref().is_some_and(|old| {
@@ -487,9 +491,7 @@ impl<'a> Updater<'a> {
                     self.timestamp = trusted;
                 } else {
                     if new.expires <= self.now {
-                        return Err(untrusted(
-                            "the timestamp metadata has expired (freeze attack)",
-                        ));
+                        return Err(expired("timestamp"));
                     }
                     self.store.store("timestamp", &bytes, etag.as_deref())?;
                     self.timestamp = Some(new);
@@ -498,12 +500,10 @@ impl<'a> Updater<'a> {
             }
         };
         let ts = self.timestamp.as_ref().ok_or_else(|| {
-            untrusted("the server says nothing changed, but no timestamp is trusted")
+            Untrusted::Other("the server says nothing changed, but no timestamp is trusted".into())
         })?;
         if ts.expires <= self.now {
-            return Err(untrusted(
-                "the timestamp metadata has expired (freeze attack)",
-            ));
+            return Err(expired("timestamp"));
         }
         Ok(unchanged)
     }
@@ -539,36 +539,36 @@ impl<'a> Updater<'a> {
             for (file, info) in &old.meta {
                 match new.meta.get(file) {
                     None => {
-                        return Err(untrusted(format!(
-                            "the new snapshot no longer lists {file} (rollback)"
-                        )));
+                        return Err(rollback(MetadataRollback::Dropped { file: file.clone() }));
                     }
                     Some(n) if n.version < info.version => {
-                        return Err(untrusted(format!(
-                            "the new snapshot lists {file} version {} below the trusted {} (rollback)",
-                            n.version, info.version
-                        )));
+                        return Err(rollback(MetadataRollback::FileBelowTrusted {
+                            file: file.clone(),
+                            offered: n.version,
+                            trusted: info.version,
+                        }));
                     }
                     Some(_) => {}
                 }
             }
         }
         if new.version < self.floor.snapshot {
-            return Err(untrusted(format!(
-                "snapshot version {} is older than the {} already seen (rollback)",
-                new.version, self.floor.snapshot
-            )));
+            return Err(rollback(MetadataRollback::BelowSeen {
+                role: "snapshot".into(),
+                offered: new.version,
+                seen: self.floor.snapshot,
+            }));
         }
         if new.version != meta.version {
-            return Err(untrusted(format!(
-                "snapshot version {} is not the {} the timestamp names (mix-and-match)",
-                new.version, meta.version
-            )));
+            return Err(Untrusted::MixAndMatch {
+                role: "snapshot".into(),
+                version: new.version,
+                expected: meta.version,
+            }
+            .into());
         }
         if new.expires <= self.now {
-            return Err(untrusted(
-                "the snapshot metadata has expired (freeze attack)",
-            ));
+            return Err(expired("snapshot"));
         }
         self.store.store("snapshot", &bytes, None)?;
         self.snapshot = Some(new);
@@ -595,13 +595,15 @@ impl<'a> Updater<'a> {
             }
         };
         if meta.length.is_some_and(|len| bytes.len() as u64 != len) {
-            return Err(untrusted(format!(
-                "the {role} metadata's length differs from the signed length"
-            )));
+            return Err(Untrusted::MetadataLength { role: role.into() }.into());
         }
         if let Some(hashes) = &meta.hashes {
-            check_hashes(hashes, &Digests::of(&bytes))
-                .map_err(|e| untrusted(format!("{role} metadata: {e}")))?;
+            check_hashes(hashes, &Digests::of(&bytes)).map_err(|reason| {
+                Untrusted::MetadataHashes {
+                    role: role.into(),
+                    reason: Box::new(reason),
+                }
+            })?;
         }
         Ok(bytes)
     }
@@ -619,15 +621,13 @@ impl<'a> Updater<'a> {
         }
         let snapshot = self.snapshot.as_ref().expect("snapshot before targets");
         if snapshot.expires <= self.now {
-            return Err(untrusted(
-                "the snapshot metadata has expired (freeze attack)",
-            ));
+            return Err(expired("snapshot"));
         }
         let meta = snapshot
             .meta
             .get(&format!("{role}.json"))
             .cloned()
-            .ok_or_else(|| untrusted(format!("the snapshot does not list {role}")))?;
+            .ok_or_else(|| Untrusted::NotListed { role: role.into() })?;
         let trusted: Option<Targets> = self.local(role, "targets", keys, role_keys)?;
         if let Some(t) = trusted
             && t.version == meta.version
@@ -647,26 +647,48 @@ impl<'a> Updater<'a> {
         env.verify_with(keys, role_keys, role)?;
         let new: Targets = env.read("targets")?;
         if role == "targets" && new.version < self.floor.targets {
-            return Err(untrusted(format!(
-                "targets version {} is older than the {} already seen (rollback)",
-                new.version, self.floor.targets
-            )));
+            return Err(rollback(MetadataRollback::BelowSeen {
+                role: "targets".into(),
+                offered: new.version,
+                seen: self.floor.targets,
+            }));
         }
         if new.version != meta.version {
-            return Err(untrusted(format!(
-                "{role} version {} is not the {} the snapshot names (mix-and-match)",
-                new.version, meta.version
-            )));
+            return Err(Untrusted::MixAndMatch {
+                role: role.into(),
+                version: new.version,
+                expected: meta.version,
+            }
+            .into());
         }
         if new.expires <= self.now {
-            return Err(untrusted(format!(
-                "the {role} metadata has expired (freeze attack)"
-            )));
+            return Err(expired(role));
         }
         self.store.store(role, &bytes, None)?;
         self.targets.insert(role.to_owned(), new);
         Ok(())
     }
+}
+
+fn expired(role: &str) -> Error {
+    Untrusted::Expired { role: role.into() }.into()
+}
+
+fn rollback(kind: MetadataRollback) -> Error {
+    Untrusted::Rollback(kind).into()
+}
+
+/// A new root version's failed check, naming the version.
+fn in_root_version(version: u64, e: Error) -> Error {
+    match e {
+        Error::Untrusted(reason) => Untrusted::RootVersion {
+            version,
+            reason: Box::new(reason),
+        },
+        // Canonical JSON of what was received failed: as it always read.
+        other => Untrusted::Other(format!("root version {version}: {other}")),
+    }
+    .into()
 }
 
 fn role_keys_changed(old: &Root, new: &Root, role: &str) -> bool {

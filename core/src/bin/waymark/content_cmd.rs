@@ -9,7 +9,7 @@ use waymark_core::content::{
 };
 use waymark_core::types::CountryCode;
 
-use crate::{Failure, fail, output};
+use crate::{Report, fail, output};
 
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
@@ -143,7 +143,7 @@ pub struct AlertsArgs {
     lang: Option<String>,
 }
 
-fn open(home: &Path) -> Result<ContentStore, Failure> {
+fn open(home: &Path) -> Result<ContentStore, Report> {
     Ok(ContentStore::open(&home.join("content"))?)
 }
 
@@ -164,7 +164,7 @@ fn provenance_line(p: &waymark_core::content::Provenance) -> String {
 }
 
 /// Runs `waymark trust …`.
-pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     match cmd {
         TrustCommand::Add {
@@ -177,7 +177,8 @@ pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Failure> 
             let document = if trimmed.starts_with('{') {
                 source.into_bytes()
             } else {
-                std::fs::read(&source).map_err(|e| Failure(format!("cannot read {source}: {e}")))?
+                std::fs::read(&source)
+                    .map_err(|e| Report::message(format!("cannot read {source}: {e}")))?
             };
             let p = store.trust_publisher(&document, &TrustRequest { id, name, url })?;
             if json {
@@ -214,7 +215,7 @@ pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Failure> 
 }
 
 /// Runs `waymark pack …`.
-pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     match cmd {
         PackCommand::Install { file } => {
@@ -280,7 +281,7 @@ pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Failure> {
 }
 
 /// The publisher of the installed pack `id`: `given`, or the only one.
-fn owner(store: &ContentStore, id: &str, given: Option<String>) -> Result<String, Failure> {
+fn owner(store: &ContentStore, id: &str, given: Option<String>) -> Result<String, Report> {
     if let Some(p) = given {
         return Ok(p);
     }
@@ -298,7 +299,7 @@ fn owner(store: &ContentStore, id: &str, given: Option<String>) -> Result<String
 }
 
 /// Runs `waymark search`.
-pub fn search(args: SearchArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn search(args: SearchArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     let mut q = SearchQuery::new(args.query);
     q.language = args.lang;
@@ -322,7 +323,7 @@ pub fn search(args: SearchArgs, home: &Path, json: bool) -> Result<(), Failure> 
 }
 
 /// Runs `waymark nearby`.
-pub fn nearby(args: NearbyArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn nearby(args: NearbyArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     let mut q = NearbyQuery::new(
         GeoPoint {
@@ -362,7 +363,7 @@ pub fn nearby(args: NearbyArgs, home: &Path, json: bool) -> Result<(), Failure> 
 }
 
 /// Runs `waymark country`.
-pub fn country(args: CountryArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn country(args: CountryArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     let code: CountryCode = args.code.parse()?;
     let profiles = store.country(code)?;
@@ -398,7 +399,7 @@ pub fn country(args: CountryArgs, home: &Path, json: bool) -> Result<(), Failure
 }
 
 /// Runs `waymark routes`.
-pub fn routes(args: RoutesArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn routes(args: RoutesArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     let found = store.routes(&args.place)?;
     if json {
@@ -437,7 +438,7 @@ pub fn routes(args: RoutesArgs, home: &Path, json: bool) -> Result<(), Failure> 
 }
 
 /// Runs `waymark alerts`.
-pub fn alerts(args: AlertsArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn alerts(args: AlertsArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = open(home)?;
     let country = args.country.map(|c| c.parse::<CountryCode>()).transpose()?;
     let point = match args.near {
@@ -448,7 +449,7 @@ pub fn alerts(args: AlertsArgs, home: &Path, json: bool) -> Result<(), Failure> 
                     lon: b.trim().parse().ok()?,
                 })
             });
-            Some(parsed.ok_or_else(|| Failure("--near must be LAT,LON".into()))?)
+            Some(parsed.ok_or_else(|| Report::message("--near must be LAT,LON"))?)
         }
         None => None,
     };

@@ -12,7 +12,7 @@ use waymark_core::vault::{
     DocumentId, DocumentKind, DocumentMetadata, KdfParams, Vault, VaultOptions,
 };
 
-use crate::{Failure, fail, output};
+use crate::{Report, fail, output};
 
 /// The demo's passphrase (it is a demo).
 const PASSPHRASE: &str = "demo passphrase, not a real one";
@@ -32,7 +32,7 @@ fn step(n: u32, title: &str) {
 }
 
 /// Runs every step in order.
-pub fn run(args: DemoArgs) -> Result<(), Failure> {
+pub fn run(args: DemoArgs) -> Result<(), Report> {
     let tmp = tempfile::Builder::new().prefix("waymark-demo-").tempdir()?;
     let vault_dir = tmp.path().join("vault");
     println!("Waymark demo — everything happens in a temporary directory.");
@@ -54,7 +54,7 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn create_vault(dir: &Path) -> Result<Vault, Failure> {
+fn create_vault(dir: &Path) -> Result<Vault, Report> {
     step(1, "Create a vault");
     // Lighter than a real vault's 64 MiB × 3 so the demo starts at once.
     let options = VaultOptions {
@@ -71,7 +71,7 @@ fn create_vault(dir: &Path) -> Result<Vault, Failure> {
     Ok(vault)
 }
 
-fn store_documents(vault: &Vault) -> Result<DocumentId, Failure> {
+fn store_documents(vault: &Vault) -> Result<DocumentId, Report> {
     step(2, "Store documents (sample data)");
     let today = Local::now().date_naive();
     let mut passport = DocumentMetadata::new(DocumentKind::Passport, "Passport (SAMPLE)");
@@ -93,7 +93,7 @@ fn store_documents(vault: &Vault) -> Result<DocumentId, Failure> {
     Ok(passport_id)
 }
 
-fn list_documents(vault: &Vault) -> Result<(), Failure> {
+fn list_documents(vault: &Vault) -> Result<(), Report> {
     step(3, "List the vault");
     for d in vault.list_documents()? {
         println!("   {}", output::document_line(&d));
@@ -101,7 +101,7 @@ fn list_documents(vault: &Vault) -> Result<(), Failure> {
     Ok(())
 }
 
-fn show_reminders(vault: &Vault) -> Result<(), Failure> {
+fn show_reminders(vault: &Vault) -> Result<(), Report> {
     step(4, "Expiry reminders for the next 90 days");
     for r in vault.expiry_reminders(90)? {
         println!("   {}", output::reminder_line(&r));
@@ -109,7 +109,7 @@ fn show_reminders(vault: &Vault) -> Result<(), Failure> {
     Ok(())
 }
 
-fn lock_and_refuse(vault: &Vault, id: &DocumentId) -> Result<(), Failure> {
+fn lock_and_refuse(vault: &Vault, id: &DocumentId) -> Result<(), Report> {
     step(
         5,
         "Lock, then try to read and to unlock with a wrong passphrase",
@@ -125,7 +125,7 @@ fn lock_and_refuse(vault: &Vault, id: &DocumentId) -> Result<(), Failure> {
         Err(e @ Error::WrongPassphrase { .. }) => {
             println!(
                 "   wrong passphrase: refused — {}",
-                crate::Failure::from(e).0
+                waymark_core::error::render(&e)
             )
         }
         other => return fail(format!("a wrong passphrase was not refused: {other:?}")),
@@ -133,7 +133,7 @@ fn lock_and_refuse(vault: &Vault, id: &DocumentId) -> Result<(), Failure> {
     Ok(())
 }
 
-fn unlock_and_read(vault: &Vault, id: &DocumentId) -> Result<(), Failure> {
+fn unlock_and_read(vault: &Vault, id: &DocumentId) -> Result<(), Report> {
     step(6, "Unlock with the right passphrase and read the scan back");
     vault.unlock(PASSPHRASE)?;
     let bytes = vault.read_document_bytes(id)?;

@@ -68,61 +68,18 @@ enum Command {
     Demo(demo::DemoArgs),
 }
 
-/// The failure of a command: one line for the person, no personal data.
-pub struct Failure(pub String);
-
-impl From<waymark_core::Error> for Failure {
-    fn from(e: waymark_core::Error) -> Self {
-        use waymark_core::Error;
-        Failure(match e {
-            Error::WrongPassphrase {
-                failed_attempts,
-                retry_after,
-            } => {
-                let attempts = match failed_attempts {
-                    1 => "1 failed attempt".to_owned(),
-                    n => format!("{n} failed attempts in a row"),
-                };
-                if retry_after.is_zero() {
-                    format!("wrong passphrase ({attempts})")
-                } else {
-                    format!(
-                        "wrong passphrase ({attempts}; wait {} before the next)",
-                        output::human_duration(retry_after)
-                    )
-                }
-            }
-            Error::Throttled { retry_after } => format!(
-                "too many failed attempts: wait {} before trying again",
-                output::human_duration(retry_after)
-            ),
-            Error::NoVault => "no vault here: create one with `waymark vault init`".into(),
-            Error::VaultExists => "a vault already exists here; nothing was changed".into(),
-            other => other.to_string(),
-        })
-    }
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Failure(format!("i/o: {e}"))
-    }
-}
-
-impl From<serde_json::Error> for Failure {
-    fn from(e: serde_json::Error) -> Self {
-        Failure(format!("json: {e}"))
-    }
-}
+/// The failure of a command: one line for the person, no personal data,
+/// worded by the renderer `waymark-pack` shares.
+pub use waymark_core::error::Report;
 
 /// Shorthand for a failure with a message.
-pub fn fail<T>(message: impl Into<String>) -> Result<T, Failure> {
-    Err(Failure(message.into()))
+pub fn fail<T>(message: impl Into<String>) -> Result<T, Report> {
+    Err(Report::message(message))
 }
 
 /// Resolves the home directory: `--home`, `$WAYMARK_HOME`, then the XDG
 /// data directory.
-fn home_dir(flag: Option<PathBuf>) -> Result<PathBuf, Failure> {
+fn home_dir(flag: Option<PathBuf>) -> Result<PathBuf, Report> {
     if let Some(dir) = flag {
         return Ok(dir);
     }
@@ -138,7 +95,7 @@ fn home_dir(flag: Option<PathBuf>) -> Result<PathBuf, Failure> {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
+fn run(cli: Cli) -> Result<(), Report> {
     match cli.command {
         Command::Vault(cmd) => {
             let home = home_dir(cli.home)?;
@@ -220,10 +177,9 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
+        Err(report) => {
             // One line, whatever the message held.
-            let line = message.replace(['\n', '\r'], " ");
-            eprintln!("waymark: {line}");
+            eprintln!("waymark: {}", report.line());
             ExitCode::FAILURE
         }
     }

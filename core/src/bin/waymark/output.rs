@@ -1,29 +1,18 @@
 //! Human and JSON output.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use waymark_core::vault::{DocumentInfo, ExpiryReminder};
 
-use crate::Failure;
+use crate::Report;
 
 /// Prints `value` as pretty JSON on stdout.
-pub fn json(value: &impl Serialize) -> Result<(), Failure> {
+pub fn json(value: &impl Serialize) -> Result<(), Report> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }
 
-/// `90s`, `5 min`, `2 h`.
-pub fn human_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    if s < 120 {
-        format!("{s}s")
-    } else if s < 2 * 3600 {
-        format!("{} min", s.div_ceil(60))
-    } else {
-        format!("{} h", s.div_ceil(3600))
-    }
-}
+/// `90s`, `5 min`, `2 h`: as the error renderer words waits.
+pub use waymark_core::error::human_duration;
 
 /// `12 KB`, `3.4 MB`.
 pub fn human_size(bytes: u64) -> String {

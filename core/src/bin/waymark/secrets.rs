@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use zeroize::Zeroizing;
 
-use crate::{Failure, fail};
+use crate::{Report, fail};
 
 /// The current passphrase.
 pub const PASSPHRASE: &str = "WAYMARK_PASSPHRASE";
@@ -19,7 +19,7 @@ pub const RECOVERY_CODE: &str = "WAYMARK_RECOVERY_CODE";
 /// Reads `var`, else prompts with `prompt`; with `confirm`, a prompt asks
 /// twice and the answers must match. An empty variable counts as unset (no
 /// passphrase is empty, and trying one would cost a counted attempt).
-pub fn secret(var: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Failure> {
+pub fn secret(var: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String>, Report> {
     match std::env::var(var) {
         Ok(value) if !value.is_empty() => return Ok(Zeroizing::new(value)),
         Ok(_) => {}
@@ -42,6 +42,6 @@ pub fn secret(var: &str, prompt: &str, confirm: bool) -> Result<Zeroizing<String
 }
 
 /// The current passphrase.
-pub fn passphrase() -> Result<Zeroizing<String>, Failure> {
+pub fn passphrase() -> Result<Zeroizing<String>, Report> {
     secret(PASSPHRASE, "Passphrase", false)
 }

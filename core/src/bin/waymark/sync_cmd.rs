@@ -11,7 +11,7 @@ use waymark_core::sync::{
     CancelToken, Http, HttpConfig, Network, PublisherStatus, SyncEvent, SyncOptions,
 };
 
-use crate::{Failure, fail, output};
+use crate::{Report, fail, output};
 
 /// `waymark sync`.
 #[derive(Debug, Args)]
@@ -42,7 +42,7 @@ pub struct SyncArgs {
 }
 
 /// Runs `waymark sync`.
-pub fn sync(args: SyncArgs, home: &Path, json: bool) -> Result<(), Failure> {
+pub fn sync(args: SyncArgs, home: &Path, json: bool) -> Result<(), Report> {
     let store = ContentStore::open(&home.join("content"))?;
     let http = Http::new(HttpConfig {
         proxy: args.proxy.clone(),

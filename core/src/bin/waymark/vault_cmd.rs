@@ -13,7 +13,7 @@ use waymark_core::vault::{
 };
 
 use crate::secrets::{self, DURESS_PASSPHRASE, NEW_PASSPHRASE, RECOVERY_CODE};
-use crate::{Failure, fail, output};
+use crate::{Report, fail, output};
 
 /// Sets the Argon2id memory of a new vault, in KiB: for tests and slow
 /// machines only; lowering it lowers the protection of the passphrase.
@@ -156,11 +156,11 @@ pub struct UpdateArgs {
     metadata: MetadataArgs,
 }
 
-fn kind(text: &str) -> Result<DocumentKind, Failure> {
+fn kind(text: &str) -> Result<DocumentKind, Report> {
     Ok(text.parse::<DocumentKind>()?)
 }
 
-fn date(flag: &str, value: &str) -> Result<NaiveDate, Failure> {
+fn date(flag: &str, value: &str) -> Result<NaiveDate, Report> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .or_else(|_| fail(format!("--{flag} must be a date as YYYY-MM-DD")))
 }
@@ -179,7 +179,7 @@ impl MetadataArgs {
     }
 
     /// Applies the given flags to `m`.
-    fn apply(self, m: &mut DocumentMetadata) -> Result<(), Failure> {
+    fn apply(self, m: &mut DocumentMetadata) -> Result<(), Report> {
         if let Some(c) = self.country {
             m.issuing_country = Some(c.parse::<CountryCode>()?);
         }
@@ -209,9 +209,9 @@ impl MetadataArgs {
 }
 
 /// Options for a new vault: the defaults, with the KDF variables applied.
-fn options() -> Result<VaultOptions, Failure> {
+fn options() -> Result<VaultOptions, Report> {
     let mut options = VaultOptions::default();
-    let var = |name: &str| -> Result<Option<u32>, Failure> {
+    let var = |name: &str| -> Result<Option<u32>, Report> {
         match std::env::var(name) {
             Ok(v) if v.trim().is_empty() => Ok(None),
             Ok(v) => v
@@ -248,13 +248,13 @@ fn kdf_text(kdf: &KdfParams) -> String {
 }
 
 /// Opens and unlocks the vault with the passphrase.
-fn unlocked(dir: &Path) -> Result<Vault, Failure> {
+fn unlocked(dir: &Path) -> Result<Vault, Report> {
     let vault = Vault::open(dir, VaultOptions::default())?;
     vault.unlock(&secrets::passphrase()?)?;
     Ok(vault)
 }
 
-fn id(text: &str) -> Result<DocumentId, Failure> {
+fn id(text: &str) -> Result<DocumentId, Report> {
     Ok(text.trim().parse::<DocumentId>()?)
 }
 
@@ -274,7 +274,7 @@ struct SettingsView {
 }
 
 /// Runs a vault command on the vault in `dir`.
-pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Failure> {
+pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Report> {
     match cmd {
         VaultCommand::Init => {
             let options = options()?;

@@ -16,7 +16,7 @@ use crate::content::model::PackManifest;
 use crate::content::pack::PackWriter;
 use crate::content::store::ContentStore;
 use crate::content::target::{PackTargetCustom, checked_content};
-use crate::error::{Error, Result};
+use crate::error::{ContentOrigin, Error, Oversized, Result, Untrusted};
 use crate::storage::json_from_text;
 use crate::tuf::{
     Envelope, Fetched, MetaList, MetadataStore, Overlay, Remote, Root, Targets, Updater,
@@ -82,7 +82,7 @@ impl Remote for StoredRemote<'_> {
             delegated => {
                 let role = percent_encoding::percent_decode_str(delegated)
                     .decode_utf8()
-                    .map_err(|_| Error::Untrusted("a role name is not UTF-8".into()))?;
+                    .map_err(|_| Untrusted::Other("a role name is not UTF-8".into()))?;
                 (
                     self.metadata.load(&role)?,
                     format!("metadata/delegated/{}.json", escape_role(&role)),
@@ -97,7 +97,10 @@ impl Remote for StoredRemote<'_> {
                     etag: None,
                 })
             }
-            Some(_) => Err(Error::Untrusted("stored metadata is too large".into())),
+            Some(_) => Err(Untrusted::TooLarge(Oversized::Named {
+                what: "stored metadata",
+            })
+            .into()),
             None => Ok(Fetched::NotFound),
         }
     }
@@ -142,18 +145,16 @@ impl ContentStore {
         let mut scratch = Overlay::with_root(&root);
         let target = {
             let mut up = Updater::new(&mut remote, &mut scratch, self.clock().now(), seen)?;
-            up.refresh().map_err(|e| {
-                Error::Untrusted(format!(
-                    "this phone's copy of the publisher's signatures cannot be shared \
-                     (sync, then share again): {e}"
-                ))
+            up.refresh().map_err(|e| Untrusted::NotShareable {
+                reason: e.to_string(),
             })?;
-            up.target(&target_path)?.ok_or_else(|| {
-                Error::Untrusted(format!("the publisher no longer signs '{target_path}'"))
-            })?
+            up.target(&target_path)?
+                .ok_or_else(|| Untrusted::NoLongerSigned {
+                    target: target_path.clone(),
+                })?
         };
         let custom = PackTargetCustom::of(&target)
-            .ok_or_else(|| Error::Untrusted("the pack's signed target is not a pack".into()))?;
+            .ok_or_else(|| Untrusted::Other("the pack's signed target is not a pack".into()))?;
         if custom.version != manifest.version {
             return Err(Error::invalid(format!(
                 "version {} is installed but the publisher now signs version {}: update \
@@ -161,12 +162,8 @@ impl ContentStore {
                 manifest.version, custom.version
             )));
         }
-        let expected = custom.content.ok_or_else(|| {
-            Error::Untrusted(
-                "the publisher signed no content digest for this pack, so it cannot be shared \
-                 from this phone"
-                    .into(),
-            )
+        let expected = custom.content.ok_or(Untrusted::NoContentDigest {
+            of: ContentOrigin::Installed,
         })?;
         let valid_until = served_expiry(&remote.served, &root)?;
 
@@ -178,13 +175,13 @@ impl ContentStore {
             .unwrap_or(Path::new("."));
         let plain = tempfile::tempfile_in(self.dir())
             .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
-        let plain = checked_content(plain, &expected, "the installed pack", |out| {
+        let plain = checked_content(plain, &expected, ContentOrigin::Installed, |out| {
             self.write_content(row, manifest_line.as_bytes(), out)
         })
         .map_err(|e| match e {
-            Error::Untrusted(_) => {
-                Error::Integrity("the installed pack differs from what its publisher signed")
-            }
+            Error::Untrusted(
+                Untrusted::ContentTooLong { .. } | Untrusted::ContentMismatch { .. },
+            ) => Error::Integrity("the installed pack differs from what its publisher signed"),
             e => e,
         })?;
         let mut compressed = tempfile::tempfile_in(self.dir())

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Oversized, Result, Untrusted};
 use crate::tuf::{Digests, Envelope, HashingWriter, MAX_METADATA_BYTES, MetadataSet, Root};
 
 /// Largest pack file accepted in a bundle.
@@ -98,11 +98,11 @@ pub(super) struct Received<W> {
     pub(super) digests: Digests,
 }
 
-fn read_small(r: &mut impl Read, what: &str) -> Result<Vec<u8>> {
+fn read_small(r: &mut impl Read, what: &'static str) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     r.take(MAX_METADATA_BYTES + 1).read_to_end(&mut out)?;
     if out.len() as u64 > MAX_METADATA_BYTES {
-        return Err(Error::Untrusted(format!("{what} is too large")));
+        return Err(Untrusted::TooLarge(Oversized::Named { what }).into());
     }
     Ok(out)
 }

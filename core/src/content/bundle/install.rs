@@ -14,7 +14,7 @@ use crate::content::metadata::PublisherMetadata;
 use crate::content::pack::{PackReader, decompress};
 use crate::content::store::{ContentStore, InstalledPack};
 use crate::content::target::{PackTargetCustom, checked_content};
-use crate::error::{Error, Result};
+use crate::error::{ContentOrigin, Error, Oversized, Result, Untrusted};
 use crate::tuf::{
     Fetched, MetadataStore, Overlay, Refreshed, Remote, Root, SeenVersions, TargetFile, Updater,
 };
@@ -55,9 +55,11 @@ fn check_metadata(
         up = up.accept_reissued_timestamps();
     }
     let refreshed = up.refresh()?;
-    let target = up.target(&received.info.target)?.ok_or_else(|| {
-        Error::Untrusted(format!("'{}' is not a signed target", received.info.target))
-    })?;
+    let target = up
+        .target(&received.info.target)?
+        .ok_or_else(|| Untrusted::NotATarget {
+            target: received.info.target.clone(),
+        })?;
     Ok(Checked {
         target,
         refreshed,
@@ -88,7 +90,7 @@ fn check_payload(
         return Ok(Payload::PackFile(payload));
     }
     let expected = PackTargetCustom::signed_content(target)?;
-    let content = checked_content(scratch(dir)?, &expected, "the shared content", |out| {
+    let content = checked_content(scratch(dir)?, &expected, ContentOrigin::Shared, |out| {
         let mut decoder = decompress(payload)
             .map_err(|e| Error::invalid(format!("the shared content is not zstd: {e}")))?;
         std::io::copy(&mut decoder, out)
@@ -194,9 +196,7 @@ impl Remote for BundleRemote<'_> {
             match self.roots.get(&version) {
                 Some(root) => Some(root),
                 None if self.roots.keys().any(|&v| v > version) => {
-                    return Err(Error::Untrusted(format!(
-                        "the bundle's root chain has a gap: version {version} is missing"
-                    )));
+                    return Err(Untrusted::RootChainGap { missing: version }.into());
                 }
                 None => None,
             }
@@ -213,9 +213,9 @@ impl Remote for BundleRemote<'_> {
             })
         };
         match found {
-            Some(bytes) if bytes.len() as u64 > max => Err(Error::Untrusted(format!(
-                "the bundle offers more than the {max} bytes allowed"
-            ))),
+            Some(bytes) if bytes.len() as u64 > max => {
+                Err(Untrusted::TooLarge(Oversized::BundleOffer { max }).into())
+            }
             Some(bytes) => Ok(Fetched::Body {
                 bytes: bytes.clone(),
                 etag: None,

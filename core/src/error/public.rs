@@ -1,0 +1,202 @@
+//! [`WaymarkError`]: the error the apps see, and the one mapping from
+//! [`Error`] to it.
+//!
+//! The bindings (`waymark-ffi`) expose this enum to the apps (Kotlin
+//! `WaymarkException`, a sealed class with one subclass per variant; Swift
+//! `WaymarkError`) through a restatement for uniffi that converts to and
+//! from it variant for variant: its variants, their order, their fields
+//! and their texts are the apps' API. Change them only with the apps.
+
+use super::Error;
+
+/// What went wrong, in terms a screen can act on.
+///
+/// Not `#[non_exhaustive]`: the bindings restate it for uniffi and convert
+/// both ways with exhaustive matches, so the compiler holds the two
+/// together (a variant or field added here and not there does not build).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaymarkError {
+    /// The vault is locked (or auto-locked after being idle): ask for the
+    /// passphrase and unlock.
+    #[error("the vault is locked")]
+    Locked,
+
+    /// The passphrase (or, for a passphrase change, the current one) was
+    /// wrong. Show how many attempts failed and, when `retry_after_seconds`
+    /// is not zero, a countdown before the next attempt is accepted.
+    #[error("wrong passphrase ({attempts} failed attempts)")]
+    WrongPassphrase {
+        /// Consecutive failed attempts, counted persistently.
+        attempts: u32,
+        /// Seconds before another attempt is accepted (0: try again now).
+        retry_after_seconds: u64,
+    },
+
+    /// An attempt came too soon after failed ones and was not tried at all:
+    /// show a countdown.
+    #[error("too many failed attempts: try again in {retry_after_seconds}s")]
+    TooManyAttempts {
+        /// Seconds before another attempt is accepted.
+        retry_after_seconds: u64,
+    },
+
+    /// The vault, document, pack or publisher does not exist (or the vault
+    /// was wiped).
+    #[error("not found")]
+    NotFound,
+
+    /// The input was refused and nothing changed; `reason` says what was
+    /// expected, in words fit to show.
+    #[error("invalid input: {reason}")]
+    InvalidInput {
+        /// What was wrong and what was expected.
+        reason: String,
+    },
+
+    /// Stored or received data failed verification: a document altered on
+    /// disk, or content not signed by its publisher, altered, expired or
+    /// rolled back. Nothing from it was used or installed.
+    #[error("integrity check failed: {reason}")]
+    Integrity {
+        /// What failed.
+        reason: String,
+    },
+
+    /// The network failed or the server is busy. With `retryable`, the same
+    /// call later may succeed (a sync resumes where it stopped).
+    #[error("network: {reason}")]
+    Network {
+        /// What failed.
+        reason: String,
+        /// Whether trying again later can help.
+        retryable: bool,
+        /// Seconds the server asked to wait (0 when it did not say).
+        retry_after_seconds: u64,
+    },
+
+    /// The device has no space left; nothing was half-written.
+    #[error("storage is full")]
+    StorageFull,
+
+    /// The platform keystore (Android Keystore, iOS Keychain) refused or
+    /// failed, e.g. the person cancelled the biometric prompt: fall back to
+    /// the passphrase.
+    #[error("platform keystore: {reason}")]
+    Keystore {
+        /// What failed, as the app's keystore said.
+        reason: String,
+    },
+
+    /// The operation was cancelled (by `cancel…()`, or by cancelling the
+    /// Kotlin coroutine that awaited it). What was done is consistent and
+    /// the next attempt resumes.
+    #[error("cancelled")]
+    Cancelled,
+
+    /// Anything else: a fault of the device's storage or of Waymark itself.
+    /// Not actionable beyond "try again"; `reason` is for bug reports.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// A technical description, free of personal data.
+        reason: String,
+    },
+}
+
+impl WaymarkError {
+    /// Input refused for `reason` (in words fit to show).
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        WaymarkError::InvalidInput {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The one mapping from the detailed error to what the apps see.
+///
+/// A full disk is [`WaymarkError::StorageFull`] whatever layer saw it;
+/// refused content ([`Error::Untrusted`]) and altered stored data
+/// ([`Error::Integrity`]) are both [`WaymarkError::Integrity`], with the
+/// detailed error's text as the reason; every network failure is
+/// retryable.
+impl From<Error> for WaymarkError {
+    fn from(e: Error) -> Self {
+        if e.is_storage_full() {
+            return WaymarkError::StorageFull;
+        }
+        match e {
+            Error::Locked => WaymarkError::Locked,
+            Error::WrongPassphrase {
+                failed_attempts,
+                retry_after,
+            } => WaymarkError::WrongPassphrase {
+                attempts: failed_attempts,
+                retry_after_seconds: retry_after.as_secs(),
+            },
+            Error::Throttled { retry_after } => WaymarkError::TooManyAttempts {
+                retry_after_seconds: retry_after.as_secs(),
+            },
+            Error::NoVault | Error::NotFound(_) => WaymarkError::NotFound,
+            Error::MalformedRecoveryCode(_)
+            | Error::VaultExists
+            | Error::InvalidInput(_)
+            | Error::InvalidPack(_)
+            | Error::InvalidPatch(_)
+            | Error::PatchMismatch(_)
+            | Error::Rollback { .. } => WaymarkError::InvalidInput {
+                reason: e.to_string(),
+            },
+            Error::Integrity(_) | Error::Untrusted(_) => WaymarkError::Integrity {
+                reason: e.to_string(),
+            },
+            Error::Network(reason) => WaymarkError::Network {
+                reason,
+                retryable: true,
+                retry_after_seconds: 0,
+            },
+            Error::ServerBusy { retry_after } => WaymarkError::Network {
+                reason: e.to_string(),
+                retryable: true,
+                retry_after_seconds: retry_after.as_secs(),
+            },
+            Error::Keystore(reason) => WaymarkError::Keystore { reason },
+            Error::Cancelled => WaymarkError::Cancelled,
+            other => WaymarkError::Internal {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // The mapping's other cases are tested where the apps meet it, in the
+    // bindings (waymark-ffi's error tests).
+    use super::*;
+    use crate::error::Untrusted;
+
+    #[test]
+    fn refused_content_is_an_integrity_failure_with_the_detailed_text() {
+        let e = WaymarkError::from(Error::Untrusted(Untrusted::Signatures {
+            role: "targets".into(),
+            valid: 0,
+            threshold: 1,
+        }));
+        assert_eq!(
+            e,
+            WaymarkError::Integrity {
+                reason: "not trusted: targets metadata has 0 valid signatures of the 1 required"
+                    .into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_keystore_refusal_keeps_the_apps_reason() {
+        assert_eq!(
+            WaymarkError::from(Error::Keystore("user cancelled".into())),
+            WaymarkError::Keystore {
+                reason: "user cancelled".into()
+            }
+        );
+    }
+}

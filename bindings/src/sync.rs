@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions, check_proxy_url};
+use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions, Syncer, check_proxy_url};
 
 use crate::content::ContentStore;
 use crate::error::{Result, WaymarkError};
@@ -465,7 +465,7 @@ impl ContentStore {
         let transport = self.transport.clone();
         let result = blocking_ffi(move || {
             let http = settings.http(transport)?;
-            Ok(store.plan_sync(&http, &settings.options(network), &cancel)?)
+            Ok(Syncer::new(&store, &http).plan(&settings.options(network), &cancel)?)
         })
         .await;
         guard.finish();
@@ -496,7 +496,7 @@ impl ContentStore {
         let result = blocking_ffi(move || {
             let http = settings.http(transport)?;
             let listener = ListenerAdapter(listener);
-            Ok(store.sync(&http, &settings.options(network), &listener, &cancel)?)
+            Ok(Syncer::new(&store, &http).run(&settings.options(network), &listener, &cancel)?)
         })
         .await;
         guard.finish();

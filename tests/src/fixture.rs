@@ -19,7 +19,7 @@ use waymark_core::content::pack::pack_content;
 use waymark_core::content::synthetic;
 use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
 use waymark_core::sync::{
-    CancelToken, Http, HttpConfig, SyncEvent, SyncListener, SyncOptions, SyncReport,
+    CancelToken, Http, HttpConfig, SyncEvent, SyncListener, SyncOptions, SyncReport, Syncer,
 };
 
 /// A workspace binary, built by `cargo test --workspace --all-features`
@@ -250,7 +250,7 @@ impl Phone {
         cancel: &CancelToken,
     ) -> (waymark_core::Result<SyncReport>, Vec<SyncEvent>) {
         let events = Recorder::default();
-        let report = self.store.sync(http, options, &events, cancel);
+        let report = Syncer::new(&self.store, http).run(options, &events, cancel);
         (report, events.take())
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use waymark_core::Error;
 use waymark_core::sync::{
     CancelToken, DownloadKind, Http, HttpConfig, Network, PublisherStatus, SyncEvent, SyncListener,
-    SyncOptions, WaitReason,
+    SyncOptions, Syncer, WaitReason,
 };
 use waymark_e2e::fixture::{Phone, Publisher, Recorder, test_config, test_http};
 use waymark_e2e::{Fault, FaultRule, FaultServer};
@@ -198,9 +198,8 @@ fn cancelling_mid_download_keeps_the_old_content_and_the_next_sync_resumes() {
         }
         recorder.on_event(e);
     };
-    let result = phone
-        .store
-        .sync(&test_http(), &SyncOptions::default(), &listener, &cancel);
+    let result =
+        Syncer::new(&phone.store, &test_http()).run(&SyncOptions::default(), &listener, &cancel);
     assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
     unchanged(&phone, 1, hits);
     server.clear_faults();
@@ -298,8 +297,7 @@ fn each_attack_is_refused_and_the_content_stays() {
     let check = |fault: FaultRule, expect: &str| {
         server.clear_faults();
         server.add_fault(fault);
-        let reason = failure(phone.store.sync(
-            &http,
+        let reason = failure(Syncer::new(&phone.store, &http).run(
             &options,
             &waymark_core::sync::no_listener(),
             &CancelToken::new(),
@@ -475,9 +473,8 @@ fn the_plan_tells_the_bytes_and_budgets_and_metered_networks_wait() {
     let v2 = publisher.pack(PACK, 2, 2000, Some(100));
     publisher.publish(&v2, &["--patches", "0"]);
     let (path, len) = publisher.pack_file(PACK);
-    let plan = phone
-        .store
-        .plan_sync(&test_http(), &SyncOptions::default(), &CancelToken::new())
+    let plan = Syncer::new(&phone.store, &test_http())
+        .plan(&SyncOptions::default(), &CancelToken::new())
         .unwrap();
     assert_eq!(plan.total_bytes, len);
     assert_eq!(plan.publishers[0].downloads[0].kind, DownloadKind::Full);

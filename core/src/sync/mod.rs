@@ -12,32 +12,47 @@
 //!   through, and the contract it honours; [`ReqwestTransport`] (feature
 //!   `http-reqwest`) for the CLI and the tests, the app's HTTP stack on
 //!   the phone.
-//! - [`ContentStore::sync`] and [`ContentStore::plan_sync`]: one pass over
-//!   the trusted publishers that have a repository URL. A failure at one
+//! - [`Syncer::run`] and [`Syncer::plan`] (orchestration, here): one pass
+//!   over a content store's trusted publishers that have a repository URL. A failure at one
 //!   publisher does not stop the others; the report says what happened at
 //!   each. The previous content stays searchable throughout: a pack is
 //!   installed in one transaction only once its bytes match the signed
 //!   hashes.
+//!
+//! - `plan`: what to download (patch or full, bytes, waits for a metered
+//!   network or a budget); `download`: resumable downloads kept under
+//!   `downloads/`; `report`: the events and the report of a sync.
+//!
+//! Sync depends on content (the store it installs into) and tuf; nothing in
+//! content depends on sync.
 //!
 //! A repository URL is the repository's root: metadata under
 //! `URL/metadata/`, packs under `URL/targets/` (what `waymark-pack publish`
 //! writes). Interrupted downloads are kept under `downloads/` beside the
 //! content database, named by their signed hash, and resumed next time.
 
+mod download;
 pub mod http;
+mod plan;
 mod remote;
+mod report;
 #[cfg(feature = "http-reqwest")]
 mod reqwest_transport;
 pub mod transport;
 
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
+use download::{download_resumable, remove_partial};
 pub use http::{CancelToken, Http, HttpConfig, USER_AGENT};
+use plan::must_wait;
+pub use plan::{
+    DownloadKind, Network, PlannedDownload, PublisherPlan, SyncOptions, SyncPlan, WaitReason,
+};
 pub use remote::HttpRemote;
+pub use report::{
+    PackUpdate, PublisherReport, PublisherStatus, SyncEvent, SyncListener, SyncReport, no_listener,
+};
 #[cfg(feature = "http-reqwest")]
 pub use reqwest_transport::ReqwestTransport;
 pub use transport::{
@@ -49,252 +64,7 @@ use crate::content::ContentStore;
 use crate::content::metadata::PublisherMetadata;
 use crate::content::target::{ContentDigest, PackTargetCustom};
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
-use crate::tuf::{Digests, TargetFile, Updater, target_url};
-
-/// The network the phone is on, as the app knows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Network {
-    /// Wi-Fi or anything not paid by the byte.
-    #[default]
-    Unmetered,
-    /// Mobile data or anything paid by the byte.
-    Metered,
-}
-
-/// What a sync may spend.
-#[derive(Debug, Clone)]
-pub struct SyncOptions {
-    /// The network's state.
-    pub network: Network,
-    /// Most bytes of packs (and patches) to download in this sync; larger
-    /// downloads wait. `None`: no limit.
-    pub budget: Option<u64>,
-    /// On a metered network, downloads larger than this wait unless
-    /// `allow_large_on_metered`.
-    pub large_download: u64,
-    /// Let large downloads run on a metered network.
-    pub allow_large_on_metered: bool,
-    /// Install packs of trusted publishers that are not installed yet (not
-    /// only update installed ones).
-    pub install_new_packs: bool,
-}
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        SyncOptions {
-            network: Network::Unmetered,
-            budget: None,
-            large_download: 1024 * 1024,
-            allow_large_on_metered: false,
-            install_new_packs: true,
-        }
-    }
-}
-
-/// How a pack would arrive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DownloadKind {
-    /// A patch from the installed version.
-    Patch,
-    /// The whole pack.
-    Full,
-}
-
-/// One download a sync would make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PlannedDownload {
-    /// The pack.
-    pub pack: String,
-    /// The version installed now, if any.
-    pub installed_version: Option<u64>,
-    /// The version offered.
-    pub version: u64,
-    /// Patch or full pack.
-    pub kind: DownloadKind,
-    /// Bytes still to download (a resumed download counts what is left).
-    pub bytes: u64,
-    /// The target's path in the repository.
-    #[serde(skip)]
-    target: String,
-    /// The pack's own target (for the fallback from a patch).
-    #[serde(skip)]
-    pack_target: String,
-}
-
-/// What a sync would do at one publisher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublisherPlan {
-    /// Publisher id.
-    pub publisher: String,
-    /// The downloads, in the order they would run.
-    pub downloads: Vec<PlannedDownload>,
-    /// Their total bytes.
-    pub bytes: u64,
-    /// Why the publisher could not be checked, if it could not.
-    pub error: Option<String>,
-}
-
-/// What a sync would download, per publisher (metadata already checked).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncPlan {
-    /// One plan per trusted publisher with a repository URL.
-    pub publishers: Vec<PublisherPlan>,
-    /// Bytes of packs and patches in all.
-    pub total_bytes: u64,
-}
-
-/// Why a download waits for a later sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WaitReason {
-    /// Larger than allowed on a metered network.
-    Metered,
-    /// Beyond the byte budget of this sync.
-    Budget,
-}
-
-/// Progress, for a progress bar or a log; the bindings turn these into a
-/// Flow (Kotlin) and an AsyncStream (Swift).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum SyncEvent {
-    /// Checking a publisher's repository for changes.
-    Checking {
-        /// Publisher id.
-        publisher: String,
-    },
-    /// Bytes of a pack (or patch) received so far, of the total.
-    Downloading {
-        /// Publisher id.
-        publisher: String,
-        /// Pack id.
-        pack: String,
-        /// Bytes held so far (a resumed download starts above 0).
-        received: u64,
-        /// The file's signed length.
-        total: u64,
-    },
-    /// Checking a downloaded file against its signed hashes.
-    Verifying {
-        /// Publisher id.
-        publisher: String,
-        /// Pack id.
-        pack: String,
-    },
-    /// Installing a verified pack (the old version stays searchable).
-    Installing {
-        /// Publisher id.
-        publisher: String,
-        /// Pack id.
-        pack: String,
-        /// The version going in.
-        version: u64,
-    },
-    /// A download waits for a later sync.
-    Waiting {
-        /// Publisher id.
-        publisher: String,
-        /// Pack id.
-        pack: String,
-        /// Its size.
-        bytes: u64,
-        /// Why it waits.
-        reason: WaitReason,
-    },
-    /// A publisher is done.
-    Done {
-        /// Publisher id.
-        publisher: String,
-        /// Packs installed or updated.
-        installed: u32,
-        /// Bytes received (metadata and packs).
-        bytes: u64,
-    },
-    /// A publisher failed; the others go on.
-    Failed {
-        /// Publisher id.
-        publisher: String,
-        /// Why, fit to show.
-        reason: String,
-    },
-}
-
-/// Receives sync progress. Called on the syncing thread: keep it quick.
-pub trait SyncListener: Send + Sync {
-    /// One event.
-    fn on_event(&self, event: &SyncEvent);
-}
-
-impl<F: Fn(&SyncEvent) + Send + Sync> SyncListener for F {
-    fn on_event(&self, event: &SyncEvent) {
-        self(event)
-    }
-}
-
-/// A listener that ignores everything.
-pub fn no_listener() -> impl SyncListener {
-    |_: &SyncEvent| {}
-}
-
-/// A pack installed or updated by a sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PackUpdate {
-    /// Pack id.
-    pub pack: String,
-    /// The version now installed.
-    pub version: u64,
-    /// How it arrived.
-    pub kind: DownloadKind,
-    /// Bytes received for it.
-    pub bytes: u64,
-}
-
-/// How a publisher's sync ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PublisherStatus {
-    /// Nothing to do.
-    UpToDate,
-    /// Everything offered is installed now.
-    Updated,
-    /// Some downloads wait (metered network or budget).
-    Partial,
-    /// It failed; see the reason.
-    Failed,
-}
-
-/// What one sync did at one publisher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PublisherReport {
-    /// Publisher id.
-    pub publisher: String,
-    /// The outcome.
-    pub status: PublisherStatus,
-    /// Packs installed or updated.
-    pub installed: Vec<PackUpdate>,
-    /// Downloads left for later.
-    pub waiting: Vec<PlannedDownload>,
-    /// Bytes received, metadata and packs.
-    pub bytes: u64,
-    /// Why it failed, if it did.
-    pub error: Option<String>,
-}
-
-/// What one sync did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SyncReport {
-    /// One report per trusted publisher with a repository URL.
-    pub publishers: Vec<PublisherReport>,
-}
-
-impl SyncReport {
-    /// Bytes received in all.
-    pub fn bytes(&self) -> u64 {
-        self.publishers.iter().map(|p| p.bytes).sum()
-    }
-}
+use crate::tuf::{Digests, Updater, target_url};
 
 /// A trusted publisher to sync.
 struct Source {
@@ -302,9 +72,37 @@ struct Source {
     url: String,
 }
 
-impl ContentStore {
+/// One sync's (or plan's) view of a content store and the HTTP client it
+/// fetches with.
+///
+/// ```no_run
+/// # fn main() -> waymark_core::Result<()> {
+/// use waymark_core::content::ContentStore;
+/// use waymark_core::sync::{CancelToken, Http, HttpConfig, SyncOptions, Syncer, no_listener};
+/// # let (store, http): (ContentStore, Http) = todo!();
+/// let report = Syncer::new(&store, &http).run(
+///     &SyncOptions::default(),
+///     &no_listener(),
+///     &CancelToken::new(),
+/// )?;
+/// println!("{} bytes", report.bytes());
+/// # Ok(())
+/// # }
+/// ```
+pub struct Syncer<'a> {
+    store: &'a ContentStore,
+    http: &'a Http,
+}
+
+impl<'a> Syncer<'a> {
+    /// Syncs `store` through `http`.
+    pub fn new(store: &'a ContentStore, http: &'a Http) -> Self {
+        Syncer { store, http }
+    }
+
     fn sync_sources(&self) -> Result<Vec<Source>> {
         Ok(self
+            .store
             .trusted_publishers()?
             .into_iter()
             .filter_map(|p| {
@@ -319,17 +117,12 @@ impl ContentStore {
     /// Checks every trusted publisher's metadata (a few small files; a
     /// "nothing changed" check is one conditional request) and says what a
     /// sync would download, per publisher, without downloading any pack.
-    pub fn plan_sync(
-        &self,
-        http: &Http,
-        options: &SyncOptions,
-        cancel: &CancelToken,
-    ) -> Result<SyncPlan> {
+    pub fn plan(&self, options: &SyncOptions, cancel: &CancelToken) -> Result<SyncPlan> {
         let mut publishers = Vec::new();
         for source in self.sync_sources()? {
             cancel.check()?;
-            let plan = self.with_updater(http, &source, cancel, |store, up| {
-                store.plan_publisher(up, &source, options)
+            let plan = self.with_updater(&source, cancel, |syncer, up| {
+                syncer.plan_publisher(up, &source, options)
             });
             publishers.push(match plan {
                 Ok((downloads, _)) => PublisherPlan {
@@ -360,9 +153,8 @@ impl ContentStore {
     /// options' budget. A failure at one publisher is reported and the next
     /// goes on; cancellation stops everything (`Err(Cancelled)`) with
     /// everything consistent, and the next sync resumes.
-    pub fn sync(
+    pub fn run(
         &self,
-        http: &Http,
         options: &SyncOptions,
         listener: &dyn SyncListener,
         cancel: &CancelToken,
@@ -382,8 +174,8 @@ impl ContentStore {
                 bytes: 0,
                 error: None,
             };
-            let result = self.with_updater(http, &source, cancel, |store, up| {
-                let downloads = store.plan_publisher(up, &source, options)?;
+            let result = self.with_updater(&source, cancel, |syncer, up| {
+                let downloads = syncer.plan_publisher(up, &source, options)?;
                 for d in downloads {
                     if let Some(reason) = must_wait(&d, options, budget) {
                         listener.on_event(&SyncEvent::Waiting {
@@ -395,8 +187,7 @@ impl ContentStore {
                         report.waiting.push(d);
                         continue;
                     }
-                    let update =
-                        store.fetch_and_install(http, up, &source, &d, listener, cancel)?;
+                    let update = syncer.fetch_and_install(up, &source, &d, listener, cancel)?;
                     if let Some(b) = budget.as_mut() {
                         *b = b.saturating_sub(update.bytes);
                     }
@@ -440,125 +231,30 @@ impl ContentStore {
     /// versions seen. Returns what `work` returned and the metadata bytes.
     fn with_updater<T>(
         &self,
-        http: &Http,
         source: &Source,
         cancel: &CancelToken,
         work: impl FnOnce(&Self, &mut Updater<'_>) -> Result<T>,
     ) -> Result<(T, u64)> {
-        let (_, seen) = self.trust_state(&source.id)?;
-        let mut metadata = PublisherMetadata::new(self, &source.id);
-        let mut remote = HttpRemote::new(http, cancel, &format!("{}/metadata", source.url));
-        let mut up = Updater::new(&mut remote, &mut metadata, self.clock().now(), seen.clone())?;
+        let (_, seen) = self.store.trust_state(&source.id)?;
+        let mut metadata = PublisherMetadata::new(self.store, &source.id);
+        let mut remote = HttpRemote::new(self.http, cancel, &format!("{}/metadata", source.url));
+        let mut up = Updater::new(
+            &mut remote,
+            &mut metadata,
+            self.store.clock().now(),
+            seen.clone(),
+        )?;
         let refreshed = up.refresh()?;
-        PublisherMetadata::new(self, &source.id).record_seen(&seen, &refreshed.seen)?;
+        PublisherMetadata::new(self.store, &source.id).record_seen(&seen, &refreshed.seen)?;
         if !refreshed.unchanged {
             // Only when the timestamp changed: "nothing changed" stays one
             // conditional request.
             let offline = up.offline_timestamp()?;
-            PublisherMetadata::new(self, &source.id).set_offline_timestamp(offline.as_deref())?;
+            PublisherMetadata::new(self.store, &source.id)
+                .set_offline_timestamp(offline.as_deref())?;
         }
         let out = work(self, &mut up)?;
         Ok((out, up.fetched()))
-    }
-
-    /// What to download from one publisher: installed packs with a newer
-    /// version (as patches when one from the installed version is offered),
-    /// then packs not installed yet (if asked).
-    fn plan_publisher(
-        &self,
-        up: &mut Updater<'_>,
-        source: &Source,
-        options: &SyncOptions,
-    ) -> Result<Vec<PlannedDownload>> {
-        let installed: std::collections::BTreeMap<String, u64> = self
-            .packs()?
-            .into_iter()
-            .filter(|p| p.publisher == source.id)
-            .map(|p| (p.manifest.id, p.manifest.version))
-            .collect();
-        let mut paths: Vec<String> = installed
-            .keys()
-            .map(|id| format!("packs/{id}.wmpack"))
-            .collect();
-        if options.install_new_packs {
-            for path in up.top_targets()?.targets.keys() {
-                if path.starts_with("packs/") && path.ends_with(".wmpack") && !paths.contains(path)
-                {
-                    paths.push(path.clone());
-                }
-            }
-        }
-        let mut downloads = Vec::new();
-        for path in paths {
-            let Some(file) = up.target(&path)? else {
-                continue; // no longer published: the installed one stays
-            };
-            let Some(custom) = PackTargetCustom::of(&file) else {
-                continue;
-            };
-            let (pack, version) = (custom.pack.clone(), custom.version);
-            if format!("packs/{pack}.wmpack") != path {
-                return Err(Untrusted::WrongPack { target: path }.into());
-            }
-            let have = installed.get(&pack).copied();
-            if have.is_some_and(|v| v >= version) {
-                continue;
-            }
-            // A patch when one from the installed version is offered, the
-            // result can be checked (signed content digest), and it is
-            // smaller than what is left of the full pack.
-            let held = self.partial_len(&file).min(file.length);
-            let patch = match have.and_then(|v| custom.patches.get(&v)) {
-                Some(p) if custom.content.is_some() => up
-                    .target(p)?
-                    .filter(|f| f.length < file.length - held)
-                    .map(|f| (p.clone(), f)),
-                _ => None,
-            };
-            let (kind, target, bytes) = match patch {
-                Some((p, f)) => (DownloadKind::Patch, p, f.length),
-                None => {
-                    let held = self.partial_len(&file);
-                    (
-                        DownloadKind::Full,
-                        path.clone(),
-                        file.length - held.min(file.length),
-                    )
-                }
-            };
-            downloads.push(PlannedDownload {
-                pack,
-                installed_version: have,
-                version,
-                kind,
-                bytes,
-                target,
-                pack_target: path,
-            });
-        }
-        Ok(downloads)
-    }
-
-    fn downloads_dir(&self) -> PathBuf {
-        self.dir().join("downloads")
-    }
-
-    /// The partial download of a target, named by its signed hash.
-    fn partial_path(&self, file: &TargetFile) -> Option<PathBuf> {
-        let hash = file
-            .hashes
-            .get("sha256")
-            .or_else(|| file.hashes.get("sha512"))?;
-        if !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
-        }
-        Some(self.downloads_dir().join(format!("{hash}.part")))
-    }
-
-    fn partial_len(&self, file: &TargetFile) -> u64 {
-        self.partial_path(file)
-            .and_then(|p| std::fs::metadata(p).ok())
-            .map_or(0, |m| m.len())
     }
 
     /// Downloads one planned file (resuming), verifies it, installs it. A
@@ -566,14 +262,13 @@ impl ContentStore {
     /// match the signed content, is dropped for the full pack.
     fn fetch_and_install(
         &self,
-        http: &Http,
         up: &mut Updater<'_>,
         source: &Source,
         planned: &PlannedDownload,
         listener: &dyn SyncListener,
         cancel: &CancelToken,
     ) -> Result<PackUpdate> {
-        let first = self.fetch_and_install_one(http, up, source, planned, listener, cancel);
+        let first = self.fetch_and_install_one(up, source, planned, listener, cancel);
         match first {
             Err(Error::PatchMismatch(_) | Error::InvalidPatch(_) | Error::Untrusted(_))
                 if planned.kind == DownloadKind::Patch =>
@@ -584,8 +279,7 @@ impl ContentStore {
                     target: planned.pack_target.clone(),
                     ..planned.clone()
                 };
-                let mut update =
-                    self.fetch_and_install_one(http, up, source, &full, listener, cancel)?;
+                let mut update = self.fetch_and_install_one(up, source, &full, listener, cancel)?;
                 update.bytes += spent;
                 Ok(update)
             }
@@ -595,7 +289,6 @@ impl ContentStore {
 
     fn fetch_and_install_one(
         &self,
-        http: &Http,
         up: &mut Updater<'_>,
         source: &Source,
         planned: &PlannedDownload,
@@ -618,7 +311,7 @@ impl ContentStore {
             .partial_path(&file)
             .ok_or_else(|| Untrusted::Other("the target has no usable hash".into()))?;
         std::fs::create_dir_all(self.downloads_dir())?;
-        let received = download_resumable(http, &url, &part, &file, cancel, &mut |n| {
+        let received = download_resumable(self.http, &url, &part, &file, cancel, &mut |n| {
             listener.on_event(&SyncEvent::Downloading {
                 publisher: source.id.clone(),
                 pack: planned.pack.clone(),
@@ -649,10 +342,11 @@ impl ContentStore {
             version: planned.version,
         });
         let installed = match planned.kind {
-            DownloadKind::Full => self.install_verified(&source.id, BufReader::new(f)),
+            DownloadKind::Full => self.store.install_verified(&source.id, BufReader::new(f)),
             DownloadKind::Patch => {
                 let expected = self.signed_content(up, planned)?;
-                self.install_patch_verified(&source.id, BufReader::new(f), &expected)
+                self.store
+                    .install_patch_verified(&source.id, BufReader::new(f), &expected)
             }
         };
         remove_partial(&part);
@@ -664,9 +358,7 @@ impl ContentStore {
             bytes: received,
         })
     }
-}
 
-impl ContentStore {
     /// The signed digest of a pack's decompressed content.
     fn signed_content(
         &self,
@@ -684,73 +376,4 @@ impl ContentStore {
                 .into()
             })
     }
-}
-
-/// Whether a planned download must wait, and why.
-fn must_wait(
-    d: &PlannedDownload,
-    options: &SyncOptions,
-    budget: Option<u64>,
-) -> Option<WaitReason> {
-    if options.network == Network::Metered
-        && !options.allow_large_on_metered
-        && d.bytes > options.large_download
-    {
-        return Some(WaitReason::Metered);
-    }
-    if budget.is_some_and(|b| d.bytes > b) {
-        return Some(WaitReason::Budget);
-    }
-    None
-}
-
-/// Downloads a target to `part`, resuming what an earlier attempt left,
-/// with the ETag that came with it kept beside (`.etag`). Returns the bytes
-/// received by this call.
-fn download_resumable(
-    http: &Http,
-    url: &str,
-    part: &Path,
-    file: &TargetFile,
-    cancel: &CancelToken,
-    progress: &mut dyn FnMut(u64),
-) -> Result<u64> {
-    let etag_path = part.with_extension("etag");
-    let mut out = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .read(true)
-        .truncate(false)
-        .open(part)?;
-    let start = out.seek(SeekFrom::End(0))?;
-    let mut validator = std::fs::read_to_string(&etag_path).ok();
-    // Bytes received by this call: the growth of the file, counting a
-    // restart from 0 (the server ignored the range) as new bytes.
-    let (mut previous, mut received) = (start, 0u64);
-    let result = http.download(
-        url,
-        &mut out,
-        file.length,
-        &mut validator,
-        cancel,
-        &mut |n| {
-            received += if n >= previous { n - previous } else { n };
-            previous = n;
-            progress(n)
-        },
-    );
-    out.sync_all()?;
-    match &validator {
-        Some(tag) => std::fs::write(&etag_path, tag)?,
-        None => {
-            let _ = std::fs::remove_file(&etag_path);
-        }
-    }
-    result?;
-    Ok(received)
-}
-
-fn remove_partial(part: &Path) {
-    let _ = std::fs::remove_file(part);
-    let _ = std::fs::remove_file(part.with_extension("etag"));
 }

@@ -8,7 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use waymark_core::content::ContentStore;
 use waymark_core::sync::{
-    CancelToken, Http, HttpConfig, Network, PublisherStatus, SyncEvent, SyncOptions,
+    CancelToken, Http, HttpConfig, Network, PublisherStatus, SyncEvent, SyncOptions, Syncer,
 };
 
 use crate::{Report, fail, output};
@@ -66,7 +66,7 @@ pub fn sync(args: SyncArgs, home: &Path, json: bool) -> Result<(), Report> {
     }
     let cancel = CancelToken::new();
     if args.plan {
-        let plan = store.plan_sync(&http, &options, &cancel)?;
+        let plan = Syncer::new(&store, &http).plan(&options, &cancel)?;
         if json {
             return output::json(&plan);
         }
@@ -139,7 +139,7 @@ pub fn sync(args: SyncArgs, home: &Path, json: bool) -> Result<(), Report> {
             }
         }
     };
-    let report = store.sync(&http, &options, &listener, &cancel)?;
+    let report = Syncer::new(&store, &http).run(&options, &listener, &cancel)?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -59,13 +59,7 @@ impl ContentStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version = i64::try_from(manifest.version)
             .map_err(|_| Error::InvalidPack("version out of range".into()))?;
-        let installed: Option<(i64, i64)> = tx
-            .query_row(
-                "SELECT id, version FROM packs WHERE publisher = ?1 AND pack_id = ?2",
-                params![publisher, manifest.id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
+        let installed = installed_row(&tx, publisher, &manifest.id)?;
         if let Some((old, installed)) = installed {
             if version <= installed {
                 return Err(Error::Rollback {
@@ -191,13 +185,7 @@ impl ContentStore {
                 OpenMode::MustExist,
             )?;
             let tx = conn.transaction()?;
-            let installed: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT id, version FROM packs WHERE publisher = ?1 AND pack_id = ?2",
-                    params![publisher, header.pack],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let installed = installed_row(&tx, publisher, &header.pack)?;
             let Some((pack_row, version)) = installed else {
                 return Err(Error::PatchMismatch("the pack is not installed".into()));
             };
@@ -302,4 +290,15 @@ fn write_entries(
         }
     }
     Ok(())
+}
+
+/// The row id and version of `publisher`'s pack `pack`, if installed.
+fn installed_row(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Option<(i64, i64)>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, version FROM packs WHERE publisher = ?1 AND pack_id = ?2",
+            params![publisher, pack],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }

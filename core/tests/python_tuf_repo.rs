@@ -1,6 +1,8 @@
 //! A repository written by a second TUF implementation (python-tuf's
 //! metadata API, `tuf` on PyPI, installed by `.ci/run`) verifies in Waymark:
-//! its root is trusted, and a bundle of its metadata and target installs.
+//! its root is trusted, and a bundle of its metadata and target installs;
+//! with the ed25519 and ECDSA P-256 keys securesystemslib makes (and its
+//! RSA-PSS keys with the `tuf-rsa` feature).
 
 use std::path::Path;
 use std::process::Command;
@@ -13,6 +15,34 @@ use waymark_core::tuf::MetadataSet;
 
 #[test]
 fn a_repository_written_by_python_tuf_verifies_and_installs() {
+    python_repository_installs("ed25519");
+}
+
+#[test]
+fn a_repository_signed_by_python_tuf_with_ecdsa_p256_keys_verifies_and_installs() {
+    python_repository_installs("ecdsa");
+}
+
+/// RSA keys verify with the `tuf-rsa` feature only (not in the native
+/// library: its size budget).
+#[cfg(feature = "tuf-rsa")]
+#[test]
+fn a_repository_signed_by_python_tuf_with_rsa_pss_keys_verifies_and_installs() {
+    python_repository_installs("rsa");
+}
+
+#[cfg(not(feature = "tuf-rsa"))]
+#[test]
+fn without_the_rsa_feature_a_repository_signed_with_rsa_keys_is_not_trusted() {
+    let err = std::panic::catch_unwind(|| python_repository_installs("rsa"))
+        .expect_err("RSA signatures count only with the tuf-rsa feature");
+    let message = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("valid signatures"), "{message}");
+}
+
+/// python-tuf writes a repository with `key_type` keys for every role;
+/// Waymark trusts its root and installs a bundle of its metadata.
+fn python_repository_installs(key_type: &str) {
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("interop.wmpack");
     let manifest = PackManifest {
@@ -49,6 +79,7 @@ fn a_repository_written_by_python_tuf_verifies_and_installs() {
         .arg(&repo)
         .arg("packs/interop.wmpack")
         .arg(&pack)
+        .arg(key_type)
         .output()
         .expect("python3 runs");
     assert!(
@@ -58,6 +89,15 @@ fn a_repository_written_by_python_tuf_verifies_and_installs() {
     );
 
     let meta = |name: &str| std::fs::read(repo.join("metadata").join(name)).unwrap();
+    let root: serde_json::Value = serde_json::from_slice(&meta("1.root.json")).unwrap();
+    for key in root["signed"]["keys"].as_object().unwrap().values() {
+        let expected = if key_type == "ecdsa" {
+            "ecdsa"
+        } else {
+            key_type
+        };
+        assert_eq!(key["keytype"], expected, "{key}");
+    }
     let set = MetadataSet {
         roots: vec![],
         timestamp: meta("timestamp.json"),

@@ -296,6 +296,7 @@ fn a_python_tuf_repository_signed_with_ecdsa_p256_keys_downloads() {
     let last = if sig.ends_with("00") { "01" } else { "00" };
     meta["signatures"][0]["sig"] = format!("{}{last}", &sig[..sig.len() - 2]).into();
     std::fs::write(&packs, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let server = FaultServer::start(&repo).unwrap();
     let fresh = Client::new(&server, &root);
     let out = fresh.download(&["packs/interop.wmpack"]);
     assert_ne!(exit_code(&out), 0, "a bad signature passed");

@@ -215,6 +215,29 @@ pub enum Untrusted {
         target: String,
     },
 
+    /// A signed target is not a pack (`packs/<id>.wmpack`), yet it was
+    /// offered as one.
+    #[error("'{target}' is not a pack target (packs/<id>.wmpack)")]
+    NotAPackTarget {
+        /// The target path.
+        target: String,
+    },
+
+    /// A pack's manifest says another pack, version or publisher than the
+    /// signed target it came with (a delegated signer, or a bundle naming
+    /// one signed target for another pack).
+    #[error("the pack at '{target}' says {what} '{found}' but its signed metadata says '{signed}'")]
+    NotThePackSigned {
+        /// The target path.
+        target: String,
+        /// What differs: `pack id`, `version` or `publisher`.
+        what: &'static str,
+        /// What the signed metadata states.
+        signed: String,
+        /// What the pack's manifest says.
+        found: String,
+    },
+
     // ---- A pack's content against its signed digest
     /// The content is longer than its signed length.
     #[error("{of} is longer than its signed length")]

@@ -88,11 +88,14 @@ fn metadata_bomb(path: &Path, n: usize) {
     f.flush().unwrap();
 }
 
+/// Writes a bundle at a path.
+type MakeBundle = Box<dyn Fn(&Path)>;
+
 #[test]
 fn tar_bombs_are_refused_within_a_fixed_memory_bound() {
     let dir = tempfile::tempdir().unwrap();
     let store = ContentStore::open(&dir.path().join("content")).unwrap();
-    let cases: [(&str, Box<dyn Fn(&Path)>); 3] = [
+    let cases: [(&str, MakeBundle); 3] = [
         (
             "a GNU long name of 400 MiB",
             Box::new(|p| header_bomb(p, b'L', 400 * 1024 * 1024)),

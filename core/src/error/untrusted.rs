@@ -84,6 +84,21 @@ pub enum Untrusted {
         role: String,
     },
 
+    /// A targets role delegates to a name reserved for a top-level role
+    /// (`root`, `timestamp`, `snapshot`, `targets`).
+    #[error("{parent} delegates to the reserved role name '{role}'")]
+    ReservedRoleName {
+        /// The delegating role.
+        parent: String,
+        /// The reserved name.
+        role: String,
+    },
+
+    /// The server answered "not modified" to a request that asked no such
+    /// thing (no ETag was sent): a frozen or replayed answer.
+    #[error("the server says the timestamp has not changed, but nothing was asked")]
+    UnaskedNotModified,
+
     // ---- The root chain
     /// A new root version failed its checks; `reason` says which.
     // "not trusted: " is how the reason has always read here (it was the

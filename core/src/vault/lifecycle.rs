@@ -195,6 +195,7 @@ impl Vault {
                 last_activity: Instant::now(),
                 auto_lock: Duration::from_millis(auto_lock.max(0) as u64),
                 closed: false,
+                pending_erase: false,
             }),
             wake: Condvar::new(),
         });

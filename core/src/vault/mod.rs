@@ -102,6 +102,22 @@ struct Inner {
     last_activity: Instant,
     auto_lock: Duration,
     closed: bool,
+    /// A destruction committed whose old pages another connection kept in
+    /// the WAL: emptying it is tried again at every call until it works.
+    pending_erase: bool,
+}
+
+impl Inner {
+    /// Tries once more to empty the WAL after a destruction it could not
+    /// empty at the time (see [`Inner::pending_erase`]).
+    fn retry_erase(&mut self) {
+        if self.pending_erase
+            && let Some(conn) = &self.conn
+            && matches!(crate::storage::try_checkpoint_truncate(conn), Ok(true))
+        {
+            self.pending_erase = false;
+        }
+    }
 }
 
 struct Shared {
@@ -157,13 +173,17 @@ impl Vault {
 
     /// Forgets the keys now (they are zeroized).
     pub fn lock(&self) {
-        self.shared.lock().session = None;
+        let mut inner = self.shared.lock();
+        inner.session = None;
+        inner.retry_erase();
+        drop(inner);
         self.shared.wake.notify_all();
     }
 
     /// Runs `f` with the connection, failing if the vault was wiped.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut inner = self.shared.lock();
+        inner.retry_erase();
         let conn = inner.conn.as_mut().ok_or(Error::NoVault)?;
         f(conn)
     }
@@ -173,6 +193,7 @@ impl Vault {
     fn with_session<T>(&self, f: impl FnOnce(&mut Connection, &Session) -> Result<T>) -> Result<T> {
         let mut inner = self.shared.lock();
         expire_if_idle(&mut inner);
+        inner.retry_erase();
         let Inner {
             conn,
             session,

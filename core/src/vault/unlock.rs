@@ -190,13 +190,20 @@ impl Vault {
             tx.commit()?;
             if destroy_other {
                 self.sweep_blobs(conn)?;
-                checkpoint_truncate(conn)?;
             }
             Ok(())
         })?;
+        let mut erased = true;
         if destroy_other {
             session.is_decoy = false;
+            // A reader elsewhere may keep the destroyed vault's old pages in
+            // the WAL. The decoy opens all the same (a failure here would
+            // tell), and the WAL is emptied at the next call that can.
+            erased = self.with_conn(|conn| Ok(checkpoint_truncate(conn).is_ok()))?;
         }
+        let mut inner = self.shared.lock();
+        inner.pending_erase |= !erased;
+        drop(inner);
         self.shared.lock().session = Some(session);
         self.touch();
         Ok(())

@@ -52,6 +52,9 @@ pub fn wipe_dir(dir: &Path) -> Result<()> {
     remove_files(dir)
 }
 
+/// Destroys the key slots and empties the WAL. If another connection keeps
+/// the WAL from being emptied, the error is returned to the wipe, which goes
+/// on regardless: it then overwrites the WAL file itself with zeroes.
 fn destroy_keys(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(2))?;
     conn.execute_batch(

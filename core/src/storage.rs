@@ -36,7 +36,71 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// Files SQLite keeps beside a database.
+pub(crate) const SIDE_FILE_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Creates `dir` (and any missing parent) readable by its owner only (0700
+/// on Unix), and makes an existing `dir` so.
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Options that create a file readable and writable by its owner only
+/// (0600 on Unix); an existing file keeps its mode (see [`make_private`]).
+pub(crate) fn private_file() -> std::fs::OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Makes an existing file readable and writable by its owner only; a
+/// missing file is fine.
+pub(crate) fn make_private(path: &Path) -> std::io::Result<()> {
+    match set_mode(path, 0o600) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let current = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    if current != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(path: &Path, _mode: u32) -> std::io::Result<()> {
+    std::fs::metadata(path).map(drop)
+}
+
+/// The database file and the files SQLite keeps beside it.
+fn database_files(path: &Path) -> Vec<std::path::PathBuf> {
+    let mut paths = vec![path.to_path_buf()];
+    for suffix in SIDE_FILE_SUFFIXES {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        paths.push(p.into());
+    }
+    paths
+}
+
 /// Opens (and if needed creates or upgrades) the database at `path`.
+///
+/// The database and the files SQLite keeps beside it (WAL, shared memory,
+/// journal) are readable and writable by the owner only: a new database
+/// file is created so before SQLite opens it (SQLite gives its side files
+/// the database file's mode), and the modes of existing ones are fixed.
 ///
 /// Pragmas set here for every database:
 /// - `journal_mode=WAL` and `synchronous=FULL`: a committed transaction
@@ -50,6 +114,13 @@ pub fn open_database<S: Schema>(path: &Path, schema: &S, mode: OpenMode) -> Resu
         | OpenFlags::SQLITE_OPEN_URI;
     if mode == OpenMode::CreateIfMissing {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        // An empty file is a new database to SQLite; creating it here gives
+        // it (and so its side files) the owner-only mode.
+        match private_file().write(true).create_new(true).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
@@ -62,6 +133,9 @@ pub fn open_database<S: Schema>(path: &Path, schema: &S, mode: OpenMode) -> Resu
          PRAGMA journal_size_limit = 1048576;",
     )?;
     migrate(&mut conn, schema)?;
+    for file in database_files(path) {
+        make_private(&file)?;
+    }
     Ok(conn)
 }
 

@@ -18,7 +18,7 @@ use super::schema::{DB_FILE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
 use super::{Inner, Shared, Vault};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, open_database};
+use crate::storage::{OpenMode, open_database, private_dir};
 
 /// Shortest passphrase accepted, in characters.
 pub const MIN_PASSPHRASE_CHARS: usize = 4;
@@ -74,7 +74,7 @@ impl Vault {
         options.kdf.validate()?;
         // Whether a vault exists is decided inside the creating transaction
         // (a database file left by a creation killed half-way is reused).
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 
         let header = Header {
@@ -148,9 +148,13 @@ impl Vault {
         if !Vault::exists(dir) {
             return Err(Error::NoVault);
         }
+        // A vault written before its files were made private, or copied
+        // in, gets its modes fixed (the database's own in open_database).
+        private_dir(dir)?;
         let conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::MustExist)?;
         let header = Header::load(&conn)?;
         let vault = Vault::from_parts(dir, header, conn, options.clock)?;
+        vault.blobs.make_private()?;
         // Content files left by a process killed before its commit.
         vault.with_conn(|conn| vault.sweep_blobs(conn))?;
         Ok(vault)

@@ -49,6 +49,13 @@
 //!   256-byte steps).
 //! - The attempt counter lives in the same files; someone who copies the
 //!   files can reset it and guess offline, limited only by Argon2id's cost.
+//! - Delays between attempts are measured with a monotonic clock (which
+//!   setting the phone's time does not move) for as long as the app's
+//!   process lives. A process that did not see a delay start can only read
+//!   the stored time of the last attempt against the wall clock: someone
+//!   who restarts the app *and* sets the clock forward skips the delay then
+//!   running (one guess per restart). A clock set back never makes a delay
+//!   longer than its own length.
 //! - On flash storage, overwriting a file does not guarantee that the old
 //!   blocks are gone; wipe relies on destroying the keys first, and on the
 //!   phone's own file-based encryption for the rest.

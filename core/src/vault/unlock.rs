@@ -3,6 +3,9 @@
 //! counted in the database before each is evaluated, with delays that double
 //! after [`FREE_ATTEMPTS`] failures and an optional wipe.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{TransactionBehavior, params};
@@ -31,6 +34,30 @@ pub fn retry_delay(failures: u32) -> Duration {
     }
     let doublings = (failures - FREE_ATTEMPTS - 1).min(16);
     FIRST_DELAY.saturating_mul(1 << doublings).min(MAX_DELAY)
+}
+
+/// When, on the clock's monotonic source, a vault's current delay ends, as
+/// this process saw it start; valid while the stored failure count and time
+/// of the last attempt are those it saw.
+struct DelayEnd {
+    failures: u32,
+    last_attempt: i64,
+    ends_at: Duration,
+}
+
+/// The delays this process has seen, by vault directory and vault id. They
+/// outlive a vault handle: closing and reopening the vault does not fall
+/// back on the wall clock.
+type DelayEnds = HashMap<(PathBuf, [u8; 16]), DelayEnd>;
+
+fn delay_ends() -> MutexGuard<'static, DelayEnds> {
+    static ENDS: LazyLock<Mutex<DelayEnds>> = LazyLock::new(Default::default);
+    ENDS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `d` rounded up to whole seconds, as a delay is shown.
+fn whole_seconds(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
 
 impl Vault {
@@ -134,22 +161,66 @@ impl Vault {
 
     /// Checks the delay and records the attempt; returns the failure count
     /// the attempt will have if it fails.
+    ///
+    /// How long a delay has run is measured with the clock's monotonic
+    /// source whenever this process saw it start (or saw it running), so
+    /// setting the phone's clock neither skips nor extends it. A delay this
+    /// process has not seen (the app was restarted) is measured with the
+    /// wall clock from the stored time of the last attempt, but never for
+    /// longer than its own length: a last attempt "in the future" (the clock
+    /// was set back, or forward and back) counts as "the delay starts now",
+    /// and that time is stored, so it ends.
     pub(super) fn begin_attempt(&self) -> Result<u32> {
         let now = self.clock.now().timestamp();
+        let monotonic = self.clock.monotonic();
+        let key = (self.dir.clone(), self.header.vault_id);
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let (failures, last): (u32, i64) = tx.query_row(
+            let (failures, mut last): (u32, i64) = tx.query_row(
                 "SELECT failures, last_attempt FROM unlock_guard WHERE id = 1",
                 [],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            let delay = retry_delay(failures).as_secs() as i64;
-            // A clock set back counts as no time elapsed.
-            let elapsed = (now - last).max(0);
-            if failures > 0 && elapsed < delay {
-                return Err(Error::Throttled {
-                    retry_after: Duration::from_secs((delay - elapsed) as u64),
-                });
+            let delay = retry_delay(failures);
+            let mut ends = delay_ends();
+            if !delay.is_zero() {
+                let ends_at = match ends.get(&key) {
+                    Some(seen) if seen.failures == failures && seen.last_attempt == last => {
+                        seen.ends_at
+                    }
+                    _ => {
+                        let elapsed = match u64::try_from(now - last) {
+                            Ok(secs) => Duration::from_secs(secs),
+                            Err(_) => {
+                                // The clock went back: the delay has not run
+                                // yet, and starts now.
+                                last = now;
+                                tx.execute(
+                                    "UPDATE unlock_guard SET last_attempt = ?1 WHERE id = 1",
+                                    [now],
+                                )?;
+                                Duration::ZERO
+                            }
+                        };
+                        let ends_at = monotonic + delay.saturating_sub(elapsed);
+                        ends.insert(
+                            key.clone(),
+                            DelayEnd {
+                                failures,
+                                last_attempt: last,
+                                ends_at,
+                            },
+                        );
+                        ends_at
+                    }
+                };
+                let left = ends_at.saturating_sub(monotonic);
+                if !left.is_zero() {
+                    tx.commit()?;
+                    return Err(Error::Throttled {
+                        retry_after: whole_seconds(left),
+                    });
+                }
             }
             let failures = failures.saturating_add(1);
             tx.execute(
@@ -157,6 +228,14 @@ impl Vault {
                 params![failures, now],
             )?;
             tx.commit()?;
+            ends.insert(
+                key,
+                DelayEnd {
+                    failures,
+                    last_attempt: now,
+                    ends_at: monotonic + retry_delay(failures),
+                },
+            );
             Ok(failures)
         })
     }

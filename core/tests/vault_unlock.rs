@@ -473,3 +473,40 @@ fn copy_database(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+/// "café crème brûlée" composed (NFC, as most keyboards type it) and
+/// decomposed (NFD, as some type it: a letter, then its accent).
+const COMPOSED: &str = "caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e";
+const DECOMPOSED: &str = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e";
+
+#[test]
+fn a_passphrase_typed_composed_or_decomposed_opens_the_vault() {
+    assert_ne!(COMPOSED, DECOMPOSED);
+    for (chosen, typed) in [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let (vault, _) = Vault::create(&dir.path().join("v"), chosen, options(&clock)).unwrap();
+        vault.lock();
+        vault.unlock(typed).unwrap();
+        vault.lock();
+        vault.unlock(chosen).unwrap();
+
+        // The same holds for a new passphrase, the current one asked again,
+        // and a duress passphrase (which must differ in more than form).
+        vault
+            .change_passphrase(typed, &format!("{chosen} 2"))
+            .unwrap();
+        vault.lock();
+        vault.unlock(&format!("{typed} 2")).unwrap();
+        assert!(matches!(
+            vault.set_duress_passphrase(&format!("{typed} 2"), false),
+            Err(Error::InvalidInput(_))
+        ));
+        vault
+            .set_duress_passphrase(&format!("{chosen} duress"), false)
+            .unwrap();
+        vault.lock();
+        vault.unlock(&format!("{typed} duress")).unwrap();
+        assert!(vault.list_documents().unwrap().is_empty());
+    }
+}

@@ -9,8 +9,8 @@ use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::crypto::{SlotPayload, unwrap_slot, wrap_slot};
-use super::keys::{get_slot, keystore_key, passphrase_slot_key, put_slot};
+use super::crypto::{SlotPayload, wrap_slot};
+use super::keys::{keystore_key, passphrase_slot_key, put_slot};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
 use super::unlock::FREE_ATTEMPTS;
@@ -37,34 +37,25 @@ impl Vault {
         check_new_passphrase(new)?;
         let (payload, home) = self.with_session(|_, s| Ok((s.payload(false), s.home_slot & 1)))?;
         let failures = self.begin_attempt()?;
-        let current_key = passphrase_slot_key(&self.header.master_key(current)?, home);
-        let name = SLOT_PASSPHRASE[home as usize];
-        let opened = self.with_conn(|conn| {
-            let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
-            Ok(unwrap_slot(
-                &current_key,
-                &self.header.slot_aad(name),
-                &blob,
-            ))
-        })?;
-        let Some(opened) = opened else {
+        let Some(opened) = self.open_passphrase_slot(current, &[home])? else {
             return self.fail_attempt(failures);
         };
-        let new_master = self.header.master_key(new)?;
+        let name = SLOT_PASSPHRASE[home as usize];
+        let new_masters = self.header.master_keys(new)?;
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            self.refuse_if_opens_other_slot(&tx, &new_master, home)?;
+            self.refuse_if_opens_other_slot(&tx, &new_masters, home)?;
             // Keep the slot's duress flags as they were.
             let payload = SlotPayload {
-                destroy_other: opened.destroy_other,
+                destroy_other: opened.payload.destroy_other,
                 ..payload
             };
             put_slot(
                 &tx,
                 name,
                 &wrap_slot(
-                    &passphrase_slot_key(&new_master, home),
+                    &passphrase_slot_key(&new_masters.nfc, home),
                     &self.header.slot_aad(name),
                     &payload,
                 )?,

@@ -6,9 +6,9 @@
 use rusqlite::TransactionBehavior;
 
 use super::Vault;
-use super::crypto::{SecretKey, SlotPayload, random_slot, unwrap_slot, wrap_slot};
+use super::crypto::{SecretKey, SlotPayload, random_slot, wrap_slot};
 use super::document::DocumentId;
-use super::keys::{Session, get_slot, passphrase_slot_key, put_slot};
+use super::keys::{MasterKeys, Session, passphrase_slot_key, put_slot};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
 use crate::error::{Error, Result};
@@ -29,7 +29,7 @@ impl Vault {
         if is_decoy {
             return Ok(());
         }
-        let master = self.header.master_key(duress)?;
+        let masters = self.header.master_keys(duress)?;
         let other = home ^ 1;
         let name = SLOT_PASSPHRASE[other as usize];
         let decoy = SlotPayload {
@@ -39,22 +39,13 @@ impl Vault {
             home_slot: other,
         };
         let blob = wrap_slot(
-            &passphrase_slot_key(&master, other),
+            &passphrase_slot_key(&masters.nfc, other),
             &self.header.slot_aad(name),
             &decoy,
         )?;
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let home_name = SLOT_PASSPHRASE[home as usize];
-            let home_blob =
-                get_slot(&tx, home_name)?.ok_or(Error::Integrity("key slot missing"))?;
-            if unwrap_slot(
-                &passphrase_slot_key(&master, home),
-                &self.header.slot_aad(home_name),
-                &home_blob,
-            )
-            .is_some()
-            {
+            if masters.open(&self.header, &tx, home)? {
                 return Err(Error::invalid(
                     "the duress passphrase must differ from the passphrase",
                 ));
@@ -87,22 +78,15 @@ impl Vault {
         })
     }
 
-    /// Refuses a new passphrase that would open the other passphrase slot.
+    /// Refuses a new passphrase that would open the other passphrase slot
+    /// (in either of its forms, see `Header::master_keys`).
     pub(super) fn refuse_if_opens_other_slot(
         &self,
         conn: &rusqlite::Connection,
-        master: &SecretKey,
+        masters: &MasterKeys,
         home: u8,
     ) -> Result<()> {
-        let other = SLOT_PASSPHRASE[(home ^ 1) as usize];
-        let blob = get_slot(conn, other)?.ok_or(Error::Integrity("key slot missing"))?;
-        if unwrap_slot(
-            &passphrase_slot_key(master, home ^ 1),
-            &self.header.slot_aad(other),
-            &blob,
-        )
-        .is_some()
-        {
+        if masters.open(&self.header, conn, home ^ 1)? {
             return Err(Error::invalid(
                 "choose a passphrase different from the duress passphrase",
             ));

@@ -6,10 +6,13 @@
 //! associated data is in `labels.rs`.
 
 use rusqlite::{Connection, OptionalExtension, params};
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
 
-use super::crypto::{self, KdfParams, SecretKey, SlotPayload, tag16};
+use super::crypto::{self, KdfParams, SecretKey, SlotPayload, tag16, unwrap_slot};
 use super::document::DocumentId;
 use super::labels;
+use super::schema::SLOT_PASSPHRASE;
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
 
@@ -94,9 +97,55 @@ impl Header {
         .concat()
     }
 
-    /// Argon2id of the passphrase: the one slow step of an unlock.
+    /// Argon2id of the passphrase in Unicode normalisation form C (see
+    /// [`nfc`]): the one slow step of an unlock.
     pub(super) fn master_key(&self, passphrase: &str) -> Result<SecretKey> {
-        self.kdf.derive(passphrase.as_bytes(), &self.salt)
+        self.kdf.derive(nfc(passphrase).as_bytes(), &self.salt)
+    }
+
+    /// The master keys a typed passphrase may have been wrapped under: its
+    /// NFC form (what this code writes) and, when its bytes as typed differ
+    /// (what the code before normalisation used), those too.
+    pub(super) fn master_keys(&self, passphrase: &str) -> Result<MasterKeys> {
+        Ok(MasterKeys {
+            nfc: self.master_key(passphrase)?,
+            as_typed: self.as_typed_master_key(passphrase)?,
+        })
+    }
+
+    /// Argon2id of the passphrase's bytes as typed, if they differ from its
+    /// NFC form (`None` otherwise).
+    pub(super) fn as_typed_master_key(&self, passphrase: &str) -> Result<Option<SecretKey>> {
+        if nfc(passphrase).as_str() == passphrase {
+            return Ok(None);
+        }
+        self.kdf.derive(passphrase.as_bytes(), &self.salt).map(Some)
+    }
+}
+
+/// A passphrase in Unicode normalisation form C, the form every key is
+/// derived from: the same passphrase typed on two keyboards (one composing
+/// `é` as one code point, one as `e` and a combining accent) gives the same
+/// key.
+pub(super) fn nfc(passphrase: &str) -> Zeroizing<String> {
+    Zeroizing::new(passphrase.nfc().collect())
+}
+
+/// The master keys of one typed passphrase ([`Header::master_keys`]).
+pub(super) struct MasterKeys {
+    pub(super) nfc: SecretKey,
+    pub(super) as_typed: Option<SecretKey>,
+}
+
+impl MasterKeys {
+    /// True if the passphrase, in either form, opens passphrase slot `index`.
+    pub(super) fn open(&self, header: &Header, conn: &Connection, index: u8) -> Result<bool> {
+        let name = SLOT_PASSPHRASE[index as usize];
+        let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
+        let aad = header.slot_aad(name);
+        Ok(std::iter::once(&self.nfc)
+            .chain(&self.as_typed)
+            .any(|master| unwrap_slot(&passphrase_slot_key(master, index), &aad, &blob).is_some()))
     }
 }
 

@@ -225,7 +225,7 @@ impl Drop for Vault {
 }
 
 pub(super) fn check_new_passphrase(p: &str) -> Result<()> {
-    if p.chars().count() < MIN_PASSPHRASE_CHARS {
+    if super::keys::nfc(p).chars().count() < MIN_PASSPHRASE_CHARS {
         return Err(Error::invalid(format!(
             "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
         )));

@@ -21,7 +21,12 @@
 //!
 //! A random 256-bit data key encrypts everything. It is stored only wrapped:
 //! by a key derived from the passphrase with Argon2id, by the recovery code,
-//! and optionally by a platform keystore secret. Changing the passphrase
+//! and optionally by a platform keystore secret. A passphrase is put in
+//! Unicode normalisation form C before Argon2id, so the same words typed on
+//! two keyboards (`é` as one code point or as `e` and a combining accent)
+//! open the vault; a slot written before normalisation opens with the
+//! passphrase's bytes as typed and is rewrapped under NFC when it does.
+//! Changing the passphrase
 //! rewraps the data key; documents are not re-encrypted. The key hierarchy
 //! and the envelope formats are described in `crypto.rs`, the label every
 //! key and envelope is bound to in `labels.rs`.

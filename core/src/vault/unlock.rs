@@ -36,6 +36,18 @@ pub fn retry_delay(failures: u32) -> Duration {
     FIRST_DELAY.saturating_mul(1 << doublings).min(MAX_DELAY)
 }
 
+/// A passphrase slot opened by a typed passphrase.
+pub(super) struct OpenedSlot {
+    /// Which passphrase slot.
+    pub(super) index: u8,
+    pub(super) payload: SlotPayload,
+    /// The slot's key under the passphrase's NFC form: its key now, or once
+    /// rewrapped ([`Vault::rewrap_as_nfc`]) if `as_typed`.
+    pub(super) key: SecretKey,
+    /// The slot opened with the passphrase's bytes as typed, not NFC.
+    pub(super) as_typed: bool,
+}
+
 /// When, on the clock's monotonic source, a vault's current delay ends, as
 /// this process saw it start; valid while the stored failure count and time
 /// of the last attempt are those it saw.
@@ -70,22 +82,79 @@ impl Vault {
     /// doubles each time ([`retry_delay`]); the error says how long.
     pub fn unlock(&self, passphrase: &str) -> Result<()> {
         let failures = self.begin_attempt()?;
+        match self.open_passphrase_slot(passphrase, &[0, 1])? {
+            Some(opened) => {
+                self.rewrap_as_nfc(&opened)?;
+                self.finish_unlock(opened.payload, &opened.key)
+            }
+            None => self.fail_attempt(failures),
+        }
+    }
+
+    /// Tries `passphrase` on the passphrase slots `indices`: its NFC form
+    /// first and, only if that opens none and the passphrase as typed
+    /// differs, its bytes as typed (slots written before passphrases were
+    /// normalised). Each form costs one Argon2id derivation, whichever slot
+    /// opens.
+    pub(super) fn open_passphrase_slot(
+        &self,
+        passphrase: &str,
+        indices: &[u8],
+    ) -> Result<Option<OpenedSlot>> {
         let master = self.header.master_key(passphrase)?;
-        let found = self.with_conn(|conn| {
-            for index in 0..2u8 {
+        if let Some((index, payload)) = self.try_passphrase_slots(&master, indices)? {
+            return Ok(Some(OpenedSlot {
+                index,
+                payload,
+                key: passphrase_slot_key(&master, index),
+                as_typed: false,
+            }));
+        }
+        let Some(as_typed) = self.header.as_typed_master_key(passphrase)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .try_passphrase_slots(&as_typed, indices)?
+            .map(|(index, payload)| OpenedSlot {
+                index,
+                payload,
+                key: passphrase_slot_key(&master, index),
+                as_typed: true,
+            }))
+    }
+
+    fn try_passphrase_slots(
+        &self,
+        master: &SecretKey,
+        indices: &[u8],
+    ) -> Result<Option<(u8, SlotPayload)>> {
+        self.with_conn(|conn| {
+            for &index in indices {
                 let name = SLOT_PASSPHRASE[index as usize];
                 let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
-                let key = passphrase_slot_key(&master, index);
+                let key = passphrase_slot_key(master, index);
                 if let Some(p) = unwrap_slot(&key, &self.header.slot_aad(name), &blob) {
-                    return Ok(Some((p, key)));
+                    return Ok(Some((index, p)));
                 }
             }
             Ok(None)
-        })?;
-        match found {
-            Some((payload, slot_key)) => self.finish_unlock(payload, &slot_key),
-            None => self.fail_attempt(failures),
+        })
+    }
+
+    /// Rewraps a slot that opened with the passphrase's bytes as typed under
+    /// its NFC form, so that the passphrase typed in any form opens it.
+    pub(super) fn rewrap_as_nfc(&self, opened: &OpenedSlot) -> Result<()> {
+        if !opened.as_typed {
+            return Ok(());
         }
+        let name = SLOT_PASSPHRASE[opened.index as usize];
+        let blob = wrap_slot(&opened.key, &self.header.slot_aad(name), &opened.payload)?;
+        self.with_conn(|conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            put_slot(&tx, name, &blob)?;
+            tx.commit()?;
+            Ok(())
+        })
     }
 
     /// Unlocks the real vault with the recovery code and sets a new
@@ -107,15 +176,15 @@ impl Vault {
                 ))
             })?
             .ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
-        let master = self.header.master_key(new_passphrase)?;
+        let masters = self.header.master_keys(new_passphrase)?;
         let session = Session::new(payload);
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let home = session.home_slot & 1;
             let name = SLOT_PASSPHRASE[home as usize];
-            self.refuse_if_opens_other_slot(&tx, &master, home)?;
+            self.refuse_if_opens_other_slot(&tx, &masters, home)?;
             let blob = wrap_slot(
-                &passphrase_slot_key(&master, session.home_slot),
+                &passphrase_slot_key(&masters.nfc, session.home_slot),
                 &self.header.slot_aad(name),
                 &session.payload(false),
             )?;
@@ -286,5 +355,53 @@ impl Vault {
         self.shared.lock().session = Some(session);
         self.touch();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::VaultOptions;
+    use super::*;
+
+    const COMPOSED: &str = "caf\u{e9} cr\u{e8}me";
+    const DECOMPOSED: &str = "cafe\u{301} cre\u{300}me";
+
+    /// The home slot's key for `passphrase` taken byte for byte, as the
+    /// code before normalisation derived it.
+    fn as_typed_key(vault: &Vault, passphrase: &str, home: u8) -> SecretKey {
+        let master = vault
+            .header
+            .kdf
+            .derive(passphrase.as_bytes(), &vault.header.salt)
+            .unwrap();
+        passphrase_slot_key(&master, home)
+    }
+
+    #[test]
+    fn a_slot_wrapped_before_normalisation_is_rewrapped_under_nfc() {
+        let dir = tempfile::tempdir().unwrap();
+        let (vault, _) = Vault::create(dir.path(), COMPOSED, VaultOptions::for_tests()).unwrap();
+        let (home, payload) = vault
+            .with_session(|_, s| Ok((s.home_slot & 1, s.payload(false))))
+            .unwrap();
+        let name = SLOT_PASSPHRASE[home as usize];
+        let aad = vault.header.slot_aad(name);
+        // A slot as written before: the passphrase typed decomposed, its
+        // bytes as they came.
+        let old = wrap_slot(&as_typed_key(&vault, DECOMPOSED, home), &aad, &payload).unwrap();
+        vault.with_conn(|conn| put_slot(conn, name, &old)).unwrap();
+        vault.lock();
+
+        vault.unlock(DECOMPOSED).unwrap();
+        let slot = vault
+            .with_conn(|conn| Ok(get_slot(conn, name)?.unwrap()))
+            .unwrap();
+        assert_ne!(slot, old, "the slot was rewrapped");
+        assert!(
+            unwrap_slot(&as_typed_key(&vault, COMPOSED, home), &aad, &slot).is_some(),
+            "under the composed (NFC) form"
+        );
+        vault.lock();
+        vault.unlock(COMPOSED).unwrap();
     }
 }

@@ -9,7 +9,7 @@ use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::crypto::{SlotPayload, wrap_slot};
+use super::crypto::SlotPayload;
 use super::keys::{keystore_key, passphrase_slot_key, put_slot};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
@@ -40,12 +40,15 @@ impl Vault {
         let Some(opened) = self.open_passphrase_slot(current, &[home])? else {
             return self.fail_attempt(failures);
         };
+        // The current passphrase opened its slot with these parameters: they
+        // are the vault's own.
+        let header = self.header();
         let name = SLOT_PASSPHRASE[home as usize];
-        let new_masters = self.header.master_keys(new)?;
+        let new_masters = header.master_keys(new)?;
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            self.refuse_if_opens_other_slot(&tx, &new_masters, home)?;
+            self.refuse_if_opens_other_slot(&tx, &header, &new_masters, home)?;
             // Keep the slot's duress flags as they were.
             let payload = SlotPayload {
                 destroy_other: opened.payload.destroy_other,
@@ -54,11 +57,7 @@ impl Vault {
             put_slot(
                 &tx,
                 name,
-                &wrap_slot(
-                    &passphrase_slot_key(&new_masters.nfc, home),
-                    &self.header.slot_aad(name),
-                    &payload,
-                )?,
+                &header.wrap(&passphrase_slot_key(&new_masters.nfc, home), name, &payload)?,
             )?;
             tx.commit()?;
             checkpoint_truncate(conn)
@@ -76,9 +75,9 @@ impl Vault {
             if session.is_decoy {
                 return Ok(());
             }
-            let blob = wrap_slot(
+            let blob = self.wrapping_header(session)?.wrap(
                 &code.wrapping_key(),
-                &self.header.slot_aad(SLOT_RECOVERY),
+                SLOT_RECOVERY,
                 &session.payload(false),
             )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -100,9 +99,9 @@ impl Vault {
         );
         let key = keystore_key(&secret)?;
         self.with_session(|conn, session| {
-            let blob = wrap_slot(
+            let blob = self.wrapping_header(session)?.wrap(
                 &key,
-                &self.header.slot_aad(SLOT_KEYSTORE),
+                SLOT_KEYSTORE,
                 &session.payload(false),
             )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -3,14 +3,14 @@
 //! left), and closing it when the handle is dropped.
 
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::autolock::{DEFAULT_AUTO_LOCK, duration_ms, spawn_watchdog};
 use super::blobs::BlobStore;
-use super::crypto::{KdfParams, SecretKey, SlotPayload, random_bytes, random_slot, wrap_slot};
+use super::crypto::{KdfParams, SecretKey, SlotPayload, random_bytes, random_slot};
 use super::document::DocumentId;
 use super::keys::{Header, Session, passphrase_slot_key, put_slot};
 use super::recovery::RecoveryCode;
@@ -44,6 +44,11 @@ impl Default for VaultOptions {
 impl VaultOptions {
     /// Cheap key derivation (64 KiB, 1 pass) for tests and examples. Never
     /// use it for a real vault.
+    ///
+    /// Parameters below [`KdfParams::MINIMUM`] are recorded at creation as
+    /// insecure test parameters, a marker bound to every key slot: a vault
+    /// created with real parameters refuses to open if someone lowers them,
+    /// and claiming the marker afterwards makes every slot fail to open.
     pub fn for_tests() -> Self {
         VaultOptions {
             kdf: KdfParams {
@@ -77,18 +82,17 @@ impl Vault {
         private_dir(dir)?;
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 
-        let header = Header {
-            vault_id: random_bytes()?,
-            kdf: options.kdf,
-            salt: random_bytes::<16>()?.to_vec(),
-        };
+        let header = Header::new(random_bytes()?, options.kdf)?;
         let home_slot = random_bytes::<1>()?[0] & 1;
-        let session = Session::new(SlotPayload {
-            data_key: SecretKey::random()?,
-            destroy_other: false,
-            is_decoy: false,
-            home_slot,
-        });
+        let session = Session::new(
+            SlotPayload {
+                data_key: SecretKey::random()?,
+                destroy_other: false,
+                is_decoy: false,
+                home_slot,
+            },
+            true,
+        );
         let master = header.master_key(passphrase)?;
         let code = RecoveryCode::generate()?;
 
@@ -98,19 +102,16 @@ impl Vault {
             return Err(Error::VaultExists);
         }
         tx.execute(
-            "INSERT INTO vault (id, vault_id, kdf, salt) VALUES (1, ?1, ?2, ?3)",
-            params![
-                header.vault_id,
-                serde_json::to_string(&header.kdf)?,
-                header.salt
-            ],
+            "INSERT INTO vault (id, vault_id, kdf, salt, insecure_kdf) VALUES (1, ?1, '', x'', 0)",
+            [header.vault_id],
         )?;
+        header.store(&tx)?;
         for index in 0..2u8 {
             let name = SLOT_PASSPHRASE[index as usize];
             let blob = if index == home_slot {
-                wrap_slot(
+                header.wrap(
                     &passphrase_slot_key(&master, index),
-                    &header.slot_aad(name),
+                    name,
                     &session.payload(false),
                 )?
             } else {
@@ -121,11 +122,7 @@ impl Vault {
         put_slot(
             &tx,
             SLOT_RECOVERY,
-            &wrap_slot(
-                &code.wrapping_key(),
-                &header.slot_aad(SLOT_RECOVERY),
-                &session.payload(false),
-            )?,
+            &header.wrap(&code.wrapping_key(), SLOT_RECOVERY, &session.payload(false))?,
         )?;
         tx.execute(
             "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
@@ -207,7 +204,7 @@ impl Vault {
         Ok(Vault {
             dir: dir.to_path_buf(),
             blobs: BlobStore::new(dir),
-            header,
+            header: RwLock::new(header),
             clock,
             shared,
         })

@@ -31,6 +31,41 @@
 //! and the envelope formats are described in `crypto.rs`, the label every
 //! key and envelope is bound to in `labels.rs`.
 //!
+//! # Key derivation parameters: bound, with a floor
+//!
+//! The Argon2id parameters and salt sit in clear in the header, because they
+//! are needed before any key exists. Every key slot binds them: a slot's
+//! associated data carries the vault id, memory, passes, lanes, the
+//! insecure test parameters marker and the salt (`labels.rs`). Someone with
+//! write access who lowers the parameters therefore opens nothing: the
+//! passphrase derives another key, and the recovery code's and keystore's
+//! slots, whose keys do not depend on the parameters, fail their
+//! authentication too, so a recovery can never wrap the new passphrase
+//! under the lowered parameters.
+//!
+//! The floor is OWASP's minimum for Argon2id, 19 MiB and 2 passes
+//! ([`KdfParams::MINIMUM`]): a header below it is refused at open unless it
+//! carries the insecure test parameters marker. The marker is recorded when
+//! a vault is created with such parameters (tests use 64 KiB × 1 so they run
+//! fast; `VaultOptions::for_tests`), and it is bound to every slot like the
+//! parameters: setting it on a real vault makes every slot fail. This was
+//! chosen over a cargo feature for tests because it protects the library as
+//! shipped whatever it was built with, the tests exercise the same code as
+//! the phones, and the bindings' tests (which create vaults through the FFI
+//! with test parameters) need nothing special.
+//!
+//! Vaults written before the binding (schema version 1) have unbound slots
+//! and, if below the floor, get the marker at the upgrade, unauthenticated.
+//! So an unbound slot is trusted with parameters weaker than the defaults
+//! only when a passphrase opens it (the derivation proves the parameters);
+//! the slot is then rewrapped, bound. A recovery through an unbound recovery
+//! slot raises parameters weaker than the defaults to the defaults, with a
+//! fresh salt, before wrapping the new passphrase (the other passphrase
+//! slot, derived with the old ones, is lost: a duress passphrase must then
+//! be set again; the keystore must be enabled again). After a keystore
+//! unlock through an unbound slot, no new slot is wrapped under such
+//! parameters until the passphrase has been entered.
+//!
 //! # Duress passphrase, and what someone holding the files can tell
 //!
 //! Every vault has exactly two passphrase slots of identical length, one salt
@@ -82,7 +117,7 @@ mod unlock;
 mod wipe;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -154,7 +189,8 @@ impl Shared {
 pub struct Vault {
     dir: PathBuf,
     blobs: BlobStore,
-    header: Header,
+    /// Changes only when a recovery raises unauthenticated parameters.
+    header: RwLock<Header>,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
 }
@@ -171,9 +207,17 @@ impl Vault {
         &self.dir
     }
 
-    /// The Argon2id parameters this vault was created with.
+    /// The Argon2id parameters of this vault's passphrases.
     pub fn kdf_params(&self) -> KdfParams {
-        self.header.kdf
+        self.header().kdf
+    }
+
+    /// The header (a copy: it is small, and a recovery may replace it).
+    fn header(&self) -> Header {
+        self.header
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// True while the keys are in memory.

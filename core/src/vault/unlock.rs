@@ -11,8 +11,11 @@ use std::time::Duration;
 use rusqlite::{TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::crypto::{SecretKey, SlotPayload, unwrap_slot, wrap_slot};
-use super::keys::{Session, get_slot, keystore_key, passphrase_slot_key, put_slot};
+use super::crypto::{KdfParams, SecretKey, SlotPayload, random_slot};
+use super::duress::delete_foreign_documents;
+use super::keys::{
+    Header, Session, SlotFormat, get_slot, keystore_key, passphrase_slot_key, put_slot,
+};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
 use super::{PlatformKeystore, RecoveryCode, Vault};
@@ -46,6 +49,8 @@ pub(super) struct OpenedSlot {
     pub(super) key: SecretKey,
     /// The slot opened with the passphrase's bytes as typed, not NFC.
     pub(super) as_typed: bool,
+    /// The associated data it opened with.
+    pub(super) format: SlotFormat,
 }
 
 /// When, on the clock's monotonic source, a vault's current delay ends, as
@@ -84,7 +89,7 @@ impl Vault {
         let failures = self.begin_attempt()?;
         match self.open_passphrase_slot(passphrase, &[0, 1])? {
             Some(opened) => {
-                self.rewrap_as_nfc(&opened)?;
+                self.rewrap_opened(&opened)?;
                 self.finish_unlock(opened.payload, &opened.key)
             }
             None => self.fail_attempt(failures),
@@ -101,54 +106,62 @@ impl Vault {
         passphrase: &str,
         indices: &[u8],
     ) -> Result<Option<OpenedSlot>> {
-        let master = self.header.master_key(passphrase)?;
-        if let Some((index, payload)) = self.try_passphrase_slots(&master, indices)? {
+        let header = self.header();
+        let master = header.master_key(passphrase)?;
+        if let Some((index, payload, format)) =
+            self.try_passphrase_slots(&header, &master, indices)?
+        {
             return Ok(Some(OpenedSlot {
                 index,
                 payload,
                 key: passphrase_slot_key(&master, index),
                 as_typed: false,
+                format,
             }));
         }
-        let Some(as_typed) = self.header.as_typed_master_key(passphrase)? else {
+        let Some(as_typed) = header.as_typed_master_key(passphrase)? else {
             return Ok(None);
         };
-        Ok(self
-            .try_passphrase_slots(&as_typed, indices)?
-            .map(|(index, payload)| OpenedSlot {
+        Ok(self.try_passphrase_slots(&header, &as_typed, indices)?.map(
+            |(index, payload, format)| OpenedSlot {
                 index,
                 payload,
                 key: passphrase_slot_key(&master, index),
                 as_typed: true,
-            }))
+                format,
+            },
+        ))
     }
 
     fn try_passphrase_slots(
         &self,
+        header: &Header,
         master: &SecretKey,
         indices: &[u8],
-    ) -> Result<Option<(u8, SlotPayload)>> {
+    ) -> Result<Option<(u8, SlotPayload, SlotFormat)>> {
         self.with_conn(|conn| {
             for &index in indices {
                 let name = SLOT_PASSPHRASE[index as usize];
                 let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
                 let key = passphrase_slot_key(master, index);
-                if let Some(p) = unwrap_slot(&key, &self.header.slot_aad(name), &blob) {
-                    return Ok(Some((index, p)));
+                if let Some((p, format)) = header.unwrap(&key, name, &blob) {
+                    return Ok(Some((index, p, format)));
                 }
             }
             Ok(None)
         })
     }
 
-    /// Rewraps a slot that opened with the passphrase's bytes as typed under
-    /// its NFC form, so that the passphrase typed in any form opens it.
-    pub(super) fn rewrap_as_nfc(&self, opened: &OpenedSlot) -> Result<()> {
-        if !opened.as_typed {
+    /// Rewraps a slot that opened with the passphrase's bytes as typed, or
+    /// with the associated data of before the header was bound, under the
+    /// NFC form and bound to the header. The passphrase just opened the
+    /// slot with this header's parameters, so they are the vault's own.
+    pub(super) fn rewrap_opened(&self, opened: &OpenedSlot) -> Result<()> {
+        if !opened.as_typed && opened.format == SlotFormat::Bound {
             return Ok(());
         }
         let name = SLOT_PASSPHRASE[opened.index as usize];
-        let blob = wrap_slot(&opened.key, &self.header.slot_aad(name), &opened.payload)?;
+        let blob = self.header().wrap(&opened.key, name, &opened.payload)?;
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             put_slot(&tx, name, &blob)?;
@@ -159,38 +172,65 @@ impl Vault {
 
     /// Unlocks the real vault with the recovery code and sets a new
     /// passphrase. The code stays valid until regenerated.
+    ///
+    /// The new passphrase is wrapped under the header's parameters when the
+    /// recovery slot is bound to them. A recovery slot written before the
+    /// parameters were bound vouches for nothing: if the parameters are then
+    /// weaker than the defaults (someone may have lowered them), they are
+    /// raised to the defaults with a fresh salt. Every other passphrase slot
+    /// was derived with the old ones and is replaced by random bytes (a
+    /// duress passphrase must be set again), and the other vault's documents
+    /// are deleted; the keystore slot goes too.
     pub fn unlock_with_recovery_code(
         &self,
         code: &RecoveryCode,
         new_passphrase: &str,
     ) -> Result<()> {
         check_new_passphrase(new_passphrase)?;
-        let payload = self
+        let mut header = self.header();
+        let (payload, format) = self
             .with_conn(|conn| {
                 let blob =
                     get_slot(conn, SLOT_RECOVERY)?.ok_or(Error::Integrity("key slot missing"))?;
-                Ok(unwrap_slot(
-                    &code.wrapping_key(),
-                    &self.header.slot_aad(SLOT_RECOVERY),
-                    &blob,
-                ))
+                Ok(header.unwrap(&code.wrapping_key(), SLOT_RECOVERY, &blob))
             })?
             .ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
-        let masters = self.header.master_keys(new_passphrase)?;
-        let session = Session::new(payload);
+        let raise = format == SlotFormat::Legacy && !header.kdf.at_least(&KdfParams::DEFAULT);
+        if raise {
+            header = Header::new(header.vault_id, KdfParams::DEFAULT)?;
+        }
+        let masters = header.master_keys(new_passphrase)?;
+        let session = Session::new(payload, true);
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let home = session.home_slot & 1;
             let name = SLOT_PASSPHRASE[home as usize];
-            self.refuse_if_opens_other_slot(&tx, &masters, home)?;
-            let blob = wrap_slot(
+            if raise {
+                header.store(&tx)?;
+                put_slot(&tx, SLOT_PASSPHRASE[(home ^ 1) as usize], &random_slot()?)?;
+                tx.execute("DELETE FROM key_slots WHERE name = ?1", [SLOT_KEYSTORE])?;
+                delete_foreign_documents(&tx, &session)?;
+            } else {
+                self.refuse_if_opens_other_slot(&tx, &header, &masters, home)?;
+            }
+            let blob = header.wrap(
                 &passphrase_slot_key(&masters.nfc, session.home_slot),
-                &self.header.slot_aad(name),
+                name,
                 &session.payload(false),
             )?;
             put_slot(&tx, name, &blob)?;
+            if format == SlotFormat::Legacy {
+                let recovery =
+                    header.wrap(&code.wrapping_key(), SLOT_RECOVERY, &session.payload(false))?;
+                put_slot(&tx, SLOT_RECOVERY, &recovery)?;
+            }
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
             tx.commit()?;
+            if raise {
+                *self.header.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
+                self.sweep_blobs(conn)?;
+                checkpoint_truncate(conn)?;
+            }
             Ok(())
         })?;
         self.shared.lock().session = Some(session);
@@ -207,25 +247,40 @@ impl Vault {
                 .map_err(|e| Error::Keystore(e.reason))?,
         );
         let key = keystore_key(&secret)?;
-        let payload = self.with_conn(|conn| {
+        let header = self.header();
+        let opened = self.with_conn(|conn| {
             let blob = get_slot(conn, SLOT_KEYSTORE)?
                 .ok_or_else(|| Error::invalid("keystore unlock is not enabled"))?;
-            Ok(unwrap_slot(
-                &key,
-                &self.header.slot_aad(SLOT_KEYSTORE),
-                &blob,
-            ))
+            Ok(header.unwrap(&key, SLOT_KEYSTORE, &blob))
         })?;
-        let payload = payload.ok_or(Error::Keystore(
+        let (payload, format) = opened.ok_or(Error::Keystore(
             "the keystore secret does not open this vault".into(),
         ))?;
         self.with_conn(|conn| {
             conn.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
             Ok(())
         })?;
-        self.shared.lock().session = Some(Session::new(payload));
+        // A slot written before the header was bound vouches for nothing:
+        // until a passphrase proves the parameters, no slot is wrapped under
+        // them if they are weaker than the defaults.
+        self.shared.lock().session = Some(Session::new(payload, format == SlotFormat::Bound));
         self.touch();
         Ok(())
+    }
+
+    /// The header to wrap a new slot under in this session: refused while
+    /// its parameters are weaker than the defaults and nothing proved them
+    /// the vault's own (a session opened through a keystore slot written
+    /// before the header was bound; the passphrase proves them).
+    pub(super) fn wrapping_header(&self, session: &Session) -> Result<Header> {
+        let header = self.header();
+        if session.kdf_proven || header.kdf.at_least(&KdfParams::DEFAULT) {
+            Ok(header)
+        } else {
+            Err(Error::invalid(
+                "unlock with the passphrase first: this vault's key settings must be confirmed",
+            ))
+        }
     }
 
     /// Checks the delay and records the attempt; returns the failure count
@@ -242,7 +297,7 @@ impl Vault {
     pub(super) fn begin_attempt(&self) -> Result<u32> {
         let now = self.clock.now().timestamp();
         let monotonic = self.clock.monotonic();
-        let key = (self.dir.clone(), self.header.vault_id);
+        let key = (self.dir.clone(), self.header().vault_id);
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (failures, mut last): (u32, i64) = tx.query_row(
@@ -328,7 +383,7 @@ impl Vault {
 
     fn finish_unlock(&self, payload: SlotPayload, slot_key: &SecretKey) -> Result<()> {
         let destroy_other = payload.destroy_other;
-        let mut session = Session::new(payload);
+        let mut session = Session::new(payload, true);
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
@@ -361,6 +416,7 @@ impl Vault {
 #[cfg(test)]
 mod tests {
     use super::super::VaultOptions;
+    use super::super::crypto::{unwrap_slot, wrap_slot};
     use super::*;
 
     const COMPOSED: &str = "caf\u{e9} cr\u{e8}me";
@@ -369,10 +425,10 @@ mod tests {
     /// The home slot's key for `passphrase` taken byte for byte, as the
     /// code before normalisation derived it.
     fn as_typed_key(vault: &Vault, passphrase: &str, home: u8) -> SecretKey {
-        let master = vault
-            .header
+        let header = vault.header();
+        let master = header
             .kdf
-            .derive(passphrase.as_bytes(), &vault.header.salt)
+            .derive(passphrase.as_bytes(), &header.salt)
             .unwrap();
         passphrase_slot_key(&master, home)
     }
@@ -385,7 +441,7 @@ mod tests {
             .with_session(|_, s| Ok((s.home_slot & 1, s.payload(false))))
             .unwrap();
         let name = SLOT_PASSPHRASE[home as usize];
-        let aad = vault.header.slot_aad(name);
+        let aad = vault.header().slot_aad(name);
         // A slot as written before: the passphrase typed decomposed, its
         // bytes as they came.
         let old = wrap_slot(&as_typed_key(&vault, DECOMPOSED, home), &aad, &payload).unwrap();

@@ -271,3 +271,67 @@ fn a_vault_written_before_the_key_labels_moved_opens_its_decoy_with_the_duress_p
     vault.unlock(PASSPHRASE).unwrap();
     assert_documents(&vault, &real_documents());
 }
+
+#[test]
+fn a_vault_written_before_the_kdf_was_bound_is_recovered_under_the_default_parameters() {
+    // The fixture's 64 KiB × 1 were never authenticated: someone could have
+    // lowered them. A recovery through its old recovery slot therefore
+    // wraps the new passphrase under the defaults, never under them.
+    let (work, vault) = open_copy();
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "a new passphrase")
+        .unwrap();
+    assert_eq!(vault.kdf_params(), KdfParams::DEFAULT);
+    assert_documents(&vault, &real_documents());
+    drop(vault);
+    let vault = Vault::open(
+        &work.path().join("vault"),
+        VaultOptions {
+            kdf: KDF,
+            clock: Arc::new(ManualClock::new(at(61))),
+        },
+    )
+    .unwrap();
+    vault.unlock("a new passphrase").unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "another passphrase")
+        .unwrap();
+    assert_documents(&vault, &real_documents());
+}
+
+#[test]
+fn a_vault_written_before_the_kdf_was_bound_wraps_nothing_new_until_its_passphrase_confirms_it() {
+    // The fixture's keystore slot is not bound to the parameters: after a
+    // keystore unlock they are unconfirmed, and too weak to be trusted
+    // blindly, so no new slot is wrapped under them...
+    let (_work, vault) = open_copy();
+    vault.unlock_with_keystore(&FixedKeystore).unwrap();
+    assert_documents(&vault, &real_documents());
+    assert!(matches!(
+        vault.set_duress_passphrase("another duress", false),
+        Err(waymark_core::Error::InvalidInput(_))
+    ));
+    assert!(vault.regenerate_recovery_code().is_err());
+    // ...until the passphrase, derived with them, proves them.
+    vault.lock();
+    vault.unlock(PASSPHRASE).unwrap();
+    vault
+        .set_duress_passphrase("another duress", false)
+        .unwrap();
+    let code = vault.regenerate_recovery_code().unwrap();
+    vault.lock();
+    vault.unlock("another duress").unwrap();
+    assert!(vault.list_documents().unwrap().is_empty());
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&code, "a new passphrase")
+        .unwrap();
+    assert_eq!(
+        vault.kdf_params(),
+        KDF,
+        "a bound recovery slot vouches for them"
+    );
+    assert_documents(&vault, &real_documents());
+}

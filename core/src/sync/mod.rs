@@ -40,6 +40,9 @@ mod report;
 mod reqwest_transport;
 pub mod transport;
 
+#[cfg(all(test, unix))]
+mod tests_modes;
+
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 
@@ -310,7 +313,7 @@ impl<'a> Syncer<'a> {
         let part = self
             .partial_path(&file)
             .ok_or_else(|| Untrusted::Other("the target has no usable hash".into()))?;
-        std::fs::create_dir_all(self.downloads_dir())?;
+        crate::storage::private_dir(&self.downloads_dir())?;
         let received = download_resumable(self.http, &url, &part, &file, cancel, &mut |n| {
             listener.on_event(&SyncEvent::Downloading {
                 publisher: source.id.clone(),

@@ -9,8 +9,8 @@ use rusqlite::{TransactionBehavior, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::crypto::{SlotPayload, unwrap_slot, wrap_slot};
-use super::keys::{get_slot, keystore_key, passphrase_slot_key, put_slot};
+use super::crypto::SlotPayload;
+use super::keys::{keystore_key, passphrase_slot_key, put_slot};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
 use super::unlock::FREE_ATTEMPTS;
@@ -37,37 +37,27 @@ impl Vault {
         check_new_passphrase(new)?;
         let (payload, home) = self.with_session(|_, s| Ok((s.payload(false), s.home_slot & 1)))?;
         let failures = self.begin_attempt()?;
-        let current_key = passphrase_slot_key(&self.header.master_key(current)?, home);
-        let name = SLOT_PASSPHRASE[home as usize];
-        let opened = self.with_conn(|conn| {
-            let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
-            Ok(unwrap_slot(
-                &current_key,
-                &self.header.slot_aad(name),
-                &blob,
-            ))
-        })?;
-        let Some(opened) = opened else {
+        let Some(opened) = self.open_passphrase_slot(current, &[home])? else {
             return self.fail_attempt(failures);
         };
-        let new_master = self.header.master_key(new)?;
+        // The current passphrase opened its slot with these parameters: they
+        // are the vault's own.
+        let header = self.header();
+        let name = SLOT_PASSPHRASE[home as usize];
+        let new_masters = header.master_keys(new)?;
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            self.refuse_if_opens_other_slot(&tx, &new_master, home)?;
+            self.refuse_if_opens_other_slot(&tx, &header, &new_masters, home)?;
             // Keep the slot's duress flags as they were.
             let payload = SlotPayload {
-                destroy_other: opened.destroy_other,
+                destroy_other: opened.payload.destroy_other,
                 ..payload
             };
             put_slot(
                 &tx,
                 name,
-                &wrap_slot(
-                    &passphrase_slot_key(&new_master, home),
-                    &self.header.slot_aad(name),
-                    &payload,
-                )?,
+                &header.wrap(&passphrase_slot_key(&new_masters.nfc, home), name, &payload)?,
             )?;
             tx.commit()?;
             checkpoint_truncate(conn)
@@ -85,9 +75,9 @@ impl Vault {
             if session.is_decoy {
                 return Ok(());
             }
-            let blob = wrap_slot(
+            let blob = self.wrapping_header(session)?.wrap(
                 &code.wrapping_key(),
-                &self.header.slot_aad(SLOT_RECOVERY),
+                SLOT_RECOVERY,
                 &session.payload(false),
             )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -109,9 +99,9 @@ impl Vault {
         );
         let key = keystore_key(&secret)?;
         self.with_session(|conn, session| {
-            let blob = wrap_slot(
+            let blob = self.wrapping_header(session)?.wrap(
                 &key,
-                &self.header.slot_aad(SLOT_KEYSTORE),
+                SLOT_KEYSTORE,
                 &session.payload(false),
             )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -131,8 +131,26 @@ impl KdfParams {
         parallelism: 1,
     };
 
+    /// The floor for a real vault: OWASP's minimum for Argon2id (19 MiB, 2
+    /// passes). A vault whose stored parameters are below it opens only if
+    /// it was created with them and says so (the authenticated "insecure
+    /// test parameters" marker, see `vault/keys.rs`).
+    pub const MINIMUM: KdfParams = KdfParams {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// True if these parameters cost at least `other`'s in memory and in
+    /// passes.
+    pub fn at_least(&self, other: &KdfParams) -> bool {
+        self.memory_kib >= other.memory_kib && self.iterations >= other.iterations
+    }
+
     /// Refuses parameters too weak to protect a passphrase or too large for a
     /// phone; a vault file claiming them is refused rather than obeyed.
+    /// (Between this range's bottom and [`KdfParams::MINIMUM`] lie the
+    /// insecure test parameters a vault must have been created with.)
     pub fn validate(&self) -> Result<()> {
         if !(8..=1024 * 1024).contains(&self.memory_kib)
             || !(1..=64).contains(&self.iterations)

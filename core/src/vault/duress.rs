@@ -6,9 +6,9 @@
 use rusqlite::TransactionBehavior;
 
 use super::Vault;
-use super::crypto::{SecretKey, SlotPayload, random_slot, unwrap_slot, wrap_slot};
+use super::crypto::{SecretKey, SlotPayload, random_slot};
 use super::document::DocumentId;
-use super::keys::{Session, get_slot, passphrase_slot_key, put_slot};
+use super::keys::{Header, MasterKeys, Session, passphrase_slot_key, put_slot};
 use super::lifecycle::check_new_passphrase;
 use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
 use crate::error::{Error, Result};
@@ -29,7 +29,8 @@ impl Vault {
         if is_decoy {
             return Ok(());
         }
-        let master = self.header.master_key(duress)?;
+        let header = self.with_session(|_, s| self.wrapping_header(s))?;
+        let masters = header.master_keys(duress)?;
         let other = home ^ 1;
         let name = SLOT_PASSPHRASE[other as usize];
         let decoy = SlotPayload {
@@ -38,23 +39,10 @@ impl Vault {
             is_decoy: true,
             home_slot: other,
         };
-        let blob = wrap_slot(
-            &passphrase_slot_key(&master, other),
-            &self.header.slot_aad(name),
-            &decoy,
-        )?;
+        let blob = header.wrap(&passphrase_slot_key(&masters.nfc, other), name, &decoy)?;
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let home_name = SLOT_PASSPHRASE[home as usize];
-            let home_blob =
-                get_slot(&tx, home_name)?.ok_or(Error::Integrity("key slot missing"))?;
-            if unwrap_slot(
-                &passphrase_slot_key(&master, home),
-                &self.header.slot_aad(home_name),
-                &home_blob,
-            )
-            .is_some()
-            {
+            if masters.open(&header, &tx, home)? {
                 return Err(Error::invalid(
                     "the duress passphrase must differ from the passphrase",
                 ));
@@ -87,22 +75,16 @@ impl Vault {
         })
     }
 
-    /// Refuses a new passphrase that would open the other passphrase slot.
+    /// Refuses a new passphrase that would open the other passphrase slot
+    /// (in either of its forms, see `Header::master_keys`).
     pub(super) fn refuse_if_opens_other_slot(
         &self,
         conn: &rusqlite::Connection,
-        master: &SecretKey,
+        header: &Header,
+        masters: &MasterKeys,
         home: u8,
     ) -> Result<()> {
-        let other = SLOT_PASSPHRASE[(home ^ 1) as usize];
-        let blob = get_slot(conn, other)?.ok_or(Error::Integrity("key slot missing"))?;
-        if unwrap_slot(
-            &passphrase_slot_key(master, home ^ 1),
-            &self.header.slot_aad(other),
-            &blob,
-        )
-        .is_some()
-        {
+        if masters.open(header, conn, home ^ 1)? {
             return Err(Error::invalid(
                 "choose a passphrase different from the duress passphrase",
             ));
@@ -129,18 +111,17 @@ impl Vault {
             is_decoy: false,
             ..session.payload(false)
         };
-        put_slot(
-            tx,
-            name,
-            &wrap_slot(slot_key, &self.header.slot_aad(name), &plain)?,
-        )?;
+        put_slot(tx, name, &self.header().wrap(slot_key, name, &plain)?)?;
         delete_foreign_documents(tx, session)
     }
 }
 
 /// Deletes the rows of every document whose owner tag is not this session's
 /// (the other vault's).
-fn delete_foreign_documents(tx: &rusqlite::Transaction<'_>, session: &Session) -> Result<()> {
+pub(super) fn delete_foreign_documents(
+    tx: &rusqlite::Transaction<'_>,
+    session: &Session,
+) -> Result<()> {
     let ids: Vec<Vec<u8>> = {
         let mut stmt = tx.prepare("SELECT id, owner FROM documents")?;
         let rows = stmt.query_map([], |r| {

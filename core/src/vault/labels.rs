@@ -51,6 +51,17 @@ pub(super) const KEYSTORE_SLOT_KEY_INFO: &[u8] = b"waymark vault v1 keystore slo
 /// another vault.
 pub(super) const SLOT_AAD_PREFIX: &[u8] = b"waymark/v1/slot/";
 
+/// Starts the associated data of every key slot written since the key
+/// derivation parameters are bound to the slots:
+/// `SLOT_AAD_V2_PREFIX || slot name || vault id || memory KiB || passes ||
+/// lanes || insecure marker || salt` (the three parameters as 4 big-endian
+/// bytes each, the marker one byte, 0 or 1). Lowering the parameters, moving
+/// the salt or claiming the insecure test marker in the header makes every
+/// slot fail to open, including those (recovery code, keystore) whose key
+/// does not depend on them. Slots written before keep [`SLOT_AAD_PREFIX`]
+/// until rewrapped.
+pub(super) const SLOT_AAD_V2_PREFIX: &[u8] = b"waymark/v2/slot/";
+
 /// Starts the associated data of a document's sealed metadata:
 /// `METADATA_AAD_DOMAIN || vault id || document id || content version`
 /// (the version as 4 big-endian bytes).
@@ -67,7 +78,7 @@ mod tests {
 
     #[test]
     fn no_two_keys_or_envelopes_share_a_label() {
-        let labels: [&[u8]; 10] = [
+        let labels: [&[u8]; 11] = [
             METADATA_KEY_INFO,
             CONTENT_KEY_INFO,
             INDEX_KEY_INFO,
@@ -76,6 +87,7 @@ mod tests {
             RECOVERY_SLOT_KEY_INFO,
             KEYSTORE_SLOT_KEY_INFO,
             SLOT_AAD_PREFIX,
+            SLOT_AAD_V2_PREFIX,
             METADATA_AAD_DOMAIN,
             CONTENT_AAD_DOMAIN,
         ];

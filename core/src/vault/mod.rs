@@ -21,10 +21,50 @@
 //!
 //! A random 256-bit data key encrypts everything. It is stored only wrapped:
 //! by a key derived from the passphrase with Argon2id, by the recovery code,
-//! and optionally by a platform keystore secret. Changing the passphrase
+//! and optionally by a platform keystore secret. A passphrase is put in
+//! Unicode normalisation form C before Argon2id, so the same words typed on
+//! two keyboards (`é` as one code point or as `e` and a combining accent)
+//! open the vault; a slot written before normalisation opens with the
+//! passphrase's bytes as typed and is rewrapped under NFC when it does.
+//! Changing the passphrase
 //! rewraps the data key; documents are not re-encrypted. The key hierarchy
 //! and the envelope formats are described in `crypto.rs`, the label every
 //! key and envelope is bound to in `labels.rs`.
+//!
+//! # Key derivation parameters: bound, with a floor
+//!
+//! The Argon2id parameters and salt sit in clear in the header, because they
+//! are needed before any key exists. Every key slot binds them: a slot's
+//! associated data carries the vault id, memory, passes, lanes, the
+//! insecure test parameters marker and the salt (`labels.rs`). Someone with
+//! write access who lowers the parameters therefore opens nothing: the
+//! passphrase derives another key, and the recovery code's and keystore's
+//! slots, whose keys do not depend on the parameters, fail their
+//! authentication too, so a recovery can never wrap the new passphrase
+//! under the lowered parameters.
+//!
+//! The floor is OWASP's minimum for Argon2id, 19 MiB and 2 passes
+//! ([`KdfParams::MINIMUM`]): a header below it is refused at open unless it
+//! carries the insecure test parameters marker. The marker is recorded when
+//! a vault is created with such parameters (tests use 64 KiB × 1 so they run
+//! fast; `VaultOptions::for_tests`), and it is bound to every slot like the
+//! parameters: setting it on a real vault makes every slot fail. This was
+//! chosen over a cargo feature for tests because it protects the library as
+//! shipped whatever it was built with, the tests exercise the same code as
+//! the phones, and the bindings' tests (which create vaults through the FFI
+//! with test parameters) need nothing special.
+//!
+//! Vaults written before the binding (schema version 1) have unbound slots
+//! and, if below the floor, get the marker at the upgrade, unauthenticated.
+//! So an unbound slot is trusted with parameters weaker than the defaults
+//! only when a passphrase opens it (the derivation proves the parameters);
+//! the slot is then rewrapped, bound. A recovery through an unbound recovery
+//! slot raises parameters weaker than the defaults to the defaults, with a
+//! fresh salt, before wrapping the new passphrase (the other passphrase
+//! slot, derived with the old ones, is lost: a duress passphrase must then
+//! be set again; the keystore must be enabled again). After a keystore
+//! unlock through an unbound slot, no new slot is wrapped under such
+//! parameters until the passphrase has been entered.
 //!
 //! # Duress passphrase, and what someone holding the files can tell
 //!
@@ -49,6 +89,13 @@
 //!   256-byte steps).
 //! - The attempt counter lives in the same files; someone who copies the
 //!   files can reset it and guess offline, limited only by Argon2id's cost.
+//! - Delays between attempts are measured with a monotonic clock (which
+//!   setting the phone's time does not move) for as long as the app's
+//!   process lives. A process that did not see a delay start can only read
+//!   the stored time of the last attempt against the wall clock: someone
+//!   who restarts the app *and* sets the clock forward skips the delay then
+//!   running (one guess per restart). A clock set back never makes a delay
+//!   longer than its own length.
 //! - On flash storage, overwriting a file does not guarantee that the old
 //!   blocks are gone; wipe relies on destroying the keys first, and on the
 //!   phone's own file-based encryption for the rest.
@@ -70,7 +117,7 @@ mod unlock;
 mod wipe;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -102,6 +149,22 @@ struct Inner {
     last_activity: Instant,
     auto_lock: Duration,
     closed: bool,
+    /// A destruction committed whose old pages another connection kept in
+    /// the WAL: emptying it is tried again at every call until it works.
+    pending_erase: bool,
+}
+
+impl Inner {
+    /// Tries once more to empty the WAL after a destruction it could not
+    /// empty at the time (see [`Inner::pending_erase`]).
+    fn retry_erase(&mut self) {
+        if self.pending_erase
+            && let Some(conn) = &self.conn
+            && matches!(crate::storage::try_checkpoint_truncate(conn), Ok(true))
+        {
+            self.pending_erase = false;
+        }
+    }
 }
 
 struct Shared {
@@ -126,7 +189,8 @@ impl Shared {
 pub struct Vault {
     dir: PathBuf,
     blobs: BlobStore,
-    header: Header,
+    /// Changes only when a recovery raises unauthenticated parameters.
+    header: RwLock<Header>,
     clock: Arc<dyn Clock>,
     shared: Arc<Shared>,
 }
@@ -143,9 +207,17 @@ impl Vault {
         &self.dir
     }
 
-    /// The Argon2id parameters this vault was created with.
+    /// The Argon2id parameters of this vault's passphrases.
     pub fn kdf_params(&self) -> KdfParams {
-        self.header.kdf
+        self.header().kdf
+    }
+
+    /// The header (a copy: it is small, and a recovery may replace it).
+    fn header(&self) -> Header {
+        self.header
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// True while the keys are in memory.
@@ -157,13 +229,17 @@ impl Vault {
 
     /// Forgets the keys now (they are zeroized).
     pub fn lock(&self) {
-        self.shared.lock().session = None;
+        let mut inner = self.shared.lock();
+        inner.session = None;
+        inner.retry_erase();
+        drop(inner);
         self.shared.wake.notify_all();
     }
 
     /// Runs `f` with the connection, failing if the vault was wiped.
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut inner = self.shared.lock();
+        inner.retry_erase();
         let conn = inner.conn.as_mut().ok_or(Error::NoVault)?;
         f(conn)
     }
@@ -173,6 +249,7 @@ impl Vault {
     fn with_session<T>(&self, f: impl FnOnce(&mut Connection, &Session) -> Result<T>) -> Result<T> {
         let mut inner = self.shared.lock();
         expire_if_idle(&mut inner);
+        inner.retry_erase();
         let Inner {
             conn,
             session,

@@ -176,7 +176,7 @@ const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
 /// A reader in another connection (or process) that still reads an older
 /// snapshot keeps the WAL from being emptied; SQLite then reports the
 /// checkpoint busy rather than failing. This retries for a short, bounded
-/// time ([`CHECKPOINT_PATIENCE`]), then fails with `SQLITE_BUSY` and a
+/// time (2 s), then fails with `SQLITE_BUSY` and a
 /// message saying that the old pages are not yet erased: a caller never
 /// reports data gone while a copy of it remains in the log.
 pub fn checkpoint_truncate(conn: &Connection) -> Result<()> {

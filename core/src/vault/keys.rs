@@ -12,36 +12,37 @@ use zeroize::Zeroizing;
 use super::crypto::{self, KdfParams, SecretKey, SlotPayload, tag16, unwrap_slot};
 use super::document::DocumentId;
 use super::labels;
-use super::schema::SLOT_PASSPHRASE;
+use super::record::Record;
+use super::schema::{passphrase_row, record_row};
 use crate::error::{Error, Result};
 use crate::storage::json_from_text;
 
-/// The keys of an unlocked vault.
+/// The keys of an unlocked vault, and its record.
 pub(super) struct Session {
     pub(super) meta_key: SecretKey,
     pub(super) content_key: SecretKey,
     pub(super) index_key: SecretKey,
     pub(super) data_key: SecretKey,
-    /// The passphrase slot this vault lives in.
-    pub(super) home_slot: u8,
-    pub(super) is_decoy: bool,
+    /// The cell this vault lives in.
+    pub(super) cell: u8,
+    /// What it knows of the others (`record.rs`), as last written.
+    pub(super) record: Record,
     /// The header's key derivation parameters are known to be the vault's
-    /// own: the session was opened through a slot bound to them, or by a
-    /// passphrase derived with them. Only then may a slot be wrapped under
-    /// parameters weaker than the defaults.
+    /// own: the session was opened by a passphrase derived with them, or
+    /// through a slot or record bound to them. Only then may anything be
+    /// bound to parameters weaker than the defaults.
     pub(super) kdf_proven: bool,
 }
 
 impl Session {
-    pub(super) fn new(payload: SlotPayload, kdf_proven: bool) -> Self {
-        let dk = payload.data_key;
+    pub(super) fn new(data_key: SecretKey, cell: u8, record: Record, kdf_proven: bool) -> Self {
         Session {
-            meta_key: dk.derive(labels::METADATA_KEY_INFO),
-            content_key: dk.derive(labels::CONTENT_KEY_INFO),
-            index_key: dk.derive(labels::INDEX_KEY_INFO),
-            data_key: dk,
-            home_slot: payload.home_slot,
-            is_decoy: payload.is_decoy,
+            meta_key: data_key.derive(labels::METADATA_KEY_INFO),
+            content_key: data_key.derive(labels::CONTENT_KEY_INFO),
+            index_key: index_key(&data_key),
+            data_key,
+            cell,
+            record,
             kdf_proven,
         }
     }
@@ -50,14 +51,21 @@ impl Session {
         tag16(&self.index_key, id.as_bytes())
     }
 
-    pub(super) fn payload(&self, destroy_other: bool) -> SlotPayload {
-        SlotPayload {
-            data_key: self.data_key.clone(),
-            destroy_other,
-            is_decoy: self.is_decoy,
-            home_slot: self.home_slot,
-        }
+    /// What this vault's slots wrap.
+    pub(super) fn payload(&self) -> SlotPayload {
+        SlotPayload::new(self.data_key.clone(), self.cell)
     }
+}
+
+/// The index key of the vault whose data key is `data_key`: the key of its
+/// documents' owner tags.
+pub(super) fn index_key(data_key: &SecretKey) -> SecretKey {
+    data_key.derive(labels::INDEX_KEY_INFO)
+}
+
+/// The owner tag of document `id` in the vault whose index key is given.
+pub(super) fn owner_tag(index_key: &SecretKey, id: &[u8]) -> [u8; 16] {
+    tag16(index_key, id)
 }
 
 /// What every key slot is bound to: the vault id, and how passphrases are
@@ -172,6 +180,42 @@ impl Header {
         crypto::wrap_slot(key, &self.slot_aad(name), payload)
     }
 
+    /// Seals the record of the vault in `cell`, bound to this header.
+    pub(super) fn seal_record(
+        &self,
+        record: &Record,
+        cell: u8,
+        data_key: &SecretKey,
+    ) -> Result<Vec<u8>> {
+        record.seal(&self.slot_aad(&record_row(cell)), data_key)
+    }
+
+    /// Opens the record of the vault in `cell`; `None` if it is not that
+    /// vault's or not bound to this header.
+    pub(super) fn open_record(
+        &self,
+        cell: u8,
+        data_key: &SecretKey,
+        blob: &[u8],
+    ) -> Option<Record> {
+        Record::open(&self.slot_aad(&record_row(cell)), data_key, blob)
+    }
+
+    /// Opens recovery slot `name` (`recovery-<cell>`): written now, or
+    /// written before cells (in the row `recovery`, or moved from it, with
+    /// that name in its associated data).
+    pub(super) fn unwrap_recovery(
+        &self,
+        key: &SecretKey,
+        name: &str,
+        blob: &[u8],
+    ) -> Option<(SlotPayload, SlotFormat)> {
+        self.unwrap(key, name, blob).or_else(|| {
+            self.unwrap(key, super::schema::LEGACY_RECOVERY_ROW, blob)
+                .map(|(p, _)| (p, SlotFormat::Legacy))
+        })
+    }
+
     /// Opens key slot `name` written now or before the header was bound.
     pub(super) fn unwrap(
         &self,
@@ -221,6 +265,19 @@ impl Header {
     }
 }
 
+/// Shortest passphrase accepted, in characters (of its NFC form).
+pub const MIN_PASSPHRASE_CHARS: usize = 4;
+
+/// Refuses a new passphrase shorter than [`MIN_PASSPHRASE_CHARS`].
+pub(super) fn check_new_passphrase(p: &str) -> Result<()> {
+    if nfc(p).chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Error::invalid(format!(
+            "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
+        )));
+    }
+    Ok(())
+}
+
 /// A passphrase in Unicode normalisation form C, the form every key is
 /// derived from: the same passphrase typed on two keyboards (one composing
 /// `é` as one code point, one as `e` and a combining accent) gives the same
@@ -238,13 +295,13 @@ pub(super) struct MasterKeys {
 impl MasterKeys {
     /// True if the passphrase, in either form, opens passphrase slot `index`.
     pub(super) fn open(&self, header: &Header, conn: &Connection, index: u8) -> Result<bool> {
-        let name = SLOT_PASSPHRASE[index as usize];
-        let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
+        let name = passphrase_row(index);
+        let blob = get_slot(conn, &name)?.ok_or(Error::Integrity("key slot missing"))?;
         Ok(std::iter::once(&self.nfc)
             .chain(&self.as_typed)
             .any(|master| {
                 header
-                    .unwrap(&passphrase_slot_key(master, index), name, &blob)
+                    .unwrap(&passphrase_slot_key(master, index), &name, &blob)
                     .is_some()
             }))
     }

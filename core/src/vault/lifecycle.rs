@@ -10,18 +10,17 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::autolock::{DEFAULT_AUTO_LOCK, duration_ms, spawn_watchdog};
 use super::blobs::BlobStore;
-use super::crypto::{KdfParams, SecretKey, SlotPayload, random_bytes, random_slot};
+use super::crypto::{KdfParams, SecretKey, random_bytes};
 use super::document::DocumentId;
-use super::keys::{Header, Session, passphrase_slot_key, put_slot};
+use super::duress::{clear_cell, put_record};
+use super::keys::{Header, Session, check_new_passphrase, passphrase_slot_key, put_slot};
+use super::record::Record;
 use super::recovery::RecoveryCode;
-use super::schema::{DB_FILE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
+use super::schema::{CELLS, DB_FILE, VaultSchema, passphrase_row, recovery_row};
 use super::{Inner, Shared, Vault};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::storage::{OpenMode, open_database, private_dir};
-
-/// Shortest passphrase accepted, in characters.
-pub const MIN_PASSPHRASE_CHARS: usize = 4;
 
 /// Options for opening or creating a vault.
 #[derive(Debug, Clone)]
@@ -83,16 +82,9 @@ impl Vault {
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 
         let header = Header::new(random_bytes()?, options.kdf)?;
-        let home_slot = random_bytes::<1>()?[0] & 1;
-        let session = Session::new(
-            SlotPayload {
-                data_key: SecretKey::random()?,
-                destroy_other: false,
-                is_decoy: false,
-                home_slot,
-            },
-            true,
-        );
+        // Any of the cells, uniformly (CELLS divides 256).
+        let cell = random_bytes::<1>()?[0] % CELLS;
+        let session = Session::new(SecretKey::random()?, cell, Record::root(), true);
         let master = header.master_key(passphrase)?;
         let code = RecoveryCode::generate()?;
 
@@ -106,24 +98,30 @@ impl Vault {
             [header.vault_id],
         )?;
         header.store(&tx)?;
-        for index in 0..2u8 {
-            let name = SLOT_PASSPHRASE[index as usize];
-            let blob = if index == home_slot {
-                header.wrap(
-                    &passphrase_slot_key(&master, index),
-                    name,
-                    &session.payload(false),
-                )?
-            } else {
-                random_slot()?
-            };
-            put_slot(&tx, name, &blob)?;
+        // Every cell's rows exist from the start; only this vault's are
+        // more than random bytes.
+        for other in (0..CELLS).filter(|&c| c != cell) {
+            clear_cell(&tx, other)?;
         }
         put_slot(
             &tx,
-            SLOT_RECOVERY,
-            &header.wrap(&code.wrapping_key(), SLOT_RECOVERY, &session.payload(false))?,
+            &passphrase_row(cell),
+            &header.wrap(
+                &passphrase_slot_key(&master, cell),
+                &passphrase_row(cell),
+                &session.payload(),
+            )?,
         )?;
+        put_slot(
+            &tx,
+            &recovery_row(cell),
+            &header.wrap(
+                &code.wrapping_key(),
+                &recovery_row(cell),
+                &session.payload(),
+            )?,
+        )?;
+        put_record(&tx, &header, &session)?;
         tx.execute(
             "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
             [],
@@ -219,13 +217,4 @@ impl Drop for Vault {
         drop(inner);
         self.shared.wake.notify_all();
     }
-}
-
-pub(super) fn check_new_passphrase(p: &str) -> Result<()> {
-    if super::keys::nfc(p).chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Error::invalid(format!(
-            "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
-        )));
-    }
-    Ok(())
 }

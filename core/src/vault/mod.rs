@@ -59,23 +59,56 @@
 //! So an unbound slot is trusted with parameters weaker than the defaults
 //! only when a passphrase opens it (the derivation proves the parameters);
 //! the slot is then rewrapped, bound. A recovery through an unbound recovery
-//! slot raises parameters weaker than the defaults to the defaults, with a
-//! fresh salt, before wrapping the new passphrase (the other passphrase
-//! slot, derived with the old ones, is lost: a duress passphrase must then
-//! be set again; the keystore must be enabled again). After a keystore
-//! unlock through an unbound slot, no new slot is wrapped under such
-//! parameters until the passphrase has been entered.
+//! slot (and before any passphrase unlock made the vault's record, which
+//! is bound and vouches for them) raises parameters weaker than the
+//! defaults to the defaults, with a fresh salt, before wrapping the new
+//! passphrase: every other cell, derived or bound under the old ones, is
+//! cleared (a duress passphrase must then be set again, keystore unlock
+//! enabled again). After a keystore unlock through an unbound slot, nothing
+//! is bound to such parameters until the passphrase has been entered.
 //!
-//! # Duress passphrase, and what someone holding the files can tell
+//! # Duress passphrase: cells, and what can tell a decoy from the real vault
 //!
-//! Every vault has exactly two passphrase slots of identical length, one salt
-//! and one set of Argon2id parameters. At creation the real data key goes in
-//! a randomly chosen slot and the other is filled with random bytes, which
-//! without the key cannot be told apart from an AEAD ciphertext. Setting a
-//! duress passphrase fills that other slot with a second (decoy) data key.
-//! Unlock derives one Argon2id key and tries both slots, so it costs the same
-//! either way. Documents carry an owner tag, HMAC(index key, id), which looks
-//! random without the key, so rows cannot be grouped by vault.
+//! A vault file always holds eight cells (`schema::CELLS`), each
+//! three rows of `key_slots` of fixed lengths: a passphrase slot, a recovery
+//! slot and a record. A free cell's rows are random bytes, which without a
+//! key cannot be told from sealed ones. One salt and one set of Argon2id
+//! parameters serve every passphrase slot; unlock derives one key and tries
+//! all eight slots, so it costs the same whichever opens.
+//!
+//! The real vault is created in a random cell. Its duress passphrase opens a
+//! decoy in another cell, chosen at random among the free ones. A decoy is
+//! made like the real vault and does everything the same way:
+//! - a recovery code made in the decoy opens the decoy (its own recovery
+//!   slot, random until then, like the real vault's after a wipe of it);
+//! - its duress passphrase opens a decoy of its own, in a further free cell,
+//!   and can be replaced or removed;
+//! - its passphrase can be changed, keystore unlock enabled and disabled;
+//! - a duress passphrase set "to destroy" destroys, when its vault is
+//!   unlocked, the vault it was set in, whichever that is.
+//!
+//! So nothing a person can do in the app tells them which vault they are in,
+//! and a decoy never touches the real vault: each vault's record, sealed
+//! under its own data key (`record.rs`), names the cells of the vaults above
+//! it, which it never uses, and the cell and data key of its child, which it
+//! clears with the child's descendants and documents when its duress
+//! passphrase is replaced or removed. The slots' payloads no longer say
+//! "decoy" (the flags of slots written before are read once, to make the
+//! record).
+//!
+//! The platform keystore opens the vault last unlocked with a passphrase or
+//! a recovery code: every such unlock points the one keystore slot at the
+//! vault just opened, or removes the slot if that vault has keystore unlock
+//! off. Each vault has keystore keys of its own, `HKDF(keystore secret,
+//! salt)` for salts of its own, and hands its child keys for the child and
+//! the child's descendants when it makes it, so a decoy made after keystore
+//! unlock was enabled has it too. A fingerprint forced after the duress
+//! passphrase therefore opens the decoy, and the real vault only once its
+//! passphrase has been entered again. No vault keeps the keystore secret
+//! itself, which would open whichever vault the slot points at.
+//!
+//! Documents carry an owner tag, HMAC(index key, id), which looks random
+//! without the key, so rows cannot be grouped by vault.
 //!
 //! Limits, stated plainly:
 //! - Someone who sees the real vault unlocked and counts the rows and
@@ -84,6 +117,30 @@
 //!   With "destroy on duress" set, the real vault's rows and files are
 //!   deleted at the duress unlock, so the files then match what the decoy
 //!   shows.
+//! - Someone who knows the duress passphrase and reads the files with a
+//!   program of their own (not the app, which acts on it) can open the
+//!   decoy's record: it names a cell above it to leave alone, and, when set,
+//!   the instruction to destroy that cell's vault. The real vault's record
+//!   names none. The slot's flags of before said as much ("decoy"); nothing
+//!   of it shows without the decoy's key, or through the app.
+//! - Decoys nest at most eight deep, one per cell: the eighth refuses a
+//!   duress passphrase. Counting from the decoy, that refusal comes one
+//!   step earlier than counting from the real vault, which someone patient
+//!   enough to nest seven decoys in one another could notice.
+//! - Settings (auto-lock time, wipe after failures) and the attempt counter
+//!   belong to the file, not to one vault: a change made in the decoy holds
+//!   for the real vault too, as a change made in the real vault does.
+//! - A decoy destroyed by a "destroy" duress passphrase set in its own decoy
+//!   leaves a cell the vault above it still counts as its child's (cleared
+//!   when it replaces or removes its duress passphrase), and the destroying
+//!   vault in a cell the real vault cannot see; the real vault's next new
+//!   duress passphrase may take that cell over.
+//! - Vaults written before cells: their decoy's data key was never known to
+//!   the real vault, so the decoy has no keystore keys. After its duress
+//!   passphrase the keystore slot is removed rather than pointed at it (a
+//!   fingerprint forced then fails, where the app may offer one), and the
+//!   real vault must enable keystore unlock again. Setting the duress
+//!   passphrase again (in the real vault) makes a decoy with keystore keys.
 //! - The number of documents and their sizes are visible (the content files'
 //!   lengths); their contents and metadata are not (metadata is padded to
 //!   256-byte steps).
@@ -111,6 +168,7 @@ mod keys;
 mod keystore;
 mod labels;
 mod lifecycle;
+mod record;
 mod recovery;
 mod schema;
 mod unlock;
@@ -130,9 +188,10 @@ pub use self::crypto::KdfParams;
 pub use self::document::{
     DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, mime_from_extension,
 };
+pub use self::keys::MIN_PASSPHRASE_CHARS;
 use self::keys::{Header, Session};
 pub use self::keystore::{KeystoreError, PlatformKeystore};
-pub use self::lifecycle::{MIN_PASSPHRASE_CHARS, VaultOptions};
+pub use self::lifecycle::VaultOptions;
 pub use self::recovery::RecoveryCode;
 pub use self::unlock::{FIRST_DELAY, FREE_ATTEMPTS, MAX_DELAY, retry_delay};
 pub use self::wipe::wipe_dir;
@@ -258,6 +317,29 @@ impl Vault {
         } = &mut *inner;
         let conn = conn.as_mut().ok_or(Error::NoVault)?;
         let session = session.as_ref().ok_or(Error::Locked)?;
+        *last_activity = Instant::now();
+        f(conn, session)
+    }
+}
+
+impl Vault {
+    /// [`Vault::with_session`] for the calls that change the session's
+    /// record.
+    fn with_session_mut<T>(
+        &self,
+        f: impl FnOnce(&mut Connection, &mut Session) -> Result<T>,
+    ) -> Result<T> {
+        let mut inner = self.shared.lock();
+        expire_if_idle(&mut inner);
+        inner.retry_erase();
+        let Inner {
+            conn,
+            session,
+            last_activity,
+            ..
+        } = &mut *inner;
+        let conn = conn.as_mut().ok_or(Error::NoVault)?;
+        let session = session.as_mut().ok_or(Error::Locked)?;
         *last_activity = Instant::now();
         f(conn, session)
     }

@@ -8,19 +8,26 @@ use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use super::crypto::{KdfParams, SecretKey, SlotPayload, random_slot};
-use super::duress::delete_foreign_documents;
+use super::crypto::{KdfParams, SLOT_LEN, SecretKey, SlotPayload};
+use super::duress::{clear_cell, delete_foreign_documents, put_record};
 use super::keys::{
-    Header, Session, SlotFormat, get_slot, keystore_key, passphrase_slot_key, put_slot,
+    Header, Session, SlotFormat, check_new_passphrase, get_slot, keystore_key, passphrase_slot_key,
+    put_slot,
 };
-use super::lifecycle::check_new_passphrase;
-use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
+use super::record::{Keystore, Record, keystore_key_v2};
+use super::schema::{
+    CELLS, KEYSTORE_ROW, LEGACY_RECOVERY_ROW, passphrase_row, record_row, recovery_row,
+};
 use super::{PlatformKeystore, RecoveryCode, Vault};
 use crate::error::{Error, Result};
 use crate::storage::checkpoint_truncate;
+
+/// Length of the salt a keystore slot carries in clear before its wrapped
+/// payload.
+const KEYSTORE_SALT_LEN: usize = 16;
 
 /// Failed attempts allowed before delays start.
 pub const FREE_ATTEMPTS: u32 = 3;
@@ -45,7 +52,7 @@ pub(super) struct OpenedSlot {
     pub(super) index: u8,
     pub(super) payload: SlotPayload,
     /// The slot's key under the passphrase's NFC form: its key now, or once
-    /// rewrapped ([`Vault::rewrap_as_nfc`]) if `as_typed`.
+    /// rewrapped (at unlock) if `as_typed`.
     pub(super) key: SecretKey,
     /// The slot opened with the passphrase's bytes as typed, not NFC.
     pub(super) as_typed: bool,
@@ -87,13 +94,27 @@ impl Vault {
     /// doubles each time ([`retry_delay`]); the error says how long.
     pub fn unlock(&self, passphrase: &str) -> Result<()> {
         let failures = self.begin_attempt()?;
-        match self.open_passphrase_slot(passphrase, &[0, 1])? {
-            Some(opened) => {
-                self.rewrap_opened(&opened)?;
-                self.finish_unlock(opened.payload, &opened.key)
+        let all: Vec<u8> = (0..CELLS).collect();
+        let Some(opened) = self.open_passphrase_slot(passphrase, &all)? else {
+            return self.fail_attempt(failures);
+        };
+        // The passphrase opened the slot with this header's parameters:
+        // they are the vault's own.
+        let header = self.header();
+        let rewrap =
+            opened.as_typed || opened.format == SlotFormat::Legacy || !opened.payload.has_record;
+        let cell = opened.index;
+        self.establish(&header, opened.payload, true, true, |tx, session| {
+            if rewrap {
+                let row = passphrase_row(cell);
+                put_slot(
+                    tx,
+                    &row,
+                    &header.wrap(&opened.key, &row, &session.payload())?,
+                )?;
             }
-            None => self.fail_attempt(failures),
-        }
+            Ok(())
+        })
     }
 
     /// Tries `passphrase` on the passphrase slots `indices`: its NFC form
@@ -133,6 +154,8 @@ impl Vault {
         ))
     }
 
+    /// Tries every slot of `indices` (all of them, so the time does not
+    /// depend on which opens).
     fn try_passphrase_slots(
         &self,
         header: &Header,
@@ -140,47 +163,36 @@ impl Vault {
         indices: &[u8],
     ) -> Result<Option<(u8, SlotPayload, SlotFormat)>> {
         self.with_conn(|conn| {
+            let mut found = None;
             for &index in indices {
-                let name = SLOT_PASSPHRASE[index as usize];
-                let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
+                let row = passphrase_row(index);
+                let blob = get_slot(conn, &row)?.ok_or(Error::Integrity("key slot missing"))?;
                 let key = passphrase_slot_key(master, index);
-                if let Some((p, format)) = header.unwrap(&key, name, &blob) {
-                    return Ok(Some((index, p, format)));
+                if let Some((p, format)) = header.unwrap(&key, &row, &blob)
+                    && p.home_slot == index
+                    && found.is_none()
+                {
+                    found = Some((index, p, format));
                 }
             }
-            Ok(None)
+            Ok(found)
         })
     }
 
-    /// Rewraps a slot that opened with the passphrase's bytes as typed, or
-    /// with the associated data of before the header was bound, under the
-    /// NFC form and bound to the header. The passphrase just opened the
-    /// slot with this header's parameters, so they are the vault's own.
-    pub(super) fn rewrap_opened(&self, opened: &OpenedSlot) -> Result<()> {
-        if !opened.as_typed && opened.format == SlotFormat::Bound {
-            return Ok(());
-        }
-        let name = SLOT_PASSPHRASE[opened.index as usize];
-        let blob = self.header().wrap(&opened.key, name, &opened.payload)?;
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            put_slot(&tx, name, &blob)?;
-            tx.commit()?;
-            Ok(())
-        })
-    }
-
-    /// Unlocks the real vault with the recovery code and sets a new
-    /// passphrase. The code stays valid until regenerated.
+    /// Unlocks the vault whose recovery code this is (the real vault's, or a
+    /// decoy's made in the decoy) and sets a new passphrase. The code stays
+    /// valid until regenerated.
     ///
-    /// The new passphrase is wrapped under the header's parameters when the
-    /// recovery slot is bound to them. A recovery slot written before the
-    /// parameters were bound vouches for nothing: if the parameters are then
-    /// weaker than the defaults (someone may have lowered them), they are
-    /// raised to the defaults with a fresh salt. Every other passphrase slot
-    /// was derived with the old ones and is replaced by random bytes (a
-    /// duress passphrase must be set again), and the other vault's documents
-    /// are deleted; the keystore slot goes too.
+    /// The new passphrase is wrapped under the header's parameters when
+    /// something bound to them vouches for them: the recovery slot, or the
+    /// vault's record. A vault written before the parameters were bound,
+    /// recovered through its old recovery slot before any passphrase unlock
+    /// made its record, has nothing to vouch for them: if they are weaker
+    /// than the defaults (someone may have lowered them), they are raised to
+    /// the defaults with a fresh salt first. Every other cell was derived or
+    /// bound under the old ones and is cleared (a duress passphrase must be
+    /// set again), with the other vault's documents, and the keystore slot
+    /// goes too.
     pub fn unlock_with_recovery_code(
         &self,
         code: &RecoveryCode,
@@ -188,84 +200,130 @@ impl Vault {
     ) -> Result<()> {
         check_new_passphrase(new_passphrase)?;
         let mut header = self.header();
-        let (payload, format) = self
-            .with_conn(|conn| {
-                let blob =
-                    get_slot(conn, SLOT_RECOVERY)?.ok_or(Error::Integrity("key slot missing"))?;
-                Ok(header.unwrap(&code.wrapping_key(), SLOT_RECOVERY, &blob))
-            })?
-            .ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
-        let raise = format == SlotFormat::Legacy && !header.kdf.at_least(&KdfParams::DEFAULT);
+        let key = code.wrapping_key();
+        let found = self.with_conn(|conn| {
+            let mut found = None;
+            let rows = (0..CELLS)
+                .map(recovery_row)
+                .chain(std::iter::once(LEGACY_RECOVERY_ROW.to_owned()));
+            for row in rows {
+                let Some(blob) = get_slot(conn, &row)? else {
+                    continue;
+                };
+                if let Some((payload, format)) = header.unwrap_recovery(&key, &row, &blob)
+                    && payload.home_slot < CELLS
+                    && found.is_none()
+                {
+                    let cell = payload.home_slot;
+                    let vouched = format == SlotFormat::Bound
+                        || get_slot(conn, &record_row(cell))?.is_some_and(|r| {
+                            header.open_record(cell, &payload.data_key, &r).is_some()
+                        });
+                    found = Some((payload, format, vouched));
+                }
+            }
+            Ok(found)
+        })?;
+        let (payload, format, vouched) =
+            found.ok_or_else(|| Error::invalid("this recovery code does not open this vault"))?;
+        let raise = !vouched && !header.kdf.at_least(&KdfParams::DEFAULT);
         if raise {
             header = Header::new(header.vault_id, KdfParams::DEFAULT)?;
         }
+        let cell = payload.home_slot;
         let masters = header.master_keys(new_passphrase)?;
-        let session = Session::new(payload, true);
-        self.with_conn(|conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let home = session.home_slot & 1;
-            let name = SLOT_PASSPHRASE[home as usize];
+        let raised = header.clone();
+        let result = self.establish(&header, payload, true, true, |tx, session| {
             if raise {
-                header.store(&tx)?;
-                put_slot(&tx, SLOT_PASSPHRASE[(home ^ 1) as usize], &random_slot()?)?;
-                tx.execute("DELETE FROM key_slots WHERE name = ?1", [SLOT_KEYSTORE])?;
-                delete_foreign_documents(&tx, &session)?;
+                header.store(tx)?;
+                for other in (0..CELLS).filter(|&c| c != cell) {
+                    clear_cell(tx, other)?;
+                }
+                tx.execute("DELETE FROM key_slots WHERE name = ?1", [KEYSTORE_ROW])?;
+                delete_foreign_documents(tx, session)?;
+                session.record = Record::root();
+                put_record(tx, &header, session)?;
             } else {
-                self.refuse_if_opens_other_slot(&tx, &header, &masters, home)?;
+                self.refuse_if_opens_other_slot(tx, &header, &masters, cell)?;
             }
-            let blob = header.wrap(
-                &passphrase_slot_key(&masters.nfc, session.home_slot),
-                name,
-                &session.payload(false),
+            let row = passphrase_row(cell);
+            put_slot(
+                tx,
+                &row,
+                &header.wrap(
+                    &passphrase_slot_key(&masters.nfc, cell),
+                    &row,
+                    &session.payload(),
+                )?,
             )?;
-            put_slot(&tx, name, &blob)?;
-            if format == SlotFormat::Legacy {
-                let recovery =
-                    header.wrap(&code.wrapping_key(), SLOT_RECOVERY, &session.payload(false))?;
-                put_slot(&tx, SLOT_RECOVERY, &recovery)?;
-            }
-            tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            tx.commit()?;
-            if raise {
-                *self.header.write().unwrap_or_else(|p| p.into_inner()) = header.clone();
-                self.sweep_blobs(conn)?;
-                checkpoint_truncate(conn)?;
+            if format == SlotFormat::Legacy || raise {
+                let row = recovery_row(cell);
+                put_slot(tx, &row, &header.wrap(&key, &row, &session.payload())?)?;
+                tx.execute(
+                    "DELETE FROM key_slots WHERE name = ?1",
+                    [LEGACY_RECOVERY_ROW],
+                )?;
             }
             Ok(())
-        })?;
-        self.shared.lock().session = Some(session);
-        self.touch();
-        Ok(())
+        });
+        if raise && result.is_ok() {
+            *self.header.write().unwrap_or_else(|p| p.into_inner()) = raised;
+            // The other vault's documents were deleted.
+            self.erase_deleted()?;
+        }
+        result
     }
 
     /// Unlocks with the platform keystore's secret (see
-    /// [`Vault::enable_keystore_unlock`]).
+    /// [`Vault::enable_keystore_unlock`]): the vault last unlocked with its
+    /// passphrase or recovery code opens, if it has keystore unlock enabled.
+    /// After a duress passphrase, that is the decoy, until the passphrase
+    /// is entered again.
     pub fn unlock_with_keystore(&self, keystore: &dyn PlatformKeystore) -> Result<()> {
         let secret = Zeroizing::new(
             keystore
                 .vault_secret()
                 .map_err(|e| Error::Keystore(e.reason))?,
         );
-        let key = keystore_key(&secret)?;
         let header = self.header();
-        let opened = self.with_conn(|conn| {
-            let blob = get_slot(conn, SLOT_KEYSTORE)?
-                .ok_or_else(|| Error::invalid("keystore unlock is not enabled"))?;
-            Ok(header.unwrap(&key, SLOT_KEYSTORE, &blob))
-        })?;
+        let blob = self
+            .with_conn(|conn| get_slot(conn, KEYSTORE_ROW))?
+            .ok_or_else(|| Error::invalid("keystore unlock is not enabled"))?;
+        let (opened, legacy) = if blob.len() == KEYSTORE_SALT_LEN + SLOT_LEN {
+            let (salt, wrapped) = blob.split_at(KEYSTORE_SALT_LEN);
+            let salt: [u8; KEYSTORE_SALT_LEN] = salt.try_into().expect("split at the salt");
+            let key = keystore_key_v2(&secret, &salt)?;
+            (header.unwrap(&key, KEYSTORE_ROW, wrapped), false)
+        } else {
+            (
+                header.unwrap(&keystore_key(&secret)?, KEYSTORE_ROW, &blob),
+                true,
+            )
+        };
         let (payload, format) = opened.ok_or(Error::Keystore(
             "the keystore secret does not open this vault".into(),
         ))?;
-        self.with_conn(|conn| {
-            conn.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            Ok(())
-        })?;
+        if payload.home_slot >= CELLS {
+            return Err(Error::Integrity("key slot"));
+        }
         // A slot written before the header was bound vouches for nothing:
-        // until a passphrase proves the parameters, no slot is wrapped under
-        // them if they are weaker than the defaults.
-        self.shared.lock().session = Some(Session::new(payload, format == SlotFormat::Bound));
-        self.touch();
-        Ok(())
+        // unless the vault's record does, nothing is bound to parameters
+        // weaker than the defaults until a passphrase proves them.
+        self.establish(
+            &header,
+            payload,
+            format == SlotFormat::Bound,
+            false,
+            |tx, session| {
+                if legacy && self.may_bind(session) {
+                    // The keystore slot of before records: this vault now gets
+                    // keys of its own, and the slot is rewritten with them.
+                    self.provision_keystore(tx, &header, session, &secret)?;
+                    arm_keystore(tx, &header, session)?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// The header to wrap a new slot under in this session: refused while
@@ -381,36 +439,113 @@ impl Vault {
         })
     }
 
-    fn finish_unlock(&self, payload: SlotPayload, slot_key: &SecretKey) -> Result<()> {
-        let destroy_other = payload.destroy_other;
-        let mut session = Session::new(payload, true);
-        self.with_conn(|conn| {
+    /// What every unlock does once a slot has given the data key: loads the
+    /// vault's record (or makes it from the flags of a slot written before
+    /// records), moves the recovery slot of before cells to its cell,
+    /// carries out a destruction the record holds, runs `then` (the way's
+    /// own writes), arms the keystore slot for this vault if `arm` (an
+    /// unlock by passphrase or recovery code), resets the failure count,
+    /// all in one transaction; then installs the session.
+    ///
+    /// `kdf_proven`: the way in proved the header's parameters (a record
+    /// that opens proves them too). Nothing is bound to the header when
+    /// unproven parameters are weaker than the defaults.
+    pub(super) fn establish(
+        &self,
+        header: &Header,
+        payload: SlotPayload,
+        kdf_proven: bool,
+        arm: bool,
+        then: impl FnOnce(&Transaction<'_>, &mut Session) -> Result<()>,
+    ) -> Result<()> {
+        let cell = payload.home_slot;
+        let (session, destroyed) = self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored = get_slot(&tx, &record_row(cell))?
+                .and_then(|blob| header.open_record(cell, &payload.data_key, &blob));
+            let had_record = stored.is_some();
+            let record = match stored {
+                Some(record) => record,
+                None if payload.has_record => return Err(Error::Integrity("vault record")),
+                None => Record::from_legacy(cell, payload.is_decoy, payload.destroy_other),
+            };
+            let mut session =
+                Session::new(payload.data_key, cell, record, kdf_proven || had_record);
+            let bind = self.may_bind(&session);
+            if !had_record && bind {
+                move_legacy_recovery(&tx, &session)?;
+            }
+            let destroyed = self.destroy_parent(&tx, header, &mut session)?;
+            then(&tx, &mut session)?;
+            if bind && (!had_record || destroyed) {
+                put_record(&tx, header, &session)?;
+            }
+            if arm && bind {
+                arm_keystore(&tx, header, &session)?;
+            }
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            if destroy_other {
-                self.destroy_other_vault(&tx, &session, slot_key)?;
-            }
             tx.commit()?;
-            if destroy_other {
-                self.sweep_blobs(conn)?;
-            }
-            Ok(())
+            Ok((session, destroyed))
         })?;
-        let mut erased = true;
-        if destroy_other {
-            session.is_decoy = false;
-            // A reader elsewhere may keep the destroyed vault's old pages in
-            // the WAL. The decoy opens all the same (a failure here would
-            // tell), and the WAL is emptied at the next call that can.
-            erased = self.with_conn(|conn| Ok(checkpoint_truncate(conn).is_ok()))?;
+        if destroyed {
+            self.erase_deleted()?;
         }
-        let mut inner = self.shared.lock();
-        inner.pending_erase |= !erased;
-        drop(inner);
         self.shared.lock().session = Some(session);
         self.touch();
         Ok(())
     }
+
+    /// After an unlock deleted another vault's documents: removes their
+    /// content files and empties the WAL. A reader elsewhere may keep the old
+    /// pages in the WAL; the unlock succeeds all the same (a failure here
+    /// would tell), and the WAL is emptied at the next call that can.
+    fn erase_deleted(&self) -> Result<()> {
+        let erased = self.with_conn(|conn| {
+            self.sweep_blobs(conn)?;
+            Ok(checkpoint_truncate(conn).is_ok())
+        })?;
+        self.shared.lock().pending_erase |= !erased;
+        Ok(())
+    }
+
+    /// May this session bind anything to the header (a record, a slot)?
+    /// Yes if its parameters are proven or at least the defaults.
+    pub(super) fn may_bind(&self, session: &Session) -> bool {
+        session.kdf_proven || self.header().kdf.at_least(&KdfParams::DEFAULT)
+    }
+}
+
+/// Moves the recovery slot of a vault written before cells (the real
+/// vault's: a decoy could not have one then) to the real vault's cell.
+fn move_legacy_recovery(tx: &Transaction<'_>, session: &Session) -> Result<()> {
+    let Some(blob) = get_slot(tx, LEGACY_RECOVERY_ROW)? else {
+        return Ok(());
+    };
+    let real = session.record.parent.unwrap_or(session.cell);
+    put_slot(tx, &recovery_row(real), &blob)?;
+    tx.execute(
+        "DELETE FROM key_slots WHERE name = ?1",
+        [LEGACY_RECOVERY_ROW],
+    )?;
+    Ok(())
+}
+
+/// Points the keystore slot at this vault if it has keystore unlock
+/// enabled, and removes it if not; a vault of before records that may have
+/// enabled it leaves it as it is.
+pub(super) fn arm_keystore(tx: &Transaction<'_>, header: &Header, session: &Session) -> Result<()> {
+    match &session.record.keystore {
+        Keystore::On(keys) => {
+            let own = &keys[0];
+            let wrapped = header.wrap(&own.key, KEYSTORE_ROW, &session.payload())?;
+            put_slot(tx, KEYSTORE_ROW, &[own.salt.as_slice(), &wrapped].concat())?;
+        }
+        Keystore::Off => {
+            tx.execute("DELETE FROM key_slots WHERE name = ?1", [KEYSTORE_ROW])?;
+        }
+        Keystore::Legacy => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -438,19 +573,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (vault, _) = Vault::create(dir.path(), COMPOSED, VaultOptions::for_tests()).unwrap();
         let (home, payload) = vault
-            .with_session(|_, s| Ok((s.home_slot & 1, s.payload(false))))
+            .with_session(|_, s| Ok((s.cell, s.payload())))
             .unwrap();
-        let name = SLOT_PASSPHRASE[home as usize];
-        let aad = vault.header().slot_aad(name);
+        let name = passphrase_row(home);
+        let aad = vault.header().slot_aad(&name);
         // A slot as written before: the passphrase typed decomposed, its
         // bytes as they came.
         let old = wrap_slot(&as_typed_key(&vault, DECOMPOSED, home), &aad, &payload).unwrap();
-        vault.with_conn(|conn| put_slot(conn, name, &old)).unwrap();
+        vault.with_conn(|conn| put_slot(conn, &name, &old)).unwrap();
         vault.lock();
 
         vault.unlock(DECOMPOSED).unwrap();
         let slot = vault
-            .with_conn(|conn| Ok(get_slot(conn, name)?.unwrap()))
+            .with_conn(|conn| Ok(get_slot(conn, &name)?.unwrap()))
             .unwrap();
         assert_ne!(slot, old, "the slot was rewrapped");
         assert!(

@@ -416,6 +416,19 @@ impl<'a> Updater<'a> {
         keys: &BTreeMap<String, Key>,
         role_keys: &RoleKeys,
     ) -> Result<Option<T>> {
+        Ok(self
+            .local_with_envelope(role, kind, keys, role_keys)?
+            .map(|(t, _)| t))
+    }
+
+    /// [`Self::local`], with the envelope it was read from.
+    fn local_with_envelope<T: serde::de::DeserializeOwned>(
+        &self,
+        role: &str,
+        kind: &str,
+        keys: &BTreeMap<String, Key>,
+        role_keys: &RoleKeys,
+    ) -> Result<Option<(T, Envelope)>> {
         let Some(bytes) = self.store.load(role)? else {
             return Ok(None);
         };
@@ -425,7 +438,7 @@ impl<'a> Updater<'a> {
         if env.verify_with(keys, role_keys, role).is_err() {
             return Ok(None);
         }
-        Ok(env.read(kind).ok())
+        Ok(env.read(kind).ok().map(|t| (t, env)))
     }
 
     fn root_role(&self, role: &str) -> Result<RoleKeys> {
@@ -651,15 +664,13 @@ impl<'a> Updater<'a> {
             .get(&format!("{role}.json"))
             .cloned()
             .ok_or_else(|| Untrusted::NotListed { role: role.into() })?;
-        let trusted: Option<Targets> = self.local(role, "targets", keys, role_keys)?;
-        if let Some(t) = trusted
+        if let Some((t, env)) =
+            self.local_with_envelope::<Targets>(role, "targets", keys, role_keys)?
             && t.version == meta.version
             && t.expires > self.now
         {
             check_delegated_names(role, &t)?;
-            let bytes = self.store.load(role)?.unwrap_or_default();
-            self.envelopes
-                .insert(role.to_owned(), Envelope::parse(&bytes)?);
+            self.envelopes.insert(role.to_owned(), env);
             self.targets.insert(role.to_owned(), t);
             return Ok(());
         }

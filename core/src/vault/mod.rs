@@ -306,19 +306,7 @@ impl Vault {
     /// Runs `f` with the connection and the keys; refuses if locked or idle
     /// too long, and counts as activity.
     fn with_session<T>(&self, f: impl FnOnce(&mut Connection, &Session) -> Result<T>) -> Result<T> {
-        let mut inner = self.shared.lock();
-        expire_if_idle(&mut inner);
-        inner.retry_erase();
-        let Inner {
-            conn,
-            session,
-            last_activity,
-            ..
-        } = &mut *inner;
-        let conn = conn.as_mut().ok_or(Error::NoVault)?;
-        let session = session.as_ref().ok_or(Error::Locked)?;
-        *last_activity = Instant::now();
-        f(conn, session)
+        self.with_session_mut(|conn, session| f(conn, session))
     }
 }
 

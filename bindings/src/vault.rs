@@ -347,7 +347,8 @@ impl Vault {
     }
 
     /// Makes a new recovery code (the old one stops working) and returns it
-    /// to show once.
+    /// to show once. In a decoy (opened with a duress passphrase) the code
+    /// is the decoy's own and opens the decoy.
     pub fn regenerate_recovery_code(&self) -> Result<String> {
         Ok(self.inner.regenerate_recovery_code()?.to_string())
     }
@@ -355,7 +356,9 @@ impl Vault {
     /// Sets (or replaces) the duress passphrase: it opens an empty decoy
     /// vault that looks like the real one. With `destroy_real`, unlocking
     /// with it also silently destroys the real vault's keys and documents.
-    /// In a decoy session this succeeds and changes nothing.
+    /// A decoy behaves the same way: its duress passphrase opens a decoy of
+    /// its own (the real vault is never touched). `InvalidInput` when decoys
+    /// are already nested eight deep.
     pub async fn set_duress_passphrase(
         self: Arc<Self>,
         duress: String,
@@ -370,7 +373,9 @@ impl Vault {
     }
 
     /// Lets the platform keystore's secret unlock this vault (for biometric
-    /// unlock). The vault must be unlocked.
+    /// unlock). The vault must be unlocked. The keystore opens the vault
+    /// last unlocked with a passphrase or recovery code: after a duress
+    /// passphrase, the decoy, until the real passphrase is entered again.
     pub async fn enable_keystore_unlock(
         self: Arc<Self>,
         keystore: Arc<dyn PlatformKeystore>,
@@ -381,7 +386,7 @@ impl Vault {
         .await
     }
 
-    /// Stops the keystore from unlocking this vault.
+    /// Stops the keystore from unlocking this vault (and its decoys).
     pub fn disable_keystore_unlock(&self) -> Result<()> {
         Ok(self.inner.disable_keystore_unlock()?)
     }
@@ -402,7 +407,7 @@ impl Vault {
         Ok(self.inner.set_wipe_after_failures(failures)?)
     }
 
-    /// The Argon2id parameters this vault was created with.
+    /// The Argon2id parameters of this vault's passphrases.
     pub fn kdf_params(&self) -> KdfParams {
         self.inner.kdf_params().into()
     }

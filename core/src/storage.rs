@@ -7,6 +7,7 @@
 //! new one, never in between, even if the process is killed.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, Transaction};
 
@@ -35,7 +36,71 @@ pub enum OpenMode {
     MustExist,
 }
 
+/// Files SQLite keeps beside a database.
+pub(crate) const SIDE_FILE_SUFFIXES: [&str; 3] = ["-wal", "-shm", "-journal"];
+
+/// Creates `dir` (and any missing parent) readable by its owner only (0700
+/// on Unix), and makes an existing `dir` so.
+pub(crate) fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)?;
+    set_mode(dir, 0o700)
+}
+
+/// Options that create a file readable and writable by its owner only
+/// (0600 on Unix); an existing file keeps its mode (see [`make_private`]).
+pub(crate) fn private_file() -> std::fs::OpenOptions {
+    #[allow(unused_mut)]
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+}
+
+/// Makes an existing file readable and writable by its owner only; a
+/// missing file is fine.
+pub(crate) fn make_private(path: &Path) -> std::io::Result<()> {
+    match set_mode(path, 0o600) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let current = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    if current != mode {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn set_mode(path: &Path, _mode: u32) -> std::io::Result<()> {
+    std::fs::metadata(path).map(drop)
+}
+
+/// The database file and the files SQLite keeps beside it.
+fn database_files(path: &Path) -> Vec<std::path::PathBuf> {
+    let mut paths = vec![path.to_path_buf()];
+    for suffix in SIDE_FILE_SUFFIXES {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        paths.push(p.into());
+    }
+    paths
+}
+
 /// Opens (and if needed creates or upgrades) the database at `path`.
+///
+/// The database and the files SQLite keeps beside it (WAL, shared memory,
+/// journal) are readable and writable by the owner only: a new database
+/// file is created so before SQLite opens it (SQLite gives its side files
+/// the database file's mode), and the modes of existing ones are fixed.
 ///
 /// Pragmas set here for every database:
 /// - `journal_mode=WAL` and `synchronous=FULL`: a committed transaction
@@ -49,9 +114,16 @@ pub fn open_database<S: Schema>(path: &Path, schema: &S, mode: OpenMode) -> Resu
         | OpenFlags::SQLITE_OPEN_URI;
     if mode == OpenMode::CreateIfMissing {
         flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        // An empty file is a new database to SQLite; creating it here gives
+        // it (and so its side files) the owner-only mode.
+        match private_file().write(true).create_new(true).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     let mut conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -61,6 +133,9 @@ pub fn open_database<S: Schema>(path: &Path, schema: &S, mode: OpenMode) -> Resu
          PRAGMA journal_size_limit = 1048576;",
     )?;
     migrate(&mut conn, schema)?;
+    for file in database_files(path) {
+        make_private(&file)?;
+    }
     Ok(conn)
 }
 
@@ -87,11 +162,81 @@ fn migrate<S: Schema>(conn: &mut Connection, schema: &S) -> Result<()> {
     Ok(())
 }
 
+/// How long a connection waits for another one's lock before `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long [`checkpoint_truncate`] keeps trying to empty the WAL while
+/// another connection holds it.
+const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(2);
+/// The pause between two of its attempts.
+const CHECKPOINT_RETRY: Duration = Duration::from_millis(50);
+
 /// Moves every committed page from the WAL into the database file and empties
 /// the WAL, so that no older copy of a page survives in it.
+///
+/// A reader in another connection (or process) that still reads an older
+/// snapshot keeps the WAL from being emptied; SQLite then reports the
+/// checkpoint busy rather than failing. This retries for a short, bounded
+/// time (2 s), then fails with `SQLITE_BUSY` and a
+/// message saying that the old pages are not yet erased: a caller never
+/// reports data gone while a copy of it remains in the log.
 pub fn checkpoint_truncate(conn: &Connection) -> Result<()> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    Ok(())
+    let deadline = Instant::now() + CHECKPOINT_PATIENCE;
+    // Short waits inside SQLite, so the deadline is kept.
+    conn.busy_timeout(CHECKPOINT_RETRY)?;
+    let result = loop {
+        match checkpoint_attempt(conn) {
+            Ok(true) => break Ok(()),
+            Ok(false) if Instant::now() < deadline => std::thread::sleep(CHECKPOINT_RETRY),
+            Ok(false) => break Err(not_erased()),
+            Err(e) => break Err(e),
+        }
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    result
+}
+
+/// One attempt at [`checkpoint_truncate`] that does not wait for other
+/// connections: `Ok(false)` if one kept the WAL from being emptied.
+pub fn try_checkpoint_truncate(conn: &Connection) -> Result<bool> {
+    conn.busy_timeout(Duration::ZERO)?;
+    let result = checkpoint_attempt(conn);
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    result
+}
+
+fn checkpoint_attempt(conn: &Connection) -> Result<bool> {
+    let outcome = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    });
+    match outcome {
+        // busy = 0 and every frame of the log checkpointed (both -1 when the
+        // database is not in WAL mode: there is no log).
+        Ok((busy, log, checkpointed)) => Ok(busy == 0 && log == checkpointed),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+            ) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn not_erased() -> Error {
+    Error::Sqlite(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+        Some(
+            "the change is committed, but older copies of the changed data are not yet erased \
+             from the database log: another connection is still reading it"
+                .into(),
+        ),
+    ))
 }
 
 /// Parses JSON kept in a TEXT column.
@@ -167,6 +312,29 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, 2, "the newer database is left as it was");
+    }
+
+    #[test]
+    fn a_checkpoint_held_up_by_a_reader_is_reported_not_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let c = open_database(&path, &One, OpenMode::CreateIfMissing).unwrap();
+        c.execute("INSERT INTO t (a) VALUES (1)", []).unwrap();
+        let reader = open_database(&path, &One, OpenMode::MustExist).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        c.execute("DELETE FROM t", []).unwrap();
+
+        assert!(!try_checkpoint_truncate(&c).unwrap());
+        let err = checkpoint_truncate(&c).unwrap_err();
+        assert!(err.to_string().contains("not yet erased"), "{err}");
+
+        reader.execute_batch("COMMIT").unwrap();
+        checkpoint_truncate(&c).unwrap();
+        let wal = std::fs::metadata(dir.path().join("db-wal")).unwrap().len();
+        assert_eq!(wal, 0);
     }
 
     #[test]

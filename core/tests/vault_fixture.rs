@@ -1,6 +1,7 @@
 //! A vault written by an earlier build still opens: the key-derivation
-//! labels, associated data, slot layout and metadata encoding have not
-//! changed.
+//! labels and metadata encoding have not changed, and what did change since
+//! (the parameters bound to every slot, cells with records, passphrases in
+//! NFC) is migrated when the vault is opened and unlocked.
 //!
 //! `tests/fixtures/vault-v1/vault/` was written once, by
 //! [`write_the_vault_v1_fixture`] (ignored; see the fixture's README), before
@@ -269,5 +270,159 @@ fn a_vault_written_before_the_key_labels_moved_opens_its_decoy_with_the_duress_p
     assert_documents(&vault, &decoy_documents());
     vault.lock();
     vault.unlock(PASSPHRASE).unwrap();
+    assert_documents(&vault, &real_documents());
+}
+
+#[test]
+fn a_vault_written_before_the_kdf_was_bound_is_recovered_under_the_default_parameters() {
+    // The fixture's 64 KiB × 1 were never authenticated: someone could have
+    // lowered them. A recovery through its old recovery slot therefore
+    // wraps the new passphrase under the defaults, never under them.
+    let (work, vault) = open_copy();
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "a new passphrase")
+        .unwrap();
+    assert_eq!(vault.kdf_params(), KdfParams::DEFAULT);
+    assert_documents(&vault, &real_documents());
+    drop(vault);
+    let vault = Vault::open(
+        &work.path().join("vault"),
+        VaultOptions {
+            kdf: KDF,
+            clock: Arc::new(ManualClock::new(at(61))),
+        },
+    )
+    .unwrap();
+    vault.unlock("a new passphrase").unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "another passphrase")
+        .unwrap();
+    assert_documents(&vault, &real_documents());
+}
+
+#[test]
+fn a_vault_written_before_the_kdf_was_bound_wraps_nothing_new_until_its_passphrase_confirms_it() {
+    // The fixture's keystore slot is not bound to the parameters: after a
+    // keystore unlock they are unconfirmed, and too weak to be trusted
+    // blindly, so no new slot is wrapped under them...
+    let (_work, vault) = open_copy();
+    vault.unlock_with_keystore(&FixedKeystore).unwrap();
+    assert_documents(&vault, &real_documents());
+    assert!(matches!(
+        vault.set_duress_passphrase("another duress", false),
+        Err(waymark_core::Error::InvalidInput(_))
+    ));
+    assert!(vault.regenerate_recovery_code().is_err());
+    // ...until the passphrase, derived with them, proves them.
+    vault.lock();
+    vault.unlock(PASSPHRASE).unwrap();
+    vault
+        .set_duress_passphrase("another duress", false)
+        .unwrap();
+    let code = vault.regenerate_recovery_code().unwrap();
+    vault.lock();
+    vault.unlock("another duress").unwrap();
+    assert!(vault.list_documents().unwrap().is_empty());
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&code, "a new passphrase")
+        .unwrap();
+    assert_eq!(
+        vault.kdf_params(),
+        KDF,
+        "a bound recovery slot vouches for them"
+    );
+    assert_documents(&vault, &real_documents());
+}
+
+/// The rows of the key slots table, by name.
+fn slot_names(dir: &Path) -> Vec<String> {
+    rusqlite::Connection::open(dir.join("vault.db"))
+        .unwrap()
+        .prepare("SELECT name FROM key_slots ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn a_vault_written_before_cells_keeps_every_way_in_once_its_first_unlock_moved_it_to_cells() {
+    let (work, vault) = open_copy();
+    let dir = work.path().join("vault");
+    vault.unlock(PASSPHRASE).unwrap();
+    assert_documents(&vault, &real_documents());
+    drop(vault);
+    let names = slot_names(&dir);
+    assert!(!names.contains(&"recovery".to_owned()), "{names:?}");
+    assert_eq!(names.len(), 3 * 8 + 1, "eight cells and the keystore slot");
+
+    let reopen = |minutes| {
+        Vault::open(
+            &dir,
+            VaultOptions {
+                kdf: KDF,
+                clock: Arc::new(ManualClock::new(at(minutes))),
+            },
+        )
+        .unwrap()
+    };
+    let vault = reopen(61);
+    vault.unlock(PASSPHRASE).unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    vault.unlock_with_keystore(&FixedKeystore).unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    // The old decoy now does what a vault does: a recovery code of its own.
+    vault.unlock(DURESS).unwrap();
+    assert_documents(&vault, &decoy_documents());
+    let decoy_code = vault.regenerate_recovery_code().unwrap();
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&decoy_code, "new duress passphrase")
+        .unwrap();
+    assert_documents(&vault, &decoy_documents());
+    vault.lock();
+    // The real vault's code, moved to its cell, still opens it, and the
+    // record made at the first unlock vouches for the parameters.
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "a new passphrase")
+        .unwrap();
+    assert_documents(&vault, &real_documents());
+    assert_eq!(vault.kdf_params(), KDF);
+    drop(vault);
+    let vault = reopen(62);
+    vault.unlock("a new passphrase").unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    vault.unlock("new duress passphrase").unwrap();
+    assert_documents(&vault, &decoy_documents());
+}
+
+#[test]
+fn a_vault_written_before_cells_opened_first_with_its_duress_passphrase_keeps_the_real_vault_whole()
+{
+    let (_work, vault) = open_copy();
+    vault.unlock(DURESS).unwrap();
+    assert_documents(&vault, &decoy_documents());
+    vault.lock();
+    // The keystore slot written then held the real vault's key; after a
+    // duress unlock it must not open the real vault, and the old decoy has
+    // no keystore key to point it at itself: it is removed.
+    assert!(vault.unlock_with_keystore(&FixedKeystore).is_err());
+    vault.unlock(PASSPHRASE).unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.enable_keystore_unlock(&FixedKeystore).unwrap();
+    vault.lock();
+    vault.unlock_with_keystore(&FixedKeystore).unwrap();
+    assert_documents(&vault, &real_documents());
+    vault.lock();
+    vault
+        .unlock_with_recovery_code(&recovery_code(), "a new passphrase")
+        .unwrap();
     assert_documents(&vault, &real_documents());
 }

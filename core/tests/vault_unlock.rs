@@ -371,3 +371,142 @@ fn the_vault_locks_itself_after_the_idle_time() {
         "setting persists"
     );
 }
+
+/// Fails `n` times in a row, waiting out every delay but the last (time
+/// really passes); returns the last delay, still running.
+fn fail_times(vault: &Vault, clock: &waymark_core::clock::ManualClock, n: u32) -> Duration {
+    let mut last = Duration::ZERO;
+    for _ in 0..n {
+        clock.advance(chrono::Duration::seconds(last.as_secs() as i64));
+        match vault.unlock("wrong") {
+            Err(Error::WrongPassphrase { retry_after, .. }) => last = retry_after,
+            other => panic!("expected WrongPassphrase, got {other:?}"),
+        }
+    }
+    last
+}
+
+#[test]
+fn setting_the_clock_forward_skips_no_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (vault, _) = new_vault(dir.path(), &clock);
+    vault.lock();
+    for _ in 0..4 {
+        let _ = vault.unlock("wrong");
+    }
+    // Ten guesses, the phone's clock moved a day forward before each.
+    for _ in 0..10 {
+        clock.set_wall_clock_by(chrono::Duration::days(1));
+        match vault.unlock(PASS) {
+            Err(Error::Throttled { retry_after }) => {
+                assert!(retry_after <= Duration::from_secs(30), "{retry_after:?}")
+            }
+            other => panic!("the delay was skipped: {other:?}"),
+        }
+    }
+    // Reopening the vault in the same process does not skip it either.
+    let vault_dir = vault.dir().to_path_buf();
+    drop(vault);
+    let vault = Vault::open(&vault_dir, options(&clock)).unwrap();
+    clock.set_wall_clock_by(chrono::Duration::days(1));
+    assert!(matches!(vault.unlock(PASS), Err(Error::Throttled { .. })));
+    // Thirty seconds that really pass end it.
+    clock.advance(chrono::Duration::seconds(30));
+    vault.unlock(PASS).unwrap();
+}
+
+#[test]
+fn a_clock_set_forward_then_back_does_not_lock_the_owner_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (vault, _) = new_vault(dir.path(), &clock);
+    vault.lock();
+    // Someone sets the clock a year ahead and fails until delays start...
+    clock.set_wall_clock_by(chrono::Duration::days(365));
+    let delay = fail_times(&vault, &clock, 6);
+    assert_eq!(delay, Duration::from_secs(120));
+    // ...and sets it back: the attempts were "made" a year from now.
+    clock.set_wall_clock_by(chrono::Duration::days(-365));
+    match vault.unlock(PASS) {
+        Err(Error::Throttled { retry_after }) => assert!(retry_after <= delay, "{retry_after:?}"),
+        other => panic!("expected Throttled, got {other:?}"),
+    }
+    // The owner waits the delay, no more.
+    clock.advance(chrono::Duration::seconds(delay.as_secs() as i64));
+    vault.unlock(PASS).unwrap();
+
+    // The same, found by a process that did not see the failures (a copy
+    // of the files read by a fresh vault handle): the delay counts from
+    // when it is seen, at most its own length.
+    vault.lock();
+    clock.set_wall_clock_by(chrono::Duration::days(365));
+    let delay = fail_times(&vault, &clock, 6);
+    clock.set_wall_clock_by(chrono::Duration::days(-365));
+    let copy = dir.path().join("copy");
+    copy_database(vault.dir(), &copy);
+    drop(vault);
+    let fresh = Vault::open(&copy, options(&clock)).unwrap();
+    match fresh.unlock(PASS) {
+        Err(Error::Throttled { retry_after }) => assert!(retry_after <= delay, "{retry_after:?}"),
+        other => panic!("expected Throttled, got {other:?}"),
+    }
+    clock.advance(chrono::Duration::seconds(delay.as_secs() as i64));
+    // Even in yet another handle (no monotonic reading kept), the delay is
+    // over: it was pulled back to when it was first seen.
+    let again = dir.path().join("again");
+    copy_database(fresh.dir(), &again);
+    drop(fresh);
+    Vault::open(&again, options(&clock))
+        .unwrap()
+        .unlock(PASS)
+        .unwrap();
+}
+
+/// Copies a vault's database (with its WAL) to a new vault directory, as
+/// another process would find it.
+fn copy_database(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for name in ["vault.db", "vault.db-wal"] {
+        if from.join(name).exists() {
+            std::fs::copy(from.join(name), to.join(name)).unwrap();
+        }
+    }
+}
+
+/// "café crème brûlée" composed (NFC, as most keyboards type it) and
+/// decomposed (NFD, as some type it: a letter, then its accent).
+const COMPOSED: &str = "caf\u{e9} cr\u{e8}me br\u{fb}l\u{e9}e";
+const DECOMPOSED: &str = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e";
+
+#[test]
+fn a_passphrase_typed_composed_or_decomposed_opens_the_vault() {
+    assert_ne!(COMPOSED, DECOMPOSED);
+    for (chosen, typed) in [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)] {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = clock();
+        let (vault, _) = Vault::create(&dir.path().join("v"), chosen, options(&clock)).unwrap();
+        vault.lock();
+        vault.unlock(typed).unwrap();
+        vault.lock();
+        vault.unlock(chosen).unwrap();
+
+        // The same holds for a new passphrase, the current one asked again,
+        // and a duress passphrase (which must differ in more than form).
+        vault
+            .change_passphrase(typed, &format!("{chosen} 2"))
+            .unwrap();
+        vault.lock();
+        vault.unlock(&format!("{typed} 2")).unwrap();
+        assert!(matches!(
+            vault.set_duress_passphrase(&format!("{typed} 2"), false),
+            Err(Error::InvalidInput(_))
+        ));
+        vault
+            .set_duress_passphrase(&format!("{chosen} duress"), false)
+            .unwrap();
+        vault.lock();
+        vault.unlock(&format!("{typed} duress")).unwrap();
+        assert!(vault.list_documents().unwrap().is_empty());
+    }
+}

@@ -15,8 +15,8 @@ use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
 use super::schema::ContentSchema;
 use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
-use super::target::{ContentDigest, checked_content};
-use crate::error::{ContentOrigin, Error, Result};
+use super::target::{ContentDigest, SignedPack, checked_content};
+use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::storage::{OpenMode, open_database};
 
 /// Size of the buffer a patch is read through.
@@ -24,16 +24,19 @@ const BUFFER: usize = 64 * 1024;
 
 impl ContentStore {
     /// Installs a pack whose signature and metadata have been verified for
-    /// `publisher`. Callers MUST have verified it: this only checks that the
-    /// pack names that publisher, that it is newer than the installed
-    /// version, and that it parses. The previous version stays searchable
-    /// until the new one is entirely in.
+    /// `publisher`, as the target `signed` describes. Callers MUST have
+    /// verified its bytes: this checks that the pack is the one its signed
+    /// target states (id, version, publisher), that it names that
+    /// publisher, that it is newer than the installed version, and that it
+    /// parses. The previous version stays searchable until the new one is
+    /// entirely in.
     pub(crate) fn install_verified(
         &self,
         publisher: &str,
+        signed: &SignedPack,
         source: impl Read + Send,
     ) -> Result<InstalledPack> {
-        self.install_from(publisher, PackReader::new(source)?)
+        self.install_from(publisher, signed, PackReader::new(source)?)
     }
 
     /// Installs what `reader` reads (a pack file, or a pack's content
@@ -42,9 +45,11 @@ impl ContentStore {
     pub(crate) fn install_from<R: Read + Send>(
         &self,
         publisher: &str,
+        signed: &SignedPack,
         reader: PackReader<R>,
     ) -> Result<InstalledPack> {
         let manifest = reader.manifest().clone();
+        signed.check(&manifest)?;
         if manifest.publisher.id != publisher {
             return Err(Error::InvalidPack(format!(
                 "the pack names publisher '{}' but was signed by '{publisher}'",
@@ -159,6 +164,7 @@ impl ContentStore {
     pub(crate) fn install_patch_verified(
         &self,
         publisher: &str,
+        signed: &SignedPack,
         patch: impl Read,
         expected: &ContentDigest,
     ) -> Result<InstalledPack> {
@@ -171,6 +177,21 @@ impl ContentStore {
                 "the patch names publisher '{}' but was signed by '{publisher}'",
                 header.publisher
             )));
+        }
+        // The patch must rebuild the pack its signed target names; the
+        // rebuilt manifest is checked again before it installs.
+        if header.pack != signed.id || signed.version.is_some_and(|v| v != header.to) {
+            return Err(Untrusted::NotThePackSigned {
+                target: signed.target.clone(),
+                what: "patch",
+                signed: format!(
+                    "{} version {}",
+                    signed.id,
+                    signed.version.unwrap_or(header.to)
+                ),
+                found: format!("{} version {}", header.pack, header.to),
+            }
+            .into());
         }
         // tempfile's errors name the path; ours never do (see crate::error).
         let file = tempfile::tempfile_in(self.dir())
@@ -204,7 +225,7 @@ impl ContentStore {
         // The same reader type as the other installs, so the native library
         // holds one copy of the install code, not two (the extra buffer
         // costs nothing: PackReader reads past it in large chunks).
-        self.install_from(publisher, PackReader::plain(BufReader::new(file))?)
+        self.install_from(publisher, signed, PackReader::plain(BufReader::new(file))?)
     }
 }
 

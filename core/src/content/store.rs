@@ -82,7 +82,8 @@ impl ContentStore {
 
     /// Opens with a given clock (staleness, alerts in force, open now).
     pub fn open_with_clock(dir: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
+        // Owner-only, like every file in it (see storage::open_database).
+        crate::storage::private_dir(dir)?;
         let conn = open_database(
             &dir.join(DB_FILE),
             &ContentSchema,

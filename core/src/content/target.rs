@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::model::PackManifest;
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::tuf::{HashingWriter, TargetFile};
 
@@ -153,5 +154,87 @@ impl PatchTargetCustom {
     /// The `custom` value describing this patch target.
     pub fn to_custom(&self) -> Value {
         serde_json::json!({ "waymark": self })
+    }
+}
+
+/// What a pack's signed target metadata says the pack is: its id (the
+/// target path is `packs/<id>.wmpack`, and `custom.waymark.pack` repeats
+/// it when present), its version and publisher (`custom.waymark`, when
+/// present). A phone installs a pack only when its manifest says the same,
+/// so no signer (a delegated role, say) can install one pack in another's
+/// name or version, and no bundle can name one target for another pack.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedPack {
+    /// The target path.
+    pub target: String,
+    /// The pack id the path names.
+    pub id: String,
+    /// The version the custom metadata states, if it has any (repositories
+    /// written by other tools may not).
+    pub version: Option<u64>,
+    /// The publisher the custom metadata states, if any.
+    pub publisher: Option<String>,
+}
+
+impl SignedPack {
+    /// What `target`, signed at `path`, says of its pack.
+    pub fn of(path: &str, target: &TargetFile) -> Result<Self> {
+        let id = path
+            .strip_prefix("packs/")
+            .and_then(|p| p.strip_suffix(".wmpack"))
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .ok_or_else(|| Untrusted::NotAPackTarget {
+                target: path.to_owned(),
+            })?;
+        let custom = PackTargetCustom::of(target);
+        if let Some(c) = &custom
+            && c.pack != id
+        {
+            return Err(Untrusted::WrongPack {
+                target: path.to_owned(),
+            }
+            .into());
+        }
+        Ok(SignedPack {
+            target: path.to_owned(),
+            id: id.to_owned(),
+            version: custom.as_ref().map(|c| c.version),
+            publisher: custom.map(|c| c.publisher),
+        })
+    }
+
+    /// Checks that `manifest` is the pack this target signs.
+    pub fn check(&self, manifest: &PackManifest) -> Result<()> {
+        let differs = |what, signed: String, found: String| -> Error {
+            Untrusted::NotThePackSigned {
+                target: self.target.clone(),
+                what,
+                signed,
+                found,
+            }
+            .into()
+        };
+        if manifest.id != self.id {
+            return Err(differs("pack id", self.id.clone(), manifest.id.clone()));
+        }
+        if let Some(v) = self.version
+            && v != manifest.version
+        {
+            return Err(differs(
+                "version",
+                v.to_string(),
+                manifest.version.to_string(),
+            ));
+        }
+        if let Some(p) = &self.publisher
+            && *p != manifest.publisher.id
+        {
+            return Err(differs(
+                "publisher",
+                p.clone(),
+                manifest.publisher.id.clone(),
+            ));
+        }
+        Ok(())
     }
 }

@@ -132,7 +132,7 @@ fn install(
 ) -> crate::Result<InstalledPack> {
     let mut bytes = Vec::new();
     write_pack(m, e, &mut bytes).unwrap();
-    store.install_verified(publisher, &bytes[..])
+    store.install_verified(publisher, &signed_as(&bytes), &bytes[..])
 }
 
 fn ids(store: &ContentStore, q: SearchQuery) -> Vec<(String, String)> {
@@ -373,14 +373,25 @@ fn a_damaged_pack_changes_nothing() {
     // Cut short. (Altered bytes are caught before this layer, by the hash
     // the signed metadata gives for the pack file.)
     assert!(
-        s.install_verified("pub-a", &bytes[..bytes.len() / 2])
-            .is_err()
+        s.install_verified(
+            "pub-a",
+            &signed_as(&bytes[..bytes.len() / 2]),
+            &bytes[..bytes.len() / 2]
+        )
+        .is_err()
     );
     assert!(
-        s.install_verified("pub-a", &bytes[..bytes.len() - 1])
+        s.install_verified(
+            "pub-a",
+            &signed_as(&bytes[..bytes.len() - 1]),
+            &bytes[..bytes.len() - 1]
+        )
+        .is_err()
+    );
+    assert!(
+        s.install_verified("pub-a", &signed_as(&b"not a pack"[..]), &b"not a pack"[..])
             .is_err()
     );
-    assert!(s.install_verified("pub-a", &b"not a pack"[..]).is_err());
     // A pack naming another publisher than the one that signed it.
     assert!(matches!(
         install(&s, "pub-b", &manifest("pub-a", "q", 1), &entries()),
@@ -668,7 +679,8 @@ fn the_old_version_stays_searchable_until_the_new_one_is_entirely_in() {
     let big = super::synthetic::pack("pub-a", "p", 2, 5_000, 7).unwrap();
     let mut seen = Vec::new();
     std::thread::scope(|scope| {
-        let installing = scope.spawn(|| s.install_verified("pub-a", &big[..]));
+        let installing =
+            scope.spawn(|| s.install_verified("pub-a", &signed_as(&big[..]), &big[..]));
         while !installing.is_finished() {
             seen.push(ids(&s, SearchQuery::new("police")));
         }
@@ -962,7 +974,9 @@ fn an_entry_that_is_not_utf8_is_refused_and_changes_nothing() {
         &mut pack,
         ruzstd::encoding::CompressionLevel::Fastest,
     );
-    let err = s.install_verified("pub-a", &pack[..]).unwrap_err();
+    let err = s
+        .install_verified("pub-a", &signed_as(&pack[..]), &pack[..])
+        .unwrap_err();
     assert!(
         matches!(&err, Error::InvalidPack(m) if m == "entry 2 is not UTF-8"),
         "{err:?}"
@@ -1007,4 +1021,24 @@ fn removal_leaves_no_trace(remove: impl FnOnce(&ContentStore)) {
 fn a_removed_pack_leaves_none_of_its_words_in_the_database_files() {
     removal_leaves_no_trace(|s| s.remove_pack("pub-b", "q").unwrap());
     removal_leaves_no_trace(|s| assert_eq!(s.remove_publisher("pub-b").unwrap(), 1));
+}
+
+/// What a signed target would say of `pack` (its own manifest, or a name
+/// no pack has when it has none), for the tests that install packs
+/// directly.
+pub(super) fn signed_as(pack: &[u8]) -> target::SignedPack {
+    match pack::PackReader::new(pack) {
+        Ok(r) => target::SignedPack {
+            target: format!("packs/{}.wmpack", r.manifest().id),
+            id: r.manifest().id.clone(),
+            version: Some(r.manifest().version),
+            publisher: Some(r.manifest().publisher.id.clone()),
+        },
+        Err(_) => target::SignedPack {
+            target: "packs/unreadable.wmpack".into(),
+            id: "unreadable".into(),
+            version: None,
+            publisher: None,
+        },
+    }
 }

@@ -11,6 +11,7 @@ use super::model::*;
 use super::pack::write_pack;
 use super::patch::*;
 use super::target::*;
+use super::tests::signed_as;
 use super::*;
 use crate::Error;
 use crate::clock::ManualClock;
@@ -460,14 +461,17 @@ fn a_patch_installs_the_same_searchable_entries_as_the_full_pack() {
     let expected = ContentDigest::of(&content_of(&new));
 
     let (_a, patched) = store();
-    patched.install_verified("pub-a", &old[..]).unwrap();
+    patched
+        .install_verified("pub-a", &signed_as(&old[..]), &old[..])
+        .unwrap();
     let installed = patched
-        .install_patch_verified("pub-a", &patch[..], &expected)
+        .install_patch_verified("pub-a", &signed_as(&new), &patch[..], &expected)
         .unwrap();
     assert_eq!(installed.manifest.version, 2);
 
     let (_b, full) = store();
-    full.install_verified("pub-a", &new[..]).unwrap();
+    full.install_verified("pub-a", &signed_as(&new[..]), &new[..])
+        .unwrap();
     assert_eq!(rows(&patched), rows(&full));
     let manifests = |s: &ContentStore| -> Vec<PackManifest> {
         s.packs().unwrap().into_iter().map(|p| p.manifest).collect()
@@ -486,7 +490,8 @@ fn a_wrong_content_digest_is_refused_and_nothing_changes() {
     let patch = make_patch(1, &old, &new);
     let right = ContentDigest::of(&content_of(&new));
     let (_d, s) = store();
-    s.install_verified("pub-a", &old[..]).unwrap();
+    s.install_verified("pub-a", &signed_as(&old[..]), &old[..])
+        .unwrap();
     let before = (rows(&s), found(&s, "asylum"));
     for wrong in [
         ContentDigest {
@@ -503,7 +508,7 @@ fn a_wrong_content_digest_is_refused_and_nothing_changes() {
         },
     ] {
         assert!(matches!(
-            s.install_patch_verified("pub-a", &patch[..], &wrong),
+            s.install_patch_verified("pub-a", &signed_as(&new), &patch[..], &wrong),
             Err(Error::Untrusted(_))
         ));
         assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
@@ -530,34 +535,81 @@ fn a_patch_from_another_version_or_base_asks_for_the_full_pack() {
     let (_d, s) = store();
     // Not installed at all.
     assert!(matches!(
-        s.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        s.install_patch_verified("pub-a", &signed_as(&v3_pack), &patch_2_3[..], &digest_3),
         Err(Error::PatchMismatch(_))
     ));
     // Version 1 installed; the patch starts from 2.
-    s.install_verified("pub-a", &v1_pack[..]).unwrap();
+    s.install_verified("pub-a", &signed_as(&v1_pack[..]), &v1_pack[..])
+        .unwrap();
     assert!(matches!(
-        s.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        s.install_patch_verified("pub-a", &signed_as(&v3_pack), &patch_2_3[..], &digest_3),
         Err(Error::PatchMismatch(_))
     ));
     // A version 2 whose entries are not the patch's base.
     let (_e, other) = store();
     other
-        .install_verified("pub-a", &pack_file(2, &v1())[..])
+        .install_verified(
+            "pub-a",
+            &signed_as(&pack_file(2, &v1())),
+            &pack_file(2, &v1())[..],
+        )
         .unwrap();
     assert!(matches!(
-        other.install_patch_verified("pub-a", &patch_2_3[..], &digest_3),
+        other.install_patch_verified("pub-a", &signed_as(&v3_pack), &patch_2_3[..], &digest_3),
         Err(Error::PatchMismatch(_))
     ));
     assert_eq!(other.packs().unwrap()[0].manifest.version, 2);
     // A patch naming another publisher than the one that signed it.
     assert!(matches!(
-        s.install_patch_verified("pub-b", &make_patch(1, &v1_pack, &v2_pack)[..], &digest_3),
+        s.install_patch_verified(
+            "pub-b",
+            &signed_as(&v2_pack),
+            &make_patch(1, &v1_pack, &v2_pack)[..],
+            &digest_3,
+        ),
         Err(Error::InvalidPatch(_))
     ));
     // Not a patch at all.
     assert!(
-        s.install_patch_verified("pub-a", &b"not zstd"[..], &digest_3)
+        s.install_patch_verified("pub-a", &signed_as(&v3_pack), &b"not zstd"[..], &digest_3)
             .is_err()
     );
     assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+}
+
+#[test]
+fn a_patch_must_rebuild_the_pack_and_version_its_signed_target_names() {
+    let (v1_pack, v2_pack) = (pack_file(1, &v1()), pack_file(2, &v2()));
+    let patch = make_patch(1, &v1_pack, &v2_pack);
+    let digest = ContentDigest::of(&content_of(&v2_pack));
+    let (_d, s) = store();
+    s.install_verified("pub-a", &signed_as(&v1_pack), &v1_pack[..])
+        .unwrap();
+    let right = signed_as(&v2_pack);
+    for wrong in [
+        target::SignedPack {
+            version: Some(99),
+            ..right.clone()
+        },
+        target::SignedPack {
+            id: "other".into(),
+            target: "packs/other.wmpack".into(),
+            ..right.clone()
+        },
+    ] {
+        let refused = s.install_patch_verified("pub-a", &wrong, &patch[..], &digest);
+        assert!(
+            matches!(
+                refused,
+                Err(Error::Untrusted(
+                    crate::error::Untrusted::NotThePackSigned { .. }
+                ))
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+    }
+    s.install_patch_verified("pub-a", &right, &patch[..], &digest)
+        .unwrap();
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 2);
 }

@@ -539,3 +539,158 @@ fn every_root_trusted_is_kept_for_sharing_and_a_version_3_database_starts_its_hi
     assert_eq!(versions(&store), [2], "the root trusted now starts it");
     assert_eq!(store.packs().unwrap().len(), 1, "nothing installed is lost");
 }
+
+/// Signs `signed` with `key` as metadata bytes.
+fn signed_bytes(signed: &impl serde::Serialize, key: &SigningKey) -> Vec<u8> {
+    Envelope::sign(signed, &[key]).unwrap().to_bytes().unwrap()
+}
+
+/// A snapshot or timestamp listing `files` (name, version, bytes).
+fn meta_list(
+    kind: &str,
+    version: u64,
+    expires: DateTime<Utc>,
+    files: &[(&str, u64, &[u8])],
+) -> MetaList {
+    MetaList {
+        kind: kind.into(),
+        spec_version: SPEC_VERSION.into(),
+        version,
+        expires,
+        meta: files
+            .iter()
+            .map(|(name, v, bytes)| (name.to_string(), MetaFile::describe(*v, bytes)))
+            .collect(),
+    }
+}
+
+/// A bundle (format 1) carrying a delegated role's metadata too.
+fn bundle_with_delegation(
+    path: &std::path::Path,
+    target: &str,
+    top: [&[u8]; 3],
+    delegated: (&str, &[u8]),
+    pack: &[u8],
+) {
+    let mut tar = tar::Builder::new(std::fs::File::create(path).unwrap());
+    let info = BundleInfo {
+        format: FORMAT_PACK_FILE,
+        publisher: PUB.into(),
+        target: target.into(),
+    };
+    let files: Vec<(String, Vec<u8>)> = vec![
+        ("bundle.json".into(), serde_json::to_vec(&info).unwrap()),
+        ("metadata/timestamp.json".into(), top[0].to_vec()),
+        ("metadata/snapshot.json".into(), top[1].to_vec()),
+        ("metadata/targets.json".into(), top[2].to_vec()),
+        (
+            format!("metadata/delegated/{}.json", delegated.0),
+            delegated.1.to_vec(),
+        ),
+        (format!("targets/{target}"), pack.to_vec()),
+    ];
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        tar.append_data(&mut header, name, &bytes[..]).unwrap();
+    }
+    tar.finish().unwrap();
+}
+
+#[test]
+fn a_delegated_signer_cannot_install_a_pack_under_another_packs_id_or_version() {
+    // The publisher delegates packs/partner-*.wmpack to a partner; the
+    // partner signs packs/partner-news.wmpack, whose manifest says it is
+    // the publisher's own pack "p", version 99.
+    let p = phone();
+    let repo = Repo::new(p.clock.now());
+    p.store
+        .trust_publisher(&repo.card(PUB), &TrustRequest::default())
+        .unwrap();
+    let expires = p.clock.now() + Duration::days(7);
+    let real = pack_bytes(PUB, 1);
+    let set = repo.metadata(&real, "packs/p.wmpack", 1, expires, &repo.targets_key);
+    p.store
+        .install_bundle(&p.bundle("real.tar", PUB, &set, &real))
+        .unwrap();
+
+    let partner = key();
+    let forged = pack_bytes(PUB, 99);
+    let partner_targets = signed_bytes(
+        &Targets {
+            kind: "targets".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: 1,
+            expires,
+            targets: [(
+                "packs/partner-news.wmpack".to_string(),
+                TargetFile::describe(&forged),
+            )]
+            .into(),
+            delegations: None,
+        },
+        &partner,
+    );
+    let (partner_keys, partner_entries) = role(&[&partner], 1);
+    let top_targets = signed_bytes(
+        &Targets {
+            kind: "targets".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: 2,
+            expires,
+            targets: [("packs/p.wmpack".to_string(), TargetFile::describe(&real))].into(),
+            delegations: Some(Delegations {
+                keys: partner_entries.into_iter().collect(),
+                roles: Some(vec![DelegatedRole {
+                    name: "partner".into(),
+                    keyids: partner_keys.keyids,
+                    threshold: 1,
+                    terminating: false,
+                    paths: Some(vec!["packs/partner-*.wmpack".into()]),
+                    path_hash_prefixes: None,
+                }]),
+                succinct_roles: None,
+            }),
+        },
+        &repo.targets_key,
+    );
+    let snapshot = signed_bytes(
+        &meta_list(
+            "snapshot",
+            2,
+            expires,
+            &[
+                ("targets.json", 2, &top_targets),
+                ("partner.json", 1, &partner_targets),
+            ],
+        ),
+        &repo.snapshot_key,
+    );
+    let timestamp = signed_bytes(
+        &meta_list("timestamp", 2, expires, &[("snapshot.json", 2, &snapshot)]),
+        &repo.timestamp_key,
+    );
+    let path = p.dir.path().join("forged.tar");
+    bundle_with_delegation(
+        &path,
+        "packs/partner-news.wmpack",
+        [&timestamp, &snapshot, &top_targets],
+        ("partner", &partner_targets),
+        &forged,
+    );
+    let reason = untrusted(p.store.install_bundle(&path), "the partner's forgery");
+    assert!(reason.contains("says pack id 'p'"), "{reason}");
+    assert!(reason.contains("partner-news"), "{reason}");
+    // Nothing changed: the real pack is still version 1, and its next
+    // version is not refused as a rollback.
+    assert_eq!(p.store.packs().unwrap()[0].manifest.version, 1);
+    assert_eq!(p.titles(), ["Shelter guide version 1"]);
+    let next = pack_bytes(PUB, 2);
+    let set = repo.metadata(&next, "packs/p.wmpack", 3, expires, &repo.targets_key);
+    p.store
+        .install_bundle(&p.bundle("next.tar", PUB, &set, &next))
+        .unwrap();
+    assert_eq!(p.titles(), ["Shelter guide version 2"]);
+}

@@ -84,6 +84,21 @@ pub enum Untrusted {
         role: String,
     },
 
+    /// A targets role delegates to a name reserved for a top-level role
+    /// (`root`, `timestamp`, `snapshot`, `targets`).
+    #[error("{parent} delegates to the reserved role name '{role}'")]
+    ReservedRoleName {
+        /// The delegating role.
+        parent: String,
+        /// The reserved name.
+        role: String,
+    },
+
+    /// The server answered "not modified" to a request that asked no such
+    /// thing (no ETag was sent): a frozen or replayed answer.
+    #[error("the server says the timestamp has not changed, but nothing was asked")]
+    UnaskedNotModified,
+
     // ---- The root chain
     /// A new root version failed its checks; `reason` says which.
     // "not trusted: " is how the reason has always read here (it was the
@@ -213,6 +228,29 @@ pub enum Untrusted {
     WrongPack {
         /// The target path.
         target: String,
+    },
+
+    /// A signed target is not a pack (`packs/<id>.wmpack`), yet it was
+    /// offered as one.
+    #[error("'{target}' is not a pack target (packs/<id>.wmpack)")]
+    NotAPackTarget {
+        /// The target path.
+        target: String,
+    },
+
+    /// A pack's manifest says another pack, version or publisher than the
+    /// signed target it came with (a delegated signer, or a bundle naming
+    /// one signed target for another pack).
+    #[error("the pack at '{target}' says {what} '{found}' but its signed metadata says '{signed}'")]
+    NotThePackSigned {
+        /// The target path.
+        target: String,
+        /// What differs: `pack id`, `version` or `publisher`.
+        what: &'static str,
+        /// What the signed metadata states.
+        signed: String,
+        /// What the pack's manifest says.
+        found: String,
     },
 
     // ---- A pack's content against its signed digest

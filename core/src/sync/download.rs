@@ -46,12 +46,14 @@ pub(super) fn download_resumable(
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64> {
     let etag_path = part.with_extension("etag");
-    let mut out = std::fs::OpenOptions::new()
+    // Owner-only, as every file of the store (an existing one is fixed).
+    let mut out = crate::storage::private_file()
         .create(true)
         .write(true)
         .read(true)
         .truncate(false)
         .open(part)?;
+    crate::storage::make_private(part)?;
     let start = out.seek(SeekFrom::End(0))?;
     let mut validator = std::fs::read_to_string(&etag_path).ok();
     // Bytes received by this call: the growth of the file, counting a
@@ -71,7 +73,15 @@ pub(super) fn download_resumable(
     );
     out.sync_all()?;
     match &validator {
-        Some(tag) => std::fs::write(&etag_path, tag)?,
+        Some(tag) => {
+            let mut f = crate::storage::private_file()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&etag_path)?;
+            crate::storage::make_private(&etag_path)?;
+            std::io::Write::write_all(&mut f, tag.as_bytes())?;
+        }
         None => {
             let _ = std::fs::remove_file(&etag_path);
         }

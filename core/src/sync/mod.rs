@@ -40,6 +40,9 @@ mod report;
 mod reqwest_transport;
 pub mod transport;
 
+#[cfg(all(test, unix))]
+mod tests_modes;
+
 use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 
@@ -62,9 +65,9 @@ pub use transport::{
 
 use crate::content::ContentStore;
 use crate::content::metadata::PublisherMetadata;
-use crate::content::target::{ContentDigest, PackTargetCustom};
+use crate::content::target::{PackTargetCustom, SignedPack};
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
-use crate::tuf::{Digests, Updater, target_url};
+use crate::tuf::{Digests, TargetFile, Updater, target_url};
 
 /// A trusted publisher to sync.
 struct Source {
@@ -310,7 +313,7 @@ impl<'a> Syncer<'a> {
         let part = self
             .partial_path(&file)
             .ok_or_else(|| Untrusted::Other("the target has no usable hash".into()))?;
-        std::fs::create_dir_all(self.downloads_dir())?;
+        crate::storage::private_dir(&self.downloads_dir())?;
         let received = download_resumable(self.http, &url, &part, &file, cancel, &mut |n| {
             listener.on_event(&SyncEvent::Downloading {
                 publisher: source.id.clone(),
@@ -341,14 +344,27 @@ impl<'a> Syncer<'a> {
             pack: planned.pack.clone(),
             version: planned.version,
         });
-        let installed = match planned.kind {
-            DownloadKind::Full => self.store.install_verified(&source.id, BufReader::new(f)),
-            DownloadKind::Patch => {
-                let expected = self.signed_content(up, planned)?;
-                self.store
-                    .install_patch_verified(&source.id, BufReader::new(f), &expected)
-            }
-        };
+        let installed = self
+            .signed_pack(up, planned)
+            .and_then(|(signed, pack_file)| match planned.kind {
+                DownloadKind::Full => {
+                    self.store
+                        .install_verified(&source.id, &signed, BufReader::new(f))
+                }
+                DownloadKind::Patch => {
+                    let expected = PackTargetCustom::of(&pack_file)
+                        .and_then(|c| c.content)
+                        .ok_or(Untrusted::NoContentDigest {
+                            of: ContentOrigin::Updated,
+                        })?;
+                    self.store.install_patch_verified(
+                        &source.id,
+                        &signed,
+                        BufReader::new(f),
+                        &expected,
+                    )
+                }
+            });
         remove_partial(&part);
         let installed = installed?;
         Ok(PackUpdate {
@@ -359,21 +375,18 @@ impl<'a> Syncer<'a> {
         })
     }
 
-    /// The signed digest of a pack's decompressed content.
-    fn signed_content(
+    /// What the pack's signed target (top-level or delegated) says the
+    /// pack is, and the target itself.
+    fn signed_pack(
         &self,
         up: &mut Updater<'_>,
         planned: &PlannedDownload,
-    ) -> Result<ContentDigest> {
-        up.target(&planned.pack_target)?
-            .as_ref()
-            .and_then(PackTargetCustom::of)
-            .and_then(|c| c.content)
-            .ok_or_else(|| {
-                Untrusted::NoContentDigest {
-                    of: ContentOrigin::Updated,
-                }
-                .into()
-            })
+    ) -> Result<(SignedPack, TargetFile)> {
+        let file = up
+            .target(&planned.pack_target)?
+            .ok_or_else(|| Untrusted::NotSigned {
+                target: planned.pack_target.clone(),
+            })?;
+        Ok((SignedPack::of(&planned.pack_target, &file)?, file))
     }
 }

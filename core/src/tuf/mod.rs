@@ -24,3 +24,6 @@ pub use updater::{
     Fetched, Limits, MetadataStore, Refreshed, Remote, Updater, consistent_target_path,
     escape_role, target_url,
 };
+
+#[cfg(test)]
+mod tests;

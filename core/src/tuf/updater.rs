@@ -128,6 +128,10 @@ pub struct Updater<'a> {
     timestamp: Option<MetaList>,
     snapshot: Option<MetaList>,
     targets: HashMap<String, Targets>,
+    /// The envelope each targets role in `targets` was read from: a role
+    /// reached again (through another delegator) is verified again against
+    /// the keys that delegator lists.
+    envelopes: HashMap<String, Envelope>,
     fetched: u64,
     reissued_timestamps: bool,
 }
@@ -144,7 +148,11 @@ impl<'a> Updater<'a> {
         floor: SeenVersions,
     ) -> Result<Self> {
         let bytes = store.load("root")?.ok_or(Untrusted::NoTrustedRoot)?;
-        let root: Root = Envelope::parse(&bytes)?.read("root")?;
+        let envelope = Envelope::parse(&bytes)?;
+        let root: Root = envelope.read("root")?;
+        // The trusted root must be signed by a threshold of its own root
+        // keys before anything is asked of the remote (spec 5.2).
+        envelope.verify(&root, "root")?;
         Ok(Updater {
             remote,
             store,
@@ -155,6 +163,7 @@ impl<'a> Updater<'a> {
             timestamp: None,
             snapshot: None,
             targets: HashMap::new(),
+            envelopes: HashMap::new(),
             fetched: 0,
             reissued_timestamps: false,
         })
@@ -407,6 +416,19 @@ impl<'a> Updater<'a> {
         keys: &BTreeMap<String, Key>,
         role_keys: &RoleKeys,
     ) -> Result<Option<T>> {
+        Ok(self
+            .local_with_envelope(role, kind, keys, role_keys)?
+            .map(|(t, _)| t))
+    }
+
+    /// [`Self::local`], with the envelope it was read from.
+    fn local_with_envelope<T: serde::de::DeserializeOwned>(
+        &self,
+        role: &str,
+        kind: &str,
+        keys: &BTreeMap<String, Key>,
+        role_keys: &RoleKeys,
+    ) -> Result<Option<(T, Envelope)>> {
         let Some(bytes) = self.store.load(role)? else {
             return Ok(None);
         };
@@ -416,7 +438,7 @@ impl<'a> Updater<'a> {
         if env.verify_with(keys, role_keys, role).is_err() {
             return Ok(None);
         }
-        Ok(env.read(kind).ok())
+        Ok(env.read(kind).ok().map(|t| (t, env)))
     }
 
     fn root_role(&self, role: &str) -> Result<RoleKeys> {
@@ -443,6 +465,12 @@ impl<'a> Updater<'a> {
                 return Err(Error::Network(
                     "the repository has no timestamp.json".into(),
                 ));
+            }
+            // A 304 answers only a conditional request; the trusted
+            // timestamp may be a bundle's longer-lived one, which must not
+            // stand in for what the server has now.
+            Fetched::NotModified if etag.is_none() => {
+                return Err(Untrusted::UnaskedNotModified.into());
             }
             Fetched::NotModified => {
                 self.timestamp = trusted;
@@ -484,7 +512,14 @@ impl<'a> Updater<'a> {
                     });
                 if same && !reissued {
                     // The same version: keep the trusted one; remember the
-                    // ETag when the bytes are the same.
+                    // ETag when the bytes are the same. What the server
+                    // serves must itself be fresh: the trusted one may be a
+                    // bundle's re-signed, longer-lived timestamp, which
+                    // must not extend what a network sync accepts (a frozen
+                    // or replayed timestamp fails at its own expiry).
+                    if new.expires <= self.now {
+                        return Err(expired("timestamp"));
+                    }
                     if self.store.load("timestamp")?.as_deref() == Some(&bytes[..]) {
                         self.store.store("timestamp", &bytes, etag.as_deref())?;
                     }
@@ -616,7 +651,8 @@ impl<'a> Updater<'a> {
         keys: &BTreeMap<String, Key>,
         role_keys: &RoleKeys,
     ) -> Result<()> {
-        if self.targets.contains_key(role) {
+        if let Some(env) = self.envelopes.get(role) {
+            env.verify_with(keys, role_keys, role)?;
             return Ok(());
         }
         let snapshot = self.snapshot.as_ref().expect("snapshot before targets");
@@ -628,11 +664,13 @@ impl<'a> Updater<'a> {
             .get(&format!("{role}.json"))
             .cloned()
             .ok_or_else(|| Untrusted::NotListed { role: role.into() })?;
-        let trusted: Option<Targets> = self.local(role, "targets", keys, role_keys)?;
-        if let Some(t) = trusted
+        if let Some((t, env)) =
+            self.local_with_envelope::<Targets>(role, "targets", keys, role_keys)?
             && t.version == meta.version
             && t.expires > self.now
         {
+            check_delegated_names(role, &t)?;
+            self.envelopes.insert(role.to_owned(), env);
             self.targets.insert(role.to_owned(), t);
             return Ok(());
         }
@@ -646,6 +684,7 @@ impl<'a> Updater<'a> {
         let env = Envelope::parse(&bytes)?;
         env.verify_with(keys, role_keys, role)?;
         let new: Targets = env.read("targets")?;
+        check_delegated_names(role, &new)?;
         if role == "targets" && new.version < self.floor.targets {
             return Err(rollback(MetadataRollback::BelowSeen {
                 role: "targets".into(),
@@ -665,9 +704,34 @@ impl<'a> Updater<'a> {
             return Err(expired(role));
         }
         self.store.store(role, &bytes, None)?;
+        self.envelopes.insert(role.to_owned(), env);
         self.targets.insert(role.to_owned(), new);
         Ok(())
     }
+}
+
+/// The names of the top-level roles, which no delegation may use: their
+/// metadata is kept under the same names.
+const TOP_LEVEL_ROLES: [&str; 4] = ["root", "timestamp", "snapshot", "targets"];
+
+/// Refuses targets metadata that delegates to a top-level role's name (as
+/// python-tuf does).
+fn check_delegated_names(role: &str, targets: &Targets) -> Result<()> {
+    let names = targets
+        .delegations
+        .iter()
+        .flat_map(|d| d.roles.iter().flatten())
+        .map(|r| r.name.as_str());
+    for name in names {
+        if TOP_LEVEL_ROLES.contains(&name) {
+            return Err(Untrusted::ReservedRoleName {
+                parent: role.into(),
+                role: name.into(),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 fn expired(role: &str) -> Error {

@@ -5,15 +5,16 @@
 
 use std::time::Duration;
 
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::crypto::{SlotPayload, unwrap_slot, wrap_slot};
-use super::keys::{get_slot, keystore_key, passphrase_slot_key, put_slot};
-use super::lifecycle::check_new_passphrase;
-use super::schema::{SLOT_KEYSTORE, SLOT_PASSPHRASE, SLOT_RECOVERY};
-use super::unlock::FREE_ATTEMPTS;
+use super::duress::{put_record, reload_record};
+use super::keys::{Header, Session, check_new_passphrase, passphrase_slot_key, put_slot};
+use super::record::keystore_key_v2;
+use super::record::{Keystore, KeystoreKey};
+use super::schema::{KEYSTORE_ROW, passphrase_row, record_row, recovery_row};
+use super::unlock::{FREE_ATTEMPTS, arm_keystore};
 use super::{PlatformKeystore, RecoveryCode, Vault};
 use crate::error::{Error, Result};
 use crate::storage::checkpoint_truncate;
@@ -35,39 +36,24 @@ impl Vault {
     /// unlocked cannot have its passphrase changed by someone else.
     pub fn change_passphrase(&self, current: &str, new: &str) -> Result<()> {
         check_new_passphrase(new)?;
-        let (payload, home) = self.with_session(|_, s| Ok((s.payload(false), s.home_slot & 1)))?;
+        let (payload, cell) = self.with_session(|_, s| Ok((s.payload(), s.cell)))?;
         let failures = self.begin_attempt()?;
-        let current_key = passphrase_slot_key(&self.header.master_key(current)?, home);
-        let name = SLOT_PASSPHRASE[home as usize];
-        let opened = self.with_conn(|conn| {
-            let blob = get_slot(conn, name)?.ok_or(Error::Integrity("key slot missing"))?;
-            Ok(unwrap_slot(
-                &current_key,
-                &self.header.slot_aad(name),
-                &blob,
-            ))
-        })?;
-        let Some(opened) = opened else {
+        if self.open_passphrase_slot(current, &[cell])?.is_none() {
             return self.fail_attempt(failures);
-        };
-        let new_master = self.header.master_key(new)?;
+        }
+        // The current passphrase opened its slot with these parameters: they
+        // are the vault's own.
+        let header = self.header();
+        let row = passphrase_row(cell);
+        let new_masters = header.master_keys(new)?;
         self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             tx.execute("UPDATE unlock_guard SET failures = 0 WHERE id = 1", [])?;
-            self.refuse_if_opens_other_slot(&tx, &new_master, home)?;
-            // Keep the slot's duress flags as they were.
-            let payload = SlotPayload {
-                destroy_other: opened.destroy_other,
-                ..payload
-            };
+            self.refuse_if_opens_other_slot(&tx, &header, &new_masters, cell)?;
             put_slot(
                 &tx,
-                name,
-                &wrap_slot(
-                    &passphrase_slot_key(&new_master, home),
-                    &self.header.slot_aad(name),
-                    &payload,
-                )?,
+                &row,
+                &header.wrap(&passphrase_slot_key(&new_masters.nfc, cell), &row, &payload)?,
             )?;
             tx.commit()?;
             checkpoint_truncate(conn)
@@ -76,58 +62,112 @@ impl Vault {
 
     /// Makes a new recovery code and revokes the old one. Show it once.
     ///
-    /// In a decoy session (opened with the duress passphrase) this returns a
-    /// well-formed code and changes nothing, so that the decoy behaves like
-    /// a real vault to whoever is watching.
+    /// A decoy gets a code of its own, which opens the decoy.
     pub fn regenerate_recovery_code(&self) -> Result<RecoveryCode> {
         let code = RecoveryCode::generate()?;
         self.with_session(|conn, session| {
-            if session.is_decoy {
-                return Ok(());
-            }
-            let blob = wrap_slot(
+            let row = recovery_row(session.cell);
+            let blob = self.wrapping_header(session)?.wrap(
                 &code.wrapping_key(),
-                &self.header.slot_aad(SLOT_RECOVERY),
-                &session.payload(false),
+                &row,
+                &session.payload(),
             )?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            put_slot(&tx, SLOT_RECOVERY, &blob)?;
+            put_slot(&tx, &row, &blob)?;
             tx.commit()?;
             checkpoint_truncate(conn)
         })?;
         Ok(code)
     }
 
-    /// Adds a second wrapping of the data key under the platform keystore's
-    /// secret, so the app can unlock with biometrics
-    /// ([`Vault::unlock_with_keystore`]).
+    /// Enables unlocking with the platform keystore's secret, so the app can
+    /// unlock with biometrics ([`Vault::unlock_with_keystore`]).
+    ///
+    /// The keystore opens the vault last unlocked with its passphrase (or
+    /// recovery code). This vault's decoys, present and future, get keystore
+    /// keys of their own: after a duress passphrase the keystore opens the
+    /// decoy, never this vault, until this vault's passphrase is entered.
     pub fn enable_keystore_unlock(&self, keystore: &dyn PlatformKeystore) -> Result<()> {
         let secret = Zeroizing::new(
             keystore
                 .vault_secret()
                 .map_err(|e| Error::Keystore(e.reason))?,
         );
-        let key = keystore_key(&secret)?;
-        self.with_session(|conn, session| {
-            let blob = wrap_slot(
-                &key,
-                &self.header.slot_aad(SLOT_KEYSTORE),
-                &session.payload(false),
-            )?;
+        keystore_key_v2(&secret, &[0; 16])?;
+        self.with_session_mut(|conn, session| {
+            let header = self.wrapping_header(session)?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            put_slot(&tx, SLOT_KEYSTORE, &blob)?;
-            tx.commit()?;
-            Ok(())
+            reload_record(&tx, &header, session)?;
+            let before = session.record.keystore.clone();
+            let done = (|| {
+                self.provision_keystore(&tx, &header, session, &secret)?;
+                put_record(&tx, &header, session)?;
+                arm_keystore(&tx, &header, session)?;
+                Ok(tx.commit()?)
+            })();
+            if done.is_err() {
+                session.record.keystore = before;
+            }
+            done
         })
     }
 
-    /// Removes the keystore wrapping; only passphrase and recovery code open
-    /// the vault afterwards.
+    /// Disables keystore unlock for this vault and its decoys; only their
+    /// passphrases and recovery codes open them afterwards.
     pub fn disable_keystore_unlock(&self) -> Result<()> {
-        self.with_session(|conn, _| {
-            conn.execute("DELETE FROM key_slots WHERE name = ?1", [SLOT_KEYSTORE])?;
+        self.with_session_mut(|conn, session| {
+            let header = self.wrapping_header(session)?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            reload_record(&tx, &header, session)?;
+            let below = self.subtree(&tx, &header, session)?;
+            for d in below {
+                if let (Some(key), Some(mut record)) = (d.data_key, d.record) {
+                    record.keystore = Keystore::Off;
+                    put_slot(
+                        &tx,
+                        &record_row(d.cell),
+                        &header.seal_record(&record, d.cell, &key)?,
+                    )?;
+                }
+            }
+            let mut record = session.record.clone();
+            record.keystore = Keystore::Off;
+            put_slot(
+                &tx,
+                &record_row(session.cell),
+                &header.seal_record(&record, session.cell, &session.data_key)?,
+            )?;
+            tx.execute("DELETE FROM key_slots WHERE name = ?1", [KEYSTORE_ROW])?;
+            tx.commit()?;
+            session.record = record;
             checkpoint_truncate(conn)
         })
+    }
+
+    /// Gives this vault keystore keys from the keystore's secret (see
+    /// `record.rs`), and its descendants theirs; writes the descendants'
+    /// records (the caller writes the session's).
+    pub(super) fn provision_keystore(
+        &self,
+        tx: &Transaction<'_>,
+        header: &Header,
+        session: &mut Session,
+        secret: &[u8],
+    ) -> Result<()> {
+        let mut keys = KeystoreKey::pool(secret)?;
+        session.record.keystore = Keystore::On(keys.clone());
+        for d in self.subtree(tx, header, session)? {
+            keys = KeystoreKey::for_child(&keys)?;
+            if let (Some(key), Some(mut record)) = (d.data_key, d.record) {
+                record.keystore = Keystore::On(keys.clone());
+                put_slot(
+                    tx,
+                    &record_row(d.cell),
+                    &header.seal_record(&record, d.cell, &key)?,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The current settings.

@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 use super::DocumentId;
 use super::crypto::{CHUNK_SIZE, ChunkOpener, ChunkSealer, TAG_LEN};
 use crate::error::{Error, Result};
+use crate::storage::{make_private, private_dir, private_file};
 
 /// Size of a sealed full chunk on disk.
 pub const SEALED_CHUNK: usize = CHUNK_SIZE + TAG_LEN;
@@ -65,13 +66,17 @@ impl BlobStore {
         sealer: ChunkSealer,
         content: impl Read + Send,
     ) -> Result<u64> {
-        std::fs::create_dir_all(&self.dir)?;
+        private_dir(&self.dir)?;
         let final_path = self.path(id, version);
         let tmp_path = self
             .dir
             .join(format!("{}{TMP_SUFFIX}", Self::name(id, version)));
         let result = (|| {
-            let file = File::create(&tmp_path)?;
+            let file = private_file()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp_path)?;
             let size = pipeline(file, sealer, content)?;
             std::fs::rename(&tmp_path, &final_path)?;
             sync_dir(&self.dir);
@@ -145,6 +150,24 @@ impl BlobStore {
                 .is_some_and(|key| keep.contains(&key));
             if !referenced && entry.file_type()?.is_file() {
                 shred(&entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the content directory and every file in it readable by the
+    /// owner only (for vaults written before they were created so).
+    pub(super) fn make_private(&self) -> Result<()> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        private_dir(&self.dir)?;
+        for entry in entries {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                make_private(&entry.path())?;
             }
         }
         Ok(())

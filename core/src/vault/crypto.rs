@@ -4,11 +4,16 @@
 //! Key hierarchy (every key is 256 bits and zeroized on drop):
 //!
 //! ```text
-//! passphrase --Argon2id(salt, params)--> master --HKDF(slot i)--> slot key i --wraps--> data key
-//! recovery code (128 bits) ------------HKDF(recovery)---------> recovery key --wraps--> data key
-//! platform keystore secret (256 bits) --HKDF(keystore)--------> keystore key --wraps--> data key
-//! data key --HKDF--> metadata key, content key, index key
+//! passphrase (NFC) --Argon2id(salt, params)--> master --HKDF(slot i)--> slot key i --wraps--> data key (cell i)
+//! recovery code (128 bits) ------------HKDF(recovery)---------> recovery key --wraps--> data key (recovery-i)
+//! platform keystore secret (256 bits) --HKDF(keystore, salt)--> keystore key --wraps--> data key (keystore)
+//! data key --HKDF--> metadata key, content key, index key, record key
+//! record key --seals--> the vault's record (record-i; see record.rs)
 //! ```
+//!
+//! Every key slot and record is bound to the header (vault id, Argon2id
+//! parameters, insecure test parameters marker, salt) by its associated
+//! data; see `keys.rs`.
 //!
 //! The HKDF labels and the associated data of every envelope are in
 //! `labels.rs`.
@@ -72,8 +77,13 @@ impl SecretKey {
         Ok(SecretKey(random_bytes()?))
     }
 
-    fn bytes(&self) -> &[u8; 32] {
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// A key from its bytes (as kept in a vault record).
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        SecretKey(bytes)
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -131,8 +141,26 @@ impl KdfParams {
         parallelism: 1,
     };
 
+    /// The floor for a real vault: OWASP's minimum for Argon2id (19 MiB, 2
+    /// passes). A vault whose stored parameters are below it opens only if
+    /// it was created with them and says so (the authenticated "insecure
+    /// test parameters" marker, see `vault/keys.rs`).
+    pub const MINIMUM: KdfParams = KdfParams {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// True if these parameters cost at least `other`'s in memory and in
+    /// passes.
+    pub fn at_least(&self, other: &KdfParams) -> bool {
+        self.memory_kib >= other.memory_kib && self.iterations >= other.iterations
+    }
+
     /// Refuses parameters too weak to protect a passphrase or too large for a
     /// phone; a vault file claiming them is refused rather than obeyed.
+    /// (Between this range's bottom and [`KdfParams::MINIMUM`] lie the
+    /// insecure test parameters a vault must have been created with.)
     pub fn validate(&self) -> Result<()> {
         if !(8..=1024 * 1024).contains(&self.memory_kib)
             || !(1..=64).contains(&self.iterations)
@@ -216,19 +244,42 @@ fn split_envelope<'a>(
 }
 
 /// What a key slot unwraps to.
+///
+/// Slots written since vaults have records (see `record.rs`) carry the data
+/// key, the vault's cell and `has_record`, and nothing else: the flags that
+/// told a decoy from a real vault (`destroy_other`, `is_decoy`) are only
+/// read, from slots written before, to make the record of such a vault.
 pub struct SlotPayload {
     /// The vault data key.
     pub data_key: SecretKey,
-    /// On unlock through this slot, destroy the other vault (duress).
+    /// Written before records: on unlock through this slot, destroy the
+    /// other vault (duress).
     pub destroy_other: bool,
-    /// This key opens the decoy vault, not the real one.
+    /// Written before records: this key opens the decoy vault.
     pub is_decoy: bool,
-    /// Index of the passphrase slot of the vault this key belongs to.
+    /// The cell (passphrase slot index) of the vault this key belongs to.
     pub home_slot: u8,
+    /// The vault has a record (`record-<cell>`); a slot without this flag
+    /// was written before records existed.
+    pub has_record: bool,
+}
+
+impl SlotPayload {
+    /// A slot payload as written now: the data key of the vault in `cell`.
+    pub fn new(data_key: SecretKey, cell: u8) -> Self {
+        SlotPayload {
+            data_key,
+            destroy_other: false,
+            is_decoy: false,
+            home_slot: cell,
+            has_record: true,
+        }
+    }
 }
 
 const FLAG_DESTROY_OTHER: u8 = 1;
 const FLAG_DECOY: u8 = 2;
+const FLAG_HAS_RECORD: u8 = 4;
 
 /// Wraps a data key (and its flags) into a fixed-length slot.
 pub fn wrap_slot(wrapping: &SecretKey, aad: &[u8], payload: &SlotPayload) -> Result<Vec<u8>> {
@@ -240,6 +291,9 @@ pub fn wrap_slot(wrapping: &SecretKey, aad: &[u8], payload: &SlotPayload) -> Res
     if payload.is_decoy {
         plain[32] |= FLAG_DECOY;
     }
+    if payload.has_record {
+        plain[32] |= FLAG_HAS_RECORD;
+    }
     plain[33] = payload.home_slot;
     let out = seal(wrapping, aad, plain.as_ref())?;
     debug_assert_eq!(out.len(), SLOT_LEN, "every slot has the same length");
@@ -248,7 +302,22 @@ pub fn wrap_slot(wrapping: &SecretKey, aad: &[u8], payload: &SlotPayload) -> Res
 
 /// Random bytes indistinguishable from a wrapped slot without its key.
 pub fn random_slot() -> Result<Vec<u8>> {
-    let mut out = vec![0u8; SLOT_LEN];
+    random_envelope(SLOT_PAYLOAD_LEN)
+}
+
+/// Length of a vault record's plaintext (see `record.rs`): every record has
+/// it, whatever it holds.
+pub const RECORD_LEN: usize = 512;
+
+/// Random bytes of a sealed record's length: a free cell's record.
+pub fn random_record() -> Result<Vec<u8>> {
+    random_envelope(RECORD_LEN)
+}
+
+/// Random bytes indistinguishable, without its key, from an envelope
+/// sealed by [`seal`] over `plaintext_len` bytes.
+pub fn random_envelope(plaintext_len: usize) -> Result<Vec<u8>> {
+    let mut out = vec![0u8; 1 + NONCE_LEN + plaintext_len + TAG_LEN];
     random_fill(&mut out)?;
     out[0] = FORMAT_V1;
     Ok(out)
@@ -268,6 +337,7 @@ pub fn unwrap_slot(wrapping: &SecretKey, aad: &[u8], slot: &[u8]) -> Option<Slot
         destroy_other: plain[32] & FLAG_DESTROY_OTHER != 0,
         is_decoy: plain[32] & FLAG_DECOY != 0,
         home_slot: plain[33],
+        has_record: plain[32] & FLAG_HAS_RECORD != 0,
     })
 }
 
@@ -412,14 +482,20 @@ mod tests {
             destroy_other: true,
             is_decoy: false,
             home_slot: 1,
+            has_record: false,
         };
         let real = wrap_slot(&k, b"s", &payload).unwrap();
         assert_eq!(real.len(), SLOT_LEN);
         assert_eq!(random_slot().unwrap().len(), SLOT_LEN);
         let back = unwrap_slot(&k, b"s", &real).unwrap();
         assert_eq!(back.data_key.bytes(), payload.data_key.bytes());
-        assert!(back.destroy_other && !back.is_decoy);
+        assert!(back.destroy_other && !back.is_decoy && !back.has_record);
         assert_eq!(back.home_slot, 1);
+        let now = wrap_slot(&k, b"s", &SlotPayload::new(key(), 7)).unwrap();
+        assert_eq!(now.len(), SLOT_LEN);
+        let back = unwrap_slot(&k, b"s", &now).unwrap();
+        assert!(back.has_record && !back.destroy_other && !back.is_decoy);
+        assert_eq!(back.home_slot, 7);
         assert!(unwrap_slot(&k, b"s", &random_slot().unwrap()).is_none());
     }
 

@@ -187,7 +187,7 @@ impl Vault {
             let opener = ChunkOpener::new(
                 &session.content_key,
                 &header,
-                self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
+                self.header().doc_aad(CONTENT_AAD_DOMAIN, id, version),
             );
             let written = self.blobs.read(id, version, opener, &mut out)?;
             if written != stored.size {
@@ -306,7 +306,7 @@ impl Vault {
         ChunkSealer::new(
             &session.content_key,
             header,
-            self.header.doc_aad(CONTENT_AAD_DOMAIN, id, version),
+            self.header().doc_aad(CONTENT_AAD_DOMAIN, id, version),
         )
     }
 
@@ -323,7 +323,7 @@ impl Vault {
         json.resize(padded, b' ');
         crypto::seal(
             &session.meta_key,
-            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
+            &self.header().doc_aad(METADATA_AAD_DOMAIN, id, version),
             &json,
         )
     }
@@ -337,7 +337,7 @@ impl Vault {
     ) -> Result<StoredMetadata> {
         let json = crypto::open(
             &session.meta_key,
-            &self.header.doc_aad(METADATA_AAD_DOMAIN, id, version),
+            &self.header().doc_aad(METADATA_AAD_DOMAIN, id, version),
             sealed,
             "document metadata",
         )?;

@@ -30,17 +30,30 @@ pub(super) const INDEX_KEY_INFO: &[u8] = b"waymark vault v1 index";
 // ----- HKDF info: keys that wrap the data key in a slot ----------------------
 
 /// Derives passphrase slot key `i` from the Argon2id master key: the info is
-/// this prefix followed by one byte, the slot index (0 or 1). The slot key
-/// wraps the data key (real or decoy) in key slot `passphrase-<i>`.
+/// this prefix followed by one byte, the slot index (the cell, 0 to 7; 0 or
+/// 1 before cells). The slot key wraps the data key (real or decoy) in key
+/// slot `passphrase-<i>`.
 pub(super) const PASSPHRASE_SLOT_KEY_INFO_PREFIX: &[u8] = b"waymark vault v1 passphrase slot ";
 
 /// Derives the recovery key from the recovery code's 128 secret bits. The
-/// recovery key wraps the real data key in key slot `recovery`.
+/// recovery key wraps a vault's data key in key slot `recovery-<cell>`
+/// (`recovery` before cells).
 pub(super) const RECOVERY_SLOT_KEY_INFO: &[u8] = b"waymark vault v1 recovery slot";
 
-/// Derives the keystore key from the platform keystore's 32-byte secret.
-/// The keystore key wraps the data key in key slot `keystore`.
+/// Derived the keystore key from the platform keystore's 32-byte secret
+/// before vaults had records: such a key still opens a `keystore` slot
+/// written then, until the next keystore unlock rewrites it.
 pub(super) const KEYSTORE_SLOT_KEY_INFO: &[u8] = b"waymark vault v1 keystore slot";
+
+/// Derives a keystore slot key from the platform keystore's 32-byte secret:
+/// the info is this prefix followed by a 16-byte random salt, which the
+/// keystore slot carries in clear. Each vault gets its own salts (see
+/// `record.rs`), so no vault holds a key that opens another's keystore slot.
+pub(super) const KEYSTORE_SLOT_KEY_V2_INFO_PREFIX: &[u8] = b"waymark vault v2 keystore slot ";
+
+/// Derives the record key from the data key. The record key seals the
+/// vault's record (`record-<cell>`: its parent, child and keystore keys).
+pub(super) const RECORD_KEY_INFO: &[u8] = b"waymark vault v2 record";
 
 // ----- Associated data of sealed envelopes -----------------------------------
 
@@ -48,8 +61,21 @@ pub(super) const KEYSTORE_SLOT_KEY_INFO: &[u8] = b"waymark vault v1 keystore slo
 /// `SLOT_AAD_PREFIX || slot name || vault id`, where the slot name is the
 /// `key_slots` row name (`passphrase-0`, `passphrase-1`, `recovery`,
 /// `keystore`; see `schema.rs`). A slot cannot be moved to another row or
-/// another vault.
+/// another vault. Slots written since the parameters are bound use
+/// [`SLOT_AAD_V2_PREFIX`]; a recovery slot written before cells keeps the
+/// name `recovery` in its associated data wherever it moves.
 pub(super) const SLOT_AAD_PREFIX: &[u8] = b"waymark/v1/slot/";
+
+/// Starts the associated data of every key slot written since the key
+/// derivation parameters are bound to the slots:
+/// `SLOT_AAD_V2_PREFIX || slot name || vault id || memory KiB || passes ||
+/// lanes || insecure marker || salt` (the three parameters as 4 big-endian
+/// bytes each, the marker one byte, 0 or 1). Lowering the parameters, moving
+/// the salt or claiming the insecure test marker in the header makes every
+/// slot fail to open, including those (recovery code, keystore) whose key
+/// does not depend on them. Slots written before keep [`SLOT_AAD_PREFIX`]
+/// until rewrapped.
+pub(super) const SLOT_AAD_V2_PREFIX: &[u8] = b"waymark/v2/slot/";
 
 /// Starts the associated data of a document's sealed metadata:
 /// `METADATA_AAD_DOMAIN || vault id || document id || content version`
@@ -67,7 +93,7 @@ mod tests {
 
     #[test]
     fn no_two_keys_or_envelopes_share_a_label() {
-        let labels: [&[u8]; 10] = [
+        let labels: [&[u8]; 13] = [
             METADATA_KEY_INFO,
             CONTENT_KEY_INFO,
             INDEX_KEY_INFO,
@@ -75,7 +101,10 @@ mod tests {
             &[PASSPHRASE_SLOT_KEY_INFO_PREFIX, &[1]].concat(),
             RECOVERY_SLOT_KEY_INFO,
             KEYSTORE_SLOT_KEY_INFO,
+            KEYSTORE_SLOT_KEY_V2_INFO_PREFIX,
+            RECORD_KEY_INFO,
             SLOT_AAD_PREFIX,
+            SLOT_AAD_V2_PREFIX,
             METADATA_AAD_DOMAIN,
             CONTENT_AAD_DOMAIN,
         ];

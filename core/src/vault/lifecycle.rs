@@ -3,25 +3,24 @@
 //! left), and closing it when the handle is dropped.
 
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior};
 
 use super::autolock::{DEFAULT_AUTO_LOCK, duration_ms, spawn_watchdog};
 use super::blobs::BlobStore;
-use super::crypto::{KdfParams, SecretKey, SlotPayload, random_bytes, random_slot, wrap_slot};
+use super::crypto::{KdfParams, SecretKey, random_bytes};
 use super::document::DocumentId;
-use super::keys::{Header, Session, passphrase_slot_key, put_slot};
+use super::duress::{clear_cell, put_record};
+use super::keys::{Header, Session, check_new_passphrase, passphrase_slot_key, put_slot};
+use super::record::Record;
 use super::recovery::RecoveryCode;
-use super::schema::{DB_FILE, SLOT_PASSPHRASE, SLOT_RECOVERY, VaultSchema};
+use super::schema::{CELLS, DB_FILE, VaultSchema, passphrase_row, recovery_row};
 use super::{Inner, Shared, Vault};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, open_database};
-
-/// Shortest passphrase accepted, in characters.
-pub const MIN_PASSPHRASE_CHARS: usize = 4;
+use crate::storage::{OpenMode, open_database, private_dir};
 
 /// Options for opening or creating a vault.
 #[derive(Debug, Clone)]
@@ -44,6 +43,11 @@ impl Default for VaultOptions {
 impl VaultOptions {
     /// Cheap key derivation (64 KiB, 1 pass) for tests and examples. Never
     /// use it for a real vault.
+    ///
+    /// Parameters below [`KdfParams::MINIMUM`] are recorded at creation as
+    /// insecure test parameters, a marker bound to every key slot: a vault
+    /// created with real parameters refuses to open if someone lowers them,
+    /// and claiming the marker afterwards makes every slot fail to open.
     pub fn for_tests() -> Self {
         VaultOptions {
             kdf: KdfParams {
@@ -74,21 +78,13 @@ impl Vault {
         options.kdf.validate()?;
         // Whether a vault exists is decided inside the creating transaction
         // (a database file left by a creation killed half-way is reused).
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 
-        let header = Header {
-            vault_id: random_bytes()?,
-            kdf: options.kdf,
-            salt: random_bytes::<16>()?.to_vec(),
-        };
-        let home_slot = random_bytes::<1>()?[0] & 1;
-        let session = Session::new(SlotPayload {
-            data_key: SecretKey::random()?,
-            destroy_other: false,
-            is_decoy: false,
-            home_slot,
-        });
+        let header = Header::new(random_bytes()?, options.kdf)?;
+        // Any of the cells, uniformly (CELLS divides 256).
+        let cell = random_bytes::<1>()?[0] % CELLS;
+        let session = Session::new(SecretKey::random()?, cell, Record::root(), true);
         let master = header.master_key(passphrase)?;
         let code = RecoveryCode::generate()?;
 
@@ -98,35 +94,34 @@ impl Vault {
             return Err(Error::VaultExists);
         }
         tx.execute(
-            "INSERT INTO vault (id, vault_id, kdf, salt) VALUES (1, ?1, ?2, ?3)",
-            params![
-                header.vault_id,
-                serde_json::to_string(&header.kdf)?,
-                header.salt
-            ],
+            "INSERT INTO vault (id, vault_id, kdf, salt, insecure_kdf) VALUES (1, ?1, '', x'', 0)",
+            [header.vault_id],
         )?;
-        for index in 0..2u8 {
-            let name = SLOT_PASSPHRASE[index as usize];
-            let blob = if index == home_slot {
-                wrap_slot(
-                    &passphrase_slot_key(&master, index),
-                    &header.slot_aad(name),
-                    &session.payload(false),
-                )?
-            } else {
-                random_slot()?
-            };
-            put_slot(&tx, name, &blob)?;
+        header.store(&tx)?;
+        // Every cell's rows exist from the start; only this vault's are
+        // more than random bytes.
+        for other in (0..CELLS).filter(|&c| c != cell) {
+            clear_cell(&tx, other)?;
         }
         put_slot(
             &tx,
-            SLOT_RECOVERY,
-            &wrap_slot(
-                &code.wrapping_key(),
-                &header.slot_aad(SLOT_RECOVERY),
-                &session.payload(false),
+            &passphrase_row(cell),
+            &header.wrap(
+                &passphrase_slot_key(&master, cell),
+                &passphrase_row(cell),
+                &session.payload(),
             )?,
         )?;
+        put_slot(
+            &tx,
+            &recovery_row(cell),
+            &header.wrap(
+                &code.wrapping_key(),
+                &recovery_row(cell),
+                &session.payload(),
+            )?,
+        )?;
+        put_record(&tx, &header, &session)?;
         tx.execute(
             "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
             [],
@@ -148,9 +143,13 @@ impl Vault {
         if !Vault::exists(dir) {
             return Err(Error::NoVault);
         }
+        // A vault written before its files were made private, or copied
+        // in, gets its modes fixed (the database's own in open_database).
+        private_dir(dir)?;
         let conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::MustExist)?;
         let header = Header::load(&conn)?;
         let vault = Vault::from_parts(dir, header, conn, options.clock)?;
+        vault.blobs.make_private()?;
         // Content files left by a process killed before its commit.
         vault.with_conn(|conn| vault.sweep_blobs(conn))?;
         Ok(vault)
@@ -195,6 +194,7 @@ impl Vault {
                 last_activity: Instant::now(),
                 auto_lock: Duration::from_millis(auto_lock.max(0) as u64),
                 closed: false,
+                pending_erase: false,
             }),
             wake: Condvar::new(),
         });
@@ -202,7 +202,7 @@ impl Vault {
         Ok(Vault {
             dir: dir.to_path_buf(),
             blobs: BlobStore::new(dir),
-            header,
+            header: RwLock::new(header),
             clock,
             shared,
         })
@@ -217,13 +217,4 @@ impl Drop for Vault {
         drop(inner);
         self.shared.wake.notify_all();
     }
-}
-
-pub(super) fn check_new_passphrase(p: &str) -> Result<()> {
-    if p.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Error::invalid(format!(
-            "a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
-        )));
-    }
-    Ok(())
 }

@@ -17,9 +17,6 @@ use super::blobs::{BlobStore, shred};
 use super::schema::DB_FILE;
 use crate::error::Result;
 
-/// Files SQLite may keep beside the database.
-const SIDE_FILES: [&str; 3] = ["-wal", "-shm", "-journal"];
-
 impl Vault {
     /// Wipes the vault, locked or not. Afterwards every call on this handle
     /// fails with [`crate::Error::NoVault`], and nothing in the directory
@@ -52,6 +49,9 @@ pub fn wipe_dir(dir: &Path) -> Result<()> {
     remove_files(dir)
 }
 
+/// Destroys the key slots and empties the WAL. If another connection keeps
+/// the WAL from being emptied, the error is returned to the wipe, which goes
+/// on regardless: it then overwrites the WAL file itself with zeroes.
 fn destroy_keys(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(2))?;
     conn.execute_batch(
@@ -69,7 +69,7 @@ fn remove_files(dir: &Path) -> Result<()> {
     BlobStore::new(dir).remove_all()?;
     let db = dir.join(DB_FILE);
     let mut paths = vec![db.clone()];
-    for suffix in SIDE_FILES {
+    for suffix in crate::storage::SIDE_FILE_SUFFIXES {
         let mut p = db.clone().into_os_string();
         p.push(suffix);
         paths.push(p.into());

@@ -291,6 +291,12 @@ pub fn run(cmd: VaultCommand, dir: &Path, json: bool) -> Result<(), Report> {
                     kdf_text(&KdfParams::DEFAULT)
                 );
             }
+            if !options.kdf.at_least(&KdfParams::MINIMUM) {
+                eprintln!(
+                    "waymark: note: below the minimum of {}, the vault is marked as made with insecure test parameters",
+                    kdf_text(&KdfParams::MINIMUM)
+                );
+            }
             print_recovery_code(&code);
         }
         VaultCommand::Add(args) => {

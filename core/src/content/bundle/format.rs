@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,21 @@ pub const MAX_PACK_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Most metadata files read from one bundle.
 const MAX_METADATA_FILES: usize = 1024;
+
+/// Most bytes of metadata read from one bundle, all files together: what
+/// reading a bundle may hold in memory (a bundle carries the root chain and
+/// the roles on the way to one pack; each file is at most
+/// [`MAX_METADATA_BYTES`]).
+pub const MAX_BUNDLE_METADATA_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Most entries (headers) a bundle may hold.
+const MAX_ENTRIES: usize = MAX_METADATA_FILES + 16;
+
+/// Longest file name a bundle may give in a GNU long-name entry.
+const MAX_NAME_BYTES: u64 = 4096;
+
+/// Longest PAX extended header a bundle may hold.
+const MAX_PAX_BYTES: u64 = 64 * 1024;
 
 /// A publisher's bundle: the pack file itself.
 pub const FORMAT_PACK_FILE: u32 = 1;
@@ -107,6 +122,80 @@ fn read_small(r: &mut impl Read, what: &'static str) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// Adds a metadata file to the bytes read, refusing the bundle once they
+/// pass [`MAX_BUNDLE_METADATA_BYTES`].
+fn count_metadata(read: u64, bytes: &[u8]) -> Result<u64> {
+    let read = read + bytes.len() as u64;
+    if read > MAX_BUNDLE_METADATA_BYTES {
+        return Err(Untrusted::TooLarge(Oversized::Named {
+            what: "the bundle's metadata",
+        })
+        .into());
+    }
+    Ok(read)
+}
+
+/// Walks the bundle's tar headers before anything is read, skipping over
+/// file data, and refuses the file as soon as a header crosses a limit:
+/// too many entries, a GNU long name or PAX header longer than allowed (the
+/// tar reader would hold either whole in memory), a metadata-sized file
+/// larger than a pack may be. Memory stays at one header.
+fn check_headers(file: &mut File) -> Result<()> {
+    let mut header = [0u8; 512];
+    let mut entries = 0usize;
+    loop {
+        match file.read_exact(&mut header) {
+            Ok(()) => {}
+            // A tar without its end-of-archive blocks: the reader decides.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        if header.iter().all(|&b| b == 0) {
+            return Ok(());
+        }
+        entries += 1;
+        if entries > MAX_ENTRIES {
+            return Err(Error::invalid("the bundle holds too many files"));
+        }
+        let size = header_size(&header).ok_or_else(|| Error::invalid("the bundle is damaged"))?;
+        match header[156] {
+            b'L' | b'K' if size > MAX_NAME_BYTES => {
+                return Err(Error::invalid("a file name in the bundle is too long"));
+            }
+            b'x' | b'g' if size > MAX_PAX_BYTES => {
+                return Err(Error::invalid(
+                    "the bundle has an oversized extended header",
+                ));
+            }
+            _ if size > MAX_PACK_BYTES => return Err(Error::invalid("the pack is too large")),
+            _ => {}
+        }
+        let skip = size.div_ceil(512) * 512;
+        let skip = i64::try_from(skip).map_err(|_| Error::invalid("the bundle is damaged"))?;
+        file.seek(SeekFrom::Current(skip))?;
+    }
+}
+
+/// The size field of a tar header: octal text, or GNU's base-256 for
+/// large sizes. `None` when it is neither.
+fn header_size(header: &[u8; 512]) -> Option<u64> {
+    let field = &header[124..136];
+    if field[0] & 0x80 != 0 {
+        // Base-256: big-endian in the remaining bytes.
+        return field[1..]
+            .iter()
+            .try_fold(u64::from(field[0] & 0x7f), |n, &b| {
+                n.checked_mul(256)?.checked_add(u64::from(b))
+            });
+    }
+    let text = std::str::from_utf8(field).ok()?;
+    let digits = text.trim_matches(|c: char| c == '\0' || c == ' ');
+    if digits.is_empty() {
+        return Some(0);
+    }
+    u64::from_str_radix(digits, 8).ok()
+}
+
 fn damaged<E>(_: E) -> Error {
     Error::invalid("the bundle is damaged")
 }
@@ -115,8 +204,11 @@ fn damaged<E>(_: E) -> Error {
 /// temporary file) and hashing it on the way: on a phone's flash, reading
 /// 20 MB twice is not free.
 pub(super) fn read_bundle_into<W: Write>(path: &Path, payload: W) -> Result<Received<W>> {
-    let file = File::open(path)?;
+    let mut file = File::open(path)?;
+    check_headers(&mut file)?;
+    file.seek(SeekFrom::Start(0))?;
     let mut archive = tar::Archive::new(BufReader::new(file));
+    let mut metadata_bytes = 0u64;
     let mut info: Option<BundleInfo> = None;
     let mut roots = BTreeMap::new();
     let mut metadata = HashMap::new();
@@ -148,12 +240,16 @@ pub(super) fn read_bundle_into<W: Write>(path: &Path, payload: W) -> Result<Rece
             let version = v
                 .parse()
                 .map_err(|_| Error::invalid("a root file name has no version"))?;
-            roots.insert(version, read_small(&mut entry, "root metadata")?);
+            let bytes = read_small(&mut entry, "root metadata")?;
+            metadata_bytes = count_metadata(metadata_bytes, &bytes)?;
+            roots.insert(version, bytes);
         } else if let Some(role) = name
             .strip_prefix("metadata/")
             .and_then(|n| n.strip_suffix(".json"))
         {
-            metadata.insert(role.to_owned(), read_small(&mut entry, "metadata")?);
+            let bytes = read_small(&mut entry, "metadata")?;
+            metadata_bytes = count_metadata(metadata_bytes, &bytes)?;
+            metadata.insert(role.to_owned(), bytes);
         } else if name.starts_with("targets/") || name.starts_with("content/") {
             if payload_name.is_some() {
                 return Err(Error::invalid("a bundle holds one pack"));

@@ -13,7 +13,7 @@ use super::format::{BundleInfo, FORMAT_PACK_FILE, Received, read_bundle_into};
 use crate::content::metadata::PublisherMetadata;
 use crate::content::pack::{PackReader, decompress};
 use crate::content::store::{ContentStore, InstalledPack};
-use crate::content::target::{PackTargetCustom, checked_content};
+use crate::content::target::{PackTargetCustom, SignedPack, checked_content};
 use crate::error::{ContentOrigin, Error, Oversized, Result, Untrusted};
 use crate::tuf::{
     Fetched, MetadataStore, Overlay, Refreshed, Remote, Root, SeenVersions, TargetFile, Updater,
@@ -122,11 +122,14 @@ impl ContentStore {
             seen.clone(),
             true,
         )?;
+        let signed = SignedPack::of(&received.info.target, &checked.target)?;
         let installed = match check_payload(received, &checked.target, Some(self.dir()))? {
-            Payload::PackFile(pack) => self.install_verified(&publisher, pack)?,
-            Payload::Content(content) => {
-                self.install_from(&publisher, PackReader::plain(BufReader::new(content))?)?
-            }
+            Payload::PackFile(pack) => self.install_verified(&publisher, &signed, pack)?,
+            Payload::Content(content) => self.install_from(
+                &publisher,
+                &signed,
+                PackReader::plain(BufReader::new(content))?,
+            )?,
         };
         overlay.commit(&mut PublisherMetadata::new(self, &publisher))?;
         PublisherMetadata::new(self, &publisher).record_seen(&seen, &checked.refreshed.seen)?;

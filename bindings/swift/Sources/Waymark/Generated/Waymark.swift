@@ -2245,7 +2245,7 @@ public protocol VaultProtocol: AnyObject, Sendable {
     func deleteDocument(id: String) throws 
     
     /**
-     * Stops the keystore from unlocking this vault.
+     * Stops the keystore from unlocking this vault (and its decoys).
      */
     func disableKeystoreUnlock() throws 
     
@@ -2256,7 +2256,9 @@ public protocol VaultProtocol: AnyObject, Sendable {
     
     /**
      * Lets the platform keystore's secret unlock this vault (for biometric
-     * unlock). The vault must be unlocked.
+     * unlock). The vault must be unlocked. The keystore opens the vault
+     * last unlocked with a passphrase or recovery code: after a duress
+     * passphrase, the decoy, until the real passphrase is entered again.
      */
     func enableKeystoreUnlock(keystore: PlatformKeystore) async throws 
     
@@ -2280,7 +2282,7 @@ public protocol VaultProtocol: AnyObject, Sendable {
     func isUnlocked()  -> Bool
     
     /**
-     * The Argon2id parameters this vault was created with.
+     * The Argon2id parameters of this vault's passphrases.
      */
     func kdfParams()  -> KdfParams
     
@@ -2303,7 +2305,8 @@ public protocol VaultProtocol: AnyObject, Sendable {
     
     /**
      * Makes a new recovery code (the old one stops working) and returns it
-     * to show once.
+     * to show once. In a decoy (opened with a duress passphrase) the code
+     * is the decoy's own and opens the decoy.
      */
     func regenerateRecoveryCode() throws  -> String
     
@@ -2332,7 +2335,9 @@ public protocol VaultProtocol: AnyObject, Sendable {
      * Sets (or replaces) the duress passphrase: it opens an empty decoy
      * vault that looks like the real one. With `destroy_real`, unlocking
      * with it also silently destroys the real vault's keys and documents.
-     * In a decoy session this succeeds and changes nothing.
+     * A decoy behaves the same way: its duress passphrase opens a decoy of
+     * its own (the real vault is never touched). `InvalidInput` when decoys
+     * are already nested eight deep.
      */
     func setDuressPassphrase(duress: String, destroyReal: Bool) async throws 
     
@@ -2535,7 +2540,7 @@ open func deleteDocument(id: String)throws   {try rustCallWithError(FfiConverter
 }
     
     /**
-     * Stops the keystore from unlocking this vault.
+     * Stops the keystore from unlocking this vault (and its decoys).
      */
 open func disableKeystoreUnlock()throws   {try rustCallWithError(FfiConverterTypeWaymarkError_lift) {
         uniffiCallStatus in
@@ -2560,7 +2565,9 @@ open func document(id: String)throws  -> DocumentInfo  {
     
     /**
      * Lets the platform keystore's secret unlock this vault (for biometric
-     * unlock). The vault must be unlocked.
+     * unlock). The vault must be unlocked. The keystore opens the vault
+     * last unlocked with a passphrase or recovery code: after a duress
+     * passphrase, the decoy, until the real passphrase is entered again.
      */
 open func enableKeystoreUnlock(keystore: PlatformKeystore)async throws   {
     return
@@ -2627,7 +2634,7 @@ open func isUnlocked() -> Bool  {
 }
     
     /**
-     * The Argon2id parameters this vault was created with.
+     * The Argon2id parameters of this vault's passphrases.
      */
 open func kdfParams() -> KdfParams  {
     return try!  FfiConverterTypeKdfParams_lift(try! rustCall() {
@@ -2684,7 +2691,8 @@ open func readDocument(id: String)async throws  -> Data  {
     
     /**
      * Makes a new recovery code (the old one stops working) and returns it
-     * to show once.
+     * to show once. In a decoy (opened with a duress passphrase) the code
+     * is the decoy's own and opens the decoy.
      */
 open func regenerateRecoveryCode()throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWaymarkError_lift) {
@@ -2761,7 +2769,9 @@ open func setAutoLock(idle: TimeInterval)throws   {try rustCallWithError(FfiConv
      * Sets (or replaces) the duress passphrase: it opens an empty decoy
      * vault that looks like the real one. With `destroy_real`, unlocking
      * with it also silently destroys the real vault's keys and documents.
-     * In a decoy session this succeeds and changes nothing.
+     * A decoy behaves the same way: its duress passphrase opens a decoy of
+     * its own (the real vault is never touched). `InvalidInput` when decoys
+     * are already nested eight deep.
      */
 open func setDuressPassphrase(duress: String, destroyReal: Bool)async throws   {
     return
@@ -9304,13 +9314,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_delete_document() != 16785) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_disable_keystore_unlock() != 34852) {
+    if (uniffi_waymark_ffi_checksum_method_vault_disable_keystore_unlock() != 22795) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_document() != 51234) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_enable_keystore_unlock() != 64416) {
+    if (uniffi_waymark_ffi_checksum_method_vault_enable_keystore_unlock() != 8818) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_expiry_reminders() != 45864) {
@@ -9322,7 +9332,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_is_unlocked() != 17846) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_kdf_params() != 699) {
+    if (uniffi_waymark_ffi_checksum_method_vault_kdf_params() != 24677) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_list_documents() != 102) {
@@ -9334,7 +9344,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_read_document() != 34291) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_regenerate_recovery_code() != 27251) {
+    if (uniffi_waymark_ffi_checksum_method_vault_regenerate_recovery_code() != 45690) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_remove_duress_passphrase() != 56861) {
@@ -9349,7 +9359,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_set_auto_lock() != 21289) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_set_duress_passphrase() != 18544) {
+    if (uniffi_waymark_ffi_checksum_method_vault_set_duress_passphrase() != 53924) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_set_wipe_after_failures() != 10548) {

@@ -11,16 +11,17 @@
 //!    the key, and nothing needs its signature until, say, the root is
 //!    re-signed: then `waymark-pack` asks for the private key or a command.
 //!
-//! Key types: ed25519 and ECDSA P-256 (`ecdsa-sha2-nistp256`). RSA keys are
-//! refused: the Waymark app does not verify them (the `tuf-rsa` feature of
-//! waymark-core is off in the native library, for its size).
+//! Key types: ed25519, ECDSA P-256 (`ecdsa-sha2-nistp256`) and RSA
+//! (`rsassa-pss-sha256`, 2048 bits or more), the three python-tuf signs
+//! with and the Waymark app verifies.
 //!
 //! A private key file is either securesystemslib's JSON layout (`keytype`,
 //! `scheme`, `keyval.public`, `keyval.private`: hex for ed25519, PKCS#8 PEM
-//! for ECDSA), as `keygen` writes it, so keys move between `waymark-pack`
-//! and python-tuf tooling; or a PEM private key: PKCS#8 (`BEGIN PRIVATE
-//! KEY`: ed25519 or ECDSA P-256) or SEC1 (`BEGIN EC PRIVATE KEY`),
-//! unencrypted. Private keys are never printed.
+//! for ECDSA and RSA), as `keygen` writes it, so keys move between
+//! `waymark-pack` and python-tuf tooling; or a PEM private key: PKCS#8
+//! (`BEGIN PRIVATE KEY`: any of the three), SEC1 (`BEGIN EC PRIVATE KEY`)
+//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), unencrypted. Private keys are never
+//! printed.
 //!
 //! A signing command runs through the shell (`sh -c`), reads the exact
 //! bytes to sign (canonical JSON) on its standard input and prints the
@@ -54,9 +55,12 @@ pub fn command_variable(role: &str) -> String {
     format!("WAYMARK_PACK_SIGN_COMMAND_{}", role.to_ascii_uppercase())
 }
 
-/// Why an RSA key is refused.
-const NO_RSA: &str = "RSA keys are not supported: the Waymark app does not verify them; \
-                      use ed25519 or ECDSA P-256";
+/// The size of the RSA keys `keygen` makes, as securesystemslib's.
+const RSA_BITS: usize = 3072;
+
+/// The salt length of the RSA-PSS signatures `waymark-pack` makes: the
+/// digest's, as securesystemslib signs.
+const RSA_PSS_SALT: usize = 32;
 
 /// The kinds of key `keygen` and `rotate-key` make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,6 +70,9 @@ pub enum KeyType {
     /// ECDSA on P-256 with SHA-256 (scheme `ecdsa-sha2-nistp256`), as
     /// hardware tokens and cloud KMS sign.
     Ecdsa,
+    /// RSA, 3072 bits, RSASSA-PSS with SHA-256 (scheme
+    /// `rsassa-pss-sha256`), as securesystemslib makes them.
+    Rsa,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -87,6 +94,8 @@ pub enum Private {
     Ed25519(ed25519_dalek::SigningKey),
     /// ECDSA P-256.
     Ecdsa(p256::ecdsa::SigningKey),
+    /// RSA (RSASSA-PSS).
+    Rsa(Box<rsa::PrivateKey>),
 }
 
 impl Private {
@@ -112,6 +121,9 @@ impl Private {
                     }
                 }
             }
+            KeyType::Rsa => Private::Rsa(Box::new(
+                rsa::PrivateKey::new(&mut getrandom::SysRng, RSA_BITS).map_err(|e| random(&e))?,
+            )),
         })
     }
 
@@ -121,6 +133,7 @@ impl Private {
         match self {
             Private::Ed25519(_) => KeyType::Ed25519,
             Private::Ecdsa(_) => KeyType::Ecdsa,
+            Private::Rsa(_) => KeyType::Rsa,
         }
     }
 
@@ -129,20 +142,32 @@ impl Private {
         Ok(match self {
             Private::Ed25519(k) => Key::ed25519(&k.verifying_key()),
             Private::Ecdsa(k) => Key::ecdsa_p256(&pem_public(k.verifying_key())?),
+            Private::Rsa(k) => Key::rsa_pss_sha256(&pem_public(&k.to_public_key())?),
         })
     }
 
     /// The raw signature of `message`.
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Report> {
         use p256::ecdsa::signature::Signer;
-        match self {
+        use rsa::signature::{RandomizedSigner, SignatureEncoding};
+        Ok(match self {
             Private::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
             Private::Ecdsa(k) => {
                 // RFC 6979 (deterministic), DER as securesystemslib writes.
                 let sig: p256::ecdsa::Signature = k.sign(message);
                 sig.to_der().as_bytes().to_vec()
             }
-        }
+            Private::Rsa(k) => {
+                let signer = rsa::pss::SigningKey::<sha2::Sha256>::new_with_salt_len(
+                    (**k).clone(),
+                    RSA_PSS_SALT,
+                );
+                signer
+                    .try_sign_with_rng(&mut getrandom::SysRng, message)
+                    .map_err(|e| Report::message(format!("RSA signing failed: {e}")))?
+                    .to_vec()
+            }
+        })
     }
 
     /// securesystemslib's JSON key file.
@@ -151,6 +176,7 @@ impl Private {
         let private = match self {
             Private::Ed25519(k) => hex::encode(k.to_bytes()),
             Private::Ecdsa(k) => pem_private(&p256::SecretKey::from(k))?,
+            Private::Rsa(k) => pem_private(&**k)?,
         };
         Ok(KeyFile {
             keytype: public.keytype,
@@ -176,16 +202,21 @@ impl Private {
                     Ok(Private::Ed25519(k))
                 } else if let Ok(k) = p256::SecretKey::from_pkcs8_pem(pem) {
                     Ok(Private::Ecdsa(k.into()))
+                } else if let Ok(k) = rsa::PrivateKey::from_pkcs8_pem(pem) {
+                    Ok(Private::Rsa(Box::new(k)))
                 } else {
-                    Err(format!(
-                        "not an ed25519 or ECDSA P-256 private key (PKCS#8) ({NO_RSA})"
-                    ))
+                    Err("not an ed25519, ECDSA P-256 or RSA private key (PKCS#8)".into())
                 }
             }
             "EC PRIVATE KEY" => p256::SecretKey::from_pem(pem)
                 .map(|k| Private::Ecdsa(k.into()))
                 .map_err(|_| "not an ECDSA P-256 private key".into()),
-            "RSA PRIVATE KEY" => Err(NO_RSA.into()),
+            "RSA PRIVATE KEY" => {
+                use rsa::pkcs1::DecodeRsaPrivateKey;
+                rsa::PrivateKey::from_pkcs1_pem(pem)
+                    .map(|k| Private::Rsa(Box::new(k)))
+                    .map_err(|_| "not an RSA private key (PKCS#1)".into())
+            }
             "ENCRYPTED PRIVATE KEY" => Err("encrypted PEM keys are not supported: decrypt it \
                  (openssl pkey) or sign with --sign-command"
                 .into()),
@@ -207,8 +238,8 @@ fn pem_private(key: &impl EncodePrivateKey) -> Result<String, Report> {
         .to_string())
 }
 
-/// The TUF key of a PEM public key (SubjectPublicKeyInfo: ed25519 or ECDSA
-/// P-256), re-encoded the way `waymark-pack` writes keys, so that
+/// The TUF key of a PEM public key (SubjectPublicKeyInfo: ed25519, ECDSA
+/// P-256 or RSA), re-encoded the way `waymark-pack` writes keys, so that
 /// its key id does not depend on how the file was laid out.
 pub fn read_public_pem(pem: &str) -> Result<Key, String> {
     if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
@@ -219,9 +250,12 @@ pub fn read_public_pem(pem: &str) -> Result<Key, String> {
             .map(|p| Key::ecdsa_p256(&p))
             .map_err(|e| e.line());
     }
-    Err(format!(
-        "not a PEM public key of type ed25519 or ECDSA P-256 ({NO_RSA})"
-    ))
+    if let Ok(k) = rsa::PublicKey::from_public_key_pem(pem) {
+        return pem_public(&k)
+            .map(|p| Key::rsa_pss_sha256(&p))
+            .map_err(|e| e.line());
+    }
+    Err("not a PEM public key of type ed25519, ECDSA P-256 or RSA".into())
 }
 
 /// The key file of a role.
@@ -296,8 +330,7 @@ pub fn read_key(path: &Path) -> Result<Private, Report> {
                 .ok_or_else(|| bad("the private key is not 32 hex bytes"))?;
             Private::Ed25519(ed25519_dalek::SigningKey::from_bytes(&private))
         }
-        "rsa" => return Err(bad(NO_RSA)),
-        "ecdsa" | "ecdsa-sha2-nistp256" => {
+        "ecdsa" | "ecdsa-sha2-nistp256" | "rsa" => {
             let key = Private::from_pem(&file.keyval.private).map_err(|why| bad(&why))?;
             if key.public()?.keytype != file.keytype.replace("ecdsa-sha2-nistp256", "ecdsa") {
                 return Err(bad(&format!(
@@ -385,6 +418,7 @@ impl Signer {
     pub fn kind(&self) -> KeyType {
         match self.key.keytype.as_str() {
             "ed25519" => KeyType::Ed25519,
+            "rsa" => KeyType::Rsa,
             _ => KeyType::Ecdsa,
         }
     }
@@ -393,7 +427,7 @@ impl Signer {
     /// key.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Report> {
         let signature = match &self.signing {
-            Signing::Key(private) => private.sign(message),
+            Signing::Key(private) => private.sign(message)?,
             Signing::Command(command) => self.run(command, message)?,
             Signing::PublicOnly => {
                 return fail(format!(
@@ -501,9 +535,10 @@ pub fn decode_signature(output: &[u8]) -> Option<Vec<u8>> {
     if text.iter().all(u8::is_ascii_hexdigit) {
         return hex::decode(&text).ok();
     }
-    data_encoding::BASE64
-        .decode(&text)
-        .or_else(|_| data_encoding::BASE64_NOPAD.decode(&text))
+    use base64ct::{Base64, Base64Unpadded, Encoding as _};
+    let text = std::str::from_utf8(&text).ok()?;
+    Base64::decode_vec(text)
+        .or_else(|_| Base64Unpadded::decode_vec(text))
         .ok()
 }
 
@@ -692,7 +727,11 @@ mod tests {
     #[test]
     fn key_files_round_trip_for_each_type() {
         let dir = tempfile::tempdir().unwrap();
-        for (role, kind) in [("root", KeyType::Ecdsa), ("targets", KeyType::Ed25519)] {
+        for (role, kind) in [
+            ("root", KeyType::Ecdsa),
+            ("targets", KeyType::Ed25519),
+            ("snapshot", KeyType::Rsa),
+        ] {
             let key = Private::generate(kind).unwrap();
             write_key(dir.path(), role, &key).unwrap();
             let read = read_key(&key_path(dir.path(), role)).unwrap();

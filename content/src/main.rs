@@ -48,8 +48,8 @@ enum Command {
         /// Directory for the key files (created; existing keys are never overwritten).
         #[arg(long, value_name = "KEYDIR")]
         out: PathBuf,
-        /// The key type: ed25519, or ECDSA P-256 (as hardware tokens and
-        /// cloud KMS sign).
+        /// The key type: ed25519, ECDSA P-256 (as hardware tokens and
+        /// cloud KMS sign) or RSA (3072 bits, RSASSA-PSS).
         #[arg(long = "type", value_enum, default_value = "ed25519")]
         kind: keys::KeyType,
         /// Make keys for these roles only (repeatable; default: all four),

@@ -80,13 +80,14 @@ fn has_openssl() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// A PEM private key (PKCS#8) and its public key (PEM), made with OpenSSL's
-/// command line or, without it, python's `cryptography`.
+/// A PEM private key (PKCS#8; `rsa-pkcs1`: PKCS#1, `BEGIN RSA PRIVATE
+/// KEY`) and its public key (PEM), made with OpenSSL's command line or,
+/// without it, python's `cryptography`.
 fn pem_key(kind: &str, private: &Path, public: &Path) {
     if has_openssl() {
         let algorithm: &[&str] = match kind {
             "ecdsa" => &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-            "rsa" => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+            "rsa" | "rsa-pkcs1" => &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
             _ => &["-algorithm", "ed25519"],
         };
         let out = Command::new("openssl")
@@ -101,19 +102,38 @@ fn pem_key(kind: &str, private: &Path, public: &Path) {
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
+        if kind == "rsa-pkcs1" {
+            let out = Command::new("openssl")
+                .args([
+                    "pkey",
+                    "-in",
+                    s(private),
+                    "-traditional",
+                    "-out",
+                    s(private),
+                ])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+        }
         return;
     }
     let generate = match kind {
         "ecdsa" => "ec.generate_private_key(ec.SECP256R1())",
-        "rsa" => "rsa.generate_private_key(65537, 2048)",
+        "rsa" | "rsa-pkcs1" => "rsa.generate_private_key(65537, 2048)",
         _ => "ed25519.Ed25519PrivateKey.generate()",
+    };
+    let format = if kind == "rsa-pkcs1" {
+        "TraditionalOpenSSL"
+    } else {
+        "PKCS8"
     };
     let script = format!(
         "import sys\n\
          from cryptography.hazmat.primitives import serialization as s\n\
          from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa\n\
          k = {generate}\n\
-         open(sys.argv[1], 'wb').write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8, s.NoEncryption()))\n\
+         open(sys.argv[1], 'wb').write(k.private_bytes(s.Encoding.PEM, s.PrivateFormat.{format}, s.NoEncryption()))\n\
          open(sys.argv[2], 'wb').write(k.public_key().public_bytes(s.Encoding.PEM, s.PublicFormat.SubjectPublicKeyInfo))\n"
     );
     let out = Command::new("python3")
@@ -124,12 +144,18 @@ fn pem_key(kind: &str, private: &Path, public: &Path) {
 }
 
 /// A shell command that signs its stdin with `private` (PEM), as a token
-/// or KMS would: OpenSSL's command line (DER, base64) when present, else
-/// `tests/python/sign.py` (hex).
-fn sign_command(private: &Path) -> String {
+/// or KMS would: OpenSSL's command line (ECDSA: DER; RSA: PSS with the
+/// largest salt; base64) when present, else `tests/python/sign.py` (hex;
+/// RSA: PSS with a 32-byte salt).
+fn sign_command(kind: &str, private: &Path) -> String {
     if has_openssl() {
+        let pss = if kind == "rsa" {
+            "-sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:max "
+        } else {
+            ""
+        };
         format!(
-            "openssl dgst -sha256 -sign '{}' | openssl base64 -A",
+            "openssl dgst -sha256 {pss}-sign '{}' | openssl base64 -A",
             s(private)
         )
     } else {
@@ -306,7 +332,7 @@ fn a_root_key_held_by_a_signing_command_and_pem_key_files_make_a_repository_pyth
     );
     let targets_pem = dir.path().join("targets-ed25519.pem");
     pem_key("ed25519", &targets_pem, &dir.path().join("t.pub"));
-    let command = sign_command(&token.join("root.pem"));
+    let command = sign_command("ecdsa", &token.join("root.pem"));
 
     let v1 = pack_file(dir.path(), 1);
     let publish_args = |pack: &Path| -> Vec<String> {
@@ -365,28 +391,81 @@ fn a_root_key_held_by_a_signing_command_and_pem_key_files_make_a_repository_pyth
 }
 
 #[test]
-fn rsa_keys_are_refused_because_phones_do_not_verify_them() {
+fn rsa_keys_from_keygen_a_pkcs1_file_and_a_signing_command_make_a_repository_python_tuf_and_waymark_verify()
+ {
     let dir = tempfile::tempdir().unwrap();
     let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
-    ok(&["keygen", "--out", s(&keys)], &[]);
-    let rsa = dir.path().join("rsa.pem");
-    let public = dir.path().join("rsa.pub");
-    pem_key("rsa", &rsa, &public);
-    let v1 = pack_file(dir.path(), 1);
-    for extra in [
-        vec![format!("--key=root={}", s(&rsa))],
-        vec![
-            format!("--key=root={}", s(&public)),
-            "--sign-command=root=true".to_owned(),
+    ok(
+        &[
+            "keygen",
+            "--out",
+            s(&keys),
+            "--type",
+            "rsa",
+            "--role",
+            "root",
+            "--role",
+            "snapshot",
         ],
-    ] {
-        let mut args = vec!["publish", s(&v1), "--repo", s(&repo), "--keys", s(&keys)];
-        args.extend(extra.iter().map(String::as_str));
-        let err = refused(&args, &[]);
-        assert!(err.contains("RSA keys are not supported"), "{err}");
+        &[],
+    );
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(keys.join("root.key")).unwrap()).unwrap();
+    assert_eq!(file["keytype"], "rsa");
+    assert_eq!(file["scheme"], "rsassa-pss-sha256");
+    assert!(
+        file["keyval"]["private"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PRIVATE KEY-----")
+    );
+    // The targets key: a PKCS#1 PEM file (`BEGIN RSA PRIVATE KEY`) in KEYDIR.
+    pem_key(
+        "rsa-pkcs1",
+        &keys.join("targets.key"),
+        &dir.path().join("t.pub"),
+    );
+    assert!(
+        std::fs::read_to_string(keys.join("targets.key"))
+            .unwrap()
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----")
+    );
+    // The timestamp key: held by a signing command (OpenSSL signs PSS with
+    // the largest salt, not securesystemslib's 32).
+    let token = dir.path().join("token");
+    std::fs::create_dir_all(&token).unwrap();
+    pem_key("rsa", &token.join("ts.pem"), &keys.join("timestamp.pub"));
+    let command = sign_command("rsa", &token.join("ts.pem"));
+
+    let v1 = pack_file(dir.path(), 1);
+    let publish = |pack: &Path| {
+        ok(
+            &["publish", s(pack), "--repo", s(&repo), "--keys", s(&keys)],
+            &[("WAYMARK_PACK_SIGN_COMMAND_TIMESTAMP", &command)],
+        )
+    };
+    publish(&v1);
+    for role in ["root", "targets", "snapshot", "timestamp"] {
+        assert_eq!(
+            root_key(&repo, role),
+            ("rsa".into(), "rsassa-pss-sha256".into()),
+            "{role}"
+        );
     }
-    let err = refused(&["keygen", "--out", s(&keys), "--type", "rsa"], &[]);
-    assert!(err.contains("invalid value 'rsa'"), "{err}");
+    assert_eq!(python_tuf_downloads(&repo, dir.path(), &v1), 1);
+    // Waymark's client (the same checks as the phones') verifies the bundle.
+    let shown = ok(&["inspect", s(&repo.join("bundles/interop.wmbundle"))], &[]);
+    assert!(shown.contains("verified    signatures"), "{shown}");
+
+    // A root rotation keeps RSA; python-tuf follows it.
+    ok(
+        &["rotate-key", "root", "--keys", s(&keys), "--repo", s(&repo)],
+        &[("WAYMARK_PACK_SIGN_COMMAND_TIMESTAMP", &command)],
+    );
+    assert_eq!(root_key(&repo, "root").0, "rsa");
+    let v2 = pack_file(dir.path(), 2);
+    publish(&v2);
+    assert_eq!(python_tuf_downloads(&repo, dir.path(), &v2), 2);
 }
 
 #[test]
@@ -422,7 +501,7 @@ fn a_signing_command_whose_signature_does_not_verify_writes_nothing() {
     let v1 = pack_file(dir.path(), 1);
     for (command, expected) in [
         (
-            sign_command(&dir.path().join("other.pem")),
+            sign_command("ecdsa", &dir.path().join("other.pem")),
             "does not verify with the root public key",
         ),
         ("exit 3".to_owned(), "the root signing command failed"),

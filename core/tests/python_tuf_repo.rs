@@ -1,8 +1,8 @@
 //! A repository written by a second TUF implementation (python-tuf's
 //! metadata API, `tuf` on PyPI, installed by `.ci/run`) verifies in Waymark:
 //! its root is trusted, and a bundle of its metadata and target installs;
-//! with the ed25519 and ECDSA P-256 keys securesystemslib makes (and its
-//! RSA-PSS keys with the `tuf-rsa` feature).
+//! with each kind of key securesystemslib makes: ed25519, ECDSA P-256 and
+//! RSA-PSS.
 
 use std::path::Path;
 use std::process::Command;
@@ -23,26 +23,9 @@ fn a_repository_signed_by_python_tuf_with_ecdsa_p256_keys_verifies_and_installs(
     python_repository_installs("ecdsa");
 }
 
-/// RSA keys verify with the `tuf-rsa` feature only (not in the native
-/// library: its size budget).
-#[cfg(feature = "tuf-rsa")]
 #[test]
 fn a_repository_signed_by_python_tuf_with_rsa_pss_keys_verifies_and_installs() {
     python_repository_installs("rsa");
-}
-
-#[cfg(not(feature = "tuf-rsa"))]
-#[test]
-fn without_the_rsa_feature_a_repository_signed_with_rsa_keys_is_not_trusted() {
-    let err = install_python_repository("rsa").unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            waymark_core::Error::Untrusted(waymark_core::Untrusted::Signatures { role, valid: 0, .. })
-                if role == "root"
-        ),
-        "{err}"
-    );
 }
 
 /// python-tuf writes a repository with `key_type` keys for every role;

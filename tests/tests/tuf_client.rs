@@ -273,13 +273,23 @@ fn delegations_of_a_python_tuf_repository_are_followed_and_terminating_ends_the_
 
 #[test]
 fn a_python_tuf_repository_signed_with_ecdsa_p256_keys_downloads() {
-    // (RSA keys: core/tests/python_tuf_repo.rs, with the tuf-rsa feature.)
+    python_tuf_repository_with_key_type_downloads("ecdsa");
+}
+
+#[test]
+fn a_python_tuf_repository_signed_with_rsa_pss_keys_downloads() {
+    python_tuf_repository_with_key_type_downloads("rsa");
+}
+
+/// python-tuf signs every role with `key_type` keys: the client downloads
+/// a target, and refuses a tampered signature on the delegated role.
+fn python_tuf_repository_with_key_type_downloads(key_type: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let repo = python_repo_with(dir.path(), "ecdsa");
+    let repo = python_repo_with(dir.path(), key_type);
     let root = std::fs::read(repo.join("metadata/1.root.json")).unwrap();
     let parsed: serde_json::Value = serde_json::from_slice(&root).unwrap();
     let keys = parsed["signed"]["keys"].as_object().unwrap();
-    assert!(keys.values().all(|k| k["keytype"] == "ecdsa"));
+    assert!(keys.values().all(|k| k["keytype"] == key_type));
     let server = FaultServer::start(&repo).unwrap();
     let client = Client::new(&server, &root);
     let out = client.download(&["packs/interop.wmpack"]);
@@ -288,7 +298,7 @@ fn a_python_tuf_repository_signed_with_ecdsa_p256_keys_downloads() {
         client.downloaded("packs/interop.wmpack").unwrap(),
         b"a pack written for the python-tuf repository\n"
     );
-    // A tampered ECDSA signature on the delegated role is refused.
+    // A tampered signature on the delegated role is refused.
     let packs = repo.join("metadata/1.packs.json");
     let mut meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&packs).unwrap()).unwrap();

@@ -5,8 +5,7 @@
 //! Keys verify as python-tuf (securesystemslib) verifies them: `ed25519`
 //! (hex public key), `ecdsa` / `ecdsa-sha2-nistp256` (P-256, PEM
 //! SubjectPublicKeyInfo; signature: hex of the DER-encoded ECDSA signature
-//! over SHA-256) and, with the `tuf-rsa` feature (off in the native
-//! library: its size budget), `rsa` / `rsassa-pss-sha256` (PEM
+//! over SHA-256) and `rsa` / `rsassa-pss-sha256` (PEM
 //! SubjectPublicKeyInfo, 2048 to 8192 bits; RSASSA-PSS with SHA-256 and
 //! MGF1-SHA-256, any salt length as securesystemslib accepts, which signs
 //! with 32). A key of another type, or scheme, signs nothing. Waymark only
@@ -59,15 +58,13 @@ pub struct KeyVal {
     pub public: String,
 }
 
-/// Smallest RSA modulus trusted, in bits, with the `tuf-rsa` feature
-/// (python-tuf sets no floor; securesystemslib generates 3072-bit keys).
+/// Smallest RSA modulus trusted, in bits (python-tuf sets no floor; securesystemslib generates 3072-bit keys).
 pub const MIN_RSA_BITS: u32 = 2048;
 
 /// A key Waymark can verify with, read from its TUF description.
 enum Verifier {
     Ed25519(VerifyingKey),
     EcdsaP256(p256::ecdsa::VerifyingKey),
-    #[cfg(feature = "tuf-rsa")]
     RsaPss(Box<rsa::PublicKey>),
 }
 
@@ -89,7 +86,6 @@ impl Verifier {
             // Salt length detected from the signature, as securesystemslib
             // verifies (`PSS.AUTO`); it signs with 32 (the digest length),
             // OpenSSL's command line with the largest that fits.
-            #[cfg(feature = "tuf-rsa")]
             Verifier::RsaPss(key) => {
                 let scheme = rsa::Pss {
                     blinded: false,
@@ -108,7 +104,6 @@ impl Verifier {
         let (tag, material): (u8, Vec<u8>) = match self {
             Verifier::Ed25519(key) => (0, key.to_bytes().to_vec()),
             Verifier::EcdsaP256(key) => (1, key.to_sec1_point(false).as_bytes().to_vec()),
-            #[cfg(feature = "tuf-rsa")]
             Verifier::RsaPss(key) => {
                 use rsa::traits::PublicKeyParts as _;
                 (2, key.n().to_be_bytes_trimmed_vartime().into_vec())
@@ -128,8 +123,9 @@ fn spki_der(pem: &str) -> Option<Vec<u8>> {
         .trim()
         .strip_prefix("-----BEGIN PUBLIC KEY-----")?
         .strip_suffix("-----END PUBLIC KEY-----")?;
-    let base64: Vec<u8> = body.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    data_encoding::BASE64.decode(&base64).ok()
+    let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    use base64ct::Encoding as _;
+    base64ct::Base64::decode_vec(&base64).ok()
 }
 
 /// One DER element (definite, minimal length): its tag, its contents and
@@ -179,12 +175,10 @@ const SPKI_EC_P256: &[u8] = &[
     0x03, 0x01, 0x07,
 ];
 /// rsaEncryption, NULL parameters.
-#[cfg(feature = "tuf-rsa")]
 const SPKI_RSA: &[u8] = &[
     0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
 ];
 /// id-RSASSA-PSS, no parameters.
-#[cfg(feature = "tuf-rsa")]
 const SPKI_RSA_PSS: &[u8] = &[
     0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
 ];
@@ -200,7 +194,6 @@ fn p256_from_spki(der: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
 
 /// An RSA public key from its SubjectPublicKeyInfo (PKCS#1 RSAPublicKey
 /// inside).
-#[cfg(feature = "tuf-rsa")]
 fn rsa_from_spki(der: &[u8]) -> Option<rsa::PublicKey> {
     let (algorithm, key) = spki_parts(der)?;
     if algorithm != SPKI_RSA && algorithm != SPKI_RSA_PSS {
@@ -320,7 +313,6 @@ impl Key {
             ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
                 p256_from_spki(&spki_der(&self.keyval.public)?).map(Verifier::EcdsaP256)
             }
-            #[cfg(feature = "tuf-rsa")]
             ("rsa", "rsassa-pss-sha256") => {
                 use rsa::traits::PublicKeyParts as _;
                 let key = rsa_from_spki(&spki_der(&self.keyval.public)?)?;
@@ -730,7 +722,6 @@ pub fn fingerprint(root: &Root) -> String {
 mod tests {
     use p256::ecdsa::signature::Signer as _;
     use p256::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _, LineEnding};
-    #[cfg(feature = "tuf-rsa")]
     use rsa::signature::RandomizedSigner as _;
     use serde_json::json;
 
@@ -803,7 +794,6 @@ mod tests {
         signer.sign(message)
     }
 
-    #[cfg(feature = "tuf-rsa")]
     fn rsa_key(file: &str) -> (rsa::PrivateKey, Key) {
         let pem = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -815,7 +805,6 @@ mod tests {
         (private, Key::rsa_pss_sha256(&rsa_public_pem(file)))
     }
 
-    #[cfg(feature = "tuf-rsa")]
     fn rsa_sign(private: &rsa::PrivateKey, salt_len: usize, message: &[u8]) -> Vec<u8> {
         let signer = rsa::pss::SigningKey::<Sha256>::new_with_salt_len(private.clone(), salt_len);
         let sig = signer
@@ -929,7 +918,6 @@ mod tests {
         );
     }
 
-    #[cfg(feature = "tuf-rsa")]
     #[test]
     fn rsa_pss_keys_verify_with_securesystemslib_s_salt_length_and_any_other() {
         let (private, key) = rsa_key("rsa-2048.pem");
@@ -963,7 +951,6 @@ mod tests {
         }
     }
 
-    #[cfg(feature = "tuf-rsa")]
     #[test]
     fn rsa_keys_under_2048_bits_are_not_trusted() {
         let (private, key) = rsa_key("rsa-1024.pem");
@@ -1007,10 +994,7 @@ mod tests {
         let rsa_pem = rsa_public_pem("rsa-2048.pem");
         assert!(!Key::ecdsa_p256(&rsa_pem).is_supported());
         assert!(!Key::rsa_pss_sha256(pem).is_supported());
-        assert_eq!(
-            Key::rsa_pss_sha256(&rsa_pem).is_supported(),
-            cfg!(feature = "tuf-rsa")
-        );
+        assert!(Key::rsa_pss_sha256(&rsa_pem).is_supported());
     }
 
     fn rsa_public_pem(file: &str) -> String {

@@ -1,22 +1,79 @@
-//! Signing keys: one ed25519 key per TUF role, each in its own file in the
-//! key directory, readable only by its owner.
+//! Signing keys: one per TUF role.
 //!
-//! A key file is securesystemslib's JSON layout (`keytype`, `scheme`,
-//! `keyval.public`, `keyval.private`, hex), so keys can move between
-//! `waymark-pack` and python-tuf tooling. Private keys are never printed.
-//! A rotated-out key is kept as `ROLE.key.N` (N = the root version that
-//! revoked it) so that it can still sign the transition.
+//! Where a role's key comes from, first match:
+//!
+//! 1. a signing command (`--sign-command ROLE=CMD`, or the environment
+//!    variable `WAYMARK_PACK_SIGN_COMMAND_<ROLE>`), with the role's public
+//!    key in `--key ROLE=FILE` or `KEYDIR/ROLE.pub` (PEM): for a key on a
+//!    hardware token or in a cloud KMS, which `waymark-pack` never sees;
+//! 2. `--key ROLE=FILE`, else `KEYDIR/ROLE.key`: a private key file;
+//! 3. `KEYDIR/ROLE.pub` alone: the public key only. The repository can name
+//!    the key, and nothing needs its signature until, say, the root is
+//!    re-signed: then `waymark-pack` asks for the private key or a command.
+//!
+//! Key types: ed25519, ECDSA P-256 (`ecdsa-sha2-nistp256`) and RSA
+//! (`rsassa-pss-sha256`, 2048 bits or more), the three python-tuf signs
+//! with and the Waymark app verifies.
+//!
+//! A private key file is either securesystemslib's JSON layout (`keytype`,
+//! `scheme`, `keyval.public`, `keyval.private`: hex for ed25519, PKCS#8 PEM
+//! for ECDSA and RSA), as `keygen` writes it, so keys move between
+//! `waymark-pack` and python-tuf tooling; or a PEM private key: PKCS#8
+//! (`BEGIN PRIVATE KEY`: any of the three), SEC1 (`BEGIN EC PRIVATE KEY`)
+//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), unencrypted. Private keys are never
+//! printed.
+//!
+//! A signing command runs through the shell (`sh -c`), reads the exact
+//! bytes to sign (canonical JSON) on its standard input and prints the
+//! signature on its standard output, as hex or as base64 (whitespace
+//! ignored; read as hex when it is nothing but hex digits). ECDSA
+//! signatures may be DER (as OpenSSL prints them) or the 64 bytes r‖s (as
+//! PKCS#11 tokens return them). Its standard error goes to the terminal (for PIN prompts and messages), and it finds
+//! `WAYMARK_PACK_ROLE` and `WAYMARK_PACK_KEYID` in its environment. Every
+//! signature, from a command or not, is verified against the role's public
+//! key before anything is written.
+//!
+//! A rotated-out key is kept as `ROLE.key.N` (and `ROLE.pub.N`; N = the
+//! root version that revoked it) so that it can still sign the transition.
 
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use ed25519_dalek::SigningKey;
+use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use serde::{Deserialize, Serialize};
-use waymark_core::tuf::Key;
+use waymark_core::tuf::{Envelope, Key, SignatureEntry, canonical_json};
 
 use crate::{Report, fail};
 
 /// The four top-level roles.
 pub const ROLES: [&str; 4] = ["root", "targets", "snapshot", "timestamp"];
+
+/// The environment variable naming `role`'s signing command.
+pub fn command_variable(role: &str) -> String {
+    format!("WAYMARK_PACK_SIGN_COMMAND_{}", role.to_ascii_uppercase())
+}
+
+/// The size of the RSA keys `keygen` makes, as securesystemslib's.
+const RSA_BITS: usize = 3072;
+
+/// The salt length of the RSA-PSS signatures `waymark-pack` makes: the
+/// digest's, as securesystemslib signs.
+const RSA_PSS_SALT: usize = 32;
+
+/// The kinds of key `keygen` and `rotate-key` make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyType {
+    /// Ed25519 (scheme `ed25519`).
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256 (scheme `ecdsa-sha2-nistp256`), as
+    /// hardware tokens and cloud KMS sign.
+    Ecdsa,
+    /// RSA, 3072 bits, RSASSA-PSS with SHA-256 (scheme
+    /// `rsassa-pss-sha256`), as securesystemslib makes them.
+    Rsa,
+}
 
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
@@ -31,34 +88,194 @@ struct KeyVal {
     private: String,
 }
 
+/// A private key `waymark-pack` holds.
+pub enum Private {
+    /// Ed25519.
+    Ed25519(ed25519_dalek::SigningKey),
+    /// ECDSA P-256.
+    Ecdsa(p256::ecdsa::SigningKey),
+    /// RSA (RSASSA-PSS).
+    Rsa(Box<rsa::PrivateKey>),
+}
+
+impl Private {
+    /// A fresh key from the operating system's random generator.
+    pub fn generate(kind: KeyType) -> Result<Self, Report> {
+        let random = |e: &dyn std::fmt::Display| {
+            Report::message(format!("the system's random generator failed: {e}"))
+        };
+        Ok(match kind {
+            KeyType::Ed25519 => {
+                let mut seed = [0u8; 32];
+                getrandom::fill(&mut seed).map_err(|e| random(&e))?;
+                Private::Ed25519(ed25519_dalek::SigningKey::from_bytes(&seed))
+            }
+            KeyType::Ecdsa => {
+                let mut seed = [0u8; 32];
+                // A random 32-byte string is a valid scalar but for about
+                // 2^-32 of them (0 or above the group order): draw again.
+                loop {
+                    getrandom::fill(&mut seed).map_err(|e| random(&e))?;
+                    if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&seed) {
+                        break Private::Ecdsa(key);
+                    }
+                }
+            }
+            KeyType::Rsa => Private::Rsa(Box::new(
+                rsa::PrivateKey::new(&mut getrandom::SysRng, RSA_BITS).map_err(|e| random(&e))?,
+            )),
+        })
+    }
+
+    /// Its type.
+    #[cfg(test)]
+    fn kind(&self) -> KeyType {
+        match self {
+            Private::Ed25519(_) => KeyType::Ed25519,
+            Private::Ecdsa(_) => KeyType::Ecdsa,
+            Private::Rsa(_) => KeyType::Rsa,
+        }
+    }
+
+    /// Its public key, as TUF describes it.
+    pub fn public(&self) -> Result<Key, Report> {
+        Ok(match self {
+            Private::Ed25519(k) => Key::ed25519(&k.verifying_key()),
+            Private::Ecdsa(k) => Key::ecdsa_p256(&pem_public(k.verifying_key())?),
+            Private::Rsa(k) => Key::rsa_pss_sha256(&pem_public(&k.to_public_key())?),
+        })
+    }
+
+    /// The raw signature of `message`.
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Report> {
+        use p256::ecdsa::signature::Signer;
+        use rsa::signature::{RandomizedSigner, SignatureEncoding};
+        Ok(match self {
+            Private::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
+            Private::Ecdsa(k) => {
+                // RFC 6979 (deterministic), DER as securesystemslib writes.
+                let sig: p256::ecdsa::Signature = k.sign(message);
+                sig.to_der().as_bytes().to_vec()
+            }
+            Private::Rsa(k) => {
+                let signer = rsa::pss::SigningKey::<sha2::Sha256>::new_with_salt_len(
+                    (**k).clone(),
+                    RSA_PSS_SALT,
+                );
+                signer
+                    .try_sign_with_rng(&mut getrandom::SysRng, message)
+                    .map_err(|e| Report::message(format!("RSA signing failed: {e}")))?
+                    .to_vec()
+            }
+        })
+    }
+
+    /// securesystemslib's JSON key file.
+    fn to_file(&self) -> Result<KeyFile, Report> {
+        let public = self.public()?;
+        let private = match self {
+            Private::Ed25519(k) => hex::encode(k.to_bytes()),
+            Private::Ecdsa(k) => pem_private(&p256::SecretKey::from(k))?,
+            Private::Rsa(k) => pem_private(&**k)?,
+        };
+        Ok(KeyFile {
+            keytype: public.keytype,
+            scheme: public.scheme,
+            keyval: KeyVal {
+                public: public.keyval.public,
+                private,
+            },
+        })
+    }
+
+    /// A PEM private key: PKCS#8 or SEC1.
+    fn from_pem(pem: &str) -> Result<Self, String> {
+        let label = pem
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix("-----BEGIN "))
+            .and_then(|l| l.strip_suffix("-----"))
+            .unwrap_or("");
+        match label {
+            "PRIVATE KEY" => {
+                if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
+                    Ok(Private::Ed25519(k))
+                } else if let Ok(k) = p256::SecretKey::from_pkcs8_pem(pem) {
+                    Ok(Private::Ecdsa(k.into()))
+                } else if let Ok(k) = rsa::PrivateKey::from_pkcs8_pem(pem) {
+                    Ok(Private::Rsa(Box::new(k)))
+                } else {
+                    Err("not an ed25519, ECDSA P-256 or RSA private key (PKCS#8)".into())
+                }
+            }
+            "EC PRIVATE KEY" => p256::SecretKey::from_pem(pem)
+                .map(|k| Private::Ecdsa(k.into()))
+                .map_err(|_| "not an ECDSA P-256 private key".into()),
+            "RSA PRIVATE KEY" => {
+                use rsa::pkcs1::DecodeRsaPrivateKey;
+                rsa::PrivateKey::from_pkcs1_pem(pem)
+                    .map(|k| Private::Rsa(Box::new(k)))
+                    .map_err(|_| "not an RSA private key (PKCS#1)".into())
+            }
+            "ENCRYPTED PRIVATE KEY" => Err("encrypted PEM keys are not supported: decrypt it \
+                 (openssl pkey) or sign with --sign-command"
+                .into()),
+            "PUBLIC KEY" => Err("holds only a public key".into()),
+            _ => Err("not a PEM private key".into()),
+        }
+    }
+}
+
+fn pem_public(key: &impl EncodePublicKey) -> Result<String, Report> {
+    key.to_public_key_pem(p256::pkcs8::LineEnding::LF)
+        .map_err(|e| Report::message(format!("cannot encode a public key: {e}")))
+}
+
+fn pem_private(key: &impl EncodePrivateKey) -> Result<String, Report> {
+    Ok(key
+        .to_pkcs8_pem(p256::pkcs8::LineEnding::LF)
+        .map_err(|e| Report::message(format!("cannot encode a private key: {e}")))?
+        .to_string())
+}
+
+/// The TUF key of a PEM public key (SubjectPublicKeyInfo: ed25519, ECDSA
+/// P-256 or RSA), re-encoded the way `waymark-pack` writes keys, so that
+/// its key id does not depend on how the file was laid out.
+pub fn read_public_pem(pem: &str) -> Result<Key, String> {
+    if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
+        return Ok(Key::ed25519(&k));
+    }
+    if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_pem(pem) {
+        return pem_public(&k)
+            .map(|p| Key::ecdsa_p256(&p))
+            .map_err(|e| e.line());
+    }
+    if let Ok(k) = rsa::PublicKey::from_public_key_pem(pem) {
+        return pem_public(&k)
+            .map(|p| Key::rsa_pss_sha256(&p))
+            .map_err(|e| e.line());
+    }
+    Err("not a PEM public key of type ed25519, ECDSA P-256 or RSA".into())
+}
+
 /// The key file of a role.
 pub fn key_path(dir: &Path, role: &str) -> PathBuf {
     dir.join(format!("{role}.key"))
 }
 
-/// A fresh key from the operating system's random generator.
-pub fn generate() -> Result<SigningKey, Report> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)
-        .map_err(|e| Report::message(format!("the system's random generator failed: {e}")))?;
-    Ok(SigningKey::from_bytes(&seed))
+/// The public key file of a role (PEM).
+pub fn pub_path(dir: &Path, role: &str) -> PathBuf {
+    dir.join(format!("{role}.pub"))
 }
 
-/// Writes a key file that only its owner can read. Refuses to overwrite.
-pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Report> {
-    let file = KeyFile {
-        keytype: "ed25519".into(),
-        scheme: "ed25519".into(),
-        keyval: KeyVal {
-            public: hex::encode(key.verifying_key().to_bytes()),
-            private: hex::encode(key.to_bytes()),
-        },
-    };
-    let bytes = serde_json::to_vec_pretty(&file)?;
+/// Writes a file only its owner can read. Refuses to overwrite.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Report> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut f = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Report::message(format!(
@@ -69,102 +286,461 @@ pub fn write_key(path: &Path, key: &SigningKey) -> Result<(), Report> {
             e.into()
         }
     })?;
-    std::io::Write::write_all(&mut f, &bytes)?;
+    f.write_all(bytes)?;
     f.sync_all()?;
     Ok(())
 }
 
-/// Reads a key file.
-pub fn read_key(path: &Path) -> Result<SigningKey, Report> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| Report::message(format!("cannot read key {}: {e}", path.display())))?;
-    let file: KeyFile = serde_json::from_slice(&bytes)
-        .map_err(|_| Report::message(format!("{} is not a key file", path.display())))?;
-    if file.keytype != "ed25519" {
+/// Writes a role's key file (owner-only) and its public key beside it
+/// (`ROLE.pub`, PEM). Refuses to overwrite either.
+pub fn write_key(dir: &Path, role: &str, key: &Private) -> Result<(), Report> {
+    let pub_file = pub_path(dir, role);
+    if pub_file.exists() {
         return fail(format!(
-            "{}: only ed25519 keys are supported",
-            path.display()
+            "{} exists; keys are never overwritten",
+            pub_file.display()
         ));
     }
-    let private: [u8; 32] = hex::decode(&file.keyval.private)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| {
-            Report::message(format!(
-                "{}: the private key is not 32 hex bytes",
-                path.display()
-            ))
-        })?;
-    let key = SigningKey::from_bytes(&private);
-    if hex::encode(key.verifying_key().to_bytes()) != file.keyval.public.to_ascii_lowercase() {
+    let bytes = serde_json::to_vec_pretty(&key.to_file()?)?;
+    write_new(&key_path(dir, role), &bytes, 0o600)?;
+    let public = match key {
+        Private::Ed25519(k) => pem_public(&k.verifying_key())?,
+        _ => key.public()?.keyval.public,
+    };
+    write_new(&pub_file, public.as_bytes(), 0o644)
+}
+
+/// Reads a private key file: securesystemslib's JSON layout or PEM.
+pub fn read_key(path: &Path) -> Result<Private, Report> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Report::message(format!("cannot read key {}: {e}", path.display())))?;
+    let bad = |why: &str| Report::message(format!("{}: {why}", path.display()));
+    if text.trim_start().starts_with("-----BEGIN") {
+        let key = Private::from_pem(&text).map_err(|why| bad(&why))?;
+        return supported(key, path);
+    }
+    let file: KeyFile = serde_json::from_str(&text).map_err(|_| {
+        bad("neither a key file (securesystemslib's JSON layout) nor a PEM private key")
+    })?;
+    let key = match file.keytype.as_str() {
+        "ed25519" => {
+            let private: [u8; 32] = hex::decode(&file.keyval.private)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("the private key is not 32 hex bytes"))?;
+            Private::Ed25519(ed25519_dalek::SigningKey::from_bytes(&private))
+        }
+        "ecdsa" | "ecdsa-sha2-nistp256" | "rsa" => {
+            let key = Private::from_pem(&file.keyval.private).map_err(|why| bad(&why))?;
+            if key.public()?.keytype != file.keytype.replace("ecdsa-sha2-nistp256", "ecdsa") {
+                return Err(bad(&format!(
+                    "the private key is not an {} key",
+                    file.keytype
+                )));
+            }
+            key
+        }
+        other => return Err(bad(&format!("unsupported key type '{other}'"))),
+    };
+    let public = key.public()?;
+    if public.scheme != file.scheme {
+        return Err(bad(&format!(
+            "scheme '{}' is not supported for {} keys (use '{}')",
+            file.scheme, file.keytype, public.scheme
+        )));
+    }
+    let same = if file.keytype == "ed25519" {
+        public.keyval.public == file.keyval.public.to_ascii_lowercase()
+    } else {
+        read_public_pem(&file.keyval.public).is_ok_and(|k| k.keyval == public.keyval)
+    };
+    if !same {
+        return Err(bad("the public key does not match the private key"));
+    }
+    supported(key, path)
+}
+
+/// Fails for a key the phones would not accept.
+fn supported(key: Private, path: &Path) -> Result<Private, Report> {
+    if !key.public()?.is_supported() {
         return fail(format!(
-            "{}: the public key does not match the private key",
+            "{}: Waymark cannot verify this key",
             path.display()
         ));
     }
     Ok(key)
 }
 
-/// The keys of the four roles.
-pub struct RoleKeys {
-    /// Signs root metadata.
-    pub root: SigningKey,
-    /// Signs targets metadata.
-    pub targets: SigningKey,
-    /// Signs snapshot metadata.
-    pub snapshot: SigningKey,
-    /// Signs timestamp metadata.
-    pub timestamp: SigningKey,
+/// How a role's metadata gets signed.
+enum Signing {
+    /// With a private key `waymark-pack` read.
+    Key(Box<Private>),
+    /// By running a command.
+    Command(String),
+    /// Not possible: only the public key is at hand.
+    PublicOnly,
 }
 
-impl RoleKeys {
-    /// Reads the four keys from `dir`.
-    pub fn load(dir: &Path) -> Result<Self, Report> {
-        Ok(RoleKeys {
-            root: read_key(&key_path(dir, "root"))?,
-            targets: read_key(&key_path(dir, "targets"))?,
-            snapshot: read_key(&key_path(dir, "snapshot"))?,
-            timestamp: read_key(&key_path(dir, "timestamp"))?,
+/// A role's key: its public part, and how to sign with it.
+pub struct Signer {
+    role: String,
+    key: Key,
+    id: String,
+    signing: Signing,
+    /// Where it came from, for messages.
+    source: String,
+}
+
+impl Signer {
+    /// A signer with a private key.
+    pub fn with_key(role: &str, private: Private, source: &str) -> Result<Self, Report> {
+        let key = private.public()?;
+        Ok(Signer {
+            role: role.into(),
+            id: key.id()?,
+            key,
+            signing: Signing::Key(Box::new(private)),
+            source: source.into(),
         })
     }
 
-    /// The key of a role.
-    pub fn get(&self, role: &str) -> &SigningKey {
-        match role {
-            "root" => &self.root,
-            "targets" => &self.targets,
-            "snapshot" => &self.snapshot,
-            _ => &self.timestamp,
+    /// The TUF public key.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// The key id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Its key type.
+    pub fn kind(&self) -> KeyType {
+        match self.key.keytype.as_str() {
+            "ed25519" => KeyType::Ed25519,
+            "rsa" => KeyType::Rsa,
+            _ => KeyType::Ecdsa,
         }
     }
-}
 
-/// The TUF key id and public key of a signing key.
-pub fn public(key: &SigningKey) -> Result<(String, Key), Report> {
-    let k = Key::ed25519(&key.verifying_key());
-    Ok((k.id()?, k))
-}
-
-/// `waymark-pack keygen --out KEYDIR`: makes the four keys.
-pub fn keygen(dir: &Path) -> Result<(), Report> {
-    std::fs::create_dir_all(dir)?;
-    for role in ROLES {
-        if key_path(dir, role).exists() {
+    /// The signature of `message` (raw bytes), checked against the public
+    /// key.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Report> {
+        let signature = match &self.signing {
+            Signing::Key(private) => private.sign(message)?,
+            Signing::Command(command) => self.run(command, message)?,
+            Signing::PublicOnly => {
+                return fail(format!(
+                    "the {role} metadata must be signed, and {source} holds only the {role} \
+                     public key: give the private key (--key {role}=FILE) or a signing \
+                     command (--sign-command {role}=CMD or {var})",
+                    role = self.role,
+                    source = self.source,
+                    var = command_variable(&self.role),
+                ));
+            }
+        };
+        if !self.key.verify(message, &signature) {
             return fail(format!(
-                "{} exists; keys are never overwritten (use rotate-key)",
-                key_path(dir, role).display()
+                "the {} signature made with {} does not verify with the {} public key {}",
+                self.role, self.source, self.role, self.id
             ));
         }
+        Ok(signature)
     }
-    for role in ROLES {
-        let key = generate()?;
-        write_key(&key_path(dir, role), &key)?;
-        let (id, _) = public(&key)?;
-        println!("{role:<10} {id}");
+
+    /// Runs a signing command: `message` on its stdin, the signature (hex
+    /// or base64) on its stdout.
+    fn run(&self, command: &str, message: &[u8]) -> Result<Vec<u8>, Report> {
+        let what = format!("the {} signing command", self.role);
+        let mut child = shell(command)
+            .env("WAYMARK_PACK_ROLE", &self.role)
+            .env("WAYMARK_PACK_KEYID", &self.id)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| Report::message(format!("{what} could not start: {e}")))?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let input = message.to_vec();
+        // Written from a thread, so that a command that prints before it
+        // has read everything cannot deadlock with us.
+        let writer = std::thread::spawn(move || {
+            let written = stdin.write_all(&input);
+            drop(stdin);
+            written
+        });
+        let mut output = Vec::new();
+        child
+            .stdout
+            .take()
+            .expect("stdout is piped")
+            .read_to_end(&mut output)?;
+        let status = child.wait()?;
+        let written = writer.join().expect("the writer thread does not panic");
+        if !status.success() {
+            return fail(format!("{what} failed ({status})"));
+        }
+        if let Err(e) = written {
+            return fail(format!("{what} did not read what it was to sign: {e}"));
+        }
+        let signature = decode_signature(&output).ok_or_else(|| {
+            Report::message(format!(
+                "{what} printed no signature in hex or base64 on its standard output"
+            ))
+        })?;
+        Ok(self.normalise(signature))
+    }
+
+    /// An ECDSA signature as 64 bytes r‖s (PKCS#11's format) becomes DER,
+    /// TUF's.
+    fn normalise(&self, signature: Vec<u8>) -> Vec<u8> {
+        if self.kind() == KeyType::Ecdsa
+            && signature.len() == 64
+            && p256::ecdsa::Signature::from_der(&signature).is_err()
+            && let Ok(fixed) = p256::ecdsa::Signature::from_slice(&signature)
+        {
+            return fixed.to_der().as_bytes().to_vec();
+        }
+        signature
+    }
+}
+
+fn shell(command: &str) -> Command {
+    #[cfg(windows)]
+    {
+        let mut c = Command::new("cmd");
+        c.arg("/C").arg(command);
+        c
+    }
+    #[cfg(not(windows))]
+    {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(command);
+        c
+    }
+}
+
+/// A signature printed as hex or base64 (standard alphabet, padding
+/// optional), whitespace ignored. Hex when it is nothing but hex digits.
+pub fn decode_signature(output: &[u8]) -> Option<Vec<u8>> {
+    let text: Vec<u8> = output
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if text.is_empty() {
+        return None;
+    }
+    if text.iter().all(u8::is_ascii_hexdigit) {
+        return hex::decode(&text).ok();
+    }
+    use base64ct::{Base64, Base64Unpadded, Encoding as _};
+    let text = std::str::from_utf8(&text).ok()?;
+    Base64::decode_vec(text)
+        .or_else(|_| Base64Unpadded::decode_vec(text))
+        .ok()
+}
+
+/// Signs `signed` (its canonical JSON) with each signer.
+pub fn sign(signed: &impl Serialize, signers: &[&Signer]) -> Result<Envelope, Report> {
+    let signed = serde_json::to_value(signed)?;
+    let message = canonical_json(&signed)?;
+    let mut signatures = Vec::new();
+    for signer in signers {
+        signatures.push(SignatureEntry {
+            keyid: signer.id.clone(),
+            sig: hex::encode(signer.sign(&message)?),
+        });
+    }
+    Ok(Envelope { signatures, signed })
+}
+
+/// Where the roles' keys are: the key directory, and the files and
+/// commands given for single roles.
+#[derive(Debug, Default, Clone)]
+pub struct KeySources {
+    /// The key directory.
+    pub dir: PathBuf,
+    /// `--key ROLE=FILE`.
+    pub files: BTreeMap<String, PathBuf>,
+    /// `--sign-command ROLE=CMD`.
+    pub commands: BTreeMap<String, String>,
+}
+
+impl KeySources {
+    /// `role`'s signing command: `--sign-command`, else the environment.
+    fn command(&self, role: &str) -> Option<String> {
+        self.commands.get(role).cloned().or_else(|| {
+            std::env::var(command_variable(role))
+                .ok()
+                .filter(|c| !c.trim().is_empty())
+        })
+    }
+
+    /// `role`'s signer.
+    pub fn signer(&self, role: &str) -> Result<Signer, Report> {
+        let given = self.files.get(role);
+        let key_file = key_path(&self.dir, role);
+        let pub_file = pub_path(&self.dir, role);
+        let public_signer = |file: &Path, signing: Signing| -> Result<Signer, Report> {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Report::message(format!("cannot read key {}: {e}", file.display())))?;
+            let key = read_public_pem(&text)
+                .map_err(|why| Report::message(format!("{}: {why}", file.display())))?;
+            if !key.is_supported() {
+                return fail(format!(
+                    "{}: Waymark cannot verify this key",
+                    file.display()
+                ));
+            }
+            Ok(Signer {
+                role: role.into(),
+                id: key.id()?,
+                key,
+                signing,
+                source: file.display().to_string(),
+            })
+        };
+        if let Some(command) = self.command(role) {
+            let file = given.unwrap_or(&pub_file);
+            if !file.exists() {
+                return fail(format!(
+                    "the {role} key is signed by a command: give its public key (PEM) as \
+                     --key {role}=FILE or {}",
+                    pub_file.display()
+                ));
+            }
+            let mut signer = public_signer(file, Signing::Command(command))?;
+            signer.source = format!("the {role} signing command");
+            return Ok(signer);
+        }
+        let file = match given {
+            Some(f) => f.clone(),
+            None if !key_file.exists() && pub_file.exists() => {
+                return public_signer(&pub_file, Signing::PublicOnly);
+            }
+            None => key_file,
+        };
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Report::message(format!("cannot read key {}: {e}", file.display())))?;
+        if text.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+            return public_signer(&file, Signing::PublicOnly);
+        }
+        Signer::with_key(role, read_key(&file)?, &file.display().to_string())
+    }
+}
+
+/// The keys of the four roles.
+pub struct RoleKeys {
+    signers: BTreeMap<String, Signer>,
+}
+
+impl RoleKeys {
+    /// Finds the four keys.
+    pub fn load(sources: &KeySources) -> Result<Self, Report> {
+        let mut signers = BTreeMap::new();
+        for role in ROLES {
+            signers.insert(role.to_string(), sources.signer(role)?);
+        }
+        Ok(RoleKeys { signers })
+    }
+
+    /// The key of a role.
+    pub fn get(&self, role: &str) -> &Signer {
+        &self.signers[role]
+    }
+
+    /// Finds the keys of the roles but `role`, whose key is `signer`.
+    pub fn load_replacing(
+        sources: &KeySources,
+        role: &str,
+        signer: Signer,
+    ) -> Result<Self, Report> {
+        let mut signers = BTreeMap::new();
+        for other in ROLES {
+            if other != role {
+                signers.insert(other.to_string(), sources.signer(other)?);
+            }
+        }
+        signers.insert(role.to_string(), signer);
+        Ok(RoleKeys { signers })
+    }
+}
+
+/// `waymark-pack keygen --out KEYDIR [--type T] [--role ROLE]...`: makes
+/// the keys (all four roles unless some are named).
+pub fn keygen(dir: &Path, kind: KeyType, roles: &[String]) -> Result<(), Report> {
+    let roles: Vec<&str> = if roles.is_empty() {
+        ROLES.to_vec()
+    } else {
+        for role in roles {
+            if !ROLES.contains(&role.as_str()) {
+                return fail(format!(
+                    "unknown role '{role}': one of root, targets, snapshot, timestamp"
+                ));
+            }
+        }
+        ROLES
+            .into_iter()
+            .filter(|r| roles.iter().any(|x| x == r))
+            .collect()
+    };
+    std::fs::create_dir_all(dir)?;
+    for role in &roles {
+        for path in [key_path(dir, role), pub_path(dir, role)] {
+            if path.exists() {
+                return fail(format!(
+                    "{} exists; keys are never overwritten (use rotate-key)",
+                    path.display()
+                ));
+            }
+        }
+    }
+    for role in roles {
+        let key = Private::generate(kind)?;
+        write_key(dir, role, &key)?;
+        println!("{role:<10} {}", key.public()?.id()?);
     }
     println!(
-        "Private keys written to {} (owner-only). Keep the root key offline.",
+        "Private keys written to {} (owner-only), public keys beside them (.pub). \
+         Keep the root key offline.",
         dir.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_output_is_read_as_hex_or_base64() {
+        assert_eq!(decode_signature(b"0a0B ff\n"), Some(vec![10, 11, 255]));
+        assert_eq!(decode_signature(b"AQID\n"), Some(vec![1, 2, 3]));
+        assert_eq!(decode_signature(b"AQI=\n"), Some(vec![1, 2]));
+        assert_eq!(decode_signature(b"AQI"), Some(vec![1, 2]));
+        assert_eq!(decode_signature(b"\n  \n"), None);
+        assert_eq!(decode_signature(b"not a signature!"), None);
+    }
+
+    #[test]
+    fn key_files_round_trip_for_each_type() {
+        let dir = tempfile::tempdir().unwrap();
+        for (role, kind) in [
+            ("root", KeyType::Ecdsa),
+            ("targets", KeyType::Ed25519),
+            ("snapshot", KeyType::Rsa),
+        ] {
+            let key = Private::generate(kind).unwrap();
+            write_key(dir.path(), role, &key).unwrap();
+            let read = read_key(&key_path(dir.path(), role)).unwrap();
+            assert_eq!(read.kind(), kind);
+            assert_eq!(read.public().unwrap(), key.public().unwrap());
+            let public = std::fs::read_to_string(pub_path(dir.path(), role)).unwrap();
+            assert_eq!(read_public_pem(&public).unwrap(), key.public().unwrap());
+            let signer = Signer::with_key(role, read, "test").unwrap();
+            signer.sign(b"message").unwrap();
+        }
+    }
 }

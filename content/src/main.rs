@@ -40,13 +40,25 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
-    /// Make ed25519 keys for the root, targets, snapshot and timestamp roles.
+    /// Make keys for the root, targets, snapshot and timestamp roles.
+    ///
+    /// Each role gets KEYDIR/ROLE.key (private, owner-only; securesystemslib's
+    /// JSON layout) and KEYDIR/ROLE.pub (the public key, PEM).
     Keygen {
         /// Directory for the key files (created; existing keys are never overwritten).
         #[arg(long, value_name = "KEYDIR")]
         out: PathBuf,
+        /// The key type: ed25519, ECDSA P-256 (as hardware tokens and
+        /// cloud KMS sign) or RSA (3072 bits, RSASSA-PSS).
+        #[arg(long = "type", value_enum, default_value = "ed25519")]
+        kind: keys::KeyType,
+        /// Make keys for these roles only (repeatable; default: all four),
+        /// e.g. all but root when the root key lives on a hardware token.
+        #[arg(long = "role", value_name = "ROLE")]
+        roles: Vec<String>,
     },
     /// Add packs to a TUF repository (created if needed) and sign new metadata.
+    #[command(after_long_help = KEYS_HELP)]
     Publish {
         /// Pack files built by `waymark-pack build`.
         #[arg(required = true, value_name = "PACKFILE")]
@@ -54,9 +66,8 @@ enum Command {
         /// The repository directory.
         #[arg(long, value_name = "REPODIR")]
         repo: PathBuf,
-        /// The key directory.
-        #[arg(long, value_name = "KEYDIR")]
-        keys: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
         /// The URL phones will sync from (written into publisher.json).
         #[arg(long)]
         url: Option<String>,
@@ -69,12 +80,16 @@ enum Command {
     },
     /// Rotate one role's key (root included): a new root signed by the old
     /// and new keys.
+    #[command(after_long_help = KEYS_HELP)]
     RotateKey {
         /// root, targets, snapshot or timestamp.
         role: String,
-        /// The key directory.
-        #[arg(long, value_name = "KEYDIR")]
-        keys: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// The new key's type (default: the old key's). The new key is made
+        /// in KEYDIR; the old one is kept as ROLE.key.N and ROLE.pub.N.
+        #[arg(long = "type", value_enum)]
+        kind: Option<keys::KeyType>,
         /// The repository directory.
         #[arg(long, value_name = "REPODIR")]
         repo: PathBuf,
@@ -94,6 +109,74 @@ enum Command {
         /// A pack file or a .wmbundle.
         file: PathBuf,
     },
+}
+
+/// Where each role's key is (see `waymark-pack publish --help`).
+#[derive(Debug, clap::Args)]
+struct KeyArgs {
+    /// The key directory: ROLE.key (a private key file) or, for a key held
+    /// elsewhere, ROLE.pub (its public key, PEM) for each role.
+    #[arg(long, value_name = "KEYDIR")]
+    keys: PathBuf,
+    /// Use FILE as ROLE's key instead of KEYDIR/ROLE.key: a key file
+    /// (securesystemslib's JSON layout) or a PEM private key (PKCS#8
+    /// ed25519 or ECDSA P-256, or SEC1), unencrypted; or, with
+    /// --sign-command, the role's public key (PEM). Repeatable.
+    #[arg(long = "key", value_name = "ROLE=FILE", value_parser = role_value::<PathBuf>)]
+    key: Vec<(String, PathBuf)>,
+    /// Sign ROLE's metadata by running CMD (through `sh -c`): it reads the
+    /// bytes to sign on stdin and prints the signature, hex or base64, on
+    /// stdout. The public key is --key ROLE=FILE or KEYDIR/ROLE.pub (PEM).
+    /// Also WAYMARK_PACK_SIGN_COMMAND_<ROLE> (e.g.
+    /// WAYMARK_PACK_SIGN_COMMAND_ROOT). Repeatable.
+    #[arg(long = "sign-command", value_name = "ROLE=CMD", value_parser = role_value::<String>)]
+    sign_command: Vec<(String, String)>,
+}
+
+const KEYS_HELP: &str = "\
+Keys: each role (root, targets, snapshot, timestamp) signs with, first match:
+  1. a signing command (--sign-command ROLE=CMD or WAYMARK_PACK_SIGN_COMMAND_<ROLE>),
+     with the public key in --key ROLE=FILE or KEYDIR/ROLE.pub (PEM);
+  2. the private key in --key ROLE=FILE, else KEYDIR/ROLE.key;
+  3. KEYDIR/ROLE.pub alone: the public key only, enough as long as nothing
+     needs that role's signature (e.g. the root, kept offline, between rotations).
+Key types: ed25519 and ECDSA P-256 (ecdsa-sha2-nistp256); not RSA, which the
+Waymark app does not verify.
+
+A signing command reads the canonical JSON to sign on stdin and prints the
+signature on stdout as hex or base64 (whitespace ignored; hex when it is only
+hex digits); ECDSA signatures DER or the 64 bytes r||s, over SHA-256. Its
+stderr is the terminal's (PIN prompts); WAYMARK_PACK_ROLE and
+WAYMARK_PACK_KEYID are set for it. Every signature is verified against the
+public key before anything is written. For example:
+  --sign-command 'root=openssl dgst -sha256 -sign /media/usb/root.pem | base64 -w0'
+  --sign-command 'root=pkcs11-tool --sign --mechanism ECDSA-SHA256 --id 01 -i /dev/stdin | base64 -w0'
+";
+
+/// `ROLE=VALUE`, ROLE one of the four.
+fn role_value<T: From<String>>(arg: &str) -> Result<(String, T), String> {
+    let Some((role, value)) = arg.split_once('=') else {
+        return Err("expected ROLE=VALUE".into());
+    };
+    if !keys::ROLES.contains(&role) {
+        return Err(format!(
+            "unknown role '{role}': one of root, targets, snapshot, timestamp"
+        ));
+    }
+    if value.trim().is_empty() {
+        return Err(format!("nothing given for {role}"));
+    }
+    Ok((role.to_owned(), T::from(value.to_owned())))
+}
+
+impl KeyArgs {
+    fn sources(self) -> keys::KeySources {
+        keys::KeySources {
+            dir: self.keys,
+            files: self.key.into_iter().collect(),
+            commands: self.sign_command.into_iter().collect(),
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -255,7 +338,7 @@ fn run(cli: Cli) -> Result<(), Report> {
             );
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
-        Command::Keygen { out } => keys::keygen(&out),
+        Command::Keygen { out, kind, roles } => keys::keygen(&out, kind, &roles),
         Command::Publish {
             packs,
             repo,
@@ -263,15 +346,20 @@ fn run(cli: Cli) -> Result<(), Report> {
             url,
             patches,
             expiries,
-        } => {
-            repo::Repo::new(&repo).publish(&packs, &keys, url.as_deref(), patches, expiries.get()?)
-        }
+        } => repo::Repo::new(&repo).publish(
+            &packs,
+            &keys.sources(),
+            url.as_deref(),
+            patches,
+            expiries.get()?,
+        ),
         Command::RotateKey {
             role,
             keys,
+            kind,
             repo,
             expiries,
-        } => repo::Repo::new(&repo).rotate_key(&role, &keys, expiries.get()?),
+        } => repo::Repo::new(&repo).rotate_key(&role, &keys.sources(), kind, expiries.get()?),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
     }

@@ -1,5 +1,6 @@
 //! The publisher's TUF repository (specification 1.0): root, targets,
-//! snapshot and timestamp metadata in canonical JSON, ed25519 signatures,
+//! snapshot and timestamp metadata in canonical JSON, signed with each
+//! role's key (ed25519 or ECDSA P-256; see [`crate::keys`]),
 //! consistent snapshots so a CDN can cache every file but `timestamp.json`
 //! forever.
 //!
@@ -29,7 +30,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
-use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::pack::PackReader;
@@ -40,7 +40,7 @@ use waymark_core::tuf::{
     Targets, consistent_target_path,
 };
 
-use crate::keys::{self, RoleKeys, key_path};
+use crate::keys::{self, KeySources, KeyType, Private, RoleKeys, Signer, key_path, pub_path, sign};
 use crate::patch::{Content, decompress, make_patch};
 use crate::{Report, fail};
 
@@ -189,8 +189,9 @@ impl Repo {
         let mut all = BTreeMap::new();
         let mut roles = BTreeMap::new();
         for role in keys::ROLES {
-            let (id, key) = keys::public(keys.get(role))?;
-            all.insert(id.clone(), key);
+            let signer = keys.get(role);
+            let id = signer.id().to_owned();
+            all.insert(id.clone(), signer.key().clone());
             roles.insert(
                 role.to_string(),
                 TufRole {
@@ -213,7 +214,7 @@ impl Repo {
     /// Fails unless `keys` are the keys the newest root names.
     fn check_keys(root: &Root, keys: &RoleKeys) -> Result<(), Report> {
         for role in keys::ROLES {
-            let (id, _) = keys::public(keys.get(role))?;
+            let id = keys.get(role).id().to_owned();
             if !root.roles.get(role).is_some_and(|r| r.keyids.contains(&id)) {
                 return fail(format!(
                     "the {role} key in the key directory is not the repository's {role} key"
@@ -230,7 +231,7 @@ impl Repo {
             return Ok(root);
         }
         let root = Self::root_meta(1, keys, now() + Duration::days(exp.root_days))?;
-        let env = Envelope::sign(&root, &[&keys.root])?;
+        let env = sign(&root, &[keys.get("root")])?;
         self.write_meta("1.root.json", &env)?;
         self.write_meta("root.json", &env)?;
         Ok(root)
@@ -254,7 +255,7 @@ impl Repo {
         };
         let t_bytes = self.write_meta(
             &format!("{t_version}.targets.json"),
-            &Envelope::sign(&targets, &[&keys.targets])?,
+            &sign(&targets, &[keys.get("targets")])?,
         )?;
 
         let ts_version = self.version_of("timestamp.json", "timestamp")? + 1;
@@ -268,7 +269,7 @@ impl Repo {
         };
         let s_bytes = self.write_meta(
             &format!("{s_version}.snapshot.json"),
-            &Envelope::sign(&snapshot, &[&keys.snapshot])?,
+            &sign(&snapshot, &[keys.get("snapshot")])?,
         )?;
 
         let timestamp = MetaList {
@@ -280,7 +281,7 @@ impl Repo {
         };
         self.write_meta(
             "timestamp.json",
-            &Envelope::sign(&timestamp, &[&keys.timestamp])?,
+            &sign(&timestamp, &[keys.get("timestamp")])?,
         )?;
         Ok(())
     }
@@ -397,12 +398,12 @@ impl Repo {
     pub fn publish(
         &self,
         packs: &[PathBuf],
-        keys_dir: &Path,
+        sources: &KeySources,
         url: Option<&str>,
         patches: usize,
         exp: Expiries,
     ) -> Result<(), Report> {
-        let keys = RoleKeys::load(keys_dir)?;
+        let keys = RoleKeys::load(sources)?;
         let mut manifests: Vec<(PackManifest, Vec<u8>)> = Vec::new();
         for p in packs {
             let bytes =
@@ -495,35 +496,54 @@ impl Repo {
     }
 
     /// Rotates a role's key: a new root (signed by the old and the new root
-    /// keys) names the new key, and the role's metadata is re-signed.
-    pub fn rotate_key(&self, role: &str, keys_dir: &Path, exp: Expiries) -> Result<(), Report> {
+    /// keys) names the new key, and the role's metadata is re-signed. The
+    /// new key is made in the key directory, of type `kind` (by default,
+    /// the old key's).
+    pub fn rotate_key(
+        &self,
+        role: &str,
+        sources: &KeySources,
+        kind: Option<KeyType>,
+        exp: Expiries,
+    ) -> Result<(), Report> {
         if !keys::ROLES.contains(&role) {
             return fail(format!(
                 "unknown role '{role}': one of root, targets, snapshot, timestamp"
             ));
         }
-        let old_keys = RoleKeys::load(keys_dir)?;
+        let old_keys = RoleKeys::load(sources)?;
         let Some(root) = self.root()? else {
             return fail("no repository here: publish a pack first");
         };
         Self::check_keys(&root, &old_keys)?;
-        let new_key = keys::generate()?;
+        let new_key = Private::generate(kind.unwrap_or(old_keys.get(role).kind()))?;
         let version = root.version + 1;
-        let path = key_path(keys_dir, role);
-        let retired = keys_dir.join(format!("{role}.key.{}", root.version));
-        std::fs::rename(&path, &retired)?;
-        if let Err(e) = keys::write_key(&path, &new_key) {
-            let _ = std::fs::rename(&retired, &path);
+        let dir = &sources.dir;
+        let mut retired = Vec::new();
+        for (path, suffix) in [(key_path(dir, role), "key"), (pub_path(dir, role), "pub")] {
+            if path.exists() {
+                let to = dir.join(format!("{role}.{suffix}.{}", root.version));
+                std::fs::rename(&path, &to)?;
+                retired.push((path, to));
+            }
+        }
+        if let Err(e) = keys::write_key(dir, role, &new_key) {
+            for (path, to) in &retired {
+                let _ = std::fs::remove_file(path);
+                let _ = std::fs::rename(to, path);
+            }
             return Err(e);
         }
-        let keys = RoleKeys::load(keys_dir)?;
+        let path = key_path(dir, role);
+        let new_signer = Signer::with_key(role, new_key, &path.display().to_string())?;
+        let keys = RoleKeys::load_replacing(sources, role, new_signer)?;
         let new_root = Self::root_meta(version, &keys, now() + Duration::days(exp.root_days))?;
-        let signers: Vec<&SigningKey> = if role == "root" {
-            vec![&old_keys.root, &keys.root]
+        let signers: Vec<&Signer> = if role == "root" {
+            vec![old_keys.get("root"), keys.get("root")]
         } else {
-            vec![&keys.root]
+            vec![keys.get("root")]
         };
-        let env = Envelope::sign(&new_root, &signers)?;
+        let env = sign(&new_root, &signers)?;
         self.write_meta(&format!("{version}.root.json"), &env)?;
         self.write_meta("root.json", &env)?;
         if role != "root" {
@@ -533,9 +553,12 @@ impl Repo {
         if let Some(card) = self.card()? {
             self.write_bundles(&card.id, &keys, exp)?;
         }
-        let (id, _) = keys::public(&new_key)?;
+        let id = keys.get(role).id();
         println!("{role} key rotated: root version {version}, new key {id}");
-        println!("the old key is kept as {}", retired.display());
+        match retired.first() {
+            Some((_, to)) => println!("the old key is kept as {}", to.display()),
+            None => println!("the old key was not in {}", dir.display()),
+        }
         Ok(())
     }
 
@@ -587,7 +610,7 @@ impl Repo {
             .read::<MetaList>("snapshot")?
             .expires;
         ts.expires = (now() + Duration::days(exp.bundle_days)).min(snapshot_expires);
-        let ts = Envelope::sign(&ts, &[&keys.timestamp])?.to_bytes()?;
+        let ts = sign(&ts, &[keys.get("timestamp")])?.to_bytes()?;
         // Beside timestamp.json, for phones that share packs they installed
         // (they fetch it when the timestamp changes).
         Self::write(&self.meta("offline-timestamp.json"), &ts)?;

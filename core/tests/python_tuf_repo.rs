@@ -1,6 +1,8 @@
 //! A repository written by a second TUF implementation (python-tuf's
 //! metadata API, `tuf` on PyPI, installed by `.ci/run`) verifies in Waymark:
-//! its root is trusted, and a bundle of its metadata and target installs.
+//! its root is trusted, and a bundle of its metadata and target installs;
+//! with each kind of key securesystemslib makes: ed25519, ECDSA P-256 and
+//! RSA-PSS.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,6 +15,28 @@ use waymark_core::tuf::MetadataSet;
 
 #[test]
 fn a_repository_written_by_python_tuf_verifies_and_installs() {
+    python_repository_installs("ed25519");
+}
+
+#[test]
+fn a_repository_signed_by_python_tuf_with_ecdsa_p256_keys_verifies_and_installs() {
+    python_repository_installs("ecdsa");
+}
+
+#[test]
+fn a_repository_signed_by_python_tuf_with_rsa_pss_keys_verifies_and_installs() {
+    python_repository_installs("rsa");
+}
+
+/// python-tuf writes a repository with `key_type` keys for every role;
+/// Waymark trusts its root and installs a bundle of its metadata.
+fn python_repository_installs(key_type: &str) {
+    install_python_repository(key_type).unwrap();
+}
+
+/// What [`python_repository_installs`] checks; Waymark's refusal as an
+/// error.
+fn install_python_repository(key_type: &str) -> waymark_core::Result<()> {
     let dir = tempfile::tempdir().unwrap();
     let pack = dir.path().join("interop.wmpack");
     let manifest = PackManifest {
@@ -49,6 +73,7 @@ fn a_repository_written_by_python_tuf_verifies_and_installs() {
         .arg(&repo)
         .arg("packs/interop.wmpack")
         .arg(&pack)
+        .arg(key_type)
         .output()
         .expect("python3 runs");
     assert!(
@@ -58,6 +83,15 @@ fn a_repository_written_by_python_tuf_verifies_and_installs() {
     );
 
     let meta = |name: &str| std::fs::read(repo.join("metadata").join(name)).unwrap();
+    let root: serde_json::Value = serde_json::from_slice(&meta("1.root.json")).unwrap();
+    for key in root["signed"]["keys"].as_object().unwrap().values() {
+        let expected = if key_type == "ecdsa" {
+            "ecdsa"
+        } else {
+            key_type
+        };
+        assert_eq!(key["keytype"], expected, "{key}");
+    }
     let set = MetadataSet {
         roots: vec![],
         timestamp: meta("timestamp.json"),
@@ -83,12 +117,11 @@ fn a_repository_written_by_python_tuf_verifies_and_installs() {
         id: Some("py-ngo".into()),
         ..Default::default()
     };
-    let trusted = store
-        .trust_publisher(&meta("1.root.json"), &request)
-        .unwrap();
+    let trusted = store.trust_publisher(&meta("1.root.json"), &request)?;
     assert_eq!(trusted.root_version, 1);
-    store.install_bundle(&bundle).unwrap();
+    store.install_bundle(&bundle)?;
     let hits = store.search(&SearchQuery::new("python")).unwrap().hits;
     assert_eq!(hits[0].title, "Written by python");
     assert_eq!(hits[0].provenance.publisher, "py-ngo");
+    Ok(())
 }

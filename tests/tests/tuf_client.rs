@@ -222,6 +222,11 @@ fn the_client_cli_refuses_each_attack_and_keeps_its_trusted_metadata() {
 }
 
 fn python_repo(dir: &Path) -> PathBuf {
+    python_repo_with(dir, "ed25519")
+}
+
+/// python-tuf's delegated repository, every role's key of `key_type`.
+fn python_repo_with(dir: &Path, key_type: &str) -> PathBuf {
     let target = dir.join("interop.wmpack");
     std::fs::write(&target, b"a pack written for the python-tuf repository\n").unwrap();
     let repo = dir.join("repo");
@@ -230,6 +235,7 @@ fn python_repo(dir: &Path) -> PathBuf {
         .arg(script)
         .arg(&repo)
         .arg(&target)
+        .arg(key_type)
         .output()
         .expect("python3 runs");
     assert!(out.status.success(), "python-tuf: {}", stderr(&out));
@@ -263,4 +269,50 @@ fn delegations_of_a_python_tuf_repository_are_followed_and_terminating_ends_the_
     assert_eq!(exit_code(&out), 1, "{}", stderr(&out));
     assert_eq!(server.requests_for("/metadata/1.alerts.json").len(), 1);
     assert!(client.downloaded("alerts/hidden.txt").is_none());
+}
+
+#[test]
+fn a_python_tuf_repository_signed_with_ecdsa_p256_keys_downloads() {
+    python_tuf_repository_with_key_type_downloads("ecdsa");
+}
+
+#[test]
+fn a_python_tuf_repository_signed_with_rsa_pss_keys_downloads() {
+    python_tuf_repository_with_key_type_downloads("rsa");
+}
+
+/// python-tuf signs every role with `key_type` keys: the client downloads
+/// a target, and refuses a tampered signature on the delegated role.
+fn python_tuf_repository_with_key_type_downloads(key_type: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = python_repo_with(dir.path(), key_type);
+    let root = std::fs::read(repo.join("metadata/1.root.json")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_slice(&root).unwrap();
+    let keys = parsed["signed"]["keys"].as_object().unwrap();
+    assert!(keys.values().all(|k| k["keytype"] == key_type));
+    let server = FaultServer::start(&repo).unwrap();
+    let client = Client::new(&server, &root);
+    let out = client.download(&["packs/interop.wmpack"]);
+    assert_eq!(exit_code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        client.downloaded("packs/interop.wmpack").unwrap(),
+        b"a pack written for the python-tuf repository\n"
+    );
+    // A tampered signature on the delegated role is refused.
+    let packs = repo.join("metadata/1.packs.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&packs).unwrap()).unwrap();
+    let sig = meta["signatures"][0]["sig"].as_str().unwrap().to_owned();
+    let last = if sig.ends_with("00") { "01" } else { "00" };
+    meta["signatures"][0]["sig"] = format!("{}{last}", &sig[..sig.len() - 2]).into();
+    std::fs::write(&packs, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let server = FaultServer::start(&repo).unwrap();
+    let fresh = Client::new(&server, &root);
+    let out = fresh.download(&["packs/interop.wmpack"]);
+    assert_ne!(exit_code(&out), 0, "a bad signature passed");
+    assert!(
+        stderr(&out).contains("valid signatures"),
+        "{}",
+        stderr(&out)
+    );
 }

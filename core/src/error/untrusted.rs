@@ -311,6 +311,16 @@ pub enum Untrusted {
     /// nothing matches on it; it is only shown.
     #[error("{0}")]
     Other(String),
+
+    /// A metadata file carries more than one signature by the same key id
+    /// (refused whatever the threshold, as python-tuf refuses it).
+    #[error("{role} metadata carries more than one signature by key {keyid}")]
+    DuplicateSignature {
+        /// The role whose metadata it is.
+        role: String,
+        /// The key id that signs twice.
+        keyid: String,
+    },
 }
 
 /// A file over the size allowed for it.

@@ -1,6 +1,15 @@
 //! The Update Framework (TUF, specification 1.0): metadata, canonical JSON,
-//! ed25519 signatures, and the client's verification of a repository's
-//! metadata chain (section 5 of the specification).
+//! signatures, and the client's verification of a repository's metadata
+//! chain (section 5 of the specification).
+//!
+//! Keys verify as python-tuf (securesystemslib) verifies them: `ed25519`
+//! (hex public key), `ecdsa` / `ecdsa-sha2-nistp256` (P-256, PEM
+//! SubjectPublicKeyInfo; signature: hex of the DER-encoded ECDSA signature
+//! over SHA-256) and `rsa` / `rsassa-pss-sha256` (PEM
+//! SubjectPublicKeyInfo, 2048 to 8192 bits; RSASSA-PSS with SHA-256 and
+//! MGF1-SHA-256, any salt length as securesystemslib accepts, which signs
+//! with 32). A key of another type, or scheme, signs nothing. Waymark only
+//! verifies; `waymark-pack` signs.
 //!
 //! Signatures are checked over the canonical JSON (OLPC dialect, as
 //! python-tuf and securesystemslib write it) of the `signed` object exactly
@@ -34,19 +43,210 @@ pub fn canonical_json(value: &impl Serialize) -> Result<Vec<u8>> {
 /// A public key as TUF writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Key {
-    /// `ed25519`.
+    /// `ed25519`, `ecdsa` (or the legacy `ecdsa-sha2-nistp256`) or `rsa`.
     pub keytype: String,
-    /// `ed25519`.
+    /// `ed25519`, `ecdsa-sha2-nistp256` or `rsassa-pss-sha256`.
     pub scheme: String,
     /// The key material.
     pub keyval: KeyVal,
 }
 
-/// The public part of a key, hex-encoded.
+/// The public part of a key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyVal {
-    /// 32 bytes, hex.
+    /// ed25519: 32 bytes, hex. ECDSA and RSA: PEM SubjectPublicKeyInfo.
     pub public: String,
+}
+
+/// Smallest RSA modulus trusted, in bits (python-tuf sets no floor; securesystemslib generates 3072-bit keys).
+pub const MIN_RSA_BITS: u32 = 2048;
+
+/// A key Waymark can verify with, read from its TUF description.
+enum Verifier {
+    Ed25519(VerifyingKey),
+    EcdsaP256(p256::ecdsa::VerifyingKey),
+    RsaPss(Box<rsa::PublicKey>),
+}
+
+impl Verifier {
+    /// Whether `signature` (raw bytes: ed25519's 64, ECDSA's DER, RSA's
+    /// modulus-sized) signs `message`.
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::Verifier as _;
+        match self {
+            Verifier::Ed25519(key) => Signature::from_slice(signature)
+                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
+            // High-S signatures verify, as in OpenSSL (python-tuf): tokens
+            // and KMS do not all normalise S, and ECDSA's malleability does
+            // not matter here (a second signature by the same key counts
+            // once).
+            Verifier::EcdsaP256(key) => {
+                ecdsa_from_der(signature).is_some_and(|sig| key.verify(message, &sig).is_ok())
+            }
+            // Salt length detected from the signature, as securesystemslib
+            // verifies (`PSS.AUTO`); it signs with 32 (the digest length),
+            // OpenSSL's command line with the largest that fits.
+            Verifier::RsaPss(key) => {
+                let scheme = rsa::Pss {
+                    blinded: false,
+                    digest: Sha256::new(),
+                    salt_len: None,
+                };
+                key.verify(scheme, &Sha256::digest(message), signature)
+                    .is_ok()
+            }
+        }
+    }
+
+    /// The key material, so that one key listed under two ids counts once
+    /// towards a threshold.
+    fn identity(&self) -> Vec<u8> {
+        let (tag, material): (u8, Vec<u8>) = match self {
+            Verifier::Ed25519(key) => (0, key.to_bytes().to_vec()),
+            Verifier::EcdsaP256(key) => (1, key.to_sec1_point(false).as_bytes().to_vec()),
+            Verifier::RsaPss(key) => {
+                use rsa::traits::PublicKeyParts as _;
+                (2, key.n().to_be_bytes_trimmed_vartime().into_vec())
+            }
+        };
+        let mut id = vec![tag];
+        id.extend(material);
+        id
+    }
+}
+
+/// The DER of a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+// Read here rather than with the `spki`/`pkcs1` crates: they cost the native
+// library tens of kilobytes for two fixed layouts.
+fn spki_der(pem: &str) -> Option<Vec<u8>> {
+    let body = pem
+        .trim()
+        .strip_prefix("-----BEGIN PUBLIC KEY-----")?
+        .strip_suffix("-----END PUBLIC KEY-----")?;
+    let base64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    use base64ct::Encoding as _;
+    base64ct::Base64::decode_vec(&base64).ok()
+}
+
+/// One DER element (definite, minimal length): its tag, its contents and
+/// what follows it.
+fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if !(1..=2).contains(&n) || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        if len < 0x80 || (n == 2 && len < 0x100) {
+            return None;
+        }
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// A SubjectPublicKeyInfo's algorithm identifier (its contents) and the
+/// key (the bit string's bytes).
+fn spki_parts(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (0x30, body, []) = der_element(der)? else {
+        return None;
+    };
+    let (0x30, algorithm, rest) = der_element(body)? else {
+        return None;
+    };
+    let (0x03, bits, []) = der_element(rest)? else {
+        return None;
+    };
+    let (0, key) = bits.split_first()? else {
+        return None;
+    };
+    Some((algorithm, key))
+}
+
+/// id-ecPublicKey with the named curve prime256v1.
+const SPKI_EC_P256: &[u8] = &[
+    0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+    0x03, 0x01, 0x07,
+];
+/// rsaEncryption, NULL parameters.
+const SPKI_RSA: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+];
+/// id-RSASSA-PSS, no parameters.
+const SPKI_RSA_PSS: &[u8] = &[
+    0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0a,
+];
+
+/// A P-256 public key from its SubjectPublicKeyInfo (the point
+/// uncompressed, as python-tuf and OpenSSL write it, or compressed).
+fn p256_from_spki(der: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
+    let (SPKI_EC_P256, point) = spki_parts(der)? else {
+        return None;
+    };
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(point).ok()
+}
+
+/// An RSA public key from its SubjectPublicKeyInfo (PKCS#1 RSAPublicKey
+/// inside).
+fn rsa_from_spki(der: &[u8]) -> Option<rsa::PublicKey> {
+    let (algorithm, key) = spki_parts(der)?;
+    if algorithm != SPKI_RSA && algorithm != SPKI_RSA_PSS {
+        return None;
+    }
+    let (0x30, body, []) = der_element(key)? else {
+        return None;
+    };
+    let (0x02, n, rest) = der_element(body)? else {
+        return None;
+    };
+    let (0x02, e, []) = der_element(rest)? else {
+        return None;
+    };
+    let uint = |int: &[u8]| {
+        let digits = der_positive(int)?;
+        let bits = u32::try_from(digits.len()).ok()?.checked_mul(8)?;
+        rsa::BoxedUint::from_be_slice(digits, bits).ok()
+    };
+    rsa::PublicKey::new(uint(n)?, uint(e)?).ok()
+}
+
+/// The big-endian digits of a positive DER INTEGER's contents, minimal: a
+/// leading 0 only before a high bit.
+fn der_positive(int: &[u8]) -> Option<&[u8]> {
+    match int {
+        [0, next, ..] if *next >= 0x80 => Some(&int[1..]),
+        [first, ..] if *first != 0 && *first < 0x80 => Some(int),
+        _ => None,
+    }
+}
+
+/// An ECDSA P-256 signature from its DER (`SEQUENCE { r INTEGER, s INTEGER }`),
+/// r and s in 1..n.
+fn ecdsa_from_der(der: &[u8]) -> Option<p256::ecdsa::Signature> {
+    let (0x30, body, []) = der_element(der)? else {
+        return None;
+    };
+    let (0x02, r, rest) = der_element(body)? else {
+        return None;
+    };
+    let (0x02, s, []) = der_element(rest)? else {
+        return None;
+    };
+    let scalar = |int: &[u8]| {
+        let digits = der_positive(int)?;
+        let mut bytes = [0u8; 32];
+        bytes
+            .get_mut(32usize.checked_sub(digits.len())?..)?
+            .copy_from_slice(digits);
+        Some(p256::FieldBytes::from(bytes))
+    };
+    p256::ecdsa::Signature::from_scalars(scalar(r)?, scalar(s)?).ok()
 }
 
 impl Key {
@@ -67,12 +267,59 @@ impl Key {
         Ok(hex::encode(Sha256::digest(canonical_json(self)?)))
     }
 
-    fn verifying_key(&self) -> Option<VerifyingKey> {
-        if self.keytype != "ed25519" || self.scheme != "ed25519" {
-            return None;
+    /// The TUF key of a P-256 public key given as PEM
+    /// SubjectPublicKeyInfo (not checked here).
+    pub fn ecdsa_p256(public_pem: &str) -> Self {
+        Key {
+            keytype: "ecdsa".into(),
+            scheme: "ecdsa-sha2-nistp256".into(),
+            keyval: KeyVal {
+                public: public_pem.into(),
+            },
         }
-        let bytes: [u8; 32] = hex::decode(&self.keyval.public).ok()?.try_into().ok()?;
-        VerifyingKey::from_bytes(&bytes).ok()
+    }
+
+    /// The TUF key of an RSA public key given as PEM SubjectPublicKeyInfo
+    /// (not checked here), for RSASSA-PSS with SHA-256.
+    pub fn rsa_pss_sha256(public_pem: &str) -> Self {
+        Key {
+            keytype: "rsa".into(),
+            scheme: "rsassa-pss-sha256".into(),
+            keyval: KeyVal {
+                public: public_pem.into(),
+            },
+        }
+    }
+
+    /// Whether Waymark can verify signatures by this key (a supported type
+    /// and scheme, and well-formed key material).
+    pub fn is_supported(&self) -> bool {
+        self.verifier().is_some()
+    }
+
+    /// Whether `signature` (raw bytes, as hex-decoded from a signature
+    /// entry) is this key's signature of `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verifier()
+            .is_some_and(|v| v.verify(message, signature))
+    }
+
+    fn verifier(&self) -> Option<Verifier> {
+        match (self.keytype.as_str(), self.scheme.as_str()) {
+            ("ed25519", "ed25519") => {
+                let bytes: [u8; 32] = hex::decode(&self.keyval.public).ok()?.try_into().ok()?;
+                VerifyingKey::from_bytes(&bytes).ok().map(Verifier::Ed25519)
+            }
+            ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
+                p256_from_spki(&spki_der(&self.keyval.public)?).map(Verifier::EcdsaP256)
+            }
+            ("rsa", "rsassa-pss-sha256") => {
+                use rsa::traits::PublicKeyParts as _;
+                let key = rsa_from_spki(&spki_der(&self.keyval.public)?)?;
+                (key.n().bit_width() >= MIN_RSA_BITS).then(|| Verifier::RsaPss(Box::new(key)))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -376,23 +623,32 @@ impl Envelope {
         if role_keys.threshold == 0 {
             return Err(Untrusted::ZeroThreshold { role: role.into() }.into());
         }
+        // One signature per key id, as python-tuf reads metadata: a second
+        // one is never counted, and is refused whatever the threshold.
+        let mut keyids = BTreeSet::new();
+        for sig in &self.signatures {
+            if !keyids.insert(sig.keyid.as_str()) {
+                return Err(Untrusted::DuplicateSignature {
+                    role: role.into(),
+                    keyid: sig.keyid.clone(),
+                }
+                .into());
+            }
+        }
         let message = canonical_json(&self.signed)?;
-        let mut good: BTreeSet<[u8; 32]> = BTreeSet::new();
+        let mut good: BTreeSet<Vec<u8>> = BTreeSet::new();
         for sig in &self.signatures {
             if !role_keys.keyids.contains(&sig.keyid) {
                 continue;
             }
-            let Some(key) = keys.get(&sig.keyid).and_then(Key::verifying_key) else {
+            let Some(key) = keys.get(&sig.keyid).and_then(Key::verifier) else {
                 continue;
             };
-            let Some(signature) = hex::decode(&sig.sig)
-                .ok()
-                .and_then(|b| Signature::from_slice(&b).ok())
-            else {
+            let Ok(signature) = hex::decode(&sig.sig) else {
                 continue;
             };
-            if key.verify_strict(&message, &signature).is_ok() {
-                good.insert(key.to_bytes());
+            if key.verify(&message, &signature) {
+                good.insert(key.identity());
             }
         }
         if good.len() < role_keys.threshold as usize {
@@ -442,7 +698,12 @@ pub fn fingerprint(root: &Root) -> String {
         ids.sort();
         for id in ids {
             if let Some(k) = root.keys.get(id) {
-                h.update(k.keyval.public.to_ascii_lowercase().as_bytes());
+                // Hex is case-blind; PEM's base64 is not.
+                if k.keytype == "ed25519" {
+                    h.update(k.keyval.public.to_ascii_lowercase().as_bytes());
+                } else {
+                    h.update(k.keyval.public.as_bytes());
+                }
                 h.update(b"\n");
             }
         }
@@ -455,4 +716,340 @@ pub fn fingerprint(root: &Root) -> String {
         .map(|c| std::str::from_utf8(c).expect("hex is ASCII"))
         .collect::<Vec<_>>()
         .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use p256::ecdsa::signature::Signer as _;
+    use p256::pkcs8::{DecodePrivateKey as _, EncodePublicKey as _, LineEnding};
+    use rsa::signature::RandomizedSigner as _;
+    use serde_json::json;
+
+    use super::*;
+    use crate::error::Error;
+
+    fn signed() -> Value {
+        json!({"_type": "timestamp", "version": 1, "note": "signed bytes"})
+    }
+
+    fn message() -> Vec<u8> {
+        canonical_json(&signed()).unwrap()
+    }
+
+    /// A role of `keys` with `threshold`, and the key map.
+    fn role(keys: &[&Key], threshold: u32) -> (BTreeMap<String, Key>, RoleKeys) {
+        let map: BTreeMap<String, Key> = keys
+            .iter()
+            .map(|k| (k.id().unwrap(), (*k).clone()))
+            .collect();
+        let role = RoleKeys {
+            keyids: keys.iter().map(|k| k.id().unwrap()).collect(),
+            threshold,
+        };
+        (map, role)
+    }
+
+    fn envelope(signatures: &[(&Key, Vec<u8>)]) -> Envelope {
+        Envelope {
+            signatures: signatures
+                .iter()
+                .map(|(k, sig)| SignatureEntry {
+                    keyid: k.id().unwrap(),
+                    sig: hex::encode(sig),
+                })
+                .collect(),
+            signed: signed(),
+        }
+    }
+
+    fn check(env: &Envelope, keys: &[&Key], threshold: u32) -> Result<()> {
+        let (map, role) = role(keys, threshold);
+        env.verify_with(&map, &role, "timestamp")
+    }
+
+    fn valid_count(result: Result<()>) -> Option<usize> {
+        match result {
+            Ok(()) => None,
+            Err(Error::Untrusted(Untrusted::Signatures { valid, .. })) => Some(valid),
+            Err(e) => panic!("unexpected error: {e}"),
+        }
+    }
+
+    fn ed25519(seed: u8) -> (SigningKey, Key) {
+        let signer = SigningKey::from_bytes(&[seed; 32]);
+        let key = Key::ed25519(&signer.verifying_key());
+        (signer, key)
+    }
+
+    fn p256_key(seed: u8) -> (p256::ecdsa::SigningKey, Key) {
+        let signer = p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+        let pem = signer
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        (signer, Key::ecdsa_p256(&pem))
+    }
+
+    fn p256_sign(signer: &p256::ecdsa::SigningKey, message: &[u8]) -> p256::ecdsa::Signature {
+        signer.sign(message)
+    }
+
+    fn rsa_key(file: &str) -> (rsa::PrivateKey, Key) {
+        let pem = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/tuf-keys")
+                .join(file),
+        )
+        .unwrap();
+        let private = rsa::PrivateKey::from_pkcs8_pem(&pem).unwrap();
+        (private, Key::rsa_pss_sha256(&rsa_public_pem(file)))
+    }
+
+    fn rsa_sign(private: &rsa::PrivateKey, salt_len: usize, message: &[u8]) -> Vec<u8> {
+        let signer = rsa::pss::SigningKey::<Sha256>::new_with_salt_len(private.clone(), salt_len);
+        let sig = signer
+            .try_sign_with_rng(&mut getrandom::SysRng, message)
+            .unwrap();
+        rsa::signature::SignatureEncoding::to_vec(&sig)
+    }
+
+    use std::path::Path;
+
+    #[test]
+    fn a_second_signature_by_the_same_key_id_is_refused_whatever_the_threshold() {
+        let (signer, key) = ed25519(1);
+        let (_, other) = ed25519(2);
+        let sig = signer.sign(&message()).to_bytes().to_vec();
+        assert!(check(&envelope(&[(&key, sig.clone())]), &[&key], 1).is_ok());
+
+        let twice = envelope(&[(&key, sig.clone()), (&key, sig.clone())]);
+        for threshold in [1, 2] {
+            let err = check(&twice, &[&key, &other], threshold).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    Error::Untrusted(Untrusted::DuplicateSignature { role, keyid })
+                        if role == "timestamp" && *keyid == key.id().unwrap()
+                ),
+                "threshold {threshold}: {err}"
+            );
+        }
+        assert_eq!(
+            check(&twice, &[&key], 1).unwrap_err().to_string(),
+            format!(
+                "not trusted: timestamp metadata carries more than one signature by key {}",
+                key.id().unwrap()
+            )
+        );
+        // A key the role does not list, twice, and a bad second signature:
+        // refused all the same.
+        let (outsider_signer, outsider) = ed25519(3);
+        let osig = outsider_signer.sign(&message()).to_bytes().to_vec();
+        let env = envelope(&[
+            (&key, sig.clone()),
+            (&outsider, osig.clone()),
+            (&outsider, osig),
+        ]);
+        assert!(matches!(
+            check(&env, &[&key], 1),
+            Err(Error::Untrusted(Untrusted::DuplicateSignature { .. }))
+        ));
+        let env = envelope(&[(&key, sig), (&key, vec![0; 64])]);
+        assert!(matches!(
+            check(&env, &[&key], 1),
+            Err(Error::Untrusted(Untrusted::DuplicateSignature { .. }))
+        ));
+    }
+
+    #[test]
+    fn ecdsa_p256_keys_verify_der_signatures_as_python_tuf_does() {
+        let (signer, key) = p256_key(7);
+        assert_eq!(key.keytype, "ecdsa");
+        assert_eq!(key.scheme, "ecdsa-sha2-nistp256");
+        assert!(
+            key.keyval
+                .public
+                .starts_with("-----BEGIN PUBLIC KEY-----\n")
+        );
+        assert!(key.is_supported());
+        let sig = p256_sign(&signer, &message());
+        let der = sig.to_der().as_bytes().to_vec();
+        assert!(check(&envelope(&[(&key, der.clone())]), &[&key], 1).is_ok());
+
+        // The legacy key type names the scheme.
+        let legacy = Key {
+            keytype: "ecdsa-sha2-nistp256".into(),
+            ..key.clone()
+        };
+        assert!(check(&envelope(&[(&legacy, der.clone())]), &[&legacy], 1).is_ok());
+
+        // Low and high S both verify (OpenSSL accepts either).
+        let low = sig.normalize_s();
+        let high = p256::ecdsa::Signature::from_scalars(*low.r(), -*low.s()).unwrap();
+        for s in [low, high] {
+            let env = envelope(&[(&key, s.to_der().as_bytes().to_vec())]);
+            assert!(check(&env, &[&key], 1).is_ok());
+        }
+
+        // Another message, the fixed-size r||s encoding, another key's
+        // signature, a P-256 key under another scheme: not valid.
+        let mut other = envelope(&[(&key, der.clone())]);
+        other.signed["version"] = json!(2);
+        assert_eq!(valid_count(check(&other, &[&key], 1)), Some(0));
+        let fixed = sig.to_bytes().to_vec();
+        assert_eq!(
+            valid_count(check(&envelope(&[(&key, fixed)]), &[&key], 1)),
+            Some(0)
+        );
+        let (second, _) = p256_key(8);
+        let wrong = p256_sign(&second, &message()).to_der().as_bytes().to_vec();
+        assert_eq!(
+            valid_count(check(&envelope(&[(&key, wrong)]), &[&key], 1)),
+            Some(0)
+        );
+        let p384 = Key {
+            scheme: "ecdsa-sha2-nistp384".into(),
+            ..key.clone()
+        };
+        assert!(!p384.is_supported());
+        assert_eq!(
+            valid_count(check(&envelope(&[(&p384, der)]), &[&p384], 1)),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn rsa_pss_keys_verify_with_securesystemslib_s_salt_length_and_any_other() {
+        let (private, key) = rsa_key("rsa-2048.pem");
+        assert!(key.is_supported());
+        // securesystemslib signs with a 32-byte salt (the digest's length)
+        // and verifies any (PSS.AUTO); OpenSSL's command line signs with
+        // the largest, 256 - 32 - 2 for a 2048-bit key.
+        for salt in [32, 0, 20, 222] {
+            let sig = rsa_sign(&private, salt, &message());
+            let env = envelope(&[(&key, sig)]);
+            assert!(check(&env, &[&key], 1).is_ok(), "salt length {salt}");
+        }
+        let sig = rsa_sign(&private, 32, &message());
+        let mut other = envelope(&[(&key, sig.clone())]);
+        other.signed["version"] = json!(2);
+        assert_eq!(valid_count(check(&other, &[&key], 1)), Some(0));
+        let mut flipped = sig.clone();
+        flipped[100] ^= 1;
+        assert_eq!(
+            valid_count(check(&envelope(&[(&key, flipped)]), &[&key], 1)),
+            Some(0)
+        );
+        // PSS with SHA-256 only: the same key under PKCS#1 v1.5 or SHA-512
+        // is not used.
+        for scheme in ["rsa-pkcs1v15-sha256", "rsassa-pss-sha512"] {
+            let other = Key {
+                scheme: scheme.into(),
+                ..key.clone()
+            };
+            assert!(!other.is_supported(), "{scheme}");
+        }
+    }
+
+    #[test]
+    fn rsa_keys_under_2048_bits_are_not_trusted() {
+        let (private, key) = rsa_key("rsa-1024.pem");
+        assert!(!key.is_supported());
+        let sig = rsa_sign(&private, 32, &message());
+        assert_eq!(
+            valid_count(check(&envelope(&[(&key, sig)]), &[&key], 1)),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn one_key_listed_under_two_ids_counts_once() {
+        let (signer, key) = p256_key(9);
+        // The same public key, its PEM with CRLF line ends: another key id.
+        let crlf = Key::ecdsa_p256(&key.keyval.public.replace('\n', "\r\n"));
+        assert_ne!(key.id().unwrap(), crlf.id().unwrap());
+        let (signer2, key2) = p256_key(10);
+        let sig = p256_sign(&signer, &message()).to_der().as_bytes().to_vec();
+        let sig2 = p256_sign(&signer2, &message()).to_der().as_bytes().to_vec();
+        let same = envelope(&[(&key, sig.clone()), (&crlf, sig.clone())]);
+        assert_eq!(valid_count(check(&same, &[&key, &crlf], 2)), Some(1));
+        let distinct = envelope(&[(&key, sig), (&key2, sig2)]);
+        assert!(check(&distinct, &[&key, &key2], 2).is_ok());
+    }
+
+    #[test]
+    fn pem_keys_are_malformed_unless_whole() {
+        let (_, key) = p256_key(11);
+        let pem = &key.keyval.public;
+        for broken in [
+            pem.replace("PUBLIC KEY", "PRIVATE KEY"),
+            pem.replace("-----END PUBLIC KEY-----", ""),
+            pem.replacen('M', "*", 1),
+            pem[..pem.len() / 2].to_string(),
+            hex::encode(spki_der(pem).unwrap()),
+        ] {
+            assert!(!Key::ecdsa_p256(&broken).is_supported(), "{broken}");
+        }
+        // An RSA key under the ECDSA scheme, and the other way round.
+        let rsa_pem = rsa_public_pem("rsa-2048.pem");
+        assert!(!Key::ecdsa_p256(&rsa_pem).is_supported());
+        assert!(!Key::rsa_pss_sha256(pem).is_supported());
+        assert!(Key::rsa_pss_sha256(&rsa_pem).is_supported());
+    }
+
+    fn rsa_public_pem(file: &str) -> String {
+        let pem = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/tuf-keys")
+                .join(file),
+        )
+        .unwrap();
+        rsa::PublicKey::from(&rsa::PrivateKey::from_pkcs8_pem(&pem).unwrap())
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_fingerprint_tells_pem_keys_apart_by_case() {
+        let (_, key) = p256_key(12);
+        let mut changed = key.clone();
+        let at = changed
+            .keyval
+            .public
+            .find(|c: char| c.is_ascii_lowercase())
+            .unwrap();
+        changed.keyval.public.replace_range(
+            at..=at,
+            &changed.keyval.public[at..=at].to_ascii_uppercase(),
+        );
+        let root = |k: &Key| Root {
+            kind: "root".into(),
+            spec_version: SPEC_VERSION.into(),
+            version: 1,
+            expires: Utc::now(),
+            consistent_snapshot: true,
+            keys: [(k.id().unwrap(), k.clone())].into(),
+            roles: [(
+                "root".to_string(),
+                RoleKeys {
+                    keyids: vec![k.id().unwrap()],
+                    threshold: 1,
+                },
+            )]
+            .into(),
+        };
+        assert_ne!(fingerprint(&root(&key)), fingerprint(&root(&changed)));
+        // ed25519's hex stays case-blind.
+        let (_, ed) = ed25519(4);
+        let upper = Key {
+            keyval: KeyVal {
+                public: ed.keyval.public.to_ascii_uppercase(),
+            },
+            ..ed.clone()
+        };
+        let mut r = root(&ed);
+        let before = fingerprint(&r);
+        r.keys.insert(ed.id().unwrap(), upper);
+        assert_eq!(fingerprint(&r), before);
+    }
 }

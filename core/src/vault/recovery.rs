@@ -9,9 +9,7 @@
 //! derived. 128 bits cannot be guessed, so the code needs no slow KDF and no
 //! attempt counter: HKDF turns it into the key that unwraps the data key.
 
-use std::sync::LazyLock;
-
-use data_encoding::{Encoding, Specification, Translate};
+use base32::Alphabet::Crockford;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -24,17 +22,6 @@ const CHECK_LEN: usize = 4;
 const GROUP: usize = 4;
 /// Characters in a code, without separators.
 const CODE_CHARS: usize = (SECRET_LEN + CHECK_LEN) * 8 / 5;
-
-static CROCKFORD: LazyLock<Encoding> = LazyLock::new(|| {
-    let mut spec = Specification::new();
-    spec.symbols.push_str("0123456789ABCDEFGHJKMNPQRSTVWXYZ");
-    spec.translate = Translate {
-        from: "abcdefghjkmnpqrstvwxyzoOiIlL".into(),
-        to: "ABCDEFGHJKMNPQRSTVWXYZ001111".into(),
-    };
-    spec.encoding()
-        .expect("Crockford base32 is a valid specification")
-});
 
 /// A recovery code. Printable with `Display`; zeroized on drop.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
@@ -68,9 +55,10 @@ impl RecoveryCode {
         if compact.chars().count() != CODE_CHARS {
             return Err(Error::MalformedRecoveryCode("it must have 32 characters"));
         }
-        let raw = Zeroizing::new(CROCKFORD.decode(compact.as_bytes()).map_err(|_| {
-            Error::MalformedRecoveryCode("it contains a character that is not allowed")
-        })?);
+        // Crockford's decoding: any case, `I`/`L` read as `1`, `O` as `0`.
+        let raw = Zeroizing::new(base32::decode(Crockford, &compact).ok_or(
+            Error::MalformedRecoveryCode("it contains a character that is not allowed"),
+        )?);
         let (secret, check) = raw.split_at(SECRET_LEN);
         if check != checksum(secret) {
             return Err(Error::MalformedRecoveryCode("a character is mistyped"));
@@ -98,7 +86,7 @@ impl std::fmt::Display for RecoveryCode {
         let mut raw = Zeroizing::new([0u8; SECRET_LEN + CHECK_LEN]);
         raw[..SECRET_LEN].copy_from_slice(&self.secret);
         raw[SECRET_LEN..].copy_from_slice(&checksum(&self.secret));
-        let text = Zeroizing::new(CROCKFORD.encode(raw.as_ref()));
+        let text = Zeroizing::new(base32::encode(Crockford, raw.as_ref()));
         for (i, group) in text.as_bytes().chunks(GROUP).enumerate() {
             if i > 0 {
                 f.write_str("-")?;

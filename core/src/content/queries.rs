@@ -126,7 +126,7 @@ pub fn choose_language<'a, 'l>(
     languages: impl IntoIterator<Item = &'l str>,
 ) -> Option<&'a str> {
     let mut available: Vec<&'a str> = available.into_iter().collect();
-    available.sort_unstable();
+    crate::sort::sort_by(&mut available, |a, b| a.cmp(b));
     for wanted in languages {
         let primary = primary_subtag(wanted);
         let found = available
@@ -289,7 +289,7 @@ impl ContentStore {
                 service,
             });
         }
-        out.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km));
+        crate::sort::sort_by(&mut out, |a, b| a.distance_km.total_cmp(&b.distance_km));
         out.truncate(q.limit);
         Ok(out)
     }
@@ -308,7 +308,7 @@ impl ContentStore {
                 _ => None,
             })
             .collect();
-        out.sort_by_key(|c| std::cmp::Reverse(c.entry.verified));
+        crate::sort::sort_by(&mut out, |a, b| b.entry.verified.cmp(&a.entry.verified));
         Ok(out)
     }
 
@@ -376,7 +376,7 @@ impl ContentStore {
                 entry: a,
             })
             .collect();
-        out.sort_by(|a, b| {
+        crate::sort::sort_by(&mut out, |a, b| {
             b.entry
                 .severity
                 .cmp(&a.entry.severity)

@@ -49,7 +49,7 @@ pub trait LockListener: Send + Sync {
 
 /// Names one registered listener, to remove it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ListenerId(u64);
+pub struct ListenerId(pub u64);
 
 /// The listeners of one vault, and the changes not yet delivered.
 #[derive(Default)]

@@ -3,7 +3,7 @@
 //!
 //! Texts a person reads come as translations: a map from BCP 47 language
 //! tag to text; the app shows the person's language, else the pack's
-//! fallback (see [`crate::content::ContentStore::pick_translation`]).
+//! fallback (see [`crate::content::pick_translation`]).
 //! Dates are ISO 8601 text, times of day `HH:MM`, coordinates WGS84.
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Sync: bring every trusted publisher's packs up to date, within the
 //! person's data budget, through their proxy if they set one; progress
 //! through [`SyncListener`]; cancellable. Requests go through the app's
-//! [`HttpTransport`](crate::HttpTransport), given to `ContentStore::open`.
+//! [`HttpTransport`], given to `ContentStore::open`.
 
 use std::sync::Arc;
 

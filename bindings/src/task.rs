@@ -5,7 +5,7 @@
 //! transport called from the syncing thread). Every exported call that
 //! touches the disk or derives a key is an `async fn` (Kotlin `suspend`,
 //! Swift `async`) that hands its core call to a small pool of worker
-//! threads ([`blocking`]) and completes when the worker is done, so the
+//! threads (`blocking`) and completes when the worker is done, so the
 //! app's main thread and its coroutine dispatchers never wait on disk,
 //! Argon2 or the network.
 //!
@@ -19,7 +19,7 @@
 //!
 //! Cancellation: when the app cancels the coroutine (Kotlin) awaiting a
 //! call, uniffi drops the Rust future. A future that holds a
-//! [`CancelGuard`] then trips the core's [`CancelToken`], and the blocking
+//! `CancelGuard` then trips the core's [`CancelToken`], and the blocking
 //! work stops at its next check, leaving everything consistent. uniffi
 //! 0.32's Swift code does not pass a Task's cancellation on (it awaits the
 //! future uninterruptibly), so the Swift layer cancels through a

@@ -206,3 +206,34 @@ fn a_cancellation_stops_only_the_sync_it_was_given_to() {
     let other = SyncCancellation::new();
     assert!(block_on(Arc::clone(&store).plan_sync(Network::Unmetered, Some(other))).is_ok());
 }
+
+/// `pick_translation`, the sync settings and `cancel_sync` are documented as
+/// cheap (memory only): their time is printed, not asserted.
+#[test]
+fn the_synchronous_content_calls_answer_from_memory() {
+    let t = translations(&[
+        ("en", "Clinic"),
+        ("ar", "عيادة"),
+        ("ti", "ክሊኒክ"),
+        ("fa", "درمانگاه"),
+    ]);
+    let calls = 1000u32;
+    let started = std::time::Instant::now();
+    for _ in 0..calls {
+        assert_eq!(pick(&t, &["ar-EG", "en"]).as_deref(), Some("عيادة"));
+    }
+    println!("pick_translation: {:?} per call", started.elapsed() / calls);
+    let dir = temp_dir();
+    let store = open_store(&dir, None);
+    let started = std::time::Instant::now();
+    for _ in 0..calls {
+        let settings = store.sync_settings();
+        store.set_sync_settings(settings).unwrap();
+        store.cancel_sync();
+    }
+    println!(
+        "sync_settings + set_sync_settings + cancel_sync: {:?} per round",
+        started.elapsed() / calls
+    );
+    assert_eq!(store.sync_settings(), waymark_ffi::SyncSettings::default());
+}

@@ -10,12 +10,12 @@ import Foundation
 /// nothing of it should leave the phone except by an explicit backup.
 ///
 /// ```swift
-/// let home = try WaymarkHome(directory: appSupport.appendingPathComponent("Waymark"))
-/// let vault = home.hasVault
-///     ? try home.openVault()
+/// let home = try await WaymarkHome(directory: appSupport.appendingPathComponent("Waymark"))
+/// let vault = await home.hasVault
+///     ? try await home.openVault()
 ///     : try await home.createVault(passphrase: passphrase).vault
 /// try await vault.unlock(passphrase: passphrase)
-/// let hits = try home.content.search("asylum", language: "ar")
+/// let hits = try await home.content.search("asylum", language: "ar")
 /// ```
 public final class WaymarkHome: Sendable {
     /// The directory holding everything.
@@ -28,18 +28,18 @@ public final class WaymarkHome: Sendable {
     /// Opens (or creates) the content store under `directory`, creating the
     /// directory if needed; its syncs go through `transport`
     /// (``URLSessionTransport`` unless the app passes its own). The vault
-    /// is opened separately.
-    public init(directory: URL, transport: any HttpTransport = URLSessionTransport()) throws {
+    /// is opened separately. The store is opened on a Waymark thread.
+    public init(directory: URL, transport: any HttpTransport = URLSessionTransport()) async throws {
         self.directory = directory
         vaultDirectory = directory.appendingPathComponent("vault", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        content = try ContentStore.open(
+        content = try await ContentStore.open(
             dir: directory.appendingPathComponent("content", isDirectory: true).path, transport: transport)
     }
 
     /// True if a vault exists here.
     public var hasVault: Bool {
-        vaultExists(dir: vaultDirectory.path)
+        get async { await vaultExists(dir: vaultDirectory.path) }
     }
 
     /// Creates the vault and returns it unlocked, with its recovery code:
@@ -51,14 +51,14 @@ public final class WaymarkHome: Sendable {
         try await Waymark.createVault(dir: vaultDirectory.path, passphrase: passphrase, kdf: kdf)
     }
 
-    /// Opens the vault, locked. ``WaymarkError/NotFound`` if there is none.
-    public func openVault() throws -> Vault {
-        try Vault.open(dir: vaultDirectory.path)
+    /// Opens the vault, locked. ``WaymarkError/notFound`` if there is none.
+    public func openVault() async throws -> Vault {
+        try await Vault.open(dir: vaultDirectory.path)
     }
 
     /// The panic button: wipes the vault without its passphrase (keys
     /// first, then files). Succeeds when there is nothing to wipe.
-    public func wipeVault() throws {
-        try wipeVaultDir(dir: vaultDirectory.path)
+    public func wipeVault() async throws {
+        try await wipeVaultDir(dir: vaultDirectory.path)
     }
 }

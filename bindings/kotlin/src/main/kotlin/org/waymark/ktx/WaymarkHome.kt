@@ -17,31 +17,40 @@ import org.waymark.wipeVaultDir
  * (`Context.filesDir`), never shared storage. Sync goes through
  * `transport` ([UrlConnectionTransport] unless the app passes its own).
  *
+ * Opened with [open] (it opens the content store off the caller's thread).
  * Closing it closes the content store; vaults opened from it are handles
  * of their own, closed separately (`use {}`).
  *
  * ```
- * WaymarkHome(context.filesDir).use { home ->
+ * WaymarkHome.open(context.filesDir).use { home ->
  *     val vault = if (home.hasVault()) home.openVault() else home.createVault(passphrase).vault
  *     vault.use { it.unlock(passphrase); it.listDocuments() }
  * }
  * ```
  */
-public class WaymarkHome(
+public class WaymarkHome private constructor(
     public val dir: File,
-    transport: HttpTransport = UrlConnectionTransport(),
+    /**
+     * The installed content: trust store, packs, search, sync (over the
+     * transport given to [open], by default the platform's
+     * `HttpURLConnection`).
+     */
+    public val content: ContentStore,
 ) : AutoCloseable {
     /** The vault's directory. */
     public val vaultDir: File = File(dir, "vault")
 
-    /**
-     * The installed content: trust store, packs, search, sync (over
-     * [transport], by default the platform's `HttpURLConnection`).
-     */
-    public val content: ContentStore = ContentStore.open(File(dir, "content").path, transport)
+    public companion object {
+        /**
+         * Opens (or creates) the content store under [dir]; its syncs go
+         * through [transport]. The vault is opened separately.
+         */
+        public suspend fun open(dir: File, transport: HttpTransport = UrlConnectionTransport()): WaymarkHome =
+            WaymarkHome(dir, ContentStore.open(File(dir, "content").path, transport))
+    }
 
     /** True if a vault exists here. */
-    public fun hasVault(): Boolean = vaultExists(vaultDir.path)
+    public suspend fun hasVault(): Boolean = vaultExists(vaultDir.path)
 
     /**
      * Creates the vault, unlocked, with its recovery code (show it once).
@@ -51,13 +60,13 @@ public class WaymarkHome(
         createVault(vaultDir.path, passphrase, kdf)
 
     /** Opens the vault, locked. */
-    public fun openVault(): Vault = Vault.open(vaultDir.path)
+    public suspend fun openVault(): Vault = Vault.open(vaultDir.path)
 
     /**
      * The panic button: wipes the vault without its passphrase (keys
      * first, then files). Close any open [Vault] handle first.
      */
-    public fun wipeVault(): Unit = wipeVaultDir(vaultDir.path)
+    public suspend fun wipeVault(): Unit = wipeVaultDir(vaultDir.path)
 
     override fun close() {
         content.close()

@@ -13,22 +13,28 @@ import org.waymark.wipeVaultDir
 /**
  * Where Waymark keeps a person's data on this device: the vault in
  * `vault/` and the content in `content/` under [dir] (the same layout as
- * the `waymark` device CLI). Use the app's private files directory
- * (`Context.filesDir`), never shared storage. Sync goes through
- * `transport` ([UrlConnectionTransport] unless the app passes its own).
+ * the `waymark` device CLI). Sync goes through `transport`
+ * ([UrlConnectionTransport] unless the app passes its own).
+ *
+ * On Android, use `WaymarkHome.open(context)` (the Android module), which puts
+ * it in `noBackupFilesDir/waymark`: private to the app and left out of
+ * Android's backups (a copy of the encrypted vault off the phone is one
+ * more place to attack it, which a panic wipe cannot reach; the content is
+ * public and downloads again). Never shared storage.
  *
  * Opened with [open] (it opens the content store off the caller's thread).
  * Closing it closes the content store; vaults opened from it are handles
  * of their own, closed separately (`use {}`).
  *
  * ```
- * WaymarkHome.open(context.filesDir).use { home ->
+ * WaymarkHome.open(context).use { home ->   // Android; elsewhere WaymarkHome.open(dir)
  *     val vault = if (home.hasVault()) home.openVault() else home.createVault(passphrase).vault
  *     vault.use { it.unlock(passphrase); it.listDocuments() }
  * }
  * ```
  */
 public class WaymarkHome private constructor(
+    /** The directory that holds `vault/` and `content/`. */
     public val dir: File,
     /**
      * The installed content: trust store, packs, search, sync (over the
@@ -68,6 +74,7 @@ public class WaymarkHome private constructor(
      */
     public suspend fun wipeVault(): Unit = wipeVaultDir(vaultDir.path)
 
+    /** Closes the content store (not the vaults opened from here). */
     override fun close() {
         content.close()
     }

@@ -46,6 +46,7 @@ public class WaymarkHome private constructor(
     /** The vault's directory. */
     public val vaultDir: File = File(dir, "vault")
 
+    /** Opens a [WaymarkHome]: see [open]. */
     public companion object {
         /**
          * Opens (or creates) the content store under [dir]; its syncs go

@@ -44,7 +44,7 @@ object Smoke {
         val secret = ByteArray(32) { (it * 17 + 3).toByte() }
         val keystore = platformKeystore { secret.copyOf() }
 
-        return WaymarkHome(File(work, "phone")).use { home ->
+        return WaymarkHome.open(File(work, "phone")).use { home ->
             check(!home.hasVault()) { "a vault already exists" }
             val created = home.createVault(PASSPHRASE)
             check(created.recoveryCode.isNotBlank()) { "no recovery code" }
@@ -78,10 +78,11 @@ object Smoke {
             val publisher = results.hits.first().provenance.publisher
 
             val (events, synced) = if (serverUrl == null) emptyList<String>() to emptyList() else
-                WaymarkHome(File(work, "second-phone")).use { second ->
+                WaymarkHome.open(File(work, "second-phone")).use { second ->
                     second.content.trustPublisher(card, url = serverUrl)
                     val events = second.content.syncEvents().toList()
-                    check(events.last() is SyncEvent.Done) { "the sync ended with ${events.last()}" }
+                    check(events.last() is SyncEvent.Finished) { "the sync ended with ${events.last()}" }
+                    check(events.any { it is SyncEvent.Done }) { "no pack was synced: $events" }
                     events.map { it::class.java.simpleName }.distinct() to second.content.packs().map { it.id }
                 }
 

@@ -41,6 +41,9 @@ extension WaymarkError: LocalizedError {
     /// | ``Cancelled`` | `cancelled` |
     /// | ``Internal(reason:)`` | `internal` |
     public var code: String {
+        // Spelled here until the Rust error carries a code of its own (the
+        // bindings-api branch may add one): then this forwards to it, with
+        // the same strings (ErrorTests pins them).
         switch self {
         case .Locked: "locked"
         case .WrongPassphrase: "wrong_passphrase"

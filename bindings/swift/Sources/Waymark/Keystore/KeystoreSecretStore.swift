@@ -1,5 +1,8 @@
 import Foundation
 
+/// Serialises every ``KeystoreSecretStore`` call of the process.
+private let keystoreLock = NSLock()
+
 /// The keychain operations ``KeychainKeystore`` needs, one call each to
 /// `Security`. Every failure is a ``KeychainError``; "not there" is nil,
 /// not an error.
@@ -39,13 +42,15 @@ protocol KeychainBackend: Sendable {
 /// unprotect the same secret, and a secret that cannot be reached any more
 /// is an error, never a new secret.
 ///
-/// Calls are serialised: two first calls at once must not make two secrets.
-final class KeystoreSecretStore<Backend: KeychainBackend>: @unchecked Sendable {
+/// Calls are serialised, across every store of the process (two keystores
+/// over the same items may exist): two first calls at once must not make
+/// two secrets.
+final class KeystoreSecretStore<Backend: KeychainBackend>: Sendable {
     let backend: Backend
     let prompt: String
     let preferSecureEnclave: Bool
     // Held for the whole of each call.
-    private let lock = NSLock()
+    private var lock: NSLock { keystoreLock }
 
     init(backend: Backend, prompt: String, preferSecureEnclave: Bool = true) {
         self.backend = backend

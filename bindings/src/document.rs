@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use waymark_core::vault as core;
 
 use crate::error::{Result, WaymarkError};
+use crate::num::{int, long, unsigned_int};
 
 /// What kind of paper a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -166,7 +167,7 @@ pub struct DocumentInfo {
     /// The person's metadata.
     pub metadata: DocumentMetadata,
     /// Content size in bytes.
-    pub size: u64,
+    pub size: i64,
     /// When it was added.
     pub created_at: SystemTime,
     /// When it or its metadata last changed.
@@ -178,7 +179,7 @@ impl From<core::DocumentInfo> for DocumentInfo {
         DocumentInfo {
             id: d.id.to_string(),
             metadata: d.metadata.into(),
-            size: d.size,
+            size: long(d.size),
             created_at: d.created_at.into(),
             updated_at: d.updated_at.into(),
         }
@@ -215,29 +216,32 @@ impl From<core::ExpiryReminder> for ExpiryReminder {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct KdfParams {
     /// Memory in KiB (8 to 1,048,576).
-    pub memory_kib: u32,
+    pub memory_kib: i32,
     /// Passes over the memory (1 to 64).
-    pub iterations: u32,
+    pub iterations: i32,
     /// Lanes (1 to 16).
-    pub parallelism: u32,
+    pub parallelism: i32,
 }
 
-impl From<KdfParams> for core::KdfParams {
-    fn from(k: KdfParams) -> Self {
-        core::KdfParams {
-            memory_kib: k.memory_kib,
-            iterations: k.iterations,
-            parallelism: k.parallelism,
-        }
+/// Negative numbers are refused here; the core checks the ranges.
+impl TryFrom<KdfParams> for core::KdfParams {
+    type Error = WaymarkError;
+
+    fn try_from(k: KdfParams) -> Result<Self> {
+        Ok(core::KdfParams {
+            memory_kib: unsigned_int("the KDF memory", k.memory_kib)?,
+            iterations: unsigned_int("the KDF iterations", k.iterations)?,
+            parallelism: unsigned_int("the KDF parallelism", k.parallelism)?,
+        })
     }
 }
 
 impl From<core::KdfParams> for KdfParams {
     fn from(k: core::KdfParams) -> Self {
         KdfParams {
-            memory_kib: k.memory_kib,
-            iterations: k.iterations,
-            parallelism: k.parallelism,
+            memory_kib: int(k.memory_kib),
+            iterations: int(k.iterations),
+            parallelism: int(k.parallelism),
         }
     }
 }
@@ -249,14 +253,14 @@ pub struct VaultSettings {
     pub auto_lock: Duration,
     /// The vault wipes itself after this many failed attempts in a row
     /// (`null`/`nil`: never).
-    pub wipe_after_failures: Option<u32>,
+    pub wipe_after_failures: Option<i32>,
 }
 
 impl From<core::VaultSettings> for VaultSettings {
     fn from(s: core::VaultSettings) -> Self {
         VaultSettings {
             auto_lock: s.auto_lock,
-            wipe_after_failures: s.wipe_after_failures,
+            wipe_after_failures: s.wipe_after_failures.map(int),
         }
     }
 }

@@ -25,6 +25,8 @@ use std::fmt;
 use waymark_core::Error as CoreError;
 use waymark_core::WaymarkError as CoreWaymarkError;
 
+use crate::num::{int, long};
+
 /// Shorthand for results of the bindings.
 pub type Result<T, E = WaymarkError> = std::result::Result<T, E>;
 
@@ -41,16 +43,16 @@ pub enum WaymarkError {
     /// is not zero, a countdown before the next attempt is accepted.
     WrongPassphrase {
         /// Consecutive failed attempts, counted persistently.
-        attempts: u32,
+        attempts: i32,
         /// Seconds before another attempt is accepted (0: try again now).
-        retry_after_seconds: u64,
+        retry_after_seconds: i64,
     },
 
     /// An attempt came too soon after failed ones and was not tried at all:
     /// show a countdown.
     TooManyAttempts {
         /// Seconds before another attempt is accepted.
-        retry_after_seconds: u64,
+        retry_after_seconds: i64,
     },
 
     /// The vault, document, pack or publisher does not exist (or the vault
@@ -80,7 +82,7 @@ pub enum WaymarkError {
         /// Whether trying again later can help.
         retryable: bool,
         /// Seconds the server asked to wait (0 when it did not say).
-        retry_after_seconds: u64,
+        retry_after_seconds: i64,
     },
 
     /// The device has no space left; nothing was half-written.
@@ -115,13 +117,13 @@ impl From<CoreWaymarkError> for WaymarkError {
                 attempts,
                 retry_after_seconds,
             } => WaymarkError::WrongPassphrase {
-                attempts,
-                retry_after_seconds,
+                attempts: int(attempts),
+                retry_after_seconds: long(retry_after_seconds),
             },
             CoreWaymarkError::TooManyAttempts {
                 retry_after_seconds,
             } => WaymarkError::TooManyAttempts {
-                retry_after_seconds,
+                retry_after_seconds: long(retry_after_seconds),
             },
             CoreWaymarkError::NotFound => WaymarkError::NotFound,
             CoreWaymarkError::InvalidInput { reason } => WaymarkError::InvalidInput { reason },
@@ -133,7 +135,7 @@ impl From<CoreWaymarkError> for WaymarkError {
             } => WaymarkError::Network {
                 reason,
                 retryable,
-                retry_after_seconds,
+                retry_after_seconds: long(retry_after_seconds),
             },
             CoreWaymarkError::StorageFull => WaymarkError::StorageFull,
             CoreWaymarkError::Keystore { reason } => WaymarkError::Keystore { reason },
@@ -151,13 +153,13 @@ impl From<WaymarkError> for CoreWaymarkError {
                 attempts,
                 retry_after_seconds,
             } => CoreWaymarkError::WrongPassphrase {
-                attempts,
-                retry_after_seconds,
+                attempts: attempts.try_into().unwrap_or(0),
+                retry_after_seconds: retry_after_seconds.try_into().unwrap_or(0),
             },
             WaymarkError::TooManyAttempts {
                 retry_after_seconds,
             } => CoreWaymarkError::TooManyAttempts {
-                retry_after_seconds,
+                retry_after_seconds: retry_after_seconds.try_into().unwrap_or(0),
             },
             WaymarkError::NotFound => CoreWaymarkError::NotFound,
             WaymarkError::InvalidInput { reason } => CoreWaymarkError::InvalidInput { reason },
@@ -169,7 +171,7 @@ impl From<WaymarkError> for CoreWaymarkError {
             } => CoreWaymarkError::Network {
                 reason,
                 retryable,
-                retry_after_seconds,
+                retry_after_seconds: retry_after_seconds.try_into().unwrap_or(0),
             },
             WaymarkError::StorageFull => CoreWaymarkError::StorageFull,
             WaymarkError::Keystore { reason } => CoreWaymarkError::Keystore { reason },
@@ -208,18 +210,20 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for WaymarkError {
     }
 }
 
+#[uniffi::export]
 impl WaymarkError {
-    /// A blocking task panicked or was torn down (the runtime shutting down).
-    pub(crate) fn from_join(e: tokio::task::JoinError) -> Self {
-        WaymarkError::Internal {
-            reason: if e.is_panic() {
-                "an internal operation panicked".into()
-            } else {
-                "an internal operation was stopped".into()
-            },
-        }
+    /// A stable machine name for the case (`locked`, `wrong_passphrase`,
+    /// `too_many_attempts`, `not_found`, `invalid_input`, `integrity`,
+    /// `network`, `storage_full`, `keystore`, `cancelled`, `internal`):
+    /// map it to the app's own translated text (the English `reason`s are
+    /// for logs and bug reports, never for a person reading Arabic,
+    /// Tigrinya or Dari). It never changes for a case.
+    pub fn code(&self) -> String {
+        CoreWaymarkError::from(self.clone()).code().to_owned()
     }
+}
 
+impl WaymarkError {
     pub(crate) fn invalid(reason: impl Into<String>) -> Self {
         CoreWaymarkError::invalid(reason).into()
     }

@@ -19,6 +19,8 @@ use waymark_core::sync::{
     Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
 };
 
+use crate::stream::Pull;
+
 /// One HTTP header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpHeader {
@@ -37,10 +39,10 @@ pub struct HttpRequest {
     /// platform's defaults.
     pub headers: Vec<HttpHeader>,
     /// Longest wait to connect, in milliseconds.
-    pub connect_timeout_ms: u64,
+    pub connect_timeout_ms: i64,
     /// Longest wait for the response headers and for each read of the
     /// body, in milliseconds.
-    pub read_timeout_ms: u64,
+    pub read_timeout_ms: i64,
     /// The proxy to use (`http://host:port`, `socks5://host:port`,
     /// `socks5h://host:port`), already checked; `null`/`nil`: direct, never
     /// the system's proxy.
@@ -50,8 +52,9 @@ pub struct HttpRequest {
 /// A response whose body the core reads in chunks.
 #[derive(uniffi::Record)]
 pub struct HttpResponse {
-    /// The status as the server sent it (200, 206, 304, 404, 416, 429…).
-    pub status: u16,
+    /// The status as the server sent it (200, 206, 304, 404, 416, 429…);
+    /// one outside 100 to 599 is refused as `HttpError.Other`.
+    pub status: i32,
     /// The response headers.
     pub headers: Vec<HttpHeader>,
     /// The body, unread.
@@ -117,7 +120,7 @@ pub trait HttpTransport: Send + Sync {
 pub trait HttpBody: Send + Sync {
     /// Up to `max_bytes` more bytes of the body (at least one, blocking
     /// until some arrive), or none at the end of the body.
-    fn read(&self, max_bytes: u32) -> Result<Vec<u8>, HttpError>;
+    fn read(&self, max_bytes: i32) -> Result<Vec<u8>, HttpError>;
     /// Closes the body and releases its connection; no read follows.
     /// (Not `close`: that name is the Kotlin handle's own.)
     fn release(&self);
@@ -150,64 +153,52 @@ impl Transport for ForeignTransport {
             };
             TransportError::new(kind, e.to_string())
         })?;
+        let status = u16::try_from(response.status)
+            .ok()
+            .filter(|s| (100..=599).contains(s))
+            .ok_or_else(|| TransportError::new(TransportErrorKind::Other, "not an HTTP status"))?;
         Ok(TransportResponse {
-            status: response.status,
+            status,
             headers: response
                 .headers
                 .into_iter()
                 .map(|h| (h.name, h.value))
                 .collect(),
-            body: Box::new(ForeignBody {
-                body: response.body,
-                pending: Vec::new(),
-                at: 0,
-                done: false,
-            }),
+            body: Box::new(ForeignBody::new(response.body)),
         })
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Pulls a foreign body as a `Read`; releases it when dropped.
 struct ForeignBody {
+    pull: Pull,
     body: Arc<dyn HttpBody>,
-    /// Bytes received beyond what a read asked for (a transport that
-    /// returns more than `max_bytes`).
-    pending: Vec<u8>,
-    at: usize,
-    done: bool,
+}
+
+impl ForeignBody {
+    fn new(body: Arc<dyn HttpBody>) -> Self {
+        let from = Arc::clone(&body);
+        let pull = Pull::new(move |max| {
+            from.read(i32::try_from(max).unwrap_or(i32::MAX))
+                .map_err(|e| {
+                    let kind = match e {
+                        HttpError::Timeout => std::io::ErrorKind::TimedOut,
+                        _ => std::io::ErrorKind::ConnectionAborted,
+                    };
+                    std::io::Error::new(kind, e.to_string())
+                })
+        });
+        ForeignBody { pull, body }
+    }
 }
 
 impl Read for ForeignBody {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if self.at >= self.pending.len() {
-            if self.done {
-                return Ok(0);
-            }
-            let max = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-            self.pending = self.body.read(max).map_err(|e| {
-                let kind = match e {
-                    HttpError::Timeout => std::io::ErrorKind::TimedOut,
-                    _ => std::io::ErrorKind::ConnectionAborted,
-                };
-                std::io::Error::new(kind, e.to_string())
-            })?;
-            self.at = 0;
-            if self.pending.is_empty() {
-                self.done = true;
-                return Ok(0);
-            }
-        }
-        let n = buf.len().min(self.pending.len() - self.at);
-        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
+        self.pull.read(buf)
     }
 }
 
@@ -230,7 +221,7 @@ mod tests {
     }
 
     impl HttpBody for Chunks {
-        fn read(&self, _max_bytes: u32) -> Result<Vec<u8>, HttpError> {
+        fn read(&self, _max_bytes: i32) -> Result<Vec<u8>, HttpError> {
             let mut chunks = self.chunks.lock().unwrap();
             if chunks.is_empty() {
                 Ok(Vec::new())
@@ -250,13 +241,7 @@ mod tests {
             chunks: Mutex::new(chunks.iter().map(|c| c.to_vec()).collect()),
             released: Arc::clone(&released),
         };
-        let body = ForeignBody {
-            body: Arc::new(body),
-            pending: Vec::new(),
-            at: 0,
-            done: false,
-        };
-        (body, released)
+        (ForeignBody::new(Arc::new(body)), released)
     }
 
     #[test]
@@ -281,17 +266,12 @@ mod tests {
     fn a_foreign_read_error_is_an_io_error_not_a_panic() {
         struct Broken;
         impl HttpBody for Broken {
-            fn read(&self, _: u32) -> Result<Vec<u8>, HttpError> {
+            fn read(&self, _: i32) -> Result<Vec<u8>, HttpError> {
                 Err(HttpError::Timeout)
             }
             fn release(&self) {}
         }
-        let mut body = ForeignBody {
-            body: Arc::new(Broken),
-            pending: Vec::new(),
-            at: 0,
-            done: false,
-        };
+        let mut body = ForeignBody::new(Arc::new(Broken));
         let e = body.read(&mut [0u8; 8]).unwrap_err();
         assert_eq!(e.kind(), std::io::ErrorKind::TimedOut);
     }

@@ -3,13 +3,15 @@
 //!
 //! Texts a person reads come as translations: a map from BCP 47 language
 //! tag to text; the app shows the person's language, else the pack's
-//! fallback (see [`crate::content::ContentStore::pick_translation`]).
+//! fallback (see [`crate::content::pick_translation`]).
 //! Dates are ISO 8601 text, times of day `HH:MM`, coordinates WGS84.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
 
 use waymark_core::content::{self as core, model};
+
+use crate::num::long;
 
 /// Text in several languages: BCP 47 tag → text.
 pub type Translations = HashMap<String, String>;
@@ -34,7 +36,7 @@ pub struct Provenance {
     /// Pack id.
     pub pack: String,
     /// Pack version.
-    pub pack_version: u64,
+    pub pack_version: i64,
     /// When the publisher last verified the entry, ISO 8601.
     pub verified: String,
     /// Days since then.
@@ -49,7 +51,7 @@ impl From<core::Provenance> for Provenance {
             publisher: p.publisher,
             publisher_name: p.publisher_name,
             pack: p.pack,
-            pack_version: p.pack_version,
+            pack_version: long(p.pack_version),
             verified: p.verified.to_string(),
             age_days: p.age_days,
             sample: p.sample,
@@ -172,8 +174,11 @@ pub struct Service {
     pub verified: String,
 }
 
+/// `HH:MM`. Not chrono's `format`: its format-string machinery cost the
+/// native library 7 KB for this one use.
 fn hm(t: chrono::NaiveTime) -> String {
-    t.format("%H:%M").to_string()
+    use chrono::Timelike;
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 impl From<model::Service> for Service {
@@ -245,9 +250,9 @@ impl From<core::NearbyService> for NearbyService {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct Highlight {
     /// First code unit of the match.
-    pub start: u32,
+    pub start: i32,
     /// One past its last code unit.
-    pub end: u32,
+    pub end: i32,
 }
 
 /// One search result.
@@ -291,14 +296,14 @@ pub struct SearchResults {
 }
 
 /// A UTF-8 byte offset into `s` as a UTF-16 offset.
-fn utf16_offset(s: &str, byte: usize) -> u32 {
+fn utf16_offset(s: &str, byte: usize) -> i32 {
     let byte = byte.min(s.len());
     // Highlights fall on character boundaries; floor to one if not.
     let mut end = byte;
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].encode_utf16().count() as u32
+    i32::try_from(s[..end].encode_utf16().count()).unwrap_or(i32::MAX)
 }
 
 impl From<core::SearchResults> for SearchResults {
@@ -588,7 +593,7 @@ pub struct InstalledPack {
     /// Pack id, unique for the publisher.
     pub id: String,
     /// Version installed.
-    pub version: u64,
+    pub version: i64,
     /// The pack's title.
     pub title: Translations,
     /// Languages it has texts in.
@@ -600,7 +605,7 @@ pub struct InstalledPack {
     /// When this version was built, ISO 8601.
     pub built: String,
     /// Entries in it.
-    pub entries: u64,
+    pub entries: i64,
     /// When it was installed.
     pub installed_at: SystemTime,
 }
@@ -612,13 +617,13 @@ impl From<core::InstalledPack> for InstalledPack {
             publisher: p.publisher,
             publisher_name: m.publisher.name,
             id: m.id,
-            version: m.version,
+            version: long(m.version),
             title: tr(m.title),
             languages: m.languages,
             fallback: m.fallback,
             sample: m.sample,
             built: m.built.to_string(),
-            entries: m.entries,
+            entries: long(m.entries),
             installed_at: p.installed_at.into(),
         }
     }
@@ -632,9 +637,9 @@ pub struct ExportedPack {
     /// The pack's id.
     pub pack: String,
     /// Its version.
-    pub version: u64,
+    pub version: i64,
     /// The file's size in bytes.
-    pub bytes: u64,
+    pub bytes: i64,
     /// Until when another phone can install it (the earliest expiry of the
     /// signed metadata it carries): tell the person to share it soon.
     pub valid_until: SystemTime,
@@ -645,8 +650,8 @@ impl From<core::ExportedPack> for ExportedPack {
         ExportedPack {
             publisher: e.publisher,
             pack: e.pack,
-            version: e.version,
-            bytes: e.bytes,
+            version: long(e.version),
+            bytes: long(e.bytes),
             valid_until: e.valid_until.into(),
         }
     }
@@ -663,7 +668,7 @@ pub struct TrustedPublisher {
     /// with the one the publisher gives out.
     pub fingerprint: String,
     /// Version of the newest root verified.
-    pub root_version: u64,
+    pub root_version: i64,
     /// Repository URL, for sync (`null`/`nil`: offline bundles only).
     pub url: Option<String>,
     /// When it was added.
@@ -676,7 +681,7 @@ impl From<core::TrustedPublisher> for TrustedPublisher {
             id: p.id,
             name: p.name,
             fingerprint: p.fingerprint,
-            root_version: p.root_version,
+            root_version: long(p.root_version),
             url: p.url,
             added_at: p.added_at.into(),
         }
@@ -685,7 +690,15 @@ impl From<core::TrustedPublisher> for TrustedPublisher {
 
 #[cfg(test)]
 mod tests {
-    use super::utf16_offset;
+    use super::{hm, utf16_offset};
+
+    #[test]
+    fn opening_times_are_two_digit_hours_and_minutes() {
+        let t = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 59).unwrap();
+        assert_eq!(hm(t(9, 5)), "09:05");
+        assert_eq!(hm(t(23, 30)), "23:30");
+        assert_eq!(hm(t(0, 0)), "00:00");
+    }
 
     #[test]
     fn highlight_offsets_count_utf16_code_units() {
@@ -696,11 +709,11 @@ mod tests {
         let before_x = s.len() - 1;
         assert_eq!(
             utf16_offset(s, before_x),
-            s.encode_utf16().count() as u32 - 1
+            s.encode_utf16().count() as i32 - 1
         );
         assert_eq!(
             utf16_offset(s, s.len() + 10),
-            s.encode_utf16().count() as u32
+            s.encode_utf16().count() as i32
         );
     }
 }

@@ -1,15 +1,18 @@
 //! Sync: bring every trusted publisher's packs up to date, within the
 //! person's data budget, through their proxy if they set one; progress
 //! through [`SyncListener`]; cancellable. Requests go through the app's
-//! [`HttpTransport`](crate::HttpTransport), given to `ContentStore::open`.
+//! [`HttpTransport`], given to `ContentStore::open`.
 
 use std::sync::Arc;
 
-use waymark_core::sync::{self as core, Http, HttpConfig, SyncOptions, Syncer, check_proxy_url};
+use waymark_core::sync::{
+    self as core, CancelToken, Http, HttpConfig, SyncOptions, Syncer, check_proxy_url,
+};
 
 use crate::content::ContentStore;
 use crate::error::{Result, WaymarkError};
 use crate::http::{ForeignTransport, HttpTransport};
+use crate::num::{int, long, unsigned_long};
 use crate::task::blocking_ffi;
 
 /// The network the phone is on, as the app knows it (Android
@@ -41,11 +44,11 @@ pub struct SyncSettings {
     /// Most bytes of packs (and patches) one sync downloads; larger
     /// downloads wait for a later sync. `null`/`nil`: no limit.
     #[uniffi(default = None)]
-    pub budget_bytes: Option<u64>,
+    pub budget_bytes: Option<i64>,
     /// On a metered network, downloads larger than this wait unless
     /// `allow_large_on_metered`.
     #[uniffi(default = 1048576)]
-    pub large_download_bytes: u64,
+    pub large_download_bytes: i64,
     /// Let large downloads run on a metered network.
     #[uniffi(default = false)]
     pub allow_large_on_metered: bool,
@@ -65,8 +68,8 @@ impl Default for SyncSettings {
     fn default() -> Self {
         let o = SyncOptions::default();
         SyncSettings {
-            budget_bytes: o.budget,
-            large_download_bytes: o.large_download,
+            budget_bytes: o.budget.map(long),
+            large_download_bytes: long(o.large_download),
             allow_large_on_metered: o.allow_large_on_metered,
             install_new_packs: o.install_new_packs,
             proxy: None,
@@ -75,19 +78,24 @@ impl Default for SyncSettings {
 }
 
 impl SyncSettings {
-    fn options(&self, network: Network) -> SyncOptions {
-        SyncOptions {
+    /// The core's options; `InvalidInput` for a negative size.
+    fn options(&self, network: Network) -> Result<SyncOptions> {
+        Ok(SyncOptions {
             network: network.into(),
-            budget: self.budget_bytes,
-            large_download: self.large_download_bytes,
+            budget: self
+                .budget_bytes
+                .map(|b| unsigned_long("the budget", b))
+                .transpose()?,
+            large_download: unsigned_long("the large download size", self.large_download_bytes)?,
             allow_large_on_metered: self.allow_large_on_metered,
             install_new_packs: self.install_new_packs,
-        }
+        })
     }
 
-    /// `InvalidInput` if the proxy is not a proxy URL every transport can
-    /// use: the person's input.
+    /// `InvalidInput` if a size is negative or the proxy is not a proxy
+    /// URL every transport can use: the person's input.
     fn check(&self) -> Result<()> {
+        self.options(Network::Unmetered)?;
         match &self.proxy {
             Some(proxy) if !check_proxy_url(proxy) => Err(WaymarkError::invalid(
                 "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
@@ -137,23 +145,23 @@ pub struct PlannedDownload {
     /// The pack.
     pub pack: String,
     /// The version installed now, if any.
-    pub installed_version: Option<u64>,
+    pub installed_version: Option<i64>,
     /// The version offered.
-    pub version: u64,
+    pub version: i64,
     /// Patch or full pack.
     pub kind: DownloadKind,
     /// Bytes still to download (a resumed download counts what is left).
-    pub bytes: u64,
+    pub bytes: i64,
 }
 
 impl From<core::PlannedDownload> for PlannedDownload {
     fn from(d: core::PlannedDownload) -> Self {
         PlannedDownload {
             pack: d.pack,
-            installed_version: d.installed_version,
-            version: d.version,
+            installed_version: d.installed_version.map(long),
+            version: long(d.version),
             kind: d.kind.into(),
-            bytes: d.bytes,
+            bytes: long(d.bytes),
         }
     }
 }
@@ -166,7 +174,7 @@ pub struct PublisherPlan {
     /// The downloads, in the order they would run.
     pub downloads: Vec<PlannedDownload>,
     /// Their total bytes.
-    pub bytes: u64,
+    pub bytes: i64,
     /// Why the publisher could not be checked, if it could not.
     pub error: Option<String>,
 }
@@ -178,7 +186,7 @@ pub struct SyncPlan {
     /// One plan per trusted publisher with a repository URL.
     pub publishers: Vec<PublisherPlan>,
     /// Bytes of packs and patches in all.
-    pub total_bytes: u64,
+    pub total_bytes: i64,
 }
 
 impl From<core::SyncPlan> for SyncPlan {
@@ -190,11 +198,11 @@ impl From<core::SyncPlan> for SyncPlan {
                 .map(|p| PublisherPlan {
                     publisher: p.publisher,
                     downloads: p.downloads.into_iter().map(Into::into).collect(),
-                    bytes: p.bytes,
+                    bytes: long(p.bytes),
                     error: p.error,
                 })
                 .collect(),
-            total_bytes: p.total_bytes,
+            total_bytes: long(p.total_bytes),
         }
     }
 }
@@ -223,9 +231,9 @@ pub enum SyncEvent {
         /// Pack id.
         pack: String,
         /// Bytes held so far (a resumed download starts above 0).
-        received: u64,
+        received: i64,
         /// The file's signed length.
-        total: u64,
+        total: i64,
     },
     /// Checking a downloaded file against its signed hashes.
     Verifying {
@@ -241,7 +249,7 @@ pub enum SyncEvent {
         /// Pack id.
         pack: String,
         /// The version going in.
-        version: u64,
+        version: i64,
     },
     /// A download waits for a later sync (metered network or budget).
     Waiting {
@@ -250,7 +258,7 @@ pub enum SyncEvent {
         /// Pack id.
         pack: String,
         /// Its size.
-        bytes: u64,
+        bytes: i64,
         /// Why it waits.
         reason: WaitReason,
     },
@@ -259,9 +267,9 @@ pub enum SyncEvent {
         /// Publisher id.
         publisher: String,
         /// Packs installed or updated.
-        installed: u32,
+        installed: i32,
         /// Bytes received (metadata and packs).
-        bytes: u64,
+        bytes: i64,
     },
     /// A publisher failed; the others go on.
     Failed {
@@ -269,6 +277,12 @@ pub enum SyncEvent {
         publisher: String,
         /// Why, fit to show.
         reason: String,
+    },
+    /// The sync ended: always the last event of a sync that did not fail
+    /// as a whole, with what it did (the same report `sync` returns).
+    Finished {
+        /// Per publisher: installed, waiting, failed.
+        report: SyncReport,
     },
 }
 
@@ -284,8 +298,8 @@ impl From<&core::SyncEvent> for SyncEvent {
             } => SyncEvent::Downloading {
                 publisher,
                 pack,
-                received,
-                total,
+                received: long(received),
+                total: long(total),
             },
             core::SyncEvent::Verifying { publisher, pack } => {
                 SyncEvent::Verifying { publisher, pack }
@@ -297,7 +311,7 @@ impl From<&core::SyncEvent> for SyncEvent {
             } => SyncEvent::Installing {
                 publisher,
                 pack,
-                version,
+                version: long(version),
             },
             core::SyncEvent::Waiting {
                 publisher,
@@ -307,7 +321,7 @@ impl From<&core::SyncEvent> for SyncEvent {
             } => SyncEvent::Waiting {
                 publisher,
                 pack,
-                bytes,
+                bytes: long(bytes),
                 reason: match reason {
                     core::WaitReason::Metered => WaitReason::Metered,
                     core::WaitReason::Budget => WaitReason::Budget,
@@ -319,8 +333,8 @@ impl From<&core::SyncEvent> for SyncEvent {
                 bytes,
             } => SyncEvent::Done {
                 publisher,
-                installed,
-                bytes,
+                installed: int(installed),
+                bytes: long(bytes),
             },
             core::SyncEvent::Failed { publisher, reason } => {
                 SyncEvent::Failed { publisher, reason }
@@ -335,11 +349,11 @@ pub struct PackUpdate {
     /// Pack id.
     pub pack: String,
     /// The version now installed.
-    pub version: u64,
+    pub version: i64,
     /// How it arrived.
     pub kind: DownloadKind,
     /// Bytes received for it.
-    pub bytes: u64,
+    pub bytes: i64,
 }
 
 /// How a publisher's sync ended.
@@ -367,7 +381,7 @@ pub struct PublisherReport {
     /// Downloads left for later.
     pub waiting: Vec<PlannedDownload>,
     /// Bytes received, metadata and packs.
-    pub bytes: u64,
+    pub bytes: i64,
     /// Why it failed, if it did.
     pub error: Option<String>,
 }
@@ -378,13 +392,13 @@ pub struct SyncReport {
     /// One report per trusted publisher with a repository URL.
     pub publishers: Vec<PublisherReport>,
     /// Bytes received in all.
-    pub bytes: u64,
+    pub bytes: i64,
 }
 
 impl From<core::SyncReport> for SyncReport {
     fn from(r: core::SyncReport) -> Self {
         SyncReport {
-            bytes: r.bytes(),
+            bytes: long(r.bytes()),
             publishers: r
                 .publishers
                 .into_iter()
@@ -401,13 +415,13 @@ impl From<core::SyncReport> for SyncReport {
                         .into_iter()
                         .map(|u| PackUpdate {
                             pack: u.pack,
-                            version: u.version,
+                            version: long(u.version),
                             kind: u.kind.into(),
-                            bytes: u.bytes,
+                            bytes: long(u.bytes),
                         })
                         .collect(),
                     waiting: p.waiting.into_iter().map(Into::into).collect(),
-                    bytes: p.bytes,
+                    bytes: long(p.bytes),
                     error: p.error,
                 })
                 .collect(),
@@ -416,18 +430,47 @@ impl From<core::SyncReport> for SyncReport {
 }
 
 /// Receives sync progress; the app implements it (the Kotlin layer turns
-/// it into a `Flow`, the Swift layer into an `AsyncStream`).
+/// it into a `Flow`, the Swift layer into an `AsyncThrowingStream`).
 ///
-/// Called on the syncing thread, in order: return quickly (post to the UI
-/// thread). An exception thrown here is ignored: a listener cannot break
-/// a sync.
-#[uniffi::export(foreign)]
+/// Called on the syncing thread, in order, ending with
+/// [`SyncEvent::Finished`] unless the sync fails as a whole: return
+/// quickly (post to the UI thread). An exception thrown here is ignored: a
+/// listener cannot break a sync.
+#[uniffi::export(callback_interface)]
 pub trait SyncListener: Send + Sync {
     /// One progress event.
     fn on_event(&self, event: SyncEvent) -> Result<()>;
 }
 
-struct ListenerAdapter(Option<Arc<dyn SyncListener>>);
+/// Cancels the one sync (or plan) it is passed to, from any thread: the
+/// Swift layer makes one per call and cancels it from the Task's
+/// cancellation handler (uniffi 0.32's Swift code does not pass Task
+/// cancellation on). Kotlin needs none: cancelling the coroutine cancels
+/// the call. Cancelling before the call starts stops it at its first step.
+#[derive(Debug, Default, uniffi::Object)]
+pub struct SyncCancellation(CancelToken);
+
+#[uniffi::export]
+impl SyncCancellation {
+    /// A cancellation not yet asked for.
+    #[uniffi::constructor]
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Asks the sync to stop at its next chunk or step; it ends with
+    /// `Cancelled`, everything consistent.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_cancelled()
+    }
+}
+
+struct ListenerAdapter(Option<Box<dyn SyncListener>>);
 
 impl core::SyncListener for ListenerAdapter {
     fn on_event(&self, event: &core::SyncEvent) {
@@ -438,16 +481,17 @@ impl core::SyncListener for ListenerAdapter {
     }
 }
 
-#[uniffi::export(async_runtime = "tokio")]
+#[uniffi::export]
 impl ContentStore {
-    /// The current sync settings.
+    /// The current sync settings. Cheap (memory only).
     pub fn sync_settings(&self) -> SyncSettings {
         self.settings().clone()
     }
 
     /// Sets the data budget, metered-network rules and proxy for the syncs
-    /// that start from now on. `InvalidInput` (and nothing changed) if the
-    /// proxy URL cannot be used.
+    /// that start from now on. `InvalidInput` (and nothing changed) if a
+    /// size is negative or the proxy URL cannot be used. Cheap (memory
+    /// only).
     pub fn set_sync_settings(&self, settings: SyncSettings) -> Result<()> {
         settings.check()?;
         *self.settings() = settings;
@@ -457,15 +501,23 @@ impl ContentStore {
     /// Checks every trusted publisher's metadata (a "nothing changed" check
     /// is one small conditional request) and says what a sync would
     /// download, without downloading any pack. Cancellable like
-    /// [`ContentStore::sync`].
-    pub async fn plan_sync(self: Arc<Self>, network: Network) -> Result<SyncPlan> {
+    /// [`ContentStore::sync`]. (Swift: this is renamed
+    /// `planSyncWithCancellation`; call the package's `syncPlan(on:)`.)
+    #[uniffi::method(default(cancellation = None))]
+    pub async fn plan_sync(
+        self: Arc<Self>,
+        network: Network,
+        cancellation: Option<Arc<SyncCancellation>>,
+    ) -> Result<SyncPlan> {
         let settings = self.settings().clone();
-        let guard = self.in_flight.start();
+        let options = settings.options(network)?;
+        let token = cancellation.map(|c| c.0.clone()).unwrap_or_default();
+        let guard = self.in_flight.start_with(token);
         let (store, cancel) = (Arc::clone(&self.inner), guard.token());
         let transport = self.transport.clone();
         let result = blocking_ffi(move || {
             let http = settings.http(transport)?;
-            Ok(Syncer::new(&store, &http).plan(&settings.options(network), &cancel)?)
+            Ok(Syncer::new(&store, &http).plan(&options, &cancel)?)
         })
         .await;
         guard.finish();
@@ -476,35 +528,50 @@ impl ContentStore {
     /// verifies and installs what changed (a patch when one fits), within
     /// the sync settings. A failure at one publisher is in the report and
     /// the others go on; the previous content stays searchable throughout.
+    /// `listener` hears the progress, ending with [`SyncEvent::Finished`]
+    /// and the report.
     ///
-    /// Cancel it with [`ContentStore::cancel_sync`] or by cancelling the
-    /// awaiting coroutine (Swift: the package's `sync(on:progress:)` and
-    /// `syncProgress(on:)` call `cancelSync` when their Task is
-    /// cancelled): it stops at the next chunk or step with
-    /// `Cancelled`, everything consistent; the next sync resumes an
-    /// interrupted download.
-    #[uniffi::method(default(listener = None))]
+    /// Cancel it by cancelling the awaiting coroutine (Kotlin), with
+    /// `cancellation`, or with [`ContentStore::cancel_sync`]: it stops at
+    /// the next chunk or step with `Cancelled`, everything consistent; the
+    /// next sync resumes an interrupted download. (Swift: this is renamed
+    /// `syncWithCancellation`, since Task cancellation does not reach it;
+    /// call the package's `sync(on:progress:)` or `syncProgress(on:)`,
+    /// which do.)
+    #[uniffi::method(default(listener = None, cancellation = None))]
     pub async fn sync(
         self: Arc<Self>,
         network: Network,
-        listener: Option<Arc<dyn SyncListener>>,
+        listener: Option<Box<dyn SyncListener>>,
+        cancellation: Option<Arc<SyncCancellation>>,
     ) -> Result<SyncReport> {
         let settings = self.settings().clone();
-        let guard = self.in_flight.start();
+        let options = settings.options(network)?;
+        let token = cancellation.map(|c| c.0.clone()).unwrap_or_default();
+        let guard = self.in_flight.start_with(token);
         let (store, cancel) = (Arc::clone(&self.inner), guard.token());
         let transport = self.transport.clone();
         let result = blocking_ffi(move || {
             let http = settings.http(transport)?;
-            let listener = ListenerAdapter(listener);
-            Ok(Syncer::new(&store, &http).run(&settings.options(network), &listener, &cancel)?)
+            let adapter = ListenerAdapter(listener);
+            let report: SyncReport = Syncer::new(&store, &http)
+                .run(&options, &adapter, &cancel)?
+                .into();
+            if let Some(listener) = &adapter.0 {
+                // Progress is advisory; the report is also returned.
+                let _ = listener.on_event(SyncEvent::Finished {
+                    report: report.clone(),
+                });
+            }
+            Ok(report)
         })
         .await;
         guard.finish();
-        result.map(Into::into)
+        result
     }
 
     /// Cancels every sync and sync plan running on this store; each ends
-    /// with `Cancelled`. Does nothing when none runs.
+    /// with `Cancelled`. Does nothing when none runs. Cheap.
     pub fn cancel_sync(&self) {
         self.in_flight.cancel_all();
     }

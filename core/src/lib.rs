@@ -27,4 +27,6 @@ pub mod tuf;
 pub mod types;
 pub mod vault;
 
+mod sort;
+
 pub use error::{Error, Result, Untrusted, WaymarkError};

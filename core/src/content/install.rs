@@ -110,6 +110,15 @@ impl ContentStore {
             write_frequent_terms(&tx, pack_row, &counts?)
         })?;
         tx.commit()?;
+        // The pack's id and version only: which publishers a person trusts
+        // is theirs.
+        log::info!(
+            target: "waymark::content",
+            "pack {} version {} installed ({} entries)",
+            manifest.id,
+            manifest.version,
+            manifest.entries
+        );
         Ok(InstalledPack {
             publisher: publisher.to_owned(),
             manifest,

@@ -43,7 +43,8 @@ pub use bundle::{
 };
 pub use card::PublisherCard;
 pub use queries::{
-    AlertFilter, NearbyQuery, NearbyService, WithProvenance, distance_km, is_open, pick,
+    AlertFilter, NearbyQuery, NearbyService, WithProvenance, choose_language, distance_km, is_open,
+    pick,
 };
 pub use search::{SearchHit, SearchQuery, SearchResults};
 pub use store::{ContentStore, InstalledPack, Provenance, READ_PRAGMAS};

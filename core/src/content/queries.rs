@@ -99,18 +99,55 @@ pub fn distance_km(a: GeoPoint, b: GeoPoint) -> f64 {
     2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
 }
 
-/// The text in the preferred language, else along `fallback`, else any.
+/// The text in the preferred language, else along `fallback`, else any
+/// (languages matched as [`choose_language`] does: `ar-EG` finds `ar`).
 pub fn pick<'a>(
     t: &'a Translations,
     preferred: Option<&str>,
     fallback: &[String],
 ) -> Option<&'a str> {
-    preferred
+    let languages = preferred
         .into_iter()
-        .chain(fallback.iter().map(String::as_str))
-        .find_map(|l| t.get(l))
-        .or_else(|| t.values().next())
+        .chain(fallback.iter().map(String::as_str));
+    choose_language(t.keys().map(String::as_str), languages)
+        .and_then(|tag| t.get(tag))
         .map(String::as_str)
+}
+
+/// Which of the BCP 47 tags `available` to show a person who reads
+/// `languages`, in order of preference. For the first language that any of
+/// them serves: the same tag (case does not matter), else the bare
+/// language (`ar` for `ar-EG`), else another variant of it (`ar-SA` for
+/// `ar-EG`; the smallest such tag), as search ranks languages by their
+/// primary subtag. When none is served, the smallest tag, so that
+/// something shows; `None` only when `available` is empty.
+pub fn choose_language<'a, 'l>(
+    available: impl IntoIterator<Item = &'a str>,
+    languages: impl IntoIterator<Item = &'l str>,
+) -> Option<&'a str> {
+    let mut available: Vec<&'a str> = available.into_iter().collect();
+    crate::sort::sort_by(&mut available, |a, b| a.cmp(b));
+    for wanted in languages {
+        let primary = primary_subtag(wanted);
+        let found = available
+            .iter()
+            .find(|t| t.eq_ignore_ascii_case(wanted))
+            .or_else(|| available.iter().find(|t| t.eq_ignore_ascii_case(primary)))
+            .or_else(|| {
+                available
+                    .iter()
+                    .find(|t| primary_subtag(t).eq_ignore_ascii_case(primary))
+            });
+        if let Some(tag) = found {
+            return Some(tag);
+        }
+    }
+    available.first().copied()
+}
+
+/// `ti` of `ti-ER` (or `ti_ER`, as some systems write it).
+fn primary_subtag(tag: &str) -> &str {
+    tag.split(['-', '_']).next().unwrap_or(tag)
 }
 
 /// Whether `schedule` says open at weekday/time; `None` if no hours known.
@@ -252,7 +289,7 @@ impl ContentStore {
                 service,
             });
         }
-        out.sort_by(|a, b| a.distance_km.total_cmp(&b.distance_km));
+        crate::sort::sort_by(&mut out, |a, b| a.distance_km.total_cmp(&b.distance_km));
         out.truncate(q.limit);
         Ok(out)
     }
@@ -271,7 +308,7 @@ impl ContentStore {
                 _ => None,
             })
             .collect();
-        out.sort_by_key(|c| std::cmp::Reverse(c.entry.verified));
+        crate::sort::sort_by(&mut out, |a, b| b.entry.verified.cmp(&a.entry.verified));
         Ok(out)
     }
 
@@ -339,7 +376,7 @@ impl ContentStore {
                 entry: a,
             })
             .collect();
-        out.sort_by(|a, b| {
+        crate::sort::sort_by(&mut out, |a, b| {
             b.entry
                 .severity
                 .cmp(&a.entry.severity)
@@ -350,6 +387,54 @@ impl ContentStore {
 }
 
 fn same_language(a: &str, b: &str) -> bool {
-    let primary = |t: &str| t.split(['-', '_']).next().unwrap_or(t).to_ascii_lowercase();
-    primary(a) == primary(b)
+    primary_subtag(a).eq_ignore_ascii_case(primary_subtag(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choose<'a>(available: &[&'a str], languages: &[&str]) -> Option<&'a str> {
+        choose_language(available.iter().copied(), languages.iter().copied())
+    }
+
+    #[test]
+    fn a_regional_tag_finds_its_language() {
+        assert_eq!(choose(&["en", "ar"], &["ar-EG"]), Some("ar"));
+        assert_eq!(choose(&["en", "ti"], &["ti_ER"]), Some("ti"));
+    }
+
+    #[test]
+    fn the_exact_tag_wins_then_the_bare_language_then_another_variant() {
+        assert_eq!(choose(&["ar", "ar-EG", "ar-SA"], &["ar-EG"]), Some("ar-EG"));
+        assert_eq!(choose(&["ar-SA", "ar", "en"], &["ar-EG"]), Some("ar"));
+        assert_eq!(choose(&["en", "ar-SA", "ar-MA"], &["ar-EG"]), Some("ar-MA"));
+        assert_eq!(choose(&["fa", "fa-AF"], &["fa"]), Some("fa"));
+    }
+
+    #[test]
+    fn case_does_not_matter() {
+        assert_eq!(choose(&["EN", "pt-br"], &["pt-BR"]), Some("pt-br"));
+        assert_eq!(choose(&["en", "Ar"], &["AR-eg"]), Some("Ar"));
+    }
+
+    #[test]
+    fn languages_are_tried_in_order_before_any_text() {
+        assert_eq!(choose(&["fr", "en"], &["ti", "en", "fr"]), Some("en"));
+        // None served: the smallest tag, so something shows.
+        assert_eq!(choose(&["fr", "de"], &["ti"]), Some("de"));
+        assert_eq!(choose(&[], &["ti"]), None);
+    }
+
+    #[test]
+    fn pick_uses_the_same_matching() {
+        let t: Translations = [
+            ("en".to_string(), "Clinic".to_string()),
+            ("ar".to_string(), "عيادة".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(pick(&t, Some("ar-EG"), &[]), Some("عيادة"));
+        assert_eq!(pick(&t, Some("ti"), &["en".into()]), Some("Clinic"));
+    }
 }

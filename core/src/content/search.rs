@@ -206,7 +206,7 @@ impl ContentStore {
             });
         }
         // Stable: equal scores keep the order FTS5 gave them.
-        out.sort_by(|a, b| a.score.total_cmp(&b.score));
+        crate::sort::sort_by(&mut out, |a, b| a.score.total_cmp(&b.score));
         Ok(out)
     }
 
@@ -394,7 +394,7 @@ fn shown_language<'t, 'a>(
         .iter()
         .map(|t| (language_rank(t.lang, preferred, &manifest.fallback), t))
         .collect();
-    ranked.sort_by_key(|(rank, _)| *rank);
+    crate::sort::sort_by(&mut ranked, |a, b| a.0.cmp(&b.0));
     let mut best: Option<(usize, &LangText<'a>)> = None;
     for (_, t) in ranked {
         let n = matched(t);

@@ -103,6 +103,26 @@ pub enum WaymarkError {
 }
 
 impl WaymarkError {
+    /// A stable machine name for the variant (`locked`, `wrong_passphrase`,
+    /// …), for apps to map to their own translated text and for logs: it
+    /// never changes for a variant and carries nothing of the error's
+    /// details.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WaymarkError::Locked => "locked",
+            WaymarkError::WrongPassphrase { .. } => "wrong_passphrase",
+            WaymarkError::TooManyAttempts { .. } => "too_many_attempts",
+            WaymarkError::NotFound => "not_found",
+            WaymarkError::InvalidInput { .. } => "invalid_input",
+            WaymarkError::Integrity { .. } => "integrity",
+            WaymarkError::Network { .. } => "network",
+            WaymarkError::StorageFull => "storage_full",
+            WaymarkError::Keystore { .. } => "keystore",
+            WaymarkError::Cancelled => "cancelled",
+            WaymarkError::Internal { .. } => "internal",
+        }
+    }
+
     /// Input refused for `reason` (in words fit to show).
     pub fn invalid(reason: impl Into<String>) -> Self {
         WaymarkError::InvalidInput {
@@ -120,6 +140,13 @@ impl WaymarkError {
 /// retryable.
 impl From<Error> for WaymarkError {
     fn from(e: Error) -> Self {
+        WaymarkError::from(&e)
+    }
+}
+
+/// The same mapping for an error kept by its owner (to log its code, say).
+impl From<&Error> for WaymarkError {
+    fn from(e: &Error) -> Self {
         if e.is_storage_full() {
             return WaymarkError::StorageFull;
         }
@@ -129,7 +156,7 @@ impl From<Error> for WaymarkError {
                 failed_attempts,
                 retry_after,
             } => WaymarkError::WrongPassphrase {
-                attempts: failed_attempts,
+                attempts: *failed_attempts,
                 retry_after_seconds: retry_after.as_secs(),
             },
             Error::Throttled { retry_after } => WaymarkError::TooManyAttempts {
@@ -149,7 +176,7 @@ impl From<Error> for WaymarkError {
                 reason: e.to_string(),
             },
             Error::Network(reason) => WaymarkError::Network {
-                reason,
+                reason: reason.clone(),
                 retryable: true,
                 retry_after_seconds: 0,
             },
@@ -158,12 +185,22 @@ impl From<Error> for WaymarkError {
                 retryable: true,
                 retry_after_seconds: retry_after.as_secs(),
             },
-            Error::Keystore(reason) => WaymarkError::Keystore { reason },
+            Error::Keystore(reason) => WaymarkError::Keystore {
+                reason: reason.clone(),
+            },
             Error::Cancelled => WaymarkError::Cancelled,
             other => WaymarkError::Internal {
                 reason: other.to_string(),
             },
         }
+    }
+}
+
+impl Error {
+    /// The [`WaymarkError::code`] this error is shown to the apps with: a
+    /// category free of any detail, fit for logs.
+    pub fn code(&self) -> &'static str {
+        WaymarkError::from(self).code()
     }
 }
 
@@ -188,6 +225,40 @@ mod tests {
                     .into()
             }
         );
+    }
+
+    #[test]
+    fn every_variant_has_its_own_code() {
+        let all = [
+            WaymarkError::Locked,
+            WaymarkError::WrongPassphrase {
+                attempts: 1,
+                retry_after_seconds: 0,
+            },
+            WaymarkError::TooManyAttempts {
+                retry_after_seconds: 1,
+            },
+            WaymarkError::NotFound,
+            WaymarkError::invalid("x"),
+            WaymarkError::Integrity { reason: "x".into() },
+            WaymarkError::Network {
+                reason: "x".into(),
+                retryable: true,
+                retry_after_seconds: 0,
+            },
+            WaymarkError::StorageFull,
+            WaymarkError::Keystore { reason: "x".into() },
+            WaymarkError::Cancelled,
+            WaymarkError::Internal { reason: "x".into() },
+        ];
+        let codes: std::collections::BTreeSet<_> = all.iter().map(WaymarkError::code).collect();
+        assert_eq!(codes.len(), all.len());
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+        assert_eq!(Error::Locked.code(), "locked");
     }
 
     #[test]

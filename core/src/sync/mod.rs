@@ -215,8 +215,14 @@ impl<'a> Syncer<'a> {
                         bytes: report.bytes,
                     });
                 }
-                Err(Error::Cancelled) => return Err(Error::Cancelled),
+                Err(Error::Cancelled) => {
+                    log::info!(target: "waymark::sync", "sync cancelled");
+                    return Err(Error::Cancelled);
+                }
                 Err(e) => {
+                    // Neither the publisher nor the error's text (which may
+                    // name it or its host): the category.
+                    log::warn!(target: "waymark::sync", "a publisher failed to sync: {}", e.code());
                     report.status = PublisherStatus::Failed;
                     report.error = Some(e.to_string());
                     listener.on_event(&SyncEvent::Failed {
@@ -227,7 +233,9 @@ impl<'a> Syncer<'a> {
             }
             publishers.push(report);
         }
-        Ok(SyncReport { publishers })
+        let report = SyncReport { publishers };
+        log::info!(target: "waymark::sync", "sync done: {}", report.summary());
+        Ok(report)
     }
 
     /// Runs `work` with a refreshed updater for `source`, then records the

@@ -140,6 +140,25 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    /// Counts for a log line: publishers by outcome, packs installed,
+    /// bytes. Nothing that names a publisher.
+    pub fn summary(&self) -> String {
+        let count = |s: PublisherStatus| self.publishers.iter().filter(|p| p.status == s).count();
+        format!(
+            "{} publishers ({} updated, {} up to date, {} partial, {} failed), {} packs installed, {} bytes",
+            self.publishers.len(),
+            count(PublisherStatus::Updated),
+            count(PublisherStatus::UpToDate),
+            count(PublisherStatus::Partial),
+            count(PublisherStatus::Failed),
+            self.publishers
+                .iter()
+                .map(|p| p.installed.len())
+                .sum::<usize>(),
+            self.bytes()
+        )
+    }
+
     /// Bytes received in all.
     pub fn bytes(&self) -> u64 {
         self.publishers.iter().map(|p| p.bytes).sum()

@@ -695,7 +695,7 @@ pub fn fingerprint(root: &Root) -> String {
     let mut h = Sha256::new();
     if let Some(role) = root.roles.get("root") {
         let mut ids: Vec<&String> = role.keyids.iter().collect();
-        ids.sort();
+        crate::sort::sort_by(&mut ids, |a, b| a.cmp(b));
         for id in ids {
             if let Some(k) = root.keys.get(id) {
                 // Hex is case-blind; PEM's base64 is not.

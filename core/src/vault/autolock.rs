@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Inner, Shared, Vault};
+use super::lockstate::deliver;
+use super::{Inner, LockReason, Shared, Vault};
 use crate::error::{Error, Result};
 
 /// Auto-lock idle time of a new vault.
@@ -47,25 +48,37 @@ pub(super) fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Forgets the keys if the vault has been idle for the auto-lock time.
-pub(super) fn expire_if_idle(inner: &mut Inner) {
-    if inner.session.is_some() && inner.last_activity.elapsed() >= inner.auto_lock {
-        inner.session = None;
+/// Forgets the keys if the vault has been idle for the auto-lock time;
+/// true if it did.
+pub(super) fn expire_if_idle(inner: &mut Inner) -> bool {
+    let expired = inner.session.is_some() && inner.last_activity.elapsed() >= inner.auto_lock;
+    if expired {
+        inner.forget_keys(LockReason::AutoLock);
     }
+    expired
 }
 
 /// Locks the vault when it has been idle for the auto-lock time, even if no
-/// call comes in: the keys do not wait in memory for the next call.
+/// call comes in: the keys do not wait in memory for the next call. The
+/// same thread tells the lock listeners of every change, with the lock
+/// released (`lockstate.rs`).
 pub(super) fn spawn_watchdog(shared: Arc<Shared>) {
     let spawned = std::thread::Builder::new()
         .name("waymark-autolock".into())
         .spawn(move || {
             let mut inner = shared.lock();
             loop {
+                expire_if_idle(&mut inner);
+                let delivery = inner.take_delivery();
+                if !delivery.is_empty() {
+                    drop(inner);
+                    deliver(delivery);
+                    inner = shared.lock();
+                    continue;
+                }
                 if inner.closed {
                     return;
                 }
-                expire_if_idle(&mut inner);
                 inner = if inner.session.is_some() {
                     let left = inner
                         .auto_lock

@@ -64,7 +64,7 @@ impl BlobStore {
         id: &DocumentId,
         version: u32,
         sealer: ChunkSealer,
-        content: impl Read + Send,
+        content: &mut (dyn Read + Send),
     ) -> Result<u64> {
         private_dir(&self.dir)?;
         let final_path = self.path(id, version);
@@ -198,18 +198,25 @@ const SYNC_EVERY: usize = 16 * SEALED_CHUNK;
 /// storing a document costs about the larger of the two, not their sum.
 /// Memory: [`PIPELINE_DEPTH`] + 3 chunk buffers. The file is fsynced when
 /// this returns.
-fn pipeline(mut file: File, mut sealer: ChunkSealer, mut content: impl Read + Send) -> Result<u64> {
+/// Not generic over the reader: one copy of the pipeline in the native
+/// library whatever the content comes from (a file, memory, the app's
+/// stream).
+fn pipeline(
+    mut file: File,
+    mut sealer: ChunkSealer,
+    content: &mut (dyn Read + Send),
+) -> Result<u64> {
     let (to_writer, from_encryptor) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPELINE_DEPTH);
     std::thread::scope(|scope| {
         let encryptor = scope.spawn(move || -> Result<u64> {
             let hung_up = || Error::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
             let mut current = Vec::with_capacity(SEALED_CHUNK);
-            let mut size = read_chunk(&mut content, &mut current)? as u64;
+            let mut size = read_chunk(content, &mut current)? as u64;
             loop {
                 // One chunk of look-ahead: the last chunk is sealed as last.
                 // Buffers are sealed in place, so no plaintext stays behind.
                 let mut next = Vec::with_capacity(SEALED_CHUNK);
-                let n = read_chunk(&mut content, &mut next)?;
+                let n = read_chunk(content, &mut next)?;
                 if n == 0 {
                     sealer.seal_last(&mut current)?;
                     to_writer.send(current).map_err(|_| hung_up())?;
@@ -246,7 +253,7 @@ fn pipeline(mut file: File, mut sealer: ChunkSealer, mut content: impl Read + Se
 
 /// Reads up to [`CHUNK_SIZE`] bytes into `buf` (cleared first); fewer only at
 /// the end of the input.
-fn read_chunk(r: &mut impl Read, buf: &mut Vec<u8>) -> Result<usize> {
+fn read_chunk(r: &mut (dyn Read + Send), buf: &mut Vec<u8>) -> Result<usize> {
     buf.clear();
     buf.resize(CHUNK_SIZE, 0);
     let mut filled = 0;

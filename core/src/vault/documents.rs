@@ -44,7 +44,16 @@ impl Vault {
     pub fn add_document(
         &self,
         metadata: DocumentMetadata,
-        content: impl Read + Send,
+        mut content: impl Read + Send,
+    ) -> Result<DocumentId> {
+        self.add_document_from(metadata, &mut content)
+    }
+
+    /// [`Vault::add_document`], compiled once for every kind of reader.
+    fn add_document_from(
+        &self,
+        metadata: DocumentMetadata,
+        content: &mut (dyn Read + Send),
     ) -> Result<DocumentId> {
         metadata.validate()?;
         let id = DocumentId(random_bytes()?);
@@ -109,7 +118,12 @@ impl Vault {
     /// Replaces a document's content (a better scan, say), keeping its id and
     /// metadata. The content version goes up, so old chunks can never be
     /// mixed with new ones.
-    pub fn replace_content(&self, id: &DocumentId, content: impl Read + Send) -> Result<()> {
+    pub fn replace_content(&self, id: &DocumentId, mut content: impl Read + Send) -> Result<()> {
+        self.replace_content_from(id, &mut content)
+    }
+
+    /// [`Vault::replace_content`], compiled once for every kind of reader.
+    fn replace_content_from(&self, id: &DocumentId, content: &mut (dyn Read + Send)) -> Result<()> {
         self.with_session(|conn, session| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (old_version, _, mut stored) = self.load(&tx, session, id)?;
@@ -162,7 +176,9 @@ impl Vault {
                     self.open_metadata(session, &id, row.get(2)?, row.get_ref(3)?.as_blob()?)?;
                 out.push(info(id, stored));
             }
-            out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+            crate::sort::sort_by(&mut out, |a, b| {
+                a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id))
+            });
             Ok(out)
         })
     }
@@ -182,6 +198,11 @@ impl Vault {
     /// an authentic prefix that the caller MUST discard.
     /// [`Vault::export_document`] does that for files.
     pub fn read_document(&self, id: &DocumentId, mut out: impl Write) -> Result<u64> {
+        self.read_document_into(id, &mut out)
+    }
+
+    /// [`Vault::read_document`], compiled once for every kind of writer.
+    fn read_document_into(&self, id: &DocumentId, out: &mut dyn Write) -> Result<u64> {
         self.with_session(|conn, session| {
             let (version, header, stored) = self.load(conn, session, id)?;
             let opener = ChunkOpener::new(
@@ -189,7 +210,7 @@ impl Vault {
                 &header,
                 self.header().doc_aad(CONTENT_AAD_DOMAIN, id, version),
             );
-            let written = self.blobs.read(id, version, opener, &mut out)?;
+            let written = self.blobs.read(id, version, opener, out)?;
             if written != stored.size {
                 return Err(Error::Integrity("document size"));
             }
@@ -286,7 +307,7 @@ impl Vault {
                 })
             })
             .collect();
-        out.sort_by(|a, b| {
+        crate::sort::sort_by(&mut out, |a, b| {
             a.expires_on
                 .cmp(&b.expires_on)
                 .then_with(|| a.document.metadata.title.cmp(&b.document.metadata.title))

@@ -14,10 +14,11 @@ use super::crypto::{KdfParams, SecretKey, random_bytes};
 use super::document::DocumentId;
 use super::duress::{clear_cell, put_record};
 use super::keys::{Header, Session, check_new_passphrase, passphrase_slot_key, put_slot};
+use super::lockstate::Listeners;
 use super::record::Record;
 use super::recovery::RecoveryCode;
 use super::schema::{CELLS, DB_FILE, VaultSchema, passphrase_row, recovery_row};
-use super::{Inner, Shared, Vault};
+use super::{Inner, LockReason, LockState, Shared, Vault};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::storage::{OpenMode, open_database, private_dir};
@@ -133,7 +134,7 @@ impl Vault {
         tx.commit()?;
 
         let vault = Vault::from_parts(dir, header, conn, options.clock)?;
-        vault.shared.lock().session = Some(session);
+        vault.shared.lock().install(session);
         vault.touch();
         Ok((vault, code))
     }
@@ -195,6 +196,8 @@ impl Vault {
                 auto_lock: Duration::from_millis(auto_lock.max(0) as u64),
                 closed: false,
                 pending_erase: false,
+                state: LockState::Locked(LockReason::Opened),
+                listeners: Listeners::default(),
             }),
             wake: Condvar::new(),
         });
@@ -213,7 +216,7 @@ impl Drop for Vault {
     fn drop(&mut self) {
         let mut inner = self.shared.lock();
         inner.closed = true;
-        inner.session = None;
+        inner.forget_keys(LockReason::Closed);
         drop(inner);
         self.shared.wake.notify_all();
     }

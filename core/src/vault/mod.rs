@@ -168,6 +168,7 @@ mod keys;
 mod keystore;
 mod labels;
 mod lifecycle;
+mod lockstate;
 mod record;
 mod recovery;
 mod schema;
@@ -192,6 +193,8 @@ pub use self::keys::MIN_PASSPHRASE_CHARS;
 use self::keys::{Header, Session};
 pub use self::keystore::{KeystoreError, PlatformKeystore};
 pub use self::lifecycle::VaultOptions;
+use self::lockstate::Listeners;
+pub use self::lockstate::{ListenerId, LockListener, LockReason, LockState};
 pub use self::recovery::RecoveryCode;
 pub use self::unlock::{FIRST_DELAY, FREE_ATTEMPTS, MAX_DELAY, retry_delay};
 pub use self::wipe::wipe_dir;
@@ -211,9 +214,18 @@ struct Inner {
     /// A destruction committed whose old pages another connection kept in
     /// the WAL: emptying it is tried again at every call until it works.
     pending_erase: bool,
+    /// The state last reported to the lock listeners.
+    state: LockState,
+    listeners: Listeners,
 }
 
 impl Inner {
+    /// Installs the keys of an unlocked session.
+    fn install(&mut self, session: Session) {
+        self.session = Some(session);
+        self.report(LockState::Unlocked);
+    }
+
     /// Tries once more to empty the WAL after a destruction it could not
     /// empty at the time (see [`Inner::pending_erase`]).
     fn retry_erase(&mut self) {
@@ -282,14 +294,22 @@ impl Vault {
     /// True while the keys are in memory.
     pub fn is_unlocked(&self) -> bool {
         let mut inner = self.shared.lock();
-        expire_if_idle(&mut inner);
+        self.expire_if_idle(&mut inner);
         inner.session.is_some()
+    }
+
+    /// Forgets the keys if the vault has been idle for the auto-lock time,
+    /// waking the watchdog to tell the listeners.
+    fn expire_if_idle(&self, inner: &mut Inner) {
+        if expire_if_idle(inner) {
+            self.shared.wake.notify_all();
+        }
     }
 
     /// Forgets the keys now (they are zeroized).
     pub fn lock(&self) {
         let mut inner = self.shared.lock();
-        inner.session = None;
+        inner.forget_keys(LockReason::User);
         inner.retry_erase();
         drop(inner);
         self.shared.wake.notify_all();
@@ -318,7 +338,7 @@ impl Vault {
         f: impl FnOnce(&mut Connection, &mut Session) -> Result<T>,
     ) -> Result<T> {
         let mut inner = self.shared.lock();
-        expire_if_idle(&mut inner);
+        self.expire_if_idle(&mut inner);
         inner.retry_erase();
         let Inner {
             conn,

@@ -356,7 +356,7 @@ impl Vault {
         let now = self.clock.now().timestamp();
         let monotonic = self.clock.monotonic();
         let key = (self.dir.clone(), self.header().vault_id);
-        self.with_conn(|conn| {
+        let attempt = self.with_conn(|conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let (failures, mut last): (u32, i64) = tx.query_row(
                 "SELECT failures, last_attempt FROM unlock_guard WHERE id = 1",
@@ -419,7 +419,16 @@ impl Vault {
                 },
             );
             Ok(failures)
-        })
+        });
+        // Logged with the vault's lock released: a log sink may call back.
+        if let Err(Error::Throttled { retry_after }) = &attempt {
+            log::warn!(
+                target: "waymark::vault",
+                "unlock attempt refused untried: retry in {}s",
+                retry_after.as_secs()
+            );
+        }
+        attempt
     }
 
     pub(super) fn fail_attempt(&self, failures: u32) -> Result<()> {
@@ -430,8 +439,13 @@ impl Vault {
                 |r| r.get(0),
             )?)
         })?;
+        log::warn!(
+            target: "waymark::vault",
+            "wrong passphrase ({failures} failed attempts in a row)"
+        );
         if wipe_after.is_some_and(|n| failures >= n) {
             self.wipe()?;
+            log::warn!(target: "waymark::vault", "vault wiped after {failures} failed attempts");
         }
         Err(Error::WrongPassphrase {
             failed_attempts: failures,
@@ -490,8 +504,10 @@ impl Vault {
         if destroyed {
             self.erase_deleted()?;
         }
-        self.shared.lock().session = Some(session);
+        self.shared.lock().install(session);
         self.touch();
+        // The same line whichever vault opened (a decoy is never told apart).
+        log::info!(target: "waymark::vault", "vault unlocked");
         Ok(())
     }
 

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::Vault;
 use super::blobs::{BlobStore, shred};
 use super::schema::DB_FILE;
+use super::{LockReason, Vault};
 use crate::error::Result;
 
 impl Vault {
@@ -24,7 +24,7 @@ impl Vault {
     pub fn wipe(&self) -> Result<()> {
         let conn = {
             let mut inner = self.shared.lock();
-            inner.session = None;
+            inner.forget_keys(LockReason::Wiped);
             inner.conn.take()
         };
         self.shared.wake.notify_all();

@@ -3,51 +3,30 @@ import Foundation
 // Swift Task cancellation does not reach Rust by itself: uniffi's Swift
 // bindings await a Rust future through a plain (non-cancellable)
 // continuation, so cancelling the awaiting Task leaves the future running to
-// its end. The helpers here forward a Task's cancellation to the explicit
-// cancel call the Rust side offers (`ContentStore.cancelSync()`).
+// its end. The helper here hands the Rust call a `SyncCancellation` of its
+// own and cancels it from the Task's cancellation handler.
 
-/// A flag set once, readable from any thread.
-final class CancellationFlag: @unchecked Sendable {
-    // All access happens with `lock` held.
-    private let lock = NSLock()
-    private var raised = false
-
-    func raise() {
-        lock.lock()
-        raised = true
-        lock.unlock()
-    }
-
-    var isRaised: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return raised
-    }
-}
-
-/// Runs `operation`, calling `cancel` when the current Task is cancelled
-/// while it runs.
+/// Runs `operation` with a fresh ``SyncCancellation``, cancelled when the
+/// current Task is cancelled while it runs (or already was).
 ///
-/// `cancel` may run before the Rust operation has registered itself (the
-/// Task was cancelled just as it started), when it reaches nothing; so the
-/// flag is also handed to `operation`, which calls `cancel` again at its
-/// first checkpoint (a progress event) if the flag is up. A cancelled
-/// operation that ends with ``WaymarkError/Cancelled`` is reported as
+/// The cancellation exists before the Rust call starts, so a Task
+/// cancelled at any moment stops the call at its next step, and only that
+/// call: other syncs on the same store go on. An operation of a cancelled
+/// Task that ends with ``WaymarkError/cancelled`` is reported as
 /// `CancellationError`, the way Swift concurrency reports cancellation.
-func forwardingCancellation<T: Sendable>(
-    to cancel: @escaping @Sendable () -> Void,
-    _ operation: (CancellationFlag) async throws -> T
+func withSyncCancellation<T: Sendable>(
+    _ operation: (SyncCancellation) async throws -> T
 ) async throws -> T {
     try Task.checkCancellation()
-    let flag = CancellationFlag()
+    let cancellation = SyncCancellation()
     do {
         return try await withTaskCancellationHandler {
-            try await operation(flag)
+            try await operation(cancellation)
         } onCancel: {
-            flag.raise()
-            cancel()
+            cancellation.cancel()
         }
-    } catch WaymarkError.Cancelled where flag.isRaised {
+    } catch WaymarkError.cancelled where Task.isCancelled {
+        // Not when `cancelSync()` stopped it: that stays `.cancelled`.
         throw CancellationError()
     }
 }

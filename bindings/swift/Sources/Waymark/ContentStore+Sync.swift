@@ -1,26 +1,15 @@
 import Foundation
 
-/// One step of a sync as an `AsyncSequence` element: progress while it
-/// runs, then the report once it has ended.
-public enum SyncProgress: Sendable {
-    /// Something happened: checking a publisher, bytes received, verifying,
-    /// installing, a download left for later, a publisher done or failed.
-    case event(SyncEvent)
-    /// The sync ended; this is the last element. The report says, per
-    /// publisher, what was installed, what waits and what failed.
-    case finished(SyncReport)
-}
-
 extension ContentStore {
     /// Syncs every trusted publisher that has a repository URL, reporting
     /// progress to `progress`, and returns what it did.
     ///
-    /// Unlike the generated `sync(network:listener:)`, this one stops when
-    /// the calling `Task` is cancelled: the sync ends at its next chunk or
-    /// step and this throws `CancellationError`. What was done stays
-    /// consistent (the previous content remains searchable) and the next sync
-    /// resumes an interrupted download. Cancelling also stops any other sync
-    /// running on this store at the same moment.
+    /// Unlike the generated `syncWithCancellation(network:listener:cancellation:)`,
+    /// this one stops when the calling `Task` is cancelled: the sync ends at
+    /// its next chunk or step and this throws `CancellationError`. What was
+    /// done stays consistent (the previous content remains searchable) and
+    /// the next sync resumes an interrupted download. Other syncs on the
+    /// store go on.
     ///
     /// ```swift
     /// let report = try await store.sync(on: .metered) { event in
@@ -32,56 +21,57 @@ extension ContentStore {
     ///   - network: The network the phone is on; on ``Network/metered``,
     ///     large downloads wait unless the sync settings allow them.
     ///   - progress: Called on the syncing thread, in order, for every
-    ///     event. Return quickly: hop to the main actor to update the UI.
+    ///     event, the last one ``SyncEvent/finished(report:)``. Return
+    ///     quickly: hop to the main actor to update the UI.
     /// - Returns: What the sync did at each publisher. A publisher that
     ///   failed is in the report; the others go on.
     /// - Throws: `CancellationError` if the Task was cancelled,
-    ///   ``WaymarkError`` otherwise (``WaymarkError/Cancelled`` when
+    ///   ``WaymarkError`` otherwise (``WaymarkError/cancelled`` when
     ///   ``ContentStore/cancelSync()`` stopped it).
     public func sync(
         on network: Network = .unmetered,
         progress: (@Sendable (SyncEvent) -> Void)? = nil
     ) async throws -> SyncReport {
-        try await forwardingCancellation(to: { [self] in cancelSync() }) { flag in
-            let listener = EventForwarder(flag: flag, cancel: { [self] in cancelSync() }) { event in
-                progress?(event)
-            }
-            return try await sync(network: network, listener: listener)
+        try await withSyncCancellation { cancellation in
+            try await syncWithCancellation(
+                network: network, listener: progress.map(EventForwarder.init), cancellation: cancellation)
         }
     }
 
-    /// Syncs every trusted publisher, as an asynchronous sequence of
-    /// progress events that ends with the report.
+    /// Syncs every trusted publisher, as an asynchronous sequence of its
+    /// progress events that ends with ``SyncEvent/finished(report:)``, the
+    /// report.
     ///
     /// The sync starts when the sequence is created. Stop iterating (or
     /// cancel the iterating Task) and the sync is cancelled; errors end the
     /// sequence by throwing (``WaymarkError``).
     ///
     /// ```swift
-    /// for try await step in store.syncProgress() {
-    ///     switch step {
-    ///     case .event(.downloading(_, let pack, let received, let total)):
+    /// for try await event in store.syncProgress() {
+    ///     switch event {
+    ///     case .downloading(_, let pack, let received, let total):
     ///         progressBar.update(pack, Double(received) / Double(total))
-    ///     case .event:
-    ///         break
     ///     case .finished(let report):
     ///         show(report)
+    ///     default:
+    ///         break
     ///     }
     /// }
     /// ```
     ///
     /// Like any `AsyncThrowingStream`, the sequence just ends (without
-    /// ``SyncProgress/finished(_:)``) when the iterating Task is cancelled.
+    /// ``SyncEvent/finished(report:)``) when the iterating Task is
+    /// cancelled.
     ///
     /// - Parameter network: The network the phone is on.
-    public func syncProgress(on network: Network = .unmetered) -> AsyncThrowingStream<SyncProgress, any Error> {
+    public func syncProgress(on network: Network = .unmetered) -> AsyncThrowingStream<SyncEvent, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task { [self] in
                 do {
-                    let report = try await sync(on: network) { event in
-                        continuation.yield(.event(event))
+                    // The last event, .finished, carries the report.
+                    _ = try await sync(on: network) { event in
+                        continuation.yield(event)
                     }
-                    continuation.yield(.finished(report))
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
@@ -99,33 +89,21 @@ extension ContentStore {
     ///
     /// - Parameter network: The network the phone is on.
     public func syncPlan(on network: Network = .unmetered) async throws -> SyncPlan {
-        try await forwardingCancellation(to: { [self] in cancelSync() }) { _ in
-            try await planSync(network: network)
+        try await withSyncCancellation { cancellation in
+            try await planSyncWithCancellation(network: network, cancellation: cancellation)
         }
     }
 }
 
-/// Forwards the Rust sync's events to a closure; at each event it re-sends
-/// a cancellation that arrived before the sync had registered itself.
+/// Forwards the Rust sync's events to a closure.
 final class EventForwarder: SyncListener {
-    private let flag: CancellationFlag
-    private let cancel: @Sendable () -> Void
     private let handler: @Sendable (SyncEvent) -> Void
 
-    init(
-        flag: CancellationFlag,
-        cancel: @escaping @Sendable () -> Void,
-        handler: @escaping @Sendable (SyncEvent) -> Void
-    ) {
-        self.flag = flag
-        self.cancel = cancel
+    init(_ handler: @escaping @Sendable (SyncEvent) -> Void) {
         self.handler = handler
     }
 
     func onEvent(event: SyncEvent) throws {
-        if flag.isRaised {
-            cancel()
-        }
         handler(event)
     }
 }

@@ -5,18 +5,19 @@ import Foundation
 
 extension ContentStore {
     /// Searches every installed pack for `text`, best first, preferring
-    /// `language` (BCP 47) when an entry has it. Case, diacritics and
-    /// Arabic/Persian letter variants do not matter; a typo is corrected
-    /// when nothing matches as typed (see `SearchResults.corrections`).
-    public func search(_ text: String, language: String? = nil, limit: UInt32 = 20) throws -> SearchResults {
-        try search(request: SearchRequest(text: text, language: language, limit: limit))
+    /// `language` (BCP 47: `ar-EG` prefers Arabic) when an entry has it.
+    /// Case, diacritics and Arabic/Persian letter variants do not matter; a
+    /// typo is corrected when nothing matches as typed (see
+    /// `SearchResults.corrections`). A negative `limit` is refused.
+    public func search(_ text: String, language: String? = nil, limit: Int = 20) async throws -> SearchResults {
+        try await search(request: SearchRequest(text: text, language: language, limit: Int32(clamping: limit)))
     }
 
     /// Trusts the publisher whose card (`publisher.json`) is at `card`,
     /// syncing from `url` if given. Show the returned fingerprint so the
     /// person can compare it with the one the publisher gave them.
-    public func trustPublisher(cardAt card: URL, url: String? = nil) throws -> TrustedPublisher {
-        try trustPublisher(card: try Data(contentsOf: card), options: TrustOptions(url: url))
+    public func trustPublisher(cardAt card: URL, url: String? = nil) async throws -> TrustedPublisher {
+        try await trustPublisher(card: try Data(contentsOf: card), options: TrustOptions(url: url))
     }
 
     /// Installs a pack from an offline bundle file, after verifying it
@@ -47,8 +48,9 @@ extension Vault {
     ///
     /// The copy is not encrypted: put it in the app's caches directory,
     /// with `FileProtectionType.complete`, and delete it when the viewer
-    /// closes.
-    public func exportDocument(id: String, to file: URL) async throws -> UInt64 {
+    /// closes; or stream it without a file (``readDocument(id:to:)``,
+    /// ``content(ofDocument:)``).
+    public func exportDocument(id: String, to file: URL) async throws -> Int64 {
         try await exportDocument(id: id, path: file.path)
     }
 }
@@ -58,10 +60,10 @@ extension Vault {
 /// `kSecAttrAccessibleWhenPasscodeSetThisDeviceOnly` and a
 /// `SecAccessControl` requiring biometry.
 ///
-/// Throw ``WaymarkError/Keystore(reason:)`` from the closure to refuse
+/// Throw ``WaymarkError/keystore(reason:)`` from the closure to refuse
 /// (the person cancelled Face ID) with a reason free of personal data; any
 /// other error reaches the caller of the unlock as
-/// ``WaymarkError/Internal(reason:)``, never as a crash.
+/// ``WaymarkError/internal(reason:)``, never as a crash.
 ///
 /// ```swift
 /// try await vault.unlockWithKeystore(keystore: ClosureKeystore {
@@ -83,9 +85,12 @@ public final class ClosureKeystore: PlatformKeystore {
 }
 
 extension Dictionary where Key == String, Value == String {
-    /// This text in the first of `languages` it has, else in any language
-    /// (nil only when there is no text at all). Pass the person's languages
-    /// and then the pack's `InstalledPack.fallback`.
+    /// This text for a person who reads `languages` (BCP 47, preferred
+    /// first), else in any language (nil only when there is no text at
+    /// all). Tags match as search matches them: the same tag, else the bare
+    /// language (`ar-EG` finds `ar`), else another variant of it. Pass the
+    /// person's languages and then the pack's `InstalledPack.fallback`.
+    /// Cheap: call it from any thread.
     public func inLanguage(_ languages: [String]) -> String? {
         pickTranslation(translations: self, languages: languages)
     }

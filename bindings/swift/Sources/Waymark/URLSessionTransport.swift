@@ -24,7 +24,7 @@ import FoundationNetworking
 /// Each GET has its own session, invalidated when the body is released.
 ///
 /// ```swift
-/// let store = try ContentStore.open(dir: path, transport: URLSessionTransport())
+/// let store = try await ContentStore.open(dir: path, transport: URLSessionTransport())
 /// ```
 public final class URLSessionTransport: HttpTransport {
     public init() {}
@@ -33,7 +33,7 @@ public final class URLSessionTransport: HttpTransport {
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https"
         else {
-            throw HttpError.Other(reason: "not an HTTP URL")
+            throw HttpError.other(reason: "not an HTTP URL")
         }
         let connectTimeout = Double(request.connectTimeoutMs) / 1000
         let readTimeout = Double(request.readTimeoutMs) / 1000
@@ -66,7 +66,7 @@ public final class URLSessionTransport: HttpTransport {
         for (name, value) in response.allHeaderFields {
             headers.append(HttpHeader(name: "\(name)", value: "\(value)"))
         }
-        return HttpResponse(status: UInt16(clamping: response.statusCode), headers: headers, body: exchange)
+        return HttpResponse(status: Int32(clamping: response.statusCode), headers: headers, body: exchange)
     }
 
     static func proxyDictionary(_ proxy: String?) throws -> [AnyHashable: Any] {
@@ -74,7 +74,7 @@ public final class URLSessionTransport: HttpTransport {
         guard let components = URLComponents(string: proxy), let host = components.host,
               let port = components.port
         else {
-            throw HttpError.Other(reason: "the proxy is not a URL")
+            throw HttpError.other(reason: "the proxy is not a URL")
         }
         let bareHost = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         switch components.scheme {
@@ -88,7 +88,7 @@ public final class URLSessionTransport: HttpTransport {
         case "socks5", "socks5h":
             return ["SOCKSEnable": 1, "SOCKSProxy": bareHost, "SOCKSPort": port]
         default:
-            throw HttpError.Other(reason: "the proxy is not HTTP or SOCKS5")
+            throw HttpError.other(reason: "the proxy is not HTTP or SOCKS5")
         }
     }
 }
@@ -126,12 +126,12 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
         condition.lock()
         while response == nil && !finished {
             if !condition.wait(until: deadline) {
-                failure = .Timeout
+                failure = .timeout
                 break
             }
         }
         let response = self.response
-        let error = failure ?? HttpError.Other(reason: "no HTTP response")
+        let error = failure ?? HttpError.other(reason: "no HTTP response")
         condition.unlock()
         if let response { return response }
         release()
@@ -140,7 +140,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
 
     // MARK: HttpBody
 
-    func read(maxBytes: UInt32) throws -> Data {
+    func read(maxBytes: Int32) throws -> Data {
         let deadline = Date().addingTimeInterval(readTimeout)
         condition.lock()
         defer { condition.unlock() }
@@ -150,14 +150,14 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
                 task?.resume()
             }
             if !condition.wait(until: deadline) {
-                throw HttpError.Timeout
+                throw HttpError.timeout
             }
         }
         if buffer.isEmpty {
             if let failure { throw failure }
             return Data()
         }
-        let count = min(Int(maxBytes), buffer.count)
+        let count = min(Int(max(maxBytes, 1)), buffer.count)
         let chunk = Data(buffer.prefix(count))
         buffer.removeFirst(count)
         if suspended && buffer.count < Self.highWater / 2 {
@@ -199,7 +199,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
         if let http = response as? HTTPURLResponse {
             self.response = http
         } else {
-            failure = .Other(reason: "not an HTTP response")
+            failure = .other(reason: "not an HTTP response")
             finished = true
         }
         condition.broadcast()
@@ -240,14 +240,14 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
         let code = (error as NSError).code
         switch code {
         case NSURLErrorTimedOut:
-            return .Timeout
+            return .timeout
         case NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorNetworkConnectionLost,
              NSURLErrorNotConnectedToInternet, NSURLErrorDNSLookupFailed, NSURLErrorSecureConnectionFailed,
              NSURLErrorServerCertificateUntrusted, NSURLErrorServerCertificateHasBadDate,
              NSURLErrorServerCertificateNotYetValid, NSURLErrorServerCertificateHasUnknownRoot:
-            return .Connect
+            return .connect
         default:
-            return .Other(reason: "URL error \(code)")
+            return .other(reason: "URL error \(code)")
         }
     }
 }

@@ -10,12 +10,12 @@ import Foundation
 /// only while it is unlocked: see ``StoragePolicy``.
 ///
 /// ```swift
-/// let home = try WaymarkHome(directory: WaymarkHome.defaultDirectory())
-/// let vault = home.hasVault
-///     ? try home.openVault()
+/// let home = try await WaymarkHome(directory: WaymarkHome.defaultDirectory())
+/// let vault = await home.hasVault
+///     ? try await home.openVault()
 ///     : try await home.createVault(passphrase: passphrase).vault
 /// try await vault.unlock(passphrase: passphrase)
-/// let hits = try home.content.search("asylum", language: "ar")
+/// let hits = try await home.content.search("asylum", language: "ar")
 /// ```
 public final class WaymarkHome: Sendable {
     /// The directory holding everything.
@@ -29,22 +29,23 @@ public final class WaymarkHome: Sendable {
     /// directories if needed with the protection `storage` says
     /// (``StoragePolicy/recommended`` unless the app has reasons); its syncs
     /// go through `transport` (``URLSessionTransport`` unless the app passes
-    /// its own). The vault is opened separately.
+    /// its own). The vault is opened separately. The store is opened on a
+    /// Waymark thread.
     public init(
         directory: URL,
         transport: any HttpTransport = URLSessionTransport(),
         storage: StoragePolicy = .recommended
-    ) throws {
+    ) async throws {
         self.directory = directory
         vaultDirectory = directory.appendingPathComponent("vault", isDirectory: true)
         let contentDirectory = directory.appendingPathComponent("content", isDirectory: true)
         try storage.prepare(home: directory, content: contentDirectory, vault: vaultDirectory)
-        content = try ContentStore.open(dir: contentDirectory.path, transport: transport)
+        content = try await ContentStore.open(dir: contentDirectory.path, transport: transport)
     }
 
     /// True if a vault exists here.
     public var hasVault: Bool {
-        vaultExists(dir: vaultDirectory.path)
+        get async { await vaultExists(dir: vaultDirectory.path) }
     }
 
     /// Creates the vault and returns it unlocked, with its recovery code:
@@ -56,14 +57,14 @@ public final class WaymarkHome: Sendable {
         try await Waymark.createVault(dir: vaultDirectory.path, passphrase: passphrase, kdf: kdf)
     }
 
-    /// Opens the vault, locked. ``WaymarkError/NotFound`` if there is none.
-    public func openVault() throws -> Vault {
-        try Vault.open(dir: vaultDirectory.path)
+    /// Opens the vault, locked. ``WaymarkError/notFound`` if there is none.
+    public func openVault() async throws -> Vault {
+        try await Vault.open(dir: vaultDirectory.path)
     }
 
     /// The panic button: wipes the vault without its passphrase (keys
     /// first, then files). Succeeds when there is nothing to wipe.
-    public func wipeVault() throws {
-        try wipeVaultDir(dir: vaultDirectory.path)
+    public func wipeVault() async throws {
+        try await wipeVaultDir(dir: vaultDirectory.path)
     }
 }

@@ -243,9 +243,51 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DOCUMENT_SINK_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DOCUMENT_SINK_METHOD0
+typedef void (*UniffiCallbackInterfaceDocumentSinkMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DOCUMENT_SOURCE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DOCUMENT_SOURCE_METHOD0
+typedef void (*UniffiCallbackInterfaceDocumentSourceMethod0)(uint64_t, int32_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOCK_STATE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOCK_STATE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceLockStateListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEYSTORE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEYSTORE_METHOD0
+typedef void (*UniffiCallbackInterfacePlatformKeystoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_BODY_METHOD0
-typedef void (*UniffiCallbackInterfaceHttpBodyMethod0)(uint64_t, uint32_t, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceHttpBodyMethod0)(uint64_t, int32_t, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -264,18 +306,58 @@ typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SYNC_LISTENER_METHOD0
-typedef void (*UniffiCallbackInterfaceSyncListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
+typedef struct UniffiVTableCallbackInterfaceLogSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLogSinkMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceLogSink;
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEYSTORE_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PLATFORM_KEYSTORE_METHOD0
-typedef void (*UniffiCallbackInterfacePlatformKeystoreMethod0)(uint64_t, RustBuffer* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DOCUMENT_SINK
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DOCUMENT_SINK
+typedef struct UniffiVTableCallbackInterfaceDocumentSink {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDocumentSinkMethod0 _Nonnull write;
+} UniffiVTableCallbackInterfaceDocumentSink;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DOCUMENT_SOURCE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DOCUMENT_SOURCE
+typedef struct UniffiVTableCallbackInterfaceDocumentSource {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDocumentSourceMethod0 _Nonnull read;
+} UniffiVTableCallbackInterfaceDocumentSource;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
+typedef struct UniffiVTableCallbackInterfaceSyncListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull onEvent;
+} UniffiVTableCallbackInterfaceSyncListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOCK_STATE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOCK_STATE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceLockStateListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLockStateListenerMethod0 _Nonnull onLockState;
+} UniffiVTableCallbackInterfaceLockStateListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEYSTORE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEYSTORE
+typedef struct UniffiVTableCallbackInterfacePlatformKeystore {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePlatformKeystoreMethod0 _Nonnull vaultSecret;
+} UniffiVTableCallbackInterfacePlatformKeystore;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_HTTP_BODY
@@ -297,24 +379,6 @@ typedef struct UniffiVTableCallbackInterfaceHttpTransport {
 } UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SYNC_LISTENER
-typedef struct UniffiVTableCallbackInterfaceSyncListener {
-    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
-    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceSyncListenerMethod0 _Nonnull onEvent;
-} UniffiVTableCallbackInterfaceSyncListener;
-
-#endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEYSTORE
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PLATFORM_KEYSTORE
-typedef struct UniffiVTableCallbackInterfacePlatformKeystore {
-    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
-    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfacePlatformKeystoreMethod0 _Nonnull vaultSecret;
-} UniffiVTableCallbackInterfacePlatformKeystore;
-
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_CONTENTSTORE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_CONTENTSTORE
 uint64_t uniffi_waymark_ffi_fn_clone_contentstore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -327,17 +391,17 @@ void uniffi_waymark_ffi_fn_free_contentstore(uint64_t handle, RustCallStatus *_N
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_CONTENTSTORE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_CONTENTSTORE_OPEN
-uint64_t uniffi_waymark_ffi_fn_constructor_contentstore_open(RustBuffer dir, RustBuffer transport, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_constructor_contentstore_open(RustBuffer dir, RustBuffer transport
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_ALERTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_ALERTS
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_alerts(uint64_t ptr, RustBuffer country_code, RustBuffer point, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_alerts(uint64_t ptr, RustBuffer country_code, RustBuffer point
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_COUNTRY
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_COUNTRY
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_country(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_country(uint64_t ptr, RustBuffer code
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_EXPORT_PACK
@@ -352,42 +416,42 @@ uint64_t uniffi_waymark_ffi_fn_method_contentstore_install_pack_from_file(uint64
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_NEARBY
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_NEARBY
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_nearby(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_nearby(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_PACKS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_PACKS
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_packs(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_packs(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_REMOVE_PACK
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_REMOVE_PACK
-void uniffi_waymark_ffi_fn_method_contentstore_remove_pack(uint64_t ptr, RustBuffer publisher, RustBuffer pack_id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_remove_pack(uint64_t ptr, RustBuffer publisher, RustBuffer pack_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_REMOVE_PUBLISHER
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_REMOVE_PUBLISHER
-uint32_t uniffi_waymark_ffi_fn_method_contentstore_remove_publisher(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_remove_publisher(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_ROUTES
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_ROUTES
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_routes(uint64_t ptr, RustBuffer place, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_routes(uint64_t ptr, RustBuffer place
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SEARCH
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SEARCH
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_search(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_search(uint64_t ptr, RustBuffer request
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUST_PUBLISHER
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUST_PUBLISHER
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_trust_publisher(uint64_t ptr, RustBuffer card, RustBuffer options, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_trust_publisher(uint64_t ptr, RustBuffer card, RustBuffer options
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUSTED_PUBLISHERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUSTED_PUBLISHERS
-RustBuffer uniffi_waymark_ffi_fn_method_contentstore_trusted_publishers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_trusted_publishers(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_CANCEL_SYNC
@@ -397,7 +461,7 @@ void uniffi_waymark_ffi_fn_method_contentstore_cancel_sync(uint64_t ptr, RustCal
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_PLAN_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_PLAN_SYNC
-uint64_t uniffi_waymark_ffi_fn_method_contentstore_plan_sync(uint64_t ptr, RustBuffer network
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_plan_sync(uint64_t ptr, RustBuffer network, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SET_SYNC_SETTINGS
@@ -407,7 +471,7 @@ void uniffi_waymark_ffi_fn_method_contentstore_set_sync_settings(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SYNC
-uint64_t uniffi_waymark_ffi_fn_method_contentstore_sync(uint64_t ptr, RustBuffer network, RustBuffer listener
+uint64_t uniffi_waymark_ffi_fn_method_contentstore_sync(uint64_t ptr, RustBuffer network, RustBuffer listener, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_SYNC_SETTINGS
@@ -432,7 +496,7 @@ void uniffi_waymark_ffi_fn_init_callback_vtable_httpbody(const UniffiVTableCallb
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_READ
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_READ
-RustBuffer uniffi_waymark_ffi_fn_method_httpbody_read(uint64_t ptr, uint32_t max_bytes, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_waymark_ffi_fn_method_httpbody_read(uint64_t ptr, int32_t max_bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPBODY_RELEASE
@@ -460,44 +524,30 @@ void uniffi_waymark_ffi_fn_init_callback_vtable_httptransport(const UniffiVTable
 RustBuffer uniffi_waymark_ffi_fn_method_httptransport_get(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCLISTENER
-uint64_t uniffi_waymark_ffi_fn_clone_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCCANCELLATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCCANCELLATION
+uint64_t uniffi_waymark_ffi_fn_clone_synccancellation(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_SYNCLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_SYNCLISTENER
-void uniffi_waymark_ffi_fn_free_synclistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_SYNCCANCELLATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_SYNCCANCELLATION
+void uniffi_waymark_ffi_fn_free_synccancellation(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
-void uniffi_waymark_ffi_fn_init_callback_vtable_synclistener(const UniffiVTableCallbackInterfaceSyncListener* _Nonnull vtable
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_SYNCCANCELLATION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_SYNCCANCELLATION_NEW
+uint64_t uniffi_waymark_ffi_fn_constructor_synccancellation_new(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCLISTENER_ON_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCLISTENER_ON_EVENT
-void uniffi_waymark_ffi_fn_method_synclistener_on_event(uint64_t ptr, RustBuffer event, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCCANCELLATION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCCANCELLATION_CANCEL
+void uniffi_waymark_ffi_fn_method_synccancellation_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_PLATFORMKEYSTORE
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_PLATFORMKEYSTORE
-uint64_t uniffi_waymark_ffi_fn_clone_platformkeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_PLATFORMKEYSTORE
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FREE_PLATFORMKEYSTORE
-void uniffi_waymark_ffi_fn_free_platformkeystore(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
-void uniffi_waymark_ffi_fn_init_callback_vtable_platformkeystore(const UniffiVTableCallbackInterfacePlatformKeystore* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
-RustBuffer uniffi_waymark_ffi_fn_method_platformkeystore_vault_secret(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCCANCELLATION_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_SYNCCANCELLATION_IS_CANCELLED
+int8_t uniffi_waymark_ffi_fn_method_synccancellation_is_cancelled(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_VAULT
@@ -512,7 +562,7 @@ void uniffi_waymark_ffi_fn_free_vault(uint64_t handle, RustCallStatus *_Nonnull 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_VAULT_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_VAULT_OPEN
-uint64_t uniffi_waymark_ffi_fn_constructor_vault_open(RustBuffer dir, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_constructor_vault_open(RustBuffer dir
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_DOCUMENT
@@ -525,6 +575,16 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_add_document(uint64_t ptr, RustBuffe
 uint64_t uniffi_waymark_ffi_fn_method_vault_add_document_from_file(uint64_t ptr, RustBuffer metadata, RustBuffer path
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_DOCUMENT_FROM_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_DOCUMENT_FROM_SOURCE
+uint64_t uniffi_waymark_ffi_fn_method_vault_add_document_from_source(uint64_t ptr, RustBuffer metadata, uint64_t source
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_LOCK_STATE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_LOCK_STATE_LISTENER
+int64_t uniffi_waymark_ffi_fn_method_vault_add_lock_state_listener(uint64_t ptr, uint64_t listener, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_CHANGE_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_CHANGE_PASSPHRASE
 uint64_t uniffi_waymark_ffi_fn_method_vault_change_passphrase(uint64_t ptr, RustBuffer current, RustBuffer new_passphrase
@@ -532,17 +592,17 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_change_passphrase(uint64_t ptr, Rust
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DELETE_DOCUMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DELETE_DOCUMENT
-void uniffi_waymark_ffi_fn_method_vault_delete_document(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_delete_document(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DISABLE_KEYSTORE_UNLOCK
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DISABLE_KEYSTORE_UNLOCK
-void uniffi_waymark_ffi_fn_method_vault_disable_keystore_unlock(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_disable_keystore_unlock(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DOCUMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_DOCUMENT
-RustBuffer uniffi_waymark_ffi_fn_method_vault_document(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_document(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ENABLE_KEYSTORE_UNLOCK
@@ -552,7 +612,7 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_enable_keystore_unlock(uint64_t ptr,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_EXPIRY_REMINDERS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_EXPIRY_REMINDERS
-RustBuffer uniffi_waymark_ffi_fn_method_vault_expiry_reminders(uint64_t ptr, uint32_t within_days, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_expiry_reminders(uint64_t ptr, int32_t within_days
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_EXPORT_DOCUMENT
@@ -572,7 +632,7 @@ RustBuffer uniffi_waymark_ffi_fn_method_vault_kdf_params(uint64_t ptr, RustCallS
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_LIST_DOCUMENTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_LIST_DOCUMENTS
-RustBuffer uniffi_waymark_ffi_fn_method_vault_list_documents(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_list_documents(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_LOCK
@@ -580,19 +640,34 @@ RustBuffer uniffi_waymark_ffi_fn_method_vault_list_documents(uint64_t ptr, RustC
 void uniffi_waymark_ffi_fn_method_vault_lock(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_LOCK_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_LOCK_STATE
+RustBuffer uniffi_waymark_ffi_fn_method_vault_lock_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_READ_DOCUMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_READ_DOCUMENT
 uint64_t uniffi_waymark_ffi_fn_method_vault_read_document(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_READ_DOCUMENT_INTO
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_READ_DOCUMENT_INTO
+uint64_t uniffi_waymark_ffi_fn_method_vault_read_document_into(uint64_t ptr, RustBuffer id, uint64_t sink
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REGENERATE_RECOVERY_CODE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REGENERATE_RECOVERY_CODE
-RustBuffer uniffi_waymark_ffi_fn_method_vault_regenerate_recovery_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_regenerate_recovery_code(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REMOVE_DURESS_PASSPHRASE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REMOVE_DURESS_PASSPHRASE
-void uniffi_waymark_ffi_fn_method_vault_remove_duress_passphrase(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_remove_duress_passphrase(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REMOVE_LOCK_STATE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REMOVE_LOCK_STATE_LISTENER
+void uniffi_waymark_ffi_fn_method_vault_remove_lock_state_listener(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT
@@ -605,9 +680,14 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_replace_document_content(uint64_t pt
 uint64_t uniffi_waymark_ffi_fn_method_vault_replace_document_content_from_file(uint64_t ptr, RustBuffer id, RustBuffer path
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_SOURCE
+uint64_t uniffi_waymark_ffi_fn_method_vault_replace_document_content_from_source(uint64_t ptr, RustBuffer id, uint64_t source
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_AUTO_LOCK
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_AUTO_LOCK
-void uniffi_waymark_ffi_fn_method_vault_set_auto_lock(uint64_t ptr, RustBuffer idle, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_set_auto_lock(uint64_t ptr, RustBuffer idle
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_DURESS_PASSPHRASE
@@ -617,12 +697,12 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_set_duress_passphrase(uint64_t ptr, 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_WIPE_AFTER_FAILURES
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_WIPE_AFTER_FAILURES
-void uniffi_waymark_ffi_fn_method_vault_set_wipe_after_failures(uint64_t ptr, RustBuffer failures, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_set_wipe_after_failures(uint64_t ptr, RustBuffer failures
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SETTINGS
-RustBuffer uniffi_waymark_ffi_fn_method_vault_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_settings(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_UNLOCK
@@ -642,12 +722,47 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_unlock_with_recovery_code(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_UPDATE_METADATA
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_UPDATE_METADATA
-RustBuffer uniffi_waymark_ffi_fn_method_vault_update_metadata(uint64_t ptr, RustBuffer id, RustBuffer metadata, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_update_metadata(uint64_t ptr, RustBuffer id, RustBuffer metadata
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_WIPE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_WIPE
-void uniffi_waymark_ffi_fn_method_vault_wipe(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_method_vault_wipe(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
+void uniffi_waymark_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_DOCUMENTSINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_DOCUMENTSINK
+void uniffi_waymark_ffi_fn_init_callback_vtable_documentsink(const UniffiVTableCallbackInterfaceDocumentSink* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_DOCUMENTSOURCE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_DOCUMENTSOURCE
+void uniffi_waymark_ffi_fn_init_callback_vtable_documentsource(const UniffiVTableCallbackInterfaceDocumentSource* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_SYNCLISTENER
+void uniffi_waymark_ffi_fn_init_callback_vtable_synclistener(const UniffiVTableCallbackInterfaceSyncListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOCKSTATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOCKSTATELISTENER
+void uniffi_waymark_ffi_fn_init_callback_vtable_lockstatelistener(const UniffiVTableCallbackInterfaceLockStateListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_PLATFORMKEYSTORE
+void uniffi_waymark_ffi_fn_init_callback_vtable_platformkeystore(const UniffiVTableCallbackInterfacePlatformKeystore* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_CODE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_CODE
+RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_UNIFFI_TRAIT_DISPLAY
@@ -660,6 +775,11 @@ RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_uniffi_trait_display(RustBu
 RustBuffer uniffi_waymark_ffi_fn_func_pick_translation(RustBuffer translations, RustBuffer languages, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_SET_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_SET_LOG_SINK
+void uniffi_waymark_ffi_fn_func_set_log_sink(RustBuffer sink, RustBuffer max_level, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_CREATE_VAULT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_CREATE_VAULT
 uint64_t uniffi_waymark_ffi_fn_func_create_vault(RustBuffer dir, RustBuffer passphrase, RustBuffer kdf
@@ -667,12 +787,12 @@ uint64_t uniffi_waymark_ffi_fn_func_create_vault(RustBuffer dir, RustBuffer pass
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_VAULT_EXISTS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_VAULT_EXISTS
-int8_t uniffi_waymark_ffi_fn_func_vault_exists(RustBuffer dir, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_func_vault_exists(RustBuffer dir
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_WIPE_VAULT_DIR
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_WIPE_VAULT_DIR
-void uniffi_waymark_ffi_fn_func_wipe_vault_dir(RustBuffer dir, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_waymark_ffi_fn_func_wipe_vault_dir(RustBuffer dir
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_WAYMARK_FFI_RUSTBUFFER_ALLOC
@@ -941,6 +1061,12 @@ uint16_t uniffi_waymark_ffi_checksum_func_pick_translation(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_SET_LOG_SINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_SET_LOG_SINK
+uint16_t uniffi_waymark_ffi_checksum_func_set_log_sink(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_CREATE_VAULT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_CREATE_VAULT
 uint16_t uniffi_waymark_ffi_checksum_func_create_vault(void
@@ -1079,15 +1205,15 @@ uint16_t uniffi_waymark_ffi_checksum_method_httptransport_get(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_EVENT
-uint16_t uniffi_waymark_ffi_checksum_method_synclistener_on_event(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_CANCEL
+uint16_t uniffi_waymark_ffi_checksum_method_synccancellation_cancel(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
-uint16_t uniffi_waymark_ffi_checksum_method_platformkeystore_vault_secret(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_IS_CANCELLED
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_IS_CANCELLED
+uint16_t uniffi_waymark_ffi_checksum_method_synccancellation_is_cancelled(void
     
 );
 #endif
@@ -1100,6 +1226,18 @@ uint16_t uniffi_waymark_ffi_checksum_method_vault_add_document(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_DOCUMENT_FROM_FILE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_DOCUMENT_FROM_FILE
 uint16_t uniffi_waymark_ffi_checksum_method_vault_add_document_from_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_DOCUMENT_FROM_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_DOCUMENT_FROM_SOURCE
+uint16_t uniffi_waymark_ffi_checksum_method_vault_add_document_from_source(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_LOCK_STATE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_ADD_LOCK_STATE_LISTENER
+uint16_t uniffi_waymark_ffi_checksum_method_vault_add_lock_state_listener(void
     
 );
 #endif
@@ -1169,9 +1307,21 @@ uint16_t uniffi_waymark_ffi_checksum_method_vault_lock(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_LOCK_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_LOCK_STATE
+uint16_t uniffi_waymark_ffi_checksum_method_vault_lock_state(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_READ_DOCUMENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_READ_DOCUMENT
 uint16_t uniffi_waymark_ffi_checksum_method_vault_read_document(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_READ_DOCUMENT_INTO
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_READ_DOCUMENT_INTO
+uint16_t uniffi_waymark_ffi_checksum_method_vault_read_document_into(void
     
 );
 #endif
@@ -1187,6 +1337,12 @@ uint16_t uniffi_waymark_ffi_checksum_method_vault_remove_duress_passphrase(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REMOVE_LOCK_STATE_LISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REMOVE_LOCK_STATE_LISTENER
+uint16_t uniffi_waymark_ffi_checksum_method_vault_remove_lock_state_listener(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT
 uint16_t uniffi_waymark_ffi_checksum_method_vault_replace_document_content(void
@@ -1196,6 +1352,12 @@ uint16_t uniffi_waymark_ffi_checksum_method_vault_replace_document_content(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_FILE
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_FILE
 uint16_t uniffi_waymark_ffi_checksum_method_vault_replace_document_content_from_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_SOURCE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_REPLACE_DOCUMENT_CONTENT_FROM_SOURCE
+uint16_t uniffi_waymark_ffi_checksum_method_vault_replace_document_content_from_source(void
     
 );
 #endif
@@ -1259,9 +1421,51 @@ uint16_t uniffi_waymark_ffi_checksum_constructor_contentstore_open(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCELLATION_NEW
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_SYNCCANCELLATION_NEW
+uint16_t uniffi_waymark_ffi_checksum_constructor_synccancellation_new(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_VAULT_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_VAULT_OPEN
 uint16_t uniffi_waymark_ffi_checksum_constructor_vault_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_LOGSINK_LOG
+uint16_t uniffi_waymark_ffi_checksum_method_logsink_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_DOCUMENTSINK_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_DOCUMENTSINK_WRITE
+uint16_t uniffi_waymark_ffi_checksum_method_documentsink_write(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_DOCUMENTSOURCE_READ
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_DOCUMENTSOURCE_READ
+uint16_t uniffi_waymark_ffi_checksum_method_documentsource_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCLISTENER_ON_EVENT
+uint16_t uniffi_waymark_ffi_checksum_method_synclistener_on_event(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_LOCKSTATELISTENER_ON_LOCK_STATE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_LOCKSTATELISTENER_ON_LOCK_STATE
+uint16_t uniffi_waymark_ffi_checksum_method_lockstatelistener_on_lock_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_PLATFORMKEYSTORE_VAULT_SECRET
+uint16_t uniffi_waymark_ffi_checksum_method_platformkeystore_vault_secret(void
     
 );
 #endif

@@ -174,7 +174,7 @@ struct KeystoreTests {
         keychain.failNextPrompt(with: cancel)
         let cancelled = await waymarkError { try await vault.unlockWithKeystore(keystore: keystore) }
         #expect(cancelled?.keystoreFailure == .cancelled)
-        #expect(cancelled?.code == "keystore")
+        #expect(cancelled?.code() == "keystore")
         #expect(!vault.isUnlocked())
 
         // A new face is enrolled: the keystore cannot open the vault any more…

@@ -10,7 +10,7 @@ let testKdf = KdfParams(memoryKib: 8 * 1024, iterations: 1, parallelism: 1)
 struct VaultTests {
     let home: TemporaryDirectory
 
-    init() throws {
+    init() async throws {
         home = try TemporaryDirectory()
     }
 
@@ -27,10 +27,10 @@ struct VaultTests {
         )
         let id = try await vault.addDocument(metadata: metadata, content: scan)
 
-        let listed = try vault.listDocuments()
+        let listed = try await vault.listDocuments()
         #expect(listed.map(\.id) == [id])
         #expect(listed.first?.metadata == metadata)
-        #expect(listed.first?.size == UInt64(scan.count))
+        #expect(listed.first?.size == Int64(scan.count))
         #expect(try await vault.readDocument(id: id) == scan)
     }
 
@@ -43,9 +43,9 @@ struct VaultTests {
         )
         created.vault.lock()
         #expect(!created.vault.isUnlocked())
-        #expect(throws: WaymarkError.Locked) { try created.vault.listDocuments() }
+        await #expect(throws: WaymarkError.locked) { try await created.vault.listDocuments() }
 
-        let reopened = try Vault.open(dir: dir)
+        let reopened = try await Vault.open(dir: dir)
         try await reopened.unlock(passphrase: "correct horse")
         #expect(try await reopened.readDocument(id: id) == Data("certificate".utf8))
     }
@@ -57,30 +57,30 @@ struct VaultTests {
             metadata: DocumentMetadata(kind: .other, title: "Letter"), content: Data("kept".utf8)
         )
         created.vault.lock()
-        let vault = try Vault.open(dir: dir)
+        let vault = try await Vault.open(dir: dir)
 
         // Every failure is counted; after the free attempts the vault asks
         // the person to wait before the next one.
-        var attempts: [UInt32] = []
-        var delay: UInt64 = 0
+        var attempts: [Int32] = []
+        var delay: Int64 = 0
         while delay == 0 && attempts.count < 20 {
             do {
                 try await vault.unlock(passphrase: "wrong horse")
                 Issue.record("a wrong passphrase unlocked the vault")
                 return
-            } catch let WaymarkError.WrongPassphrase(count, retryAfterSeconds) {
+            } catch let WaymarkError.wrongPassphrase(count, retryAfterSeconds) {
                 attempts.append(count)
                 delay = retryAfterSeconds
             }
         }
-        #expect(attempts == Array(1...UInt32(attempts.count)))
+        #expect(attempts == Array(1...Int32(attempts.count)))
         #expect(delay > 0, "a delay after \(attempts.count) failures")
 
         // Too soon: refused without trying, even with the right passphrase.
         do {
             try await vault.unlock(passphrase: "correct horse")
             Issue.record("an attempt inside the delay was tried")
-        } catch let WaymarkError.TooManyAttempts(retryAfterSeconds) {
+        } catch let WaymarkError.tooManyAttempts(retryAfterSeconds) {
             #expect(retryAfterSeconds > 0 && retryAfterSeconds <= delay)
         }
         #expect(!vault.isUnlocked())
@@ -110,10 +110,10 @@ struct VaultTests {
         let copy = home.url.appendingPathComponent("copy.jpg")
         let size = try await vault.exportDocument(id: id, to: copy)
 
-        #expect(size == UInt64(bytes.count))
+        #expect(size == Int64(bytes.count))
         #expect(try Data(contentsOf: copy) == bytes)
         // The MIME type was guessed from the file's extension.
-        #expect(try vault.document(id: id).metadata.mimeType == "image/jpeg")
+        #expect(try await vault.document(id: id).metadata.mimeType == "image/jpeg")
     }
 
     @Test func expiryRemindersListDocumentsExpiringSoonWithDaysLeft() async throws {
@@ -127,7 +127,7 @@ struct VaultTests {
             content: Data([2])
         )
 
-        let reminders = try vault.expiryReminders(withinDays: 30)
+        let reminders = try await vault.expiryReminders(withinDays: 30)
 
         #expect(reminders.map(\.document.metadata.title) == ["Visa"])
         #expect(reminders.first?.expiresOn == soon)
@@ -146,7 +146,7 @@ struct VaultTests {
             guard let reason = invalidInputReason(error) else { return false }
             return reason.contains("expiry date") && !reason.contains(badDate)
         }
-        #expect(try vault.listDocuments().isEmpty)
+        #expect(try await vault.listDocuments().isEmpty)
     }
 
     @Test func platformKeystoreUnlocksAndItsFailuresAreErrorsNotCrashes() async throws {
@@ -154,18 +154,18 @@ struct VaultTests {
         let secret = Data((0..<32).map { UInt8($0) })
         let created = try await createVault(dir: dir, passphrase: "correct horse", kdf: testKdf)
         try await created.vault.enableKeystoreUnlock(keystore: ClosureKeystore { secret })
-        let vault = try Vault.open(dir: dir)
+        let vault = try await Vault.open(dir: dir)
 
-        await #expect(throws: WaymarkError.Keystore(reason: "user cancelled")) {
+        await #expect(throws: WaymarkError.keystore(reason: "user cancelled")) {
             try await vault.unlockWithKeystore(keystore: ClosureKeystore {
-                throw WaymarkError.Keystore(reason: "user cancelled")
+                throw WaymarkError.keystore(reason: "user cancelled")
             })
         }
         struct AppBug: Error {}
         await #expect {
             try await vault.unlockWithKeystore(keystore: ClosureKeystore { throw AppBug() })
         } throws: { error in
-            if case WaymarkError.Internal(reason: _)? = error as? WaymarkError { true } else { false }
+            if case WaymarkError.internal(reason: _)? = error as? WaymarkError { true } else { false }
         }
         await #expect(throws: WaymarkError.self) {
             try await vault.unlockWithKeystore(keystore: ClosureKeystore { Data(count: 32) })
@@ -184,27 +184,27 @@ struct VaultTests {
         )
         try await created.vault.setDuressPassphrase(duress: "open sesame", destroyReal: false)
         created.vault.lock()
-        let vault = try Vault.open(dir: dir)
+        let vault = try await Vault.open(dir: dir)
 
         try await vault.unlock(passphrase: "open sesame")
-        #expect(try vault.listDocuments().isEmpty)
+        #expect(try await vault.listDocuments().isEmpty)
         vault.lock()
         try await vault.unlock(passphrase: "correct horse")
-        #expect(try vault.listDocuments().map(\.metadata.title) == ["Real"])
+        #expect(try await vault.listDocuments().map(\.metadata.title) == ["Real"])
     }
 
     @Test func autoLockIsASettingAndWipeLeavesNothingToOpen() async throws {
-        let waymark = try WaymarkHome(directory: home.url.appendingPathComponent("home"))
+        let waymark = try await WaymarkHome(directory: home.url.appendingPathComponent("home"))
         let vault = try await waymark.createVault(passphrase: "correct horse", kdf: testKdf).vault
-        try vault.setAutoLock(idle: 120)
-        #expect(try vault.settings().autoLock == 120)
-        #expect(throws: WaymarkError.self) { try vault.setAutoLock(idle: 3 * 86_400) }
-        #expect(try vault.settings().autoLock == 120)
+        try await vault.setAutoLock(idle: 120)
+        #expect(try await vault.settings().autoLock == 120)
+        await #expect(throws: WaymarkError.self) { try await vault.setAutoLock(idle: 3 * 86_400) }
+        #expect(try await vault.settings().autoLock == 120)
 
-        #expect(waymark.hasVault)
-        try waymark.wipeVault()
-        #expect(!waymark.hasVault)
-        #expect(throws: WaymarkError.NotFound) { try waymark.openVault() }
+        #expect(await waymark.hasVault)
+        try await waymark.wipeVault()
+        #expect(!(await waymark.hasVault))
+        await #expect(throws: WaymarkError.notFound) { try await waymark.openVault() }
     }
 }
 

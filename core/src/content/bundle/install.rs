@@ -110,6 +110,13 @@ impl ContentStore {
     /// signature, altered bytes, expired metadata, metadata or a pack older
     /// than installed.
     pub fn install_bundle(&self, path: &Path) -> Result<InstalledPack> {
+        self.install_checked_bundle(path).inspect_err(|e| {
+            // The category only: a refusal's text may name the publisher.
+            log::warn!(target: "waymark::content", "a pack bundle was refused: {}", e.code());
+        })
+    }
+
+    fn install_checked_bundle(&self, path: &Path) -> Result<InstalledPack> {
         let received = read_bundle_into(path, scratch(Some(self.dir()))?)?;
         let publisher = received.info.publisher.clone();
         let (_, seen) = self.trust_state(&publisher)?;

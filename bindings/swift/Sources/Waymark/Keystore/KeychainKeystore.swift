@@ -32,7 +32,7 @@ import CryptoKit
 /// try await vault.unlockWithKeystore(keystore: keystore)     // Face ID
 /// ```
 ///
-/// Failures are ``WaymarkError/Keystore(reason:)``; read them with
+/// Failures are ``WaymarkError/keystore(reason:)``; read them with
 /// ``WaymarkError/keystoreFailure``. The prompt blocks the calling thread:
 /// the vault calls it from its own background thread, never the main one.
 ///

@@ -2,7 +2,7 @@ import Foundation
 
 /// Why the platform keystore did not give Waymark its secret, and what the
 /// app does about it. ``KeychainKeystore`` throws these as
-/// ``WaymarkError/Keystore(reason:)`` with the raw value as the reason (the
+/// ``WaymarkError/keystore(reason:)`` with the raw value as the reason (the
 /// core passes it through unchanged), so the app reads it back with
 /// ``WaymarkError/keystoreFailure``:
 ///
@@ -57,7 +57,7 @@ public enum KeystoreFailure: String, Error, Sendable, CaseIterable {
     /// The error to throw from a ``PlatformKeystore``: the core reports it
     /// to the caller of the unlock unchanged.
     public var error: WaymarkError {
-        .Keystore(reason: rawValue)
+        .keystore(reason: rawValue)
     }
 }
 

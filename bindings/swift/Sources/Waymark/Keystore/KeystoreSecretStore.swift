@@ -121,7 +121,7 @@ final class KeystoreSecretStore<Backend: KeychainBackend>: Sendable {
 
 extension KeystoreSecretStore {
     /// ``secret()`` as a ``PlatformKeystore`` reports it: a failure is the
-    /// ``WaymarkError/Keystore(reason:)`` of its ``KeystoreFailure``.
+    /// ``WaymarkError/keystore(reason:)`` of its ``KeystoreFailure``.
     func vaultSecret() throws -> Data {
         do {
             return try secret()

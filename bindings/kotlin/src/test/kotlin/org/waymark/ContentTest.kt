@@ -23,7 +23,7 @@ class ContentTest {
     private fun assertSampleProvenance(p: Provenance) {
         assertEquals(SamplePublisher.ID, p.publisher)
         assertEquals(SamplePublisher.PACK, p.pack)
-        assertEquals(1uL, p.packVersion)
+        assertEquals(1L, p.packVersion)
         assertTrue(p.sample, "sample data is labelled as such")
         assertTrue(p.verified.matches(Regex("""\d{4}-\d{2}-\d{2}""")), p.verified)
     }
@@ -38,7 +38,7 @@ class ContentTest {
             assertEquals(listOf(SamplePublisher.PACK), packs.map { p -> p.id })
             assertEquals(SamplePublisher.ID, packs[0].publisher)
             assertTrue(packs[0].sample)
-            assertTrue(packs[0].entries > 50uL, "entries: ${packs[0].entries}")
+            assertTrue(packs[0].entries > 50L, "entries: ${packs[0].entries}")
             assertTrue("ar" in packs[0].languages)
             assertEquals(packs[0].title["en"], packs[0].title.inLanguage("de", "en"))
 
@@ -53,8 +53,8 @@ class ContentTest {
         phoneWithSample().use { phone ->
             val exported = phone.exportPack(SamplePublisher.ID, SamplePublisher.PACK, shared)
             assertEquals(SamplePublisher.PACK, exported.pack)
-            assertEquals(1uL, exported.version)
-            assertEquals(shared.length().toULong(), exported.bytes)
+            assertEquals(1L, exported.version)
+            assertEquals(shared.length(), exported.bytes)
             assertTrue(exported.validUntil > java.time.Instant.now())
             assertFailsWith<WaymarkException.NotFound> { phone.exportPack(SamplePublisher.ID, "no-such-pack", File(shared.parentFile, "x")) }
         }
@@ -75,7 +75,7 @@ class ContentTest {
     }
 
     @Test
-    fun `search in Arabic finds the Arabic version with highlights and provenance`() {
+    fun `search in Arabic finds the Arabic version with highlights and provenance`(): Unit = runBlocking {
         phoneWithSample().use { store ->
             val results = store.search("مركز الشرطة", language = "ar", limit = 5)
             assertTrue(results.hits.isNotEmpty())
@@ -85,14 +85,14 @@ class ContentTest {
             assertSampleProvenance(hit.provenance)
             assertTrue(hit.highlights.isNotEmpty())
             for (h in hit.highlights) {
-                val marked = hit.snippet.substring(h.start.toInt(), h.end.toInt())
+                val marked = hit.snippet.substring(h.start, h.end)
                 assertTrue(marked.isNotBlank() && marked.all { it in '\u0600'..'\u06FF' }, "highlight '$marked' of '${hit.snippet}'")
             }
         }
     }
 
     @Test
-    fun `search corrects a typo and says so`() {
+    fun `search corrects a typo and says so`(): Unit = runBlocking {
         phoneWithSample().use { store ->
             val results = store.search("asylm", limit = 3)
             assertTrue(results.hits.isNotEmpty())
@@ -101,7 +101,7 @@ class ContentTest {
     }
 
     @Test
-    fun `nearby finds free legal help within the radius, nearest first`() {
+    fun `nearby finds free legal help within the radius, nearest first`(): Unit = runBlocking {
         phoneWithSample().use { store ->
             val athens = GeoPoint(lat = 37.9838, lon = 23.7275)
             val found = store.nearby(NearbyRequest(point = athens, radiusKm = 2.0, category = "legal", freeOnly = true, language = "ar"))
@@ -119,7 +119,7 @@ class ContentTest {
     }
 
     @Test
-    fun `country profile, routes and alerts in force come with provenance`() {
+    fun `country profile, routes and alerts in force come with provenance`(): Unit = runBlocking {
         phoneWithSample().use { store ->
             val greece = store.country("gr")
             assertEquals(listOf("GR"), greece.map { it.code })
@@ -141,6 +141,24 @@ class ContentTest {
             }
             assertEquals(alerts.sortedByDescending { it.severity }, alerts, "most severe first")
             assertFailsWith<WaymarkException.InvalidInput> { store.country("Greece") }
+        }
+    }
+
+    @Test
+    fun `a text is found for a regional language tag by its primary subtag`() {
+        val name = mapOf("en" to "Clinic", "ar" to "عيادة", "ti" to "ክሊኒክ")
+        assertEquals("عيادة", name.inLanguage("ar-EG", "en"))
+        assertEquals("ክሊኒክ", name.inLanguage("TI-er"))
+        assertEquals("Clinic", name.inLanguage("fa", "en"))
+        assertEquals("مستوصف", mapOf("ar" to "عيادة", "ar-EG" to "مستوصف").inLanguage("ar-EG"), "the exact tag first")
+        assertEquals(null, emptyMap<String, String>().inLanguage("en"))
+    }
+
+    @Test
+    fun `a negative limit is refused`(): Unit = runBlocking {
+        ContentStore.open(tempDir("phone").path).use { store ->
+            val e = assertFailsWith<WaymarkException.InvalidInput> { store.search("asylum", limit = -1) }
+            assertEquals("the limit must not be negative", e.reason)
         }
     }
 }

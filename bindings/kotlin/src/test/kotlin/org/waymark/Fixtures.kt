@@ -8,7 +8,7 @@ import java.nio.file.Files
 import java.util.concurrent.TimeUnit
 
 /** Cheap Argon2id for tests (a real vault uses the default, ~1 s). */
-val TEST_KDF = KdfParams(memoryKib = 64u, iterations = 1u, parallelism = 1u)
+val TEST_KDF = KdfParams(memoryKib = 64, iterations = 1, parallelism = 1)
 
 fun tempDir(prefix: String): File = Files.createTempDirectory("waymark-kt-$prefix").toFile()
 
@@ -86,7 +86,7 @@ class Server(bin: String, repo: File) : AutoCloseable {
 }
 
 /** A phone's content store that trusts the sample publisher (syncing from [url] if given). */
-fun phoneTrustingSample(url: String? = null): ContentStore {
+suspend fun phoneTrustingSample(url: String? = null): ContentStore {
     // Syncs through the transport the Kotlin layer ships.
     val store = ContentStore.open(tempDir("phone").path, org.waymark.ktx.UrlConnectionTransport())
     store.trustPublisher(SamplePublisher.card, TrustOptions(url = url))

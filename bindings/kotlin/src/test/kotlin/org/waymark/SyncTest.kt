@@ -29,7 +29,7 @@ class SyncTest {
                 val planned = plan.publishers[0].downloads.single()
                 assertEquals(SamplePublisher.PACK, planned.pack)
                 assertEquals(DownloadKind.FULL, planned.kind)
-                assertTrue(planned.bytes > 0uL)
+                assertTrue(planned.bytes > 0L)
 
                 val events = store.syncEvents(Network.UNMETERED).toList()
 
@@ -40,9 +40,15 @@ class SyncTest {
                 assertEquals(planned.bytes, downloading.last().received)
                 assertEquals(planned.bytes, downloading.last().total)
                 val kinds = events.map { it::class.simpleName }.distinct()
-                assertEquals(listOf("Checking", "Downloading", "Verifying", "Installing", "Done"), kinds)
-                val done = events.last() as SyncEvent.Done
-                assertEquals(1u, done.installed)
+                assertEquals(listOf("Checking", "Downloading", "Verifying", "Installing", "Done", "Finished"), kinds)
+                val done = events[events.size - 2] as SyncEvent.Done
+                assertEquals(1, done.installed)
+                // The flow ends with the report.
+                val finished = assertIs<SyncEvent.Finished>(events.last())
+                val publisher = finished.report.publishers.single()
+                assertEquals(PublisherStatus.UPDATED, publisher.status)
+                assertEquals(listOf(SamplePublisher.PACK), publisher.installed.map { it.pack })
+                assertEquals(finished.report.bytes, publisher.bytes)
 
                 assertEquals(listOf(SamplePublisher.PACK), store.packs().map { it.id })
                 assertTrue(store.search("asylum").hits.isNotEmpty())
@@ -59,7 +65,7 @@ class SyncTest {
     fun `a data budget makes the download wait and says why`(): Unit = runBlocking {
         SamplePublisher.serve().use { server ->
             phoneTrustingSample(server.url).use { store ->
-                store.setSyncSettings(SyncSettings(budgetBytes = 100uL))
+                store.setSyncSettings(SyncSettings(budgetBytes = 100L))
                 val events = mutableListOf<SyncEvent>()
                 val report = store.sync(Network.UNMETERED) { events += it }
                 val waiting = events.filterIsInstance<SyncEvent.Waiting>().single()
@@ -71,11 +77,13 @@ class SyncTest {
     }
 
     @Test
-    fun `a proxy that is not a URL is refused and the settings stay`() {
+    fun `a proxy that is not a URL is refused and the settings stay`(): Unit = runBlocking {
         ContentStore.open(tempDir("phone").path).use { store ->
             val e = assertFailsWith<WaymarkException.InvalidInput> { store.setSyncSettings(SyncSettings(proxy = "not a proxy")) }
             assertTrue(e.reason.contains("proxy"))
             assertEquals(null, store.syncSettings().proxy)
+            assertFailsWith<WaymarkException.InvalidInput> { store.setSyncSettings(SyncSettings(budgetBytes = -1L)) }
+            assertEquals(null, store.syncSettings().budgetBytes)
             store.setSyncSettings(SyncSettings(proxy = "socks5h://127.0.0.1:9050"))
             assertEquals("socks5h://127.0.0.1:9050", store.syncSettings().proxy)
         }
@@ -146,7 +154,8 @@ class SyncTest {
             val events = mutableListOf<SyncEvent>()
             val report = withTimeout(120_000) { store.sync(Network.UNMETERED) { events += it } }
             assertEquals(PublisherStatus.FAILED, report.publishers.single().status)
-            assertIs<SyncEvent.Failed>(events.last())
+            assertIs<SyncEvent.Failed>(events[events.size - 2])
+            assertEquals(SyncEvent.Finished(report), events.last())
         }
     }
 }

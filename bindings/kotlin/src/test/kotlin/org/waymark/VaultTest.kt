@@ -42,7 +42,7 @@ class VaultTest {
             assertEquals(id, listed[0].id)
             assertEquals(DocumentKind.PASSPORT, listed[0].metadata.kind)
             assertEquals("ER", listed[0].metadata.issuingCountry, "country codes are upper-cased")
-            assertEquals(scan.size.toULong(), listed[0].size)
+            assertEquals(scan.size.toLong(), listed[0].size)
             assertContentEquals(scan, vault.readDocument(id))
         }
     }
@@ -72,10 +72,10 @@ class VaultTest {
             assertFailsWith<WaymarkException.Locked> { vault.readDocument(id) }
 
             val first = assertFailsWith<WaymarkException.WrongPassphrase> { vault.unlock("wrong guess") }
-            assertEquals(1u, first.attempts)
-            assertEquals(0uL, first.retryAfterSeconds, "no delay within the free attempts")
+            assertEquals(1, first.attempts)
+            assertEquals(0L, first.retryAfterSeconds, "no delay within the free attempts")
             val second = assertFailsWith<WaymarkException.WrongPassphrase> { vault.unlock("another guess") }
-            assertEquals(2u, second.attempts)
+            assertEquals(2, second.attempts)
 
             vault.unlock(passphrase)
             assertContentEquals(byteArrayOf(1, 2, 3), vault.readDocument(id))
@@ -89,10 +89,10 @@ class VaultTest {
         Vault.open(dir.path).use { vault ->
             repeat(3) { assertFailsWith<WaymarkException.WrongPassphrase> { vault.unlock("guess $it") } }
             val fourth = assertFailsWith<WaymarkException.WrongPassphrase> { vault.unlock("guess 4") }
-            assertEquals(4u, fourth.attempts)
-            assertEquals(30uL, fourth.retryAfterSeconds)
+            assertEquals(4, fourth.attempts)
+            assertEquals(30L, fourth.retryAfterSeconds)
             val throttled = assertFailsWith<WaymarkException.TooManyAttempts> { vault.unlock(passphrase) }
-            assertTrue(throttled.retryAfterSeconds in 1uL..30uL, "wait ${throttled.retryAfterSeconds}")
+            assertTrue(throttled.retryAfterSeconds in 1L..30L, "wait ${throttled.retryAfterSeconds}")
             assertFalse(vault.isUnlocked(), "even the right passphrase is not tried during the delay")
         }
     }
@@ -123,7 +123,7 @@ class VaultTest {
             val later = LocalDate.now().plusYears(3).toString()
             vault.addDocument(DocumentMetadata(kind = DocumentKind.VISA, title = "Visa", expiresOn = soon), byteArrayOf(1))
             vault.addDocument(DocumentMetadata(kind = DocumentKind.PASSPORT, title = "Passport", expiresOn = later), byteArrayOf(2))
-            val reminders = vault.expiryReminders(30u)
+            val reminders = vault.expiryReminders(30)
             assertEquals(listOf("Visa"), reminders.map { it.document.metadata.title })
             assertEquals(soon, reminders[0].expiresOn)
             assertTrue(reminders[0].daysLeft in 9L..10L)
@@ -183,7 +183,7 @@ class VaultTest {
 
     @Test
     fun `auto-lock is a setting and wipe leaves nothing to open`(): Unit = runBlocking {
-        WaymarkHome(tempDir("home")).use { home ->
+        WaymarkHome.open(tempDir("home")).use { home ->
             home.createVault(passphrase, TEST_KDF).vault.use { vault ->
                 vault.setAutoLock(java.time.Duration.ofMinutes(2))
                 assertEquals(java.time.Duration.ofMinutes(2), vault.settings().autoLock)
@@ -194,6 +194,45 @@ class VaultTest {
             assertFalse(home.hasVault())
             assertFailsWith<WaymarkException.NotFound> { home.openVault() }
         }
+    }
+
+    @Test
+    fun `bad numbers are refused, naming them, and nothing changes`(): Unit = runBlocking {
+        val (_, created) = newVault()
+        created.vault.use { vault ->
+            val e = assertFailsWith<WaymarkException.InvalidInput> { vault.expiryReminders(-1) }
+            assertTrue(e.reason.contains("negative"), e.reason)
+            assertFailsWith<WaymarkException.InvalidInput> { vault.setWipeAfterFailures(-3) }
+            assertEquals(null, vault.settings().wipeAfterFailures)
+        }
+        val e = assertFailsWith<WaymarkException.InvalidInput> {
+            createVault(tempDir("bad").path, passphrase, KdfParams(memoryKib = -1, iterations = 1, parallelism = 1))
+        }
+        assertTrue(e.reason.contains("KDF memory"), e.reason)
+    }
+
+    @Test
+    fun `every error has a stable code for the app's own translated text`() {
+        val codes = listOf(
+            WaymarkException.Locked(),
+            WaymarkException.WrongPassphrase(attempts = 1, retryAfterSeconds = 0),
+            WaymarkException.TooManyAttempts(retryAfterSeconds = 30),
+            WaymarkException.NotFound(),
+            WaymarkException.InvalidInput("x"),
+            WaymarkException.Integrity("x"),
+            WaymarkException.Network("x", retryable = true, retryAfterSeconds = 0),
+            WaymarkException.StorageFull(),
+            WaymarkException.Keystore("x"),
+            WaymarkException.Cancelled(),
+            WaymarkException.Internal("x"),
+        ).map { it.code() }
+        assertEquals(
+            listOf(
+                "locked", "wrong_passphrase", "too_many_attempts", "not_found", "invalid_input", "integrity",
+                "network", "storage_full", "keystore", "cancelled", "internal",
+            ),
+            codes,
+        )
     }
 
     @Test

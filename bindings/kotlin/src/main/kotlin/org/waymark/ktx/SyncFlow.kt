@@ -15,8 +15,10 @@ import org.waymark.SyncReport
  * Syncs every trusted publisher and emits its progress as a cold [Flow]:
  * each collection runs one sync.
  *
- * The flow completes when the sync ends; the per-publisher outcome is in
- * the [SyncEvent.Done] and [SyncEvent.Failed] events. It fails with
+ * The last event is [SyncEvent.Finished], carrying the [SyncReport] (what
+ * was installed, what waits, what failed, per publisher); the flow
+ * completes after it. The per-publisher outcome is also in the
+ * [SyncEvent.Done] and [SyncEvent.Failed] events. It fails with
  * [org.waymark.WaymarkException] when the sync as a whole fails
  * (e.g. [org.waymark.WaymarkException.Cancelled]).
  *
@@ -29,6 +31,7 @@ import org.waymark.SyncReport
  *     when (event) {
  *         is SyncEvent.Downloading -> progress.value = event.received.toFloat() / event.total.toFloat()
  *         is SyncEvent.Failed -> showError(event.publisher, event.reason)
+ *         is SyncEvent.Finished -> showSummary(event.report)
  *         else -> Unit
  *     }
  * }
@@ -44,6 +47,7 @@ public fun ContentStore.syncEvents(network: Network = Network.UNMETERED): Flow<S
         }
         val job = launch {
             try {
+                // The native side sends SyncEvent.Finished last.
                 sync(network, listener)
                 close()
             } catch (e: Throwable) {
@@ -55,8 +59,9 @@ public fun ContentStore.syncEvents(network: Network = Network.UNMETERED): Flow<S
 
 /**
  * Syncs every trusted publisher, calling [onEvent] (on the native syncing
- * thread: keep it quick) with each progress event, and returns the report.
- * Cancelling the calling coroutine cancels the sync.
+ * thread: keep it quick) with each progress event, the last one
+ * [SyncEvent.Finished], and returns the report. Cancelling the calling
+ * coroutine cancels the sync.
  */
 public suspend fun ContentStore.sync(
     network: Network = Network.UNMETERED,

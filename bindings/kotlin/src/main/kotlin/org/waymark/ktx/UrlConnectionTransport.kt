@@ -75,7 +75,7 @@ public class UrlConnectionTransport : HttpTransport {
                 if (name == null) emptyList() else values.map { HttpHeader(name, it) }
             }
             val stream: InputStream? = if (status >= 400) connection.errorStream else connection.inputStream
-            return HttpResponse(status.toUShort(), headers, StreamBody(stream, connection))
+            return HttpResponse(status, headers, StreamBody(stream, connection))
         } catch (e: HttpException) {
             connection.disconnect()
             throw e
@@ -102,7 +102,7 @@ public class UrlConnectionTransport : HttpTransport {
         return Proxy(type, InetSocketAddress.createUnresolved(host, uri.port))
     }
 
-    private fun millis(ms: ULong): Int = ms.coerceAtMost(Int.MAX_VALUE.toULong()).toInt()
+    private fun millis(ms: Long): Int = ms.coerceIn(0L, Int.MAX_VALUE.toLong()).toInt()
 }
 
 /** A response body read in chunks by the native side. */
@@ -110,9 +110,9 @@ private class StreamBody(
     private val stream: InputStream?,
     private val connection: HttpURLConnection,
 ) : HttpBody {
-    override fun read(maxBytes: UInt): ByteArray {
+    override fun read(maxBytes: Int): ByteArray {
         val input = stream ?: return ByteArray(0)
-        val buffer = ByteArray(maxBytes.coerceIn(1u, 64u * 1024u).toInt())
+        val buffer = ByteArray(maxBytes.coerceIn(1, 64 * 1024))
         val n = try {
             input.read(buffer)
         } catch (e: Exception) {

@@ -6,11 +6,12 @@
 //! symbols that stripping removes.
 //!
 //! Swift output is then rewritten so that error cases read as Swift's do
-//! (`WaymarkError.locked`, not `.Locked`): see [`swift_errors`].
-
-mod swift_errors;
+//! (`WaymarkError.locked`, not `.Locked`): see
+//! [`waymark_uniffi_bindgen::swift_errors`].
 
 use std::path::PathBuf;
+
+use waymark_uniffi_bindgen::rewrite_swift;
 
 fn main() {
     uniffi::uniffi_bindgen_main();
@@ -30,20 +31,4 @@ fn main() {
         eprintln!("rewriting the generated Swift: {e}");
         std::process::exit(1);
     }
-}
-
-/// Applies [`swift_errors::lower_camel_error_cases`] to every `.swift`
-/// file in `dir`.
-fn rewrite_swift(dir: &std::path::Path) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "swift") {
-            let source = std::fs::read_to_string(&path)?;
-            let rewritten = swift_errors::lower_camel_error_cases(&source);
-            if rewritten != source {
-                std::fs::write(&path, rewritten)?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -4,13 +4,13 @@ import Foundation
 /// `vault/` and the content in `content/` under ``directory`` (the same
 /// layout as the `waymark` device CLI).
 ///
-/// Use a directory inside the app's container that is excluded from iCloud
-/// backup and protected with `FileProtectionType.complete`, for example
-/// `Application Support/Waymark`: the vault is encrypted either way, but
-/// nothing of it should leave the phone except by an explicit backup.
+/// Use ``defaultDirectory()`` (`Application Support/Waymark`). The home is
+/// excluded from device backups, the content is readable after the first
+/// unlock (so background sync runs while the phone is locked) and the vault
+/// only while it is unlocked: see ``StoragePolicy``.
 ///
 /// ```swift
-/// let home = try await WaymarkHome(directory: appSupport.appendingPathComponent("Waymark"))
+/// let home = try await WaymarkHome(directory: WaymarkHome.defaultDirectory())
 /// let vault = await home.hasVault
 ///     ? try await home.openVault()
 ///     : try await home.createVault(passphrase: passphrase).vault
@@ -26,15 +26,21 @@ public final class WaymarkHome: Sendable {
     public let content: ContentStore
 
     /// Opens (or creates) the content store under `directory`, creating the
-    /// directory if needed; its syncs go through `transport`
-    /// (``URLSessionTransport`` unless the app passes its own). The vault
-    /// is opened separately. The store is opened on a Waymark thread.
-    public init(directory: URL, transport: any HttpTransport = URLSessionTransport()) async throws {
+    /// directories if needed with the protection `storage` says
+    /// (``StoragePolicy/recommended`` unless the app has reasons); its syncs
+    /// go through `transport` (``URLSessionTransport`` unless the app passes
+    /// its own). The vault is opened separately. The store is opened on a
+    /// Waymark thread.
+    public init(
+        directory: URL,
+        transport: any HttpTransport = URLSessionTransport(),
+        storage: StoragePolicy = .recommended
+    ) async throws {
         self.directory = directory
         vaultDirectory = directory.appendingPathComponent("vault", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        content = try await ContentStore.open(
-            dir: directory.appendingPathComponent("content", isDirectory: true).path, transport: transport)
+        let contentDirectory = directory.appendingPathComponent("content", isDirectory: true)
+        try storage.prepare(home: directory, content: contentDirectory, vault: vaultDirectory)
+        content = try await ContentStore.open(dir: contentDirectory.path, transport: transport)
     }
 
     /// True if a vault exists here.

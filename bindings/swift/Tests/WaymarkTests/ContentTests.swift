@@ -51,7 +51,7 @@ struct ContentTests {
         let hit = try #require(results.hits.first)
         #expect(hit.language == "ar")
         #expect(hit.provenance.publisher == pack.publisher)
-        #expect(hit.provenance.pack == pack.id)
+        #expect(hit.provenance.pack == pack.packId)
         #expect(hit.provenance.packVersion == pack.version)
         #expect(hit.provenance.sample)
         // Highlights are UTF-16 offsets into the title or the snippet.
@@ -80,7 +80,7 @@ struct ContentTests {
 
         let near = try await store.nearby(request: NearbyRequest(point: here, radiusKm: 2))
         let distances = near.map(\.distanceKm)
-        #expect(near.contains { $0.service.id == located.service.id })
+        #expect(near.contains { $0.service.entryId == located.service.entryId })
         #expect(distances == distances.sorted())
         #expect(distances.allSatisfy { $0 <= 2 })
         #expect(near.allSatisfy { $0.provenance.pack == located.provenance.pack })
@@ -98,8 +98,8 @@ struct ContentTests {
         let pack = try #require(try await store.packs().first)
         let shared = home.url.appendingPathComponent("shared.wmbundle")
 
-        let exported = try await store.exportPack(publisher: pack.publisher, pack: pack.id, to: shared)
-        #expect((exported.pack, exported.version) == (pack.id, pack.version))
+        let exported = try await store.exportPack(publisher: pack.publisher, pack: pack.packId, to: shared)
+        #expect((exported.pack, exported.version) == (pack.packId, pack.version))
         let written = try Data(contentsOf: shared)
         #expect(exported.bytes == Int64(written.count))
         #expect(exported.validUntil > Date())
@@ -110,7 +110,7 @@ struct ContentTests {
         let friend = try await WaymarkHome(directory: home.url.appendingPathComponent("friend"))
         _ = try await friend.content.trustPublisher(card: sample.card)
         _ = try await friend.content.installPack(from: shared)
-        #expect(try await friend.content.packs().map(\.id) == [pack.id])
+        #expect(try await friend.content.packs().map(\.packId) == [pack.packId])
         #expect(!(try await friend.content.search("مركز الشرطة", language: "ar").hits.isEmpty))
     }
 
@@ -139,7 +139,7 @@ struct ContentTests {
         let profile = try #require(profiles.first)
         #expect(profile.code == code)
         #expect(profile.name.inLanguage(["ar"] + pack.fallback) != nil)
-        #expect(profile.provenance.pack == pack.id)
+        #expect(profile.provenance.pack == pack.packId)
 
         let alerts = try await store.alerts()
         let now = Date()

@@ -70,7 +70,7 @@ struct SyncTests {
         #expect(result.status == .updated, "\(result.error ?? "")")
         let update = try #require(result.installed.first)
         let pack = try #require(try await store.packs().first)
-        #expect((pack.id, pack.version) == (update.pack, update.version))
+        #expect((pack.packId, pack.version) == (update.pack, update.version))
         #expect(update.bytes > 0 && report.bytes >= update.bytes)
 
         // The events tell the same story, in order.

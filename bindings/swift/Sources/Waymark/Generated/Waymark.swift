@@ -2987,7 +2987,7 @@ public struct Alert: Equatable, Hashable {
     /**
      * Id within the pack.
      */
-    public var id: String
+    public var entryId: String
     /**
      * How serious.
      */
@@ -3026,7 +3026,7 @@ public struct Alert: Equatable, Hashable {
     public init(
         /**
          * Id within the pack.
-         */id: String, 
+         */entryId: String, 
         /**
          * How serious.
          */severity: Severity, 
@@ -3051,7 +3051,7 @@ public struct Alert: Equatable, Hashable {
         /**
          * Where it comes from.
          */provenance: Provenance) {
-        self.id = id
+        self.entryId = entryId
         self.severity = severity
         self.title = title
         self.body = body
@@ -3078,7 +3078,7 @@ public struct FfiConverterTypeAlert: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Alert {
         return
             try Alert(
-                id: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterString.read(from: &buf), 
                 severity: FfiConverterTypeSeverity.read(from: &buf), 
                 title: FfiConverterDictionaryStringString.read(from: &buf), 
                 body: FfiConverterDictionaryStringString.read(from: &buf), 
@@ -3091,7 +3091,7 @@ public struct FfiConverterTypeAlert: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Alert, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.entryId, into: &buf)
         FfiConverterTypeSeverity.write(value.severity, into: &buf)
         FfiConverterDictionaryStringString.write(value.title, into: &buf)
         FfiConverterDictionaryStringString.write(value.body, into: &buf)
@@ -4320,7 +4320,7 @@ public struct InstalledPack: Equatable, Hashable {
     /**
      * Pack id, unique for the publisher.
      */
-    public var id: String
+    public var packId: String
     /**
      * Version installed.
      */
@@ -4365,7 +4365,7 @@ public struct InstalledPack: Equatable, Hashable {
          */publisherName: String, 
         /**
          * Pack id, unique for the publisher.
-         */id: String, 
+         */packId: String, 
         /**
          * Version installed.
          */version: Int64, 
@@ -4392,7 +4392,7 @@ public struct InstalledPack: Equatable, Hashable {
          */installedAt: Date) {
         self.publisher = publisher
         self.publisherName = publisherName
-        self.id = id
+        self.packId = packId
         self.version = version
         self.title = title
         self.languages = languages
@@ -4421,7 +4421,7 @@ public struct FfiConverterTypeInstalledPack: FfiConverterRustBuffer {
             try InstalledPack(
                 publisher: FfiConverterString.read(from: &buf), 
                 publisherName: FfiConverterString.read(from: &buf), 
-                id: FfiConverterString.read(from: &buf), 
+                packId: FfiConverterString.read(from: &buf), 
                 version: FfiConverterInt64.read(from: &buf), 
                 title: FfiConverterDictionaryStringString.read(from: &buf), 
                 languages: FfiConverterSequenceString.read(from: &buf), 
@@ -4436,7 +4436,7 @@ public struct FfiConverterTypeInstalledPack: FfiConverterRustBuffer {
     public static func write(_ value: InstalledPack, into buf: inout [UInt8]) {
         FfiConverterString.write(value.publisher, into: &buf)
         FfiConverterString.write(value.publisherName, into: &buf)
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.packId, into: &buf)
         FfiConverterInt64.write(value.version, into: &buf)
         FfiConverterDictionaryStringString.write(value.title, into: &buf)
         FfiConverterSequenceString.write(value.languages, into: &buf)
@@ -5763,7 +5763,7 @@ public struct Route: Equatable, Hashable {
     /**
      * Id within the pack.
      */
-    public var id: String
+    public var entryId: String
     /**
      * Name.
      */
@@ -5786,7 +5786,7 @@ public struct Route: Equatable, Hashable {
     public init(
         /**
          * Id within the pack.
-         */id: String, 
+         */entryId: String, 
         /**
          * Name.
          */name: [String: String], 
@@ -5799,7 +5799,7 @@ public struct Route: Equatable, Hashable {
         /**
          * Where it comes from.
          */provenance: Provenance) {
-        self.id = id
+        self.entryId = entryId
         self.name = name
         self.segments = segments
         self.verified = verified
@@ -5822,7 +5822,7 @@ public struct FfiConverterTypeRoute: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Route {
         return
             try Route(
-                id: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterString.read(from: &buf), 
                 name: FfiConverterDictionaryStringString.read(from: &buf), 
                 segments: FfiConverterSequenceTypeSegment.read(from: &buf), 
                 verified: FfiConverterString.read(from: &buf), 
@@ -5831,7 +5831,7 @@ public struct FfiConverterTypeRoute: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Route, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.entryId, into: &buf)
         FfiConverterDictionaryStringString.write(value.name, into: &buf)
         FfiConverterSequenceTypeSegment.write(value.segments, into: &buf)
         FfiConverterString.write(value.verified, into: &buf)
@@ -5866,7 +5866,7 @@ public struct SearchHit: Equatable, Hashable {
     /**
      * The entry's id within its pack.
      */
-    public var id: String
+    public var entryId: String
     /**
      * The language shown (BCP 47).
      */
@@ -5900,7 +5900,7 @@ public struct SearchHit: Equatable, Hashable {
          */kind: String, 
         /**
          * The entry's id within its pack.
-         */id: String, 
+         */entryId: String, 
         /**
          * The language shown (BCP 47).
          */language: String, 
@@ -5920,7 +5920,7 @@ public struct SearchHit: Equatable, Hashable {
          * Where it comes from and how old it is.
          */provenance: Provenance) {
         self.kind = kind
-        self.id = id
+        self.entryId = entryId
         self.language = language
         self.title = title
         self.snippet = snippet
@@ -5946,7 +5946,7 @@ public struct FfiConverterTypeSearchHit: FfiConverterRustBuffer {
         return
             try SearchHit(
                 kind: FfiConverterString.read(from: &buf), 
-                id: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterString.read(from: &buf), 
                 language: FfiConverterString.read(from: &buf), 
                 title: FfiConverterString.read(from: &buf), 
                 snippet: FfiConverterString.read(from: &buf), 
@@ -5958,7 +5958,7 @@ public struct FfiConverterTypeSearchHit: FfiConverterRustBuffer {
 
     public static func write(_ value: SearchHit, into buf: inout [UInt8]) {
         FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.entryId, into: &buf)
         FfiConverterString.write(value.language, into: &buf)
         FfiConverterString.write(value.title, into: &buf)
         FfiConverterString.write(value.snippet, into: &buf)
@@ -6250,7 +6250,7 @@ public struct Service: Equatable, Hashable {
     /**
      * Id within the pack.
      */
-    public var id: String
+    public var entryId: String
     /**
      * The organisation that runs it.
      */
@@ -6313,7 +6313,7 @@ public struct Service: Equatable, Hashable {
     public init(
         /**
          * Id within the pack.
-         */id: String, 
+         */entryId: String, 
         /**
          * The organisation that runs it.
          */organization: String?, 
@@ -6356,7 +6356,7 @@ public struct Service: Equatable, Hashable {
         /**
          * Last verified by the publisher, ISO 8601.
          */verified: String) {
-        self.id = id
+        self.entryId = entryId
         self.organization = organization
         self.name = name
         self.description = description
@@ -6389,7 +6389,7 @@ public struct FfiConverterTypeService: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Service {
         return
             try Service(
-                id: FfiConverterString.read(from: &buf), 
+                entryId: FfiConverterString.read(from: &buf), 
                 organization: FfiConverterOptionString.read(from: &buf), 
                 name: FfiConverterDictionaryStringString.read(from: &buf), 
                 description: FfiConverterDictionaryStringString.read(from: &buf), 
@@ -6408,7 +6408,7 @@ public struct FfiConverterTypeService: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Service, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.entryId, into: &buf)
         FfiConverterOptionString.write(value.organization, into: &buf)
         FfiConverterDictionaryStringString.write(value.name, into: &buf)
         FfiConverterDictionaryStringString.write(value.description, into: &buf)
@@ -7192,7 +7192,7 @@ public func FfiConverterTypeDownloadKind_lower(_ value: DownloadKind) -> RustBuf
  * Reasons are for diagnostics: no URL, host name or personal data.
  */
 public 
-enum HttpError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum HttpError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -7217,10 +7217,6 @@ enum HttpError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 
@@ -8150,7 +8146,7 @@ public func FfiConverterTypeWaitReason_lower(_ value: WaitReason) -> RustBuffer 
  * What went wrong, in terms a screen can act on.
  */
 public 
-enum WaymarkError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
+enum WaymarkError: Swift.Error, Equatable, Hashable {
 
     
     
@@ -8282,10 +8278,6 @@ public var description: String {
     )
 }
 
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
     
 }
 

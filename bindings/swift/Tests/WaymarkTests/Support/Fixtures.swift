@@ -66,11 +66,22 @@ struct PublishedSample: Sendable {
     /// Keeps the publisher's directory alive for as long as the value.
     private let directory: TemporaryDirectory
 
-    /// Publishes the sample into a new temporary directory.
-    static func publish() throws -> PublishedSample {
+    /// Publishes the sample into a new temporary directory; as another
+    /// publisher than the sample's (`sample-ngo`) if `publisherId` is given.
+    static func publish(asPublisher publisherId: String? = nil) throws -> PublishedSample {
         let directory = try TemporaryDirectory()
         let samples = URL(fileURLWithPath: try requiredEnvironment("WAYMARK_SAMPLES_DIR"))
-        let source = samples.appendingPathComponent("mediterranean").path
+        var source = samples.appendingPathComponent("mediterranean").path
+        if let publisherId {
+            let copy = directory.url.appendingPathComponent("source")
+            try FileManager.default.copyItem(atPath: source, toPath: copy.path)
+            let manifest = copy.appendingPathComponent("pack.toml")
+            let toml = try String(contentsOf: manifest, encoding: .utf8)
+            let renamed = toml.replacingOccurrences(of: "[publisher]\nid = \"sample-ngo\"", with: "[publisher]\nid = \"\(publisherId)\"")
+            guard renamed != toml else { throw FixtureError("the sample's pack.toml no longer names sample-ngo") }
+            try renamed.write(to: manifest, atomically: true, encoding: .utf8)
+            source = copy.path
+        }
         let pack = directory.path("sample.wmpack")
         let keys = directory.path("keys")
         let repository = directory.url.appendingPathComponent("repo")

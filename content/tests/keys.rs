@@ -5,13 +5,11 @@
 //! client (`tuf` on PyPI, installed by `scripts/test`) reads what is
 //! published, as content/tests/python_tuf.rs does for ed25519 keys.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod common;
+use common::{Server, pack_file};
 
-use chrono::NaiveDate;
-use waymark_core::content::model::{Article, Entry, PACK_FORMAT, PackManifest, Publisher};
-use waymark_core::content::pack::write_pack;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
@@ -40,37 +38,6 @@ fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn pack_file(dir: &Path, version: u64) -> PathBuf {
-    let manifest = PackManifest {
-        format: PACK_FORMAT,
-        id: "interop".into(),
-        version,
-        publisher: Publisher {
-            id: "sample-ngo".into(),
-            name: "Sample NGO (example data)".into(),
-        },
-        title: [("en".to_string(), "Interop sample".to_string())].into(),
-        languages: vec!["en".into()],
-        fallback: vec!["en".into()],
-        sample: true,
-        built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-        entries: 0,
-    };
-    let entry = Entry::Article(Article {
-        id: "a".into(),
-        language: "en".into(),
-        title: format!("Sample article v{version}"),
-        body: "Example text.".into(),
-        countries: vec![],
-        topics: vec![],
-        verified: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
-        expires: None,
-    });
-    let path = dir.join(format!("interop-{version}.wmpack"));
-    write_pack(&manifest, &[entry], std::fs::File::create(&path).unwrap()).unwrap();
-    path
 }
 
 fn has_openssl() -> bool {
@@ -161,39 +128,6 @@ fn sign_command(kind: &str, private: &Path) -> String {
     } else {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/sign.py");
         format!("python3 '{}' '{}'", s(&script), s(private))
-    }
-}
-
-/// A running `waymark-pack serve`, stopped on drop.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(repo: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
-            .args(["serve", s(repo), "--addr", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_owned();
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

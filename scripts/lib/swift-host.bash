@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Sourced by scripts/swift-test and scripts/ios-demo-test: Swift 6, the
+# host library and the publisher CLI built by cargo, and the environment
+# under which SwiftPM links the Waymark package against that library
+# (`WAYMARK_FFI=host`, see the root Package.swift). Run from the
+# repository root.
+
+# swift_host_build: installs Swift 6 if missing, builds libwaymark_ffi
+# (debug, unstripped: uniffi-bindgen-swift reads its metadata),
+# waymark-pack and uniffi-bindgen-swift; sets target_dir and lib_dir.
+swift_host_build() {
+    if ! command -v swift >/dev/null 2>&1 || ! swift --version 2>/dev/null | grep -Eq 'Swift version 6\.'; then
+        scripts/install-swift
+    fi
+    target_dir=$(cargo metadata --format-version 1 --no-deps |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+    lib_dir=$target_dir/debug
+    echo "== cargo build (waymark-ffi, waymark-pack, uniffi-bindgen-swift)"
+    cargo build --quiet -p waymark-ffi -p waymark-pack -p uniffi-bindgen
+}
+
+# swift_host_environment: exports what `swift build`/`swift test` need to
+# link the host library, and what tests drive (the publisher CLI, the
+# sample pack sources). Needs lib_dir (swift_host_build).
+swift_host_environment() {
+    export WAYMARK_FFI=host
+    export WAYMARK_FFI_LIB_DIR=$lib_dir
+    export LIBRARY_PATH=$lib_dir${LIBRARY_PATH:+:$LIBRARY_PATH}
+    export LD_LIBRARY_PATH=$lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    export WAYMARK_PACK_BIN=$lib_dir/waymark-pack
+    export WAYMARK_SAMPLES_DIR=$PWD/content/samples
+}

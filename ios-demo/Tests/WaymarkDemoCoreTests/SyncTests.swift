@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+import Waymark
+@testable import WaymarkDemoCore
+
+@Suite("Sync")
+@MainActor
+struct SyncTests {
+    let home: TemporaryDirectory
+
+    init() throws {
+        home = try TemporaryDirectory()
+    }
+
+    @Test func theBudgetDecidesWhenToAsk() {
+        #expect(SyncDecision.decide(totalBytes: 5_000_000, network: .offline, budgetBytes: 1) == .offline)
+        #expect(SyncDecision.decide(totalBytes: 0, network: .metered, budgetBytes: 1) == .nothingToDownload)
+        #expect(SyncDecision.decide(totalBytes: 5_000_000, network: .unmetered, budgetBytes: 1) == .proceed)
+        #expect(SyncDecision.decide(totalBytes: 400_000, network: .metered, budgetBytes: 500_000) == .proceed)
+        #expect(SyncDecision.decide(totalBytes: 600_000, network: .metered, budgetBytes: 500_000)
+            == .askFirst(totalBytes: 600_000, budgetBytes: 500_000))
+    }
+
+    @Test func offlineTheScreenSaysSoAndSendsNothing() async throws {
+        let transport = CountingTransport()
+        let app = await freshApp(home, transport: transport)
+        let sync = try #require(app.sync)
+        await sync.makePlan(on: .offline)
+        #expect(sync.phase == .planned(.offline))
+        sync.start()
+        #expect(sync.phase == .planned(.offline))
+        #expect(transport.requests == 0)
+    }
+
+    @Test func planThenSyncWithProgressAgainstWaymarkPackServe() async throws {
+        let sample = try await PublishedSample.shared()
+        let server = try await PackServer.start(sample.repository)
+        let transport = CountingTransport()
+        let app = await freshApp(home, transport: transport)
+        let packs = try #require(app.packs)
+        #expect(await packs.trust(card: sample.card, url: server.url))
+        let sync = try #require(app.sync)
+
+        // On mobile data with a tiny budget, the plan asks first.
+        try await completeFirstRun(app)
+        try #require(app.settings).setMeteredBudget(bytes: 1000)
+        await sync.makePlan(on: .metered)
+        guard case .planned(.askFirst(let total, _)) = sync.phase else {
+            Issue.record("expected a budget prompt, got \(sync.phase)")
+            await server.stop()
+            return
+        }
+        #expect(total > 1000)
+        #expect(sync.plan.count == 1 && sync.plan.first?.bytes == total)
+        #expect(sync.plan.first?.name == "Sample NGO (example data)")
+        #expect(try await packsCount(app) == 0, "a plan downloads no pack")
+
+        // The person says "download all".
+        sync.start(allowOverBudget: true)
+        await sync.finished()
+        await server.stop()
+
+        guard case .finished(let summary) = sync.phase else {
+            Issue.record("expected finished, got \(sync.phase)")
+            return
+        }
+        #expect(summary.hasPrefix("Done: 1 updated"))
+        #expect(sync.events.contains { if case .downloading = $0 { true } else { false } })
+        #expect(sync.events.last.map { if case .finished = $0 { true } else { false } } == true)
+        #expect(try await packsCount(app) == 1)
+    }
+
+    @Test func cancellingStopsTheSyncAndNoFurtherRequestGoesOut() async throws {
+        let sample = try await PublishedSample.shared()
+        let server = try await PackServer.start(sample.repository)
+        let transport = CountingTransport(slow: true)
+        let app = await freshApp(home, transport: transport)
+        #expect(await app.packs?.trust(card: sample.card, url: server.url) == true)
+        let sync = try #require(app.sync)
+        await sync.makePlan(on: .unmetered)
+        #expect(sync.phase == .planned(.proceed))
+
+        sync.start()
+        try await eventually("the download to start") {
+            sync.events.contains { if case .downloading = $0 { true } else { false } }
+        }
+        sync.cancel()
+        await sync.finished()
+        #expect(sync.phase == .cancelled)
+        let requests = transport.requests
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(transport.requests == requests, "no request after the cancel")
+        #expect(try await packsCount(app) == 0, "nothing half-installed")
+
+        // The next sync works (and resumes the download).
+        sync.start()
+        await sync.finished()
+        await server.stop()
+        #expect(try await packsCount(app) == 1)
+    }
+
+    private func packsCount(_ app: AppModel) async throws -> Int {
+        await app.packs?.reload()
+        return app.packs?.packs.count ?? -1
+    }
+}

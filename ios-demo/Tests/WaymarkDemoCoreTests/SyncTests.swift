@@ -87,6 +87,7 @@ struct SyncTests {
         sync.cancel()
         await sync.finished()
         #expect(sync.phase == .cancelled)
+        #expect(!sync.events.contains { if case .finished = $0 { true } else { false } }, "stopped mid-way")
         let requests = transport.requests
         try await Task.sleep(for: .seconds(1.5))
         #expect(transport.requests == requests, "no request after the cancel")

@@ -127,3 +127,43 @@ func chunks(_ parts: [Data]) -> AsyncStream<Data> {
         continuation.finish()
     }
 }
+
+@Suite("Biometric unlock")
+@MainActor
+struct BiometricUnlockTests {
+    let home: TemporaryDirectory
+
+    init() throws {
+        home = try TemporaryDirectory()
+    }
+
+    @Test func faceIDOpensTheVaultAndACancelledPromptChangesNothing() async throws {
+        let secret = Data((0..<32).map { UInt8($0) })
+        let keychain = ClosureKeystore { secret }
+        let app = await freshApp(home)
+        let run = try #require(app.firstRun)
+        run.choose(.english)
+        run.passphrase = "river stone blue lantern"
+        run.repeated = run.passphrase
+        #expect(await run.createVault())
+        let groups = try #require(run.recoveryCodeGroups)
+        run.wroteItDown()
+        run.typedGroups = run.groupsToConfirm.map { groups[$0] }
+        #expect(run.confirmCode())
+        await run.finish(biometrics: keychain)
+        #expect(run.biometricsEnabled)
+        #expect(app.preferences.biometricUnlock)
+
+        let later = await freshApp(home)
+        let unlock = try #require(later.unlock)
+        #expect(unlock.offersBiometrics)
+        let cancelled = ClosureKeystore { throw WaymarkError.keystore(reason: "user_cancelled") }
+        #expect(!(await unlock.unlock(with: cancelled)))
+        #expect(unlock.message == Strings(.english)[.errorKeystore])
+        #expect(later.phase == .locked)
+        #expect(unlock.failedAttempts == 0)
+
+        #expect(await unlock.unlock(with: keychain))
+        #expect(later.phase == .unlocked)
+    }
+}

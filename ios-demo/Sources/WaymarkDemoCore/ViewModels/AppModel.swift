@@ -162,7 +162,8 @@ public final class AppModel {
         settings = nil
         navigation.reset()
         unlock = UnlockModel(
-            vault: vault, environment: environment, strings: { [weak self] in self?.strings ?? Strings(.english) },
+            vault: vault, environment: environment, offersBiometrics: preferences.biometricUnlock,
+            strings: { [weak self] in self?.strings ?? Strings(.english) },
             onUnlocked: { [weak self] in self?.opened(vault) })
         phase = .locked
     }

@@ -131,6 +131,24 @@ public final class SettingsModel {
         return true
     }
 
+    /// Turns Face ID / Touch ID unlock on with `keystore` (the Keychain),
+    /// or off with nil. A refused prompt changes nothing and says so.
+    public func setBiometricUnlock(_ keystore: (any PlatformKeystore)?) async {
+        do {
+            if let keystore {
+                try await vault.enableKeystoreUnlock(keystore: keystore)
+            } else {
+                try await vault.disableKeystoreUnlock()
+            }
+            var changed = preferences()
+            changed.biometricUnlock = keystore != nil
+            update(changed)
+            message = nil
+        } catch {
+            message = UserMessage.text(for: error, strings: strings)
+        }
+    }
+
     /// The app's language.
     public func setLanguage(_ language: AppLanguage) {
         var changed = preferences()

@@ -39,6 +39,9 @@ public final class UnlockModel {
         secondsLeft > 0 ? strings()(.tryAgainIn, ["seconds": secondsLeft]) : nil
     }
 
+    /// Offer Face ID / Touch ID (the person turned it on).
+    public let offersBiometrics: Bool
+
     /// True when an attempt can be made now.
     public var canSubmit: Bool {
         guard !isWorking, secondsLeft == 0 else { return false }
@@ -56,13 +59,15 @@ public final class UnlockModel {
     private var countdown: Task<Void, Never>?
 
     /// - Parameters:
+    ///   - offersBiometrics: Show the Face ID / Touch ID button.
     ///   - strings: The texts in the person's current language.
     ///   - onUnlocked: Called once the vault (real or decoy) is open.
     public init(
-        vault: Vault, environment: DemoEnvironment, strings: @escaping @MainActor () -> Strings,
-        onUnlocked: @escaping @MainActor () -> Void
+        vault: Vault, environment: DemoEnvironment, offersBiometrics: Bool = false,
+        strings: @escaping @MainActor () -> Strings, onUnlocked: @escaping @MainActor () -> Void
     ) {
         self.vault = vault
+        self.offersBiometrics = offersBiometrics
         self.environment = environment
         self.strings = strings
         self.onUnlocked = onUnlocked

@@ -84,8 +84,9 @@ func testEnvironment(time: ManualTime = ManualTime()) -> DemoEnvironment {
 }
 
 /// The app's HTTP stack (URLSession), counting every request that goes out
-/// and handing response bodies over slowly (2 KiB every 20 ms), so that a
-/// sync is still downloading when a test cancels it.
+/// and, when `slow`, handing response bodies over slowly (512 bytes every
+/// 50 ms: the 10 KB sample pack takes a second), so that a sync is still
+/// downloading when a test cancels it.
 final class CountingTransport: HttpTransport, @unchecked Sendable {
     private let inner = URLSessionTransport()
     private let lock = NSLock()
@@ -111,7 +112,7 @@ final class CountingTransport: HttpTransport, @unchecked Sendable {
     }
 }
 
-/// A body read at most 2 KiB at a time, 20 ms apart (on Waymark's sync
+/// A body read at most 512 bytes at a time, 50 ms apart (on Waymark's sync
 /// thread, never on the cooperative pool).
 final class SlowBody: HttpBody, @unchecked Sendable {
     private let inner: any HttpBody
@@ -119,8 +120,8 @@ final class SlowBody: HttpBody, @unchecked Sendable {
     init(_ inner: any HttpBody) { self.inner = inner }
 
     func read(maxBytes: Int32) throws -> Data {
-        Thread.sleep(forTimeInterval: 0.02)
-        return try inner.read(maxBytes: min(maxBytes, 2048))
+        Thread.sleep(forTimeInterval: 0.05)
+        return try inner.read(maxBytes: min(maxBytes, 512))
     }
 
     func release() { inner.release() }

@@ -38,12 +38,26 @@ private func spawn(_ path: String, _ arguments: [String], stdin: Int32? = nil, s
             posix_spawn_file_actions_addopen(&actions, target, "/dev/null", flags, 0)
         }
     }
+    // The child starts with no signal blocked. The spawning thread may
+    // block some (SIGCHLD among them), and a mask is inherited: the
+    // watchdog shell's `wait` would then sleep forever.
+    #if canImport(Glibc)
+    var attributes = posix_spawnattr_t()
+    #else
+    var attributes: posix_spawnattr_t?
+    #endif
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
     spawnLock.lock()
     defer { spawnLock.unlock() }
-    let status = posix_spawn(&pid, path, &actions, nil, argv, environ)
+    let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
     guard status == 0 else { throw FixtureError("could not start \(path): error \(status)") }
     return pid
 }

@@ -59,7 +59,7 @@ public final class AppModel {
     /// Settings and safety (``Phase/unlocked``).
     public private(set) var settings: SettingsModel?
     /// The panic wipe, from the lock screen and settings.
-    public private(set) var panicWipe: PanicWipe!
+    public let panicWipe = PanicWipe { false }
     /// Lock, unlock and wipe, as they happen.
     public let events: AsyncStream<AppEvent>
 
@@ -91,7 +91,7 @@ public final class AppModel {
         self.environment = environment
         preferences = Preferences.load(from: directory)
         (events, emit) = AsyncStream.makeStream(of: AppEvent.self)
-        panicWipe = PanicWipe { [weak self] in await self?.wipeEverything() ?? false }
+        panicWipe.wipe = { [weak self] in await self?.wipeEverything() ?? false }
     }
 
     /// Opens the home and shows the first run or the lock screen.

@@ -12,7 +12,7 @@ public final class PanicWipe {
     /// True while wiping.
     public private(set) var isWiping = false
 
-    private let wipe: @MainActor () async -> Bool
+    @ObservationIgnored var wipe: @MainActor () async -> Bool
 
     /// - Parameter wipe: Does the wiping; true when everything is gone.
     public init(wipe: @escaping @MainActor () async -> Bool) {

@@ -67,6 +67,18 @@ struct SafetyTests {
         #expect(app.strings.language == .tigrinya)
     }
 
+    @Test func theAppAnnouncesUnlockLockAndWipe() async throws {
+        let app = await freshApp(home)
+        var events = app.events.makeAsyncIterator()
+        try await completeFirstRun(app)
+        #expect(await events.next() == .unlocked)
+        app.lock()
+        #expect(await events.next() == .locked)
+        app.panicWipe.request()
+        #expect(await app.panicWipe.confirm())
+        #expect(await events.next() == .wiped)
+    }
+
     @Test func leavingTheScreenLocksWhenChosen() async throws {
         let app = await freshApp(home)
         try await completeFirstRun(app)

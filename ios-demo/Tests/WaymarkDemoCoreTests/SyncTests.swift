@@ -100,6 +100,43 @@ struct SyncTests {
         #expect(try await packsCount(app) == 1)
     }
 
+    @Test func anUnreachablePublisherIsSaidPlainlyAndNothingChanges() async throws {
+        let sample = try await PublishedSample.shared()
+        let app = await freshApp(home)
+        // A port nobody listens on: the phone has "network" but the server is gone.
+        #expect(await app.packs?.trust(card: sample.card, url: "http://127.0.0.1:9") == true)
+        let sync = try #require(app.sync)
+
+        await sync.makePlan(on: .unmetered)
+
+        switch sync.phase {
+        case .planned(.nothingToDownload):
+            #expect(sync.plan.map(\.detail) == [Strings(.english)[.publisherUnreachable]])
+            #expect(sync.plan.first?.failed == true)
+        case .failed(let message):
+            #expect(!message.isEmpty)
+        default:
+            Issue.record("unexpected phase \(sync.phase)")
+        }
+        #expect(try await packsCount(app) == 0)
+    }
+
+    @Test func theProxyChosenInSettingsGoesWithEveryRequest() async throws {
+        let sample = try await PublishedSample.shared()
+        let server = try await PackServer.start(sample.repository)
+        let transport = CountingTransport()
+        let app = await freshApp(home, transport: transport)
+        try await completeFirstRun(app)
+        #expect(await app.packs?.trust(card: sample.card, url: server.url) == true)
+        #expect(try #require(app.settings).setProxy("socks5h://127.0.0.1:9050"))
+
+        try await #require(app.sync).makePlan(on: .unmetered)
+        await server.stop()
+
+        #expect(!transport.proxies.isEmpty)
+        #expect(transport.proxies.allSatisfy { $0 == "socks5h://127.0.0.1:9050" })
+    }
+
     private func packsCount(_ app: AppModel) async throws -> Int {
         await app.packs?.reload()
         return app.packs?.packs.count ?? -1

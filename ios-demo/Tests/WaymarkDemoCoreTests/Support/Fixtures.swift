@@ -96,15 +96,26 @@ final class CountingTransport: HttpTransport, @unchecked Sendable {
 
     init(slow: Bool = false) { self.slow = slow }
 
+    // Guarded by `lock`.
+    private var seenProxies: [String?] = []
+
     var requests: Int {
         lock.lock()
         defer { lock.unlock() }
         return count
     }
 
+    /// The proxy each request was told to use.
+    var proxies: [String?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return seenProxies
+    }
+
     func get(request: HttpRequest) throws -> HttpResponse {
         lock.lock()
         count += 1
+        seenProxies.append(request.proxy)
         lock.unlock()
         var response = try inner.get(request: request)
         if slow { response.body = SlowBody(response.body) }

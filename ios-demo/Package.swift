@@ -6,7 +6,7 @@
 //   navigation, the language table, provenance and highlight formatting,
 //   the sync plan and budget): plain Swift over the Waymark package,
 //   compiled and tested on Linux by `scripts/ios-demo-test`.
-// - `WaymarkDemoUI`: the SwiftUI screens, under `#if canImport(SwiftUI)`
+// - `WaymarkDemoUI`: the SwiftUI screens, under `#if canImport(SwiftUI) && os(iOS)`
 //   (empty on Linux).
 // - `WaymarkDemoApp`: the `@main` app and the platform integrations
 //   (Keychain, BGTaskScheduler, AVSpeechSynthesizer, NWPathMonitor,

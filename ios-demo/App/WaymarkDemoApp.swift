@@ -21,14 +21,14 @@ struct WaymarkDemoApp: App {
                 .appendingPathComponent("Waymark", isDirectory: true)
         let app = AppModel(directory: directory)
         _app = State(initialValue: app)
-        let network = network
+        let monitor = self.network
         let keystore = KeychainKeystore(prompt: app.strings[.unlock])
         services = PlatformServices(
             keystore: keystore.isAvailable ? keystore : nil,
             speaker: SpeechSpeaker(),
             location: OneTimeLocation(),
-            network: { network.current })
-        BackgroundSync.register(directory: directory, network: network)
+            network: { monitor.current })
+        BackgroundSync.register(directory: directory, network: monitor)
     }
 
     var body: some Scene {

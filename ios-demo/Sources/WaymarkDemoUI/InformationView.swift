@@ -1,4 +1,4 @@
-#if canImport(SwiftUI)
+#if canImport(SwiftUI) && os(iOS)
 import SwiftUI
 import Waymark
 import WaymarkDemoCore
@@ -69,9 +69,9 @@ struct SearchRowView: View {
                     .accessibilityLabel(Locale.current.localizedString(forLanguageCode: row.language) ?? row.language)
             }
             Text(row.snippet).font(.body)
+            ProvenanceView(provenance: row.provenance)
         }
         .environment(\.layoutDirection, row.isRightToLeft ? .rightToLeft : .leftToRight)
-        .safeAreaInset(edge: .bottom) { ProvenanceView(provenance: row.provenance) }
     }
 }
 

@@ -1,4 +1,4 @@
-#if canImport(SwiftUI)
+#if canImport(SwiftUI) && os(iOS)
 import SwiftUI
 import Waymark
 import WaymarkDemoCore
@@ -74,11 +74,11 @@ public struct RootView: View {
         case .wiped:
             WipedView { Task { await app.start() } }
         case .failed(let message):
-            ContentUnavailableView {
-                Label(message, systemImage: "exclamationmark.triangle")
-            } actions: {
-                Button(app.strings[.tryAgain]) { Task { await app.start() } }
+            VStack(spacing: 16) {
+                Label(message, systemImage: "exclamationmark.triangle").font(.headline)
+                Button(app.strings[.tryAgain]) { Task { await app.start() } }.buttonStyle(.borderedProminent)
             }
+            .padding()
         }
     }
 }

@@ -41,6 +41,7 @@ public struct RootView: View {
         self.services = services
     }
 
+    /// The current phase's screen.
     public var body: some View {
         content
             .environment(\.strings, app.strings)

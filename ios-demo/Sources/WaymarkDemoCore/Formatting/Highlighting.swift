@@ -61,6 +61,8 @@ public enum Highlighting {
 
 /// Marks the part of a search snippet that matched the query.
 public enum SearchMatchAttribute: AttributedStringKey {
+    /// True on the matched characters.
     public typealias Value = Bool
+    /// The attribute's name.
     public static let name = "org.waymark.searchMatch"
 }

@@ -19,6 +19,7 @@ public enum PassphraseStrength: Int, Sendable, Comparable, CaseIterable {
     /// Passphrases shorter than this are refused.
     public static let minimumCharacters = 8
 
+    /// Weaker first.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The strength of `passphrase`.

@@ -13,6 +13,7 @@ public enum AppLanguage: String, CaseIterable, Sendable, Codable, Identifiable {
     case tigrinya = "ti"
     case french = "fr"
 
+    /// The BCP 47 tag, for `ForEach`.
     public var id: String { rawValue }
 
     /// The BCP 47 tag.

@@ -25,6 +25,7 @@ public struct SearchRow: Sendable, Identifiable, Equatable {
 
 /// A service near the person.
 public struct NearbyRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public let id: String
     /// Its name in the person's language (else any).
     public let name: String
@@ -40,6 +41,7 @@ public struct NearbyRow: Sendable, Identifiable, Equatable {
     public let phones: [PhoneNumber]
     /// Its address, when given.
     public let address: String?
+    /// Where it comes from and how old it is.
     public let provenance: ProvenanceText
 }
 
@@ -62,29 +64,43 @@ public struct PhoneNumber: Sendable, Equatable, Hashable {
 
 /// An alert in force.
 public struct AlertRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public let id: String
+    /// How serious.
     public let severity: Severity
+    /// In the person's language when the publisher wrote one.
     public let title: String
+    /// What to know or do.
     public let body: String
+    /// Where it comes from and how old it is.
     public let provenance: ProvenanceText
 }
 
 /// A route's steps.
 public struct RouteRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public let id: String
+    /// The name, in the person's language when there is one.
     public let name: String
     /// "Athens → Thessaloniki (bus)", risks and notes below each.
     public let steps: [String]
+    /// Where it comes from and how old it is.
     public let provenance: ProvenanceText
 }
 
 /// A country's profile.
 public struct CountryPage: Sendable, Equatable {
+    /// ISO 3166-1 alpha-2.
     public let code: String
+    /// The name, in the person's language when there is one.
     public let name: String
+    /// Emergency numbers, each one tap to call.
     public let emergency: [PhoneNumber]
+    /// How asylum works there, if the publisher says.
     public let asylum: String?
+    /// The person's rights there, if the publisher says.
     public let rights: String?
+    /// Where it comes from and how old it is.
     public let provenance: ProvenanceText
 }
 

@@ -4,7 +4,9 @@ import Waymark
 
 /// A trusted publisher as the trust screen shows it.
 public struct PublisherRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public let id: String
+    /// The name, in the person's language when there is one.
     public let name: String
     /// The fingerprint in groups of four, to read aloud or compare.
     public let fingerprint: String
@@ -14,12 +16,19 @@ public struct PublisherRow: Sendable, Identifiable, Equatable {
 
 /// An installed pack.
 public struct PackRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public var id: String { "\(publisher)/\(packId)" }
+    /// The publisher's id.
     public let publisher: String
+    /// The publisher's name.
     public let publisherName: String
+    /// The pack's id.
     public let packId: String
+    /// In the person's language when the publisher wrote one.
     public let title: String
+    /// The installed version.
     public let version: Int64
+    /// How many entries it holds.
     public let entries: Int64
     /// True for sample data.
     public let isSample: Bool

@@ -28,12 +28,15 @@ public enum SyncDecision: Sendable, Equatable {
 
 /// One publisher's line in the plan.
 public struct PlanRow: Sendable, Identifiable, Equatable {
+    /// Unique among the rows of its list.
     public let id: String
     /// The publisher's name.
     public let name: String
     /// "340 KB", or the error in words.
     public let detail: String
+    /// What its downloads cost, in bytes.
     public let bytes: Int64
+    /// True when the publisher could not be reached.
     public let failed: Bool
 }
 

@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Documents")
+@Suite("Documents", .timeLimit(.minutes(1)))
 @MainActor
 struct DocumentsTests {
     let home: TemporaryDirectory

@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("First run")
+@Suite("First run", .timeLimit(.minutes(1)))
 @MainActor
 struct FirstRunTests {
     let home: TemporaryDirectory

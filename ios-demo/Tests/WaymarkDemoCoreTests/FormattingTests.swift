@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Formatting")
+@Suite("Formatting", .timeLimit(.minutes(1)))
 struct FormattingTests {
     func provenance(ageDays: Int64, sample: Bool = false) -> Provenance {
         Provenance(

@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Information and packs")
+@Suite("Information and packs", .timeLimit(.minutes(1)))
 @MainActor
 struct InformationTests {
     let home: TemporaryDirectory

@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Settings and safety")
+@Suite("Settings and safety", .timeLimit(.minutes(1)))
 @MainActor
 struct SafetyTests {
     let home: TemporaryDirectory

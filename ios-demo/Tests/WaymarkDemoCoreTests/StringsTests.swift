@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import WaymarkDemoCore
 
-@Suite("Language table")
+@Suite("Language table", .timeLimit(.minutes(1)))
 struct StringsTests {
     @Test(arguments: AppLanguage.allCases)
     func everyKeyIsTranslated(_ language: AppLanguage) throws {

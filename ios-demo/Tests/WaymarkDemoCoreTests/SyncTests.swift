@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Sync")
+@Suite("Sync", .timeLimit(.minutes(1)))
 @MainActor
 struct SyncTests {
     let home: TemporaryDirectory

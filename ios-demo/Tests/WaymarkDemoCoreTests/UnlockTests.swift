@@ -3,7 +3,7 @@ import Testing
 import Waymark
 @testable import WaymarkDemoCore
 
-@Suite("Unlock")
+@Suite("Unlock", .timeLimit(.minutes(1)))
 @MainActor
 struct UnlockTests {
     let home: TemporaryDirectory
@@ -128,7 +128,7 @@ func chunks(_ parts: [Data]) -> AsyncStream<Data> {
     }
 }
 
-@Suite("Biometric unlock")
+@Suite("Biometric unlock", .timeLimit(.minutes(1)))
 @MainActor
 struct BiometricUnlockTests {
     let home: TemporaryDirectory

@@ -24,6 +24,21 @@ extension AppLanguage {
     public var layoutDirection: LayoutDirection { isRightToLeft ? .rightToLeft : .leftToRight }
 }
 
+/// A row that lays its parts side by side, or one under the other at the
+/// accessibility text sizes, where side by side would squeeze the words.
+struct AdaptiveStack<Content: View>: View {
+    @Environment(\.dynamicTypeSize) private var size
+    @ViewBuilder let content: () -> Content
+
+    var body: some View {
+        if size.isAccessibilitySize {
+            VStack(alignment: .leading, spacing: 4, content: content)
+        } else {
+            HStack(alignment: .firstTextBaseline, spacing: 8, content: content)
+        }
+    }
+}
+
 /// "Sample NGO · pack v3 · checked 12 days ago", with the SAMPLE and stale
 /// marks when they apply.
 struct ProvenanceView: View {

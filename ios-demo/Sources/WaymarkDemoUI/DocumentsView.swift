@@ -57,6 +57,7 @@ struct DocumentRowView: View {
 
     var body: some View {
         HStack(alignment: .top, spacing: 12) {
+            // The icon grows with the text (@ScaledMetric); the texts wrap.
             Image(systemName: row.symbol)
                 .font(.title2)
                 .frame(width: iconSize, height: iconSize)

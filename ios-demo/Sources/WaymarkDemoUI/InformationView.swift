@@ -59,7 +59,7 @@ struct SearchRowView: View {
 
     var body: some View {
         VStack(alignment: .leading, spacing: 4) {
-            HStack(alignment: .firstTextBaseline) {
+            AdaptiveStack {
                 Text(row.title).font(.headline)
                 Spacer(minLength: 4)
                 Text(row.language.uppercased())
@@ -133,12 +133,12 @@ struct NearbyView: View {
             }
             ForEach(model.nearby) { service in
                 VStack(alignment: .leading, spacing: 6) {
-                    HStack(alignment: .firstTextBaseline) {
+                    AdaptiveStack {
                         Text(service.name).font(.headline)
                         Spacer(minLength: 4)
                         Text(service.distance).font(.subheadline.monospacedDigit())
                     }
-                    HStack(spacing: 8) {
+                    AdaptiveStack {
                         switch service.openNow {
                         case .some(true): Text(strings[.openNow]).foregroundStyle(.green)
                         case .some(false): Text(strings[.closedNow]).foregroundStyle(.secondary)

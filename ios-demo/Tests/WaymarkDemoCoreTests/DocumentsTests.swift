@@ -40,6 +40,29 @@ struct DocumentsTests {
         #expect(read == scan)
     }
 
+    @Test func aFileFromThePickerIsStoredAndNoCopyIsLeftInTheApp() async throws {
+        let app = await freshApp(home)
+        try await completeFirstRun(app)
+        let documents = try #require(app.documents)
+        let elsewhere = try TemporaryDirectory()
+        let picked = elsewhere.path("residence-permit.pdf")
+        let marker = Data("PERMIT-OF-HAWA-MOHAMMED-".utf8)
+        try Data((0..<5000).flatMap { _ in marker }).write(to: picked)
+
+        let id = try #require(await documents.add(
+            DocumentMetadata(kind: .residencePermit, title: "Permit", mimeType: "application/pdf"), fromFile: picked))
+
+        #expect(documents.rows.map(\.id) == [id])
+        for file in home.allFiles() {
+            #expect(try Data(contentsOf: file).range(of: marker) == nil, "plaintext in \(file.lastPathComponent)")
+        }
+        // A file that is gone by the time it is read: a message, nothing stored.
+        #expect(await documents.add(
+            DocumentMetadata(kind: .other, title: "Gone"), fromFile: elsewhere.path("missing.pdf")) == nil)
+        #expect(documents.message != nil)
+        #expect(documents.rows.count == 1)
+    }
+
     @Test func aStreamThatFailsStoresNothingAndSaysSo() async throws {
         let app = await freshApp(home)
         try await completeFirstRun(app)

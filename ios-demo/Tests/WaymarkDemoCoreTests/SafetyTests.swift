@@ -79,6 +79,15 @@ struct SafetyTests {
         #expect(await events.next() == .wiped)
     }
 
+    @Test func aDamagedPreferencesFileFallsBackToTheDefaults() async throws {
+        try Data("{not json".utf8).write(to: home.path("preferences.json"))
+        let app = await freshApp(home)
+        #expect(app.phase == .firstRun)
+        #expect(app.preferences == Preferences())
+        app.setLanguage(.farsi)
+        #expect(Preferences.load(from: home.url).language == .farsi)
+    }
+
     @Test func leavingTheScreenLocksWhenChosen() async throws {
         let app = await freshApp(home)
         try await completeFirstRun(app)

@@ -42,13 +42,16 @@ struct SafetyTests {
     }
 
     @Test func panicWipeFromTheLockScreenNeedsNoPassphrase() async throws {
-        try await completeFirstRun(await freshApp(home))
+        let first = await freshApp(home)
+        try await completeFirstRun(first)
+        first.setLanguage(.arabic)
         let app = await freshApp(home)
         #expect(app.phase == .locked)
         app.panicWipe.request()
         #expect(await app.panicWipe.confirm())
         #expect(try FileManager.default.contentsOfDirectory(atPath: home.url.path) == [])
         #expect(!(await vaultExists(dir: home.path("vault").path)))
+        #expect(app.strings.language == .arabic, "the screen after the wipe stays in Arabic")
     }
 
     @Test func settingsAreKeptAcrossARestart() async throws {

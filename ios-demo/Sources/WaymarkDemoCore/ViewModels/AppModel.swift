@@ -226,7 +226,11 @@ public final class AppModel {
         for item in (try? files.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [] {
             do { try files.removeItem(at: item) } catch { wiped = false }
         }
-        preferences = Preferences()
+        // The screen after the wipe stays in the person's language; nothing
+        // is written (the directory stays empty).
+        var fresh = Preferences()
+        fresh.language = preferences.language
+        preferences = fresh
         phase = .wiped
         emit.yield(.wiped)
         return wiped

@@ -82,8 +82,11 @@ impl log::Log for Bridge {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let sink = SINK.read().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some(sink) = sink {
+        // Called under the read lock, so that once `set_log_sink` has
+        // replaced a sink (it takes the write lock), that sink is never
+        // called again; sinks on several threads still run at once.
+        let sink = SINK.read().unwrap_or_else(|p| p.into_inner());
+        if let Some(sink) = sink.as_ref() {
             let _ = sink.log(
                 record.level().into(),
                 record.target().to_owned(),
@@ -97,7 +100,9 @@ impl log::Log for Bridge {
 
 /// Installs `sink` to receive Waymark's log lines up to `max_level`
 /// (`Info` for the outcomes), replacing any sink before; `null`/`nil` turns
-/// logging off again (the default). Cheap.
+/// logging off again (the default). Cheap; it waits for lines being
+/// delivered to the sink it replaces, which is never called after it
+/// returns (so a sink must not call this).
 ///
 /// ```kotlin
 /// setLogSink(object : LogSink {
@@ -144,8 +149,12 @@ mod tests {
         }
     }
 
+    /// The sink is the process's: one test at a time changes it.
+    static ONE_SINK_TEST: Mutex<()> = Mutex::new(());
+
     #[test]
     fn nothing_is_logged_without_a_sink_and_only_waymarks_own_lines_with_one() {
+        let _one = ONE_SINK_TEST.lock().unwrap_or_else(|p| p.into_inner());
         set_log_sink(None, LogLevel::Trace);
         assert!(!log::log_enabled!(target: "waymark::vault", log::Level::Error));
 
@@ -157,7 +166,14 @@ mod tests {
         set_log_sink(None, LogLevel::Info);
         log::error!(target: "waymark::test", "after the sink went");
 
-        let got = lines.lock().unwrap().clone();
+        // Other tests' vaults log at the same time: only this test's lines.
+        let got: Vec<Line> = lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, target, _)| target == "waymark::test")
+            .cloned()
+            .collect();
         assert_eq!(
             got,
             [(
@@ -166,5 +182,47 @@ mod tests {
                 "kept".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn a_replaced_sink_is_never_called_once_set_log_sink_returns() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::mpsc;
+        use std::time::Duration;
+
+        /// Takes its time over this test's line.
+        struct Slow {
+            entered: Mutex<mpsc::Sender<()>>,
+            finished: Arc<AtomicBool>,
+        }
+        impl LogSink for Slow {
+            fn log(&self, _: LogLevel, target: String, _: String) -> crate::error::Result<()> {
+                if target == "waymark::test::slow" {
+                    let _ = self.entered.lock().unwrap().send(());
+                    std::thread::sleep(Duration::from_millis(300));
+                    self.finished.store(true, Ordering::SeqCst);
+                }
+                Ok(())
+            }
+        }
+
+        let _one = ONE_SINK_TEST.lock().unwrap_or_else(|p| p.into_inner());
+        let (entered, in_call) = mpsc::channel();
+        let finished = Arc::new(AtomicBool::new(false));
+        let sink = Slow {
+            entered: Mutex::new(entered),
+            finished: Arc::clone(&finished),
+        };
+        set_log_sink(Some(Box::new(sink)), LogLevel::Info);
+        let logging = std::thread::spawn(|| log::info!(target: "waymark::test::slow", "slow"));
+        in_call.recv_timeout(Duration::from_secs(30)).unwrap();
+
+        set_log_sink(None, LogLevel::Info);
+
+        assert!(
+            finished.load(Ordering::SeqCst),
+            "set_log_sink returned while the sink it replaced was still being called"
+        );
+        logging.join().unwrap();
     }
 }

@@ -34,3 +34,31 @@ swift_host_environment() {
     export WAYMARK_PACK_BIN=$lib_dir/waymark-pack
     export WAYMARK_SAMPLES_DIR=$PWD/content/samples
 }
+
+# swift_host_build_package ARGS...: `swift build --build-tests ARGS`.
+# Debian's SwiftPM 6.0.3 has been seen to crash (signal 11) while planning
+# a build; a crash, not a compile error, is retried once.
+swift_host_build_package() {
+    local status=0
+    swift build --build-tests "$@" || status=$?
+    if [ "$status" -ge 128 ]; then
+        echo "swift build crashed (status $status); once more"
+        swift build --build-tests "$@"
+    else
+        return "$status"
+    fi
+}
+
+# swift_host_test ARGS...: `swift test --skip-build ARGS` (built by
+# swift_host_build_package), stopped after WAYMARK_SWIFT_TEST_TIMEOUT
+# seconds (900): a stuck run fails with a clear message rather than holding
+# CI until its own limit. The suites also fail a single test after minutes.
+swift_host_test() {
+    local limit=${WAYMARK_SWIFT_TEST_TIMEOUT:-900} status=0
+    timeout --kill-after=30 "$limit" swift test --skip-build "$@" || status=$?
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "swift test $* did not finish in ${limit} s: a test is stuck" >&2
+        echo "(its output is buffered: the last lines printed need not name it)" >&2
+    fi
+    return "$status"
+}

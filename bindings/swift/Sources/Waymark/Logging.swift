@@ -22,7 +22,8 @@ public func installLogSink(
     setLogSink(sink: ClosureLogSink(sink), maxLevel: maxLevel)
 }
 
-/// Stops sending log lines (the default).
+/// Stops sending log lines (the default). Once it returns, the sink is not
+/// called again.
 public func removeLogSink() {
     setLogSink(sink: nil, maxLevel: .info)
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Waymark
 
-@Suite("Content")
+@Suite("Content", .failsWhenStuck)
 struct ContentTests {
     let home: TemporaryDirectory
     let sample: PublishedSample
@@ -12,7 +12,7 @@ struct ContentTests {
     /// offline, from the bundle file.
     init() async throws {
         home = try TemporaryDirectory()
-        sample = try PublishedSample.publish()
+        sample = try await PublishedSample.publish()
         store = try await ContentStore.open(dir: home.path("content"))
         _ = try await store.trustPublisher(card: sample.card)
         _ = try await store.installPackFromFile(path: sample.bundle.path)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Waymark
 
-@Suite("Errors")
+@Suite("Errors", .failsWhenStuck)
 struct ErrorTests {
     /// The codes apps key their translations on: changing one breaks every
     /// app's strings, so they are spelled out here.

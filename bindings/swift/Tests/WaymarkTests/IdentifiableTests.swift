@@ -2,14 +2,15 @@ import Foundation
 import Testing
 import Waymark
 
-@Suite("Identifiable")
+@Suite("Identifiable", .failsWhenStuck)
 struct IdentifiableTests {
     /// Two NGOs publish the same pack (same pack id, same entry ids): a
     /// phone trusting both lists both, and every row keeps an id of its own.
     @Test func theSamePackFromTwoPublishersGivesRowsWithDistinctIds() async throws {
         let home = try TemporaryDirectory()
         let store = try await ContentStore.open(dir: home.path("content"))
-        let first = try PublishedSample.publish(), second = try PublishedSample.publish(asPublisher: "other-ngo")
+        let first = try await PublishedSample.publish()
+        let second = try await PublishedSample.publish(asPublisher: "other-ngo")
         let a = try await store.trustPublisher(card: first.card)
         let b = try await store.trustPublisher(card: second.card)
         #expect(a.id != b.id)

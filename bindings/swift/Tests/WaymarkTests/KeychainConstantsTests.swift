@@ -6,7 +6,7 @@ import Testing
 
 /// Where `Security` exists (not on Linux): the numbers the error mapping
 /// uses are the SDK's.
-@Suite("Keychain constants")
+@Suite("Keychain constants", .failsWhenStuck)
 struct KeychainConstantsTests {
     @Test func statusesAreSecuritys() {
         #expect(KeychainStatus.success == errSecSuccess)

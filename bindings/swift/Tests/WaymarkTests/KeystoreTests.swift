@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Waymark
 
-@Suite("Keystore")
+@Suite("Keystore", .failsWhenStuck)
 struct KeystoreTests {
     let cancel = KeychainError(domain: .localAuthentication, code: LocalAuthenticationCode.userCancel)
 

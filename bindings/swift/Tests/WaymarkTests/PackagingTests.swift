@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Waymark
 
-@Suite("Packaging")
+@Suite("Packaging", .failsWhenStuck)
 struct PackagingTests {
     @Test func privacyManifestShipsWithThePackageAndDeclaresOnlyFileTimestamps() throws {
         let url = try #require(Bundle.module.url(forResource: "PrivacyInfo", withExtension: "xcprivacy"))

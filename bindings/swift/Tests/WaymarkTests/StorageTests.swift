@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Waymark
 
-@Suite("Storage")
+@Suite("Storage", .failsWhenStuck)
 struct StorageTests {
     @Test func theAdvisedPolicyKeepsTheHomeOutOfBackupsTheContentSyncableAndTheVaultLocked() {
         let advised = StoragePolicy.recommended

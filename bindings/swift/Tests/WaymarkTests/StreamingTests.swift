@@ -49,7 +49,7 @@ struct ScanChunks: AsyncSequence, Sendable {
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(left: total) }
 }
 
-@Suite("Streaming", .serialized)
+@Suite("Streaming", .serialized, .failsWhenStuck)
 struct StreamingTests {
     let home: TemporaryDirectory
 
@@ -111,7 +111,9 @@ struct StreamingTests {
         let id = try await vault.addDocument(DocumentMetadata(kind: .visa, title: "Visa"), from: InputStream(data: bytes))
 
         let copy = home.url.appendingPathComponent("copy")
-        FileManager.default.createFile(atPath: copy.path, contents: nil)
+        guard FileManager.default.createFile(atPath: copy.path, contents: nil) else {
+            throw FixtureError("cannot create \(copy.path)")
+        }
         let handle = try FileHandle(forWritingTo: copy)
         let size = try await vault.readDocument(id: id, to: handle)
         try handle.close()

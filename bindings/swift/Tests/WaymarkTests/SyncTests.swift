@@ -30,7 +30,7 @@ func eventually(within seconds: Double = 10, _ what: String, _ condition: () -> 
     }
 }
 
-@Suite("Sync")
+@Suite("Sync", .failsWhenStuck)
 struct SyncTests {
     let home: TemporaryDirectory
     let sample: PublishedSample
@@ -40,13 +40,13 @@ struct SyncTests {
     /// published its pack (not yet served, not yet trusted).
     init() async throws {
         home = try TemporaryDirectory()
-        sample = try PublishedSample.publish()
+        sample = try await PublishedSample.publish()
         // Syncs through the transport the package ships.
         store = try await ContentStore.open(dir: home.path("content"), transport: URLSessionTransport())
     }
 
     @Test func syncInstallsThePublishedPackAndStreamsItsProgress() async throws {
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         let publisher = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
 
@@ -98,7 +98,7 @@ struct SyncTests {
     }
 
     @Test func syncAfterASyncFindsNothingChangedForAFewBytes() async throws {
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         _ = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
         _ = try await store.sync()
@@ -114,7 +114,7 @@ struct SyncTests {
     }
 
     @Test func planSaysWhatASyncWouldDownloadAndDownloadsNothing() async throws {
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         let publisher = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
 
@@ -153,7 +153,7 @@ struct SyncTests {
 
         // The store is consistent: the same publisher syncs from a server
         // that answers.
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         _ = try await store.removePublisher(id: publisher.id)
         _ = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
@@ -191,7 +191,7 @@ struct SyncTests {
     }
 
     @Test func cancelSyncWithNoSyncRunningDoesNothing() async throws {
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         _ = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
         store.cancelSync()
@@ -199,7 +199,7 @@ struct SyncTests {
     }
 
     @Test func aDataBudgetMakesTheDownloadWaitAndSaysWhy() async throws {
-        let server = try PackServer(repository: sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         defer { server.stop() }
         _ = try await store.trustPublisher(card: sample.card, options: TrustOptions(url: server.url))
         try store.setSyncSettings(settings: SyncSettings(budgetBytes: 100))

@@ -3,7 +3,7 @@ import Testing
 import Waymark
 
 /// The contract `URLSessionTransport` keeps, seen from a server.
-@Suite("URLSessionTransport")
+@Suite("URLSessionTransport", .failsWhenStuck)
 struct TransportTests {
     func request(_ url: String) -> HttpRequest {
         HttpRequest(

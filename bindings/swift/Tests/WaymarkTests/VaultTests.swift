@@ -6,7 +6,7 @@ import Waymark
 /// second on a low-end phone).
 let testKdf = KdfParams(memoryKib: 8 * 1024, iterations: 1, parallelism: 1)
 
-@Suite("Vault")
+@Suite("Vault", .failsWhenStuck)
 struct VaultTests {
     let home: TemporaryDirectory
 

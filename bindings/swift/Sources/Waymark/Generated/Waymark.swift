@@ -10465,7 +10465,9 @@ public func pickTranslation(translations: [String: String], languages: [String])
 /**
  * Installs `sink` to receive Waymark's log lines up to `max_level`
  * (`Info` for the outcomes), replacing any sink before; `null`/`nil` turns
- * logging off again (the default). Cheap.
+ * logging off again (the default). Cheap; it waits for lines being
+ * delivered to the sink it replaces, which is never called after it
+ * returns (so a sink must not call this).
  *
  * ```kotlin
  * setLogSink(object : LogSink {
@@ -10559,7 +10561,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_func_pick_translation() != 13982) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_func_set_log_sink() != 37768) {
+    if (uniffi_waymark_ffi_checksum_func_set_log_sink() != 40932) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_func_create_vault() != 18507) {

@@ -41,7 +41,9 @@ final class TemporaryDirectory: @unchecked Sendable {
 }
 
 /// Runs `waymark-pack` with `arguments`; throws with its stderr unless it
-/// succeeds.
+/// succeeds. It waits for the process: from async code, call it through
+/// ``offThePool(_:)``.
+@available(*, noasync, message: "it waits for a process: call it through offThePool")
 @discardableResult
 func waymarkPack(_ arguments: [String]) throws -> String {
     let result = try run(try requiredEnvironment("WAYMARK_PACK_BIN"), arguments)
@@ -68,7 +70,13 @@ struct PublishedSample: Sendable {
 
     /// Publishes the sample into a new temporary directory; as another
     /// publisher than the sample's (`sample-ngo`) if `publisherId` is given.
-    static func publish(asPublisher publisherId: String? = nil) throws -> PublishedSample {
+    /// `waymark-pack` runs on a thread of its own, off the cooperative pool.
+    static func publish(asPublisher publisherId: String? = nil) async throws -> PublishedSample {
+        try await offThePool { try publishWaiting(asPublisher: publisherId) }
+    }
+
+    @available(*, noasync, message: "it waits for processes: call publish(asPublisher:)")
+    private static func publishWaiting(asPublisher publisherId: String?) throws -> PublishedSample {
         let directory = try TemporaryDirectory()
         let samples = URL(fileURLWithPath: try requiredEnvironment("WAYMARK_SAMPLES_DIR"))
         var source = samples.appendingPathComponent("mediterranean").path
@@ -105,7 +113,9 @@ struct PublishedSample: Sendable {
 }
 
 /// `waymark-pack serve REPO` on an ephemeral port of 127.0.0.1, stopped
-/// when the value is deinitialised (or by ``stop()``).
+/// when the value is deinitialised (or by ``stop()``). Started with
+/// ``start(repository:)``, which waits for the server off the cooperative
+/// pool.
 ///
 /// The server runs under a small watchdog shell that kills it when its
 /// standard input (the write end held by this object) closes: on ``stop()``,
@@ -122,7 +132,13 @@ final class PackServer: @unchecked Sendable {
     private let lock = NSLock()
     private var lifeline: Int32
 
-    init(repository: URL) throws {
+    /// Starts a server for `repository` and waits until it listens.
+    static func start(repository: URL) async throws -> PackServer {
+        try await offThePool { try PackServer(repository: repository) }
+    }
+
+    @available(*, noasync, message: "it waits for the server to start: call start(repository:)")
+    private init(repository: URL) throws {
         let input = try cloexecPipe()
         let errors = try cloexecPipe()
         let script = #""$0" serve "$1" --addr 127.0.0.1:0 & server=$!; read -r _; kill -9 "$server"; wait"#
@@ -168,6 +184,9 @@ final class PackServer: @unchecked Sendable {
         Thread.detachNewThread { _ = readToEnd(drain) }
     }
 
+    /// Stops the server: the watchdog kills it as soon as it reads the
+    /// end of its input. Returns at once; the watchdog is reaped on a
+    /// thread of its own, so that no test waits for a process.
     func stop() {
         lock.lock()
         let fd = lifeline
@@ -175,7 +194,8 @@ final class PackServer: @unchecked Sendable {
         lock.unlock()
         if fd >= 0 {
             close(fd)
-            _ = waitForExit(watchdog)
+            let watchdog = self.watchdog
+            Thread.detachNewThread { _ = waitForExit(watchdog) }
         }
     }
 

@@ -41,6 +41,7 @@ func cloexecPipe() throws -> (read: Int32, write: Int32) {
 
 /// Starts `path` with `arguments`; the child's standard streams are the
 /// given descriptors (`/dev/null` for nil).
+@available(*, noasync, message: "it may block: call it through offThePool")
 func spawn(_ path: String, _ arguments: [String], stdin: Int32? = nil, stdout: Int32? = nil,
            stderr: Int32? = nil) throws -> pid_t {
     var actions = emptyFileActions()
@@ -75,6 +76,7 @@ func spawn(_ path: String, _ arguments: [String], stdin: Int32? = nil, stdout: I
 }
 
 /// Waits for `pid` to end; its exit status (or 128 + the signal).
+@available(*, noasync, message: "it blocks: call it through offThePool")
 func waitForExit(_ pid: pid_t) -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -83,6 +85,7 @@ func waitForExit(_ pid: pid_t) -> Int32 {
 }
 
 /// Reads `fd` to its end and closes it.
+@available(*, noasync, message: "it blocks: call it through offThePool")
 func readToEnd(_ fd: Int32) -> Data {
     var data = Data()
     var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -99,6 +102,7 @@ func readToEnd(_ fd: Int32) -> Data {
 }
 
 /// Runs a program to its end; its exit status, stdout and stderr.
+@available(*, noasync, message: "it waits for a process: call it through offThePool")
 func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: Data, errors: Data) {
     // Files rather than pipes: nothing to drain while waiting.
     let directory = try TemporaryDirectory()

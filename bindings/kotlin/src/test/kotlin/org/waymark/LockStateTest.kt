@@ -4,9 +4,9 @@ import java.time.Duration
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.cancel
+import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.flow.take
-import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.junit.jupiter.api.Test
@@ -20,9 +20,18 @@ class LockStateTest {
     @Test
     fun `the flow hears the auto-lock timer lock the vault with no call made`(): Unit = runBlocking {
         createVault(tempDir("lock").path, passphrase, TEST_KDF).vault.use { vault ->
-            vault.setAutoLock(Duration.ofMillis(200))
-            val states = withTimeout(10_000) { vault.lockStates().take(2).toList() }
-            assertEquals(listOf(LockState.Unlocked, LockState.Locked(LockReason.AUTO_LOCK)), states)
+            // Listening before the timer is set (the first state heard says
+            // the listener is in place): on a loaded machine 200 ms can pass
+            // before a flow collected afterwards would begin.
+            val states = Channel<LockState>(Channel.UNLIMITED)
+            val listening = launch(Dispatchers.Default) { vault.lockStates().collect { states.send(it) } }
+            try {
+                assertEquals(LockState.Unlocked, withTimeout(10_000) { states.receive() })
+                vault.setAutoLock(Duration.ofMillis(200))
+                assertEquals(LockState.Locked(LockReason.AUTO_LOCK), withTimeout(10_000) { states.receive() })
+            } finally {
+                listening.cancel()
+            }
         }
     }
 

@@ -29,7 +29,7 @@ public fun installLogSink(maxLevel: LogLevel = LogLevel.INFO, sink: (level: LogL
     )
 }
 
-/** Stops sending log lines (the default). */
+/** Stops sending log lines (the default). Once it returns, the sink is not called again. */
 public fun removeLogSink() {
     setLogSink(null, LogLevel.INFO)
 }

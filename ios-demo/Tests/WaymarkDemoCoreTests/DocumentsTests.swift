@@ -45,7 +45,7 @@ struct DocumentsTests {
         try await completeFirstRun(app)
         let documents = try #require(app.documents)
         let elsewhere = try TemporaryDirectory()
-        let picked = elsewhere.path("residence-permit.pdf")
+        let picked = elsewhere.url("residence-permit.pdf")
         let marker = Data("PERMIT-OF-HAWA-MOHAMMED-".utf8)
         try Data((0..<5000).flatMap { _ in marker }).write(to: picked)
 
@@ -58,7 +58,7 @@ struct DocumentsTests {
         }
         // A file that is gone by the time it is read: a message, nothing stored.
         #expect(await documents.add(
-            DocumentMetadata(kind: .other, title: "Gone"), fromFile: elsewhere.path("missing.pdf")) == nil)
+            DocumentMetadata(kind: .other, title: "Gone"), fromFile: elsewhere.url("missing.pdf")) == nil)
         #expect(documents.message != nil)
         #expect(documents.rows.count == 1)
     }
@@ -113,7 +113,7 @@ struct DocumentsTests {
         let id = try #require(await documents.add(
             DocumentMetadata(kind: .medical, title: "Vaccination"), contentsOf: chunks([Data("card".utf8)])))
         let outside = try TemporaryDirectory()
-        let copy = outside.path("copy.jpg")
+        let copy = outside.url("copy.jpg")
 
         #expect(!(await documents.confirmExport(to: copy)), "no export without the warning")
         documents.requestExport(id: id)

@@ -44,7 +44,7 @@ struct FirstRunTests {
         #expect(app.firstRun == nil)
         #expect(app.documents != nil)
         // The code opens the vault (it was the real one).
-        let vault = try await Vault.open(dir: home.path("vault").path)
+        let vault = try await Vault.open(dir: home.path("vault"))
         try await vault.unlockWithRecoveryCode(recoveryCode: groups.joined(separator: "-"), newPassphrase: "new words here ok")
         #expect(vault.isUnlocked())
         // The language chosen survives a restart.
@@ -87,7 +87,7 @@ struct FirstRunTests {
         #expect(run.message == Strings(.french)[.passphrasesDiffer])
 
         #expect(run.step == .passphrase)
-        #expect(!(await vaultExists(dir: home.path("vault").path)))
+        #expect(!(await vaultExists(dir: home.path("vault"))))
     }
 
     @Test func aRestartAfterTheFirstRunShowsTheLockScreen() async throws {

@@ -50,7 +50,7 @@ struct SafetyTests {
         app.panicWipe.request()
         #expect(await app.panicWipe.confirm())
         #expect(try FileManager.default.contentsOfDirectory(atPath: home.url.path) == [])
-        #expect(!(await vaultExists(dir: home.path("vault").path)))
+        #expect(!(await vaultExists(dir: home.path("vault"))))
         #expect(app.strings.language == .arabic, "the screen after the wipe stays in Arabic")
     }
 
@@ -83,7 +83,7 @@ struct SafetyTests {
     }
 
     @Test func aDamagedPreferencesFileFallsBackToTheDefaults() async throws {
-        try Data("{not json".utf8).write(to: home.path("preferences.json"))
+        try Data("{not json".utf8).write(to: home.url("preferences.json"))
         let app = await freshApp(home)
         #expect(app.phase == .firstRun)
         #expect(app.preferences == Preferences())

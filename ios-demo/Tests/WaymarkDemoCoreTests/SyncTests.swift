@@ -34,7 +34,7 @@ struct SyncTests {
 
     @Test func planThenSyncWithProgressAgainstWaymarkPackServe() async throws {
         let sample = try await PublishedSample.shared()
-        let server = try await PackServer.start(sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         let transport = CountingTransport()
         let app = await freshApp(home, transport: transport)
         let packs = try #require(app.packs)
@@ -47,7 +47,7 @@ struct SyncTests {
         await sync.makePlan(on: .metered)
         guard case .planned(.askFirst(let total, _)) = sync.phase else {
             Issue.record("expected a budget prompt, got \(sync.phase)")
-            await server.stop()
+            server.stop()
             return
         }
         #expect(total > 1000)
@@ -58,7 +58,7 @@ struct SyncTests {
         // The person says "download all".
         sync.start(allowOverBudget: true)
         await sync.finished()
-        await server.stop()
+        server.stop()
 
         guard case .finished(let summary) = sync.phase else {
             Issue.record("expected finished, got \(sync.phase)")
@@ -72,7 +72,7 @@ struct SyncTests {
 
     @Test func cancellingStopsTheSyncAndNoFurtherRequestGoesOut() async throws {
         let sample = try await PublishedSample.shared()
-        let server = try await PackServer.start(sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         let transport = CountingTransport(slow: true)
         let app = await freshApp(home, transport: transport)
         #expect(await app.packs?.trust(card: sample.card, url: server.url) == true)
@@ -96,7 +96,7 @@ struct SyncTests {
         // The next sync works (and resumes the download).
         sync.start()
         await sync.finished()
-        await server.stop()
+        server.stop()
         #expect(try await packsCount(app) == 1)
     }
 
@@ -123,7 +123,7 @@ struct SyncTests {
 
     @Test func theProxyChosenInSettingsGoesWithEveryRequest() async throws {
         let sample = try await PublishedSample.shared()
-        let server = try await PackServer.start(sample.repository)
+        let server = try await PackServer.start(repository: sample.repository)
         let transport = CountingTransport()
         let app = await freshApp(home, transport: transport)
         try await completeFirstRun(app)
@@ -131,7 +131,7 @@ struct SyncTests {
         #expect(try #require(app.settings).setProxy("socks5h://127.0.0.1:9050"))
 
         try await #require(app.sync).makePlan(on: .unmetered)
-        await server.stop()
+        server.stop()
 
         #expect(!transport.proxies.isEmpty)
         #expect(transport.proxies.allSatisfy { $0 == "socks5h://127.0.0.1:9050" })

@@ -98,14 +98,14 @@ struct UnlockTests {
         #expect(app.phase == .locked)
 
         // The old passphrase still works: nothing changed.
-        let check = try await Vault.open(dir: home.path("vault").path)
+        let check = try await Vault.open(dir: home.path("vault"))
         try await check.unlock(passphrase: "river stone blue lantern")
         check.lock()
 
         unlock.recoveryCode = code.lowercased()
         #expect(await unlock.recover())
         #expect(app.phase == .unlocked)
-        let reopened = try await Vault.open(dir: home.path("vault").path)
+        let reopened = try await Vault.open(dir: home.path("vault"))
         try await reopened.unlock(passphrase: "new river words here")
     }
 

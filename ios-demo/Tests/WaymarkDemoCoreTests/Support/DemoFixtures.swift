@@ -6,45 +6,35 @@ import Waymark
 /// Argon2id cheap enough for tests; the app uses the library's default.
 let testKdf = KdfParams(memoryKib: 8 * 1024, iterations: 1, parallelism: 1)
 
-/// The sample NGO's pack (`content/samples/mediterranean`), built, signed
-/// and published with the real `waymark-pack`, once per test process.
-struct PublishedSample: Sendable {
-    /// The TUF repository (serve it).
-    let repository: URL
-    /// The publisher card (`publisher.json`).
-    let card: Data
-    /// The offline bundle (`.wmbundle`).
-    let bundle: URL
+// The fixtures both Swift packages' tests use (`requiredEnvironment`,
+// `FixtureError`, `TemporaryDirectory`, `waymarkPack`, `PublishedSample`,
+// `PackServer`, `offThePool`, child processes) are in `../Shared`, a symlink
+// to the Waymark package's `bindings/swift/Tests/WaymarkTests/Support/Shared`.
+// The ones here are the demo's own.
 
-    private static let published = Task { try await offPool { try publish() } }
+extension PublishedSample {
+    /// Published once per test process; the value, and with it the
+    /// publisher's directory, lives as long as the process.
+    private static let published = Task { try await PublishedSample.publish() }
 
-    /// The sample, published on first use.
+    /// The sample NGO's pack (`content/samples/mediterranean`), built, signed
+    /// and published with the real `waymark-pack` on first use.
     static func shared() async throws -> PublishedSample {
         try await published.value
     }
+}
 
-    private static func publish() throws -> PublishedSample {
-        // Kept for the whole run: removed with the system's temporary files.
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("waymark-demo-sample-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = URL(fileURLWithPath: try requiredEnvironment("WAYMARK_SAMPLES_DIR"))
-            .appendingPathComponent("mediterranean").path
-        let pack = directory.appendingPathComponent("sample.wmpack").path
-        let keys = directory.appendingPathComponent("keys").path
-        let repository = directory.appendingPathComponent("repo")
-        try runWaymarkPack(["build", source, "--out", pack])
-        try runWaymarkPack(["keygen", "--out", keys])
-        try runWaymarkPack(["publish", pack, "--repo", repository.path, "--keys", keys])
-        let bundles = try FileManager.default.contentsOfDirectory(
-            at: repository.appendingPathComponent("bundles"), includingPropertiesForKeys: nil
-        ).filter { $0.pathExtension == "wmbundle" }
-        guard let bundle = bundles.first, bundles.count == 1 else {
-            throw FixtureError("expected one bundle, found \(bundles.count)")
-        }
-        return PublishedSample(
-            repository: repository, card: try Data(contentsOf: repository.appendingPathComponent("publisher.json")),
-            bundle: bundle)
+/// Polls `condition` on the main actor (the models live there) until it
+/// holds, failing after `timeout`.
+@MainActor
+func eventually(
+    _ what: String, timeout: Duration = .seconds(20), _ condition: @MainActor () -> Bool
+) async throws {
+    let clock = ContinuousClock()
+    let deadline = clock.now + timeout
+    while !condition() {
+        guard clock.now < deadline else { throw FixtureError("timed out waiting for \(what)") }
+        try await Task.sleep(for: .milliseconds(20))
     }
 }
 

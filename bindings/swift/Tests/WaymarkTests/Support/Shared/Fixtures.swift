@@ -4,12 +4,20 @@ import Testing
 // Real parts for the tests: the `waymark-pack` publisher CLI builds, signs
 // and publishes the sample pack into a TUF repository in a temporary
 // directory, and `waymark-pack serve` serves it on 127.0.0.1.
-// `scripts/swift-test` says where the binary and the samples are.
+// `scripts/swift-test` (and `scripts/ios-demo-test`) say where the binary
+// and the samples are.
+//
+// This directory (`Support/Shared`) is compiled into two test targets: this
+// package's WaymarkTests and, through the symlink
+// `ios-demo/Tests/WaymarkDemoCoreTests/Shared`, the iOS demo's
+// WaymarkDemoCoreTests, which builds with warnings as errors. Keep it free
+// of anything one of them lacks (no `import Waymark` here).
 
 /// A required environment variable; a clear failure when it is missing.
 func requiredEnvironment(_ name: String) throws -> String {
     guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-        throw FixtureError("\(name) is not set: run the Swift tests with scripts/swift-test")
+        throw FixtureError(
+            "\(name) is not set: run the Swift tests with scripts/swift-test (or scripts/ios-demo-test)")
     }
     return value
 }
@@ -32,7 +40,21 @@ final class TemporaryDirectory: @unchecked Sendable {
 
     /// A path inside, not created.
     func path(_ name: String) -> String {
-        url.appendingPathComponent(name).path
+        url(name).path
+    }
+
+    /// The URL of a path inside, not created.
+    func url(_ name: String) -> URL {
+        url.appendingPathComponent(name)
+    }
+
+    /// Every regular file below, recursively.
+    func allFiles() -> [URL] {
+        guard let walker = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey])
+        else { return [] }
+        return walker.compactMap { $0 as? URL }.filter {
+            (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+        }
     }
 
     deinit {

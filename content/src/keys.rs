@@ -414,6 +414,12 @@ impl Signer {
         &self.id
     }
 
+    /// Whether it can sign (a private key or a signing command), not only
+    /// name the key.
+    pub fn can_sign(&self) -> bool {
+        !matches!(self.signing, Signing::PublicOnly)
+    }
+
     /// Its key type.
     pub fn kind(&self) -> KeyType {
         match self.key.keytype.as_str() {
@@ -578,6 +584,24 @@ impl KeySources {
         })
     }
 
+    /// Whether anything names `role`'s key: a signing command, `--key
+    /// ROLE=FILE`, `KEYDIR/ROLE.key` or `KEYDIR/ROLE.pub`.
+    pub fn has(&self, role: &str) -> bool {
+        self.command(role).is_some()
+            || self.files.contains_key(role)
+            || key_path(&self.dir, role).exists()
+            || pub_path(&self.dir, role).exists()
+    }
+
+    /// Whether `role` can sign without asking for anything else: a
+    /// signing command, `--key ROLE=FILE` or `KEYDIR/ROLE.key` (the file
+    /// itself is read only when it is used).
+    pub fn has_private(&self, role: &str) -> bool {
+        self.command(role).is_some()
+            || self.files.contains_key(role)
+            || key_path(&self.dir, role).exists()
+    }
+
     /// `role`'s signer.
     pub fn signer(&self, role: &str) -> Result<Signer, Report> {
         let given = self.files.get(role);
@@ -631,7 +655,8 @@ impl KeySources {
     }
 }
 
-/// The keys of the four roles.
+/// The keys of the roles a command needs (all four, or only the online
+/// ones: publishing and refreshing never need the root key).
 pub struct RoleKeys {
     signers: BTreeMap<String, Signer>,
 }
@@ -639,16 +664,51 @@ pub struct RoleKeys {
 impl RoleKeys {
     /// Finds the four keys.
     pub fn load(sources: &KeySources) -> Result<Self, Report> {
+        Self::load_roles(sources, &ROLES)
+    }
+
+    /// Finds the keys of `roles` only.
+    pub fn load_roles(sources: &KeySources, roles: &[&str]) -> Result<Self, Report> {
         let mut signers = BTreeMap::new();
-        for role in ROLES {
+        for role in roles {
             signers.insert(role.to_string(), sources.signer(role)?);
         }
         Ok(RoleKeys { signers })
     }
 
+    /// Adds `role`'s key if anything names it; `Ok(false)` when nothing
+    /// does (a root key kept offline, say).
+    pub fn add_if_present(&mut self, sources: &KeySources, role: &str) -> Result<bool, Report> {
+        if self.signers.contains_key(role) {
+            return Ok(true);
+        }
+        if !sources.has(role) {
+            return Ok(false);
+        }
+        self.signers.insert(role.to_string(), sources.signer(role)?);
+        Ok(true)
+    }
+
     /// The key of a role.
+    ///
+    /// # Panics
+    ///
+    /// If the role's key was not loaded: callers load every role they
+    /// sign for before writing anything.
     pub fn get(&self, role: &str) -> &Signer {
-        &self.signers[role]
+        self.signers
+            .get(role)
+            .unwrap_or_else(|| panic!("the {role} key was not loaded"))
+    }
+
+    /// The key of a role, if it was loaded.
+    pub fn find(&self, role: &str) -> Option<&Signer> {
+        self.signers.get(role)
+    }
+
+    /// Whether `role`'s key was loaded and can sign.
+    pub fn can_sign(&self, role: &str) -> bool {
+        self.find(role).is_some_and(Signer::can_sign)
     }
 
     /// Finds the keys of the roles but `role`, whose key is `signer`.

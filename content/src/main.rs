@@ -78,6 +78,32 @@ enum Command {
         #[command(flatten)]
         expiries: ExpiryArgs,
     },
+    /// Re-sign what is about to expire, so phones keep syncing when
+    /// nothing new is published: run it regularly (cron, a systemd timer,
+    /// CI; see the README).
+    ///
+    /// The timestamp is re-signed every time; the snapshot, targets and
+    /// root metadata when less than half their life (at most 30 days) is
+    /// left, or when named with --renew. Only the keys it signs with are
+    /// read: the timestamp key, the snapshot and targets keys when they
+    /// are due, and the root key only to renew the root. It refuses,
+    /// writing nothing, when a role has expired and its key is not at hand,
+    /// and warns when one expires within 30 days and needs a key that is
+    /// not at hand.
+    #[command(after_long_help = KEYS_HELP)]
+    Refresh {
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Re-sign this role's metadata now, however long it still has
+        /// (repeatable), e.g. `--renew root` with the root key at hand.
+        #[arg(long, value_name = "ROLE")]
+        renew: Vec<String>,
+        #[command(flatten)]
+        expiries: ExpiryArgs,
+    },
     /// Rotate one role's key (root included): a new root signed by the old
     /// and new keys.
     #[command(after_long_help = KEYS_HELP)]
@@ -329,6 +355,7 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
 }
 
 fn run(cli: Cli) -> Result<(), Report> {
+    repo::init_clock()?;
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
             println!(
@@ -360,6 +387,12 @@ fn run(cli: Cli) -> Result<(), Report> {
             repo,
             expiries,
         } => repo::Repo::new(&repo).rotate_key(&role, &keys.sources(), kind, expiries.get()?),
+        Command::Refresh {
+            repo,
+            keys,
+            renew,
+            expiries,
+        } => repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
     }

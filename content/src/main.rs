@@ -5,6 +5,7 @@
 
 mod build;
 mod keys;
+mod ledger;
 mod patch;
 mod repo;
 mod serve;

@@ -41,6 +41,7 @@ use waymark_core::tuf::{
 };
 
 use crate::keys::{self, KeySources, KeyType, Private, RoleKeys, Signer, key_path, pub_path, sign};
+use crate::ledger::{self, Versions};
 use crate::patch::{Content, decompress, make_patch};
 use crate::{Report, fail};
 
@@ -387,6 +388,40 @@ impl Repo {
         }))
     }
 
+    /// The repository's id (see [`ledger`]) and the versions it holds now.
+    fn versions(&self) -> Result<Option<(String, Versions)>, Report> {
+        let Some(cur) = self.current()? else {
+            return Ok(None);
+        };
+        let first = std::fs::read(self.meta("1.root.json"))?;
+        Ok(Some((
+            ledger::repository_id(&first),
+            Versions {
+                root: cur.root.version,
+                targets: cur.targets.version,
+                snapshot: cur.snapshot.version,
+                timestamp: cur.timestamp.version,
+            },
+        )))
+    }
+
+    /// Refuses a repository older than what the keys last wrote to it.
+    fn refuse_older_copy(&self, sources: &KeySources) -> Result<(), Report> {
+        match self.versions()? {
+            Some((id, versions)) => ledger::check(&sources.dir, &id, versions, &self.dir),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the versions the repository holds now in the key
+    /// directory's ledger.
+    fn record_versions(&self, sources: &KeySources) -> Result<(), Report> {
+        if let Some((id, versions)) = self.versions()? {
+            ledger::record(&sources.dir, &id, versions, now());
+        }
+        Ok(())
+    }
+
     /// Signs and writes new targets, snapshot and timestamp metadata: all
     /// three are signed before any is written.
     fn commit_targets(
@@ -528,6 +563,7 @@ impl Repo {
             keys.add_if_present(sources, "snapshot")?;
         }
         Self::check_keys(&cur.root, &keys)?;
+        self.refuse_older_copy(sources)?;
         let renew_root = due("root") && keys.can_sign("root");
         let renew_targets = due("targets") && keys.can_sign("targets") && keys.can_sign("snapshot");
         let renew_snapshot = (due("snapshot") || renew_targets) && keys.can_sign("snapshot");
@@ -603,6 +639,7 @@ impl Repo {
         if let Some(card) = self.card()? {
             self.write_bundles(&card.id, &keys, exp)?;
         }
+        self.record_versions(sources)?;
 
         let mut renewed: Vec<String> = Vec::new();
         if let Some((v, _)) = &root {
@@ -785,6 +822,7 @@ impl Repo {
         }
         if let Some(root) = &existing {
             Self::check_keys(root, &keys)?;
+            self.refuse_older_copy(sources)?;
             let renewing = keys.can_sign("root");
             Self::refuse_expired("root", root.expires, renewing, root, sources)?;
         }
@@ -875,6 +913,7 @@ impl Repo {
         }
         self.write_card(&publisher.id, &publisher.name, url)?;
         self.write_bundles(&publisher.id, &keys, exp)?;
+        self.record_versions(sources)?;
         for (m, from) in done {
             if from.is_empty() {
                 println!("published {} version {}", m.id, m.version);
@@ -916,6 +955,7 @@ impl Repo {
             return fail("no repository here: publish a pack first");
         };
         Self::check_keys(&root, &old_keys)?;
+        self.refuse_older_copy(sources)?;
         let new_key = Private::generate(kind.unwrap_or(old_keys.get(role).kind()))?;
         let version = root.version + 1;
         let dir = &sources.dir;
@@ -953,6 +993,7 @@ impl Repo {
         if let Some(card) = self.card()? {
             self.write_bundles(&card.id, &keys, exp)?;
         }
+        self.record_versions(sources)?;
         let id = keys.get(role).id();
         println!("{role} key rotated: root version {version}, new key {id}");
         match retired.first() {

@@ -366,3 +366,63 @@ fn refresh_of_a_directory_with_no_repository_fails_clearly() {
     );
     assert!(!repo.exists());
 }
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_repository_restored_from_an_older_copy_is_refused_by_publish_and_refresh_writing_nothing() {
+    let t0 = start();
+    let publisher = Publisher::new(t0);
+    let (repo, keys) = (publisher.repo(), publisher.keys());
+    let old_copy = publisher.dir.path().join("backup-old");
+    copy_dir(&repo, &old_copy);
+    let v2 = pack_file(publisher.dir.path(), 2);
+    publisher.publish(t0 + Duration::hours(1), &v2);
+    publisher.refresh(t0 + Duration::hours(2));
+    let newest = publisher.dir.path().join("backup-newest");
+    copy_dir(&repo, &newest);
+
+    // The repository directory is replaced by the older backup.
+    std::fs::remove_dir_all(&repo).unwrap();
+    copy_dir(&old_copy, &repo);
+    let (repo_before, keys_before) = (snapshot_of(&repo), snapshot_of(&keys));
+    let v3 = pack_file(publisher.dir.path(), 3);
+    let publish = ["publish", s(&v3), "--repo", s(&repo), "--keys", s(&keys)];
+    let refresh = publisher.refresh_args(s(&repo), s(&keys));
+    for args in [&publish[..], &refresh[..]] {
+        let out = waymark_pack_at(t0 + Duration::hours(3), args);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} wrote over an older copy");
+        assert!(
+            said.contains("older copy")
+                && said.contains("metadata is version 1, but version 2")
+                && said.contains("nothing was written"),
+            "{said}"
+        );
+        assert!(
+            snapshot_of(&repo) == repo_before,
+            "{args:?} changed the repository"
+        );
+        assert!(
+            snapshot_of(&keys) == keys_before,
+            "{args:?} changed the keys"
+        );
+    }
+
+    // With the newest copy back, both work again.
+    std::fs::remove_dir_all(&repo).unwrap();
+    copy_dir(&newest, &repo);
+    publisher.refresh(t0 + Duration::hours(4));
+    publisher.publish(t0 + Duration::hours(5), &v3);
+}

@@ -57,6 +57,12 @@ enum Command {
         /// e.g. all but root when the root key lives on a hardware token.
         #[arg(long = "role", value_name = "ROLE")]
         roles: Vec<String>,
+        /// Encrypt the private keys with a passphrase (from
+        /// WAYMARK_PACK_KEY_PASSPHRASE, else asked twice on the terminal):
+        /// ROLE.key is then an encrypted PKCS#8 PEM (scrypt, AES-256-CBC),
+        /// which `openssl pkey` also opens.
+        #[arg(long)]
+        encrypt: bool,
     },
     /// Add packs to a TUF repository (created if needed) and sign new metadata.
     #[command(after_long_help = KEYS_HELP)]
@@ -114,9 +120,14 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
         /// The new key's type (default: the old key's). The new key is made
-        /// in KEYDIR; the old one is kept as ROLE.key.N and ROLE.pub.N.
+        /// in KEYDIR; the old one is moved into KEYDIR/retired/ (ROLE.vN.key,
+        /// ROLE.vN.pub and a note), where nothing loads it.
         #[arg(long = "type", value_enum)]
         kind: Option<keys::KeyType>,
+        /// Encrypt the new key with a passphrase (as keygen --encrypt);
+        /// the default when the old key file is encrypted.
+        #[arg(long)]
+        encrypt: bool,
         /// The repository directory.
         #[arg(long, value_name = "REPODIR")]
         repo: PathBuf,
@@ -147,7 +158,7 @@ struct KeyArgs {
     keys: PathBuf,
     /// Use FILE as ROLE's key instead of KEYDIR/ROLE.key: a key file
     /// (securesystemslib's JSON layout) or a PEM private key (PKCS#8
-    /// ed25519 or ECDSA P-256, or SEC1), unencrypted; or, with
+    /// ed25519, ECDSA P-256 or RSA, encrypted or not; SEC1; PKCS#1); or, with
     /// --sign-command, the role's public key (PEM). Repeatable.
     #[arg(long = "key", value_name = "ROLE=FILE", value_parser = role_value::<PathBuf>)]
     key: Vec<(String, PathBuf)>,
@@ -366,7 +377,12 @@ fn run(cli: Cli) -> Result<(), Report> {
             );
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
-        Command::Keygen { out, kind, roles } => keys::keygen(&out, kind, &roles),
+        Command::Keygen {
+            out,
+            kind,
+            roles,
+            encrypt,
+        } => keys::keygen(&out, kind, &roles, encrypt),
         Command::Publish {
             packs,
             repo,
@@ -385,9 +401,16 @@ fn run(cli: Cli) -> Result<(), Report> {
             role,
             keys,
             kind,
+            encrypt,
             repo,
             expiries,
-        } => repo::Repo::new(&repo).rotate_key(&role, &keys.sources(), kind, expiries.get()?),
+        } => repo::Repo::new(&repo).rotate_key(
+            &role,
+            &keys.sources(),
+            kind,
+            encrypt,
+            expiries.get()?,
+        ),
         Command::Refresh {
             repo,
             keys,

@@ -664,6 +664,7 @@ impl Repo {
     /// [`WARN_WITHIN_DAYS`] days and whose renewal needs a key that is not
     /// at hand, naming that key.
     fn warn_expiring(&self, sources: &KeySources) -> Result<(), Report> {
+        keys::warn_stray_retired(&sources.dir);
         let Some(cur) = self.current()? else {
             return Ok(());
         };
@@ -943,6 +944,7 @@ impl Repo {
         role: &str,
         sources: &KeySources,
         kind: Option<KeyType>,
+        encrypt: bool,
         exp: Expiries,
     ) -> Result<(), Report> {
         if !keys::ROLES.contains(&role) {
@@ -959,15 +961,33 @@ impl Repo {
         let new_key = Private::generate(kind.unwrap_or(old_keys.get(role).kind()))?;
         let version = root.version + 1;
         let dir = &sources.dir;
+        let secret = if encrypt || keys::is_encrypted(&key_path(dir, role)) {
+            Some(keys::passphrase(&format!("the new {role} key"), true)?)
+        } else {
+            None
+        };
+        let retired_dir = keys::retired_dir(dir);
+        let retired_name =
+            |suffix: &str| retired_dir.join(format!("{role}.v{}.{suffix}", root.version));
+        for suffix in ["key", "pub", "txt"] {
+            if retired_name(suffix).exists() {
+                return fail(format!(
+                    "{} exists; retired keys are never overwritten",
+                    retired_name(suffix).display()
+                ));
+            }
+        }
+        std::fs::create_dir_all(&retired_dir)?;
         let mut retired = Vec::new();
         for (path, suffix) in [(key_path(dir, role), "key"), (pub_path(dir, role), "pub")] {
             if path.exists() {
-                let to = dir.join(format!("{role}.{suffix}.{}", root.version));
+                let to = retired_name(suffix);
                 std::fs::rename(&path, &to)?;
                 retired.push((path, to));
             }
         }
-        if let Err(e) = keys::write_key(dir, role, &new_key) {
+        if let Err(e) = keys::write_key(dir, role, &new_key, secret.as_deref().map(String::as_str))
+        {
             for (path, to) in &retired {
                 let _ = std::fs::remove_file(path);
                 let _ = std::fs::rename(to, path);
@@ -996,9 +1016,22 @@ impl Repo {
         self.record_versions(sources)?;
         let id = keys.get(role).id();
         println!("{role} key rotated: root version {version}, new key {id}");
-        match retired.first() {
-            Some((_, to)) => println!("the old key is kept as {}", to.display()),
-            None => println!("the old key was not in {}", dir.display()),
+        if retired.is_empty() {
+            println!("the old key was not in {}", dir.display());
+        } else {
+            let note = format!(
+                "This {role} key (key id {old_id}) was rotated out on {date}: root version \
+                 {version} names a new {role} key ({id}).\n\
+                 waymark-pack never loads keys from this directory, and the repository no \
+                 longer trusts this one. Keep it only as long as your records need it \
+                 (offline, like a live root key), then destroy it.\n",
+                old_id = old_keys.get(role).id(),
+                date = now(),
+            );
+            let _ = std::fs::write(retired_name("txt"), note);
+            for (_, to) in &retired {
+                println!("the old key is retired to {}", to.display());
+            }
         }
         Ok(())
     }

@@ -83,6 +83,22 @@ fn encrypted_keys_sign_only_with_their_passphrase() {
     assert!(said.contains("wrong passphrase"), "{said}");
     assert!(!repo.exists());
 
+    // No passphrase and no terminal to ask on (`setsid`: no controlling
+    // terminal): refused with the way out named.
+    if Command::new("setsid").arg("--version").output().is_ok() {
+        let out = Command::new("setsid")
+            .arg(env!("CARGO_BIN_EXE_waymark-pack"))
+            .args(publish)
+            .env_remove("WAYMARK_PACK_KEY_PASSPHRASE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("set WAYMARK_PACK_KEY_PASSPHRASE"), "{said}");
+        assert!(!repo.exists());
+    }
+
     ok(&publish, Some(PASSPHRASE));
     assert!(repo.join("metadata/timestamp.json").exists());
 

@@ -426,3 +426,35 @@ fn a_repository_restored_from_an_older_copy_is_refused_by_publish_and_refresh_wr
     publisher.refresh(t0 + Duration::hours(4));
     publisher.publish(t0 + Duration::hours(5), &v3);
 }
+
+#[test]
+fn publish_warns_when_the_root_expires_within_30_days_and_names_the_root_key() {
+    let t0 = start();
+    let publisher = Publisher::new(t0);
+    publisher.take_root_key_offline();
+    let root: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(publisher.repo().join("metadata/root.json")).unwrap(),
+    )
+    .unwrap();
+    let root_id = root["signed"]["roles"]["root"]["keyids"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let v2 = pack_file(publisher.dir.path(), 2);
+    let (said, quiet) = publisher.publish(t0 + Duration::days(1), &v2);
+    assert!(!quiet.contains("warning"), "{quiet}");
+    // It says how long phones can sync without a refresh.
+    assert!(said.contains("phones can sync until"), "{said}");
+
+    let v3 = pack_file(publisher.dir.path(), 3);
+    let (_, warned) = publisher.publish(t0 + Duration::days(340), &v3);
+    assert!(
+        warned.contains("warning: the root metadata expires")
+            && warned.contains("(in 25 days)")
+            && warned.contains(&root_id[..16]),
+        "{warned}"
+    );
+    // Only the root: the online roles were just re-signed.
+    assert_eq!(warned.matches("warning:").count(), 1, "{warned}");
+}

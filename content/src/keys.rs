@@ -20,8 +20,8 @@
 //! for ECDSA and RSA), as `keygen` writes it, so keys move between
 //! `waymark-pack` and python-tuf tooling; or a PEM private key: PKCS#8
 //! (`BEGIN PRIVATE KEY`: any of the three), SEC1 (`BEGIN EC PRIVATE KEY`)
-//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), unencrypted. Private keys are never
-//! printed.
+//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), or an encrypted PKCS#8 PEM (below).
+//! Private keys and passphrases are never printed.
 //!
 //! A signing command runs through the shell (`sh -c`), reads the exact
 //! bytes to sign (canonical JSON) on its standard input and prints the

@@ -175,11 +175,14 @@ const KEYS_HELP: &str = "\
 Keys: each role (root, targets, snapshot, timestamp) signs with, first match:
   1. a signing command (--sign-command ROLE=CMD or WAYMARK_PACK_SIGN_COMMAND_<ROLE>),
      with the public key in --key ROLE=FILE or KEYDIR/ROLE.pub (PEM);
-  2. the private key in --key ROLE=FILE, else KEYDIR/ROLE.key;
+  2. the private key in --key ROLE=FILE, else KEYDIR/ROLE.key (an encrypted one
+     opens with WAYMARK_PACK_KEY_PASSPHRASE, else a prompt on the terminal);
   3. KEYDIR/ROLE.pub alone: the public key only, enough as long as nothing
      needs that role's signature (e.g. the root, kept offline, between rotations).
-Key types: ed25519 and ECDSA P-256 (ecdsa-sha2-nistp256); not RSA, which the
-Waymark app does not verify.
+Only the roles a command signs for are read: publish and refresh never need
+the root key unless they create the repository or renew the root.
+Key types: ed25519, ECDSA P-256 (ecdsa-sha2-nistp256) and RSA (rsassa-pss-sha256,
+2048 bits or more). Keys in KEYDIR/retired/ are never read.
 
 A signing command reads the canonical JSON to sign on stdin and prints the
 signature on stdout as hex or base64 (whitespace ignored; hex when it is only

@@ -808,20 +808,18 @@ impl RoleKeys {
         self.find(role).is_some_and(Signer::can_sign)
     }
 
-    /// Finds the keys of the roles but `role`, whose key is `signer`.
-    pub fn load_replacing(
-        sources: &KeySources,
-        role: &str,
-        signer: Signer,
-    ) -> Result<Self, Report> {
-        let mut signers = BTreeMap::new();
-        for other in ROLES {
-            if other != role {
-                signers.insert(other.to_string(), sources.signer(other)?);
-            }
-        }
-        signers.insert(role.to_string(), signer);
-        Ok(RoleKeys { signers })
+    /// The same keys with `role`'s replaced by `signer`, and the one it
+    /// replaced.
+    ///
+    /// # Panics
+    ///
+    /// If `role`'s key was not loaded.
+    pub fn replacing(mut self, role: &str, signer: Signer) -> (Self, Signer) {
+        let old = self
+            .signers
+            .insert(role.to_string(), signer)
+            .unwrap_or_else(|| panic!("the {role} key was not loaded"));
+        (self, old)
     }
 }
 

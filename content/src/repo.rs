@@ -986,24 +986,43 @@ impl Repo {
                 retired.push((path, to));
             }
         }
-        if let Err(e) = keys::write_key(dir, role, &new_key, secret.as_deref().map(String::as_str))
-        {
+        let undo = |new_written: bool| {
+            if new_written {
+                let _ = std::fs::remove_file(key_path(dir, role));
+                let _ = std::fs::remove_file(pub_path(dir, role));
+            }
             for (path, to) in &retired {
                 let _ = std::fs::remove_file(path);
                 let _ = std::fs::rename(to, path);
             }
+        };
+        if let Err(e) = keys::write_key(dir, role, &new_key, secret.as_deref().map(String::as_str))
+        {
+            undo(false);
             return Err(e);
         }
+        // Everything that can fail before the repository is written: on
+        // failure the key directory is put back as it was.
         let path = key_path(dir, role);
-        let new_signer = Signer::with_key(role, new_key, &path.display().to_string())?;
-        let keys = RoleKeys::load_replacing(sources, role, new_signer)?;
-        let new_root = Self::root_meta(version, &keys, now() + Duration::days(exp.root_days))?;
-        let signers: Vec<&Signer> = if role == "root" {
-            vec![old_keys.get("root"), keys.get("root")]
-        } else {
-            vec![keys.get("root")]
+        let prepared = (|| -> Result<_, Report> {
+            let new_signer = Signer::with_key(role, new_key, &path.display().to_string())?;
+            let (keys, old_signer) = old_keys.replacing(role, new_signer);
+            let new_root = Self::root_meta(version, &keys, now() + exp.period("root"))?;
+            let signers: Vec<&Signer> = if role == "root" {
+                vec![&old_signer, keys.get("root")]
+            } else {
+                vec![keys.get("root")]
+            };
+            let env = sign(&new_root, &signers)?;
+            Ok((keys, old_signer, env))
+        })();
+        let (keys, old_signer, env) = match prepared {
+            Ok(done) => done,
+            Err(e) => {
+                undo(true);
+                return Err(e);
+            }
         };
-        let env = sign(&new_root, &signers)?;
         self.write_meta(&format!("{version}.root.json"), &env)?;
         self.write_meta("root.json", &env)?;
         if role != "root" {
@@ -1025,7 +1044,7 @@ impl Repo {
                  waymark-pack never loads keys from this directory, and the repository no \
                  longer trusts this one. Keep it only as long as your records need it \
                  (offline, like a live root key), then destroy it.\n",
-                old_id = old_keys.get(role).id(),
+                old_id = old_signer.id(),
                 date = now(),
             );
             let _ = std::fs::write(retired_name("txt"), note);

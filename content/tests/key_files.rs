@@ -232,3 +232,36 @@ fn a_rotated_out_key_is_retired_with_a_note_and_never_used() {
     );
     assert_ne!(files(&repo), before);
 }
+
+#[test]
+fn a_rotation_that_cannot_be_signed_leaves_keys_and_repository_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
+    ok(&["keygen", "--out", s(&keys)], None);
+    let v1 = pack_file(dir.path(), 1);
+    ok(
+        &["publish", s(&v1), "--repo", s(&repo), "--keys", s(&keys)],
+        None,
+    );
+    // The root key is on a "token" whose signing command fails.
+    std::fs::rename(keys.join("root.key"), dir.path().join("root.key")).unwrap();
+    let (keys_before, repo_before) = (files(&keys), files(&repo));
+    let out = run(
+        &[
+            "rotate-key",
+            "targets",
+            "--keys",
+            s(&keys),
+            "--repo",
+            s(&repo),
+            "--sign-command",
+            "root=exit 3",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("root signing command failed"), "{said}");
+    assert!(files(&keys) == keys_before, "the key directory changed");
+    assert!(files(&repo) == repo_before, "the repository changed");
+}

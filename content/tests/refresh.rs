@@ -458,3 +458,42 @@ fn publish_warns_when_the_root_expires_within_30_days_and_names_the_root_key() {
     // Only the root: the online roles were just re-signed.
     assert_eq!(warned.matches("warning:").count(), 1, "{warned}");
 }
+
+#[test]
+fn publish_refuses_when_the_root_has_expired_and_its_key_is_away_writing_nothing() {
+    let t0 = start();
+    let publisher = Publisher::new(t0);
+    publisher.take_root_key_offline();
+    let (repo, keys) = (publisher.repo(), publisher.keys());
+    let (repo_before, keys_before) = (snapshot_of(&repo), snapshot_of(&keys));
+    let v2 = pack_file(publisher.dir.path(), 2);
+    let out = waymark_pack_at(
+        t0 + Duration::days(400),
+        &["publish", s(&v2), "--repo", s(&repo), "--keys", s(&keys)],
+    );
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("root metadata expired") && said.contains("the root key (key id"),
+        "{said}"
+    );
+    assert!(snapshot_of(&repo) == repo_before, "the repository changed");
+    assert!(snapshot_of(&keys) == keys_before, "the keys changed");
+}
+
+#[test]
+fn a_signing_time_that_is_not_rfc_3339_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
+        .args(["keygen", "--out", s(&dir.path().join("keys"))])
+        .env("WAYMARK_PACK_NOW", "next tuesday")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("WAYMARK_PACK_NOW is not an RFC 3339 time"),
+        "{said}"
+    );
+    assert!(!dir.path().join("keys").exists());
+}

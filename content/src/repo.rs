@@ -1,6 +1,6 @@
 //! The publisher's TUF repository (specification 1.0): root, targets,
 //! snapshot and timestamp metadata in canonical JSON, signed with each
-//! role's key (ed25519 or ECDSA P-256; see [`crate::keys`]),
+//! role's key (ed25519, ECDSA P-256 or RSA; see [`crate::keys`]),
 //! consistent snapshots so a CDN can cache every file but `timestamp.json`
 //! forever.
 //!
@@ -24,7 +24,16 @@
 //!
 //! Files are written to a temporary name and renamed, targets first and
 //! `timestamp.json` last, so a client never sees metadata naming a file that
-//! is not there yet.
+//! is not there yet. Every piece of metadata a command writes is signed
+//! before the first is written, so a key that fails to sign writes nothing.
+//!
+//! Metadata expires (see [`Expiries`] for the defaults), so
+//! [`Repo::refresh`] re-signs what is close to expiry when nothing new is
+//! published: the timestamp every time, the others within
+//! [`Expiries::margin`]. `publish` and `refresh` load the online keys only;
+//! the root key signs only to create the repository, rotate a key, or renew
+//! the root. Before writing, they check the key directory's ledger
+//! ([`crate::ledger`]) and refuse a repository restored from an older copy.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -497,3 +497,47 @@ fn a_signing_time_that_is_not_rfc_3339_is_refused() {
     );
     assert!(!dir.path().join("keys").exists());
 }
+
+#[test]
+fn with_only_the_timestamp_key_online_refresh_warns_then_refuses_once_the_snapshot_expired() {
+    let t0 = start();
+    let publisher = Publisher::new(t0);
+    let (repo, keys) = (publisher.repo(), publisher.keys());
+    let away = publisher.dir.path().join("away");
+    std::fs::create_dir_all(&away).unwrap();
+    for f in ["root.key", "targets.key", "snapshot.key"] {
+        std::fs::rename(keys.join(f), away.join(f)).unwrap();
+    }
+    // 20 days on, the snapshot (30 days) is due and its key is not here:
+    // the timestamp is re-signed, and the snapshot key is asked for.
+    let (said, warned) = publisher.refresh(t0 + Duration::days(20));
+    assert!(
+        said.contains("refreshed timestamp version") && !said.contains("snapshot version"),
+        "{said}"
+    );
+    assert!(
+        warned.contains("warning: the snapshot metadata expires")
+            && warned.contains("the snapshot key (key id")
+            && warned.contains("snapshot.key"),
+        "{warned}"
+    );
+    // Past its expiry, refresh refuses: a new timestamp would not help.
+    let before = snapshot_of(&repo);
+    let out = waymark_pack_at(
+        t0 + Duration::days(31),
+        &publisher.refresh_args(s(&repo), s(&keys)),
+    );
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("the snapshot metadata expired"), "{why}");
+    assert!(snapshot_of(&repo) == before);
+    // With the snapshot key back, it renews the snapshot (the targets
+    // metadata, 59 days from its end, is left alone).
+    std::fs::rename(away.join("snapshot.key"), keys.join("snapshot.key")).unwrap();
+    let (said, warned) = publisher.refresh(t0 + Duration::days(31));
+    assert!(
+        said.contains("snapshot version") && !said.contains("targets version"),
+        "{said}"
+    );
+    assert!(!warned.contains("warning"), "{warned}");
+}

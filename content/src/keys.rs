@@ -20,8 +20,8 @@
 //! for ECDSA and RSA), as `keygen` writes it, so keys move between
 //! `waymark-pack` and python-tuf tooling; or a PEM private key: PKCS#8
 //! (`BEGIN PRIVATE KEY`: any of the three), SEC1 (`BEGIN EC PRIVATE KEY`)
-//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), unencrypted. Private keys are never
-//! printed.
+//! or PKCS#1 (`BEGIN RSA PRIVATE KEY`), or an encrypted PKCS#8 PEM (below).
+//! Private keys and passphrases are never printed.
 //!
 //! A signing command runs through the shell (`sh -c`), reads the exact
 //! bytes to sign (canonical JSON) on its standard input and prints the
@@ -33,8 +33,15 @@
 //! signature, from a command or not, is verified against the role's public
 //! key before anything is written.
 //!
-//! A rotated-out key is kept as `ROLE.key.N` (and `ROLE.pub.N`; N = the
-//! root version that revoked it) so that it can still sign the transition.
+//! A private key file may be passphrase-encrypted (`keygen --encrypt`): an
+//! encrypted PKCS#8 PEM (`BEGIN ENCRYPTED PRIVATE KEY`; PBES2, scrypt,
+//! AES-256-CBC, as OpenSSL reads it). The passphrase comes from
+//! `WAYMARK_PACK_KEY_PASSPHRASE`, else a prompt on the terminal; a key is
+//! opened only when its role must sign.
+//!
+//! A rotated-out key is moved into `KEYDIR/retired/` (`ROLE.vN.key`,
+//! `ROLE.vN.pub`, and a note `ROLE.vN.txt`; N = the last root version that
+//! named it), where nothing loads it as a live key.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -188,8 +195,50 @@ impl Private {
         })
     }
 
-    /// A PEM private key: PKCS#8 or SEC1.
-    fn from_pem(pem: &str) -> Result<Self, String> {
+    /// The key as an encrypted PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`):
+    /// PBES2, scrypt and AES-256-CBC, as `openssl pkey` reads it.
+    fn to_encrypted_pem(&self, passphrase: &str) -> Result<String, Report> {
+        use pkcs8::EncodePrivateKey as _;
+        let lf = pkcs8::LineEnding::LF;
+        let pem = match self {
+            Private::Ed25519(k) => k.to_pkcs8_encrypted_pem(passphrase, lf),
+            Private::Ecdsa(k) => p256::SecretKey::from(k).to_pkcs8_encrypted_pem(passphrase, lf),
+            Private::Rsa(k) => (**k).to_pkcs8_encrypted_pem(passphrase, lf),
+        }
+        .map_err(|e| Report::message(format!("cannot encrypt a private key: {e}")))?;
+        Ok(pem.to_string())
+    }
+
+    /// An encrypted PKCS#8 PEM, opened with the passphrase `ask` gives.
+    fn from_encrypted_pem(
+        pem: &str,
+        ask: &mut dyn FnMut() -> Result<Passphrase, Report>,
+    ) -> Result<Self, String> {
+        let (_, doc) = pkcs8::SecretDocument::from_pem(pem)
+            .map_err(|_| "not a valid encrypted PEM private key".to_string())?;
+        let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(doc.as_bytes())
+            .map_err(|_| "not a valid encrypted PKCS#8 private key".to_string())?;
+        let passphrase = ask().map_err(|e| e.line())?;
+        let plain = info
+            .decrypt(passphrase.as_bytes())
+            .map_err(|_| "wrong passphrase (or the file is damaged)".to_string())?;
+        let der = plain.as_bytes();
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+            Ok(Private::Ed25519(k))
+        } else if let Ok(k) = p256::SecretKey::from_pkcs8_der(der) {
+            Ok(Private::Ecdsa(k.into()))
+        } else if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(der) {
+            Ok(Private::Rsa(Box::new(k)))
+        } else {
+            Err("not an ed25519, ECDSA P-256 or RSA private key (PKCS#8)".into())
+        }
+    }
+
+    /// A PEM private key: PKCS#8 (encrypted or not) or SEC1.
+    fn from_pem(
+        pem: &str,
+        ask: &mut dyn FnMut() -> Result<Passphrase, Report>,
+    ) -> Result<Self, String> {
         let label = pem
             .lines()
             .map(str::trim)
@@ -217,9 +266,7 @@ impl Private {
                     .map(|k| Private::Rsa(Box::new(k)))
                     .map_err(|_| "not an RSA private key (PKCS#1)".into())
             }
-            "ENCRYPTED PRIVATE KEY" => Err("encrypted PEM keys are not supported: decrypt it \
-                 (openssl pkey) or sign with --sign-command"
-                .into()),
+            "ENCRYPTED PRIVATE KEY" => Self::from_encrypted_pem(pem, ask),
             "PUBLIC KEY" => Err("holds only a public key".into()),
             _ => Err("not a PEM private key".into()),
         }
@@ -292,8 +339,15 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Report> {
 }
 
 /// Writes a role's key file (owner-only) and its public key beside it
-/// (`ROLE.pub`, PEM). Refuses to overwrite either.
-pub fn write_key(dir: &Path, role: &str, key: &Private) -> Result<(), Report> {
+/// (`ROLE.pub`, PEM). Refuses to overwrite either. With a passphrase, the
+/// key file is an encrypted PKCS#8 PEM instead of securesystemslib's JSON
+/// layout.
+pub fn write_key(
+    dir: &Path,
+    role: &str,
+    key: &Private,
+    passphrase: Option<&str>,
+) -> Result<(), Report> {
     let pub_file = pub_path(dir, role);
     if pub_file.exists() {
         return fail(format!(
@@ -301,7 +355,10 @@ pub fn write_key(dir: &Path, role: &str, key: &Private) -> Result<(), Report> {
             pub_file.display()
         ));
     }
-    let bytes = serde_json::to_vec_pretty(&key.to_file()?)?;
+    let bytes = match passphrase {
+        Some(p) => key.to_encrypted_pem(p)?.into_bytes(),
+        None => serde_json::to_vec_pretty(&key.to_file()?)?,
+    };
     write_new(&key_path(dir, role), &bytes, 0o600)?;
     let public = match key {
         Private::Ed25519(k) => pem_public(&k.verifying_key())?,
@@ -310,13 +367,53 @@ pub fn write_key(dir: &Path, role: &str, key: &Private) -> Result<(), Report> {
     write_new(&pub_file, public.as_bytes(), 0o644)
 }
 
-/// Reads a private key file: securesystemslib's JSON layout or PEM.
+/// The environment variable holding the passphrase of encrypted key
+/// files; without it, `waymark-pack` asks on the terminal.
+pub const PASSPHRASE_VARIABLE: &str = "WAYMARK_PACK_KEY_PASSPHRASE";
+
+/// A passphrase, wiped from memory when dropped.
+pub type Passphrase = zeroize::Zeroizing<String>;
+
+/// The passphrase for `what`: [`PASSPHRASE_VARIABLE`], else asked on the
+/// terminal (twice when `confirm`, for a new key).
+pub fn passphrase(what: &str, confirm: bool) -> Result<Passphrase, Report> {
+    if let Ok(p) = std::env::var(PASSPHRASE_VARIABLE)
+        && !p.is_empty()
+    {
+        return Ok(Passphrase::new(p));
+    }
+    let no_terminal = |e: std::io::Error| {
+        Report::message(format!(
+            "{what} needs a passphrase and none can be asked for ({e}): set {PASSPHRASE_VARIABLE}"
+        ))
+    };
+    let first = Passphrase::new(
+        rpassword::prompt_password(format!("Passphrase for {what}: ")).map_err(no_terminal)?,
+    );
+    if first.is_empty() {
+        return fail("an empty passphrase protects nothing");
+    }
+    if confirm {
+        let again = Passphrase::new(
+            rpassword::prompt_password("The same passphrase again: ").map_err(no_terminal)?,
+        );
+        if *again != *first {
+            return fail("the two passphrases differ");
+        }
+    }
+    Ok(first)
+}
+
+/// Reads a private key file: securesystemslib's JSON layout or PEM,
+/// asking for the passphrase of an encrypted one.
 pub fn read_key(path: &Path) -> Result<Private, Report> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Report::message(format!("cannot read key {}: {e}", path.display())))?;
     let bad = |why: &str| Report::message(format!("{}: {why}", path.display()));
+    let what = format!("the key {}", path.display());
+    let mut ask = || passphrase(&what, false);
     if text.trim_start().starts_with("-----BEGIN") {
-        let key = Private::from_pem(&text).map_err(|why| bad(&why))?;
+        let key = Private::from_pem(&text, &mut ask).map_err(|why| bad(&why))?;
         return supported(key, path);
     }
     let file: KeyFile = serde_json::from_str(&text).map_err(|_| {
@@ -331,7 +428,7 @@ pub fn read_key(path: &Path) -> Result<Private, Report> {
             Private::Ed25519(ed25519_dalek::SigningKey::from_bytes(&private))
         }
         "ecdsa" | "ecdsa-sha2-nistp256" | "rsa" => {
-            let key = Private::from_pem(&file.keyval.private).map_err(|why| bad(&why))?;
+            let key = Private::from_pem(&file.keyval.private, &mut ask).map_err(|why| bad(&why))?;
             if key.public()?.keytype != file.keytype.replace("ecdsa-sha2-nistp256", "ecdsa") {
                 return Err(bad(&format!(
                     "the private key is not an {} key",
@@ -412,6 +509,12 @@ impl Signer {
     /// The key id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether it can sign (a private key or a signing command), not only
+    /// name the key.
+    pub fn can_sign(&self) -> bool {
+        !matches!(self.signing, Signing::PublicOnly)
     }
 
     /// Its key type.
@@ -578,6 +681,24 @@ impl KeySources {
         })
     }
 
+    /// Whether anything names `role`'s key: a signing command, `--key
+    /// ROLE=FILE`, `KEYDIR/ROLE.key` or `KEYDIR/ROLE.pub`.
+    pub fn has(&self, role: &str) -> bool {
+        self.command(role).is_some()
+            || self.files.contains_key(role)
+            || key_path(&self.dir, role).exists()
+            || pub_path(&self.dir, role).exists()
+    }
+
+    /// Whether `role` can sign without asking for anything else: a
+    /// signing command, `--key ROLE=FILE` or `KEYDIR/ROLE.key` (the file
+    /// itself is read only when it is used).
+    pub fn has_private(&self, role: &str) -> bool {
+        self.command(role).is_some()
+            || self.files.contains_key(role)
+            || key_path(&self.dir, role).exists()
+    }
+
     /// `role`'s signer.
     pub fn signer(&self, role: &str) -> Result<Signer, Report> {
         let given = self.files.get(role);
@@ -631,7 +752,8 @@ impl KeySources {
     }
 }
 
-/// The keys of the four roles.
+/// The keys of the roles a command needs (all four, or only the online
+/// ones: publishing and refreshing never need the root key).
 pub struct RoleKeys {
     signers: BTreeMap<String, Signer>,
 }
@@ -639,38 +761,71 @@ pub struct RoleKeys {
 impl RoleKeys {
     /// Finds the four keys.
     pub fn load(sources: &KeySources) -> Result<Self, Report> {
+        Self::load_roles(sources, &ROLES)
+    }
+
+    /// Finds the keys of `roles` only.
+    pub fn load_roles(sources: &KeySources, roles: &[&str]) -> Result<Self, Report> {
         let mut signers = BTreeMap::new();
-        for role in ROLES {
+        for role in roles {
             signers.insert(role.to_string(), sources.signer(role)?);
         }
         Ok(RoleKeys { signers })
     }
 
-    /// The key of a role.
-    pub fn get(&self, role: &str) -> &Signer {
-        &self.signers[role]
+    /// Adds `role`'s key if anything names it; `Ok(false)` when nothing
+    /// does (a root key kept offline, say).
+    pub fn add_if_present(&mut self, sources: &KeySources, role: &str) -> Result<bool, Report> {
+        if self.signers.contains_key(role) {
+            return Ok(true);
+        }
+        if !sources.has(role) {
+            return Ok(false);
+        }
+        self.signers.insert(role.to_string(), sources.signer(role)?);
+        Ok(true)
     }
 
-    /// Finds the keys of the roles but `role`, whose key is `signer`.
-    pub fn load_replacing(
-        sources: &KeySources,
-        role: &str,
-        signer: Signer,
-    ) -> Result<Self, Report> {
-        let mut signers = BTreeMap::new();
-        for other in ROLES {
-            if other != role {
-                signers.insert(other.to_string(), sources.signer(other)?);
-            }
-        }
-        signers.insert(role.to_string(), signer);
-        Ok(RoleKeys { signers })
+    /// The key of a role.
+    ///
+    /// # Panics
+    ///
+    /// If the role's key was not loaded: callers load every role they
+    /// sign for before writing anything.
+    pub fn get(&self, role: &str) -> &Signer {
+        self.signers
+            .get(role)
+            .unwrap_or_else(|| panic!("the {role} key was not loaded"))
+    }
+
+    /// The key of a role, if it was loaded.
+    pub fn find(&self, role: &str) -> Option<&Signer> {
+        self.signers.get(role)
+    }
+
+    /// Whether `role`'s key was loaded and can sign.
+    pub fn can_sign(&self, role: &str) -> bool {
+        self.find(role).is_some_and(Signer::can_sign)
+    }
+
+    /// The same keys with `role`'s replaced by `signer`, and the one it
+    /// replaced.
+    ///
+    /// # Panics
+    ///
+    /// If `role`'s key was not loaded.
+    pub fn replacing(mut self, role: &str, signer: Signer) -> (Self, Signer) {
+        let old = self
+            .signers
+            .insert(role.to_string(), signer)
+            .unwrap_or_else(|| panic!("the {role} key was not loaded"));
+        (self, old)
     }
 }
 
 /// `waymark-pack keygen --out KEYDIR [--type T] [--role ROLE]...`: makes
 /// the keys (all four roles unless some are named).
-pub fn keygen(dir: &Path, kind: KeyType, roles: &[String]) -> Result<(), Report> {
+pub fn keygen(dir: &Path, kind: KeyType, roles: &[String], encrypt: bool) -> Result<(), Report> {
     let roles: Vec<&str> = if roles.is_empty() {
         ROLES.to_vec()
     } else {
@@ -697,17 +852,62 @@ pub fn keygen(dir: &Path, kind: KeyType, roles: &[String]) -> Result<(), Report>
             }
         }
     }
+    let secret = if encrypt {
+        Some(passphrase("the new keys", true)?)
+    } else {
+        None
+    };
     for role in roles {
         let key = Private::generate(kind)?;
-        write_key(dir, role, &key)?;
+        write_key(dir, role, &key, secret.as_deref().map(String::as_str))?;
         println!("{role:<10} {}", key.public()?.id()?);
     }
     println!(
-        "Private keys written to {} (owner-only), public keys beside them (.pub). \
-         Keep the root key offline.",
-        dir.display()
+        "Private keys written to {} (owner-only{}), public keys beside them (.pub). \
+         Keep the root key offline: publish and refresh never need it.",
+        dir.display(),
+        if encrypt {
+            ", encrypted with the passphrase"
+        } else {
+            ""
+        }
     );
     Ok(())
+}
+
+/// Whether a key file is passphrase-encrypted.
+pub fn is_encrypted(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|t| t.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----"))
+}
+
+/// Where rotated-out keys go: never read as live keys.
+pub fn retired_dir(dir: &Path) -> PathBuf {
+    dir.join("retired")
+}
+
+/// Warns about rotated-out keys left beside the live ones (`ROLE.key.N`,
+/// `ROLE.pub.N`, as earlier versions kept them).
+pub fn warn_stray_retired(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stray = ROLES.iter().any(|role| {
+            ["key", "pub"].iter().any(|suffix| {
+                name.strip_prefix(&format!("{role}.{suffix}."))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+        });
+        if stray {
+            eprintln!(
+                "warning: {} is a rotated-out key left beside the live ones: move it into {} \
+                 (waymark-pack never uses it), or destroy it",
+                dir.join(&name).display(),
+                retired_dir(dir).display()
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -733,7 +933,7 @@ mod tests {
             ("snapshot", KeyType::Rsa),
         ] {
             let key = Private::generate(kind).unwrap();
-            write_key(dir.path(), role, &key).unwrap();
+            write_key(dir.path(), role, &key, None).unwrap();
             let read = read_key(&key_path(dir.path(), role)).unwrap();
             assert_eq!(read.kind(), kind);
             assert_eq!(read.public().unwrap(), key.public().unwrap());

@@ -5,6 +5,7 @@
 
 mod build;
 mod keys;
+mod ledger;
 mod patch;
 mod repo;
 mod serve;
@@ -56,6 +57,12 @@ enum Command {
         /// e.g. all but root when the root key lives on a hardware token.
         #[arg(long = "role", value_name = "ROLE")]
         roles: Vec<String>,
+        /// Encrypt the private keys with a passphrase (from
+        /// WAYMARK_PACK_KEY_PASSPHRASE, else asked twice on the terminal):
+        /// ROLE.key is then an encrypted PKCS#8 PEM (scrypt, AES-256-CBC),
+        /// which `openssl pkey` also opens.
+        #[arg(long)]
+        encrypt: bool,
     },
     /// Add packs to a TUF repository (created if needed) and sign new metadata.
     #[command(after_long_help = KEYS_HELP)]
@@ -78,6 +85,32 @@ enum Command {
         #[command(flatten)]
         expiries: ExpiryArgs,
     },
+    /// Re-sign what is about to expire, so phones keep syncing when
+    /// nothing new is published: run it regularly (cron, a systemd timer,
+    /// CI; see the README).
+    ///
+    /// The timestamp is re-signed every time; the snapshot, targets and
+    /// root metadata when less than half their life (at most 30 days) is
+    /// left, or when named with --renew. Only the keys it signs with are
+    /// read: the timestamp key, the snapshot and targets keys when they
+    /// are due, and the root key only to renew the root. It refuses,
+    /// writing nothing, when a role has expired and its key is not at hand,
+    /// and warns when one expires within 30 days and needs a key that is
+    /// not at hand.
+    #[command(after_long_help = KEYS_HELP)]
+    Refresh {
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        #[command(flatten)]
+        keys: KeyArgs,
+        /// Re-sign this role's metadata now, however long it still has
+        /// (repeatable), e.g. `--renew root` with the root key at hand.
+        #[arg(long, value_name = "ROLE")]
+        renew: Vec<String>,
+        #[command(flatten)]
+        expiries: ExpiryArgs,
+    },
     /// Rotate one role's key (root included): a new root signed by the old
     /// and new keys.
     #[command(after_long_help = KEYS_HELP)]
@@ -87,9 +120,14 @@ enum Command {
         #[command(flatten)]
         keys: KeyArgs,
         /// The new key's type (default: the old key's). The new key is made
-        /// in KEYDIR; the old one is kept as ROLE.key.N and ROLE.pub.N.
+        /// in KEYDIR; the old one is moved into KEYDIR/retired/ (ROLE.vN.key,
+        /// ROLE.vN.pub and a note), where nothing loads it.
         #[arg(long = "type", value_enum)]
         kind: Option<keys::KeyType>,
+        /// Encrypt the new key with a passphrase (as keygen --encrypt);
+        /// the default when the old key file is encrypted.
+        #[arg(long)]
+        encrypt: bool,
         /// The repository directory.
         #[arg(long, value_name = "REPODIR")]
         repo: PathBuf,
@@ -120,7 +158,7 @@ struct KeyArgs {
     keys: PathBuf,
     /// Use FILE as ROLE's key instead of KEYDIR/ROLE.key: a key file
     /// (securesystemslib's JSON layout) or a PEM private key (PKCS#8
-    /// ed25519 or ECDSA P-256, or SEC1), unencrypted; or, with
+    /// ed25519, ECDSA P-256 or RSA, encrypted or not; SEC1; PKCS#1); or, with
     /// --sign-command, the role's public key (PEM). Repeatable.
     #[arg(long = "key", value_name = "ROLE=FILE", value_parser = role_value::<PathBuf>)]
     key: Vec<(String, PathBuf)>,
@@ -137,11 +175,14 @@ const KEYS_HELP: &str = "\
 Keys: each role (root, targets, snapshot, timestamp) signs with, first match:
   1. a signing command (--sign-command ROLE=CMD or WAYMARK_PACK_SIGN_COMMAND_<ROLE>),
      with the public key in --key ROLE=FILE or KEYDIR/ROLE.pub (PEM);
-  2. the private key in --key ROLE=FILE, else KEYDIR/ROLE.key;
+  2. the private key in --key ROLE=FILE, else KEYDIR/ROLE.key (an encrypted one
+     opens with WAYMARK_PACK_KEY_PASSPHRASE, else a prompt on the terminal);
   3. KEYDIR/ROLE.pub alone: the public key only, enough as long as nothing
      needs that role's signature (e.g. the root, kept offline, between rotations).
-Key types: ed25519 and ECDSA P-256 (ecdsa-sha2-nistp256); not RSA, which the
-Waymark app does not verify.
+Only the roles a command signs for are read: publish and refresh never need
+the root key unless they create the repository or renew the root.
+Key types: ed25519, ECDSA P-256 (ecdsa-sha2-nistp256) and RSA (rsassa-pss-sha256,
+2048 bits or more). Keys in KEYDIR/retired/ are never read.
 
 A signing command reads the canonical JSON to sign on stdin and prints the
 signature on stdout as hex or base64 (whitespace ignored; hex when it is only
@@ -329,6 +370,7 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
 }
 
 fn run(cli: Cli) -> Result<(), Report> {
+    repo::init_clock()?;
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
             println!(
@@ -338,7 +380,12 @@ fn run(cli: Cli) -> Result<(), Report> {
             );
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
-        Command::Keygen { out, kind, roles } => keys::keygen(&out, kind, &roles),
+        Command::Keygen {
+            out,
+            kind,
+            roles,
+            encrypt,
+        } => keys::keygen(&out, kind, &roles, encrypt),
         Command::Publish {
             packs,
             repo,
@@ -357,9 +404,22 @@ fn run(cli: Cli) -> Result<(), Report> {
             role,
             keys,
             kind,
+            encrypt,
             repo,
             expiries,
-        } => repo::Repo::new(&repo).rotate_key(&role, &keys.sources(), kind, expiries.get()?),
+        } => repo::Repo::new(&repo).rotate_key(
+            &role,
+            &keys.sources(),
+            kind,
+            encrypt,
+            expiries.get()?,
+        ),
+        Command::Refresh {
+            repo,
+            keys,
+            renew,
+            expiries,
+        } => repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
     }

@@ -1,6 +1,6 @@
 //! The publisher's TUF repository (specification 1.0): root, targets,
 //! snapshot and timestamp metadata in canonical JSON, signed with each
-//! role's key (ed25519 or ECDSA P-256; see [`crate::keys`]),
+//! role's key (ed25519, ECDSA P-256 or RSA; see [`crate::keys`]),
 //! consistent snapshots so a CDN can cache every file but `timestamp.json`
 //! forever.
 //!
@@ -24,7 +24,16 @@
 //!
 //! Files are written to a temporary name and renamed, targets first and
 //! `timestamp.json` last, so a client never sees metadata naming a file that
-//! is not there yet.
+//! is not there yet. Every piece of metadata a command writes is signed
+//! before the first is written, so a key that fails to sign writes nothing.
+//!
+//! Metadata expires (see [`Expiries`] for the defaults), so
+//! [`Repo::refresh`] re-signs what is close to expiry when nothing new is
+//! published: the timestamp every time, the others within
+//! [`Expiries::margin`]. `publish` and `refresh` load the online keys only;
+//! the root key signs only to create the repository, rotate a key, or renew
+//! the root. Before writing, they check the key directory's ledger
+//! ([`crate::ledger`]) and refuse a repository restored from an older copy.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,6 +50,7 @@ use waymark_core::tuf::{
 };
 
 use crate::keys::{self, KeySources, KeyType, Private, RoleKeys, Signer, key_path, pub_path, sign};
+use crate::ledger::{self, Versions};
 use crate::patch::{Content, decompress, make_patch};
 use crate::{Report, fail};
 
@@ -95,8 +105,102 @@ impl Default for Expiries {
     }
 }
 
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(0)
+impl Expiries {
+    /// How long `role`'s metadata stays valid when signed.
+    pub fn period(&self, role: &str) -> Duration {
+        match role {
+            "root" => Duration::days(self.root_days),
+            "targets" => Duration::days(self.targets_days),
+            "snapshot" => Duration::days(self.snapshot_days),
+            _ => Duration::hours(self.timestamp_hours),
+        }
+    }
+
+    /// `role`'s metadata is re-signed once less than this is left: half
+    /// its life, and at most [`RENEW_WITHIN_DAYS`] days. (The timestamp
+    /// is re-signed every time.)
+    pub fn margin(&self, role: &str) -> Duration {
+        (self.period(role) / 2).min(Duration::days(RENEW_WITHIN_DAYS))
+    }
+}
+
+/// At most this many days before it expires, a role's metadata is
+/// re-signed by `refresh` (see [`Expiries::margin`]).
+pub const RENEW_WITHIN_DAYS: i64 = 30;
+
+/// `publish` and `refresh` warn when a role's metadata expires within this
+/// many days and needs a key that is not at hand.
+pub const WARN_WITHIN_DAYS: i64 = 30;
+
+/// The environment variable that sets the time `waymark-pack` signs at
+/// (RFC 3339), for tests and rehearsals ("what happens in 40 days?").
+pub const NOW_VARIABLE: &str = "WAYMARK_PACK_NOW";
+
+static CLOCK: std::sync::OnceLock<Option<DateTime<Utc>>> = std::sync::OnceLock::new();
+
+/// Reads [`NOW_VARIABLE`] once; fails with a clear message when it is set
+/// but is not an RFC 3339 time. Says on stderr that the clock is set.
+pub fn init_clock() -> Result<(), Report> {
+    let set = match std::env::var(NOW_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => {
+            let at = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+                Report::message(format!(
+                    "{NOW_VARIABLE} is not an RFC 3339 time (e.g. 2027-01-31T12:00:00Z)"
+                ))
+            })?;
+            let at = at.with_timezone(&Utc).trunc_subsecs(0);
+            eprintln!("note: signing as if it were {at} ({NOW_VARIABLE})");
+            Some(at)
+        }
+        _ => None,
+    };
+    let _ = CLOCK.set(set);
+    Ok(())
+}
+
+/// The time metadata is signed at: the system clock, or [`NOW_VARIABLE`].
+pub fn now() -> DateTime<Utc> {
+    CLOCK
+        .get()
+        .copied()
+        .flatten()
+        .unwrap_or_else(|| Utc::now().trunc_subsecs(0))
+}
+
+/// What a repository publishes now: its top-level metadata.
+struct Current {
+    root: Root,
+    timestamp: MetaList,
+    snapshot: MetaList,
+    snapshot_bytes: Vec<u8>,
+    targets: Targets,
+    targets_bytes: Vec<u8>,
+}
+
+impl Current {
+    fn expires(&self, role: &str) -> DateTime<Utc> {
+        match role {
+            "root" => self.root.expires,
+            "targets" => self.targets.expires,
+            "snapshot" => self.snapshot.expires,
+            _ => self.timestamp.expires,
+        }
+    }
+}
+
+/// "in 3 days", "in 5 hours", or "3 days ago".
+fn from_now(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let d = at - now;
+    let (n, unit) = if d.num_days().abs() >= 2 {
+        (d.num_days(), "days")
+    } else {
+        (d.num_hours(), "hours")
+    };
+    if d > Duration::zero() {
+        format!("in {n} {unit}")
+    } else {
+        format!("{} {unit} ago", -n)
+    }
 }
 
 /// A repository on disk.
@@ -211,10 +315,14 @@ impl Repo {
         })
     }
 
-    /// Fails unless `keys` are the keys the newest root names.
+    /// Fails unless the keys loaded in `keys` are the keys the newest root
+    /// names.
     fn check_keys(root: &Root, keys: &RoleKeys) -> Result<(), Report> {
         for role in keys::ROLES {
-            let id = keys.get(role).id().to_owned();
+            let Some(signer) = keys.find(role) else {
+                continue;
+            };
+            let id = signer.id().to_owned();
             if !root.roles.get(role).is_some_and(|r| r.keyids.contains(&id)) {
                 return fail(format!(
                     "the {role} key in the key directory is not the repository's {role} key"
@@ -230,6 +338,16 @@ impl Repo {
             Self::check_keys(&root, keys)?;
             return Ok(root);
         }
+        // (A root named by its public key alone fails to sign below, and
+        // says so.)
+        if keys.find("root").is_none() {
+            return fail(format!(
+                "creating the repository in {} needs the root key's signature: give its \
+                 private key (KEYDIR/root.key or --key root=FILE) or a signing command \
+                 (--sign-command root=CMD)",
+                self.dir.display()
+            ));
+        }
         let root = Self::root_meta(1, keys, now() + Duration::days(exp.root_days))?;
         let env = sign(&root, &[keys.get("root")])?;
         self.write_meta("1.root.json", &env)?;
@@ -237,7 +355,84 @@ impl Repo {
         Ok(root)
     }
 
-    /// Signs and writes new targets, snapshot and timestamp metadata.
+    /// What the repository publishes now; `None` when there is no
+    /// repository.
+    fn current(&self) -> Result<Option<Current>, Report> {
+        let Some(root) = self.root()? else {
+            return Ok(None);
+        };
+        let Some(ts) = self.read("timestamp.json")? else {
+            return Ok(None);
+        };
+        let timestamp: MetaList = ts.read("timestamp")?;
+        let Some(s_v) = timestamp.meta.get("snapshot.json").map(|m| m.version) else {
+            return fail("the repository's timestamp names no snapshot");
+        };
+        let snapshot_bytes = match std::fs::read(self.meta(&format!("{s_v}.snapshot.json"))) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return fail("the repository's timestamp names a snapshot that is missing");
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let snapshot: MetaList = Envelope::parse(&snapshot_bytes)?.read("snapshot")?;
+        let Some(t_v) = snapshot.meta.get("targets.json").map(|m| m.version) else {
+            return fail("the repository's snapshot names no targets metadata");
+        };
+        let targets_bytes = match std::fs::read(self.meta(&format!("{t_v}.targets.json"))) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return fail("the repository's snapshot names targets metadata that is missing");
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let targets: Targets = Envelope::parse(&targets_bytes)?.read("targets")?;
+        Ok(Some(Current {
+            root,
+            timestamp,
+            snapshot,
+            snapshot_bytes,
+            targets,
+            targets_bytes,
+        }))
+    }
+
+    /// The repository's id (see [`ledger`]) and the versions it holds now.
+    fn versions(&self) -> Result<Option<(String, Versions)>, Report> {
+        let Some(cur) = self.current()? else {
+            return Ok(None);
+        };
+        let first = std::fs::read(self.meta("1.root.json"))?;
+        Ok(Some((
+            ledger::repository_id(&first),
+            Versions {
+                root: cur.root.version,
+                targets: cur.targets.version,
+                snapshot: cur.snapshot.version,
+                timestamp: cur.timestamp.version,
+            },
+        )))
+    }
+
+    /// Refuses a repository older than what the keys last wrote to it.
+    fn refuse_older_copy(&self, sources: &KeySources) -> Result<(), Report> {
+        match self.versions()? {
+            Some((id, versions)) => ledger::check(&sources.dir, &id, versions, &self.dir),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the versions the repository holds now in the key
+    /// directory's ledger.
+    fn record_versions(&self, sources: &KeySources) -> Result<(), Report> {
+        if let Some((id, versions)) = self.versions()? {
+            ledger::record(&sources.dir, &id, versions, now());
+        }
+        Ok(())
+    }
+
+    /// Signs and writes new targets, snapshot and timestamp metadata: all
+    /// three are signed before any is written.
     fn commit_targets(
         &self,
         keys: &RoleKeys,
@@ -249,40 +444,262 @@ impl Repo {
             kind: "targets".into(),
             spec_version: SPEC_VERSION.into(),
             version: t_version,
-            expires: now() + Duration::days(exp.targets_days),
+            expires: now() + exp.period("targets"),
             targets,
             delegations: None,
         };
-        let t_bytes = self.write_meta(
-            &format!("{t_version}.targets.json"),
-            &sign(&targets, &[keys.get("targets")])?,
-        )?;
-
+        let t_bytes = sign(&targets, &[keys.get("targets")])?.to_bytes()?;
         let ts_version = self.version_of("timestamp.json", "timestamp")? + 1;
-        let s_version = ts_version;
+        let (s_version, s_bytes) = Self::sign_snapshot(keys, ts_version, t_version, &t_bytes, exp)?;
+        let ts_bytes = Self::sign_timestamp(keys, ts_version, s_version, &s_bytes, exp)?;
+        Self::write(&self.meta(&format!("{t_version}.targets.json")), &t_bytes)?;
+        Self::write(&self.meta(&format!("{s_version}.snapshot.json")), &s_bytes)?;
+        Self::write(&self.meta("timestamp.json"), &ts_bytes)?;
+        Ok(())
+    }
+
+    /// A signed snapshot, version `version`, naming targets version
+    /// `t_version` (`t_bytes`).
+    fn sign_snapshot(
+        keys: &RoleKeys,
+        version: u64,
+        t_version: u64,
+        t_bytes: &[u8],
+        exp: Expiries,
+    ) -> Result<(u64, Vec<u8>), Report> {
         let snapshot = MetaList {
             kind: "snapshot".into(),
             spec_version: SPEC_VERSION.into(),
-            version: s_version,
-            expires: now() + Duration::days(exp.snapshot_days),
-            meta: [("targets.json".to_string(), meta_file(t_version, &t_bytes))].into(),
+            version,
+            expires: now() + exp.period("snapshot"),
+            meta: [("targets.json".to_string(), meta_file(t_version, t_bytes))].into(),
         };
-        let s_bytes = self.write_meta(
-            &format!("{s_version}.snapshot.json"),
-            &sign(&snapshot, &[keys.get("snapshot")])?,
-        )?;
+        Ok((
+            version,
+            sign(&snapshot, &[keys.get("snapshot")])?.to_bytes()?,
+        ))
+    }
 
+    /// A signed timestamp, version `version`, naming snapshot version
+    /// `s_version` (`s_bytes`).
+    fn sign_timestamp(
+        keys: &RoleKeys,
+        version: u64,
+        s_version: u64,
+        s_bytes: &[u8],
+        exp: Expiries,
+    ) -> Result<Vec<u8>, Report> {
         let timestamp = MetaList {
             kind: "timestamp".into(),
             spec_version: SPEC_VERSION.into(),
-            version: ts_version,
-            expires: now() + Duration::hours(exp.timestamp_hours),
-            meta: [("snapshot.json".to_string(), meta_file(s_version, &s_bytes))].into(),
+            version,
+            expires: now() + exp.period("timestamp"),
+            meta: [("snapshot.json".to_string(), meta_file(s_version, s_bytes))].into(),
         };
-        self.write_meta(
-            "timestamp.json",
-            &sign(&timestamp, &[keys.get("timestamp")])?,
-        )?;
+        Ok(sign(&timestamp, &[keys.get("timestamp")])?.to_bytes()?)
+    }
+
+    /// The current root re-signed as the next version with the same keys,
+    /// living `exp.root_days` from now.
+    fn sign_renewed_root(
+        root: &Root,
+        keys: &RoleKeys,
+        exp: Expiries,
+    ) -> Result<(u64, Vec<u8>), Report> {
+        let mut renewed = root.clone();
+        renewed.version = root.version + 1;
+        renewed.expires = now() + exp.period("root");
+        Ok((
+            renewed.version,
+            sign(&renewed, &[keys.get("root")])?.to_bytes()?,
+        ))
+    }
+
+    /// Fails when `role` has expired and this run cannot re-sign it:
+    /// phones would refuse the repository whatever else is written.
+    fn refuse_expired(
+        role: &str,
+        expires: DateTime<Utc>,
+        renewing: bool,
+        root: &Root,
+        sources: &KeySources,
+    ) -> Result<(), Report> {
+        if renewing || expires > now() {
+            return Ok(());
+        }
+        fail(format!(
+            "the {role} metadata expired on {expires} and phones refuse the repository until it \
+             is re-signed, which needs {}; nothing was written",
+            key_needed(role, root, sources)
+        ))
+    }
+
+    /// Re-signs what is about to expire, with the keys at hand: the
+    /// timestamp every time; the snapshot, targets and root metadata when
+    /// less than [`Expiries::margin`] is left (or when named in `renew`).
+    /// The root key is needed only to renew the root. Refuses, writing
+    /// nothing, when a role has expired and its key is not at hand.
+    pub fn refresh(
+        &self,
+        sources: &KeySources,
+        exp: Expiries,
+        renew: &[String],
+    ) -> Result<(), Report> {
+        for role in renew {
+            if !keys::ROLES.contains(&role.as_str()) {
+                return fail(format!(
+                    "unknown role '{role}': one of root, targets, snapshot, timestamp"
+                ));
+            }
+        }
+        let Some(cur) = self.current()? else {
+            return fail(format!(
+                "no repository in {}: publish a pack first",
+                self.dir.display()
+            ));
+        };
+        let at = now();
+        let asked = |role: &str| renew.iter().any(|r| r == role);
+        let due = |role: &str| asked(role) || cur.expires(role) - at < exp.margin(role);
+        let mut keys = RoleKeys::load_roles(sources, &["timestamp"])?;
+        for role in ["root", "targets", "snapshot"] {
+            if due(role) {
+                keys.add_if_present(sources, role)?;
+            }
+        }
+        // Targets re-signed means a new snapshot too.
+        if due("targets") {
+            keys.add_if_present(sources, "snapshot")?;
+        }
+        Self::check_keys(&cur.root, &keys)?;
+        self.refuse_older_copy(sources)?;
+        let renew_root = due("root") && keys.can_sign("root");
+        let renew_targets = due("targets") && keys.can_sign("targets") && keys.can_sign("snapshot");
+        let renew_snapshot = (due("snapshot") || renew_targets) && keys.can_sign("snapshot");
+        for role in renew {
+            let can = match role.as_str() {
+                "root" => renew_root,
+                "targets" => renew_targets,
+                "snapshot" => renew_snapshot,
+                _ => true,
+            };
+            if !can {
+                let needs = if role == "targets" && !keys.can_sign("snapshot") {
+                    key_needed("snapshot", &cur.root, sources)
+                } else {
+                    key_needed(role, &cur.root, sources)
+                };
+                return fail(format!(
+                    "cannot renew the {role} metadata: that needs {needs}; nothing was written"
+                ));
+            }
+        }
+        for (role, renewing) in [
+            ("root", renew_root),
+            ("targets", renew_targets),
+            ("snapshot", renew_snapshot),
+        ] {
+            Self::refuse_expired(role, cur.expires(role), renewing, &cur.root, sources)?;
+        }
+
+        // Sign everything, then write: a failed signature writes nothing.
+        let root = if renew_root {
+            Some(Self::sign_renewed_root(&cur.root, &keys, exp)?)
+        } else {
+            None
+        };
+        let targets = if renew_targets {
+            let mut t = cur.targets.clone();
+            t.version += 1;
+            t.expires = at + exp.period("targets");
+            Some((t.version, sign(&t, &[keys.get("targets")])?.to_bytes()?))
+        } else {
+            None
+        };
+        let ts_version = cur.timestamp.version + 1;
+        let snapshot = if renew_snapshot {
+            let (t_version, t_bytes) = match &targets {
+                Some((v, b)) => (*v, &b[..]),
+                None => (cur.targets.version, &cur.targets_bytes[..]),
+            };
+            Some(Self::sign_snapshot(
+                &keys, ts_version, t_version, t_bytes, exp,
+            )?)
+        } else {
+            None
+        };
+        let (s_version, s_bytes) = match &snapshot {
+            Some((v, b)) => (*v, &b[..]),
+            None => (cur.snapshot.version, &cur.snapshot_bytes[..]),
+        };
+        let ts_bytes = Self::sign_timestamp(&keys, ts_version, s_version, s_bytes, exp)?;
+
+        if let Some((v, bytes)) = &root {
+            Self::write(&self.meta(&format!("{v}.root.json")), bytes)?;
+            Self::write(&self.meta("root.json"), bytes)?;
+        }
+        if let Some((v, bytes)) = &targets {
+            Self::write(&self.meta(&format!("{v}.targets.json")), bytes)?;
+        }
+        if let Some((v, bytes)) = &snapshot {
+            Self::write(&self.meta(&format!("{v}.snapshot.json")), bytes)?;
+        }
+        Self::write(&self.meta("timestamp.json"), &ts_bytes)?;
+        if let Some(card) = self.card()? {
+            self.write_bundles(&card.id, &keys, exp)?;
+        }
+        self.record_versions(sources)?;
+
+        let mut renewed: Vec<String> = Vec::new();
+        if let Some((v, _)) = &root {
+            renewed.push(format!("root version {v}"));
+        }
+        if let Some((v, _)) = &targets {
+            renewed.push(format!("targets version {v}"));
+        }
+        if let Some((v, _)) = &snapshot {
+            renewed.push(format!("snapshot version {v}"));
+        }
+        renewed.push(format!("timestamp version {ts_version}"));
+        println!(
+            "refreshed {}; phones can sync until {} unless refreshed again",
+            renewed.join(", "),
+            at + exp.period("timestamp"),
+        );
+        self.warn_expiring(sources)
+    }
+
+    /// Warns (stderr) about every role whose metadata expires within
+    /// [`WARN_WITHIN_DAYS`] days and whose renewal needs a key that is not
+    /// at hand, naming that key.
+    fn warn_expiring(&self, sources: &KeySources) -> Result<(), Report> {
+        keys::warn_stray_retired(&sources.dir);
+        let Some(cur) = self.current()? else {
+            return Ok(());
+        };
+        let at = now();
+        for role in ["root", "targets", "snapshot"] {
+            let expires = cur.expires(role);
+            if expires - at >= Duration::days(WARN_WITHIN_DAYS) {
+                continue;
+            }
+            // The online roles renew themselves at the next refresh when
+            // their keys are here; the root's renewal always needs a person.
+            if role != "root" && sources.has_private(role) {
+                continue;
+            }
+            let command = format!(
+                "waymark-pack refresh --repo {} --keys {} --renew {role}",
+                self.dir.display(),
+                sources.dir.display()
+            );
+            eprintln!(
+                "warning: the {role} metadata expires on {expires} ({}); phones refuse the \
+                 repository after that. Renewing it needs {}: `{command}` with that key at hand.",
+                from_now(expires, at),
+                key_needed(role, &cur.root, sources),
+            );
+        }
         Ok(())
     }
 
@@ -403,7 +820,22 @@ impl Repo {
         patches: usize,
         exp: Expiries,
     ) -> Result<(), Report> {
-        let keys = RoleKeys::load(sources)?;
+        // The online keys; the root key only to create the repository or
+        // to renew a root about to expire, and only if it is at hand.
+        let mut keys = RoleKeys::load_roles(sources, &["targets", "snapshot", "timestamp"])?;
+        let existing = self.root()?;
+        let root_due = existing
+            .as_ref()
+            .is_none_or(|r| r.expires - now() < exp.margin("root"));
+        if root_due {
+            keys.add_if_present(sources, "root")?;
+        }
+        if let Some(root) = &existing {
+            Self::check_keys(root, &keys)?;
+            self.refuse_older_copy(sources)?;
+            let renewing = keys.can_sign("root");
+            Self::refuse_expired("root", root.expires, renewing, root, sources)?;
+        }
         let mut manifests: Vec<(PackManifest, Vec<u8>)> = Vec::new();
         for p in packs {
             let bytes =
@@ -423,7 +855,18 @@ impl Repo {
         {
             return fail("one repository is one publisher: these packs name different publishers");
         }
+        let renewed_root = match &existing {
+            Some(root) if root_due && keys.can_sign("root") => {
+                Some(Self::sign_renewed_root(root, &keys, exp)?)
+            }
+            _ => None,
+        };
         self.ensure_root(&keys, exp)?;
+        if let Some((v, bytes)) = &renewed_root {
+            Self::write(&self.meta(&format!("{v}.root.json")), bytes)?;
+            Self::write(&self.meta("root.json"), bytes)?;
+            println!("renewed the root: version {v}");
+        }
         let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
         let mut histories: BTreeMap<String, History> = BTreeMap::new();
         let mut done = Vec::new();
@@ -480,6 +923,7 @@ impl Repo {
         }
         self.write_card(&publisher.id, &publisher.name, url)?;
         self.write_bundles(&publisher.id, &keys, exp)?;
+        self.record_versions(sources)?;
         for (m, from) in done {
             if from.is_empty() {
                 println!("published {} version {}", m.id, m.version);
@@ -492,7 +936,12 @@ impl Repo {
                 );
             }
         }
-        Ok(())
+        println!(
+            "phones can sync until {}: run `waymark-pack refresh` before then, and regularly \
+             (see the README)",
+            now() + exp.period("timestamp")
+        );
+        self.warn_expiring(sources)
     }
 
     /// Rotates a role's key: a new root (signed by the old and the new root
@@ -504,6 +953,7 @@ impl Repo {
         role: &str,
         sources: &KeySources,
         kind: Option<KeyType>,
+        encrypt: bool,
         exp: Expiries,
     ) -> Result<(), Report> {
         if !keys::ROLES.contains(&role) {
@@ -516,34 +966,72 @@ impl Repo {
             return fail("no repository here: publish a pack first");
         };
         Self::check_keys(&root, &old_keys)?;
+        self.refuse_older_copy(sources)?;
         let new_key = Private::generate(kind.unwrap_or(old_keys.get(role).kind()))?;
         let version = root.version + 1;
         let dir = &sources.dir;
+        let secret = if encrypt || keys::is_encrypted(&key_path(dir, role)) {
+            Some(keys::passphrase(&format!("the new {role} key"), true)?)
+        } else {
+            None
+        };
+        let retired_dir = keys::retired_dir(dir);
+        let retired_name =
+            |suffix: &str| retired_dir.join(format!("{role}.v{}.{suffix}", root.version));
+        for suffix in ["key", "pub", "txt"] {
+            if retired_name(suffix).exists() {
+                return fail(format!(
+                    "{} exists; retired keys are never overwritten",
+                    retired_name(suffix).display()
+                ));
+            }
+        }
+        std::fs::create_dir_all(&retired_dir)?;
         let mut retired = Vec::new();
         for (path, suffix) in [(key_path(dir, role), "key"), (pub_path(dir, role), "pub")] {
             if path.exists() {
-                let to = dir.join(format!("{role}.{suffix}.{}", root.version));
+                let to = retired_name(suffix);
                 std::fs::rename(&path, &to)?;
                 retired.push((path, to));
             }
         }
-        if let Err(e) = keys::write_key(dir, role, &new_key) {
+        let undo = |new_written: bool| {
+            if new_written {
+                let _ = std::fs::remove_file(key_path(dir, role));
+                let _ = std::fs::remove_file(pub_path(dir, role));
+            }
             for (path, to) in &retired {
                 let _ = std::fs::remove_file(path);
                 let _ = std::fs::rename(to, path);
             }
+        };
+        if let Err(e) = keys::write_key(dir, role, &new_key, secret.as_deref().map(String::as_str))
+        {
+            undo(false);
             return Err(e);
         }
+        // Everything that can fail before the repository is written: on
+        // failure the key directory is put back as it was.
         let path = key_path(dir, role);
-        let new_signer = Signer::with_key(role, new_key, &path.display().to_string())?;
-        let keys = RoleKeys::load_replacing(sources, role, new_signer)?;
-        let new_root = Self::root_meta(version, &keys, now() + Duration::days(exp.root_days))?;
-        let signers: Vec<&Signer> = if role == "root" {
-            vec![old_keys.get("root"), keys.get("root")]
-        } else {
-            vec![keys.get("root")]
+        let prepared = (|| -> Result<_, Report> {
+            let new_signer = Signer::with_key(role, new_key, &path.display().to_string())?;
+            let (keys, old_signer) = old_keys.replacing(role, new_signer);
+            let new_root = Self::root_meta(version, &keys, now() + exp.period("root"))?;
+            let signers: Vec<&Signer> = if role == "root" {
+                vec![&old_signer, keys.get("root")]
+            } else {
+                vec![keys.get("root")]
+            };
+            let env = sign(&new_root, &signers)?;
+            Ok((keys, old_signer, env))
+        })();
+        let (keys, old_signer, env) = match prepared {
+            Ok(done) => done,
+            Err(e) => {
+                undo(true);
+                return Err(e);
+            }
         };
-        let env = sign(&new_root, &signers)?;
         self.write_meta(&format!("{version}.root.json"), &env)?;
         self.write_meta("root.json", &env)?;
         if role != "root" {
@@ -553,11 +1041,25 @@ impl Repo {
         if let Some(card) = self.card()? {
             self.write_bundles(&card.id, &keys, exp)?;
         }
+        self.record_versions(sources)?;
         let id = keys.get(role).id();
         println!("{role} key rotated: root version {version}, new key {id}");
-        match retired.first() {
-            Some((_, to)) => println!("the old key is kept as {}", to.display()),
-            None => println!("the old key was not in {}", dir.display()),
+        if retired.is_empty() {
+            println!("the old key was not in {}", dir.display());
+        } else {
+            let note = format!(
+                "This {role} key (key id {old_id}) was rotated out on {date}: root version \
+                 {version} names a new {role} key ({id}).\n\
+                 waymark-pack never loads keys from this directory, and the repository no \
+                 longer trusts this one. Keep it only as long as your records need it \
+                 (offline, like a live root key), then destroy it.\n",
+                old_id = old_signer.id(),
+                date = now(),
+            );
+            let _ = std::fs::write(retired_name("txt"), note);
+            for (_, to) in &retired {
+                println!("the old key is retired to {}", to.display());
+            }
         }
         Ok(())
     }
@@ -646,6 +1148,22 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+/// Which key renewing `role` needs, and where `waymark-pack` looks for it.
+fn key_needed(role: &str, root: &Root, sources: &KeySources) -> String {
+    let id: String = root
+        .roles
+        .get(role)
+        .and_then(|r| r.keyids.first())
+        .map(|id| id.chars().take(16).collect())
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "the {role} key (key id {id}…): its private key in {} or --key {role}=FILE, or a \
+         signing command (--sign-command {role}=CMD or {})",
+        key_path(&sources.dir, role).display(),
+        keys::command_variable(role)
+    )
 }
 
 fn meta_file(version: u64, bytes: &[u8]) -> MetaFile {

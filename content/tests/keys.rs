@@ -227,7 +227,8 @@ fn keygen_makes_ecdsa_p256_keys_that_python_tuf_verifies_through_a_root_rotation
         root_key(&repo, "snapshot"),
         ("ed25519".into(), "ed25519".into())
     );
-    assert!(keys.join("root.key.1").exists() && keys.join("root.pub.1").exists());
+    assert!(keys.join("retired/root.v1.key").exists() && keys.join("retired/root.v1.pub").exists());
+    assert!(!keys.join("root.key.1").exists());
     let v2 = pack_file(dir.path(), 2);
     publish(&v2);
     assert_eq!(python_tuf_downloads(&repo, dir.path(), &v2), 3);

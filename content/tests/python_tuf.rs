@@ -117,6 +117,58 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
 }
 
 #[test]
+fn python_tuf_reads_a_repository_that_refresh_renewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
+    waymark_pack(&["keygen", "--out", keys.to_str().unwrap()]);
+    let v1 = pack_file(dir.path(), 1);
+    publish(&v1, &repo, &keys);
+    let refresh = |extra: &[&str]| {
+        let mut args = vec![
+            "refresh",
+            "--repo",
+            repo.to_str().unwrap(),
+            "--keys",
+            keys.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        waymark_pack(&args)
+    };
+    // The timestamp alone, then every role re-signed (root included).
+    refresh(&[]);
+    refresh(&[
+        "--renew", "root", "--renew", "targets", "--renew", "snapshot",
+    ]);
+
+    let server = Server::start(&repo);
+    let out = python_client(
+        &repo.join("metadata/1.root.json"),
+        dir.path(),
+        &server.url,
+        "packs/interop.wmpack",
+    );
+    assert!(
+        out.status.success(),
+        "python-tuf refused the refreshed repository: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert_eq!(
+        std::fs::read(downloaded).unwrap(),
+        std::fs::read(&v1).unwrap()
+    );
+    let trusted = |role: &str| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("client-metadata/{role}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(trusted("root")["signed"]["version"], 2);
+    assert_eq!(trusted("timestamp")["signed"]["version"], 3);
+    assert_eq!(trusted("targets")["signed"]["version"], 2);
+}
+
+#[test]
 fn python_tuf_refuses_a_tampered_target() {
     let dir = tempfile::tempdir().unwrap();
     let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));

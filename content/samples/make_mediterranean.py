@@ -58,8 +58,8 @@ KINDS = [
 
 HOTLINES = [
     ("hotline-legal", {"en": "Legal advice hotline", "ar": "خط الاستشارات القانونية", "ti": "ተሌፎን ሕጋዊ ምኽሪ", "fr": "Ligne d'information juridique", "fa": "خط مشاوره حقوقی"}, "+30 800 000 0101", ["en", "ar", "fa", "ti"]),
-    ("hotline-health", {"en": "Health information line", "ar": "خط المعلومات الصحية", "ti": "ተሌፎን ሓበሬታ ጥዕና", "fr": "Ligne d'information santé", "fa": "خط اطلاعات سلامت"}, "+39 800 000 0102", ["en", "ar", "fr"]),
-    ("hotline-family", {"en": "Family tracing line", "ar": "خط البحث عن الأقارب", "ti": "ተሌፎን ምድላይ ስድራ", "fr": "Ligne de recherche familiale", "fa": "خط جستجوی خانواده"}, "+34 900 000 0103", ["en", "ar", "ti", "fa"]),
+    ("hotline-health", {"en": "Health information line", "ar": "خط المعلومات الصحية", "ti": "ተሌፎን ሓበሬታ ጥዕና", "fr": "Ligne d'information santé", "fa": "خط اطلاعات سلامت"}, "+39 800 000 102", ["en", "ar", "fr"]),
+    ("hotline-family", {"en": "Family tracing line", "ar": "خط البحث عن الأقارب", "ti": "ተሌፎን ምድላይ ስድራ", "fr": "Ligne de recherche familiale", "fa": "خط جستجوی خانواده"}, "+34 900 000 103", ["en", "ar", "ti", "fa"]),
     ("hotline-women", {"en": "Women's support line", "ar": "خط دعم النساء", "ti": "ተሌፎን ደገፍ ኣንስቲ", "fr": "Ligne d'écoute pour les femmes", "fa": "خط حمایت از زنان"}, "+30 800 000 0104", ["en", "ar", "fa"]),
 ]
 
@@ -101,7 +101,10 @@ def services():
             loc.append([f"loc-{sid}", name["en"], f"{lat + dlat:.5f}", f"{lon + dlon:.5f}"])
             adr.append([f"adr-{sid}", f"loc-{sid}", f"{10 + ki} Example Street (example)", cnames["en"], f"{10000 + n}", cc])
             sal.append([f"sal-{sid}", sid, f"loc-{sid}"])
-            phone.append([f"ph-{sid}", sid, f"{prefix} 000 {n:03d}", "Reception (example number)"])
+            # A national number of the length the country dials (GR 10, ES 9, IT 10 digits).
+            code, area = prefix.split(" ", 1)
+            width = {"+30": 10, "+34": 9, "+39": 10}[code] - len(area)
+            phone.append([f"ph-{sid}", sid, f"{prefix} {n:0{width}d}", "Reception (example number)"])
             for hi, (days, o, c) in enumerate(hours):
                 sched.append([f"sch-{sid}-{hi}", sid, days, o, c])
             for li, code in enumerate(spoken):
@@ -267,7 +270,7 @@ def alerts():
     os.makedirs(os.path.join(OUT, "alerts"), exist_ok=True)
     for aid, sev, title, body, area, start, until in ALERTS:
         text = (f"id: {aid}\nseverity: {sev}\ntitle: {yaml_map(title)}\nbody: {yaml_map(body)}\narea: {area}\n"
-                f"valid_from: {start}\n" + (f"valid_until: {until}\n" if until else "") + "verified: 2026-11-15\n")
+                f"valid_from: {start}\n" + f"valid_until: {until or 'none'}\n" + "verified: 2026-11-15\n")
         with open(os.path.join(OUT, "alerts", f"{aid}.yaml"), "w", encoding="utf-8") as f:
             f.write(text)
     return len(ALERTS)

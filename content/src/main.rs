@@ -3,6 +3,14 @@
 //!
 //! Exit status 0 on success; otherwise non-zero and one line on stderr.
 
+/// `println!` that never panics on a closed pipe (`waymark-pack validate
+/// DIR | head`): see [`say`].
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::say(format_args!($($t)*))
+    };
+}
+
 mod build;
 mod keys;
 mod ledger;
@@ -277,18 +285,18 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
     let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
         return Ok(None);
     };
-    println!(
+    outln!(
         "bundle      publisher {}, target {}",
         info.publisher, info.target
     );
     let Some(first) = set.roots.first() else {
-        println!(
+        outln!(
             "signed by   (no root metadata in the bundle: check it on a phone that trusts the publisher)"
         );
         return Ok(Some(pack));
     };
     let newest: Root = Envelope::parse(set.roots.last().unwrap_or(first))?.read("root")?;
-    println!(
+    outln!(
         "root        version {}, fingerprint {}",
         newest.version,
         fingerprint(&newest)
@@ -311,7 +319,7 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
                 env.read::<waymark_core::tuf::Targets>(role)
                     .map(|t| t.expires.to_string())
             });
-        println!(
+        outln!(
             "{role:<11} signed by {} · expires {}",
             signers.join(", "),
             expires.unwrap_or_else(|_| "?".into())
@@ -324,10 +332,10 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
         "the shared content's signed digest"
     };
     match waymark_core::content::verify_bundle(file, first, chrono::Utc::now()) {
-        Ok(_) => println!(
+        Ok(_) => outln!(
             "verified    signatures, expiry and {checked} check out against the bundle's root"
         ),
-        Err(e) => println!("NOT VALID   {e}"),
+        Err(e) => outln!("NOT VALID   {e}"),
     }
     Ok(Some(pack))
 }
@@ -339,16 +347,16 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
     };
     let mut reader = PackReader::new(&bytes[..])?;
     let m = reader.manifest().clone();
-    println!("pack        {} version {}", m.id, m.version);
-    println!("publisher   {} ({})", m.publisher.name, m.publisher.id);
+    outln!("pack        {} version {}", m.id, m.version);
+    outln!("publisher   {} ({})", m.publisher.name, m.publisher.id);
     for (lang, t) in &m.title {
-        println!("title[{lang}]  {t}");
+        outln!("title[{lang}]  {t}");
     }
-    println!("languages   {}", m.languages.join(", "));
-    println!("fallback    {}", m.fallback.join(" → "));
-    println!("built       {}", m.built);
+    outln!("languages   {}", m.languages.join(", "));
+    outln!("fallback    {}", m.fallback.join(" → "));
+    outln!("built       {}", m.built);
     if m.sample {
-        println!("SAMPLE DATA: not for real use");
+        outln!("SAMPLE DATA: not for real use");
     }
     let mut counts = std::collections::BTreeMap::new();
     for e in &mut reader {
@@ -363,9 +371,9 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
         *counts.entry(kind).or_insert(0u64) += 1;
     }
     for (k, n) in counts {
-        println!("{k:<11} {n}");
+        outln!("{k:<11} {n}");
     }
-    println!("bytes       {}", bytes.len());
+    outln!("bytes       {}", bytes.len());
     Ok(())
 }
 
@@ -373,8 +381,8 @@ fn run(cli: Cli) -> Result<(), Report> {
     repo::init_clock()?;
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
-            println!(
-                "{}: no problems ({} entries)",
+            outln!(
+                "{}: no errors ({} entries)",
                 dir.display(),
                 s.entries.len()
             );
@@ -425,11 +433,25 @@ fn run(cli: Cli) -> Result<(), Report> {
     }
 }
 
+/// Writes one line to stdout. When the reader has gone (a closed pipe),
+/// stops quietly with status 141, as a program killed by SIGPIPE would.
+pub fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = writeln!(std::io::stderr(), "waymark-pack: cannot write: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(141);
+    }
+}
+
 fn main() -> ExitCode {
+    use std::io::Write;
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
-            eprintln!("waymark-pack: {}", report.line());
+            let _ = writeln!(std::io::stderr(), "waymark-pack: {}", report.line());
             ExitCode::FAILURE
         }
     }

@@ -287,7 +287,8 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
     };
     outln!(
         "bundle      publisher {}, target {}",
-        info.publisher, info.target
+        info.publisher,
+        info.target
     );
     let Some(first) = set.roots.first() else {
         outln!(
@@ -381,11 +382,7 @@ fn run(cli: Cli) -> Result<(), Report> {
     repo::init_clock()?;
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
-            outln!(
-                "{}: no errors ({} entries)",
-                dir.display(),
-                s.entries.len()
-            );
+            outln!("{}: no errors ({} entries)", dir.display(), s.entries.len());
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
         Command::Keygen {

@@ -96,7 +96,9 @@ pub(super) fn check_point(
             file,
             line,
             column,
-            format!("latitude {lat}, longitude {lon}: expected WGS84 degrees (-90..90, -180..180){hint}"),
+            format!(
+                "latitude {lat}, longitude {lon}: expected WGS84 degrees (-90..90, -180..180){hint}"
+            ),
         );
         return None;
     }
@@ -139,7 +141,10 @@ pub(super) fn check_point(
             let hint = if swapped.is_empty() {
                 String::new()
             } else {
-                format!(" ({lon}, {lat} would be in {}: swapped?)", swapped.join("/"))
+                format!(
+                    " ({lon}, {lat} would be in {}: swapped?)",
+                    swapped.join("/")
+                )
             };
             r.warning(
                 file,
@@ -167,7 +172,8 @@ fn describe(here: &[String]) -> String {
 pub(super) fn check_bbox(r: &mut Reader, at: &At<'_>, bbox: [f64; 4], countries: &[CountryCode]) {
     let [w, s, e, n] = bbox;
     let in_range = |lat: f64, lon: f64| lat.abs() <= 90.0 && lon.abs() <= 180.0;
-    let order = "bbox is [min_lon, min_lat, max_lon, max_lat] (west, south, east, north) in WGS84 degrees";
+    let order =
+        "bbox is [min_lon, min_lat, max_lon, max_lat] (west, south, east, north) in WGS84 degrees";
     if !(in_range(s, w) && in_range(n, e)) || s > n {
         let hint = if in_range(w, s) && in_range(e, n) && w <= e {
             " (it looks written latitude first: swap the axes)"
@@ -254,6 +260,12 @@ pub(super) fn phone_e164(raw: &str, country: Option<CountryCode>) -> Result<Stri
     match phonenumber::parse(id, s) {
         Ok(n) if n.is_valid() => Ok(n.format().mode(phonenumber::Mode::E164).to_string()),
         _ => {
+            let plus = format!("+{s}");
+            if !s.starts_with('+') && phonenumber::parse(None, &plus).is_ok_and(|n| n.is_valid()) {
+                return Err(format!(
+                    "'{s}' is not a valid phone number{where_}; it looks like a number whose leading + was lost: write '{plus}'"
+                ));
+            }
             let hint = if !s.starts_with('+') && !s.starts_with('0') {
                 " (was a leading + or 0 lost, e.g. by a spreadsheet?)"
             } else {

@@ -58,8 +58,20 @@ pub(super) fn first_line(s: &str) -> &str {
 /// A message for a file that cannot be read, plain about encodings.
 pub(super) fn read_error(e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::InvalidData {
-        "the file is not UTF-8 text: open it and save it as UTF-8 (in a spreadsheet: CSV UTF-8)".to_owned()
+        "the file is not UTF-8 text: open it and save it as UTF-8 (in a spreadsheet: CSV UTF-8)"
+            .to_owned()
     } else {
         format!("cannot read: {e}")
     }
+}
+
+/// The 1-based line where a CSV record starts. The `csv` crate's own line
+/// count lags by one after a CRLF line end (what spreadsheets write), so
+/// the line is counted from the record's byte offset in the file.
+pub(super) fn csv_line(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let mut at = (pos.byte() as usize).min(bytes.len());
+    if bytes.get(at) == Some(&b'\n') {
+        at += 1;
+    }
+    1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
 }

@@ -12,7 +12,7 @@ use waymark_core::types::CountryCode;
 
 use super::Reader;
 use super::checks::{At, CATEGORIES, check_point, did_you_mean, nearest, phone_e164};
-use super::helpers::{is_id, is_language_tag};
+use super::helpers::{csv_line, is_id, is_language_tag};
 
 /// A CSV table: header and rows, with the file for messages.
 struct Table {
@@ -40,6 +40,7 @@ impl Table {
                 return Err(());
             }
         };
+        let bytes = std::fs::read(path).unwrap_or_default();
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h
                 .iter()
@@ -56,7 +57,9 @@ impl Table {
                 let hint = header
                     .iter()
                     .find(|h| nearest(h, [*col]).is_some())
-                    .map_or(String::new(), |h| format!(" (is '{h}' meant to be '{col}'?)"));
+                    .map_or(String::new(), |h| {
+                        format!(" (is '{h}' meant to be '{col}'?)")
+                    });
                 r.problem(
                     path,
                     Some(1),
@@ -88,11 +91,11 @@ impl Table {
         for rec in rdr.records() {
             match rec {
                 Ok(rec) => {
-                    let line = rec.position().map_or(0, |p| p.line());
+                    let line = rec.position().map_or(0, |p| csv_line(&bytes, p));
                     rows.push((line, rec.iter().map(|s| s.trim().to_owned()).collect()));
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
+                    let line = e.position().map(|p| csv_line(&bytes, p));
                     r.problem(path, line, None, csv_message(&e));
                     ok = false;
                 }
@@ -142,7 +145,8 @@ impl Table {
 fn csv_message(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => {
-            "this row is not UTF-8 text: save the file as UTF-8 (in a spreadsheet: CSV UTF-8)".to_owned()
+            "this row is not UTF-8 text: save the file as UTF-8 (in a spreadsheet: CSV UTF-8)"
+                .to_owned()
         }
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -219,15 +223,19 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
     // Tables that are there but unusable: their problems are already
     // reported, so rows pointing into them are not reported again.
     let mut broken: BTreeSet<&str> = BTreeSet::new();
-    let mut table = |r: &mut Reader, name: &'static str, required: &[&str], read: &[&str]| {
-        match Table::read(r, &sdir.join(name), required, read) {
+    let mut table =
+        |r: &mut Reader, name: &'static str, required: &[&str], read: &[&str]| match Table::read(
+            r,
+            &sdir.join(name),
+            required,
+            read,
+        ) {
             Ok(t) => t,
             Err(()) => {
                 broken.insert(name);
                 None
             }
-        }
-    };
+        };
     let orgs = table(r, "organization.csv", &["id", "name"], &[]);
     let locations = table(r, "location.csv", &["id", "latitude", "longitude"], &[]);
     let addresses = table(

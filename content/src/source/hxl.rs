@@ -6,9 +6,9 @@ use std::path::Path;
 use chrono::NaiveDate;
 use waymark_core::content::model::{Entry, Phone, Service, Translations};
 
-use super::checks::{At, CATEGORIES, check_point, did_you_mean, phone_e164};
-use super::helpers::{is_id, is_language_tag};
 use super::Reader;
+use super::checks::{At, CATEGORIES, check_point, did_you_mean, phone_e164};
+use super::helpers::{csv_line, is_id, is_language_tag};
 
 /// The hashtags read, for suggestions when a tag is misspelt.
 const TAGS: &[&str] = &[
@@ -61,6 +61,7 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
             return;
         }
     };
+    let bytes = std::fs::read(path).unwrap_or_default();
     let mut records = rdr.records();
     let _header = records.next();
     let tags: Vec<String> = match records.next() {
@@ -119,11 +120,16 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
                 } else {
                     e.to_string()
                 };
-                r.problem(path, e.position().map(|p| p.line()), None, message);
+                r.problem(
+                    path,
+                    e.position().map(|p| csv_line(&bytes, p)),
+                    None,
+                    message,
+                );
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line());
+        let line = rec.position().map(|p| csv_line(&bytes, p));
         let cell = |tag: &str| -> String {
             tags.iter()
                 .position(|t| t == tag)
@@ -202,7 +208,11 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
             }
         };
         let mut phones = Vec::new();
-        for n in cell("#contact+phone").split(';').map(str::trim).filter(|n| !n.is_empty()) {
+        for n in cell("#contact+phone")
+            .split(';')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
             match phone_e164(n, country) {
                 Ok(number) => phones.push(Phone {
                     number,

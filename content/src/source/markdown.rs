@@ -8,8 +8,8 @@ use serde::Deserialize;
 use waymark_core::content::model::{Article, Entry};
 use waymark_core::types::CountryCode;
 
-use super::{Reader, schema};
 use super::helpers::{files_with_ext, first_line, is_id, yaml_line};
+use super::{Reader, schema};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +67,12 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
         if let Ok(v) = serde_saphyr::from_str::<serde_json::Value>(yaml) {
             let unknown = schema::unknown_keys(&schema::FRONT_MATTER, &v);
             for (key, message) in &unknown {
-                r.problem(&path, line_of(key), None, format!("front matter: {message}"));
+                r.problem(
+                    &path,
+                    line_of(key),
+                    None,
+                    format!("front matter: {message}"),
+                );
             }
             if !unknown.is_empty() {
                 continue;
@@ -81,7 +86,10 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
                     &path,
                     line,
                     None,
-                    format!("front matter: {}", schema::explain(first_line(&e.to_string()))),
+                    format!(
+                        "front matter: {}",
+                        schema::explain(first_line(&e.to_string()))
+                    ),
                 );
                 continue;
             }

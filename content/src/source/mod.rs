@@ -273,7 +273,10 @@ fn read_services(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>) {
         hsds::read_hsds(r, &sdir, entries);
     }
     for path in files_with_ext(&sdir, "csv") {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.ends_with(".hxl.csv") {
             hxl::read_hxl(r, &path, entries);
         } else if hxl::looks_like_hxl(&path) {

@@ -107,10 +107,7 @@ fn walk(shape: &Shape, v: &Value, path: &str, out: &mut Vec<(String, String)>) {
                         } else {
                             String::new()
                         };
-                        out.push((
-                            k.clone(),
-                            format!("unknown key '{path}{k}'{hint}{list}"),
-                        ));
+                        out.push((k.clone(), format!("unknown key '{path}{k}'{hint}{list}")));
                     }
                 }
             }

@@ -8,10 +8,10 @@ use waymark_core::content::model::{Alert, CountryProfile, Entry, Route};
 
 use serde_json::Value;
 
+use super::Reader;
 use super::checks::{At, check_bbox, check_point};
 use super::helpers::{files_with_ext, first_line, is_id, read_error, yaml_line};
 use super::schema::{self, Shape};
-use super::Reader;
 
 /// Reads `countries/`, `routes/` and `alerts/` under `dir`.
 pub(super) fn read_yaml_entries(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>) {
@@ -19,24 +19,27 @@ pub(super) fn read_yaml_entries(r: &mut Reader, dir: &Path, entries: &mut Vec<En
         r,
         &dir.join("countries"),
         entries,
-        (&schema::COUNTRY, Entry::Country),
+        (&schema::COUNTRY, Entry::Country, None),
         check_country,
     );
     read_yaml_dir::<Route>(
         r,
         &dir.join("routes"),
         entries,
-        (&schema::ROUTE, Entry::Route),
+        (&schema::ROUTE, Entry::Route, None),
         check_route,
     );
     read_yaml_dir::<Alert>(
         r,
         &dir.join("alerts"),
         entries,
-        (&schema::ALERT, Entry::Alert),
+        (&schema::ALERT, Entry::Alert, Some(check_valid_until)),
         check_alert,
     );
 }
+
+/// A check of the parsed YAML before it is read as an entry.
+type RawCheck = fn(&mut Reader, &Path, &Lines<'_>, &Value);
 
 /// An alert's end: a date and time, or `none` written out, so that a
 /// misspelt or forgotten key never makes an alert last for ever.
@@ -66,7 +69,8 @@ fn none_to_null(text: &str) -> String {
         .map(|l| {
             let t = l.trim_end();
             if t.trim_start().starts_with("valid_until:")
-                && t.split_once(':').is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("none"))
+                && t.split_once(':')
+                    .is_some_and(|(_, v)| v.trim().eq_ignore_ascii_case("none"))
             {
                 let indent = &l[..l.len() - l.trim_start().len()];
                 format!("{indent}valid_until: null\n")
@@ -81,7 +85,7 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
     r: &mut Reader,
     dir: &Path,
     entries: &mut Vec<Entry>,
-    (shape, wrap): (&Shape, fn(T) -> Entry),
+    (shape, wrap, before): (&Shape, fn(T) -> Entry, Option<RawCheck>),
     check: fn(&mut Reader, &Path, &Lines<'_>, &T),
 ) {
     let mut files = files_with_ext(dir, "yaml");
@@ -100,8 +104,8 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
             for (key, message) in &unknown {
                 r.problem(&path, lines.key(key), None, message.clone());
             }
-            if std::ptr::eq(shape, &schema::ALERT) {
-                check_valid_until(r, &path, &lines, &v);
+            if let Some(check) = before {
+                check(r, &path, &lines, &v);
             }
             if !unknown.is_empty() {
                 continue;

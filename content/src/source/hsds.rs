@@ -523,7 +523,10 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                     &lpath,
                     Some(*lline),
                     Some("code"),
-                    "expected a BCP 47 language tag",
+                    format!(
+                        "'{code}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF){}",
+                        super::checks::language_hint(code)
+                    ),
                 );
             }
         }

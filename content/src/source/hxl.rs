@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use waymark_core::content::model::{Entry, Phone, Service, Translations};
 
 use super::Reader;
-use super::checks::{At, CATEGORIES, check_point, did_you_mean, phone_e164};
+use super::checks::{At, CATEGORIES, check_point, did_you_mean, nearest, phone_e164};
 use super::helpers::{csv_line, is_id, is_language_tag};
 
 /// The hashtags read, for suggestions when a tag is misspelt.
@@ -79,15 +79,21 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
             return;
         }
     };
-    for (i, t) in tags.iter().enumerate() {
+    // A hashtag Waymark does not read, close to one it reads that is not
+    // there, is most likely that one misspelt; other tags are left alone.
+    for t in &tags {
         let base = t.split("+i_").next().unwrap_or(t);
-        if !t.is_empty() && !TAGS.contains(&base) {
-            let hint = did_you_mean(t, TAGS.iter().copied());
-            r.problem(
+        if t.is_empty() || TAGS.contains(&base) {
+            continue;
+        }
+        if let Some(k) = nearest(t, TAGS.iter().copied())
+            && !tags.iter().any(|x| x == k)
+        {
+            r.warning(
                 path,
                 Some(2),
                 Some(t),
-                format!("column {} has a hashtag Waymark does not read{hint}", i + 1),
+                format!("hashtag {t} is not read (did you mean {k}?)"),
             );
         }
     }

@@ -65,13 +65,40 @@ pub(super) fn read_error(e: &std::io::Error) -> String {
     }
 }
 
-/// The 1-based line where a CSV record starts. The `csv` crate's own line
+/// The 1-based lines where CSV records start. The `csv` crate's own line
 /// count lags by one after a CRLF line end (what spreadsheets write), so
-/// the line is counted from the record's byte offset in the file.
-pub(super) fn csv_line(bytes: &[u8], pos: &csv::Position) -> u64 {
-    let mut at = (pos.byte() as usize).min(bytes.len());
-    if bytes.get(at) == Some(&b'\n') {
-        at += 1;
+/// lines are counted from each record's byte offset in the file, going
+/// forward from the last record asked about (records come in order).
+pub(super) struct CsvLines {
+    bytes: Vec<u8>,
+    at: usize,
+    line: u64,
+}
+
+impl CsvLines {
+    /// Counts lines in the file at `path` (none if it cannot be read).
+    pub(super) fn of(path: &Path) -> CsvLines {
+        CsvLines {
+            bytes: std::fs::read(path).unwrap_or_default(),
+            at: 0,
+            line: 1,
+        }
     }
-    1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+
+    /// The line where the record at `pos` starts.
+    pub(super) fn line(&mut self, pos: &csv::Position) -> u64 {
+        let mut to = (pos.byte() as usize).min(self.bytes.len());
+        if self.bytes.get(to) == Some(&b'\n') {
+            to += 1;
+        }
+        if to < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += self.bytes[self.at..to]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.at = to;
+        self.line
+    }
 }

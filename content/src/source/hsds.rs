@@ -12,7 +12,7 @@ use waymark_core::types::CountryCode;
 
 use super::Reader;
 use super::checks::{At, CATEGORIES, check_point, did_you_mean, nearest, phone_e164};
-use super::helpers::{csv_line, is_id, is_language_tag};
+use super::helpers::{CsvLines, is_id, is_language_tag};
 
 /// A CSV table: header and rows, with the file for messages.
 struct Table {
@@ -40,7 +40,7 @@ impl Table {
                 return Err(());
             }
         };
-        let bytes = std::fs::read(path).unwrap_or_default();
+        let mut lines = CsvLines::of(path);
         let header: Vec<String> = match rdr.headers() {
             Ok(h) => h
                 .iter()
@@ -91,11 +91,11 @@ impl Table {
         for rec in rdr.records() {
             match rec {
                 Ok(rec) => {
-                    let line = rec.position().map_or(0, |p| csv_line(&bytes, p));
+                    let line = rec.position().map_or(0, |p| lines.line(p));
                     rows.push((line, rec.iter().map(|s| s.trim().to_owned()).collect()));
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| csv_line(&bytes, p));
+                    let line = e.position().map(|p| lines.line(p));
                     r.problem(path, line, None, csv_message(&e));
                     ok = false;
                 }

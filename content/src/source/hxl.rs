@@ -8,7 +8,7 @@ use waymark_core::content::model::{Entry, Phone, Service, Translations};
 
 use super::Reader;
 use super::checks::{At, CATEGORIES, check_point, did_you_mean, nearest, phone_e164};
-use super::helpers::{csv_line, is_id, is_language_tag};
+use super::helpers::{CsvLines, is_id, is_language_tag};
 
 /// The hashtags read, for suggestions when a tag is misspelt.
 const TAGS: &[&str] = &[
@@ -61,7 +61,7 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
             return;
         }
     };
-    let bytes = std::fs::read(path).unwrap_or_default();
+    let mut lines = CsvLines::of(path);
     let mut records = rdr.records();
     let _header = records.next();
     let tags: Vec<String> = match records.next() {
@@ -126,16 +126,11 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
                 } else {
                     e.to_string()
                 };
-                r.problem(
-                    path,
-                    e.position().map(|p| csv_line(&bytes, p)),
-                    None,
-                    message,
-                );
+                r.problem(path, e.position().map(|p| lines.line(p)), None, message);
                 continue;
             }
         };
-        let line = rec.position().map(|p| csv_line(&bytes, p));
+        let line = rec.position().map(|p| lines.line(p));
         let cell = |tag: &str| -> String {
             tags.iter()
                 .position(|t| t == tag)

@@ -18,6 +18,7 @@ mod patch;
 mod repo;
 mod serve;
 mod source;
+mod template;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +41,15 @@ enum Command {
     Validate {
         /// The source directory (pack.toml, articles/, services/, countries/, routes/, alerts/).
         dir: PathBuf,
+    },
+    /// Make a new pack folder from a commented template that validates.
+    New {
+        /// The folder to make (it must not exist, or be empty).
+        dir: PathBuf,
+        /// The pack's languages, comma-separated BCP 47 codes; the first
+        /// is the fallback.
+        #[arg(long, value_delimiter = ',', required = true)]
+        languages: Vec<String>,
     },
     /// Build one zstd-compressed pack file (the same source gives the same bytes).
     Build {
@@ -385,6 +395,7 @@ fn run(cli: Cli) -> Result<(), Report> {
             outln!("{}: no errors ({} entries)", dir.display(), s.entries.len());
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
+        Command::New { dir, languages } => template::new_pack(&dir, &languages),
         Command::Keygen {
             out,
             kind,

@@ -241,6 +241,19 @@ fn check_duplicates(r: &mut Reader, entries: &[Entry]) {
     }
 }
 
+/// Whether `tag` may be one of a pack's languages: a BCP 47 tag, not a
+/// language's name (the message suggests the code).
+pub fn check_language(tag: &str) -> Result<(), String> {
+    if helpers::is_language_tag(tag) && checks::language_code_for(tag).is_none() {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{tag}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF){}",
+            checks::language_hint(tag)
+        ))
+    }
+}
+
 fn sort_key(e: &Entry) -> (u8, String, String) {
     match e {
         Entry::Country(c) => (0, c.code.to_string(), String::new()),

@@ -457,3 +457,27 @@ fn a_closed_pipe_does_not_panic() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_misspelt_pack_toml_key_and_a_bad_date_are_explained() {
+    Pack::new()
+        .edit("pack.toml", "fallback = ", "falback = ")
+        .fails_with(&[
+            "pack.toml:",
+            "unknown key 'falback' (did you mean 'fallback'?)",
+        ]);
+    Pack::new()
+        .edit(
+            "pack.toml",
+            "built = \"2026-11-20\"",
+            "built = \"20/11/2026\"",
+        )
+        .fails_with(&["pack.toml:6", "YYYY-MM-DD"]);
+}
+
+#[test]
+fn a_spreadsheet_file_in_services_is_an_error_not_a_smaller_pack() {
+    let pack = Pack::new();
+    std::fs::write(pack.src.join("services/more-services.xlsx"), b"PK\x03\x04").unwrap();
+    pack.fails_with(&["services/more-services.xlsx", "save it as CSV UTF-8"]);
+}

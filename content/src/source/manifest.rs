@@ -39,7 +39,7 @@ pub(super) fn read_manifest(r: &mut Reader, dir: &Path) -> Option<PackManifest> 
             let line = e
                 .span()
                 .map(|s| text[..s.start].lines().count().max(1) as u64);
-            r.problem(&path, line, None, e.message().to_owned());
+            r.problem(&path, line, None, super::schema::explain(e.message()));
             return None;
         }
     };

@@ -285,6 +285,16 @@ fn read_services(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>) {
     if hsds {
         hsds::read_hsds(r, &sdir, entries);
     }
+    for ext in ["xlsx", "xls", "ods", "numbers", "tsv", "txt"] {
+        for path in files_with_ext(&sdir, ext) {
+            r.problem(
+                &path,
+                None,
+                None,
+                "this file is not read: save it as CSV UTF-8 (an HSDS table, or an HXL sheet named *.hxl.csv)",
+            );
+        }
+    }
     for path in files_with_ext(&sdir, "csv") {
         let name = path
             .file_name()

@@ -121,8 +121,9 @@ fn walk(shape: &Shape, v: &Value, path: &str, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// A YAML parse message made plainer: dates say their format, missing keys
-/// say they are required.
+/// A YAML or TOML parse message made plainer: an unknown key gets the
+/// nearest known one, a date says its format, a missing key says it is
+/// required.
 pub(super) fn explain(message: &str) -> String {
     const DATE_ERRORS: &[&str] = &[
         "premature end of input",
@@ -136,6 +137,21 @@ pub(super) fn explain(message: &str) -> String {
         return format!(
             "{message}: dates are written YYYY-MM-DD (e.g. 2026-11-30), alert times YYYY-MM-DDTHH:MM:SSZ (e.g. 2026-11-30T08:00:00Z)"
         );
+    }
+    if let Some(rest) = message.split("unknown field `").nth(1) {
+        let field = rest.split('`').next().unwrap_or(rest);
+        let known: Vec<&str> = rest
+            .split("expected one of ")
+            .nth(1)
+            .map(|list| list.split(", ").map(|k| k.trim_matches('`')).collect())
+            .unwrap_or_default();
+        let hint = did_you_mean(field, known.iter().copied());
+        let list = if hint.is_empty() && !known.is_empty() {
+            format!("; known keys here: {}", known.join(", "))
+        } else {
+            String::new()
+        };
+        return format!("unknown key '{field}'{hint}{list}");
     }
     if let Some(rest) = message.split("missing field `").nth(1) {
         let field = rest.split('`').next().unwrap_or(rest);

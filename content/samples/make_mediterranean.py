@@ -202,6 +202,8 @@ def yaml_map(d):
 
 def countries():
     os.makedirs(os.path.join(OUT, "countries"), exist_ok=True)
+    # Example numbers of a valid length for each country.
+    MISSION_PHONE = {"GR": "+30 210 000 0099", "IT": "+39 06 0000 0099", "ES": "+34 91 000 0099"}
     for cc, (names, capital) in COUNTRIES.items():
         asylum = {
             "en": f"General guidance (example): ask for asylum at the border, at a police station or at the asylum service in {names['en']}. You have the right to an interpreter.",
@@ -218,7 +220,7 @@ def countries():
         body = (f"code: {cc}\nname: {yaml_map(names)}\nverified: 2026-11-01\nemergency:\n"
                 f"  - {{service: general, number: \"112\"}}\n"
                 f"missions:\n"
-                f"  - {{kind: embassy, of_country: ER, city: {capital}, address: \"1 Example Street (example)\", phone: \"+00 000 000 0099 (example)\", url: \"https://example.org/missions/er-{cc.lower()}\"}}\n"
+                f"  - {{kind: embassy, of_country: ER, city: {capital}, address: \"1 Example Street (example)\", phone: \"{MISSION_PHONE[cc]}\", url: \"https://example.org/missions/er-{cc.lower()}\"}}\n"
                 f"  - {{kind: embassy, of_country: AF, city: {capital}, address: \"2 Example Street (example)\", url: \"https://example.org/missions/af-{cc.lower()}\"}}\n"
                 f"asylum: {yaml_map(asylum)}\nrights: {yaml_map(rights)}\n"
                 f"links:\n  - {{title: {yaml_map({'en': 'Sample asylum guide', 'ar': 'دليل اللجوء (نموذج)', 'fr': 'Guide de l’asile (exemple)'})}, url: \"https://example.org/guide-{cc.lower()}\"}}\n")

@@ -481,3 +481,10 @@ fn a_spreadsheet_file_in_services_is_an_error_not_a_smaller_pack() {
     std::fs::write(pack.src.join("services/more-services.xlsx"), b"PK\x03\x04").unwrap();
     pack.fails_with(&["services/more-services.xlsx", "save it as CSV UTF-8"]);
 }
+
+#[test]
+fn a_mission_phone_that_cannot_be_dialled_is_an_error() {
+    Pack::new()
+        .edit("countries/GR.yaml", "+30 210 000 0099", "ask at the desk")
+        .fails_with(&["countries/GR.yaml:7 [missions phone]", "not a phone number"]);
+}

@@ -9,7 +9,7 @@ use waymark_core::content::model::{Alert, CountryProfile, Entry, Route};
 use serde_json::Value;
 
 use super::Reader;
-use super::checks::{At, check_bbox, check_point};
+use super::checks::{At, check_bbox, check_point, phone_e164};
 use super::helpers::{files_with_ext, first_line, is_id, read_error, yaml_line};
 use super::schema::{self, Shape};
 
@@ -86,7 +86,7 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
     dir: &Path,
     entries: &mut Vec<Entry>,
     (shape, wrap, before): (&Shape, fn(T) -> Entry, Option<RawCheck>),
-    check: fn(&mut Reader, &Path, &Lines<'_>, &T),
+    check: fn(&mut Reader, &Path, &Lines<'_>, &mut T),
 ) {
     let mut files = files_with_ext(dir, "yaml");
     files.extend(files_with_ext(dir, "yml"));
@@ -112,8 +112,8 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
             }
         }
         match serde_saphyr::from_str::<T>(&none_to_null(&text)) {
-            Ok(v) => {
-                check(r, &path, &lines, &v);
+            Ok(mut v) => {
+                check(r, &path, &lines, &mut v);
                 r.add(entries, wrap(v), &path, Some(1));
             }
             Err(e) => r.problem(
@@ -154,7 +154,7 @@ impl Lines<'_> {
     }
 }
 
-fn check_country(r: &mut Reader, path: &Path, lines: &Lines<'_>, c: &CountryProfile) {
+fn check_country(r: &mut Reader, path: &Path, lines: &Lines<'_>, c: &mut CountryProfile) {
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     if !stem.eq_ignore_ascii_case(c.code.as_str()) {
         r.problem(
@@ -167,6 +167,20 @@ fn check_country(r: &mut Reader, path: &Path, lines: &Lines<'_>, c: &CountryProf
     r.check_translations(path, lines.key("name"), "name", &c.name);
     r.check_translations(path, lines.key("asylum"), "asylum", &c.asylum);
     r.check_translations(path, lines.key("rights"), "rights", &c.rights);
+    // A mission's phone is dialled from the country of this file.
+    for m in &mut c.missions {
+        if let Some(p) = &m.phone {
+            match phone_e164(p, Some(c.code)) {
+                Ok(n) => m.phone = Some(n),
+                Err(message) => r.problem(
+                    path,
+                    lines.containing(p.as_str()).or(lines.key("missions")),
+                    Some("missions phone"),
+                    message,
+                ),
+            }
+        }
+    }
     for e in &c.emergency {
         if e.number.trim().is_empty()
             || !e
@@ -184,7 +198,7 @@ fn check_country(r: &mut Reader, path: &Path, lines: &Lines<'_>, c: &CountryProf
     }
 }
 
-fn check_route(r: &mut Reader, path: &Path, lines: &Lines<'_>, x: &Route) {
+fn check_route(r: &mut Reader, path: &Path, lines: &Lines<'_>, x: &mut Route) {
     if !is_id(&x.id) {
         r.problem(
             path,
@@ -220,7 +234,7 @@ fn check_route(r: &mut Reader, path: &Path, lines: &Lines<'_>, x: &Route) {
     }
 }
 
-fn check_alert(r: &mut Reader, path: &Path, lines: &Lines<'_>, a: &Alert) {
+fn check_alert(r: &mut Reader, path: &Path, lines: &Lines<'_>, a: &mut Alert) {
     if !is_id(&a.id) {
         r.problem(
             path,

@@ -2,11 +2,15 @@
 //! YAML front matter, an Open Referral HSDS tabular data package (or an
 //! HXL-tagged CSV) of services, and YAML country profiles, routes and
 //! alerts. Every problem is collected with its file and line (or CSV row and
-//! column) so that one run of `validate` shows them all.
+//! column) so that one run of `validate` shows them all: errors for the
+//! impossible (the pack is not built), warnings for the implausible (it is).
 //!
-//! This module owns the [`Source`] that [`read`] returns, the [`Problem`]s
-//! it collects, the reader state the per-format modules share, and the
-//! layout of the directory; each format is read in its own module.
+//! This module owns the [`Checked`] result that [`read`] returns, the
+//! [`Problem`]s it collects, the reader state the per-format modules share
+//! (with where each entry came from, for duplicate ids and translation
+//! gaps), and the layout of the directory; each format is read in its own
+//! module, the checks that cut across formats in `checks`, `schema` and
+//! `coverage`.
 
 mod checks;
 mod coverage;

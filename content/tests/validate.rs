@@ -456,6 +456,8 @@ fn a_closed_pipe_does_not_panic() {
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // Stopped quietly, as a program killed by SIGPIPE would be.
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
 }
 
 #[test]

@@ -226,7 +226,7 @@ fn phone_numbers_are_built_in_e164() {
 
 #[test]
 fn a_misspelt_alert_key_is_an_error_with_the_key_it_meant() {
-    Pack::new()
+    let report = Pack::new()
         .edit(
             "alerts/ferry-strike-2026-11.yaml",
             "valid_until:",
@@ -235,6 +235,7 @@ fn a_misspelt_alert_key_is_an_error_with_the_key_it_meant() {
         .fails_with(&[
             "alerts/ferry-strike-2026-11.yaml:7: unknown key 'valid_untill' (did you mean 'valid_until'?)",
         ]);
+    assert!(!report.contains("has no valid_until"), "{report}");
 }
 
 #[test]

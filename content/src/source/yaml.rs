@@ -104,11 +104,12 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
             for (key, message) in &unknown {
                 r.problem(&path, lines.key(key), None, message.clone());
             }
-            if let Some(check) = before {
-                check(r, &path, &lines, &v);
-            }
+            // A misspelt key is reported once, not again as a missing one.
             if !unknown.is_empty() {
                 continue;
+            }
+            if let Some(check) = before {
+                check(r, &path, &lines, &v);
             }
         }
         match serde_saphyr::from_str::<T>(&none_to_null(&text)) {

@@ -491,3 +491,24 @@ fn a_mission_phone_that_cannot_be_dialled_is_an_error() {
         .edit("countries/GR.yaml", "+30 210 000 0099", "ask at the desk")
         .fails_with(&["countries/GR.yaml:7 [missions phone]", "not a phone number"]);
 }
+
+#[test]
+fn an_hxl_sheet_gets_the_same_checks_row_by_row() {
+    let pack = Pack::new();
+    std::fs::write(
+        pack.src.join("services/extra.hxl.csv"),
+        "Id,Name,Lat,Lon,Country,Phone,Sector,Verified\n\
+         #service+code,#service+name,#geo+lat,#geo+lon,#country+code,#contact+phone,#sector,#date+verified\n\
+         x-1,Water point,23.7275,37.9838,GR,+30 210 000 0001,water,2026-11-01\n\
+         x-2,Clinic,37.9838,23.7275,GR,call us,health,2026-11-01\n\
+         x-3,Shelter,37.9838,23.7275,GR,+30 210 000 0003,shelters,2026-11-01\n\
+         x-4,Kitchen,37.9838,23.7275,GR,2.16700E+10,food,01/11/2026\n",
+    )
+    .unwrap();
+    pack.fails_with(&[
+        "services/extra.hxl.csv:3 [#geo+lat/#geo+lon]: latitude and longitude are swapped",
+        "services/extra.hxl.csv:4 [#contact+phone]: 'call us' is not a phone number",
+        "services/extra.hxl.csv:5 [#sector]: 'shelters' is not a Waymark category (did you mean 'shelter'?)",
+        "services/extra.hxl.csv:6 [#date+verified]: expected YYYY-MM-DD",
+    ]);
+}

@@ -1,7 +1,9 @@
-//! `waymark-pack`: the NGO publisher tool. Keys, signed TUF repositories,
-//! offline bundles, a local server, and pack inspection.
+//! `waymark-pack`: the NGO publisher tool. New packs from a template,
+//! validation, keys, signed TUF repositories, offline bundles, a local
+//! server, and pack inspection.
 //!
-//! Exit status 0 on success; otherwise non-zero and one line on stderr.
+//! Exit status 0 on success; otherwise non-zero and one line on stderr;
+//! 141, silently, when stdout is a pipe whose reader has gone.
 
 /// `println!` that never panics on a closed pipe (`waymark-pack validate
 /// DIR | head`): see [`say`].

@@ -512,3 +512,16 @@ fn an_hxl_sheet_gets_the_same_checks_row_by_row() {
         "services/extra.hxl.csv:6 [#date+verified]: expected YYYY-MM-DD",
     ]);
 }
+
+#[test]
+fn a_duplicate_article_names_both_files() {
+    let pack = Pack::new();
+    std::fs::copy(
+        pack.src.join("articles/asylum/asylum-right-to-ask.fr.md"),
+        pack.src.join("articles/legal/copy.fr.md"),
+    )
+    .unwrap();
+    pack.fails_with(&[
+        "article 'asylum-right-to-ask' (fr) is defined 2 times (articles/asylum/asylum-right-to-ask.fr.md:1, articles/legal/copy.fr.md:1)",
+    ]);
+}

@@ -58,8 +58,8 @@ KINDS = [
 
 HOTLINES = [
     ("hotline-legal", {"en": "Legal advice hotline", "ar": "خط الاستشارات القانونية", "ti": "ተሌፎን ሕጋዊ ምኽሪ", "fr": "Ligne d'information juridique", "fa": "خط مشاوره حقوقی"}, "+30 800 000 0101", ["en", "ar", "fa", "ti"]),
-    ("hotline-health", {"en": "Health information line", "ar": "خط المعلومات الصحية", "ti": "ተሌፎን ሓበሬታ ጥዕና", "fr": "Ligne d'information santé", "fa": "خط اطلاعات سلامت"}, "+39 800 000 0102", ["en", "ar", "fr"]),
-    ("hotline-family", {"en": "Family tracing line", "ar": "خط البحث عن الأقارب", "ti": "ተሌፎን ምድላይ ስድራ", "fr": "Ligne de recherche familiale", "fa": "خط جستجوی خانواده"}, "+34 900 000 0103", ["en", "ar", "ti", "fa"]),
+    ("hotline-health", {"en": "Health information line", "ar": "خط المعلومات الصحية", "ti": "ተሌፎን ሓበሬታ ጥዕና", "fr": "Ligne d'information santé", "fa": "خط اطلاعات سلامت"}, "+39 800 000 102", ["en", "ar", "fr"]),
+    ("hotline-family", {"en": "Family tracing line", "ar": "خط البحث عن الأقارب", "ti": "ተሌፎን ምድላይ ስድራ", "fr": "Ligne de recherche familiale", "fa": "خط جستجوی خانواده"}, "+34 900 000 103", ["en", "ar", "ti", "fa"]),
     ("hotline-women", {"en": "Women's support line", "ar": "خط دعم النساء", "ti": "ተሌፎን ደገፍ ኣንስቲ", "fr": "Ligne d'écoute pour les femmes", "fa": "خط حمایت از زنان"}, "+30 800 000 0104", ["en", "ar", "fa"]),
 ]
 
@@ -101,7 +101,10 @@ def services():
             loc.append([f"loc-{sid}", name["en"], f"{lat + dlat:.5f}", f"{lon + dlon:.5f}"])
             adr.append([f"adr-{sid}", f"loc-{sid}", f"{10 + ki} Example Street (example)", cnames["en"], f"{10000 + n}", cc])
             sal.append([f"sal-{sid}", sid, f"loc-{sid}"])
-            phone.append([f"ph-{sid}", sid, f"{prefix} 000 {n:03d}", "Reception (example number)"])
+            # A national number of the length the country dials (GR 10, ES 9, IT 10 digits).
+            code, area = prefix.split(" ", 1)
+            width = {"+30": 10, "+34": 9, "+39": 10}[code] - len(area)
+            phone.append([f"ph-{sid}", sid, f"{prefix} {n:0{width}d}", "Reception (example number)"])
             for hi, (days, o, c) in enumerate(hours):
                 sched.append([f"sch-{sid}-{hi}", sid, days, o, c])
             for li, code in enumerate(spoken):
@@ -199,6 +202,8 @@ def yaml_map(d):
 
 def countries():
     os.makedirs(os.path.join(OUT, "countries"), exist_ok=True)
+    # Example numbers of a valid length for each country.
+    MISSION_PHONE = {"GR": "+30 210 000 0099", "IT": "+39 06 0000 0099", "ES": "+34 91 000 0099"}
     for cc, (names, capital) in COUNTRIES.items():
         asylum = {
             "en": f"General guidance (example): ask for asylum at the border, at a police station or at the asylum service in {names['en']}. You have the right to an interpreter.",
@@ -215,7 +220,7 @@ def countries():
         body = (f"code: {cc}\nname: {yaml_map(names)}\nverified: 2026-11-01\nemergency:\n"
                 f"  - {{service: general, number: \"112\"}}\n"
                 f"missions:\n"
-                f"  - {{kind: embassy, of_country: ER, city: {capital}, address: \"1 Example Street (example)\", phone: \"+00 000 000 0099 (example)\", url: \"https://example.org/missions/er-{cc.lower()}\"}}\n"
+                f"  - {{kind: embassy, of_country: ER, city: {capital}, address: \"1 Example Street (example)\", phone: \"{MISSION_PHONE[cc]}\", url: \"https://example.org/missions/er-{cc.lower()}\"}}\n"
                 f"  - {{kind: embassy, of_country: AF, city: {capital}, address: \"2 Example Street (example)\", url: \"https://example.org/missions/af-{cc.lower()}\"}}\n"
                 f"asylum: {yaml_map(asylum)}\nrights: {yaml_map(rights)}\n"
                 f"links:\n  - {{title: {yaml_map({'en': 'Sample asylum guide', 'ar': 'دليل اللجوء (نموذج)', 'fr': 'Guide de l’asile (exemple)'})}, url: \"https://example.org/guide-{cc.lower()}\"}}\n")
@@ -267,7 +272,7 @@ def alerts():
     os.makedirs(os.path.join(OUT, "alerts"), exist_ok=True)
     for aid, sev, title, body, area, start, until in ALERTS:
         text = (f"id: {aid}\nseverity: {sev}\ntitle: {yaml_map(title)}\nbody: {yaml_map(body)}\narea: {area}\n"
-                f"valid_from: {start}\n" + (f"valid_until: {until}\n" if until else "") + "verified: 2026-11-15\n")
+                f"valid_from: {start}\n" + f"valid_until: {until or 'none'}\n" + "verified: 2026-11-15\n")
         with open(os.path.join(OUT, "alerts", f"{aid}.yaml"), "w", encoding="utf-8") as f:
             f.write(text)
     return len(ALERTS)

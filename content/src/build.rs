@@ -15,20 +15,31 @@ use crate::{Report, fail};
 /// zstd level: slow to write, as fast as any other level to read.
 const ZSTD_LEVEL: i32 = 19;
 
-/// Reads the source, printing every problem; fails if there is any.
+/// Reads the source, printing every problem (errors and warnings) and the
+/// translation coverage; fails if there is any error.
 pub fn validate(dir: &Path) -> Result<Source, Report> {
-    match source::read(dir) {
-        Ok(s) => Ok(s),
-        Err(problems) => {
-            for p in &problems {
-                println!("{p}");
+    let checked = source::read(dir);
+    for p in &checked.problems {
+        crate::say(p);
+    }
+    if let Some(table) = &checked.coverage {
+        crate::say(format_args!("\ntranslation coverage\n{table}"));
+    }
+    let (errors, warnings) = (checked.errors(), checked.warnings());
+    match checked.source {
+        Some(s) => {
+            if warnings > 0 {
+                crate::say(format_args!(
+                    "{}: {warnings} warning(s): check each, then build",
+                    dir.display()
+                ));
             }
-            fail(format!(
-                "{} problem(s) in {}",
-                problems.len(),
-                dir.display()
-            ))
+            Ok(s)
         }
+        None => fail(format!(
+            "{errors} problem(s) and {warnings} warning(s) in {}",
+            dir.display()
+        )),
     }
 }
 
@@ -60,7 +71,7 @@ pub fn build(dir: &Path, out: &Path) -> Result<(), Report> {
     std::fs::write(&tmp, &bytes)?;
     std::fs::rename(&tmp, out)?;
     let sources = dir_bytes(dir);
-    println!(
+    outln!(
         "built {} version {}: {} entries, {} bytes ({:.1}% of the {} bytes of its sources)",
         src.manifest.id,
         src.manifest.version,

@@ -860,9 +860,9 @@ pub fn keygen(dir: &Path, kind: KeyType, roles: &[String], encrypt: bool) -> Res
     for role in roles {
         let key = Private::generate(kind)?;
         write_key(dir, role, &key, secret.as_deref().map(String::as_str))?;
-        println!("{role:<10} {}", key.public()?.id()?);
+        outln!("{role:<10} {}", key.public()?.id()?);
     }
-    println!(
+    outln!(
         "Private keys written to {} (owner-only{}), public keys beside them (.pub). \
          Keep the root key offline: publish and refresh never need it.",
         dir.display(),

@@ -1,7 +1,17 @@
-//! `waymark-pack`: the NGO publisher tool. Keys, signed TUF repositories,
-//! offline bundles, a local server, and pack inspection.
+//! `waymark-pack`: the NGO publisher tool. New packs from a template,
+//! validation, keys, signed TUF repositories, offline bundles, a local
+//! server, and pack inspection.
 //!
-//! Exit status 0 on success; otherwise non-zero and one line on stderr.
+//! Exit status 0 on success; otherwise non-zero and one line on stderr;
+//! 141, silently, when stdout is a pipe whose reader has gone.
+
+/// `println!` that never panics on a closed pipe (`waymark-pack validate
+/// DIR | head`): see [`say`].
+macro_rules! outln {
+    ($($t:tt)*) => {
+        $crate::say(format_args!($($t)*))
+    };
+}
 
 mod build;
 mod keys;
@@ -10,6 +20,7 @@ mod patch;
 mod repo;
 mod serve;
 mod source;
+mod template;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,6 +43,15 @@ enum Command {
     Validate {
         /// The source directory (pack.toml, articles/, services/, countries/, routes/, alerts/).
         dir: PathBuf,
+    },
+    /// Make a new pack folder from a commented template that validates.
+    New {
+        /// The folder to make (it must not exist, or be empty).
+        dir: PathBuf,
+        /// The pack's languages, comma-separated BCP 47 codes; the first
+        /// is the fallback.
+        #[arg(long, value_delimiter = ',', required = true)]
+        languages: Vec<String>,
     },
     /// Build one zstd-compressed pack file (the same source gives the same bytes).
     Build {
@@ -277,18 +297,19 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
     let Ok((info, set, _)) = waymark_core::content::read_bundle(file, &mut pack) else {
         return Ok(None);
     };
-    println!(
+    outln!(
         "bundle      publisher {}, target {}",
-        info.publisher, info.target
+        info.publisher,
+        info.target
     );
     let Some(first) = set.roots.first() else {
-        println!(
+        outln!(
             "signed by   (no root metadata in the bundle: check it on a phone that trusts the publisher)"
         );
         return Ok(Some(pack));
     };
     let newest: Root = Envelope::parse(set.roots.last().unwrap_or(first))?.read("root")?;
-    println!(
+    outln!(
         "root        version {}, fingerprint {}",
         newest.version,
         fingerprint(&newest)
@@ -311,7 +332,7 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
                 env.read::<waymark_core::tuf::Targets>(role)
                     .map(|t| t.expires.to_string())
             });
-        println!(
+        outln!(
             "{role:<11} signed by {} · expires {}",
             signers.join(", "),
             expires.unwrap_or_else(|_| "?".into())
@@ -324,10 +345,10 @@ fn inspect_bundle(file: &std::path::Path) -> Result<Option<Vec<u8>>, Report> {
         "the shared content's signed digest"
     };
     match waymark_core::content::verify_bundle(file, first, chrono::Utc::now()) {
-        Ok(_) => println!(
+        Ok(_) => outln!(
             "verified    signatures, expiry and {checked} check out against the bundle's root"
         ),
-        Err(e) => println!("NOT VALID   {e}"),
+        Err(e) => outln!("NOT VALID   {e}"),
     }
     Ok(Some(pack))
 }
@@ -339,16 +360,16 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
     };
     let mut reader = PackReader::new(&bytes[..])?;
     let m = reader.manifest().clone();
-    println!("pack        {} version {}", m.id, m.version);
-    println!("publisher   {} ({})", m.publisher.name, m.publisher.id);
+    outln!("pack        {} version {}", m.id, m.version);
+    outln!("publisher   {} ({})", m.publisher.name, m.publisher.id);
     for (lang, t) in &m.title {
-        println!("title[{lang}]  {t}");
+        outln!("title[{lang}]  {t}");
     }
-    println!("languages   {}", m.languages.join(", "));
-    println!("fallback    {}", m.fallback.join(" → "));
-    println!("built       {}", m.built);
+    outln!("languages   {}", m.languages.join(", "));
+    outln!("fallback    {}", m.fallback.join(" → "));
+    outln!("built       {}", m.built);
     if m.sample {
-        println!("SAMPLE DATA: not for real use");
+        outln!("SAMPLE DATA: not for real use");
     }
     let mut counts = std::collections::BTreeMap::new();
     for e in &mut reader {
@@ -363,9 +384,9 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
         *counts.entry(kind).or_insert(0u64) += 1;
     }
     for (k, n) in counts {
-        println!("{k:<11} {n}");
+        outln!("{k:<11} {n}");
     }
-    println!("bytes       {}", bytes.len());
+    outln!("bytes       {}", bytes.len());
     Ok(())
 }
 
@@ -373,13 +394,10 @@ fn run(cli: Cli) -> Result<(), Report> {
     repo::init_clock()?;
     match cli.command {
         Command::Validate { dir } => build::validate(&dir).map(|s| {
-            println!(
-                "{}: no problems ({} entries)",
-                dir.display(),
-                s.entries.len()
-            );
+            outln!("{}: no errors ({} entries)", dir.display(), s.entries.len());
         }),
         Command::Build { dir, out } => build::build(&dir, &out),
+        Command::New { dir, languages } => template::new_pack(&dir, &languages),
         Command::Keygen {
             out,
             kind,
@@ -425,11 +443,25 @@ fn run(cli: Cli) -> Result<(), Report> {
     }
 }
 
+/// Writes one line to stdout. When the reader has gone (a closed pipe),
+/// stops quietly with status 141, as a program killed by SIGPIPE would.
+pub fn say(line: impl std::fmt::Display) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = writeln!(std::io::stderr(), "waymark-pack: cannot write: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(141);
+    }
+}
+
 fn main() -> ExitCode {
+    use std::io::Write;
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
-            eprintln!("waymark-pack: {}", report.line());
+            let _ = writeln!(std::io::stderr(), "waymark-pack: {}", report.line());
             ExitCode::FAILURE
         }
     }

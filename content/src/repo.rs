@@ -661,7 +661,7 @@ impl Repo {
             renewed.push(format!("snapshot version {v}"));
         }
         renewed.push(format!("timestamp version {ts_version}"));
-        println!(
+        outln!(
             "refreshed {}; phones can sync until {} unless refreshed again",
             renewed.join(", "),
             at + exp.period("timestamp"),
@@ -865,7 +865,7 @@ impl Repo {
         if let Some((v, bytes)) = &renewed_root {
             Self::write(&self.meta(&format!("{v}.root.json")), bytes)?;
             Self::write(&self.meta("root.json"), bytes)?;
-            println!("renewed the root: version {v}");
+            outln!("renewed the root: version {v}");
         }
         let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
         let mut histories: BTreeMap<String, History> = BTreeMap::new();
@@ -926,9 +926,9 @@ impl Repo {
         self.record_versions(sources)?;
         for (m, from) in done {
             if from.is_empty() {
-                println!("published {} version {}", m.id, m.version);
+                outln!("published {} version {}", m.id, m.version);
             } else {
-                println!(
+                outln!(
                     "published {} version {}, with patches from version {}",
                     m.id,
                     m.version,
@@ -936,7 +936,7 @@ impl Repo {
                 );
             }
         }
-        println!(
+        outln!(
             "phones can sync until {}: run `waymark-pack refresh` before then, and regularly \
              (see the README)",
             now() + exp.period("timestamp")
@@ -1043,9 +1043,9 @@ impl Repo {
         }
         self.record_versions(sources)?;
         let id = keys.get(role).id();
-        println!("{role} key rotated: root version {version}, new key {id}");
+        outln!("{role} key rotated: root version {version}, new key {id}");
         if retired.is_empty() {
-            println!("the old key was not in {}", dir.display());
+            outln!("the old key was not in {}", dir.display());
         } else {
             let note = format!(
                 "This {role} key (key id {old_id}) was rotated out on {date}: root version \
@@ -1058,7 +1058,7 @@ impl Repo {
             );
             let _ = std::fs::write(retired_name("txt"), note);
             for (_, to) in &retired {
-                println!("the old key is retired to {}", to.display());
+                outln!("the old key is retired to {}", to.display());
             }
         }
         Ok(())

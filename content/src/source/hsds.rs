@@ -11,7 +11,8 @@ use waymark_core::content::model::{Entry, GeoPoint, OpeningHours, Phone, Service
 use waymark_core::types::CountryCode;
 
 use super::Reader;
-use super::helpers::{is_id, is_language_tag, valid_point};
+use super::checks::{At, CATEGORIES, check_point, did_you_mean, nearest, phone_e164};
+use super::helpers::{CsvLines, is_id, is_language_tag};
 
 /// A CSV table: header and rows, with the file for messages.
 struct Table {
@@ -21,50 +22,94 @@ struct Table {
 }
 
 impl Table {
-    fn read(r: &mut Reader, path: &Path, required: &[&str]) -> Option<Table> {
+    /// Reads `path`: `Ok(None)` if there is no such file, `Err(())` if it
+    /// is there but unusable (each problem reported once, here).
+    fn read(
+        r: &mut Reader,
+        path: &Path,
+        required: &[&str],
+        read: &[&str],
+    ) -> Result<Option<Table>, ()> {
         if !path.exists() {
-            return None;
+            return Ok(None);
         }
         let mut rdr = match csv::ReaderBuilder::new().flexible(false).from_path(path) {
             Ok(x) => x,
             Err(e) => {
                 r.problem(path, None, None, format!("cannot read: {e}"));
-                return None;
+                return Err(());
             }
         };
+        let mut lines = CsvLines::of(path);
         let header: Vec<String> = match rdr.headers() {
-            Ok(h) => h.iter().map(|s| s.trim().to_owned()).collect(),
+            Ok(h) => h
+                .iter()
+                .map(|s| s.trim().trim_start_matches('\u{feff}').to_owned())
+                .collect(),
             Err(e) => {
-                r.problem(path, Some(1), None, format!("header: {e}"));
-                return None;
+                r.problem(path, Some(1), None, csv_message(&e));
+                return Err(());
             }
         };
         let mut ok = true;
         for col in required {
             if !header.iter().any(|h| h == col) {
-                r.problem(path, Some(1), Some(col), "required column is missing");
+                let hint = header
+                    .iter()
+                    .find(|h| nearest(h, [*col]).is_some())
+                    .map_or(String::new(), |h| {
+                        format!(" (is '{h}' meant to be '{col}'?)")
+                    });
+                r.problem(
+                    path,
+                    Some(1),
+                    Some(col),
+                    format!("the header row has no '{col}' column, which is required{hint}"),
+                );
                 ok = false;
+            }
+        }
+        // A column Waymark does not read, close to one it reads that is
+        // missing, is most likely that one misspelt.
+        for h in &header {
+            let base = h.split('@').next().unwrap_or(h);
+            if required.contains(&base) || read.contains(&base) {
+                continue;
+            }
+            if let Some(k) = nearest(base, read.iter().copied())
+                && !header.iter().any(|x| x == k)
+            {
+                r.warning(
+                    path,
+                    Some(1),
+                    Some(h),
+                    format!("column '{h}' is not read (did you mean '{k}'?)"),
+                );
             }
         }
         let mut rows = Vec::new();
         for rec in rdr.records() {
             match rec {
                 Ok(rec) => {
-                    let line = rec.position().map_or(0, |p| p.line());
+                    let line = rec.position().map_or(0, |p| lines.line(p));
                     rows.push((line, rec.iter().map(|s| s.trim().to_owned()).collect()));
                 }
                 Err(e) => {
-                    let line = e.position().map(|p| p.line());
-                    r.problem(path, line, None, format!("{e}"));
+                    let line = e.position().map(|p| lines.line(p));
+                    r.problem(path, line, None, csv_message(&e));
                     ok = false;
                 }
             }
         }
-        ok.then(|| Table {
-            path: path.to_path_buf(),
-            header,
-            rows,
-        })
+        if ok {
+            Ok(Some(Table {
+                path: path.to_path_buf(),
+                header,
+                rows,
+            }))
+        } else {
+            Err(())
+        }
     }
 
     fn col(&self, name: &str) -> Option<usize> {
@@ -93,6 +138,22 @@ impl Table {
             }
         }
         t
+    }
+}
+
+/// A CSV error in plain words.
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => {
+            "this row is not UTF-8 text: save the file as UTF-8 (in a spreadsheet: CSV UTF-8)"
+                .to_owned()
+        }
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "this row has {len} cells but the header has {expected_len}: check for a missing or extra comma (quote text that holds commas)"
+        ),
+        _ => e.to_string(),
     }
 }
 
@@ -125,38 +186,78 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
         .cloned()
         .unwrap_or_else(|| "en".into());
     let default_lang = r.languages.get("en").cloned().unwrap_or(default_lang);
-    let Some(services) = Table::read(
+    let services_path = sdir.join("service.csv");
+    let services = match Table::read(
         r,
-        &sdir.join("service.csv"),
+        &services_path,
         &["id", "name", "assured_date"],
-    ) else {
-        r.problem(
-            &sdir.join("service.csv"),
-            None,
-            None,
-            "the HSDS package needs service.csv",
-        );
-        return;
+        &[
+            "organization_id",
+            "description",
+            "email",
+            "url",
+            "x_categories",
+            "x_free",
+        ],
+    ) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            r.problem(
+                &services_path,
+                None,
+                None,
+                "services/datapackage.json is here, so the HSDS package needs service.csv",
+            );
+            return;
+        }
+        Err(()) => return,
     };
-    let orgs = Table::read(r, &sdir.join("organization.csv"), &["id", "name"]);
-    let locations = Table::read(
+    if services.col("x_categories").is_none() {
+        r.warning(
+            &services_path,
+            Some(1),
+            Some("x_categories"),
+            "no x_categories column: these services will have no categories, and category filters will not find them",
+        );
+    }
+    // Tables that are there but unusable: their problems are already
+    // reported, so rows pointing into them are not reported again.
+    let mut broken: BTreeSet<&str> = BTreeSet::new();
+    let mut table =
+        |r: &mut Reader, name: &'static str, required: &[&str], read: &[&str]| match Table::read(
+            r,
+            &sdir.join(name),
+            required,
+            read,
+        ) {
+            Ok(t) => t,
+            Err(()) => {
+                broken.insert(name);
+                None
+            }
+        };
+    let orgs = table(r, "organization.csv", &["id", "name"], &[]);
+    let locations = table(r, "location.csv", &["id", "latitude", "longitude"], &[]);
+    let addresses = table(
         r,
-        &sdir.join("location.csv"),
-        &["id", "latitude", "longitude"],
+        "address.csv",
+        &["location_id"],
+        &["address_1", "city", "postal_code", "country"],
     );
-    let addresses = Table::read(r, &sdir.join("address.csv"), &["location_id"]);
-    let sal = Table::read(
+    let sal = table(
         r,
-        &sdir.join("service_at_location.csv"),
+        "service_at_location.csv",
         &["service_id", "location_id"],
+        &[],
     );
-    let phones = Table::read(r, &sdir.join("phone.csv"), &["service_id", "number"]);
-    let schedules = Table::read(
+    let phones = table(r, "phone.csv", &["service_id", "number"], &["description"]);
+    let schedules = table(
         r,
-        &sdir.join("schedule.csv"),
+        "schedule.csv",
         &["service_id", "byday", "opens_at", "closes_at"],
+        &[],
     );
-    let languages = Table::read(r, &sdir.join("language.csv"), &["service_id", "code"]);
+    let languages = table(r, "language.csv", &["service_id", "code"], &[]);
 
     let org_names: HashMap<String, String> = orgs
         .iter()
@@ -166,32 +267,6 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                 .map(move |(_, row)| (t.get(row, "id").to_owned(), t.get(row, "name").to_owned()))
         })
         .collect();
-    let mut location_of: HashMap<String, (GeoPoint, u64)> = HashMap::new();
-    // Locations that exist but are invalid: reported once, where they are.
-    let mut bad_locations: BTreeSet<String> = BTreeSet::new();
-    if let Some(t) = &locations {
-        for (line, row) in &t.rows {
-            let (lat, lon) = (
-                t.get(row, "latitude").parse::<f64>(),
-                t.get(row, "longitude").parse::<f64>(),
-            );
-            match (lat, lon) {
-                (Ok(lat), Ok(lon)) if valid_point(GeoPoint { lat, lon }) => {
-                    location_of.insert(t.get(row, "id").to_owned(), (GeoPoint { lat, lon }, *line));
-                }
-                _ => {
-                    bad_locations.insert(t.get(row, "id").to_owned());
-                    let path = t.path.clone();
-                    r.problem(
-                        &path,
-                        Some(*line),
-                        Some("latitude/longitude"),
-                        "expected WGS84 degrees (-90..90, -180..180)",
-                    );
-                }
-            }
-        }
-    }
     let mut address_of: HashMap<String, (String, Option<CountryCode>)> = HashMap::new();
     if let Some(t) = &addresses {
         for (line, row) in &t.rows {
@@ -218,6 +293,41 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                 },
             };
             address_of.insert(t.get(row, "location_id").to_owned(), (one_line, country));
+        }
+    }
+    let mut location_of: HashMap<String, (GeoPoint, u64)> = HashMap::new();
+    // Locations that exist but are unusable: reported once, where they are.
+    let mut bad_locations: BTreeSet<String> = BTreeSet::new();
+    if let Some(t) = &locations {
+        for (line, row) in &t.rows {
+            let id = t.get(row, "id").to_owned();
+            let country = address_of.get(&id).and_then(|(_, c)| *c);
+            let (lat, lon) = (t.get(row, "latitude"), t.get(row, "longitude"));
+            let at = At {
+                file: &t.path,
+                line: Some(*line),
+                column: Some("latitude/longitude"),
+            };
+            let point = match (lat.parse::<f64>(), lon.parse::<f64>()) {
+                (Ok(lat), Ok(lon)) => check_point(r, &at, lat, lon, country),
+                _ => {
+                    r.problem(
+                        at.file,
+                        at.line,
+                        at.column,
+                        format!("'{lat}', '{lon}': expected WGS84 degrees as numbers (-90..90, -180..180), e.g. 37.9838 and 23.7275"),
+                    );
+                    None
+                }
+            };
+            match point {
+                Some(p) => {
+                    location_of.insert(id, (p, *line));
+                }
+                None => {
+                    bad_locations.insert(id);
+                }
+            }
         }
     }
     let by_service = |t: &Option<Table>| -> HashMap<String, Vec<(u64, Vec<String>)>> {
@@ -294,6 +404,7 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
             "" => None,
             o => match org_names.get(o) {
                 Some(n) => Some(n.clone()),
+                None if broken.contains("organization.csv") => None,
                 None => {
                     r.problem(
                         &path,
@@ -320,12 +431,23 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
             .map(|c| c.trim().to_ascii_lowercase())
             .filter(|c| !c.is_empty())
             .collect();
+        for c in &categories {
+            if !CATEGORIES.contains(&c.as_str()) {
+                let hint = did_you_mean(c, CATEGORIES.iter().copied());
+                r.problem(
+                    &path,
+                    line,
+                    Some("x_categories"),
+                    format!("'{c}' is not a Waymark category{hint}; see AUTHORING.md for the list"),
+                );
+            }
+        }
         let (mut location, mut address, mut country) = (None, None, None);
         if let Some((sline, srow)) = sal_by.get(&id).and_then(|links| links.first()) {
             let loc_id = sal.as_ref().map_or("", |t| t.get(srow, "location_id"));
             match location_of.get(loc_id) {
                 Some((p, _)) => location = Some(*p),
-                None if bad_locations.contains(loc_id) => {}
+                None if bad_locations.contains(loc_id) || broken.contains("location.csv") => {}
                 None => {
                     let spath = sal.as_ref().map(|t| t.path.clone()).unwrap_or_default();
                     r.problem(
@@ -341,18 +463,20 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                 country = *c;
             }
         }
-        let phones_list = phones_by
-            .get(&id)
-            .into_iter()
-            .flatten()
-            .map(|(_, prow)| {
-                let t = phones.as_ref().expect("rows come from this table");
-                Phone {
-                    number: t.get(prow, "number").to_owned(),
+        let mut phones_list = Vec::new();
+        for (pline, prow) in phones_by.get(&id).into_iter().flatten() {
+            let t = phones.as_ref().expect("rows come from this table");
+            match phone_e164(t.get(prow, "number"), country) {
+                Ok(number) => phones_list.push(Phone {
+                    number,
                     description: t.translations(prow, "description", &default_lang),
+                }),
+                Err(m) => {
+                    let ppath = t.path.clone();
+                    r.problem(&ppath, Some(*pline), Some("number"), m);
                 }
-            })
-            .collect();
+            }
+        }
         let mut schedule = Vec::new();
         for (sline, srow) in sched_by.get(&id).into_iter().flatten() {
             let t = schedules.as_ref().expect("rows come from this table");
@@ -399,12 +523,15 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                     &lpath,
                     Some(*lline),
                     Some("code"),
-                    "expected a BCP 47 language tag",
+                    format!(
+                        "'{code}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF){}",
+                        super::checks::language_hint(code)
+                    ),
                 );
             }
         }
         let opt = |c: &str| Some(services.get(row, c).to_owned()).filter(|s| !s.is_empty());
-        entries.push(Entry::Service(Service {
+        let service = Entry::Service(Service {
             id,
             organization,
             name,
@@ -420,6 +547,7 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
             free,
             schedule,
             verified,
-        }));
+        });
+        r.add(entries, service, &path, line);
     }
 }

@@ -39,7 +39,7 @@ pub(super) fn read_manifest(r: &mut Reader, dir: &Path) -> Option<PackManifest> 
             let line = e
                 .span()
                 .map(|s| text[..s.start].lines().count().max(1) as u64);
-            r.problem(&path, line, None, e.message().to_owned());
+            r.problem(&path, line, None, super::schema::explain(e.message()));
             return None;
         }
     };
@@ -72,11 +72,15 @@ pub(super) fn read_manifest(r: &mut Reader, dir: &Path) -> Option<PackManifest> 
                 &path,
                 None,
                 None,
-                format!("'{l}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF)"),
+                format!(
+                    "'{l}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF){}",
+                    super::checks::language_hint(l)
+                ),
             );
         }
     }
     r.languages = parsed.languages.iter().cloned().collect();
+    r.fallback = parsed.fallback.clone();
     for l in &parsed.fallback {
         if !r.languages.contains(l) {
             r.problem(

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use waymark_core::content::model::{Article, Entry};
 use waymark_core::types::CountryCode;
 
-use super::Reader;
 use super::helpers::{files_with_ext, first_line, is_id, yaml_line};
+use super::{Reader, schema};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,7 +31,7 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
-                r.problem(&path, None, None, format!("cannot read as UTF-8: {e}"));
+                r.problem(&path, None, None, super::helpers::read_error(&e));
                 continue;
             }
         };
@@ -58,6 +58,26 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
         };
         let (yaml, body) = (&rest[..end], &rest[end + 4..]);
         let body = body.trim_start_matches(['\r', '\n']).trim_end().to_owned();
+        // Line of a front matter key (the opening '---' is line 1).
+        let line_of = |key: &str| {
+            yaml.lines()
+                .position(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .map(|i| i as u64 + 2)
+        };
+        if let Ok(v) = serde_saphyr::from_str::<serde_json::Value>(yaml) {
+            let unknown = schema::unknown_keys(&schema::FRONT_MATTER, &v);
+            for (key, message) in &unknown {
+                r.problem(
+                    &path,
+                    line_of(key),
+                    None,
+                    format!("front matter: {message}"),
+                );
+            }
+            if !unknown.is_empty() {
+                continue;
+            }
+        }
         let fm: FrontMatter = match serde_saphyr::from_str(yaml) {
             Ok(f) => f,
             Err(e) => {
@@ -66,16 +86,13 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
                     &path,
                     line,
                     None,
-                    format!("front matter: {}", first_line(&e.to_string())),
+                    format!(
+                        "front matter: {}",
+                        schema::explain(first_line(&e.to_string()))
+                    ),
                 );
                 continue;
             }
-        };
-        // Line of a front matter key (the opening '---' is line 1).
-        let line_of = |key: &str| {
-            yaml.lines()
-                .position(|l| l.trim_start().starts_with(&format!("{key}:")))
-                .map(|i| i as u64 + 2)
         };
         if !is_id(&fm.id) {
             r.problem(
@@ -90,7 +107,11 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
                 &path,
                 line_of("language"),
                 None,
-                format!("language '{}' is not in pack.toml's languages", fm.language),
+                format!(
+                    "language '{}' is not in pack.toml's languages{}",
+                    fm.language,
+                    super::checks::language_hint(&fm.language)
+                ),
             );
         }
         if fm.title.trim().is_empty() {
@@ -107,7 +128,7 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
                 "expires is before verified",
             );
         }
-        entries.push(Entry::Article(Article {
+        let article = Entry::Article(Article {
             id: fm.id,
             language: fm.language,
             title: fm.title,
@@ -116,6 +137,7 @@ pub(super) fn read_articles(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>
             topics: fm.topics,
             verified: fm.verified,
             expires: fm.expires,
-        }));
+        });
+        r.add(entries, article, &path, Some(1));
     }
 }

@@ -2,17 +2,24 @@
 //! YAML front matter, an Open Referral HSDS tabular data package (or an
 //! HXL-tagged CSV) of services, and YAML country profiles, routes and
 //! alerts. Every problem is collected with its file and line (or CSV row and
-//! column) so that one run of `validate` shows them all.
+//! column) so that one run of `validate` shows them all: errors for the
+//! impossible (the pack is not built), warnings for the implausible (it is).
 //!
-//! This module owns the [`Source`] that [`read`] returns, the [`Problem`]s
-//! it collects, the reader state the per-format modules share, and the
-//! layout of the directory; each format is read in its own module.
+//! This module owns the [`Checked`] result that [`read`] returns, the
+//! [`Problem`]s it collects, the reader state the per-format modules share
+//! (with where each entry came from, for duplicate ids and translation
+//! gaps), and the layout of the directory; each format is read in its own
+//! module, the checks that cut across formats in `checks`, `schema` and
+//! `coverage`.
 
+mod checks;
+mod coverage;
 mod helpers;
 mod hsds;
 mod hxl;
 mod manifest;
 mod markdown;
+mod schema;
 mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -34,6 +41,9 @@ pub struct Problem {
     pub column: Option<String>,
     /// What is wrong and what was expected.
     pub message: String,
+    /// A warning (implausible) rather than an error (impossible): the pack
+    /// still builds.
+    pub warning: bool,
 }
 
 impl fmt::Display for Problem {
@@ -44,6 +54,9 @@ impl fmt::Display for Problem {
         }
         if let Some(c) = &self.column {
             write!(f, " [{c}]")?;
+        }
+        if self.warning {
+            write!(f, ": warning")?;
         }
         write!(f, ": {}", self.message)
     }
@@ -57,12 +70,38 @@ pub struct Source {
     pub entries: Vec<Entry>,
 }
 
+/// What reading a source directory found.
+pub struct Checked {
+    /// The source, if it has no errors (it may have warnings).
+    pub source: Option<Source>,
+    /// Errors and warnings, sorted by file and line.
+    pub problems: Vec<Problem>,
+    /// The per-language coverage table, once `pack.toml` could be read.
+    pub coverage: Option<String>,
+}
+
+impl Checked {
+    /// The number of errors (problems that are not warnings).
+    pub fn errors(&self) -> usize {
+        self.problems.iter().filter(|p| !p.warning).count()
+    }
+
+    /// The number of warnings.
+    pub fn warnings(&self) -> usize {
+        self.problems.len() - self.errors()
+    }
+}
+
 /// What the format readers share: the source directory (problems name files
 /// relative to it), the problems so far, and `pack.toml`'s languages.
 struct Reader {
     root: PathBuf,
     problems: Vec<Problem>,
     languages: BTreeSet<String>,
+    /// `pack.toml`'s fallback languages.
+    fallback: Vec<String>,
+    /// Where each entry was read (file, line), parallel to the entries.
+    origins: Vec<(PathBuf, Option<u64>)>,
 }
 
 impl Reader {
@@ -83,7 +122,27 @@ impl Reader {
             line,
             column: column.map(str::to_owned),
             message: message.into(),
+            warning: false,
         });
+    }
+
+    fn warning(
+        &mut self,
+        file: &Path,
+        line: Option<u64>,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.problem(file, line, column, message);
+        if let Some(p) = self.problems.last_mut() {
+            p.warning = true;
+        }
+    }
+
+    /// Adds an entry read at `file`, `line`.
+    fn add(&mut self, entries: &mut Vec<Entry>, entry: Entry, file: &Path, line: Option<u64>) {
+        self.origins.push((self.rel(file), line));
+        entries.push(entry);
     }
 
     fn check_translations(&mut self, file: &Path, line: Option<u64>, what: &str, t: &Translations) {
@@ -93,7 +152,10 @@ impl Reader {
                     file,
                     line,
                     None,
-                    format!("{what}: language '{lang}' is not in pack.toml's languages"),
+                    format!(
+                        "{what}: language '{lang}' is not in pack.toml's languages{}",
+                        checks::language_hint(lang)
+                    ),
                 );
             }
         }
@@ -101,49 +163,98 @@ impl Reader {
 }
 
 /// Reads and checks the source in `dir`.
-pub fn read(dir: &Path) -> Result<Source, Vec<Problem>> {
+pub fn read(dir: &Path) -> Checked {
     let mut r = Reader {
         root: dir.to_path_buf(),
         problems: Vec::new(),
         languages: BTreeSet::new(),
+        fallback: Vec::new(),
+        origins: Vec::new(),
     };
     let manifest = manifest::read_manifest(&mut r, dir);
     let mut entries = Vec::new();
+    let mut coverage = None;
     if manifest.is_some() {
         markdown::read_articles(&mut r, dir, &mut entries);
         read_services(&mut r, dir, &mut entries);
         yaml::read_yaml_entries(&mut r, dir, &mut entries);
+        check_duplicates(&mut r, &entries);
+        coverage = Some(coverage::check(&mut r, &entries));
     }
-    // Duplicate ids within a kind (articles: per language).
-    let mut seen = BTreeMap::new();
-    for e in &entries {
-        let key = match e {
-            Entry::Article(a) => format!("article {} ({})", a.id, a.language),
-            Entry::Service(s) => format!("service {}", s.id),
-            Entry::Country(c) => format!("country {}", c.code),
-            Entry::Route(x) => format!("route {}", x.id),
-            Entry::Alert(a) => format!("alert {}", a.id),
-        };
-        *seen.entry(key).or_insert(0) += 1;
-    }
-    for (key, n) in seen {
-        if n > 1 {
-            r.problem(dir, None, None, format!("{key} is defined {n} times"));
-        }
-    }
-    match manifest {
-        Some(mut m) if r.problems.is_empty() => {
+    r.problems.sort();
+    let errors = r.problems.iter().any(|p| !p.warning);
+    let source = match manifest {
+        Some(mut m) if !errors => {
             entries.sort_by_key(sort_key);
             m.entries = entries.len() as u64;
-            Ok(Source {
+            Some(Source {
                 manifest: m,
                 entries,
             })
         }
-        _ => {
-            r.problems.sort();
-            Err(r.problems)
+        _ => None,
+    };
+    Checked {
+        source,
+        problems: r.problems,
+        coverage,
+    }
+}
+
+/// Duplicate ids within a kind (articles: per language), each named with
+/// every file and row that defines it.
+fn check_duplicates(r: &mut Reader, entries: &[Entry]) {
+    let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let key = match e {
+            Entry::Article(a) => format!("article '{}' ({})", a.id, a.language),
+            Entry::Service(s) => format!("service '{}'", s.id),
+            Entry::Country(c) => format!("country '{}'", c.code),
+            Entry::Route(x) => format!("route '{}'", x.id),
+            Entry::Alert(a) => format!("alert '{}'", a.id),
+        };
+        seen.entry(key).or_default().push(i);
+    }
+    for (key, at) in seen {
+        if at.len() > 1 {
+            let places: Vec<String> = at
+                .iter()
+                .map(|&i| {
+                    let (f, l) = &r.origins[i];
+                    match l {
+                        Some(l) => format!("{}:{l}", f.display()),
+                        None => f.display().to_string(),
+                    }
+                })
+                .collect();
+            for &i in &at {
+                let (f, l) = r.origins[i].clone();
+                let file = r.root.join(f);
+                r.problem(
+                    &file,
+                    l,
+                    None,
+                    format!(
+                        "{key} is defined {} times ({}): give each its own id",
+                        at.len(),
+                        places.join(", ")
+                    ),
+                );
+            }
         }
+    }
+}
+
+/// Whether `tag` may be one of a pack's languages: a BCP 47 tag, not a
+/// language's name (the message suggests the code).
+pub fn check_language(tag: &str) -> Result<(), String> {
+    if helpers::is_language_tag(tag) && checks::language_code_for(tag).is_none() {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{tag}' is not a BCP 47 language tag (e.g. ar, ti, fa-AF){}",
+            checks::language_hint(tag)
+        ))
     }
 }
 
@@ -157,17 +268,74 @@ fn sort_key(e: &Entry) -> (u8, String, String) {
     }
 }
 
+/// The tables of an HSDS data package that Waymark reads.
+const HSDS_TABLES: &[&str] = &[
+    "service.csv",
+    "organization.csv",
+    "location.csv",
+    "address.csv",
+    "service_at_location.csv",
+    "phone.csv",
+    "schedule.csv",
+    "language.csv",
+];
+
 /// Services: an HSDS data package if `services/datapackage.json` exists,
-/// and every `services/**/*.hxl.csv`.
+/// and every `services/**/*.hxl.csv`. A CSV file that neither reads is an
+/// error, never a quietly smaller pack.
 fn read_services(r: &mut Reader, dir: &Path, entries: &mut Vec<Entry>) {
     let sdir = dir.join("services");
-    if sdir.join("datapackage.json").exists() {
+    let hsds = sdir.join("datapackage.json").exists();
+    if hsds {
         hsds::read_hsds(r, &sdir, entries);
     }
-    for path in files_with_ext(&sdir, "csv")
-        .into_iter()
-        .filter(|p| p.to_string_lossy().ends_with(".hxl.csv"))
-    {
-        hxl::read_hxl(r, &path, entries);
+    for ext in ["xlsx", "xls", "ods", "numbers", "tsv", "txt"] {
+        for path in files_with_ext(&sdir, ext) {
+            r.problem(
+                &path,
+                None,
+                None,
+                "this file is not read: save it as CSV UTF-8 (an HSDS table, or an HXL sheet named *.hxl.csv)",
+            );
+        }
+    }
+    for path in files_with_ext(&sdir, "csv") {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.ends_with(".hxl.csv") {
+            hxl::read_hxl(r, &path, entries);
+        } else if hxl::looks_like_hxl(&path) {
+            r.problem(
+                &path,
+                Some(2),
+                None,
+                format!(
+                    "this sheet has HXL hashtags but is not read: name it {}.hxl.csv",
+                    name.trim_end_matches(".csv")
+                ),
+            );
+        } else if path.parent() == Some(sdir.as_path()) && HSDS_TABLES.contains(&name.as_str()) {
+            if !hsds {
+                r.problem(
+                    &path,
+                    None,
+                    None,
+                    "this HSDS table is not read: services/datapackage.json is missing (add the data package descriptor)",
+                );
+            }
+        } else {
+            r.problem(
+                &path,
+                None,
+                None,
+                format!(
+                    "this CSV file is not read: HSDS tables are {}{}, HXL sheets end in .hxl.csv",
+                    HSDS_TABLES.join(", "),
+                    checks::did_you_mean(&name, HSDS_TABLES.iter().copied())
+                ),
+            );
+        }
     }
 }

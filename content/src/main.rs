@@ -185,8 +185,8 @@ struct KeyArgs {
     /// Sign ROLE's metadata by running CMD (through `sh -c`): it reads the
     /// bytes to sign on stdin and prints the signature, hex or base64, on
     /// stdout. The public key is --key ROLE=FILE or KEYDIR/ROLE.pub (PEM).
-    /// Also WAYMARK_PACK_SIGN_COMMAND_<ROLE> (e.g.
-    /// WAYMARK_PACK_SIGN_COMMAND_ROOT). Repeatable.
+    /// Also the variable WAYMARK_PACK_SIGN_COMMAND_ and the role in capitals
+    /// (e.g. WAYMARK_PACK_SIGN_COMMAND_ROOT). Repeatable.
     #[arg(long = "sign-command", value_name = "ROLE=CMD", value_parser = role_value::<String>)]
     sign_command: Vec<(String, String)>,
 }

@@ -40,6 +40,10 @@ public object Graph {
     public var appScope: kotlinx.coroutines.CoroutineScope = kotlinx.coroutines.MainScope()
         private set
 
+    /** The first run's presenter, kept across the language change's `recreate()`. */
+    @Volatile
+    internal var firstRun: org.waymark.demo.core.FirstRunPresenter? = null
+
     /** The session, opened on first use. */
     public suspend fun session(context: Context): Session = mutex.withLock {
         session ?: run {
@@ -66,6 +70,7 @@ public object Graph {
         home?.close()
         session = null
         home = null
+        firstRun = null
         appScope.cancel()
         appScope = kotlinx.coroutines.MainScope()
         kdf = null

@@ -27,7 +27,7 @@ public class WelcomeActivity : Screen() {
 
     override fun build() {
         withSession { session ->
-            presenter = kept ?: FirstRunPresenter(session, Graph.appScope, Biometrics.available(this)).also { kept = it }
+            presenter = Graph.firstRun ?: FirstRunPresenter(session, Graph.appScope, Biometrics.available(this)).also { Graph.firstRun = it }
             if (Graph.settings(this).language != null && presenter.state.value.step == FirstRunStep.LANGUAGE) presenter.languageChosen()
             presenter.state.collect { render(it) }
         }
@@ -49,7 +49,7 @@ public class WelcomeActivity : Screen() {
                 FirstRunStep.CHECK_CODE -> checkStep(state.checkGroups ?: (1 to 2))
                 FirstRunStep.BIOMETRIC -> biometricStep()
                 FirstRunStep.DONE -> {
-                    kept = null
+                    Graph.firstRun = null
                     startActivity(Intent(this, HomeActivity::class.java))
                     finish()
                     return
@@ -139,11 +139,6 @@ public class WelcomeActivity : Screen() {
             20,
         )
         content.add(button(texts.notNow, tag = "biometric-no", filled = false) { presenter.biometricDone() })
-    }
-
-    private companion object {
-        /** Kept across `recreate()` (the language change) while the first run lasts. */
-        var kept: FirstRunPresenter? = null
     }
 }
 

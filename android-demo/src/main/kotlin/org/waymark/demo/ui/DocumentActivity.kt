@@ -37,10 +37,10 @@ public class DocumentActivity : Screen() {
         val id = intent.getStringExtra(EXTRA_ID) ?: return finish()
         withSession { session ->
             val vault = session.vault ?: return@withSession
-            presenter = DocumentPresenter(vault, id, scope).also { p ->
-                p.load()
-                p.state.collect { render(it) }
-            }
+            val p = DocumentPresenter(vault, id, scope)
+            presenter = p
+            p.load()
+            p.state.collect { render(it) }
         }
     }
 

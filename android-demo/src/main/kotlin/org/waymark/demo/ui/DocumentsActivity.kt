@@ -34,10 +34,10 @@ public class DocumentsActivity : Screen() {
         content.add(list, 12)
         withSession { session ->
             val vault = session.vault ?: return@withSession
-            presenter = DocumentsPresenter(vault, scope).also { p ->
-                p.refresh()
-                p.state.collect { render(it) }
-            }
+            val p = DocumentsPresenter(vault, scope)
+            presenter = p
+            p.refresh()
+            p.state.collect { render(it) }
         }
     }
 

@@ -60,8 +60,10 @@ abstract class ScreenTest {
         return s
     }
 
+    protected val shown = mutableListOf<Activity>()
+
     protected inline fun <reified A : Activity> launch(intent: Intent? = null): A =
-        Robolectric.buildActivity(A::class.java, intent ?: Intent(app, A::class.java)).setup().get()
+        Robolectric.buildActivity(A::class.java, intent ?: Intent(app, A::class.java)).setup().get().also { shown += it }
 
     /** Lets the main looper and Waymark's threads work until [condition] holds. */
     protected fun waitFor(what: String, timeoutMs: Long = 20_000, condition: () -> Boolean) {
@@ -69,7 +71,10 @@ abstract class ScreenTest {
         while (true) {
             shadowOf(Looper.getMainLooper()).idle()
             if (condition()) return
-            if (System.currentTimeMillis() > end) throw AssertionError("timed out waiting for: $what")
+            if (System.currentTimeMillis() > end) {
+                val screen = shown.lastOrNull()?.let { "\nOn screen:\n" + it.allText() } ?: ""
+                throw AssertionError("timed out waiting for: $what$screen")
+            }
             Thread.sleep(5)
         }
     }

@@ -27,6 +27,8 @@ public data class SearchState(
     val hits: List<SearchHit> = emptyList(),
     /** Words the search corrected (typed → used). */
     val corrections: List<Pair<String, String>> = emptyList(),
+    /** The query the hits are for (null: none finished yet). */
+    val searchedFor: String? = null,
     /** No pack is installed: say where to get one. */
     val noPacks: Boolean = false,
     val notice: Notice? = null,
@@ -61,13 +63,13 @@ public class SearchPresenter(
     public fun query(text: String) {
         job?.cancel()
         update { it.copy(query = text) }
-        if (text.isBlank()) return update { it.copy(hits = emptyList(), corrections = emptyList()) }
+        if (text.isBlank()) return update { it.copy(hits = emptyList(), corrections = emptyList(), searchedFor = null) }
         job = scope.launch {
             delay(pauseMs)
             try {
                 val results = content.search(SearchRequest(text = text, language = language, limit = 30))
                 update {
-                    it.copy(hits = results.hits, corrections = results.corrections.map { c -> c.typed to c.used }, notice = null)
+                    it.copy(hits = results.hits, corrections = results.corrections.map { c -> c.typed to c.used }, searchedFor = text, notice = null)
                 }
             } catch (e: Exception) {
                 update { it.copy(notice = failed(e)) }
@@ -96,10 +98,12 @@ public class InfoPresenter(
 
     /** The countries the installed content covers (from its alerts and routes), for the country picker. */
     public fun loadCountries() = work {
-        val codes = sortedSetOf<String>()
-        for (a in content.alerts(null, null)) codes += a.area.countries
-        for (r in content.routes("")) r.segments.forEach { s -> codes += s.from.country; codes += s.to.country }
-        update { it.copy(countries = codes.toList()) }
+        // No call lists the profiles: every ISO 3166 code is asked once
+        // (about 250 small local queries).
+        val codes = java.util.Locale.getISOCountries().filter { code ->
+            runCatching { content.country(code) }.getOrNull()?.isNotEmpty() == true
+        }
+        update { it.copy(countries = codes) }
     }
 
     /** A country's profiles. */

@@ -32,6 +32,18 @@ public class PacksActivity : Screen() {
         header(texts.packs)
         body = column().apply { tag = "packs-body" }
         content.add(body, 0)
+        // Built once, below the lists, so that typing survives their updates.
+        content.add(button(texts.addPublisherFile, tag = "trust-file", filled = false) { pick(TRUST) })
+        val pasted = field(texts.pasteCard, "card", singleLine = false).apply {
+            layoutDirection = android.view.View.LAYOUT_DIRECTION_LTR
+            maxLines = 4
+        }
+        content.add(pasted)
+        content.add(button(texts.trust, tag = "trust-pasted", filled = false) {
+            val card = pasted.value().trim()
+            if (card.isNotEmpty()) presenter.trust(card.toByteArray())
+            pasted.setText("")
+        })
         withSession { session ->
             presenter = PacksPresenter(session.content, scope)
             presenter.refresh()
@@ -71,16 +83,6 @@ public class PacksActivity : Screen() {
         body.add(title(texts.trustedPublishers), 20)
         if (state.publishers.isEmpty()) body.add(text(texts.noPublishers, color = Style.MUTED))
         for (p in state.publishers) body.add(publisherView(p))
-        body.add(button(texts.addPublisherFile, tag = "trust-file", filled = false) { pick(TRUST) })
-        val pasted = field(texts.pasteCard, "card", singleLine = false).apply {
-            layoutDirection = android.view.View.LAYOUT_DIRECTION_LTR
-            maxLines = 4
-        }
-        body.add(pasted)
-        body.add(button(texts.trust, tag = "trust-pasted", filled = false) {
-            val card = pasted.value().trim()
-            if (card.isNotEmpty()) presenter.trust(card.toByteArray())
-        })
     }
 
     private fun tr(map: Map<String, String>): String = map.inLanguage(language.tag, "en") ?: ""

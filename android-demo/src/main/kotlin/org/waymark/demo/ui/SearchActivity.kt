@@ -56,7 +56,7 @@ public class SearchActivity : Screen() {
         results.removeAllViews()
         if (state.noPacks) results.add(text(texts.noInformation, color = Style.WARNING, bold = true, tag = "no-packs"))
         noticeView(state.notice)?.let { results.add(it) }
-        if (state.query.isNotBlank() && state.hits.isEmpty() && !state.noPacks) {
+        if (state.query.isNotBlank() && state.searchedFor == state.query && state.hits.isEmpty() && !state.noPacks) {
             results.add(text(texts.noResults, color = Style.MUTED, tag = "no-results"))
         }
         for (hit in state.hits) results.add(hitView(hit))

@@ -69,7 +69,8 @@ abstract class ScreenTest {
     protected fun waitFor(what: String, timeoutMs: Long = 20_000, condition: () -> Boolean) {
         val end = System.currentTimeMillis() + timeoutMs
         while (true) {
-            shadowOf(Looper.getMainLooper()).idle()
+            // The looper's clock moves with real time, roughly (a typing pause, a delay).
+            shadowOf(Looper.getMainLooper()).idleFor(Duration.ofMillis(10))
             if (condition()) return
             if (System.currentTimeMillis() > end) {
                 val screen = shown.lastOrNull()?.let { "\nOn screen:\n" + it.allText() } ?: ""
@@ -92,7 +93,8 @@ abstract class ScreenTest {
 
     protected fun Activity.click(tag: String) {
         val v = view(tag) ?: throw AssertionError("no view tagged $tag")
-        check(v.performClick()) { "$tag did not take the click" }
+        check(v.isShown && v.isEnabled) { "$tag is not there to click" }
+        v.performClick()
         shadowOf(Looper.getMainLooper()).idle()
     }
 

@@ -40,7 +40,7 @@ public class SyncPresenter(
 
     /** Asks every trusted publisher what changed (small requests only). */
     public fun plan(network: Network) {
-        if (job?.isActive == true) return
+        if (busy()) return
         update { SyncState(phase = SyncPhase.PLANNING) }
         job = scope.launch {
             try {
@@ -59,7 +59,7 @@ public class SyncPresenter(
      * ignores the budget and the large-download rule).
      */
     public fun start(network: Network, confirmed: Boolean = false) {
-        if (job?.isActive == true) return
+        if (busy()) return
         val chosen = settings()
         val planned = current.plan?.totalBytes ?: 0
         val budget = chosen.budgetBytes
@@ -81,6 +81,8 @@ public class SyncPresenter(
             }
         }
     }
+
+    private fun busy() = current.phase == SyncPhase.PLANNING || current.phase == SyncPhase.SYNCING
 
     /** Cancels the plan or the sync in progress. */
     public fun cancel() {

@@ -115,6 +115,8 @@ internal fun Context.field(hint: CharSequence, tag: String, secret: Boolean = fa
         } else {
             InputType.TYPE_CLASS_TEXT or (if (singleLine) 0 else InputType.TYPE_TEXT_FLAG_MULTI_LINE)
         }
+        // Password fields default to monospace: keep the hint readable.
+        typeface = Typeface.DEFAULT
         // Never learn what is typed into a vault field.
         imeOptions = imeOptions or android.view.inputmethod.EditorInfo.IME_FLAG_NO_PERSONALIZED_LEARNING
     }

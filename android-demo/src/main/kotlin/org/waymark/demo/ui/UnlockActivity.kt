@@ -46,8 +46,10 @@ public class UnlockActivity : Screen() {
             status = text("", bold = true, color = Style.DANGER, tag = "status")
             if (state.recovering) recoveryForm() else passphraseForm()
             content.add(status, 12)
-            content.add(View(this), 32)
-            content.add(button(texts.eraseEverything, tag = "erase", color = Style.DANGER, filled = false) { askErase() }, 24)
+            content.add(button(texts.information, tag = "information", filled = false) {
+                startActivity(Intent(this, SearchActivity::class.java))
+            }, 24)
+            content.add(button(texts.eraseEverything, tag = "erase", color = Style.DANGER, filled = false) { askErase() }, 48)
         }
         val lines = mutableListOf<String>()
         if (state.attempts > 0) lines += texts.wrongPassphrase(state.attempts)

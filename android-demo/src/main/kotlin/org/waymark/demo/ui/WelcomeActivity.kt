@@ -105,13 +105,9 @@ public class WelcomeActivity : Screen() {
         val shown = card(tag = "recovery-code") {
             // Left to right in every language: it is a code, read group by group.
             layoutDirection = android.view.View.LAYOUT_DIRECTION_LTR
-            for (pair in groups.chunked(2).withIndex()) {
-                addView(
-                    text(
-                        pair.value.mapIndexed { i, g -> "${pair.index * 2 + i + 1}. $g" }.joinToString("    "),
-                        22f, bold = true,
-                    ).apply { typeface = android.graphics.Typeface.MONOSPACE },
-                )
+            // One group a line, numbered: easy to copy, and to find group N.
+            for ((i, g) in groups.withIndex()) {
+                addView(text("${i + 1}.  $g", 24f, bold = true).apply { typeface = android.graphics.Typeface.MONOSPACE })
             }
         }
         content.add(shown, 16)

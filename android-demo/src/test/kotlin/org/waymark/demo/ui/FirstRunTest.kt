@@ -21,7 +21,7 @@ class FirstRunTest : ScreenTest() {
 
     /** The code's 8 groups as shown ("1. ABCD    2. EFGH" lines). */
     private fun shownGroups(activity: WelcomeActivity): List<String> =
-        Regex("\\d\\. ([0-9A-Z]{4})").findAll(activity.allText()).map { it.groupValues[1] }.toList()
+        Regex("\\d\\.  ([0-9A-Z]{4})").findAll(activity.allText()).map { it.groupValues[1] }.toList()
 
     @Test
     fun first_run_shows_the_recovery_code_once_and_checks_two_groups() {

@@ -107,9 +107,10 @@ public class SyncPresenter(
     }
 
     public companion object {
-        /** A size in words a person reads: KB below a megabyte, else MB with one decimal. */
+        /** A size in words a person reads: KB below a megabyte, else MB (one decimal unless whole). */
         public fun size(bytes: Long): String = when {
             bytes < 1024 * 1024 -> "${((bytes + 1023) / 1024).coerceAtLeast(1)} KB"
+            bytes % (1024 * 1024) == 0L -> "${bytes / (1024 * 1024)} MB"
             else -> String.format(java.util.Locale.ROOT, "%.1f MB", bytes / (1024.0 * 1024.0))
         }
     }

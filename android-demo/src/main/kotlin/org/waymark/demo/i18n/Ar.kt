@@ -119,6 +119,7 @@ public object Ar : Texts() {
     override val alerts = "تنبيهات"
     override val noAlerts = "لا توجد تنبيهات الآن."
     override val severityNames = listOf("معلومة", "تحذير", "خطر")
+    override fun emergency(service: String) = mapOf("general" to "الطوارئ", "police" to "الشرطة", "ambulance" to "الإسعاف", "fire" to "الإطفاء", "coastguard" to "خفر السواحل")[service] ?: service
 
     override val trustedPublishers = "المنظمات التي تثق بها"
     override val fingerprint = "البصمة"

@@ -119,6 +119,7 @@ public object En : Texts() {
     override val alerts = "Alerts"
     override val noAlerts = "No alerts now."
     override val severityNames = listOf("Information", "Warning", "Danger")
+    override fun emergency(service: String) = mapOf("general" to "Emergency", "police" to "Police", "ambulance" to "Ambulance", "fire" to "Fire", "coastguard" to "Coast guard")[service] ?: service
 
     override val trustedPublishers = "Organisations you trust"
     override val fingerprint = "Fingerprint"

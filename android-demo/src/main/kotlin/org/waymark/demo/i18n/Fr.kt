@@ -119,6 +119,7 @@ public object Fr : Texts() {
     override val alerts = "Alertes"
     override val noAlerts = "Aucune alerte en ce moment."
     override val severityNames = listOf("Information", "Attention", "Danger")
+    override fun emergency(service: String) = mapOf("general" to "Urgences", "police" to "Police", "ambulance" to "Ambulance", "fire" to "Pompiers", "coastguard" to "Garde-côtes")[service] ?: service
 
     override val trustedPublishers = "Organisations de confiance"
     override val fingerprint = "Empreinte"

@@ -131,6 +131,8 @@ public abstract class Texts {
     public abstract val alerts: String
     public abstract val noAlerts: String
     public abstract val severityNames: List<String>
+    /** An emergency service's name: `general`, `police`, `ambulance`, `fire`, `coastguard`; others as given. */
+    public abstract fun emergency(service: String): String
 
     // Packs and trust
     public abstract val trustedPublishers: String

@@ -66,7 +66,8 @@ public class DocumentActivity : Screen() {
         content.add(preview)
         content.add(status)
         kind = m.kind
-        val title = field(texts.nameLabel, "title").apply { setText(m.title) }
+        // The label is above each field: no hint to repeat it (and be cut).
+        val title = field("", "title").apply { setText(m.title) }
         content.add(text(texts.nameLabel, Style.SMALL_SP, Style.MUTED), 12)
         content.add(title, 2)
         content.add(text(texts.typeLabel, Style.SMALL_SP, Style.MUTED), 12)
@@ -101,7 +102,7 @@ public class DocumentActivity : Screen() {
     }
 
     private fun labelled(label: String, tag: String, value: String?, singleLine: Boolean = true) =
-        field(label, tag, singleLine = singleLine).also {
+        field("", tag, singleLine = singleLine).also {
             it.setText(value ?: "")
             content.add(text(label, Style.SMALL_SP, Style.MUTED), 12)
             content.add(it, 2)

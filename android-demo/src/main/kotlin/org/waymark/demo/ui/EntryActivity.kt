@@ -23,8 +23,8 @@ public class EntryActivity : Screen() {
         val lang = intent.getStringExtra(EXTRA_LANGUAGE) ?: language.tag
         header(texts.information)
         content.add(title(title, tag = "entry-title"))
-        content.add(text(texts.inLanguage(Language.displayName(lang)), Style.SMALL_SP, Style.MUTED), 4)
-        content.add(text(intent.getStringExtra(EXTRA_PROVENANCE) ?: "", Style.SMALL_SP, Style.MUTED, tag = "provenance"), 4)
+        content.add(appLine(texts.inLanguage(isolate(Language.displayName(lang))), Style.SMALL_SP, Style.MUTED), 4)
+        content.add(appLine(intent.getStringExtra(EXTRA_PROVENANCE) ?: "", Style.SMALL_SP, Style.MUTED, tag = "provenance"), 4)
         if (intent.getBooleanExtra(EXTRA_SAMPLE, false)) content.add(badge(texts.sample, Style.WARNING, tag = "sample"), 4)
         if (intent.getBooleanExtra(EXTRA_STALE, false)) content.add(badge(texts.stale, Style.DANGER, tag = "stale"), 4)
         content.add(text(body, tag = "entry-body").apply { textDirection = android.view.View.TEXT_DIRECTION_FIRST_STRONG }, 12)

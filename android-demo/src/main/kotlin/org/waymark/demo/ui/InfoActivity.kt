@@ -123,7 +123,7 @@ public class InfoActivity : Screen() {
         add(text(texts.emergencyNumbers, bold = true), 12)
         for (e in c.emergency) {
             add(
-                button("${e.service}: ${e.number}", tag = "dial-${e.number}") {
+                button("${texts.emergency(e.service)}: ${e.number}", tag = "dial-${e.number}") {
                     // ACTION_DIAL: the dialler opens with the number; the person presses call.
                     startActivity(Intent(Intent.ACTION_DIAL, Uri.parse("tel:${e.number}")))
                 },
@@ -144,7 +144,7 @@ public class InfoActivity : Screen() {
         if (n.service.free == true) facts += texts.free
         addView(text(facts.joinToString(" · "), Style.SMALL_SP, if (n.openNow == true) Style.PRIMARY else Style.MUTED, bold = true))
         if (n.service.languages.isNotEmpty()) {
-            addView(text(texts.speaks(n.service.languages.joinToString(", ") { Language.displayName(it) }), Style.SMALL_SP, Style.MUTED))
+            addView(appLine(texts.speaks(n.service.languages.joinToString(", ") { Language.displayName(it) }), Style.SMALL_SP, Style.MUTED))
         }
         n.service.address?.let { addView(text(it, Style.SMALL_SP)) }
         for (p in n.service.phones) {

@@ -135,6 +135,16 @@ public abstract class Screen : Activity() {
         super.onDestroy()
     }
 
+    /**
+     * A line the app composes in the person's language around other text
+     * (a publisher's name, a number): its direction is the language's, not
+     * that of its first letter.
+     */
+    internal fun appLine(value: CharSequence, sp: Float = Style.BODY_SP, color: Int = Style.TEXT, bold: Boolean = false, tag: String? = null): TextView =
+        text(value, sp, color, bold, tag).apply {
+            textDirection = if (language.rtl) View.TEXT_DIRECTION_RTL else View.TEXT_DIRECTION_LTR
+        }
+
     /** Runs [block] with the session. */
     protected fun withSession(block: suspend (Session) -> Unit) {
         scope.launch { block(Graph.session(this@Screen)) }
@@ -172,7 +182,7 @@ public abstract class Screen : Activity() {
 
     /** A notice line (red for failures), or nothing. */
     protected fun noticeView(notice: Notice?): View? = notice?.let {
-        text(words(it), color = if (it is Notice.Failed || it == org.waymark.demo.core.said(Notice.What.RECOVERY_MISMATCH)) Style.DANGER else Style.PRIMARY, bold = true, tag = "notice")
+        appLine(words(it), color = if (it is Notice.Failed || it == org.waymark.demo.core.said(Notice.What.RECOVERY_MISMATCH)) Style.DANGER else Style.PRIMARY, bold = true, tag = "notice")
     }
 
     /** A one-line confirmation. */

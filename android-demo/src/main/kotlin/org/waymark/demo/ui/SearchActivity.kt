@@ -75,7 +75,7 @@ public class SearchActivity : Screen() {
     }) {
         addView(text(hit.title, bold = true))
         addView(text(highlighted(hit), Style.BODY_SP - 1, tag = "snippet"))
-        addView(text(texts.inLanguage(Language.displayName(hit.language)), Style.SMALL_SP, Style.MUTED))
+        addView(appLine(texts.inLanguage(isolate(Language.displayName(hit.language))), Style.SMALL_SP, Style.MUTED))
         marks(this, hit.provenance, texts)
     }
 
@@ -97,11 +97,15 @@ public class SearchActivity : Screen() {
 }
 
 /** "publisher · v3 · verified 12 days ago". */
-internal fun provenanceLine(texts: Texts, p: Provenance): String = texts.provenance(p.publisherName, p.packVersion, p.ageDays)
+internal fun provenanceLine(texts: Texts, p: Provenance): String =
+    texts.provenance(isolate(p.publisherName), p.packVersion, p.ageDays)
+
+/** [s] as a unit in a line of another direction (a Latin name in an Arabic line): FSI … PDI. */
+internal fun isolate(s: String): String = "\u2068$s\u2069"
 
 /** The provenance line and the SAMPLE / stale marks, under an entry. */
 internal fun Screen.marks(into: LinearLayout, p: Provenance, texts: Texts) {
-    into.addView(text(provenanceLine(texts, p), Style.SMALL_SP, Style.MUTED, tag = "provenance"))
+    into.addView(appLine(provenanceLine(texts, p), Style.SMALL_SP, Style.MUTED, tag = "provenance"))
     if (p.sample) into.add(badge(texts.sample, Style.WARNING, tag = "sample"), 4)
     if (p.stale) into.add(badge(texts.stale, Style.DANGER, tag = "stale"), 4)
 }

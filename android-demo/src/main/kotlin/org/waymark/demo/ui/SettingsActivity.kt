@@ -50,17 +50,12 @@ public class SettingsActivity : Screen() {
         noticeView(state.notice)?.let { body.addView(it, 0) }
 
         body.add(text(texts.autoLock, bold = true), 8)
-        val lockRow = row()
-        for (m in AppSettings.AUTO_LOCK_CHOICES) {
-            lockRow.addView(
-                button(texts.minutes(m), tag = "autolock-$m", filled = m == s.autoLockMinutes) {
-                    presenter.change { it.copy(autoLockMinutes = m) }
-                    rebuild()
-                },
-                LinearLayout.LayoutParams(0, LinearLayout.LayoutParams.WRAP_CONTENT, 1f).apply { marginEnd = dp(6) },
-            )
-        }
-        body.add(lockRow, 4)
+        choices(AppSettings.AUTO_LOCK_CHOICES.map { m ->
+            button(texts.minutes(m), tag = "autolock-$m", filled = m == s.autoLockMinutes) {
+                presenter.change { it.copy(autoLockMinutes = m) }
+                rebuild()
+            }
+        })
         body.add(check(texts.lockOnLeave, "lock-on-leave", s.lockOnLeave) { on -> presenter.change { it.copy(lockOnLeave = on) } }, 8)
 
         body.add(title(texts.duressTitle), 20)
@@ -74,17 +69,12 @@ public class SettingsActivity : Screen() {
 
         body.add(title(texts.update), 20)
         body.add(text(texts.dataLimit, bold = true), 8)
-        val budgetRow = row()
-        for (b in AppSettings.BUDGET_CHOICES) {
-            budgetRow.addView(
-                button(b?.let { SyncPresenter.size(it) } ?: texts.noLimit, tag = "budget-${b ?: "none"}", filled = b == s.budgetBytes) {
-                    presenter.change { it.copy(budgetBytes = b) }
-                    rebuild()
-                },
-                LinearLayout.LayoutParams(0, LinearLayout.LayoutParams.WRAP_CONTENT, 1f).apply { marginEnd = dp(4) },
-            )
-        }
-        body.add(budgetRow, 4)
+        choices(AppSettings.BUDGET_CHOICES.map { b ->
+            button(b?.let { SyncPresenter.size(it) } ?: texts.noLimit, tag = "budget-${b ?: "none"}", filled = b == s.budgetBytes) {
+                presenter.change { it.copy(budgetBytes = b) }
+                rebuild()
+            }
+        })
         body.add(check(texts.backgroundUpdate, "background", s.backgroundSync) { on -> changeSync { it.copy(backgroundSync = on) } }, 8)
         body.add(check(texts.onlyWifi, "only-wifi", s.syncUnmeteredOnly) { on -> changeSync { it.copy(syncUnmeteredOnly = on) } })
         body.add(check(texts.onlyCharging, "only-charging", s.syncChargingOnly) { on -> changeSync { it.copy(syncChargingOnly = on) } })
@@ -107,6 +97,18 @@ public class SettingsActivity : Screen() {
                 presenter.wipe()
             }
         }, 28)
+    }
+
+    /** Choices two to a row: wide enough for large text in every language. */
+    private fun choices(buttons: List<android.widget.Button>) {
+        for (pair in buttons.chunked(2)) {
+            val line = row()
+            for ((i, b) in pair.withIndex()) {
+                line.addView(b, LinearLayout.LayoutParams(0, LinearLayout.LayoutParams.WRAP_CONTENT, 1f).apply { if (i == 0) marginEnd = dp(8) })
+            }
+            if (pair.size == 1) line.addView(android.view.View(this), LinearLayout.LayoutParams(0, 1, 1f))
+            body.add(line, 6)
+        }
     }
 
     private fun changeSync(change: (AppSettings) -> AppSettings) {

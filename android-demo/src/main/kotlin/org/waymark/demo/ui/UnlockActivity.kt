@@ -87,7 +87,8 @@ public class UnlockActivity : Screen() {
 
     private fun recoveryForm() {
         content.add(text(texts.recoveryCode, bold = true), 16)
-        val code = field("XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX-XXXX", "recovery-code").apply {
+        // Several lines: the code wraps instead of scrolling out of sight.
+        val code = field("XXXX-XXXX-…", "recovery-code", singleLine = false).apply {
             layoutDirection = View.LAYOUT_DIRECTION_LTR
             textDirection = View.TEXT_DIRECTION_LTR
         }

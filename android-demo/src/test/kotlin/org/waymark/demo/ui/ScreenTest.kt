@@ -24,11 +24,19 @@ import org.waymark.demo.platform.Graph
 import org.waymark.demo.support.TEST_KDF
 
 /**
+ * One Robolectric sandbox for every test class: the generated bindings
+ * register their callbacks (HTTP transport, document streams) with the
+ * native library once per process, so a second sandbox (a second class
+ * loader: Robolectric makes one per graphics mode) would see its callbacks
+ * answered by the first one's objects. Hence native graphics everywhere,
+ * as the screenshots need it.
+ *
  * Drives the app's Activities under Robolectric (the framework's real
  * code, SDK 34) against the host library through JNA. Every test starts
  * from a fresh application (empty data directories) and a fresh [Graph].
  */
 @RunWith(RobolectricTestRunner::class)
+@org.robolectric.annotation.GraphicsMode(org.robolectric.annotation.GraphicsMode.Mode.NATIVE)
 abstract class ScreenTest {
     protected lateinit var app: Application
 
@@ -111,7 +119,8 @@ abstract class ScreenTest {
             if (v is android.view.ViewGroup) for (i in 0 until v.childCount) walk(v.getChildAt(i))
         }
         walk(window.decorView)
-        return out.toString()
+        // Without the bidi isolates the app puts around embedded names.
+        return out.toString().replace("\u2068", "").replace("\u2069", "")
     }
 
     /** Presses the confirmation of the dialog on screen. */

@@ -50,8 +50,15 @@ class ScreenshotTest : ScreenTest() {
         val screen = activity.resources.displayMetrics.heightPixels
         val bar = root.getChildAt(0)
         bar.measure(View.MeasureSpec.makeMeasureSpec(width, View.MeasureSpec.EXACTLY), View.MeasureSpec.makeMeasureSpec(0, View.MeasureSpec.UNSPECIFIED))
-        val height = maxOf(screen, bar.measuredHeight + content.measuredHeight)
-        (content.parent as View).isVerticalScrollBarEnabled = false
+        var height = maxOf(screen, bar.measuredHeight + content.measuredHeight)
+        val scroll = content.parent as View
+        scroll.isVerticalScrollBarEnabled = false
+        // Grow until the scrolling part holds all of its content.
+        repeat(4) {
+            root.measure(View.MeasureSpec.makeMeasureSpec(width, View.MeasureSpec.EXACTLY), View.MeasureSpec.makeMeasureSpec(height, View.MeasureSpec.EXACTLY))
+            val missing = content.measuredHeight - scroll.measuredHeight
+            if (missing > 0) height += missing
+        }
         root.measure(View.MeasureSpec.makeMeasureSpec(width, View.MeasureSpec.EXACTLY), View.MeasureSpec.makeMeasureSpec(height, View.MeasureSpec.EXACTLY))
         root.layout(0, 0, width, height)
         check(root, name)

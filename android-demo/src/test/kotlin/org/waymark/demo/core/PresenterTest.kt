@@ -31,7 +31,7 @@ import org.waymark.demo.support.tempDir
 import org.waymark.ktx.UrlConnectionTransport
 
 /** The presenters on the plain JVM, against the host library: no Android. */
-class PresenterTests {
+class PresenterTest {
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
     private val home = tempDir("presenter")
     private val content = runBlocking { ContentStore.open(File(home, "content").path, UrlConnectionTransport()) }

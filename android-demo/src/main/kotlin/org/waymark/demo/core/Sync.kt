@@ -18,6 +18,8 @@ public enum class SyncPhase { IDLE, PLANNING, PLANNED, CONFIRM_METERED, SYNCING,
 public data class SyncState(
     val phase: SyncPhase = SyncPhase.IDLE,
     val plan: SyncPlan? = null,
+    /** The publishers' display names by id, for the plan. */
+    val names: Map<String, String> = emptyMap(),
     /** Bytes received of the current download, and its total. */
     val received: Long = 0,
     val total: Long = 0,
@@ -46,7 +48,8 @@ public class SyncPresenter(
             try {
                 content.setSyncSettings(settings().syncSettings())
                 val plan = content.planSync(network, null)
-                update { it.copy(phase = SyncPhase.PLANNED, plan = plan, notice = if (plan.totalBytes == 0L) said(Notice.What.UP_TO_DATE) else null) }
+                val names = content.trustedPublishers().associate { p -> p.id to p.name }
+                update { it.copy(phase = SyncPhase.PLANNED, plan = plan, names = names, notice = if (plan.totalBytes == 0L) said(Notice.What.UP_TO_DATE) else null) }
             } catch (e: Exception) {
                 ended(e)
             }

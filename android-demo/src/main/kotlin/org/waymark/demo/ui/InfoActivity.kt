@@ -123,7 +123,7 @@ public class InfoActivity : Screen() {
         add(text(texts.emergencyNumbers, bold = true), 12)
         for (e in c.emergency) {
             add(
-                button("${texts.emergency(e.service)}: ${e.number}", tag = "dial-${e.number}") {
+                button("${texts.emergency(e.service)}: ${ltr(e.number)}", tag = "dial-${e.number}") {
                     // ACTION_DIAL: the dialler opens with the number; the person presses call.
                     startActivity(Intent(Intent.ACTION_DIAL, Uri.parse("tel:${e.number}")))
                 },
@@ -135,20 +135,20 @@ public class InfoActivity : Screen() {
 
     private fun service(n: NearbyService) = card(tag = "service") {
         addView(text(n.name, bold = true))
-        val facts = mutableListOf(String.format(Locale.ROOT, "%.1f km", n.distanceKm))
+        val facts = mutableListOf(ltr(String.format(Locale.ROOT, "%.1f km", n.distanceKm)))
         when (n.openNow) {
             true -> facts += texts.openNow
             false -> facts += texts.closedNow
             null -> Unit
         }
         if (n.service.free == true) facts += texts.free
-        addView(text(facts.joinToString(" · "), Style.SMALL_SP, if (n.openNow == true) Style.PRIMARY else Style.MUTED, bold = true))
+        addView(appLine(facts.joinToString(" · "), Style.SMALL_SP, if (n.openNow == true) Style.PRIMARY else Style.MUTED, bold = true))
         if (n.service.languages.isNotEmpty()) {
-            addView(appLine(texts.speaks(n.service.languages.joinToString(", ") { Language.displayName(it) }), Style.SMALL_SP, Style.MUTED))
+            addView(appLine(texts.speaks(n.service.languages.joinToString("، ".takeIf { language.rtl } ?: ", ") { isolate(Language.displayName(it)) }), Style.SMALL_SP, Style.MUTED))
         }
         n.service.address?.let { addView(text(it, Style.SMALL_SP)) }
         for (p in n.service.phones) {
-            add(button(p.number, tag = "dial-${p.number}", filled = false) {
+            add(button(ltr(p.number), tag = "dial-${p.number}", filled = false) {
                 startActivity(Intent(Intent.ACTION_DIAL, Uri.parse("tel:${p.number}")))
             }, 6)
         }

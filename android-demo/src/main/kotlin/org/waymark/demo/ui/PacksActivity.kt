@@ -96,7 +96,7 @@ public class PacksActivity : Screen() {
     }
 
     private fun fingerprintView(fingerprint: String) =
-        text(fingerprint.chunked(4).joinToString(" "), Style.BODY_SP, bold = true, tag = "fingerprint").apply {
+        text(fingerprint, Style.BODY_SP, bold = true, tag = "fingerprint").apply {
             typeface = android.graphics.Typeface.MONOSPACE
             layoutDirection = android.view.View.LAYOUT_DIRECTION_LTR
             textDirection = android.view.View.TEXT_DIRECTION_LTR

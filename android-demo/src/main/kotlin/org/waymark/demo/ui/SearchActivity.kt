@@ -103,6 +103,9 @@ internal fun provenanceLine(texts: Texts, p: Provenance): String =
 /** [s] as a unit in a line of another direction (a Latin name in an Arabic line): FSI … PDI. */
 internal fun isolate(s: String): String = "\u2068$s\u2069"
 
+/** [s] always left to right (a phone number, a distance): LRI … PDI. */
+internal fun ltr(s: String): String = "\u2066$s\u2069"
+
 /** The provenance line and the SAMPLE / stale marks, under an entry. */
 internal fun Screen.marks(into: LinearLayout, p: Provenance, texts: Texts) {
     into.addView(appLine(provenanceLine(texts, p), Style.SMALL_SP, Style.MUTED, tag = "provenance"))

@@ -49,15 +49,18 @@ public class SyncActivity : Screen() {
             SyncPhase.PLANNED -> {
                 val plan = state.plan ?: return
                 for (p in plan.publishers) {
-                    if (p.bytes > 0) body.add(text("${p.publisher}: ${SyncPresenter.size(p.bytes)}", tag = "plan-${p.publisher}"))
+                    if (p.bytes > 0) {
+                        val name = state.names[p.publisher] ?: p.publisher
+                        body.add(appLine("${isolate(name)}: ${isolate(SyncPresenter.size(p.bytes))}", tag = "plan-${p.publisher}"))
+                    }
                 }
                 if (plan.totalBytes > 0) {
-                    body.add(text(texts.willDownload(SyncPresenter.size(plan.totalBytes)), bold = true, tag = "plan-total"), 12)
+                    body.add(appLine(texts.willDownload(isolate(SyncPresenter.size(plan.totalBytes))), bold = true, tag = "plan-total"), 12)
                     body.add(button(texts.download, tag = "download") { presenter.start(network()) })
                 }
             }
             SyncPhase.CONFIRM_METERED -> {
-                body.add(text(texts.metered(SyncPresenter.size(state.plan?.totalBytes ?: 0)), color = Style.WARNING, bold = true, tag = "metered"))
+                body.add(appLine(texts.metered(isolate(SyncPresenter.size(state.plan?.totalBytes ?: 0))), color = Style.WARNING, bold = true, tag = "metered"))
                 body.add(button(texts.downloadAnyway, tag = "download-anyway") { presenter.start(network(), confirmed = true) })
                 body.add(button(texts.cancel, tag = "cancel", filled = false) { presenter.cancel() })
             }
@@ -69,7 +72,7 @@ public class SyncActivity : Screen() {
                     tag = "progress"
                 }
                 body.add(bar)
-                if (state.total > 0) body.add(text("${SyncPresenter.size(state.received)} / ${SyncPresenter.size(state.total)}", Style.SMALL_SP, Style.MUTED))
+                if (state.total > 0) body.add(text("${SyncPresenter.size(state.received)} / ${SyncPresenter.size(state.total)}", Style.SMALL_SP, Style.MUTED).apply { textDirection = android.view.View.TEXT_DIRECTION_LTR })
                 body.add(button(texts.cancel, tag = "cancel", color = Style.DANGER, filled = false) { presenter.cancel() }, 16)
             }
             SyncPhase.DONE -> {

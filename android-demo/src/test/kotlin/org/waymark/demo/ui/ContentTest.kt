@@ -43,7 +43,7 @@ class ContentTest : ScreenTest() {
         trustSample()
         val view = Intent(Intent.ACTION_VIEW, Uri.fromFile(SamplePublisher.bundle))
         val packs = launch<PacksActivity>(view.setClass(app, PacksActivity::class.java))
-        waitFor("the pack installed") { packs.has("installed") }
+        waitFor("the pack installed and listed") { packs.has("installed") && packs.has("pack-${SamplePublisher.PACK}") }
         assertTrue(packs.textOf("installed").startsWith("Installed: "), packs.textOf("installed"))
         assertTrue(packs.has("pack-${SamplePublisher.PACK}"))
         assertTrue(packs.allText().contains("SAMPLE"))

@@ -97,7 +97,8 @@ abstract class ScreenTest {
 
     protected fun Activity.has(tag: String): Boolean = view(tag)?.isShown == true
 
-    protected fun Activity.textOf(tag: String): String = (view(tag) as? TextView)?.text?.toString() ?: ""
+    protected fun Activity.textOf(tag: String): String =
+        ((view(tag) as? TextView)?.text?.toString() ?: "").replace(Regex("[\u2066-\u2069]"), "")
 
     protected fun Activity.click(tag: String) {
         val v = view(tag) ?: throw AssertionError("no view tagged $tag")
@@ -120,7 +121,7 @@ abstract class ScreenTest {
         }
         walk(window.decorView)
         // Without the bidi isolates the app puts around embedded names.
-        return out.toString().replace("\u2068", "").replace("\u2069", "")
+        return out.toString().replace(Regex("[\u2066-\u2069]"), "")
     }
 
     /** Presses the confirmation of the dialog on screen. */

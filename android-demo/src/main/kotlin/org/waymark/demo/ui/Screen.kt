@@ -16,6 +16,7 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
+import org.waymark.ktx.lockStates
 import org.waymark.demo.core.Failure
 import org.waymark.demo.core.Notice
 import org.waymark.demo.core.Session
@@ -115,14 +116,30 @@ public abstract class Screen : Activity() {
         if (needsUnlock) {
             val session = Graph.sessionOrNull()
             if (session == null || !session.isUnlocked) {
-                startActivity(Intent(this, UnlockActivity::class.java))
-                finish()
+                toUnlock()
+                return
+            }
+            // Auto-lock (or a lock from elsewhere) while this screen shows:
+            // the screen goes, the unlock screen comes.
+            val vault = session.vault as? org.waymark.Vault ?: return
+            lockWatch?.cancel()
+            lockWatch = scope.launch {
+                vault.lockStates().collect { if (it is org.waymark.LockState.Locked) toUnlock() }
             }
         }
     }
 
+    private var lockWatch: kotlinx.coroutines.Job? = null
+
+    private fun toUnlock() {
+        if (isFinishing) return
+        startActivity(Intent(this, UnlockActivity::class.java))
+        finish()
+    }
+
     override fun onStop() {
         super.onStop()
+        lockWatch?.cancel()
         started--
         // The app left the screen (not a rotation, not a picker we opened).
         if (started == 0 && !isChangingConfigurations && !awaitingResult && Graph.settings(this).lockOnLeave) {

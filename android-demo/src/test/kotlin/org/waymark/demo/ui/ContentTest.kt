@@ -222,3 +222,37 @@ class ContentTest : ScreenTest() {
         assertFalse(launch<InfoActivity>().isSecure())
     }
 }
+
+class ShareTest : ScreenTest() {
+    @Test
+    fun a_shared_pack_installs_on_another_phone_with_no_network() {
+        language("en")
+        runBlocking {
+            session().content.trustPublisher(SamplePublisher.card, TrustOptions(id = null, name = null, url = null))
+            session().content.installPackFromFile(SamplePublisher.bundle.path)
+        }
+        org.robolectric.Robolectric.setupContentProvider(org.waymark.demo.platform.ShareProvider::class.java, "${app.packageName}.share")
+        val packs = launch<PacksActivity>()
+        waitFor("the pack") { packs.has("share-${SamplePublisher.PACK}") }
+        packs.click("share-${SamplePublisher.PACK}")
+        waitFor("the share sheet") { shadowOf(app).peekNextStartedActivity() != null }
+        val chooser = nextStarted()!!
+        assertEquals(Intent.ACTION_CHOOSER, chooser.action)
+        @Suppress("DEPRECATION")
+        val send = chooser.getParcelableExtra<Intent>(Intent.EXTRA_INTENT)!!
+        assertEquals(Intent.ACTION_SEND, send.action)
+        @Suppress("DEPRECATION")
+        val uri = send.getParcelableExtra<Uri>(Intent.EXTRA_STREAM)!!
+        assertEquals("content", uri.scheme)
+        // The other phone: its own store, trusting the same publisher, offline.
+        val received = java.io.File.createTempFile("received", ".wmbundle")
+        app.contentResolver.openInputStream(uri)!!.use { input -> received.outputStream().use { input.copyTo(it) } }
+        val other = runBlocking { org.waymark.ContentStore.open(org.waymark.demo.support.tempDir("other-phone").path, null) }
+        other.use {
+            runBlocking {
+                it.trustPublisher(SamplePublisher.card, TrustOptions(id = null, name = null, url = null))
+                assertEquals(SamplePublisher.PACK, it.installPackFromFile(received.path).id)
+            }
+        }
+    }
+}

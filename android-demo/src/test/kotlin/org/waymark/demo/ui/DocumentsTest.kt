@@ -120,3 +120,16 @@ class DocumentsTest : ScreenTest() {
         return n
     }
 }
+
+class AutoLockTest : ScreenTest() {
+    @Test
+    fun a_vault_that_locks_itself_takes_the_documents_screen_away() {
+        language("en")
+        val s = vaultWith("a long passphrase")
+        val docs = launch<DocumentsActivity>()
+        waitFor("the list") { docs.has("empty") }
+        s.lock() // as the auto-lock timer does
+        waitFor("the unlock screen") { docs.isFinishing }
+        assertEquals(UnlockActivity::class.java.name, nextStarted()?.component?.className)
+    }
+}

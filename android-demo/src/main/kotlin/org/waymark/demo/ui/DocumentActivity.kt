@@ -79,9 +79,10 @@ public class DocumentActivity : Screen() {
             }.show()
         }
         content.add(kindButton, 2)
-        val number = labelled(texts.numberLabel, "number", m.number)
-        val expires = labelled(texts.expiryLabel, "expires", m.expiresOn)
-        val country = labelled(texts.countryLabel, "country", m.issuingCountry)
+        // Numbers, dates and codes read left to right in every language.
+        val number = labelled(texts.numberLabel, "number", m.number).apply { textDirection = android.view.View.TEXT_DIRECTION_LTR }
+        val expires = labelled(texts.expiryLabel, "expires", m.expiresOn).apply { textDirection = android.view.View.TEXT_DIRECTION_LTR }
+        val country = labelled(texts.countryLabel, "country", m.issuingCountry).apply { textDirection = android.view.View.TEXT_DIRECTION_LTR }
         val notes = labelled(texts.notesLabel, "notes", m.notes, singleLine = false)
         content.add(
             button(texts.save, tag = "save") {

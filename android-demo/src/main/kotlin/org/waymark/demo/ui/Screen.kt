@@ -209,12 +209,15 @@ public abstract class Screen : Activity() {
 
     /** Asks once before something that cannot be undone. */
     protected fun confirm(title: String, body: String, yes: String, onYes: () -> Unit) {
-        AlertDialog.Builder(this)
+        val dialog = AlertDialog.Builder(this)
             .setTitle(title)
             .setMessage(body)
             .setPositiveButton(yes) { _, _ -> onYes() }
             .setNegativeButton(texts.cancel, null)
             .show()
+        // The dialog's own window follows the language's direction too.
+        dialog.window?.decorView?.layoutDirection = if (language.rtl) View.LAYOUT_DIRECTION_RTL else View.LAYOUT_DIRECTION_LTR
+        if (secure) dialog.window?.setFlags(WindowManager.LayoutParams.FLAG_SECURE, WindowManager.LayoutParams.FLAG_SECURE)
     }
 
     private companion object {

@@ -168,13 +168,10 @@ class ScreenshotTest : ScreenTest() {
         search.type("search", if (lang == "ar") "مركز الشرطة" else if (lang == "ti") "ፖሊስ" else "police")
         waitFor("hits") { search.has("hit") || search.has("no-results") }
         shoot("11-search", search, lang)
-        val hitTitle = (search.view("hit") as? ViewGroup)?.let { (it.getChildAt(0) as TextView).text.toString() } ?: "—"
-        val entry = launch<EntryActivity>(
-            Intent(app, EntryActivity::class.java).putExtra(EntryActivity.EXTRA_TITLE, hitTitle)
-                .putExtra(EntryActivity.EXTRA_BODY, (search.view("snippet") as? TextView)?.text?.toString() ?: "")
-                .putExtra(EntryActivity.EXTRA_LANGUAGE, lang).putExtra(EntryActivity.EXTRA_PROVENANCE, "Sample NGO (example data) · v1 · 12")
-                .putExtra(EntryActivity.EXTRA_SAMPLE, true),
-        )
+        // The entry as the hit opens it (its real provenance line).
+        while (nextStarted() != null) Unit
+        search.click("hit")
+        val entry = launch<EntryActivity>(nextStarted()!!)
         shoot("12-entry", entry, lang)
         val country = launch<InfoActivity>(info(InfoActivity.COUNTRY))
         waitFor("countries") { country.has("country-GR") }

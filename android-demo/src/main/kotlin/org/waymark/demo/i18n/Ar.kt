@@ -45,7 +45,7 @@ public object Ar : Texts() {
     override val passphrase = "عبارة السر"
     override val open = "افتح"
     override fun wrongPassphrase(attempts: Int) = "عبارة السر خاطئة. عدد المحاولات: $attempts."
-    override fun waitSeconds(seconds: Long) = "انتظر $seconds ثانية ثم حاول مرة أخرى."
+    override fun waitSeconds(seconds: Long) = "انتظر ${count(seconds, "ثانية واحدة", "ثانيتين", "ثوانٍ", "ثانية")} ثم حاول مرة أخرى."
     override val forgotPassphrase = "نسيت عبارة السر"
     override val recoveryCode = "رمز الاسترداد (من ورقتك)"
     override val newPassphrase = "عبارة سر جديدة"
@@ -68,7 +68,7 @@ public object Ar : Texts() {
     override val takePhoto = "التقط صورة"
     override val chooseFile = "اختر ملفًا"
     override val expired = "منتهية"
-    override fun expiresIn(days: Long) = if (days == 0L) "تنتهي اليوم" else "تنتهي بعد $days يومًا"
+    override fun expiresIn(days: Long) = if (days == 0L) "تنتهي اليوم" else "تنتهي بعد ${count(days, "يوم واحد", "يومين", "أيام", "يومًا")}"
     override val kindNames = listOf(
         "جواز سفر", "تأشيرة", "تصريح إقامة", "بطاقة هوية", "شهادة ميلاد",
         "عقد زواج", "طبية", "تعليم", "تذكرة سفر", "أخرى",
@@ -98,7 +98,7 @@ public object Ar : Texts() {
     override val sample = "عيّنة: ليست معلومات حقيقية"
     override val stale = "قديمة: تحقق منها قبل الاعتماد عليها"
     override fun provenance(publisher: String, version: Long, days: Long) =
-        "$publisher · الإصدار $version · تم التحقق قبل $days يومًا"
+        "$publisher · الإصدار $version · تم التحقق قبل ${count(days, "يوم واحد", "يومين", "أيام", "يومًا")}"
     override fun inLanguage(name: String) = "باللغة: $name"
     override val readAloud = "اقرأ بصوت عالٍ"
     override val stopReading = "أوقف القراءة"
@@ -119,6 +119,7 @@ public object Ar : Texts() {
     override val alerts = "تنبيهات"
     override val noAlerts = "لا توجد تنبيهات الآن."
     override val severityNames = listOf("معلومة", "تحذير", "خطر")
+    override fun mode(mode: String) = mapOf("ferry" to "عبّارة", "boat" to "قارب", "bus" to "حافلة", "train" to "قطار", "foot" to "سيرًا على الأقدام", "walk" to "سيرًا على الأقدام", "car" to "سيارة")[mode] ?: mode
     override fun emergency(service: String) = mapOf("general" to "الطوارئ", "police" to "الشرطة", "ambulance" to "الإسعاف", "fire" to "الإطفاء", "coastguard" to "خفر السواحل")[service] ?: service
 
     override val trustedPublishers = "المنظمات التي تثق بها"
@@ -153,7 +154,7 @@ public object Ar : Texts() {
     override val noLimit = "بلا حد"
 
     override val autoLock = "اقفل بعد"
-    override fun minutes(n: Int) = if (n == 1) "دقيقة واحدة" else "$n دقائق"
+    override fun minutes(n: Int) = count(n.toLong(), "دقيقة واحدة", "دقيقتين", "دقائق", "دقيقة")
     override val lockOnLeave = "اقفل عند مغادرة التطبيق"
     override val duressTitle = "عبارة سر ثانية للخطر"
     override val duressBody = "تفتح خزنة فارغة تبدو حقيقية. استعملها إذا أجبرك أحد على فتح التطبيق."
@@ -162,4 +163,12 @@ public object Ar : Texts() {
     override val language = "اللغة"
     override val neverTitle = "ما لا يفعله هذا التطبيق أبدًا"
     override val neverBody = "لا تتبّع. لا إعلانات. لا معرّفات. موقعك لا يغادر هذا الهاتف أبدًا. وثائقك تبقى على هذا الهاتف مقفلة إلا إذا أرسلتها أنت."
+
+    /** Arabic counting: one, two, 3–10 (plural), 11 and more (singular accusative). */
+    private fun count(n: Long, one: String, two: String, few: String, many: String): String = when {
+        n == 1L -> one
+        n == 2L -> two
+        n % 100 in 3..10 -> "$n $few"
+        else -> "$n $many"
+    }
 }

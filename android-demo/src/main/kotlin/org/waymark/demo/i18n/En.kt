@@ -45,7 +45,7 @@ public object En : Texts() {
     override val passphrase = "Passphrase"
     override val open = "Open"
     override fun wrongPassphrase(attempts: Int) = "Wrong passphrase. Tries: $attempts."
-    override fun waitSeconds(seconds: Long) = "Wait $seconds seconds, then try again."
+    override fun waitSeconds(seconds: Long) = "Wait ${plural(seconds, "second")}, then try again."
     override val forgotPassphrase = "I forgot my passphrase"
     override val recoveryCode = "Recovery code (from your paper)"
     override val newPassphrase = "New passphrase"
@@ -68,7 +68,7 @@ public object En : Texts() {
     override val takePhoto = "Take a photo"
     override val chooseFile = "Choose a file"
     override val expired = "Expired"
-    override fun expiresIn(days: Long) = if (days == 0L) "Expires today" else "Expires in $days days"
+    override fun expiresIn(days: Long) = if (days == 0L) "Expires today" else "Expires in ${plural(days, "day")}"
     override val kindNames = listOf(
         "Passport", "Visa", "Residence permit", "ID card", "Birth certificate",
         "Marriage certificate", "Medical", "Education", "Travel ticket", "Other",
@@ -98,7 +98,7 @@ public object En : Texts() {
     override val sample = "SAMPLE: not real information"
     override val stale = "OLD: check before you rely on it"
     override fun provenance(publisher: String, version: Long, days: Long) =
-        "$publisher · v$version · verified $days days ago"
+        if (days == 0L) "$publisher · v$version · verified today" else "$publisher · v$version · verified ${plural(days, "day")} ago"
     override fun inLanguage(name: String) = "In $name"
     override val readAloud = "Read aloud"
     override val stopReading = "Stop reading"
@@ -119,6 +119,7 @@ public object En : Texts() {
     override val alerts = "Alerts"
     override val noAlerts = "No alerts now."
     override val severityNames = listOf("Information", "Warning", "Danger")
+    override fun mode(mode: String) = mapOf("ferry" to "ferry", "boat" to "boat", "bus" to "bus", "train" to "train", "foot" to "on foot", "walk" to "on foot", "car" to "car")[mode] ?: mode
     override fun emergency(service: String) = mapOf("general" to "Emergency", "police" to "Police", "ambulance" to "Ambulance", "fire" to "Fire", "coastguard" to "Coast guard")[service] ?: service
 
     override val trustedPublishers = "Organisations you trust"
@@ -162,4 +163,6 @@ public object En : Texts() {
     override val language = "Language"
     override val neverTitle = "What this app never does"
     override val neverBody = "No tracking. No advertising. No identifiers. Your location never leaves this phone. Your documents stay on this phone, locked, unless you send them."
+
+    private fun plural(n: Long, word: String) = if (n == 1L) "1 $word" else "$n ${word}s"
 }

@@ -119,6 +119,7 @@ public object Fa : Texts() {
     override val alerts = "هشدارها"
     override val noAlerts = "اکنون هشداری نیست."
     override val severityNames = listOf("اطلاع", "هشدار", "خطر")
+    override fun mode(mode: String) = mapOf("ferry" to "کشتی", "boat" to "قایق", "bus" to "اتوبوس", "train" to "قطار", "foot" to "پیاده", "walk" to "پیاده", "car" to "ماشین")[mode] ?: mode
     override fun emergency(service: String) = mapOf("general" to "اورژانس", "police" to "پلیس", "ambulance" to "آمبولانس", "fire" to "آتش‌نشانی", "coastguard" to "گارد ساحلی")[service] ?: service
 
     override val trustedPublishers = "سازمان‌هایی که به آن‌ها اعتماد دارید"

@@ -45,7 +45,7 @@ public object Fr : Texts() {
     override val passphrase = "Phrase secrète"
     override val open = "Ouvrir"
     override fun wrongPassphrase(attempts: Int) = "Phrase secrète fausse. Essais : $attempts."
-    override fun waitSeconds(seconds: Long) = "Attendez $seconds secondes, puis réessayez."
+    override fun waitSeconds(seconds: Long) = "Attendez ${plural(seconds, "seconde")}, puis réessayez."
     override val forgotPassphrase = "J'ai oublié ma phrase secrète"
     override val recoveryCode = "Code de secours (sur votre papier)"
     override val newPassphrase = "Nouvelle phrase secrète"
@@ -68,7 +68,7 @@ public object Fr : Texts() {
     override val takePhoto = "Prendre une photo"
     override val chooseFile = "Choisir un fichier"
     override val expired = "Expiré"
-    override fun expiresIn(days: Long) = if (days == 0L) "Expire aujourd'hui" else "Expire dans $days jours"
+    override fun expiresIn(days: Long) = if (days == 0L) "Expire aujourd'hui" else "Expire dans ${plural(days, "jour")}"
     override val kindNames = listOf(
         "Passeport", "Visa", "Titre de séjour", "Carte d'identité", "Acte de naissance",
         "Acte de mariage", "Médical", "Études", "Billet de voyage", "Autre",
@@ -98,7 +98,7 @@ public object Fr : Texts() {
     override val sample = "EXEMPLE : informations fictives"
     override val stale = "ANCIEN : vérifiez avant de vous y fier"
     override fun provenance(publisher: String, version: Long, days: Long) =
-        "$publisher · v$version · vérifié il y a $days jours"
+        if (days == 0L) "$publisher · v$version · vérifié aujourd'hui" else "$publisher · v$version · vérifié il y a ${plural(days, "jour")}"
     override fun inLanguage(name: String) = "En $name"
     override val readAloud = "Lire à voix haute"
     override val stopReading = "Arrêter la lecture"
@@ -119,6 +119,7 @@ public object Fr : Texts() {
     override val alerts = "Alertes"
     override val noAlerts = "Aucune alerte en ce moment."
     override val severityNames = listOf("Information", "Attention", "Danger")
+    override fun mode(mode: String) = mapOf("ferry" to "ferry", "boat" to "bateau", "bus" to "bus", "train" to "train", "foot" to "à pied", "walk" to "à pied", "car" to "voiture")[mode] ?: mode
     override fun emergency(service: String) = mapOf("general" to "Urgences", "police" to "Police", "ambulance" to "Ambulance", "fire" to "Pompiers", "coastguard" to "Garde-côtes")[service] ?: service
 
     override val trustedPublishers = "Organisations de confiance"
@@ -162,4 +163,6 @@ public object Fr : Texts() {
     override val language = "Langue"
     override val neverTitle = "Ce que cette appli ne fait jamais"
     override val neverBody = "Pas de pistage. Pas de publicité. Pas d'identifiants. Votre position ne quitte jamais ce téléphone. Vos papiers restent sur ce téléphone, verrouillés, sauf si vous les envoyez."
+
+    private fun plural(n: Long, word: String) = if (n <= 1L) "$n $word" else "$n ${word}s"
 }

@@ -133,6 +133,8 @@ public abstract class Texts {
     public abstract val severityNames: List<String>
     /** An emergency service's name: `general`, `police`, `ambulance`, `fire`, `coastguard`; others as given. */
     public abstract fun emergency(service: String): String
+    /** A way of travel: `ferry`, `boat`, `bus`, `train`, `foot` (or `walk`), `car`; others as given. */
+    public abstract fun mode(mode: String): String
 
     // Packs and trust
     public abstract val trustedPublishers: String

@@ -119,6 +119,7 @@ public object Ti : Texts() {
     override val alerts = "መጠንቀቕታታት"
     override val noAlerts = "ሕጂ መጠንቀቕታ የለን።"
     override val severityNames = listOf("ሓበሬታ", "መጠንቀቕታ", "ሓደጋ")
+    override fun mode(mode: String) = mapOf("ferry" to "መርከብ", "boat" to "ጃልባ", "bus" to "ኣውቶቡስ", "train" to "ባቡር", "foot" to "ብእግሪ", "walk" to "ብእግሪ", "car" to "መኪና")[mode] ?: mode
     override fun emergency(service: String) = mapOf("general" to "ህጹጽ ረድኤት", "police" to "ፖሊስ", "ambulance" to "ኣምቡላንስ", "fire" to "ሓዊ መጥፍኢ", "coastguard" to "ሓለዋ ገማግም")[service] ?: service
 
     override val trustedPublishers = "እትኣምኖም ትካላት"

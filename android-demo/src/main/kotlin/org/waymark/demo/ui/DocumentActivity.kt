@@ -184,6 +184,7 @@ public class DocumentActivity : Screen() {
         presenter?.export { contentResolver.openOutputStream(uri) }
     }
 
+    /** The intent extra, and the image decoding the viewer uses. */
     public companion object {
         /** The document's id. */
         public const val EXTRA_ID: String = "org.waymark.demo.DOCUMENT"

@@ -53,12 +53,24 @@ public class EntryActivity : Screen() {
         super.onDestroy()
     }
 
+    /** The intent extras that carry the entry (from a search hit). */
     public companion object {
+        /** The entry's title. */
         public const val EXTRA_TITLE: String = "title"
+
+        /** Its text. */
         public const val EXTRA_BODY: String = "body"
+
+        /** The BCP 47 language of the text (for the voice). */
         public const val EXTRA_LANGUAGE: String = "language"
+
+        /** The provenance line, already worded. */
         public const val EXTRA_PROVENANCE: String = "provenance"
+
+        /** True for sample content (the SAMPLE mark). */
         public const val EXTRA_SAMPLE: String = "sample"
+
+        /** True for content not verified for a long time (the stale mark). */
         public const val EXTRA_STALE: String = "stale"
     }
 }

@@ -159,7 +159,7 @@ public class InfoActivity : Screen() {
         addView(text(tr(r.name), bold = true))
         for (s in r.segments) {
             val arrow = if (language.rtl) "←" else "→"
-            add(text("${tr(s.from.name)} $arrow ${tr(s.to.name)}" + (s.mode?.let { " ($it)" } ?: "")), 6)
+            add(text("${tr(s.from.name)} $arrow ${tr(s.to.name)}" + (s.mode?.let { " (${texts.mode(it)})" } ?: "")), 6)
             if (s.borderCrossing) addView(badge(texts.borderCrossing, Style.WARNING))
             tr(s.risks).takeIf { it.isNotBlank() }?.let { addView(text(it, Style.SMALL_SP, Style.DANGER)) }
             tr(s.notes).takeIf { it.isNotBlank() }?.let { addView(text(it, Style.SMALL_SP, Style.MUTED)) }
@@ -179,11 +179,21 @@ public class InfoActivity : Screen() {
         marks(this, a.provenance, texts)
     }
 
+    /** Which information screen to show: [EXTRA_MODE] is one of the modes below. */
     public companion object {
+        /** The intent extra naming the mode. */
         public const val EXTRA_MODE: String = "mode"
+
+        /** A country's profile. */
         public const val COUNTRY: String = "country"
+
+        /** Help nearby. */
         public const val NEARBY: String = "nearby"
+
+        /** Routes through a place. */
         public const val ROUTES: String = "routes"
+
+        /** Alerts in force (the default). */
         public const val ALERTS: String = "alerts"
         private const val LOCATION = 7
     }

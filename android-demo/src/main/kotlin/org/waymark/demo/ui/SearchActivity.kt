@@ -79,6 +79,7 @@ public class SearchActivity : Screen() {
         marks(this, hit.provenance, texts)
     }
 
+    /** How a hit's snippet is shown. */
     public companion object {
         /** The snippet with its matches highlighted (offsets are UTF-16, as Waymark gives them). */
         internal fun highlighted(hit: SearchHit): CharSequence {

@@ -60,6 +60,24 @@ public class FirstRunPresenter(
         }
     }
 
+    /**
+     * The code was never checked (the app was closed while it showed):
+     * with the vault unlocked, a new code replaces it (the old one stops
+     * working) and is shown and checked as on the first run.
+     */
+    public fun newCode() {
+        update { it.copy(step = FirstRunStep.CREATING, notice = null) }
+        scope.launch {
+            try {
+                val vault = session.vault ?: throw org.waymark.WaymarkException.Locked()
+                val code = vault.regenerateRecoveryCode()
+                update { it.copy(step = FirstRunStep.SHOW_CODE, recoveryCode = code) }
+            } catch (e: Exception) {
+                update { it.copy(step = FirstRunStep.DONE, notice = failed(e)) }
+            }
+        }
+    }
+
     /** "I wrote it down": ask for two groups of it, chosen at random. */
     public fun wroteItDown() {
         if (current.step != FirstRunStep.SHOW_CODE) return

@@ -30,7 +30,11 @@ public class UnlockActivity : Screen() {
 
     private fun render(state: UnlockState) {
         if (state.unlocked) {
-            startActivity(Intent(this, HomeActivity::class.java))
+            val pending = org.waymark.demo.platform.Graph.prefs(this).string(RECOVERY_PENDING) == "true"
+            startActivity(
+                if (pending) Intent(this, WelcomeActivity::class.java).putExtra(EXTRA_NEW_CODE, true)
+                else Intent(this, HomeActivity::class.java),
+            )
             finish()
             return
         }

@@ -27,7 +27,10 @@ public class WelcomeActivity : Screen() {
 
     override fun build() {
         withSession { session ->
-            presenter = Graph.firstRun ?: FirstRunPresenter(session, Graph.appScope, Biometrics.available(this)).also { Graph.firstRun = it }
+            presenter = Graph.firstRun ?: FirstRunPresenter(session, Graph.appScope, Biometrics.available(this)).also {
+                Graph.firstRun = it
+                if (intent.getBooleanExtra(EXTRA_NEW_CODE, false) && session.isUnlocked) it.newCode()
+            }
             if (Graph.settings(this).language != null && presenter.state.value.step == FirstRunStep.LANGUAGE) presenter.languageChosen()
             presenter.state.collect { render(it) }
         }
@@ -45,10 +48,15 @@ public class WelcomeActivity : Screen() {
                     header(texts.welcomeTitle, back = false)
                     content.add(text(texts.working, tag = "working"))
                 }
-                FirstRunStep.SHOW_CODE -> codeStep(state.recoveryCode ?: "")
+                FirstRunStep.SHOW_CODE -> {
+                    // Until it is checked, the next unlock shows a new one.
+                    pending(true)
+                    codeStep(state.recoveryCode ?: "")
+                }
                 FirstRunStep.CHECK_CODE -> checkStep(state.checkGroups ?: (1 to 2))
                 FirstRunStep.BIOMETRIC -> biometricStep()
                 FirstRunStep.DONE -> {
+                    if (state.notice == null) pending(false)
                     Graph.firstRun = null
                     startActivity(Intent(this, HomeActivity::class.java))
                     finish()
@@ -67,6 +75,10 @@ public class WelcomeActivity : Screen() {
         noticeView(state.notice)?.let { content.addView(it, 1) }
     }
 
+    private fun pending(on: Boolean) {
+        Graph.prefs(this).putString(RECOVERY_PENDING, on.toString())
+    }
+
     private fun languageStep() {
         header(texts.chooseLanguage, back = false)
         content.add(text("Choose your language · اختر لغتك · زبان خود را انتخاب کنید · ቋንቋኻ ምረጽ · Choisissez votre langue", color = Style.MUTED))
@@ -75,9 +87,17 @@ public class WelcomeActivity : Screen() {
                 button(lang.nativeName, tag = "lang-${lang.tag}", filled = false) {
                     val prefs = Graph.prefs(this)
                     Graph.settings(this).copy(language = lang.tag).save(prefs)
-                    presenter.languageChosen()
-                    // The whole screen in the chosen language and direction.
-                    recreate()
+                    withSession { session ->
+                        if (session.hasVault()) {
+                            // Only the settings were lost: the vault is there.
+                            startActivity(Intent(this, UnlockActivity::class.java))
+                            finish()
+                        } else {
+                            presenter.languageChosen()
+                            // The whole screen in the chosen language and direction.
+                            recreate()
+                        }
+                    }
                 },
             )
         }
@@ -137,6 +157,12 @@ public class WelcomeActivity : Screen() {
         content.add(button(texts.notNow, tag = "biometric-no", filled = false) { presenter.biometricDone() })
     }
 }
+
+/** The intent extra asking for a new recovery code (the last one was never checked). */
+internal const val EXTRA_NEW_CODE = "org.waymark.demo.NEW_CODE"
+
+/** The setting that says a recovery code was shown but not checked. */
+internal const val RECOVERY_PENDING = "recoveryPending"
 
 internal fun watcher(onText: (String) -> Unit): TextWatcher = object : TextWatcher {
     override fun beforeTextChanged(s: CharSequence?, start: Int, count: Int, after: Int) = Unit

@@ -88,3 +88,35 @@ class FirstRunTest : ScreenTest() {
         assertEquals(listOf("ABCD", "EF01"), FirstRunPresenter.groupsOf("abcd-efol"))
     }
 }
+
+class UncheckedCodeTest : ScreenTest() {
+    @Test
+    fun a_code_never_checked_is_replaced_and_shown_after_the_next_unlock() {
+        language("en")
+        val welcome = launch<WelcomeActivity>()
+        waitFor("the passphrase step") { welcome.has("passphrase") }
+        welcome.type("passphrase", "blue river tent morning")
+        welcome.type("passphrase-again", "blue river tent morning")
+        welcome.click("create")
+        waitFor("the code") { welcome.has("recovery-code") }
+        val first = shownCode(welcome)
+        assertEquals(8, first.size)
+        // The app is closed here: the code was never checked.
+        Graph.reset()
+        Graph.kdf = org.waymark.demo.support.TEST_KDF
+        val unlock = launch<UnlockActivity>()
+        waitFor("the form") { unlock.has("passphrase") }
+        unlock.type("passphrase", "blue river tent morning")
+        unlock.click("unlock")
+        var next: android.content.Intent? = null
+        waitFor("the next screen") { next = next ?: nextStarted(); next != null }
+        assertEquals(WelcomeActivity::class.java.name, next!!.component?.className)
+        val again = launch<WelcomeActivity>(next)
+        waitFor("a new code") { again.has("recovery-code") }
+        assertEquals(8, shownCode(again).size, again.allText())
+        assertTrue(shownCode(again) != first, "a new code")
+    }
+
+    private fun shownCode(a: WelcomeActivity): List<String> =
+        Regex("\\d\\.  ([0-9A-Z]{4})").findAll(a.allText()).map { it.groupValues[1] }.toList()
+}

@@ -144,7 +144,9 @@ public class InfoActivity : Screen() {
         if (n.service.free == true) facts += texts.free
         addView(appLine(facts.joinToString(" · "), Style.SMALL_SP, if (n.openNow == true) Style.PRIMARY else Style.MUTED, bold = true))
         if (n.service.languages.isNotEmpty()) {
-            addView(appLine(texts.speaks(n.service.languages.joinToString("، ".takeIf { language.rtl } ?: ", ") { isolate(Language.displayName(it)) }), Style.SMALL_SP, Style.MUTED))
+            // One language a line: each line takes its own direction (a
+            // list mixing Arabic and Latin names on one line reorders).
+            addView(text(texts.speaks("\n" + n.service.languages.joinToString("\n") { "• " + Language.displayName(it) }), Style.SMALL_SP, Style.MUTED))
         }
         n.service.address?.let { addView(text(it, Style.SMALL_SP)) }
         for (p in n.service.phones) {

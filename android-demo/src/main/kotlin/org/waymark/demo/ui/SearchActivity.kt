@@ -101,8 +101,22 @@ public class SearchActivity : Screen() {
 internal fun provenanceLine(texts: Texts, p: Provenance): String =
     texts.provenance(isolate(p.publisherName), p.packVersion, p.ageDays)
 
-/** [s] as a unit in a line of another direction (a Latin name in an Arabic line): FSI … PDI. */
-internal fun isolate(s: String): String = "\u2068$s\u2069"
+/**
+ * [s] as a unit in a line of another direction (a Latin name in an Arabic
+ * line, an Arabic name in a list of Latin ones): wrapped in a directional
+ * isolate of its own first strong direction (RLI or LRI … PDI), so that the
+ * punctuation around it stays the line's.
+ */
+internal fun isolate(s: String): String {
+    val rtl = s.firstNotNullOfOrNull { c ->
+        when (Character.getDirectionality(c)) {
+            Character.DIRECTIONALITY_RIGHT_TO_LEFT, Character.DIRECTIONALITY_RIGHT_TO_LEFT_ARABIC -> true
+            Character.DIRECTIONALITY_LEFT_TO_RIGHT -> false
+            else -> null
+        }
+    } ?: false
+    return (if (rtl) "\u2067" else "\u2066") + s + "\u2069"
+}
 
 /** [s] always left to right (a phone number, a distance): LRI … PDI. */
 internal fun ltr(s: String): String = "\u2066$s\u2069"

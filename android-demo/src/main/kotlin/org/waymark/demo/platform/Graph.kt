@@ -20,7 +20,7 @@ import org.waymark.ktx.open
  * the platform services a test may replace.
  */
 public object Graph {
-    private val mutex = Mutex()
+    private var mutex = Mutex()
     private var session: Session? = null
     private var home: WaymarkHome? = null
 
@@ -71,6 +71,8 @@ public object Graph {
         session = null
         home = null
         firstRun = null
+        // An open that never finished (its caller went away) must not hold the next one.
+        mutex = Mutex()
         appScope.cancel()
         appScope = kotlinx.coroutines.MainScope()
         kdf = null

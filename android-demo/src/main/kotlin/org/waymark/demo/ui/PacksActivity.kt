@@ -41,8 +41,10 @@ public class PacksActivity : Screen() {
         content.add(pasted)
         content.add(button(texts.trust, tag = "trust-pasted", filled = false) {
             val card = pasted.value().trim()
-            if (card.isNotEmpty()) presenter.trust(card.toByteArray())
-            pasted.setText("")
+            if (card.isNotEmpty() && ::presenter.isInitialized) {
+                presenter.trust(card.toByteArray())
+                pasted.setText("")
+            }
         })
         withSession { session ->
             presenter = PacksPresenter(session.content, scope)

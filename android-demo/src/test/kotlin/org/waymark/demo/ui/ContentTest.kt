@@ -63,7 +63,7 @@ class ContentTest : ScreenTest() {
     fun a_publisher_whose_fingerprint_differs_is_removed() {
         language("en")
         val packs = launch<PacksActivity>()
-        waitFor("the screen") { packs.has("card") }
+        waitFor("the screen") { packs.has("card") && packs.has("install-file") }
         packs.type("card", String(SamplePublisher.card))
         packs.click("trust-pasted")
         waitFor("the fingerprint to compare") { packs.has("compare") }

@@ -50,8 +50,12 @@ public class SyncActivity : Screen() {
                 val plan = state.plan ?: return
                 for (p in plan.publishers) {
                     if (p.bytes > 0) {
-                        val name = state.names[p.publisher] ?: p.publisher
-                        body.add(appLine("${isolate(name)}: ${isolate(SyncPresenter.size(p.bytes))}", tag = "plan-${p.publisher}"))
+                        // The name and the size on lines of their own: a Latin
+                        // name and a size inside an Arabic line reorder.
+                        body.add(card(tag = "plan-${p.publisher}") {
+                            addView(text(state.names[p.publisher] ?: p.publisher, bold = true))
+                            addView(text(SyncPresenter.size(p.bytes)).apply { textDirection = android.view.View.TEXT_DIRECTION_LTR })
+                        })
                     }
                 }
                 if (plan.totalBytes > 0) {

@@ -13,7 +13,6 @@ import android.widget.TextView
 import java.util.Locale
 import kotlin.test.assertEquals
 import kotlin.test.assertFalse
-import kotlin.test.assertNotNull
 import kotlin.test.assertTrue
 import kotlinx.coroutines.runBlocking
 import org.junit.Test
@@ -218,7 +217,7 @@ class ContentTest : ScreenTest() {
         assertTrue(launch<SettingsActivity>().isSecure())
         assertTrue(launch<UnlockActivity>().isSecure())
         assertTrue(launch<WelcomeActivity>().isSecure())
-        assertNotNull(launch<SearchActivity>())
+        assertFalse(launch<SearchActivity>().isSecure())
         assertFalse(launch<InfoActivity>().isSecure())
     }
 }

@@ -273,9 +273,11 @@ impl Vault {
     /// vault exactly as if it were the real one).
     ///
     /// Every attempt is counted before it is evaluated. Fails with
-    /// `WrongPassphrase { attempts, retry_after_seconds }`; after 3 failures
-    /// attempts are refused for a delay that doubles each time
-    /// (`TooManyAttempts { retry_after_seconds }`).
+    /// `WrongPassphrase { attempts, retry_after_seconds }`. The first 3
+    /// failures cost nothing; the 4th is still checked and, wrong, starts a
+    /// 30 s delay that doubles with each further failure (at most an hour),
+    /// during which attempts are refused with `TooManyAttempts
+    /// { retry_after_seconds }`.
     pub async fn unlock(self: Arc<Self>, passphrase: String) -> Result<()> {
         blocking(move || self.inner.unlock(&passphrase)).await
     }

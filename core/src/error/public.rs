@@ -163,9 +163,13 @@ impl From<&Error> for WaymarkError {
                 retry_after_seconds: retry_after.as_secs(),
             },
             Error::NoVault | Error::NotFound(_) => WaymarkError::NotFound,
+            // Its text is the reason itself: the public error's own text
+            // says "invalid input" once.
+            Error::InvalidInput(reason) => WaymarkError::InvalidInput {
+                reason: reason.clone(),
+            },
             Error::MalformedRecoveryCode(_)
             | Error::VaultExists
-            | Error::InvalidInput(_)
             | Error::InvalidPack(_)
             | Error::InvalidPatch(_)
             | Error::PatchMismatch(_)
@@ -210,6 +214,21 @@ mod tests {
     // bindings (waymark-ffi's error tests).
     use super::*;
     use crate::error::Untrusted;
+
+    #[test]
+    fn an_invalid_input_says_so_once() {
+        let e = WaymarkError::from(Error::invalid("publisher 'x' is already trusted"));
+        assert_eq!(
+            e,
+            WaymarkError::InvalidInput {
+                reason: "publisher 'x' is already trusted".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "invalid input: publisher 'x' is already trusted"
+        );
+    }
 
     #[test]
     fn refused_content_is_an_integrity_failure_with_the_detailed_text() {

@@ -2177,9 +2177,11 @@ public protocol VaultProtocol: AnyObject, Sendable {
      * vault exactly as if it were the real one).
      *
      * Every attempt is counted before it is evaluated. Fails with
-     * `WrongPassphrase { attempts, retry_after_seconds }`; after 3 failures
-     * attempts are refused for a delay that doubles each time
-     * (`TooManyAttempts { retry_after_seconds }`).
+     * `WrongPassphrase { attempts, retry_after_seconds }`. The first 3
+     * failures cost nothing; the 4th is still checked and, wrong, starts a
+     * 30 s delay that doubles with each further failure (at most an hour),
+     * during which attempts are refused with `TooManyAttempts
+     * { retry_after_seconds }`.
      */
     func unlock(passphrase: String) async throws 
     
@@ -2832,9 +2834,11 @@ open func settings()async throws  -> VaultSettings  {
      * vault exactly as if it were the real one).
      *
      * Every attempt is counted before it is evaluated. Fails with
-     * `WrongPassphrase { attempts, retry_after_seconds }`; after 3 failures
-     * attempts are refused for a delay that doubles each time
-     * (`TooManyAttempts { retry_after_seconds }`).
+     * `WrongPassphrase { attempts, retry_after_seconds }`. The first 3
+     * failures cost nothing; the 4th is still checked and, wrong, starts a
+     * 30 s delay that doubles with each further failure (at most an hour),
+     * during which attempts are refused with `TooManyAttempts
+     * { retry_after_seconds }`.
      */
 open func unlock(passphrase: String)async throws   {
     return
@@ -10723,7 +10727,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_vault_settings() != 39795) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_unlock() != 40583) {
+    if (uniffi_waymark_ffi_checksum_method_vault_unlock() != 5644) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_unlock_with_keystore() != 27537) {

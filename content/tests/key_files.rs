@@ -32,26 +32,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every file under `dir` and its bytes.
-fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut all = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                all.insert(
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    std::fs::read(&p).unwrap(),
-                );
-            }
-        }
-    }
-    all
-}
-
 #[test]
 fn encrypted_keys_sign_only_with_their_passphrase() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,7 +201,7 @@ fn a_rotated_out_key_is_retired_with_a_note_and_never_used() {
 
     // An old-style rotated-out key left beside the live ones is pointed out.
     std::fs::copy(retired.join("targets.v1.key"), keys.join("targets.key.1")).unwrap();
-    let before = files(&repo);
+    let before = common::files_under(&repo);
     let (_, stderr) = ok(
         &["refresh", "--repo", s(&repo), "--keys", s(&keys)],
         Some(PASSPHRASE),
@@ -230,7 +210,7 @@ fn a_rotated_out_key_is_retired_with_a_note_and_never_used() {
         stderr.contains("targets.key.1 is a rotated-out key") && stderr.contains("retired"),
         "{stderr}"
     );
-    assert_ne!(files(&repo), before);
+    assert_ne!(common::files_under(&repo), before);
 }
 
 #[test]
@@ -245,7 +225,7 @@ fn a_rotation_that_cannot_be_signed_leaves_keys_and_repository_as_they_were() {
     );
     // The root key is on a "token" whose signing command fails.
     std::fs::rename(keys.join("root.key"), dir.path().join("root.key")).unwrap();
-    let (keys_before, repo_before) = (files(&keys), files(&repo));
+    let (keys_before, repo_before) = (common::files_under(&keys), common::files_under(&repo));
     let out = run(
         &[
             "rotate-key",
@@ -262,6 +242,12 @@ fn a_rotation_that_cannot_be_signed_leaves_keys_and_repository_as_they_were() {
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("root signing command failed"), "{said}");
-    assert!(files(&keys) == keys_before, "the key directory changed");
-    assert!(files(&repo) == repo_before, "the repository changed");
+    assert!(
+        common::files_under(&keys) == keys_before,
+        "the key directory changed"
+    );
+    assert!(
+        common::files_under(&repo) == repo_before,
+        "the repository changed"
+    );
 }

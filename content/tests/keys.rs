@@ -5,6 +5,7 @@
 //! client (`tuf` on PyPI, installed by `scripts/test`) reads what is
 //! published, as content/tests/python_tuf.rs does for ed25519 keys.
 
+#[allow(dead_code)]
 mod common;
 use common::{Server, pack_file};
 

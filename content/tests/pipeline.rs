@@ -7,6 +7,9 @@ use std::process::{Command, Output};
 
 use waymark_core::content::{AlertFilter, ContentStore, SearchQuery, TrustRequest};
 
+#[allow(dead_code)]
+mod common;
+
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/minimal")
 }
@@ -26,19 +29,6 @@ fn ok(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// The bytes of a file, or of the files under a directory.
@@ -97,7 +87,7 @@ fn the_same_source_builds_the_same_bytes() {
 fn validate_reports_every_problem_with_its_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    copy_dir(&fixture(), &src);
+    common::copy_dir(&fixture(), &src);
     // Three problems in three files.
     let article = src.join("articles/legal/asylum.en.md");
     let text = std::fs::read_to_string(&article)
@@ -244,7 +234,7 @@ fn a_published_pack_installs_on_a_phone_and_answers_queries() {
 fn an_hxl_tagged_sheet_is_read_and_its_bad_rows_reported() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
-    copy_dir(
+    common::copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hxl"),
         &src,
     );

@@ -3,6 +3,7 @@
 //! downloads a pack from a repository published by `waymark-pack publish`
 //! and served by `waymark-pack serve` on 127.0.0.1, and a patch target too.
 
+#[allow(dead_code)]
 mod common;
 use common::{Server, pack_file};
 

@@ -43,24 +43,6 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every file under `dir` and its bytes.
-fn snapshot_of(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut files = std::collections::BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let name = p.strip_prefix(dir).unwrap().display().to_string();
-                files.insert(name, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    files
-}
-
 /// A publisher with keys and a repository holding pack `interop` version 1,
 /// published at `t0`.
 struct Publisher {
@@ -287,7 +269,7 @@ fn creating_a_repository_without_the_root_key_fails_and_writes_nothing() {
     assert!(!out.status.success());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("root"), "{said}");
-    assert!(!repo.exists() || snapshot_of(&repo).is_empty());
+    assert!(!repo.exists() || common::files_under(&repo).is_empty());
 }
 
 #[test]
@@ -333,7 +315,7 @@ fn refresh_refuses_when_the_root_has_expired_and_its_key_is_away_writing_nothing
     let t0 = start();
     let publisher = Publisher::new(t0);
     publisher.take_root_key_offline();
-    let before = snapshot_of(&publisher.repo());
+    let before = common::files_under(&publisher.repo());
     let (repo, keys) = (publisher.repo(), publisher.keys());
     let out = waymark_pack_at(
         t0 + Duration::days(400),
@@ -345,7 +327,7 @@ fn refresh_refuses_when_the_root_has_expired_and_its_key_is_away_writing_nothing
         said.contains("root metadata expired") && said.contains("nothing was written"),
         "{said}"
     );
-    assert_eq!(snapshot_of(&publisher.repo()), before);
+    assert_eq!(common::files_under(&publisher.repo()), before);
 }
 
 #[test]
@@ -367,36 +349,23 @@ fn refresh_of_a_directory_with_no_repository_fails_clearly() {
     assert!(!repo.exists());
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_repository_restored_from_an_older_copy_is_refused_by_publish_and_refresh_writing_nothing() {
     let t0 = start();
     let publisher = Publisher::new(t0);
     let (repo, keys) = (publisher.repo(), publisher.keys());
     let old_copy = publisher.dir.path().join("backup-old");
-    copy_dir(&repo, &old_copy);
+    common::copy_dir(&repo, &old_copy);
     let v2 = pack_file(publisher.dir.path(), 2);
     publisher.publish(t0 + Duration::hours(1), &v2);
     publisher.refresh(t0 + Duration::hours(2));
     let newest = publisher.dir.path().join("backup-newest");
-    copy_dir(&repo, &newest);
+    common::copy_dir(&repo, &newest);
 
     // The repository directory is replaced by the older backup.
     std::fs::remove_dir_all(&repo).unwrap();
-    copy_dir(&old_copy, &repo);
-    let (repo_before, keys_before) = (snapshot_of(&repo), snapshot_of(&keys));
+    common::copy_dir(&old_copy, &repo);
+    let (repo_before, keys_before) = (common::files_under(&repo), common::files_under(&keys));
     let v3 = pack_file(publisher.dir.path(), 3);
     let publish = ["publish", s(&v3), "--repo", s(&repo), "--keys", s(&keys)];
     let refresh = publisher.refresh_args(s(&repo), s(&keys));
@@ -411,18 +380,18 @@ fn a_repository_restored_from_an_older_copy_is_refused_by_publish_and_refresh_wr
             "{said}"
         );
         assert!(
-            snapshot_of(&repo) == repo_before,
+            common::files_under(&repo) == repo_before,
             "{args:?} changed the repository"
         );
         assert!(
-            snapshot_of(&keys) == keys_before,
+            common::files_under(&keys) == keys_before,
             "{args:?} changed the keys"
         );
     }
 
     // With the newest copy back, both work again.
     std::fs::remove_dir_all(&repo).unwrap();
-    copy_dir(&newest, &repo);
+    common::copy_dir(&newest, &repo);
     publisher.refresh(t0 + Duration::hours(4));
     publisher.publish(t0 + Duration::hours(5), &v3);
 }
@@ -465,7 +434,7 @@ fn publish_refuses_when_the_root_has_expired_and_its_key_is_away_writing_nothing
     let publisher = Publisher::new(t0);
     publisher.take_root_key_offline();
     let (repo, keys) = (publisher.repo(), publisher.keys());
-    let (repo_before, keys_before) = (snapshot_of(&repo), snapshot_of(&keys));
+    let (repo_before, keys_before) = (common::files_under(&repo), common::files_under(&keys));
     let v2 = pack_file(publisher.dir.path(), 2);
     let out = waymark_pack_at(
         t0 + Duration::days(400),
@@ -477,8 +446,14 @@ fn publish_refuses_when_the_root_has_expired_and_its_key_is_away_writing_nothing
         said.contains("root metadata expired") && said.contains("the root key (key id"),
         "{said}"
     );
-    assert!(snapshot_of(&repo) == repo_before, "the repository changed");
-    assert!(snapshot_of(&keys) == keys_before, "the keys changed");
+    assert!(
+        common::files_under(&repo) == repo_before,
+        "the repository changed"
+    );
+    assert!(
+        common::files_under(&keys) == keys_before,
+        "the keys changed"
+    );
 }
 
 #[test]
@@ -522,7 +497,7 @@ fn with_only_the_timestamp_key_online_refresh_warns_then_refuses_once_the_snapsh
         "{warned}"
     );
     // Past its expiry, refresh refuses: a new timestamp would not help.
-    let before = snapshot_of(&repo);
+    let before = common::files_under(&repo);
     let out = waymark_pack_at(
         t0 + Duration::days(31),
         &publisher.refresh_args(s(&repo), s(&keys)),
@@ -530,7 +505,7 @@ fn with_only_the_timestamp_key_online_refresh_warns_then_refuses_once_the_snapsh
     assert!(!out.status.success());
     let why = String::from_utf8_lossy(&out.stderr);
     assert!(why.contains("the snapshot metadata expired"), "{why}");
-    assert!(snapshot_of(&repo) == before);
+    assert!(common::files_under(&repo) == before);
     // With the snapshot key back, it renews the snapshot (the targets
     // metadata, 59 days from its end, is left alone).
     std::fs::rename(away.join("snapshot.key"), keys.join("snapshot.key")).unwrap();

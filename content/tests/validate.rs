@@ -7,6 +7,9 @@ use std::process::{Command, Output, Stdio};
 
 use waymark_core::content::model::Entry;
 
+#[allow(dead_code)]
+mod common;
+
 fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/mediterranean")
 }
@@ -16,19 +19,6 @@ fn run(args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A copy of the sample pack.
@@ -41,7 +31,7 @@ impl Pack {
     fn new() -> Pack {
         let dir = tempfile::tempdir().unwrap();
         let src = dir.path().join("src");
-        copy_dir(&sample(), &src);
+        common::copy_dir(&sample(), &src);
         Pack { _dir: dir, src }
     }
 

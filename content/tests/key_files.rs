@@ -7,7 +7,7 @@
 mod common;
 use common::pack_file;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -30,6 +30,22 @@ fn ok(args: &[&str], passphrase: Option<&str>) -> (String, String) {
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// Encrypted keys made in `dir/keys` and pack `interop` version 1 published
+/// with them into `dir/repo`; the two directories.
+fn published_with_encrypted_keys(dir: &Path) -> (PathBuf, PathBuf) {
+    let (keys, repo) = (dir.join("keys"), dir.join("repo"));
+    ok(
+        &["keygen", "--out", s(&keys), "--encrypt"],
+        Some(PASSPHRASE),
+    );
+    let v1 = pack_file(dir, 1);
+    ok(
+        &["publish", s(&v1), "--repo", s(&repo), "--keys", s(&keys)],
+        Some(PASSPHRASE),
+    );
+    (keys, repo)
 }
 
 #[test]
@@ -105,16 +121,7 @@ fn encrypted_keys_sign_only_with_their_passphrase() {
 #[test]
 fn refresh_opens_only_the_keys_it_signs_with() {
     let dir = tempfile::tempdir().unwrap();
-    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
-    ok(
-        &["keygen", "--out", s(&keys), "--encrypt"],
-        Some(PASSPHRASE),
-    );
-    let v1 = pack_file(dir.path(), 1);
-    ok(
-        &["publish", s(&v1), "--repo", s(&repo), "--keys", s(&keys)],
-        Some(PASSPHRASE),
-    );
+    let (keys, repo) = published_with_encrypted_keys(dir.path());
     // A root key file that cannot be opened at all does not matter: refresh
     // does not read it while the root is far from expiring.
     std::fs::write(
@@ -150,16 +157,7 @@ fn refresh_opens_only_the_keys_it_signs_with() {
 #[test]
 fn a_rotated_out_key_is_retired_with_a_note_and_never_used() {
     let dir = tempfile::tempdir().unwrap();
-    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
-    ok(
-        &["keygen", "--out", s(&keys), "--encrypt"],
-        Some(PASSPHRASE),
-    );
-    let v1 = pack_file(dir.path(), 1);
-    ok(
-        &["publish", s(&v1), "--repo", s(&repo), "--keys", s(&keys)],
-        Some(PASSPHRASE),
-    );
+    let (keys, repo) = published_with_encrypted_keys(dir.path());
     let old = std::fs::read(keys.join("targets.key")).unwrap();
     ok(
         &[

@@ -60,6 +60,21 @@ fn python_client(root: &Path, work: &Path, url: &str, target: &str) -> std::proc
         .expect("python3 runs")
 }
 
+/// Downloads `target` with python-tuf, trusting the repository's first root;
+/// the bytes it wrote. Fails the test, with python-tuf's output, if it
+/// refused.
+fn python_download(repo: &Path, work: &Path, url: &str, target: &str) -> Vec<u8> {
+    let out = python_client(&repo.join("metadata/1.root.json"), work, url, target);
+    assert!(
+        out.status.success(),
+        "python-tuf refused {target}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    std::fs::read(downloaded).unwrap()
+}
+
 #[test]
 fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,23 +90,8 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
     publish(&v2, &repo, &keys);
 
     let server = Server::start(&repo);
-    let out = python_client(
-        &repo.join("metadata/1.root.json"),
-        dir.path(),
-        &server.url,
-        "packs/interop.wmpack",
-    );
-    assert!(
-        out.status.success(),
-        "python-tuf refused the repository: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert_eq!(
-        std::fs::read(downloaded).unwrap(),
-        std::fs::read(&v2).unwrap()
-    );
+    let downloaded = python_download(&repo, dir.path(), &server.url, "packs/interop.wmpack");
+    assert_eq!(downloaded, std::fs::read(&v2).unwrap());
     // python-tuf now trusts root version 3 (two rotations).
     let trusted: serde_json::Value = serde_json::from_slice(
         &std::fs::read(dir.path().join("client-metadata/root.json")).unwrap(),
@@ -101,19 +101,8 @@ fn python_tuf_downloads_a_pack_published_and_served_by_waymark_pack() {
 
     // The patch from version 1 is a target like any other, two folders deep.
     let work = dir.path().join("patch-client");
-    let out = python_client(
-        &repo.join("metadata/1.root.json"),
-        &work,
-        &server.url,
-        "patches/interop/1-2.wmpatch",
-    );
-    assert!(
-        out.status.success(),
-        "python-tuf refused the patch target: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    let patch = zstd::decode_all(&std::fs::read(downloaded).unwrap()[..]).unwrap();
+    let downloaded = python_download(&repo, &work, &server.url, "patches/interop/1-2.wmpatch");
+    let patch = zstd::decode_all(&downloaded[..]).unwrap();
     assert!(patch.starts_with(br#"{"waymark_patch":1,"pack":"interop""#));
 }
 
@@ -142,22 +131,8 @@ fn python_tuf_reads_a_repository_that_refresh_renewed() {
     ]);
 
     let server = Server::start(&repo);
-    let out = python_client(
-        &repo.join("metadata/1.root.json"),
-        dir.path(),
-        &server.url,
-        "packs/interop.wmpack",
-    );
-    assert!(
-        out.status.success(),
-        "python-tuf refused the refreshed repository: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let downloaded = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert_eq!(
-        std::fs::read(downloaded).unwrap(),
-        std::fs::read(&v1).unwrap()
-    );
+    let downloaded = python_download(&repo, dir.path(), &server.url, "packs/interop.wmpack");
+    assert_eq!(downloaded, std::fs::read(&v1).unwrap());
     let trusted = |role: &str| -> serde_json::Value {
         serde_json::from_slice(
             &std::fs::read(dir.path().join(format!("client-metadata/{role}.json"))).unwrap(),

@@ -146,12 +146,7 @@ pub fn record(keydir: &Path, id: &str, current: Versions, at: DateTime<Utc>) {
                 written: at,
             },
         );
-        let file = path(keydir);
-        let tmp = keydir.join(format!(".{LEDGER_FILE}.tmp"));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(&ledger)?)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, &file)?;
-        Ok(())
+        crate::repo::write_atomic(&path(keydir), &serde_json::to_vec_pretty(&ledger)?)
     })();
     if let Err(e) = result {
         eprintln!(

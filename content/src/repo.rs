@@ -228,23 +228,9 @@ impl Repo {
         }
     }
 
-    /// Writes `bytes` to `path` atomically.
-    fn write(path: &Path, bytes: &[u8]) -> Result<(), Report> {
-        let parent = path.parent().expect("repository paths have a parent");
-        std::fs::create_dir_all(parent)?;
-        let tmp = parent.join(format!(
-            ".{}.tmp",
-            path.file_name().expect("a file name").to_string_lossy()
-        ));
-        std::fs::write(&tmp, bytes)?;
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        Ok(())
-    }
-
     fn write_meta(&self, name: &str, env: &Envelope) -> Result<Vec<u8>, Report> {
         let bytes = env.to_bytes()?;
-        Self::write(&self.meta(name), &bytes)?;
+        write_atomic(&self.meta(name), &bytes)?;
         Ok(bytes)
     }
 
@@ -452,9 +438,9 @@ impl Repo {
         let ts_version = self.version_of("timestamp.json", "timestamp")? + 1;
         let (s_version, s_bytes) = Self::sign_snapshot(keys, ts_version, t_version, &t_bytes, exp)?;
         let ts_bytes = Self::sign_timestamp(keys, ts_version, s_version, &s_bytes, exp)?;
-        Self::write(&self.meta(&format!("{t_version}.targets.json")), &t_bytes)?;
-        Self::write(&self.meta(&format!("{s_version}.snapshot.json")), &s_bytes)?;
-        Self::write(&self.meta("timestamp.json"), &ts_bytes)?;
+        write_atomic(&self.meta(&format!("{t_version}.targets.json")), &t_bytes)?;
+        write_atomic(&self.meta(&format!("{s_version}.snapshot.json")), &s_bytes)?;
+        write_atomic(&self.meta("timestamp.json"), &ts_bytes)?;
         Ok(())
     }
 
@@ -635,16 +621,16 @@ impl Repo {
         let ts_bytes = Self::sign_timestamp(&keys, ts_version, s_version, s_bytes, exp)?;
 
         if let Some((v, bytes)) = &root {
-            Self::write(&self.meta(&format!("{v}.root.json")), bytes)?;
-            Self::write(&self.meta("root.json"), bytes)?;
+            write_atomic(&self.meta(&format!("{v}.root.json")), bytes)?;
+            write_atomic(&self.meta("root.json"), bytes)?;
         }
         if let Some((v, bytes)) = &targets {
-            Self::write(&self.meta(&format!("{v}.targets.json")), bytes)?;
+            write_atomic(&self.meta(&format!("{v}.targets.json")), bytes)?;
         }
         if let Some((v, bytes)) = &snapshot {
-            Self::write(&self.meta(&format!("{v}.snapshot.json")), bytes)?;
+            write_atomic(&self.meta(&format!("{v}.snapshot.json")), bytes)?;
         }
-        Self::write(&self.meta("timestamp.json"), &ts_bytes)?;
+        write_atomic(&self.meta("timestamp.json"), &ts_bytes)?;
         if let Some(card) = self.card()? {
             self.write_bundles(&card.id, &keys, exp)?;
         }
@@ -803,7 +789,7 @@ impl Repo {
                 }
                 .to_custom(),
             );
-            Self::write(&self.target_file(&path, &file), &bytes)?;
+            write_atomic(&self.target_file(&path, &file), &bytes)?;
             targets.insert(path.clone(), file);
             patches.insert(old.version, path);
         }
@@ -863,8 +849,8 @@ impl Repo {
         };
         self.ensure_root(&keys, exp)?;
         if let Some((v, bytes)) = &renewed_root {
-            Self::write(&self.meta(&format!("{v}.root.json")), bytes)?;
-            Self::write(&self.meta("root.json"), bytes)?;
+            write_atomic(&self.meta(&format!("{v}.root.json")), bytes)?;
+            write_atomic(&self.meta("root.json"), bytes)?;
             outln!("renewed the root: version {v}");
         }
         let mut targets = self.targets()?.map(|t| t.targets).unwrap_or_default();
@@ -902,7 +888,7 @@ impl Repo {
                 }
                 .to_custom(),
             );
-            Self::write(&self.target_file(&path, &file), bytes)?;
+            write_atomic(&self.target_file(&path, &file), bytes)?;
             let mut history = history;
             history.versions.push(Published {
                 version: m.version,
@@ -919,7 +905,7 @@ impl Repo {
         // published. (A history lost here is rebuilt in part from the
         // targets metadata next time.)
         for (id, history) in &histories {
-            Self::write(&self.history_file(id), &serde_json::to_vec_pretty(history)?)?;
+            write_atomic(&self.history_file(id), &serde_json::to_vec_pretty(history)?)?;
         }
         self.write_card(&publisher.id, &publisher.name, url)?;
         self.write_bundles(&publisher.id, &keys, exp)?;
@@ -1089,7 +1075,7 @@ impl Repo {
             url,
             root,
         };
-        Self::write(
+        write_atomic(
             &self.dir.join("publisher.json"),
             &serde_json::to_vec_pretty(&card)?,
         )
@@ -1115,7 +1101,7 @@ impl Repo {
         let ts = sign(&ts, &[keys.get("timestamp")])?.to_bytes()?;
         // Beside timestamp.json, for phones that share packs they installed
         // (they fetch it when the timestamp changes).
-        Self::write(&self.meta("offline-timestamp.json"), &ts)?;
+        write_atomic(&self.meta("offline-timestamp.json"), &ts)?;
         let targets_bytes = std::fs::read(self.meta(&format!("{}.targets.json", targets.version)))?;
         let set = MetadataSet {
             roots,
@@ -1144,7 +1130,7 @@ impl Repo {
                 &set,
                 &pack,
             )?;
-            Self::write(&out, &bytes)?;
+            write_atomic(&out, &bytes)?;
         }
         Ok(())
     }
@@ -1183,4 +1169,19 @@ fn pack_target(pack: &str) -> String {
 /// name prefixed by its SHA-256).
 fn stored_name(path: &str, file: &TargetFile) -> String {
     consistent_target_path(path, file)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced,
+/// then renamed over it (its directory made if missing).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Report> {
+    let parent = path.parent().expect("written paths have a parent");
+    std::fs::create_dir_all(parent)?;
+    let tmp = parent.join(format!(
+        ".{}.tmp",
+        path.file_name().expect("a file name").to_string_lossy()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
 }

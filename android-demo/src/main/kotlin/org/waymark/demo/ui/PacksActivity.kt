@@ -97,8 +97,17 @@ public class PacksActivity : Screen() {
         add(button(texts.fingerprintDiffers, tag = "fingerprint-different", color = Style.DANGER, filled = false) { presenter.rejectCompared() })
     }
 
+    /**
+     * The fingerprint two groups to a line, so that a large font never
+     * breaks a group in two while the person compares it group by group.
+     */
     private fun fingerprintView(fingerprint: String) =
-        text(fingerprint, Style.BODY_SP, bold = true, tag = "fingerprint").apply {
+        text(
+            fingerprint.split('-').chunked(2).joinToString("\n") { it.joinToString("-") },
+            Style.BODY_SP,
+            bold = true,
+            tag = "fingerprint",
+        ).apply {
             typeface = android.graphics.Typeface.MONOSPACE
             layoutDirection = android.view.View.LAYOUT_DIRECTION_LTR
             textDirection = android.view.View.TEXT_DIRECTION_LTR

@@ -69,9 +69,10 @@ pub struct S3Options {
     /// with --endpoint, path style is the default.
     #[arg(long)]
     pub virtual_hosted: bool,
-    /// Allow a plain http:// endpoint that is not on this machine (keys and
-    /// content then cross the network unencrypted). http://127.0.0.1 and
-    /// http://localhost are always allowed.
+    /// Allow a plain http:// endpoint that is not on this machine (signed
+    /// requests and content then cross the network unencrypted, readable
+    /// and replayable). http://127.0.0.1 and http://localhost are always
+    /// allowed.
     #[arg(long)]
     pub allow_http: bool,
 }
@@ -318,7 +319,7 @@ impl Bucket {
             }
             Some(e) if e.starts_with("http://") && !opts.allow_http && !is_loopback(e) => {
                 return fail(format!(
-                    "endpoint {e} is plain http: keys and content would cross the network unencrypted. Use https://, or --allow-http if you really mean it"
+                    "endpoint {e} is plain http: requests and content would cross the network unencrypted. Use https://, or --allow-http if you really mean it"
                 ));
             }
             Some(e) if opts.virtual_hosted => {
@@ -495,7 +496,10 @@ impl Bucket {
             summary.skipped,
             summary.skipped_bytes
         );
-        outln!("phones sync from {}/", self.url);
+        outln!(
+            "served at   {}/ (phones sync from there once it is publicly readable, or from a CDN or domain in front of it: `publish --url`)",
+            self.url
+        );
         Ok(summary)
     }
 }

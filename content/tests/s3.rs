@@ -302,7 +302,7 @@ fn publish_to_a_bucket_a_phone_syncs_from_it_and_a_refresh_uploads_only_what_cha
     );
     assert_safe_order(&first.files);
     let url = format!("{}/{BUCKET}/ngo/repo", server.endpoint);
-    assert!(said.contains(&format!("phones sync from {url}/")), "{said}");
+    assert!(said.contains(&format!("served at   {url}/ ")), "{said}");
 
     // What phones and CDNs are told about caching.
     let get = |name: &str| {

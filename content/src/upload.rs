@@ -479,11 +479,13 @@ impl Bucket {
                 .map_err(|e| {
                     let why = explain(&self.to, &self.url, e);
                     Report::message(format!(
-                        "{}; the upload stopped at {} ({} of {} files; timestamp.json is uploaded last, so phones still see the previous repository whole): run the same command again",
+                        "{}; the upload stopped at {} ({} of {} files; timestamp.json goes last, so phones still see the previous repository whole): finish with `waymark-pack upload --repo {} --to {}` (and the same --endpoint, --region)",
                         why.line(),
                         item.rel,
                         done + 1,
-                        items.len()
+                        items.len(),
+                        repo.display(),
+                        self.to
                     ))
                 })?;
             outln!("uploaded    {} ({size} bytes)", item.rel);
@@ -614,6 +616,29 @@ mod tests {
                 "metadata/timestamp.json",
             ]
         );
+    }
+
+    #[test]
+    fn s3_error_codes_are_told_apart_for_the_person_reading() {
+        let to = Destination::parse("s3://b/p").unwrap();
+        let generic = |body: &str| object_store::Error::Generic {
+            store: "S3",
+            source: body.to_owned().into(),
+        };
+        let said = |e| explain(&to, "https://s3.example/b/p", e).line();
+        assert!(
+            said(generic("404 Not Found: <Code>NoSuchBucket</Code>"))
+                .contains("bucket 'b' not found")
+        );
+        assert!(
+            said(generic("403 Forbidden: <Code>InvalidAccessKeyId</Code>"))
+                .contains("refused the credentials")
+        );
+        assert!(
+            said(generic("HTTP error: error sending request"))
+                .contains("cannot reach https://s3.example/b/p")
+        );
+        assert!(said(generic("500: <Code>InternalError</Code>")).starts_with("s3://b/p: "));
     }
 
     #[test]

@@ -40,6 +40,12 @@ fn moto_server() -> PathBuf {
 
 impl S3Server {
     fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// With moto's settings in `env`, e.g. `INITIAL_NO_AUTH_ACTION_COUNT`
+    /// (after that many requests, only keys moto knows are accepted).
+    fn start_with(env: &[(&str, &str)]) -> Self {
         let exe = moto_server();
         assert!(
             exe.is_file(),
@@ -54,6 +60,7 @@ impl S3Server {
             .port();
         let child = Command::new(&exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -63,7 +70,9 @@ impl S3Server {
             endpoint: format!("http://127.0.0.1:{port}"),
         };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while http().get(&server.endpoint).send().is_err() {
+        // A TCP connection, not a request: a request would count as an
+        // action towards INITIAL_NO_AUTH_ACTION_COUNT.
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(Instant::now() < deadline, "moto_server did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -495,4 +504,39 @@ fn an_older_copy_of_the_repository_is_never_uploaded_over_a_newer_one() {
     assert!(why.contains("newer repository"), "{why}");
     assert!(!dir.path().join("fresh").exists());
     assert_eq!(live(), before);
+}
+
+#[test]
+fn refused_credentials_stop_publish_before_anything_is_signed() {
+    // One request without checks (making the bucket), then only keys moto
+    // knows, which "test" is not.
+    let server = S3Server::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "1")]);
+    let url = format!("{}/{BUCKET}", server.endpoint);
+    assert!(http().put(&url).send().unwrap().status().is_success());
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, repo) = (dir.path().join("keys"), dir.path().join("repo"));
+    ok(&["keygen", "--out", s(&keys)], &[]);
+    let v1 = pack_file(dir.path(), 1);
+    let why = failing(
+        &[
+            "publish",
+            s(&v1),
+            "--repo",
+            s(&repo),
+            "--keys",
+            s(&keys),
+            "--to",
+            &format!("s3://{BUCKET}/x"),
+            "--endpoint",
+            &server.endpoint,
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", "AKIAUNKNOWN"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t-never-printed"),
+        ],
+    );
+    assert!(why.contains("refused the credentials"), "{why}");
+    assert!(why.contains("InvalidAccessKeyId"), "{why}");
+    assert!(!why.contains("s3cr3t-never-printed"), "{why}");
+    assert!(!repo.exists(), "nothing was published locally");
 }

@@ -21,6 +21,7 @@ mod repo;
 mod serve;
 mod source;
 mod template;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -104,6 +105,12 @@ enum Command {
         patches: usize,
         #[command(flatten)]
         expiries: ExpiryArgs,
+        /// Then upload the repository to this bucket (see `waymark-pack
+        /// upload --help`); the bucket is checked before anything is signed.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: Option<String>,
+        #[command(flatten)]
+        s3: upload::S3Options,
     },
     /// Re-sign what is about to expire, so phones keep syncing when
     /// nothing new is published: run it regularly (cron, a systemd timer,
@@ -130,6 +137,39 @@ enum Command {
         renew: Vec<String>,
         #[command(flatten)]
         expiries: ExpiryArgs,
+        /// Then upload the repository to this bucket (see `waymark-pack
+        /// upload --help`); the bucket is checked before anything is signed.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: Option<String>,
+        #[command(flatten)]
+        s3: upload::S3Options,
+    },
+    /// Upload a repository to an S3-compatible bucket (AWS S3, MinIO,
+    /// Cloudflare R2, Garage…), in the order that is safe for phones
+    /// syncing meanwhile.
+    ///
+    /// Files named by their hash or version go first, with Cache-Control
+    /// "public, max-age=31536000, immutable"; then the other files; then
+    /// metadata/timestamp.json, last of all, with "public, max-age=60" (as
+    /// every file whose bytes change under the same name). Objects the
+    /// bucket already holds with the same bytes are skipped; nothing is
+    /// ever deleted. It refuses, uploading nothing, when the bucket holds a
+    /// newer repository than REPODIR (an older copy would stop phones).
+    ///
+    /// Credentials and region come from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
+    /// AWS_DEFAULT_REGION), the endpoint from --endpoint or AWS_ENDPOINT_URL.
+    /// Plain http is allowed only to 127.0.0.1/localhost, or with
+    /// --allow-http.
+    Upload {
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        /// The bucket, and the folder in it phones sync from.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: String,
+        #[command(flatten)]
+        s3: upload::S3Options,
     },
     /// Rotate one role's key (root included): a new root signed by the old
     /// and new keys.
@@ -411,13 +451,17 @@ fn run(cli: Cli) -> Result<(), Report> {
             url,
             patches,
             expiries,
-        } => repo::Repo::new(&repo).publish(
-            &packs,
-            &keys.sources(),
-            url.as_deref(),
-            patches,
-            expiries.get()?,
-        ),
+            to,
+            s3,
+        } => upload::around(&repo, to.as_deref(), &s3, || {
+            repo::Repo::new(&repo).publish(
+                &packs,
+                &keys.sources(),
+                url.as_deref(),
+                patches,
+                expiries.get()?,
+            )
+        }),
         Command::RotateKey {
             role,
             keys,
@@ -437,7 +481,12 @@ fn run(cli: Cli) -> Result<(), Report> {
             keys,
             renew,
             expiries,
-        } => repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew),
+            to,
+            s3,
+        } => upload::around(&repo, to.as_deref(), &s3, || {
+            repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew)
+        }),
+        Command::Upload { repo, to, s3 } => upload::around(&repo, Some(&to), &s3, || Ok(())),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
     }

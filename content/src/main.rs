@@ -17,6 +17,7 @@ mod build;
 mod keys;
 mod ledger;
 mod patch;
+mod preview;
 mod repo;
 mod serve;
 mod source;
@@ -161,6 +162,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+    },
+    /// Preview a pack's source as a phone shows it: a local web page.
+    #[command(long_about = preview::LONG_ABOUT)]
+    Preview {
+        /// The source directory (read again on every page load).
+        dir: PathBuf,
+        /// The language to show first (default: the pack's fallback).
+        #[arg(long)]
+        lang: Option<String>,
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = preview::DEFAULT_PORT)]
+        port: u16,
     },
     /// Show what a pack or bundle contains and, for a bundle, who signed it.
     Inspect {
@@ -440,13 +453,21 @@ fn run(cli: Cli) -> Result<(), Report> {
         } => repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
+        Command::Preview { dir, lang, port } => preview::preview(&dir, lang, port),
     }
 }
+
+/// Set by `preview`, which publishes to a throwaway repository on every
+/// change: what `publish` says about it is noise there.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Writes one line to stdout. When the reader has gone (a closed pipe),
 /// stops quietly with status 141, as a program killed by SIGPIPE would.
 pub fn say(line: impl std::fmt::Display) {
     use std::io::Write;
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             let _ = writeln!(std::io::stderr(), "waymark-pack: cannot write: {e}");

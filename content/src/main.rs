@@ -1,6 +1,6 @@
 //! `waymark-pack`: the NGO publisher tool. New packs from a template,
-//! validation, keys, signed TUF repositories, offline bundles, a local
-//! server, and pack inspection.
+//! validation, a preview page of a pack as a phone shows it, keys, signed
+//! TUF repositories, offline bundles, a local server, and pack inspection.
 //!
 //! Exit status 0 on success; otherwise non-zero and one line on stderr;
 //! 141, silently, when stdout is a pipe whose reader has gone.

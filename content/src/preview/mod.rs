@@ -54,7 +54,10 @@ Persian and other right-to-left languages. Validation problems are shown on
 the page: errors at the top, warnings next to the entry they concern.
 
 The pack is published for the preview with throwaway keys into a temporary
-directory, never into your repository. The server answers on 127.0.0.1 only.";
+directory, never into your repository. The server answers on 127.0.0.1 only.
+
+Example: waymark-pack preview my-pack --lang ar, then open
+http://127.0.0.1:8787/ in a browser.";
 
 /// What the last successful load made: the phone-side store with the
 /// pack installed, for the pack bytes it was made from.

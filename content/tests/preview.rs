@@ -22,20 +22,28 @@ struct Preview {
 }
 
 impl Preview {
-    fn start(dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
-            .arg("preview")
+    /// Previews `dir`; its temporary files go under `tmp`, which the
+    /// test removes (the server is killed, so it cannot).
+    fn start(dir: &Path, tmp: &Path, extra: &[&str], now: Option<&str>) -> Self {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_waymark-pack"));
+        cmd.arg("preview")
             .arg(dir)
             .args(["--port", "0"])
             .args(extra)
+            .env("TMPDIR", tmp)
+            .env_remove("WAYMARK_PACK_NOW")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        if let Some(now) = now {
+            cmd.env("WAYMARK_PACK_NOW", now);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        while !line.contains("http://") {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "no address");
+        }
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
@@ -81,17 +89,20 @@ fn edit(path: &Path, from: &str, to: &str) {
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
 
-fn copy_of_fixture() -> (tempfile::TempDir, PathBuf) {
+/// A copy of the fixture in `dir/src`, and `dir/tmp` for the server.
+fn copy_of_fixture() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src");
     common::copy_dir(&fixture(), &src);
-    (dir, src)
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    (dir, src, tmp)
 }
 
 #[test]
 fn the_page_shows_the_pack_in_the_language_asked_for_right_to_left_for_arabic() {
-    let (_dir, src) = copy_of_fixture();
-    let preview = Preview::start(&src, &["--lang", "ar"]);
+    let (_dir, src, tmp) = copy_of_fixture();
+    let preview = Preview::start(&src, &tmp, &["--lang", "ar"], None);
     assert!(preview.addr.starts_with("127.0.0.1:"), "{}", preview.addr);
 
     let (status, head, body) = preview.get("/");
@@ -128,7 +139,7 @@ fn the_page_shows_the_pack_in_the_language_asked_for_right_to_left_for_arabic() 
 
 #[test]
 fn pack_text_cannot_inject_html_or_script() {
-    let (_dir, src) = copy_of_fixture();
+    let (_dir, src, tmp) = copy_of_fixture();
     let services = src.join("services/service.csv");
     edit(
         &services,
@@ -146,7 +157,7 @@ fn pack_text_cannot_inject_html_or_script() {
         "name: {en: Greece,",
         "links: [{title: {en: Rights}, url: \"javascript:alert(3)\"}]\nname: {en: Greece,",
     );
-    let preview = Preview::start(&src, &[]);
+    let preview = Preview::start(&src, &tmp, &[], None);
     let (status, head, body) = preview.get("/?lang=en&q=clinic");
     assert_eq!(status, 200, "{body}");
     assert!(!body.contains("<script"), "{body}");
@@ -178,7 +189,7 @@ fn pack_text_cannot_inject_html_or_script() {
 
 #[test]
 fn warnings_show_next_to_their_entry_and_errors_on_top_after_an_edit() {
-    let (_dir, src) = copy_of_fixture();
+    let (_dir, src, tmp) = copy_of_fixture();
     // A service in Athens whose point is in Turkey: a warning on the
     // service (it still builds).
     edit(
@@ -186,7 +197,7 @@ fn warnings_show_next_to_their_entry_and_errors_on_top_after_an_edit() {
         "37.9838,23.7275",
         "38.4200,27.1400",
     );
-    let preview = Preview::start(&src, &["--lang", "en"]);
+    let preview = Preview::start(&src, &tmp, &["--lang", "en"], None);
     let (status, _, body) = preview.get("/");
     assert_eq!(status, 200);
     let card = body
@@ -215,9 +226,29 @@ fn warnings_show_next_to_their_entry_and_errors_on_top_after_an_edit() {
 }
 
 #[test]
+fn the_phone_lives_at_waymark_pack_now_to_show_alerts_in_force_then() {
+    let (_dir, src, tmp) = copy_of_fixture();
+    let now = Preview::start(&src, &tmp, &["--lang", "en"], None);
+    let (_, _, today) = now.get("/");
+    assert!(today.contains("Transport strike (test data)"), "{today}");
+    assert!(!today.contains("Old closure (test data)"), "{today}");
+    drop(now);
+
+    // In September 2026 the closure was in force and the strike not yet.
+    let then = Preview::start(&src, &tmp, &["--lang", "en"], Some("2026-09-15T12:00:00Z"));
+    let (status, _, september) = then.get("/");
+    assert_eq!(status, 200, "{september}");
+    assert!(september.contains("Old closure (test data)"), "{september}");
+    assert!(
+        !september.contains("Transport strike (test data)"),
+        "{september}"
+    );
+}
+
+#[test]
 fn unknown_paths_are_not_found_and_a_missing_folder_is_refused() {
-    let (_dir, src) = copy_of_fixture();
-    let preview = Preview::start(&src, &[]);
+    let (_dir, src, tmp) = copy_of_fixture();
+    let preview = Preview::start(&src, &tmp, &[], None);
     let (status, _, _) = preview.get("/../pack.toml");
     assert_eq!(status, 404);
     let (status, _, _) = preview.get("/pack.toml");

@@ -30,7 +30,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+use waymark_core::clock::Clock;
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::{ContentStore, TrustRequest};
 
@@ -55,6 +57,8 @@ the page: errors at the top, warnings next to the entry they concern.
 
 The pack is published for the preview with throwaway keys into a temporary
 directory, never into your repository. The server answers on 127.0.0.1 only.
+With WAYMARK_PACK_NOW (RFC 3339) the preview phone lives at that time: which
+alerts are in force then, what is open then.
 
 Example: waymark-pack preview my-pack --lang ar, then open
 http://127.0.0.1:8787/ in a browser.";
@@ -160,7 +164,7 @@ fn publish_and_install(
         bundle_days: 30,
     };
     crate::repo::Repo::new(&repo).publish(&[file], &sources, None, 0, expiries)?;
-    let store = ContentStore::open(&phone)?;
+    let store = ContentStore::open_with_clock(&phone, Arc::new(PreviewClock))?;
     store.trust_publisher(
         &std::fs::read(repo.join("publisher.json"))?,
         &TrustRequest::default(),
@@ -171,6 +175,18 @@ fn publish_and_install(
             .join(format!("{}.wmbundle", manifest.id)),
     )?;
     Ok((dir, Arc::new(store)))
+}
+
+/// The preview phone's clock: the time `publish` signs at (the system
+/// clock, or `WAYMARK_PACK_NOW`), so that an author can see which alerts
+/// will be in force, and what will be open, at another time.
+#[derive(Debug)]
+struct PreviewClock;
+
+impl Clock for PreviewClock {
+    fn now(&self) -> DateTime<Utc> {
+        crate::repo::now()
+    }
 }
 
 async fn page(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
@@ -210,6 +226,23 @@ fn router(app: Arc<App>) -> Router {
     Router::new().route("/", get(page)).with_state(app)
 }
 
+/// Ctrl-C, or (on Unix) SIGTERM: either way the server stops and the
+/// temporary keys, repository and store are removed.
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// `waymark-pack preview DIR [--lang L] [--port P]`: serves the preview on
 /// 127.0.0.1 until interrupted.
 pub fn preview(dir: &Path, lang: Option<String>, port: u16) -> Result<(), Report> {
@@ -239,9 +272,7 @@ pub fn preview(dir: &Path, lang: Option<String>, port: u16) -> Result<(), Report
             listener.local_addr()?
         );
         axum::serve(listener, router(app))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stopped())
             .await?;
         Ok::<_, std::io::Error>(())
     })?;

@@ -43,7 +43,10 @@ fs.writeFileSync(locations, after);
 
 /** Starts `waymark-pack preview` on a free port; resolves with its URL. */
 function startPreview(dir) {
-  const child = spawn(bin, ['preview', dir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its temporary files in `work`, removed at the end (it is killed).
+  const env = { ...process.env, TMPDIR: work };
+  delete env.WAYMARK_PACK_NOW;
+  const child = spawn(bin, ['preview', dir, '--port', '0'], { stdio: ['ignore', 'ignore', 'pipe'], env });
   return new Promise((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (d) => {

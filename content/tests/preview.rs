@@ -57,11 +57,15 @@ impl Preview {
 
     /// GET `path_and_query`: (status, headers, body).
     fn get(&self, path_and_query: &str) -> (u16, String, String) {
+        self.get_as(&self.addr, path_and_query)
+    }
+
+    /// GET with `host` in the Host header.
+    fn get_as(&self, host: &str, path_and_query: &str) -> (u16, String, String) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         write!(
             s,
-            "GET {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
-            self.addr
+            "GET {path_and_query} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut raw = Vec::new();
@@ -246,13 +250,21 @@ fn the_phone_lives_at_waymark_pack_now_to_show_alerts_in_force_then() {
 }
 
 #[test]
-fn unknown_paths_are_not_found_and_a_missing_folder_is_refused() {
+fn only_the_page_is_served_only_to_this_computer_and_a_missing_folder_is_refused() {
     let (_dir, src, tmp) = copy_of_fixture();
     let preview = Preview::start(&src, &tmp, &[], None);
     let (status, _, _) = preview.get("/../pack.toml");
     assert_eq!(status, 404);
     let (status, _, _) = preview.get("/pack.toml");
     assert_eq!(status, 404);
+    // A page elsewhere that points its own name at 127.0.0.1 (DNS
+    // rebinding) reads nothing; the names of this computer do.
+    let (status, _, body) = preview.get_as("attacker.example", "/");
+    assert_eq!(status, 421);
+    assert!(!body.contains("Minimal fixture pack"), "{body}");
+    let port = preview.addr.rsplit_once(':').unwrap().1;
+    let (status, _, _) = preview.get_as(&format!("localhost:{port}"), "/");
+    assert_eq!(status, 200);
 
     let out = Command::new(env!("CARGO_BIN_EXE_waymark-pack"))
         .args(["preview", "/nonexistent/pack", "--port", "0"])

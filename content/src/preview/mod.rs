@@ -14,7 +14,8 @@
 //! they stop the pack from building, instead of the pack), warnings next to
 //! the entry they concern and all of them in a list at the top.
 //!
-//! The server listens on 127.0.0.1 only. Pack text reaches the page only
+//! The server listens on 127.0.0.1 only, and answers only requests whose
+//! `Host` names this computer (no DNS rebinding). Pack text reaches the page only
 //! through askama's HTML escaping, links only when they are `http(s)://`,
 //! and the page's Content-Security-Policy allows no script at all.
 
@@ -27,7 +28,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -189,7 +190,31 @@ impl Clock for PreviewClock {
     }
 }
 
-async fn page(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Response {
+/// Whether a request's `Host` names this computer: a page from elsewhere
+/// that points its own name at 127.0.0.1 (DNS rebinding) gets nothing.
+fn local_host(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+}
+
+async fn page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if !local_host(&headers) {
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "open the preview at http://127.0.0.1:PORT/",
+        )
+            .into_response();
+    }
     let rendered = tokio::task::spawn_blocking(move || {
         let params = view::Params::parse(query.as_deref().unwrap_or(""));
         let loaded = app.load();
@@ -199,11 +224,11 @@ async fn page(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> Respons
     let mut resp = match rendered {
         Ok(Ok(html)) => Html(html).into_response(),
         Ok(Err(e)) => (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::INTERNAL_SERVER_ERROR,
             format!("the page could not be made: {e}"),
         )
             .into_response(),
-        Err(_) => axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
     // No script may run, whatever a pack holds; styles only from the page.
     resp.headers_mut().insert(

@@ -378,7 +378,15 @@ pub fn render(
         t,
         title: manifest
             .and_then(|m| Txt::pick(&m.title, &lang, &fallback))
-            .map_or_else(|| dir.display().to_string(), |x| x.text),
+            .map_or_else(
+                || {
+                    dir.file_name()
+                        .unwrap_or(dir.as_os_str())
+                        .to_string_lossy()
+                        .into_owned()
+                },
+                |x| x.text,
+            ),
         source_dir: dir.display().to_string(),
         publisher: manifest.map_or_else(String::new, |m| m.publisher.name.clone()),
         version: manifest.map_or_else(String::new, |m| m.version.to_string()),

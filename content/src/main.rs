@@ -1,6 +1,6 @@
 //! `waymark-pack`: the NGO publisher tool. New packs from a template,
-//! validation, keys, signed TUF repositories, offline bundles, a local
-//! server, and pack inspection.
+//! validation, a preview page of a pack as a phone shows it, keys, signed
+//! TUF repositories, offline bundles, a local server, and pack inspection.
 //!
 //! Exit status 0 on success; otherwise non-zero and one line on stderr;
 //! 141, silently, when stdout is a pipe whose reader has gone.
@@ -17,6 +17,7 @@ mod build;
 mod keys;
 mod ledger;
 mod patch;
+mod preview;
 mod repo;
 mod serve;
 mod source;
@@ -201,6 +202,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+    },
+    /// Preview a pack's source as a phone shows it: a local web page.
+    #[command(long_about = preview::LONG_ABOUT)]
+    Preview {
+        /// The source directory (read again on every page load).
+        dir: PathBuf,
+        /// The language to show first (default: the pack's fallback).
+        #[arg(long)]
+        lang: Option<String>,
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = preview::DEFAULT_PORT)]
+        port: u16,
     },
     /// Show what a pack or bundle contains and, for a bundle, who signed it.
     Inspect {
@@ -489,13 +502,21 @@ fn run(cli: Cli) -> Result<(), Report> {
         Command::Upload { repo, to, s3 } => upload::around(&repo, Some(&to), &s3, || Ok(())),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
+        Command::Preview { dir, lang, port } => preview::preview(&dir, lang, port),
     }
 }
+
+/// Set by `preview`, which publishes to a throwaway repository on every
+/// change: what `publish` says about it is noise there.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Writes one line to stdout. When the reader has gone (a closed pipe),
 /// stops quietly with status 141, as a program killed by SIGPIPE would.
 pub fn say(line: impl std::fmt::Display) {
     use std::io::Write;
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             let _ = writeln!(std::io::stderr(), "waymark-pack: cannot write: {e}");

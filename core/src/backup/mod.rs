@@ -82,7 +82,7 @@ use self::age::{Decryptor, Encryptor, Recipient};
 use crate::error::{Error, Result};
 use crate::vault::{
     DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ImportOutcome, ImportedDocument,
-    Vault,
+    MIN_PASSPHRASE_CHARS, Vault,
 };
 
 /// The scrypt work factor (log2 N) of the backups Waymark writes to a
@@ -214,6 +214,15 @@ pub fn export(
     to: &BackupRecipients,
     out: impl Write,
 ) -> Result<ExportSummary> {
+    for r in &to.0 {
+        if let Recipient::Passphrase { passphrase, .. } = r
+            && passphrase.chars().count() < MIN_PASSPHRASE_CHARS
+        {
+            return Err(Error::invalid(format!(
+                "a backup passphrase needs at least {MIN_PASSPHRASE_CHARS} characters"
+            )));
+        }
+    }
     let documents = match only {
         None => vault.list_documents()?,
         Some(ids) => {
@@ -236,6 +245,7 @@ pub fn export(
     tar.file(
         MANIFEST_PATH,
         &Zeroizing::new(serde_json::to_vec_pretty(&manifest)?),
+        manifest.created_at,
     )?;
     let mut content_bytes = 0;
     for (doc, entry) in documents.iter().zip(&entries) {
@@ -249,8 +259,9 @@ pub fn export(
         tar.file(
             &entry.metadata,
             &Zeroizing::new(serde_json::to_vec_pretty(&file)?),
+            doc.updated_at,
         )?;
-        tar.header(&entry.content, doc.size)?;
+        tar.header(&entry.content, doc.size, doc.updated_at)?;
         let written = vault.read_document(&doc.id, &mut *tar.out)?;
         if written != doc.size {
             return Err(Error::Integrity("document size"));
@@ -440,14 +451,15 @@ struct TarWriter<'a, W: Write> {
 }
 
 impl<W: Write> TarWriter<'_, W> {
-    fn header(&mut self, path: &str, size: u64) -> Result<()> {
+    /// A regular file's header; `mtime` so that `tar x` dates the files.
+    fn header(&mut self, path: &str, size: u64, mtime: DateTime<Utc>) -> Result<()> {
         let mut header = tar::Header::new_ustar();
         header
             .set_path(path)
             .map_err(|_| Error::invalid("a backup path is too long"))?;
         header.set_size(size);
         header.set_mode(0o600);
-        header.set_mtime(0);
+        header.set_mtime(u64::try_from(mtime.timestamp()).unwrap_or(0));
         header.set_entry_type(tar::EntryType::Regular);
         header.set_cksum();
         self.out.write_all(header.as_bytes())?;
@@ -460,8 +472,8 @@ impl<W: Write> TarWriter<'_, W> {
         Ok(())
     }
 
-    fn file(&mut self, path: &str, data: &[u8]) -> Result<()> {
-        self.header(path, data.len() as u64)?;
+    fn file(&mut self, path: &str, data: &[u8], mtime: DateTime<Utc>) -> Result<()> {
+        self.header(path, data.len() as u64, mtime)?;
         self.out.write_all(data)?;
         self.pad(data.len() as u64)
     }

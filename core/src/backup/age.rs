@@ -44,6 +44,10 @@ use bech32::primitives::decode::CheckedHrpstring;
 use bech32::{Bech32, Hrp};
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce, Tag};
+// The base point through the Montgomery ladder, not
+// `MontgomeryPoint::mul_base_clamped`: that one uses the Edwards base point
+// table (30 KB of the native library) that the core otherwise never needs.
+use curve25519_dalek::constants::X25519_BASEPOINT;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
@@ -182,7 +186,7 @@ impl X25519Identity {
     /// The recipient (public key) that files for this identity are
     /// encrypted to.
     pub fn to_public(&self) -> X25519Recipient {
-        X25519Recipient(MontgomeryPoint::mul_base_clamped(self.0).to_bytes())
+        X25519Recipient(X25519_BASEPOINT.mul_clamped(self.0).to_bytes())
     }
 
     /// The identity in age's text form, `AGE-SECRET-KEY-1…` (upper case).
@@ -269,7 +273,7 @@ impl X25519Recipient {
     fn wrap(&self, file_key: &FileKey) -> Result<Stanza, AgeError> {
         let mut ephemeral = Zeroizing::new([0u8; 32]);
         random_fill(&mut ephemeral[..]).map_err(|_| AgeError::Random)?;
-        let share = MontgomeryPoint::mul_base_clamped(*ephemeral).to_bytes();
+        let share = X25519_BASEPOINT.mul_clamped(*ephemeral).to_bytes();
         let shared = Zeroizing::new(MontgomeryPoint(self.0).mul_clamped(*ephemeral).to_bytes());
         if shared.iter().all(|&b| b == 0) {
             return Err(AgeError::Header("the recipient is a low-order point"));
@@ -854,5 +858,103 @@ impl<R: BufRead> Read for Decryptor<R> {
         out[..n].copy_from_slice(&self.plain[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encrypt(recipients: &[Recipient], plain: &[u8]) -> Vec<u8> {
+        let mut e = Encryptor::new(recipients, Vec::new()).unwrap();
+        e.write_all(plain).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn decrypt(file: &[u8], ids: &[Identity]) -> Result<Vec<u8>, io::Error> {
+        let mut d = Decryptor::new(file, ids).map_err(io::Error::from)?;
+        let mut out = Vec::new();
+        d.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[test]
+    fn every_length_around_chunk_boundaries_round_trips() {
+        let id = X25519Identity::generate().unwrap();
+        let to = [Recipient::X25519(id.to_public())];
+        let ids = [Identity::X25519(id)];
+        for len in [
+            0,
+            1,
+            CHUNK_SIZE - 1,
+            CHUNK_SIZE,
+            CHUNK_SIZE + 1,
+            2 * CHUNK_SIZE,
+            2 * CHUNK_SIZE + 7,
+        ] {
+            let plain: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let file = encrypt(&to, &plain);
+            // Header, 16-byte nonce, then one tag per chunk (at least one).
+            let chunks = len.div_ceil(CHUNK_SIZE).max(1);
+            assert!(file.len() > len + chunks * TAG_LEN + PAYLOAD_NONCE_LEN);
+            assert_eq!(decrypt(&file, &ids).unwrap(), plain, "{len}");
+            // Cut anywhere in the payload: never accepted as complete.
+            let cut = file.len() - 1;
+            assert!(decrypt(&file[..cut], &ids).is_err(), "{len}");
+        }
+    }
+
+    #[test]
+    fn recipients_and_identities_round_trip_through_their_text() {
+        let id = X25519Identity::generate().unwrap();
+        let text = id.to_secret_string();
+        assert!(text.starts_with("AGE-SECRET-KEY-1"));
+        let again = X25519Identity::parse(&text).unwrap();
+        assert_eq!(again.to_public(), id.to_public());
+        let public = id.to_public().to_string();
+        assert!(public.starts_with("age1"));
+        assert_eq!(X25519Recipient::parse(&public).unwrap(), id.to_public());
+        assert!(X25519Recipient::parse(&public.to_uppercase()).is_err());
+        assert!(X25519Recipient::parse(&text).is_err());
+        assert!(X25519Identity::parse(&public).is_err());
+    }
+
+    #[test]
+    fn a_passphrase_file_opens_with_the_passphrase_only() {
+        let to = [Recipient::Passphrase {
+            passphrase: Zeroizing::new("p".into()),
+            log_n: 4,
+        }];
+        let file = encrypt(&to, b"hello");
+        let right = [Identity::Passphrase(Zeroizing::new("p".into()))];
+        let wrong = [Identity::Passphrase(Zeroizing::new("q".into()))];
+        assert_eq!(decrypt(&file, &right).unwrap(), b"hello");
+        assert!(matches!(
+            Decryptor::new(&file[..], &wrong),
+            Err(AgeError::NoMatch)
+        ));
+        // age's rule: a passphrase is never mixed with other recipients.
+        let id = X25519Identity::generate().unwrap();
+        let mixed = [to[0].clone(), Recipient::X25519(id.to_public())];
+        assert!(Encryptor::new(&mixed, Vec::new()).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_reader(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let id = X25519Identity([7; 32]);
+            let mut file = b"age-encryption.org/v1\n".to_vec();
+            file.extend_from_slice(&bytes);
+            let _ = decrypt(&file, &[Identity::X25519(id)]);
+            let _ = decrypt(&bytes, &[Identity::Passphrase(Zeroizing::new("x".into()))]);
+        }
+
+        #[test]
+        fn any_payload_round_trips(plain in proptest::collection::vec(any::<u8>(), 0..200_000)) {
+            let id = X25519Identity::generate().unwrap();
+            let file = encrypt(&[Recipient::X25519(id.to_public())], &plain);
+            prop_assert_eq!(decrypt(&file, &[Identity::X25519(id)]).unwrap(), plain);
+        }
     }
 }

@@ -81,8 +81,8 @@ pub use self::age::{AgeError, X25519Identity, X25519Recipient};
 use self::age::{Decryptor, Encryptor, Recipient};
 use crate::error::{Error, Result};
 use crate::vault::{
-    DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ImportOutcome, ImportedDocument,
-    MIN_PASSPHRASE_CHARS, Vault,
+    DocumentId, DocumentInfo, DocumentKind, ImportOutcome, ImportedDocument, MIN_PASSPHRASE_CHARS,
+    StoredMetadata, Vault,
 };
 
 /// The scrypt work factor (log2 N) of the backups Waymark writes to a
@@ -170,17 +170,6 @@ pub struct ManifestEntry {
     pub metadata: String,
 }
 
-/// A document's `metadata.json`.
-#[derive(Serialize, Deserialize)]
-struct DocumentFile {
-    id: DocumentId,
-    #[serde(flatten)]
-    metadata: DocumentMetadata,
-    size: u64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
 /// What [`export`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportSummary {
@@ -212,7 +201,17 @@ pub fn export(
     vault: &Vault,
     only: Option<&[DocumentId]>,
     to: &BackupRecipients,
-    out: impl Write,
+    mut out: impl Write,
+) -> Result<ExportSummary> {
+    export_into(vault, only, to, &mut out)
+}
+
+/// [`export`], compiled once for every kind of writer.
+fn export_into(
+    vault: &Vault,
+    only: Option<&[DocumentId]>,
+    to: &BackupRecipients,
+    out: &mut dyn Write,
 ) -> Result<ExportSummary> {
     for r in &to.0 {
         if let Recipient::Passphrase { passphrase, .. } = r
@@ -244,13 +243,12 @@ pub fn export(
     let mut tar = TarWriter { out: &mut age };
     tar.file(
         MANIFEST_PATH,
-        &Zeroizing::new(serde_json::to_vec_pretty(&manifest)?),
+        &Zeroizing::new(serde_json::to_vec(&manifest)?),
         manifest.created_at,
     )?;
     let mut content_bytes = 0;
     for (doc, entry) in documents.iter().zip(&entries) {
-        let file = DocumentFile {
-            id: doc.id,
+        let file = StoredMetadata {
             metadata: doc.metadata.clone(),
             size: doc.size,
             created_at: doc.created_at,
@@ -258,7 +256,7 @@ pub fn export(
         };
         tar.file(
             &entry.metadata,
-            &Zeroizing::new(serde_json::to_vec_pretty(&file)?),
+            &Zeroizing::new(serde_json::to_vec(&file)?),
             doc.updated_at,
         )?;
         tar.header(&entry.content, doc.size, doc.updated_at)?;
@@ -309,7 +307,16 @@ pub fn export_to_file(
 /// nothing: any failure leaves the vault as it was.
 pub fn import(
     vault: &Vault,
-    input: impl Read + Send,
+    mut input: impl Read + Send,
+    identities: &[Identity],
+) -> Result<ImportSummary> {
+    import_from(vault, &mut input, identities)
+}
+
+/// [`import`], compiled once for every kind of reader.
+fn import_from(
+    vault: &Vault,
+    input: &mut (dyn Read + Send),
     identities: &[Identity],
 ) -> Result<ImportSummary> {
     let decryptor = Decryptor::new(BufReader::with_capacity(age::CHUNK_SIZE, input), identities)
@@ -339,20 +346,18 @@ pub fn import(
             .iter()
             .map(|e| (e.metadata.as_str(), e))
             .collect();
-        let mut pending: Option<(&ManifestEntry, DocumentFile)> = None;
+        let mut pending: Option<(&ManifestEntry, StoredMetadata)> = None;
         let mut done = 0usize;
         while let Some((path, size)) = tar.next_entry()? {
             if let Some((listed, file)) = pending.take() {
-                if path != listed.content || size != file.size || file.id != listed.id {
+                if path != listed.content || size != file.size {
                     return Err(malformed(
                         "a document's content does not follow its metadata",
                     ));
                 }
                 let doc = ImportedDocument {
-                    id: file.id,
-                    metadata: file.metadata,
-                    created_at: file.created_at,
-                    updated_at: file.updated_at,
+                    id: listed.id,
+                    stored: file,
                 };
                 let mut content = tar.content(size);
                 let outcome = import.add(doc, &mut content).map_err(reading_error)?;
@@ -365,7 +370,7 @@ pub fn import(
                 }
                 done += 1;
             } else if let Some(listed) = by_metadata.get(path.as_str()) {
-                let file: DocumentFile = read_json(tar.content(size), "a document's metadata")?;
+                let file: StoredMetadata = read_json(tar.content(size), "a document's metadata")?;
                 pending = Some((listed, file));
             } else {
                 return Err(malformed(

@@ -26,14 +26,16 @@ use crate::error::{Error, Result};
 /// reveal the length of a title or name.
 const METADATA_PAD: usize = 256;
 
-/// What is encrypted in a document's metadata envelope.
+/// What is encrypted in a document's metadata envelope; also a backup's
+/// `metadata.json` (`crate::backup`), so the native library holds one
+/// serializer and one parser for both.
 #[derive(Serialize, Deserialize)]
-struct StoredMetadata {
+pub(crate) struct StoredMetadata {
     #[serde(flatten)]
-    metadata: DocumentMetadata,
-    size: u64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub metadata: DocumentMetadata,
+    pub size: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Vault {
@@ -449,12 +451,11 @@ fn info(id: DocumentId, s: StoredMetadata) -> DocumentInfo {
     }
 }
 
-/// A document as a backup carries it, for [`DocumentImport::add`].
+/// A document as a backup carries it, for [`DocumentImport::add`]: its id
+/// and its metadata file (whose `size` is the content's, checked).
 pub(crate) struct ImportedDocument {
     pub id: DocumentId,
-    pub metadata: DocumentMetadata,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub stored: StoredMetadata,
 }
 
 /// What [`DocumentImport::add`] did with a document.
@@ -504,17 +505,18 @@ impl DocumentImport<'_> {
         doc: ImportedDocument,
         content: &mut (dyn Read + Send),
     ) -> Result<ImportOutcome> {
-        doc.metadata.validate()?;
+        doc.stored.metadata.validate()?;
+        let updated_at = doc.stored.updated_at;
         let mut id = doc.id;
         let mut kept_both = false;
         loop {
             match self.holder(&id)? {
                 Holder::Nobody => break,
-                Holder::Us(updated) if updated == doc.updated_at => {
+                Holder::Us(updated) if updated == updated_at => {
                     return Ok(ImportOutcome::AlreadyPresent);
                 }
                 Holder::Us(_) if !kept_both => {
-                    id = conflict_id(&doc.id, &doc.updated_at);
+                    id = conflict_id(&doc.id, &updated_at);
                     kept_both = true;
                 }
                 Holder::Us(_) | Holder::Other => {
@@ -532,12 +534,12 @@ impl DocumentImport<'_> {
             vault.sealer(self.session, &header, &id, version),
             content,
         )?;
-        let stored = StoredMetadata {
-            metadata: doc.metadata,
-            size,
-            created_at: doc.created_at,
-            updated_at: doc.updated_at,
-        };
+        if size != doc.stored.size {
+            return Err(Error::invalid(
+                "not a valid backup: a document's size is wrong",
+            ));
+        }
+        let stored = doc.stored;
         self.tx.execute(
             "INSERT INTO documents (id, owner, version, metadata, header) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![

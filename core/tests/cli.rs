@@ -643,7 +643,16 @@ mod content {
                 }),
                 address: None,
                 country: None,
-                phones: vec![],
+                phones: vec![
+                    Phone {
+                        number: "+302100000000".into(),
+                        description: tr(&[("en", "legal advice"), ("ar", "استشارة قانونية")]),
+                    },
+                    Phone {
+                        number: "+306900000000".into(),
+                        description: Default::default(),
+                    },
+                ],
                 email: None,
                 url: None,
                 languages: vec!["ar".into()],
@@ -718,6 +727,20 @@ mod content {
         .unwrap();
         assert_eq!(near.len(), 1);
         assert_eq!(near[0]["service"]["id"], "clinic");
+        // The human output shows every phone, E.164 with its label in the
+        // language asked for.
+        let human = home.ok(&["nearby", "37.99", "23.73", "--lang", "ar"], &[]);
+        assert!(human.contains("Legal clinic (example)"), "{human}");
+        assert!(
+            human.contains("tel +302100000000 (استشارة قانونية)"),
+            "{human}"
+        );
+        assert!(human.contains("tel +306900000000\n"), "{human}");
+        let human = home.ok(&["nearby", "37.99", "23.73"], &[]);
+        assert!(
+            human.contains("tel +302100000000 (legal advice)"),
+            "{human}"
+        );
         let far: Vec<serde_json::Value> =
             serde_json::from_str(&home.ok(&["nearby", "-33.9", "18.4", "--json"], &[])).unwrap();
         assert!(

@@ -658,6 +658,7 @@ mod content {
                 languages: vec!["ar".into()],
                 free: Some(true),
                 schedule: vec![],
+                time_zone: None,
                 verified,
             }),
         ];

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::types::CountryCode;
@@ -46,6 +46,50 @@ pub struct PackManifest {
     pub built: NaiveDate,
     /// How many entries follow the manifest.
     pub entries: u64,
+    /// The UTC offsets of every time zone a service of the pack names in
+    /// [`Service::time_zone`], by IANA name, so that a phone can tell "open
+    /// now" in the service's own time without a time zone database.
+    /// Optional: packs built before it have none (their services' hours
+    /// are read in the phone's own time zone).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub time_zones: BTreeMap<String, ZoneOffsets>,
+}
+
+/// One time zone's UTC offsets over the years a pack is meant to be used
+/// (`waymark-pack` writes the changes from the year before the build to 15
+/// years after it, from the IANA time zone database).
+///
+/// Written compactly, e.g. Europe/Rome:
+/// `{"offset":3600,"changes":[[1711846800,7200],[1729990800,3600],…]}`.
+/// Before the first change `offset` applies; after the last change its
+/// offset applies for ever (a pack older than the table is an hour off at
+/// most in a zone with summer time, and exact in one without).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneOffsets {
+    /// Seconds east of UTC before the first change (Africa/Tunis: 3600).
+    pub offset: i32,
+    /// Each change, in time order: the moment it takes effect (Unix
+    /// seconds, UTC) and the new offset (seconds east of UTC).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<(i64, i32)>,
+}
+
+impl ZoneOffsets {
+    /// The offset in force at `at`, in seconds east of UTC.
+    pub fn offset_at(&self, at: DateTime<Utc>) -> i32 {
+        let t = at.timestamp();
+        match self.changes.partition_point(|&(from, _)| from <= t) {
+            0 => self.offset,
+            i => self.changes[i - 1].1,
+        }
+    }
+
+    /// The wall-clock time in this zone at `at`; `None` if the table holds
+    /// an offset no zone has (beyond ±24 hours).
+    pub fn local_time(&self, at: DateTime<Utc>) -> Option<NaiveDateTime> {
+        let offset = chrono::FixedOffset::east_opt(self.offset_at(at))?;
+        Some(at.with_timezone(&offset).naive_local())
+    }
 }
 
 /// A publisher, as named in its packs.
@@ -246,6 +290,11 @@ pub struct Service {
     /// Opening hours; empty means unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<OpeningHours>,
+    /// The IANA time zone its opening hours are in (`Africa/Tunis`), one
+    /// of the manifest's [`PackManifest::time_zones`]. Absent in packs
+    /// built before it: the hours are then read in the phone's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,
 }

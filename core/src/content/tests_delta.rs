@@ -33,6 +33,7 @@ fn manifest(version: u64, entries: u64) -> PackManifest {
         sample: true,
         built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         entries,
+        time_zones: Default::default(),
     }
 }
 

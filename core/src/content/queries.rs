@@ -311,7 +311,7 @@ impl ContentStore {
                 name,
                 distance_km: distance,
                 open_now,
-                provenance: self.provenance(&publisher, &manifest, service.verified),
+                provenance: self.provenance(&publisher, manifest, service.verified),
                 service,
             });
         }

@@ -656,7 +656,8 @@ mod content {
                 email: None,
                 url: None,
                 languages: vec!["ar".into()],
-                free: Some(true),
+                // Version 2 changes the service.
+                free: Some(version == 1),
                 schedule: vec![],
                 time_zone: None,
                 verified,
@@ -742,6 +743,16 @@ mod content {
             human.contains("tel +302100000000 (legal advice)"),
             "{human}"
         );
+        // Installing version 2 tells what changed, in words and in JSON.
+        let b2 = bundle(&home, &publisher, 2);
+        let out = home.ok(&["pack", "install", b2.to_str().unwrap()], &[]);
+        assert!(out.contains("1 service updated (clinic)"), "{out}");
+        let b3 = bundle(&home, &publisher, 3);
+        let out: serde_json::Value = serde_json::from_str(
+            &home.ok(&["pack", "install", b3.to_str().unwrap(), "--json"], &[]),
+        )
+        .unwrap();
+        assert_eq!(out["changes"]["kinds"], serde_json::json!([]), "{out}");
         let far: Vec<serde_json::Value> =
             serde_json::from_str(&home.ok(&["nearby", "-33.9", "18.4", "--json"], &[])).unwrap();
         assert!(

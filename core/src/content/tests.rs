@@ -714,6 +714,93 @@ fn a_zone_table_gives_the_offset_in_force_before_between_and_after_its_changes()
 }
 
 #[test]
+fn an_update_tells_changes_per_kind_and_an_article_once_whatever_its_translations() {
+    let (_d, s) = store();
+    let alert = |id: &str, title: &str| {
+        Entry::Alert(Alert {
+            id: id.into(),
+            severity: Severity::Warning,
+            title: tr(&[("en", title)]),
+            body: Translations::new(),
+            area: Area {
+                countries: vec![],
+                bbox: None,
+            },
+            valid_from: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            valid_until: None,
+            verified: date(2026, 11, 1),
+        })
+    };
+    let article = |lang: &str, body: &str| {
+        Entry::Article(Article {
+            id: "asylum".into(),
+            language: lang.into(),
+            title: format!("Asylum ({lang})"),
+            body: body.into(),
+            countries: vec![],
+            topics: vec![],
+            verified: date(2026, 11, 1),
+            expires: None,
+        })
+    };
+    let v1 = vec![
+        article("en", "Ask at the police."),
+        article("ar", "اسأل في مركز الشرطة."),
+        service("a", 37.9, 23.7, |_| {}),
+        service("b", 37.9, 23.7, |_| {}),
+        service("c", 37.9, 23.7, |_| {}),
+        alert("strike", "Ferry strike"),
+    ];
+    let v2 = vec![
+        article("en", "Ask at the police."),
+        article("ar", "اسأل في أقرب مركز للشرطة."),
+        service("a", 37.9, 23.7, |s| {
+            s.phones = vec![Phone {
+                number: "+302100000000".into(),
+                description: Translations::new(),
+            }]
+        }),
+        service("c", 37.9, 23.7, |_| {}),
+        service("d", 37.9, 23.7, |_| {}),
+        service("e", 37.9, 23.7, |_| {}),
+        alert("strike", "Ferry strike"),
+    ];
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &v1).unwrap();
+    let changes = install(&s, "pub-a", &manifest("pub-a", "p", 2), &v2)
+        .unwrap()
+        .changes
+        .unwrap();
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        changes.kinds,
+        [
+            KindChanges {
+                kind: "service".into(),
+                added: 2,
+                changed: 1,
+                removed: 1,
+                added_ids: ids(&["d", "e"]),
+                changed_ids: ids(&["a"]),
+                removed_ids: ids(&["b"]),
+            },
+            KindChanges {
+                kind: "article".into(),
+                changed: 1,
+                changed_ids: ids(&["asylum"]),
+                ..Default::default()
+            },
+        ],
+        "the unchanged alert is not listed"
+    );
+    // The same content again, as version 3: nothing changed.
+    let same = install(&s, "pub-a", &manifest("pub-a", "p", 3), &v2)
+        .unwrap()
+        .changes
+        .unwrap();
+    assert!(same.is_empty(), "{same:?}");
+}
+
+#[test]
 fn opening_hours_past_midnight_count_on_both_days() {
     use chrono::{NaiveTime, Weekday};
     let t = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();

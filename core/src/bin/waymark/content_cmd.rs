@@ -243,6 +243,9 @@ pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Report> {
                         ""
                     }
                 );
+                if let Some(changes) = &p.changes {
+                    println!("{}", output::changes_line(changes));
+                }
             }
         }
         PackCommand::List => {

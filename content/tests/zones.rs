@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use chrono::{DateTime, Datelike, Offset, TimeZone, Utc};
-use waymark_core::content::model::{Entry, PackManifest};
+use waymark_core::content::model::{Entry, PackManifest, ZoneOffsets};
 use waymark_core::content::pack::PackReader;
 
 #[allow(dead_code)]
@@ -110,8 +110,7 @@ fn the_zone_comes_from_the_schedule_and_else_from_a_country_with_one_time() {
         ],
         "one table per zone used, none for zones no service names"
     );
-    let tunis = &manifest.time_zones["Africa/Tunis"];
-    assert_eq!((tunis.offset, tunis.changes.len()), (3600, 0));
+    assert_eq!(manifest.time_zones["Africa/Tunis"], "3600");
 }
 
 #[test]
@@ -159,6 +158,7 @@ fn the_offset_tables_match_the_time_zone_database_hour_by_hour() {
     let end = Utc.with_ymd_and_hms(year + 16, 1, 1, 0, 0, 0).unwrap();
     assert!(!manifest.time_zones.is_empty());
     for (name, table) in &manifest.time_zones {
+        let table = ZoneOffsets::parse(table).unwrap();
         let tz: chrono_tz::Tz = name.parse().unwrap();
         let mut t = start;
         while t < end {
@@ -174,7 +174,7 @@ fn the_offset_tables_match_the_time_zone_database_hour_by_hour() {
         assert_eq!(table.changes.len(), 34, "{name}");
     }
     // Summer time in Rome begins on 2027-03-28 at 01:00 UTC, to the second.
-    let rome = &manifest.time_zones["Europe/Rome"];
+    let rome = ZoneOffsets::parse(&manifest.time_zones["Europe/Rome"]).unwrap();
     let change = DateTime::parse_from_rfc3339("2027-03-28T01:00:00Z")
         .unwrap()
         .timestamp();

@@ -194,8 +194,8 @@ pub fn offsets(tz: Tz, built: NaiveDate) -> ZoneOffsets {
     }
 }
 
-/// The offset tables of every zone the services in `entries` name.
-pub fn tables(entries: &[Entry], built: NaiveDate) -> BTreeMap<String, ZoneOffsets> {
+/// The offset tables (in their text form) of every zone the services in `entries` name.
+pub fn tables(entries: &[Entry], built: NaiveDate) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for e in entries {
         if let Entry::Service(s) = e
@@ -203,7 +203,7 @@ pub fn tables(entries: &[Entry], built: NaiveDate) -> BTreeMap<String, ZoneOffse
             && !out.contains_key(zone)
             && let Ok(tz) = zone.parse::<Tz>()
         {
-            out.insert(zone.clone(), offsets(tz, built));
+            out.insert(zone.clone(), offsets(tz, built).to_string());
         }
     }
     out

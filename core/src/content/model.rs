@@ -47,34 +47,58 @@ pub struct PackManifest {
     /// How many entries follow the manifest.
     pub entries: u64,
     /// The UTC offsets of every time zone a service of the pack names in
-    /// [`Service::time_zone`], by IANA name, so that a phone can tell "open
-    /// now" in the service's own time without a time zone database.
-    /// Optional: packs built before it have none (their services' hours
-    /// are read in the phone's own time zone).
+    /// [`Service::time_zone`], by IANA name, each in the text form of
+    /// [`ZoneOffsets`], so that a phone can tell "open now" in the
+    /// service's own time without a time zone database. Optional: packs
+    /// built before it have none (their services' hours are read in the
+    /// phone's own time zone).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub time_zones: BTreeMap<String, ZoneOffsets>,
+    pub time_zones: BTreeMap<String, String>,
 }
 
 /// One time zone's UTC offsets over the years a pack is meant to be used
 /// (`waymark-pack` writes the changes from the year before the build to 15
 /// years after it, from the IANA time zone database).
 ///
-/// Written compactly, e.g. Europe/Rome:
-/// `{"offset":3600,"changes":[[1711846800,7200],[1729990800,3600],…]}`.
-/// Before the first change `offset` applies; after the last change its
-/// offset applies for ever (a pack older than the table is an hour off at
-/// most in a zone with summer time, and exact in one without).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// In a manifest it is text: integers separated by spaces, the offset
+/// before the first change, then each change as its moment and its new
+/// offset, e.g. Europe/Rome `"3600 1711846800 7200 1729990800 3600 …"`
+/// (text, so that phones read it with no more code than a string map
+/// needs). Before the first change `offset` applies; after the last change
+/// its offset applies for ever (a pack older than the table is an hour off
+/// at most in a zone with summer time, and exact in one without).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneOffsets {
     /// Seconds east of UTC before the first change (Africa/Tunis: 3600).
     pub offset: i32,
     /// Each change, in time order: the moment it takes effect (Unix
     /// seconds, UTC) and the new offset (seconds east of UTC).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<(i64, i32)>,
 }
 
+impl std::fmt::Display for ZoneOffsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.offset)?;
+        for (at, offset) in &self.changes {
+            write!(f, " {at} {offset}")?;
+        }
+        Ok(())
+    }
+}
+
 impl ZoneOffsets {
+    /// Reads the text form (see above); `None` if it is not that.
+    pub fn parse(text: &str) -> Option<ZoneOffsets> {
+        let mut numbers = text.split_ascii_whitespace().map(str::parse::<i64>);
+        let offset = i32::try_from(numbers.next()?.ok()?).ok()?;
+        let mut changes = Vec::new();
+        while let Some(at) = numbers.next() {
+            let to = i32::try_from(numbers.next()?.ok()?).ok()?;
+            changes.push((at.ok()?, to));
+        }
+        Some(ZoneOffsets { offset, changes })
+    }
+
     /// The offset in force at `at`, in seconds east of UTC.
     pub fn offset_at(&self, at: DateTime<Utc>) -> i32 {
         let t = at.timestamp();

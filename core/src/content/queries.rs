@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::model::{
     Alert, CountryProfile, Entry, GeoPoint, OpeningHours, PackManifest, Route, Service,
-    Translations,
+    Translations, ZoneOffsets,
 };
 use super::normalize::fold;
 use super::schema::listed_kinds;
@@ -159,10 +159,8 @@ pub fn service_local_time(
     manifest: &PackManifest,
     now: DateTime<Utc>,
 ) -> Option<NaiveDateTime> {
-    manifest
-        .time_zones
-        .get(service.time_zone.as_deref()?)?
-        .local_time(now)
+    let table = manifest.time_zones.get(service.time_zone.as_deref()?)?;
+    ZoneOffsets::parse(table)?.local_time(now)
 }
 
 /// Whether `schedule` says open at weekday/time; `None` if no hours known.

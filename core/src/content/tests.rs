@@ -562,25 +562,12 @@ fn zoned_store() -> (tempfile::TempDir, Arc<ManualClock>, ContentStore) {
         closes: t(6),
     }];
     let mut m = manifest("pub-a", "zones", 1);
-    m.time_zones.insert(
-        "Africa/Tunis".into(),
-        ZoneOffsets {
-            offset: 3600,
-            changes: vec![],
-        },
-    );
+    m.time_zones.insert("Africa/Tunis".into(), "3600".into());
     // 2026-10-25 01:00 UTC to winter time, 2027-03-28 01:00 UTC to summer
     // time, 2027-10-31 01:00 UTC back.
     m.time_zones.insert(
         "Europe/Rome".into(),
-        ZoneOffsets {
-            offset: 7200,
-            changes: vec![
-                (1_792_890_000, 3600),
-                (1_806_195_600, 7200),
-                (1_824_944_400, 3600),
-            ],
-        },
+        "7200 1792890000 3600 1806195600 7200 1824944400 3600".into(),
     );
     let pack = vec![
         zoned("tunis-office", Some("Africa/Tunis"), &nine_to_five),
@@ -701,6 +688,14 @@ fn a_zone_table_gives_the_offset_in_force_before_between_and_after_its_changes()
         "after the table: its last offset"
     );
     let local = rome.local_time(at(1_806_195_600)).unwrap();
+    assert_eq!(ZoneOffsets::parse(&rome.to_string()), Some(rome.clone()));
+    assert_eq!(rome.to_string(), "3600 1806195600 7200 1824944400 3600");
+    assert_eq!(
+        ZoneOffsets::parse("3600 1806195600"),
+        None,
+        "a change needs its offset"
+    );
+    assert_eq!(ZoneOffsets::parse("one hour"), None);
     assert_eq!(local.to_string(), "2027-03-28 03:00:00");
     let broken = ZoneOffsets {
         offset: 200_000,

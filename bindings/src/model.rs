@@ -608,6 +608,9 @@ pub struct InstalledPack {
     pub entries: i64,
     /// When it was installed.
     pub installed_at: SystemTime,
+    /// What the install that returned it changed (`installPackFromFile`);
+    /// `null`/`nil` in `packs()`.
+    pub changes: Option<crate::sync::PackChanges>,
 }
 
 impl From<core::InstalledPack> for InstalledPack {
@@ -625,6 +628,7 @@ impl From<core::InstalledPack> for InstalledPack {
             built: m.built.to_string(),
             entries: long(m.entries),
             installed_at: p.installed_at.into(),
+            changes: p.changes.map(Into::into),
         }
     }
 }

@@ -354,6 +354,57 @@ pub struct PackUpdate {
     pub kind: DownloadKind,
     /// Bytes received for it.
     pub bytes: i64,
+    /// What it added, changed and removed, per kind of entry (for "3
+    /// services updated").
+    pub changes: PackChanges,
+}
+
+/// What installing a pack's new version changed: one [`KindChanges`] per
+/// kind of entry with at least one change (none: nothing changed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct PackChanges {
+    /// In the order service, article, country, route, alert.
+    pub kinds: Vec<KindChanges>,
+}
+
+/// The changes to one kind of entry. An article counts once, whatever the
+/// number of its translations that changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct KindChanges {
+    /// `service`, `article`, `country`, `route` or `alert`.
+    pub kind: String,
+    /// Entries new in this version.
+    pub added: i64,
+    /// Entries in both versions whose content differs.
+    pub changed: i64,
+    /// Entries gone from this version.
+    pub removed: i64,
+    /// The first added ids in id order (at most 5).
+    pub added_ids: Vec<String>,
+    /// The first changed ids (at most 5).
+    pub changed_ids: Vec<String>,
+    /// The first removed ids (at most 5).
+    pub removed_ids: Vec<String>,
+}
+
+impl From<waymark_core::content::PackChanges> for PackChanges {
+    fn from(c: waymark_core::content::PackChanges) -> Self {
+        PackChanges {
+            kinds: c
+                .kinds
+                .into_iter()
+                .map(|k| KindChanges {
+                    kind: k.kind,
+                    added: long(k.added),
+                    changed: long(k.changed),
+                    removed: long(k.removed),
+                    added_ids: k.added_ids,
+                    changed_ids: k.changed_ids,
+                    removed_ids: k.removed_ids,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// How a publisher's sync ended.
@@ -418,6 +469,7 @@ impl From<core::SyncReport> for SyncReport {
                             version: long(u.version),
                             kind: u.kind.into(),
                             bytes: long(u.bytes),
+                            changes: u.changes.into(),
                         })
                         .collect(),
                     waiting: p.waiting.into_iter().map(Into::into).collect(),

@@ -89,6 +89,46 @@ fn a_pack_installs_and_answers_through_the_async_calls() {
 }
 
 #[test]
+fn installing_from_a_file_tells_what_changed() {
+    let dir = temp_dir();
+    let store = open_store(&dir, None);
+    let publisher = SyntheticPublisher::new("synthetic-ngo").unwrap();
+    block_on(Arc::clone(&store).trust_publisher(publisher.card().unwrap(), None)).unwrap();
+    let install = |version: u64, seed: u64| {
+        let bundle = dir.path().join(format!("pack-{version}.wmbundle"));
+        let bytes = pack("synthetic-ngo", "city", version, 200, seed).unwrap();
+        publisher
+            .bundle(
+                &bytes,
+                "city",
+                version,
+                std::fs::File::create(&bundle).unwrap(),
+            )
+            .unwrap();
+        block_on(Arc::clone(&store).install_pack_from_file(bundle.to_string_lossy().into_owned()))
+            .unwrap()
+            .changes
+            .expect("an install tells its changes")
+    };
+    let first = install(1, 7);
+    assert_eq!(first.kinds.iter().map(|k| k.added).sum::<i64>(), 200);
+    assert!(first.kinds.iter().all(|k| k.changed == 0 && k.removed == 0));
+    assert!(first.kinds.iter().any(|k| k.kind == "service"));
+    // Version 2 of other content: entries changed, and each kind's ids are
+    // at most five, in order.
+    let second = install(2, 8);
+    assert!(second.kinds.iter().map(|k| k.changed).sum::<i64>() > 0);
+    for k in &second.kinds {
+        assert!(
+            k.changed_ids.len() <= 5 && k.changed_ids.is_sorted(),
+            "{k:?}"
+        );
+    }
+    let packs = block_on(Arc::clone(&store).packs()).unwrap();
+    assert_eq!(packs[0].changes, None, "a listing tells no changes");
+}
+
+#[test]
 fn negative_limits_are_refused() {
     let dir = temp_dir();
     let store = open_store(&dir, None);

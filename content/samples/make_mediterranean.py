@@ -83,6 +83,9 @@ def write_csv(name, header, rows):
 
 def services():
     os.makedirs(os.path.join(OUT, "services"), exist_ok=True)
+    # The IANA time zone of each country's services' hours (Spain has
+    # several, so waymark-pack needs it named).
+    ZONES = {"GR": "Europe/Athens", "ES": "Europe/Madrid", "IT": "Europe/Rome"}
     org_of = {cat: oid for oid, _, cat in ORGS}
     write_csv("organization.csv", ["id", "name", "description", "email", "url"],
               [[oid, name, "Sample organisation for demonstration only.", f"{oid}@example.org", f"https://example.org/{oid}"] for oid, name, _ in ORGS])
@@ -106,7 +109,7 @@ def services():
             width = {"+30": 10, "+34": 9, "+39": 10}[code] - len(area)
             phone.append([f"ph-{sid}", sid, f"{prefix} {n:0{width}d}", "Reception (example number)"])
             for hi, (days, o, c) in enumerate(hours):
-                sched.append([f"sch-{sid}-{hi}", sid, days, o, c])
+                sched.append([f"sch-{sid}-{hi}", sid, days, o, c, ZONES[cc]])
             for li, code in enumerate(spoken):
                 lang.append([f"lang-{sid}-{li}", sid, code])
     for hid, names, number, spoken in HOTLINES:
@@ -115,7 +118,9 @@ def services():
                     names["ar"], names["ti"], names["fr"], names["fa"], "اتصل للحصول على المشورة بعدة لغات.", "Appelez pour des conseils en plusieurs langues.",
                     "hotline", "true"])
         phone.append([f"ph-{hid}", hid, number, "Free call (example number)"])
-        sched.append([f"sch-{hid}", hid, "MO,TU,WE,TH,FR,SA,SU", "00:00", "23:59"])
+        # A hotline has no address: its time zone is given, by its number's country.
+        sched.append([f"sch-{hid}", hid, "MO,TU,WE,TH,FR,SA,SU", "00:00", "23:59",
+                      {"+30": "Europe/Athens", "+34": "Europe/Madrid", "+39": "Europe/Rome"}[number.split()[0]]])
         for li, code in enumerate(spoken):
             lang.append([f"lang-{hid}-{li}", hid, code])
     write_csv("service.csv", ["id", "organization_id", "name", "description", "email", "url", "fees_description",
@@ -125,7 +130,7 @@ def services():
     write_csv("address.csv", ["id", "location_id", "address_1", "city", "postal_code", "country"], adr)
     write_csv("service_at_location.csv", ["id", "service_id", "location_id"], sal)
     write_csv("phone.csv", ["id", "service_id", "number", "description"], phone)
-    write_csv("schedule.csv", ["id", "service_id", "byday", "opens_at", "closes_at"], sched)
+    write_csv("schedule.csv", ["id", "service_id", "byday", "opens_at", "closes_at", "timezone"], sched)
     write_csv("language.csv", ["id", "service_id", "code"], lang)
     resources = [{"name": n[:-4], "path": n, "profile": "tabular-data-resource"} for n in
                  ["organization.csv", "service.csv", "location.csv", "address.csv", "service_at_location.csv",

@@ -173,6 +173,7 @@ mod tests {
             sample: true,
             built: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             entries: entries.len() as u64,
+            time_zones: Default::default(),
         };
         let mut out = serde_json::to_vec(&manifest).unwrap();
         out.push(b'\n');

@@ -246,7 +246,7 @@ segments:
         ),
         (
             "services/schedule.csv".into(),
-            "id,service_id,byday,opens_at,closes_at\nexample-hours,example-legal,\"MO,TU,WE,TH,FR\",09:00,17:00\n".into(),
+            "id,service_id,byday,opens_at,closes_at,timezone\nexample-hours,example-legal,\"MO,TU,WE,TH,FR\",09:00,17:00,Europe/Athens\n".into(),
         ),
         (
             "services/language.csv".into(),

@@ -644,12 +644,23 @@ mod content {
                 }),
                 address: None,
                 country: None,
-                phones: vec![],
+                phones: vec![
+                    Phone {
+                        number: "+302100000000".into(),
+                        description: tr(&[("en", "legal advice"), ("ar", "استشارة قانونية")]),
+                    },
+                    Phone {
+                        number: "+306900000000".into(),
+                        description: Default::default(),
+                    },
+                ],
                 email: None,
                 url: None,
                 languages: vec!["ar".into()],
-                free: Some(true),
+                // Version 2 changes the service.
+                free: Some(version == 1),
                 schedule: vec![],
+                time_zone: None,
                 verified,
             }),
         ];
@@ -719,6 +730,30 @@ mod content {
         .unwrap();
         assert_eq!(near.len(), 1);
         assert_eq!(near[0]["service"]["id"], "clinic");
+        // The human output shows every phone, E.164 with its label in the
+        // language asked for.
+        let human = home.ok(&["nearby", "37.99", "23.73", "--lang", "ar"], &[]);
+        assert!(human.contains("Legal clinic (example)"), "{human}");
+        assert!(
+            human.contains("tel +302100000000 (استشارة قانونية)"),
+            "{human}"
+        );
+        assert!(human.contains("tel +306900000000\n"), "{human}");
+        let human = home.ok(&["nearby", "37.99", "23.73"], &[]);
+        assert!(
+            human.contains("tel +302100000000 (legal advice)"),
+            "{human}"
+        );
+        // Installing version 2 tells what changed, in words and in JSON.
+        let b2 = bundle(&home, &publisher, 2);
+        let out = home.ok(&["pack", "install", b2.to_str().unwrap()], &[]);
+        assert!(out.contains("1 service updated (clinic)"), "{out}");
+        let b3 = bundle(&home, &publisher, 3);
+        let out: serde_json::Value = serde_json::from_str(
+            &home.ok(&["pack", "install", b3.to_str().unwrap(), "--json"], &[]),
+        )
+        .unwrap();
+        assert_eq!(out["changes"]["kinds"], serde_json::json!([]), "{out}");
         let far: Vec<serde_json::Value> =
             serde_json::from_str(&home.ok(&["nearby", "-33.9", "18.4", "--json"], &[])).unwrap();
         assert!(

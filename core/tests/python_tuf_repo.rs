@@ -53,6 +53,7 @@ fn install_python_repository(key_type: &str) -> waymark_core::Result<()> {
         sample: true,
         built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         entries: 0,
+        time_zones: Default::default(),
     };
     let entry = Entry::Article(Article {
         id: "a".into(),

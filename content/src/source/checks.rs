@@ -65,6 +65,14 @@ fn countries_at(lat: f64, lon: f64) -> Vec<String> {
         .collect()
 }
 
+/// The one country at a point, if there is exactly one.
+pub(super) fn country_at(p: GeoPoint) -> Option<CountryCode> {
+    match countries_at(p.lat, p.lon).as_slice() {
+        [one] => one.parse().ok(),
+        _ => None,
+    }
+}
+
 fn is_in(lat: f64, lon: f64, country: &str) -> bool {
     LatLon::new(lat, lon).is_ok_and(|p| boundaries().is_in(p, country))
 }

@@ -255,7 +255,7 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
         r,
         "schedule.csv",
         &["service_id", "byday", "opens_at", "closes_at"],
-        &[],
+        &["timezone"],
     );
     let languages = table(r, "language.csv", &["service_id", "code"], &[]);
 
@@ -511,6 +511,13 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                 }
             }
         }
+        let time_zone = service_zone(
+            r,
+            schedules.as_ref(),
+            sched_by.get(&id).map_or(&[][..], Vec::as_slice),
+            (&path, line),
+            country.or_else(|| location.and_then(super::checks::country_at)),
+        );
         let mut spoken = Vec::new();
         for (lline, lrow) in lang_by.get(&id).into_iter().flatten() {
             let t = languages.as_ref().expect("rows come from this table");
@@ -546,8 +553,67 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
             languages: spoken,
             free,
             schedule,
+            time_zone,
             verified,
         });
         r.add(entries, service, &path, line);
+    }
+}
+
+/// The IANA time zone of a service's opening hours (none without hours):
+/// the `timezone` of its `schedule.csv` rows (one zone for all of them),
+/// else its country's, when that country keeps one time (see `zones`).
+fn service_zone(
+    r: &mut Reader,
+    schedules: Option<&Table>,
+    rows: &[(u64, Vec<String>)],
+    (path, line): (&Path, Option<u64>),
+    country: Option<CountryCode>,
+) -> Option<String> {
+    let t = schedules?;
+    if rows.is_empty() {
+        return None;
+    }
+    let mut named: Option<(String, u64)> = None;
+    for (sline, srow) in rows {
+        let given = t.get(srow, "timezone").trim();
+        if given.is_empty() {
+            continue;
+        }
+        let spath = t.path.clone();
+        match (&named, super::zones::parse_zone(given)) {
+            (_, Err(m)) => {
+                r.problem(&spath, Some(*sline), Some("timezone"), m);
+                return None;
+            }
+            (Some((first, fline)), Ok(tz)) if tz.name() != first => {
+                let m = format!(
+                    "'{}' differs from '{first}' on line {fline}: a service's hours are all in one time zone",
+                    tz.name()
+                );
+                r.problem(&spath, Some(*sline), Some("timezone"), m);
+                return None;
+            }
+            (_, Ok(tz)) => named = Some((tz.name().to_owned(), *sline)),
+        }
+    }
+    if let Some((zone, _)) = named {
+        return Some(zone);
+    }
+    let Some(country) = country else {
+        r.warning(
+            path,
+            line,
+            None,
+            "this service has opening hours but neither a country nor a place on the map to tell their time zone, so phones will read them in their own: add a timezone column to schedule.csv (e.g. Africa/Tunis)",
+        );
+        return None;
+    };
+    match super::zones::zone_of_country(country, r.built) {
+        Ok(tz) => Some(tz.name().to_owned()),
+        Err(m) => {
+            r.problem(path, line, None, m);
+            None
+        }
     }
 }

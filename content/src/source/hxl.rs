@@ -262,6 +262,7 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
                 _ => None,
             },
             schedule: Vec::new(),
+            time_zone: None,
             verified,
         });
         r.add(entries, service, path, line);

@@ -104,5 +104,6 @@ pub(super) fn read_manifest(r: &mut Reader, dir: &Path) -> Option<PackManifest> 
         sample: parsed.sample,
         built: parsed.built,
         entries: 0,
+        time_zones: Default::default(),
     })
 }

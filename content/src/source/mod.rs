@@ -21,6 +21,7 @@ mod manifest;
 mod markdown;
 mod schema;
 mod yaml;
+mod zones;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -106,6 +107,8 @@ struct Reader {
     fallback: Vec<String>,
     /// Where each entry was read (file, line), parallel to the entries.
     origins: Vec<(PathBuf, Option<u64>)>,
+    /// `pack.toml`'s build date: the time zone tables start the year before.
+    built: chrono::NaiveDate,
 }
 
 impl Reader {
@@ -174,8 +177,12 @@ pub fn read(dir: &Path) -> Checked {
         languages: BTreeSet::new(),
         fallback: Vec::new(),
         origins: Vec::new(),
+        built: chrono::NaiveDate::MIN,
     };
     let manifest = manifest::read_manifest(&mut r, dir);
+    if let Some(m) = &manifest {
+        r.built = m.built;
+    }
     let mut entries = Vec::new();
     let mut coverage = None;
     if manifest.is_some() {
@@ -194,6 +201,7 @@ pub fn read(dir: &Path) -> Checked {
             read.sort_by_key(|(e, _)| sort_key(e));
             let (entries, origins): (Vec<_>, Vec<_>) = read.into_iter().unzip();
             m.entries = entries.len() as u64;
+            m.time_zones = zones::tables(&entries, m.built);
             Some(Source {
                 manifest: m,
                 entries,

@@ -24,6 +24,7 @@ pub fn pack_file(dir: &Path, version: u64) -> PathBuf {
         sample: true,
         built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         entries: 0,
+        time_zones: Default::default(),
     };
     let entry = Entry::Article(Article {
         id: "a".into(),

@@ -9,6 +9,7 @@ use std::io::{BufReader, Read};
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::changes::{Tracker, body_hash};
 use super::index::{TermCounts, index_row, write_frequent_terms};
 use super::model::Entry;
 use super::pack::{PackReader, decompress};
@@ -65,12 +66,25 @@ impl ContentStore {
         let version = i64::try_from(manifest.version)
             .map_err(|_| Error::InvalidPack("version out of range".into()))?;
         let installed = installed_row(&tx, publisher, &manifest.id)?;
+        let mut changes = Tracker::first();
         if let Some((old, installed)) = installed {
             if version <= installed {
                 return Err(Error::Rollback {
                     offered: manifest.version,
                     installed: installed as u64,
                 });
+            }
+            // What the new version changes is told against the old one's
+            // entries, read before they go.
+            changes = Tracker::update();
+            {
+                let mut stmt =
+                    tx.prepare("SELECT kind, entry_id, body FROM entries WHERE pack = ?1")?;
+                let mut rows = stmt.query([old])?;
+                while let Some(r) = rows.next()? {
+                    let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
+                    changes.old_entry(text(0)?, text(1)?, body_hash(text(2)?));
+                }
             }
             // The old version's rows go without zeroing the pages they
             // free (`FAST`: only where SQLite writes anyway): the pack stays
@@ -100,8 +114,9 @@ impl ContentStore {
         // on either side stops both and rolls the transaction back.
         std::thread::scope(|scope| -> Result<()> {
             let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(4);
-            let reader = scope.spawn(move || prepare_entries(reader, send));
-            let written = write_entries(&tx, pack_row, receive);
+            let hashes = changes.needs_hashes();
+            let reader = scope.spawn(move || prepare_entries(reader, hashes, send));
+            let written = write_entries(&tx, pack_row, receive, &mut changes);
             // The reader stops at once when the receiver is gone.
             let counts = reader
                 .join()
@@ -123,6 +138,7 @@ impl ContentStore {
             publisher: publisher.to_owned(),
             manifest,
             installed_at,
+            changes: Some(changes.finish()),
         })
     }
 
@@ -137,7 +153,7 @@ impl ContentStore {
         let reader = PackReader::new(pack)?;
         let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
         let (send, receive) = std::sync::mpsc::sync_channel(batches);
-        prepare_entries(reader, send)?;
+        prepare_entries(reader, false, send)?;
         let mut conn = open_database(
             &self.dir().join(DB_FILE),
             &ContentSchema,
@@ -151,7 +167,7 @@ impl ContentStore {
         )?;
         let pack_row = tx.last_insert_rowid();
         let t = std::time::Instant::now();
-        write_entries(&tx, pack_row, receive)?;
+        write_entries(&tx, pack_row, receive, &mut Tracker::first())?;
         tx.commit()?;
         Ok(t.elapsed())
     }
@@ -251,12 +267,15 @@ struct Prepared {
     lon: Option<f64>,
     title: String,
     body: String,
+    /// The JSON's [`body_hash`], when an update needs it (else 0).
+    hash: u64,
 }
 
 /// Reads, parses and folds entries in batches, until the pack ends, an
 /// entry is bad (sent as the last item), or the writer hangs up.
 fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
+    hashes: bool,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
 ) -> Result<TermCounts> {
     let mut counts = TermCounts::default();
@@ -279,6 +298,7 @@ fn prepare_entries<R: Read>(
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),
             verified: entry.verified().to_string(),
+            hash: if hashes { body_hash(json) } else { 0 },
             json: json.to_owned(),
             lat,
             lon,
@@ -304,6 +324,7 @@ fn write_entries(
     tx: &Transaction<'_>,
     pack: i64,
     receive: std::sync::mpsc::Receiver<Result<Vec<Prepared>>>,
+    changes: &mut Tracker,
 ) -> Result<()> {
     let mut insert_entry = tx.prepare(
         "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
@@ -317,6 +338,7 @@ fn write_entries(
                 pack, p.kind, p.entry_id, p.verified, p.json, p.lat, p.lon
             ])?;
             insert_fts.execute(params![tx.last_insert_rowid(), p.title, p.body])?;
+            changes.new_entry(p.kind, &p.entry_id, p.hash);
         }
     }
     Ok(())

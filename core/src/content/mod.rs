@@ -20,6 +20,7 @@
 
 pub mod bundle;
 mod card;
+mod changes;
 mod index;
 mod install;
 pub(crate) mod metadata;
@@ -42,6 +43,7 @@ pub use bundle::{
     read_bundle, verify_bundle, write_bundle,
 };
 pub use card::PublisherCard;
+pub use changes::{KindChanges, PackChanges, SAMPLE_IDS};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, choose_language, distance_km, is_open,
     pick,

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::types::CountryCode;
@@ -46,6 +46,74 @@ pub struct PackManifest {
     pub built: NaiveDate,
     /// How many entries follow the manifest.
     pub entries: u64,
+    /// The UTC offsets of every time zone a service of the pack names in
+    /// [`Service::time_zone`], by IANA name, each in the text form of
+    /// [`ZoneOffsets`], so that a phone can tell "open now" in the
+    /// service's own time without a time zone database. Optional: packs
+    /// built before it have none (their services' hours are read in the
+    /// phone's own time zone).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub time_zones: BTreeMap<String, String>,
+}
+
+/// One time zone's UTC offsets over the years a pack is meant to be used
+/// (`waymark-pack` writes the changes from the year before the build to 15
+/// years after it, from the IANA time zone database).
+///
+/// In a manifest it is text: integers separated by spaces, the offset
+/// before the first change, then each change as its moment and its new
+/// offset, e.g. Europe/Rome `"3600 1711846800 7200 1729990800 3600 …"`
+/// (text, so that phones read it with no more code than a string map
+/// needs). Before the first change `offset` applies; after the last change
+/// its offset applies for ever (a pack older than the table is an hour off
+/// at most in a zone with summer time, and exact in one without).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneOffsets {
+    /// Seconds east of UTC before the first change (Africa/Tunis: 3600).
+    pub offset: i32,
+    /// Each change, in time order: the moment it takes effect (Unix
+    /// seconds, UTC) and the new offset (seconds east of UTC).
+    pub changes: Vec<(i64, i32)>,
+}
+
+impl std::fmt::Display for ZoneOffsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.offset)?;
+        for (at, offset) in &self.changes {
+            write!(f, " {at} {offset}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ZoneOffsets {
+    /// Reads the text form (see above); `None` if it is not that.
+    pub fn parse(text: &str) -> Option<ZoneOffsets> {
+        let mut numbers = text.split_ascii_whitespace().map(str::parse::<i64>);
+        let offset = i32::try_from(numbers.next()?.ok()?).ok()?;
+        let mut changes = Vec::new();
+        while let Some(at) = numbers.next() {
+            let to = i32::try_from(numbers.next()?.ok()?).ok()?;
+            changes.push((at.ok()?, to));
+        }
+        Some(ZoneOffsets { offset, changes })
+    }
+
+    /// The offset in force at `at`, in seconds east of UTC.
+    pub fn offset_at(&self, at: DateTime<Utc>) -> i32 {
+        let t = at.timestamp();
+        match self.changes.partition_point(|&(from, _)| from <= t) {
+            0 => self.offset,
+            i => self.changes[i - 1].1,
+        }
+    }
+
+    /// The wall-clock time in this zone at `at`; `None` if the table holds
+    /// an offset no zone has (beyond ±24 hours).
+    pub fn local_time(&self, at: DateTime<Utc>) -> Option<NaiveDateTime> {
+        let offset = chrono::FixedOffset::east_opt(self.offset_at(at))?;
+        Some(at.with_timezone(&offset).naive_local())
+    }
 }
 
 /// A publisher, as named in its packs.
@@ -246,6 +314,11 @@ pub struct Service {
     /// Opening hours; empty means unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub schedule: Vec<OpeningHours>,
+    /// The IANA time zone its opening hours are in (`Africa/Tunis`), one
+    /// of the manifest's [`PackManifest::time_zones`]. Absent in packs
+    /// built before it: the hours are then read in the phone's time zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
     /// Last verified by the publisher.
     pub verified: NaiveDate,
 }

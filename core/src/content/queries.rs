@@ -1,13 +1,13 @@
 //! The structured queries: services near a point, a country's profile,
 //! routes through a place, alerts in force.
 
-use chrono::{Datelike, NaiveTime};
+use chrono::{DateTime, Datelike, NaiveDateTime, NaiveTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
 use super::model::{
     Alert, CountryProfile, Entry, GeoPoint, OpeningHours, PackManifest, Route, Service,
-    Translations,
+    Translations, ZoneOffsets,
 };
 use super::normalize::fold;
 use super::schema::listed_kinds;
@@ -150,6 +150,19 @@ fn primary_subtag(tag: &str) -> &str {
     tag.split(['-', '_']).next().unwrap_or(tag)
 }
 
+/// The wall-clock time at `service` at `now`: UTC plus the offset its pack's
+/// table gives for its time zone. `None` when the pack has no zone for it
+/// (packs built before time zones were added), and the caller falls back on
+/// the phone's own time zone.
+pub fn service_local_time(
+    service: &Service,
+    manifest: &PackManifest,
+    now: DateTime<Utc>,
+) -> Option<NaiveDateTime> {
+    let table = manifest.time_zones.get(service.time_zone.as_deref()?)?;
+    ZoneOffsets::parse(table)?.local_time(now)
+}
+
 /// Whether `schedule` says open at weekday/time; `None` if no hours known.
 pub fn is_open(
     schedule: &[OpeningHours],
@@ -226,10 +239,10 @@ impl ContentStore {
         // A bounding box first (indexed), the exact distance after.
         let dlat = (q.radius_km / EARTH_RADIUS_KM).to_degrees();
         let dlon = (dlat / p.lat.to_radians().cos().max(0.01)).min(360.0);
-        let candidates: Vec<(String, String, String)> = {
+        let candidates: Vec<(i64, String, String, String)> = {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(
-                "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
+                "SELECT p.id, p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
                  WHERE e.kind = 'service' AND e.lat BETWEEN ?1 AND ?2
                    AND (?5 OR e.lon BETWEEN ?3 AND ?4)",
             )?;
@@ -242,14 +255,17 @@ impl ContentStore {
                     p.lon + dlon,
                     wraps
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )?
             .collect::<rusqlite::Result<_>>()?
         };
-        let now = self.clock().local_now();
-        let (weekday, time) = (now.weekday(), now.time());
+        let now = self.clock().now();
+        let phone_now = self.clock().local_now();
+        // Each pack's manifest parsed once (it holds the time zone tables);
+        // a phone has a handful of packs.
+        let mut manifests: Vec<(i64, PackManifest)> = Vec::new();
         let mut out = Vec::new();
-        for (publisher, manifest, body) in candidates {
+        for (pack, publisher, manifest, body) in candidates {
             let Entry::Service(service) = Entry::from_json(&body)? else {
                 continue;
             };
@@ -273,11 +289,19 @@ impl ContentStore {
             if q.free_only && service.free != Some(true) {
                 continue;
             }
-            let open_now = is_open(&service.schedule, weekday, time);
+            let i = match manifests.iter().position(|(id, _)| *id == pack) {
+                Some(i) => i,
+                None => {
+                    manifests.push((pack, json_from_text(&manifest)?));
+                    manifests.len() - 1
+                }
+            };
+            let manifest = &manifests[i].1;
+            let local = service_local_time(&service, manifest, now).unwrap_or(phone_now);
+            let open_now = is_open(&service.schedule, local.weekday(), local.time());
             if q.open_now && open_now != Some(true) {
                 continue;
             }
-            let manifest: PackManifest = json_from_text(&manifest)?;
             let name = pick(&service.name, q.language.as_deref(), &manifest.fallback)
                 .unwrap_or_default()
                 .to_owned();
@@ -285,7 +309,7 @@ impl ContentStore {
                 name,
                 distance_km: distance,
                 open_now,
-                provenance: self.provenance(&publisher, &manifest, service.verified),
+                provenance: self.provenance(&publisher, manifest, service.verified),
                 service,
             });
         }

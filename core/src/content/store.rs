@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
+use super::changes::PackChanges;
 use super::model::{Entry, PackManifest};
 use super::schema::ContentSchema;
 use crate::clock::{Clock, SystemClock};
@@ -37,6 +38,9 @@ pub struct InstalledPack {
     pub manifest: PackManifest,
     /// When it was installed.
     pub installed_at: DateTime<Utc>,
+    /// What the install that returned it changed (`None` in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<PackChanges>,
 }
 
 /// Where an entry comes from, and how old the publisher's word on it is.
@@ -142,6 +146,7 @@ impl ContentStore {
                 installed_at: DateTime::parse_from_rfc3339(&at)
                     .map_err(|_| Error::Integrity("install time"))?
                     .with_timezone(&Utc),
+                changes: None,
             });
         }
         Ok(out)

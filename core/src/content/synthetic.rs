@@ -331,6 +331,7 @@ pub fn manifest(publisher: &str, id: &str, version: u64) -> PackManifest {
         sample: true,
         built: NaiveDate::from_ymd_opt(2026, 11, 1).expect("valid date"),
         entries: 0,
+        time_zones: Default::default(),
     }
 }
 
@@ -381,6 +382,7 @@ pub fn entries(n: usize, seed: u64) -> Vec<Entry> {
                     opens: NaiveTime::from_hms_opt(9, 0, 0).expect("valid time"),
                     closes: NaiveTime::from_hms_opt(17, 0, 0).expect("valid time"),
                 }],
+                time_zone: None,
                 verified,
             })
         } else if roll < 95 {

@@ -43,6 +43,7 @@ fn manifest(publisher: &str, id: &str, version: u64) -> PackManifest {
         sample: true,
         built: date(2026, 11, 1),
         entries: 0,
+        time_zones: Default::default(),
     }
 }
 
@@ -110,6 +111,7 @@ fn entries() -> Vec<Entry> {
             languages: vec!["ar".into(), "en".into()],
             free: Some(true),
             schedule: vec![],
+            time_zone: None,
             verified: date(2026, 9, 1),
         }),
     ]
@@ -421,6 +423,7 @@ fn service(id: &str, lat: f64, lon: f64, f: impl FnOnce(&mut Service)) -> Entry 
         languages: vec!["en".into()],
         free: None,
         schedule: vec![],
+        time_zone: None,
         verified: date(2026, 11, 1),
     };
     f(&mut s);
@@ -518,6 +521,278 @@ fn nearby_services_come_nearest_first_and_each_filter_narrows() {
         )),
         Err(Error::InvalidInput(_))
     ));
+}
+
+/// A store whose manual clock the test moves, with one pack of services
+/// whose hours are in their own time zones: Tunis (UTC+1 all year), Rome
+/// (summer time from 2027-03-28 01:00 UTC), one night shelter in Tunis and
+/// one service with no zone (as in packs built before time zones).
+fn zoned_store() -> (tempfile::TempDir, Arc<ManualClock>, ContentStore) {
+    use chrono::{NaiveTime, Weekday};
+    let dir = tempfile::tempdir().unwrap();
+    // Friday 2027-03-26, 08:30 UTC.
+    let clock = Arc::new(ManualClock::new(
+        Utc.with_ymd_and_hms(2027, 3, 26, 8, 30, 0).unwrap(),
+    ));
+    let store = ContentStore::open_with_clock(dir.path(), clock.clone()).unwrap();
+    let t = |h: u32| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    let every_day = vec![
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+    let nine_to_five = vec![OpeningHours {
+        days: every_day,
+        opens: t(9),
+        closes: t(17),
+    }];
+    let zoned = |id: &str, zone: Option<&str>, hours: &[OpeningHours]| {
+        service(id, 36.8, 10.18, |s| {
+            s.schedule = hours.to_vec();
+            s.time_zone = zone.map(str::to_owned);
+        })
+    };
+    let night = [OpeningHours {
+        days: vec![Weekday::Fri],
+        opens: t(22),
+        closes: t(6),
+    }];
+    let mut m = manifest("pub-a", "zones", 1);
+    m.time_zones.insert("Africa/Tunis".into(), "3600".into());
+    // 2026-10-25 01:00 UTC to winter time, 2027-03-28 01:00 UTC to summer
+    // time, 2027-10-31 01:00 UTC back.
+    m.time_zones.insert(
+        "Europe/Rome".into(),
+        "7200 1792890000 3600 1806195600 7200 1824944400 3600".into(),
+    );
+    let pack = vec![
+        zoned("tunis-office", Some("Africa/Tunis"), &nine_to_five),
+        zoned("rome-office", Some("Europe/Rome"), &nine_to_five),
+        zoned("tunis-night", Some("Africa/Tunis"), &night),
+        zoned("no-zone", None, &nine_to_five),
+        zoned("unknown-zone", Some("Mars/Olympus"), &nine_to_five),
+    ];
+    install(&store, "pub-a", &m, &pack).unwrap();
+    (dir, clock, store)
+}
+
+fn open_at(s: &ContentStore) -> Vec<(String, Option<bool>)> {
+    let mut found: Vec<_> = s
+        .nearby(&NearbyQuery::new(
+            GeoPoint {
+                lat: 36.8,
+                lon: 10.18,
+            },
+            1.0,
+        ))
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.service.id, n.open_now))
+        .collect();
+    found.sort();
+    found
+}
+
+fn is_open_now(s: &ContentStore, id: &str) -> Option<bool> {
+    open_at(s).into_iter().find(|(i, _)| i == id).unwrap().1
+}
+
+#[test]
+fn open_now_is_the_services_own_time_not_the_phones() {
+    let (_d, clock, s) = zoned_store();
+    // 08:30 UTC is 09:30 in Tunis: open, though the phone (a manual
+    // clock's local time is UTC) reads 08:30.
+    assert_eq!(is_open_now(&s, "tunis-office"), Some(true));
+    // A service with no zone, or a zone its pack has no table for, is read
+    // in the phone's time: 08:30, before opening.
+    assert_eq!(is_open_now(&s, "no-zone"), Some(false));
+    assert_eq!(is_open_now(&s, "unknown-zone"), Some(false));
+    let mut q = NearbyQuery::new(
+        GeoPoint {
+            lat: 36.8,
+            lon: 10.18,
+        },
+        1.0,
+    );
+    q.open_now = true;
+    assert!(nearby_ids(&s, &q).contains(&"tunis-office".to_string()));
+    assert!(!nearby_ids(&s, &q).contains(&"no-zone".to_string()));
+
+    // 07:30 UTC is 08:30 in Tunis: closed.
+    clock.advance(chrono::Duration::hours(-1));
+    assert_eq!(is_open_now(&s, "tunis-office"), Some(false));
+}
+
+#[test]
+fn open_now_follows_summer_time_across_the_change() {
+    let (_d, clock, s) = zoned_store();
+    // Saturday 2027-03-27 07:30 UTC: 08:30 in Rome (UTC+1), closed.
+    clock.advance(chrono::Duration::hours(23));
+    assert_eq!(is_open_now(&s, "rome-office"), Some(false));
+    // Sunday 2027-03-28 07:30 UTC: summer time began at 01:00 UTC, so it is
+    // 09:30 in Rome (UTC+2): open. Tunis has no summer time: 08:30, closed.
+    clock.advance(chrono::Duration::hours(24));
+    assert_eq!(is_open_now(&s, "rome-office"), Some(true));
+    assert_eq!(is_open_now(&s, "tunis-office"), Some(false));
+    // Sunday 16:30 UTC is 18:30 in Rome: closed; 17:30 in Tunis: closed.
+    clock.advance(chrono::Duration::hours(9));
+    assert_eq!(is_open_now(&s, "rome-office"), Some(false));
+}
+
+#[test]
+fn open_now_past_midnight_counts_in_the_services_own_day() {
+    let (_d, clock, s) = zoned_store();
+    // The night shelter opens Friday 22:00 to Saturday 06:00 Tunis time.
+    // Friday 20:30 UTC is 21:30 in Tunis: not yet.
+    clock.advance(chrono::Duration::hours(12));
+    assert_eq!(is_open_now(&s, "tunis-night"), Some(false));
+    // Friday 21:30 UTC is 22:30: open.
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(is_open_now(&s, "tunis-night"), Some(true));
+    // Friday 23:30 UTC is already Saturday 00:30 in Tunis: still open.
+    clock.advance(chrono::Duration::hours(2));
+    assert_eq!(is_open_now(&s, "tunis-night"), Some(true));
+    // Saturday 04:30 UTC is 05:30: open; 05:30 UTC is 06:30: closed.
+    clock.advance(chrono::Duration::hours(5));
+    assert_eq!(is_open_now(&s, "tunis-night"), Some(true));
+    clock.advance(chrono::Duration::hours(1));
+    assert_eq!(is_open_now(&s, "tunis-night"), Some(false));
+}
+
+#[test]
+fn a_zone_table_gives_the_offset_in_force_before_between_and_after_its_changes() {
+    let rome = ZoneOffsets {
+        offset: 3600,
+        changes: vec![(1_806_195_600, 7200), (1_824_944_400, 3600)],
+    };
+    let at = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap();
+    assert_eq!(
+        rome.offset_at(at(0)),
+        3600,
+        "before the table: its first offset"
+    );
+    assert_eq!(rome.offset_at(at(1_806_195_599)), 3600);
+    assert_eq!(
+        rome.offset_at(at(1_806_195_600)),
+        7200,
+        "a change applies from its moment"
+    );
+    assert_eq!(rome.offset_at(at(1_824_944_400)), 3600);
+    assert_eq!(
+        rome.offset_at(at(4_000_000_000)),
+        3600,
+        "after the table: its last offset"
+    );
+    let local = rome.local_time(at(1_806_195_600)).unwrap();
+    assert_eq!(ZoneOffsets::parse(&rome.to_string()), Some(rome.clone()));
+    assert_eq!(rome.to_string(), "3600 1806195600 7200 1824944400 3600");
+    assert_eq!(
+        ZoneOffsets::parse("3600 1806195600"),
+        None,
+        "a change needs its offset"
+    );
+    assert_eq!(ZoneOffsets::parse("one hour"), None);
+    assert_eq!(local.to_string(), "2027-03-28 03:00:00");
+    let broken = ZoneOffsets {
+        offset: 200_000,
+        changes: vec![],
+    };
+    assert_eq!(
+        broken.local_time(at(0)),
+        None,
+        "beyond ±24 h: no zone has it"
+    );
+}
+
+#[test]
+fn an_update_tells_changes_per_kind_and_an_article_once_whatever_its_translations() {
+    let (_d, s) = store();
+    let alert = |id: &str, title: &str| {
+        Entry::Alert(Alert {
+            id: id.into(),
+            severity: Severity::Warning,
+            title: tr(&[("en", title)]),
+            body: Translations::new(),
+            area: Area {
+                countries: vec![],
+                bbox: None,
+            },
+            valid_from: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+            valid_until: None,
+            verified: date(2026, 11, 1),
+        })
+    };
+    let article = |lang: &str, body: &str| {
+        Entry::Article(Article {
+            id: "asylum".into(),
+            language: lang.into(),
+            title: format!("Asylum ({lang})"),
+            body: body.into(),
+            countries: vec![],
+            topics: vec![],
+            verified: date(2026, 11, 1),
+            expires: None,
+        })
+    };
+    let v1 = vec![
+        article("en", "Ask at the police."),
+        article("ar", "اسأل في مركز الشرطة."),
+        service("a", 37.9, 23.7, |_| {}),
+        service("b", 37.9, 23.7, |_| {}),
+        service("c", 37.9, 23.7, |_| {}),
+        alert("strike", "Ferry strike"),
+    ];
+    let v2 = vec![
+        article("en", "Ask at the police."),
+        article("ar", "اسأل في أقرب مركز للشرطة."),
+        service("a", 37.9, 23.7, |s| {
+            s.phones = vec![Phone {
+                number: "+302100000000".into(),
+                description: Translations::new(),
+            }]
+        }),
+        service("c", 37.9, 23.7, |_| {}),
+        service("d", 37.9, 23.7, |_| {}),
+        service("e", 37.9, 23.7, |_| {}),
+        alert("strike", "Ferry strike"),
+    ];
+    install(&s, "pub-a", &manifest("pub-a", "p", 1), &v1).unwrap();
+    let changes = install(&s, "pub-a", &manifest("pub-a", "p", 2), &v2)
+        .unwrap()
+        .changes
+        .unwrap();
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        changes.kinds,
+        [
+            KindChanges {
+                kind: "service".into(),
+                added: 2,
+                changed: 1,
+                removed: 1,
+                added_ids: ids(&["d", "e"]),
+                changed_ids: ids(&["a"]),
+                removed_ids: ids(&["b"]),
+            },
+            KindChanges {
+                kind: "article".into(),
+                changed: 1,
+                changed_ids: ids(&["asylum"]),
+                ..Default::default()
+            },
+        ],
+        "the unchanged alert is not listed"
+    );
+    // The same content again, as version 3: nothing changed.
+    let same = install(&s, "pub-a", &manifest("pub-a", "p", 3), &v2)
+        .unwrap()
+        .changes
+        .unwrap();
+    assert!(same.is_empty(), "{same:?}");
 }
 
 #[test]

@@ -33,6 +33,7 @@ fn manifest(version: u64, entries: u64) -> PackManifest {
         sample: true,
         built: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         entries,
+        time_zones: Default::default(),
     }
 }
 
@@ -452,6 +453,55 @@ fn found(s: &ContentStore, text: &str) -> Vec<(String, String, u64)> {
         .into_iter()
         .map(|h| (h.id, h.title, h.provenance.pack_version))
         .collect()
+}
+
+/// What v1 → v2 changes: articles 3, 37 and 54 edited, 20 and 41 removed,
+/// 100 added.
+fn v1_to_v2_changes() -> PackChanges {
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    PackChanges {
+        kinds: vec![KindChanges {
+            kind: "article".into(),
+            added: 1,
+            changed: 3,
+            removed: 2,
+            added_ids: ids(&["art-100"]),
+            changed_ids: ids(&["art-3", "art-37", "art-54"]),
+            removed_ids: ids(&["art-20", "art-41"]),
+        }],
+    }
+}
+
+#[test]
+fn an_update_reports_what_it_added_changed_and_removed_by_patch_or_full_pack() {
+    let (old, new) = (pack_file(1, &v1()), pack_file(2, &v2()));
+    let patch = make_patch(1, &old, &new);
+    let expected = ContentDigest::of(&content_of(&new));
+
+    let (_a, s) = store();
+    let first = s
+        .install_verified("pub-a", &signed_as(&old[..]), &old[..])
+        .unwrap();
+    let first = first.changes.unwrap();
+    assert_eq!(first.kinds.len(), 1);
+    assert_eq!((first.kinds[0].added, first.kinds[0].changed), (60, 0));
+    assert_eq!(first.kinds[0].added_ids.len(), SAMPLE_IDS);
+    let patched = s
+        .install_patch_verified("pub-a", &signed_as(&new), &patch[..], &expected)
+        .unwrap();
+    assert_eq!(patched.changes, Some(v1_to_v2_changes()));
+
+    let (_b, s) = store();
+    s.install_verified("pub-a", &signed_as(&old[..]), &old[..])
+        .unwrap();
+    let full = s
+        .install_verified("pub-a", &signed_as(&new[..]), &new[..])
+        .unwrap();
+    assert_eq!(full.changes, Some(v1_to_v2_changes()));
+    assert!(
+        s.packs().unwrap()[0].changes.is_none(),
+        "a listing tells no changes"
+    );
 }
 
 #[test]

@@ -214,6 +214,7 @@ fn pack_bytes(publisher: &str, version: u64) -> Vec<u8> {
         sample: true,
         built: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         entries: 0,
+        time_zones: Default::default(),
     };
     let entry = Entry::Article(Article {
         id: format!("a{version}"),

@@ -380,6 +380,7 @@ impl<'a> Syncer<'a> {
             version: installed.manifest.version,
             kind: planned.kind,
             bytes: received,
+            changes: installed.changes.unwrap_or_default(),
         })
     }
 

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use crate::content::PackChanges;
+
 use super::plan::{DownloadKind, PlannedDownload, WaitReason};
 
 /// Progress, for a progress bar or a log; the bindings turn these into a
@@ -99,6 +101,8 @@ pub struct PackUpdate {
     pub kind: DownloadKind,
     /// Bytes received for it.
     pub bytes: u64,
+    /// What it added, changed and removed, per kind of entry.
+    pub changes: PackChanges,
 }
 
 /// How a publisher's sync ended.

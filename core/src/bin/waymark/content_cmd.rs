@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
-use waymark_core::content::model::{GeoPoint, Translations};
+use waymark_core::content::model::{GeoPoint, Phone, Translations};
 use waymark_core::content::{
     AlertFilter, ContentStore, NearbyQuery, SearchQuery, TrustRequest, pick,
 };
@@ -151,6 +151,15 @@ fn text<'a>(t: &'a Translations, lang: Option<&str>) -> &'a str {
     pick(t, lang, &["en".to_string()]).unwrap_or("")
 }
 
+/// A service's phone as a person reads it: the number (E.164, as the pack
+/// has it) and what it is for, in the language asked for, if the pack says.
+fn phone_line(phone: &Phone, lang: Option<&str>) -> String {
+    match text(&phone.description, lang) {
+        "" => format!("tel {}", phone.number),
+        label => format!("tel {} ({label})", phone.number),
+    }
+}
+
 fn provenance_line(p: &waymark_core::content::Provenance) -> String {
     format!(
         "{} · {} v{} · verified {} ({} days ago){}",
@@ -234,6 +243,9 @@ pub fn pack(cmd: PackCommand, home: &Path, json: bool) -> Result<(), Report> {
                         ""
                     }
                 );
+                if let Some(changes) = &p.changes {
+                    println!("{}", output::changes_line(changes));
+                }
             }
         }
         PackCommand::List => {
@@ -357,6 +369,9 @@ pub fn nearby(args: NearbyArgs, home: &Path, json: bool) -> Result<(), Report> {
             s.service.categories.join(", "),
             open
         );
+        for phone in &s.service.phones {
+            println!("           {}", phone_line(phone, q.language.as_deref()));
+        }
         println!("           {}", provenance_line(&s.provenance));
     }
     Ok(())

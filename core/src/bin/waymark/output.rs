@@ -55,3 +55,35 @@ pub fn reminder_line(r: &ExpiryReminder) -> String {
         r.expires_on, r.document.id, r.document.metadata.kind, r.document.metadata.title
     )
 }
+
+/// "3 services updated, 1 alert added, 2 articles removed" (with up to
+/// five ids of each), or "no entries changed".
+pub fn changes_line(c: &waymark_core::content::PackChanges) -> String {
+    let mut parts = Vec::new();
+    for k in &c.kinds {
+        let plural = match k.kind.as_str() {
+            "country" => "countries",
+            "service" => "services",
+            "article" => "articles",
+            "route" => "routes",
+            _ => "alerts",
+        };
+        for (n, what, ids) in [
+            (k.added, "added", &k.added_ids),
+            (k.changed, "updated", &k.changed_ids),
+            (k.removed, "removed", &k.removed_ids),
+        ] {
+            if n == 0 {
+                continue;
+            }
+            let noun = if n == 1 { k.kind.as_str() } else { plural };
+            let more = if n > ids.len() as u64 { ", …" } else { "" };
+            parts.push(format!("{n} {noun} {what} ({}{more})", ids.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        "no entries changed".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}

@@ -149,6 +149,17 @@ pub fn sync(args: SyncArgs, home: &Path, json: bool) -> Result<(), Report> {
             serde_json::to_string(&serde_json::json!({"event": "report", "report": report}))?
         );
     } else {
+        for p in &report.publishers {
+            for u in &p.installed {
+                println!(
+                    "{}: {} v{}: {}",
+                    p.publisher,
+                    u.pack,
+                    u.version,
+                    output::changes_line(&u.changes)
+                );
+            }
+        }
         println!("Received {} in all.", output::human_size(report.bytes()));
     }
     let failed = report

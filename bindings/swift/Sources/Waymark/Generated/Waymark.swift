@@ -4357,6 +4357,11 @@ public struct InstalledPack: Equatable, Hashable {
      * When it was installed.
      */
     public var installedAt: Date
+    /**
+     * What the install that returned it changed (`installPackFromFile`);
+     * `null`/`nil` in `packs()`.
+     */
+    public var changes: PackChanges?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4393,7 +4398,11 @@ public struct InstalledPack: Equatable, Hashable {
          */entries: Int64, 
         /**
          * When it was installed.
-         */installedAt: Date) {
+         */installedAt: Date, 
+        /**
+         * What the install that returned it changed (`installPackFromFile`);
+         * `null`/`nil` in `packs()`.
+         */changes: PackChanges?) {
         self.publisher = publisher
         self.publisherName = publisherName
         self.packId = packId
@@ -4405,6 +4414,7 @@ public struct InstalledPack: Equatable, Hashable {
         self.built = built
         self.entries = entries
         self.installedAt = installedAt
+        self.changes = changes
     }
 
     
@@ -4433,7 +4443,8 @@ public struct FfiConverterTypeInstalledPack: FfiConverterRustBuffer {
                 sample: FfiConverterBool.read(from: &buf), 
                 built: FfiConverterString.read(from: &buf), 
                 entries: FfiConverterInt64.read(from: &buf), 
-                installedAt: FfiConverterTimestamp.read(from: &buf)
+                installedAt: FfiConverterTimestamp.read(from: &buf), 
+                changes: FfiConverterOptionTypePackChanges.read(from: &buf)
         )
     }
 
@@ -4449,6 +4460,7 @@ public struct FfiConverterTypeInstalledPack: FfiConverterRustBuffer {
         FfiConverterString.write(value.built, into: &buf)
         FfiConverterInt64.write(value.entries, into: &buf)
         FfiConverterTimestamp.write(value.installedAt, into: &buf)
+        FfiConverterOptionTypePackChanges.write(value.changes, into: &buf)
     }
 }
 
@@ -4546,6 +4558,126 @@ public func FfiConverterTypeKdfParams_lift(_ buf: RustBuffer) throws -> KdfParam
 #endif
 public func FfiConverterTypeKdfParams_lower(_ value: KdfParams) -> RustBuffer {
     return FfiConverterTypeKdfParams.lower(value)
+}
+
+
+/**
+ * The changes to one kind of entry. An article counts once, whatever the
+ * number of its translations that changed.
+ */
+public struct KindChanges: Equatable, Hashable {
+    /**
+     * `service`, `article`, `country`, `route` or `alert`.
+     */
+    public var kind: String
+    /**
+     * Entries new in this version.
+     */
+    public var added: Int64
+    /**
+     * Entries in both versions whose content differs.
+     */
+    public var changed: Int64
+    /**
+     * Entries gone from this version.
+     */
+    public var removed: Int64
+    /**
+     * The first added ids in id order (at most 5).
+     */
+    public var addedIds: [String]
+    /**
+     * The first changed ids (at most 5).
+     */
+    public var changedIds: [String]
+    /**
+     * The first removed ids (at most 5).
+     */
+    public var removedIds: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `service`, `article`, `country`, `route` or `alert`.
+         */kind: String, 
+        /**
+         * Entries new in this version.
+         */added: Int64, 
+        /**
+         * Entries in both versions whose content differs.
+         */changed: Int64, 
+        /**
+         * Entries gone from this version.
+         */removed: Int64, 
+        /**
+         * The first added ids in id order (at most 5).
+         */addedIds: [String], 
+        /**
+         * The first changed ids (at most 5).
+         */changedIds: [String], 
+        /**
+         * The first removed ids (at most 5).
+         */removedIds: [String]) {
+        self.kind = kind
+        self.added = added
+        self.changed = changed
+        self.removed = removed
+        self.addedIds = addedIds
+        self.changedIds = changedIds
+        self.removedIds = removedIds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension KindChanges: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKindChanges: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KindChanges {
+        return
+            try KindChanges(
+                kind: FfiConverterString.read(from: &buf), 
+                added: FfiConverterInt64.read(from: &buf), 
+                changed: FfiConverterInt64.read(from: &buf), 
+                removed: FfiConverterInt64.read(from: &buf), 
+                addedIds: FfiConverterSequenceString.read(from: &buf), 
+                changedIds: FfiConverterSequenceString.read(from: &buf), 
+                removedIds: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: KindChanges, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterInt64.write(value.added, into: &buf)
+        FfiConverterInt64.write(value.changed, into: &buf)
+        FfiConverterInt64.write(value.removed, into: &buf)
+        FfiConverterSequenceString.write(value.addedIds, into: &buf)
+        FfiConverterSequenceString.write(value.changedIds, into: &buf)
+        FfiConverterSequenceString.write(value.removedIds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKindChanges_lift(_ buf: RustBuffer) throws -> KindChanges {
+    return try FfiConverterTypeKindChanges.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKindChanges_lower(_ value: KindChanges) -> RustBuffer {
+    return FfiConverterTypeKindChanges.lower(value)
 }
 
 
@@ -5106,6 +5238,66 @@ public func FfiConverterTypeOpeningHours_lower(_ value: OpeningHours) -> RustBuf
 
 
 /**
+ * What installing a pack's new version changed: one [`KindChanges`] per
+ * kind of entry with at least one change (none: nothing changed).
+ */
+public struct PackChanges: Equatable, Hashable {
+    /**
+     * In the order service, article, country, route, alert.
+     */
+    public var kinds: [KindChanges]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * In the order service, article, country, route, alert.
+         */kinds: [KindChanges]) {
+        self.kinds = kinds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PackChanges: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePackChanges: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PackChanges {
+        return
+            try PackChanges(
+                kinds: FfiConverterSequenceTypeKindChanges.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PackChanges, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeKindChanges.write(value.kinds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePackChanges_lift(_ buf: RustBuffer) throws -> PackChanges {
+    return try FfiConverterTypePackChanges.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePackChanges_lower(_ value: PackChanges) -> RustBuffer {
+    return FfiConverterTypePackChanges.lower(value)
+}
+
+
+/**
  * A pack installed or updated by a sync.
  */
 public struct PackUpdate: Equatable, Hashable {
@@ -5125,6 +5317,11 @@ public struct PackUpdate: Equatable, Hashable {
      * Bytes received for it.
      */
     public var bytes: Int64
+    /**
+     * What it added, changed and removed, per kind of entry (for "3
+     * services updated").
+     */
+    public var changes: PackChanges
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5140,11 +5337,16 @@ public struct PackUpdate: Equatable, Hashable {
          */kind: DownloadKind, 
         /**
          * Bytes received for it.
-         */bytes: Int64) {
+         */bytes: Int64, 
+        /**
+         * What it added, changed and removed, per kind of entry (for "3
+         * services updated").
+         */changes: PackChanges) {
         self.pack = pack
         self.version = version
         self.kind = kind
         self.bytes = bytes
+        self.changes = changes
     }
 
     
@@ -5166,7 +5368,8 @@ public struct FfiConverterTypePackUpdate: FfiConverterRustBuffer {
                 pack: FfiConverterString.read(from: &buf), 
                 version: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypeDownloadKind.read(from: &buf), 
-                bytes: FfiConverterInt64.read(from: &buf)
+                bytes: FfiConverterInt64.read(from: &buf), 
+                changes: FfiConverterTypePackChanges.read(from: &buf)
         )
     }
 
@@ -5175,6 +5378,7 @@ public struct FfiConverterTypePackUpdate: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.version, into: &buf)
         FfiConverterTypeDownloadKind.write(value.kind, into: &buf)
         FfiConverterInt64.write(value.bytes, into: &buf)
+        FfiConverterTypePackChanges.write(value.changes, into: &buf)
     }
 }
 
@@ -9656,6 +9860,30 @@ fileprivate struct FfiConverterOptionTypeKdfParams: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePackChanges: FfiConverterRustBuffer {
+    typealias SwiftType = PackChanges?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePackChanges.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePackChanges.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTrustOptions: FfiConverterRustBuffer {
     typealias SwiftType = TrustOptions?
 
@@ -10019,6 +10247,31 @@ fileprivate struct FfiConverterSequenceTypeInstalledPack: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeInstalledPack.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeKindChanges: FfiConverterRustBuffer {
+    typealias SwiftType = [KindChanges]
+
+    public static func write(_ value: [KindChanges], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeKindChanges.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [KindChanges] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [KindChanges]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeKindChanges.read(from: &buf))
         }
         return seq
     }

@@ -287,3 +287,79 @@ fn a_scanned_trust_link_trusts_its_card_and_refuses_any_other() {
         Err(WaymarkError::InvalidInput { .. })
     ));
 }
+
+/// A server that has one file, the card at `CARD_URL`; everything else
+/// is a 404.
+struct CardServer(Vec<u8>);
+
+const CARD_URL: &str = "https://ngo.example/repo/publisher.json";
+
+struct OneShot(std::sync::Mutex<Option<Vec<u8>>>);
+
+impl HttpBody for OneShot {
+    fn read(&self, _: i32) -> std::result::Result<Vec<u8>, HttpError> {
+        Ok(self.0.lock().unwrap().take().unwrap_or_default())
+    }
+    fn release(&self) {}
+}
+
+impl HttpTransport for CardServer {
+    fn get(&self, request: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
+        let found = request.url == CARD_URL;
+        Ok(HttpResponse {
+            status: if found { 200 } else { 404 },
+            headers: Vec::new(),
+            body: Arc::new(OneShot(std::sync::Mutex::new(
+                found.then(|| self.0.clone()),
+            ))),
+        })
+    }
+}
+
+#[test]
+fn a_phone_trusts_a_publisher_from_its_qr_link_through_the_apps_transport() {
+    let publisher = SyntheticPublisher::new("synthetic-ngo").unwrap();
+    let card = publisher.card().unwrap();
+    let other_dir = temp_dir();
+    let fingerprint = block_on(open_store(&other_dir, None).trust_publisher(card.clone(), None))
+        .unwrap()
+        .fingerprint;
+    let dir = temp_dir();
+    let store = open_store(&dir, Some(Arc::new(CardServer(card))));
+    let link = |url: &str, fp: &str| format!("waymark://trust?card={url}&fp={fp}");
+
+    let other = format!(
+        "{}{}",
+        if fingerprint.starts_with('0') {
+            '1'
+        } else {
+            '0'
+        },
+        &fingerprint[1..]
+    );
+    let refused =
+        block_on(Arc::clone(&store).trust_publisher_from_link(link(CARD_URL, &other), None));
+    assert!(
+        matches!(refused, Err(WaymarkError::InvalidInput { .. })),
+        "{refused:?}"
+    );
+    let missing = block_on(Arc::clone(&store).trust_publisher_from_link(
+        link("https://ngo.example/elsewhere.json", &fingerprint),
+        None,
+    ));
+    assert!(
+        matches!(missing, Err(WaymarkError::NotFound)),
+        "{missing:?}"
+    );
+    assert!(
+        block_on(Arc::clone(&store).trusted_publishers())
+            .unwrap()
+            .is_empty()
+    );
+
+    let trusted =
+        block_on(Arc::clone(&store).trust_publisher_from_link(link(CARD_URL, &fingerprint), None))
+            .unwrap();
+    assert_eq!(trusted.fingerprint, fingerprint);
+    assert_eq!(trusted.id, "synthetic-ngo");
+}

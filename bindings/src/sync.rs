@@ -524,42 +524,6 @@ impl ContentStore {
         result.map(Into::into)
     }
 
-    /// Trusts a publisher from the text of its QR code
-    /// (`waymark://trust?card=…&fp=…`, see [`crate::parse_trust_link`]):
-    /// downloads the card through the app's transport (with the sync
-    /// settings' proxy) and trusts it only if its fingerprint is the
-    /// link's, so a card swapped on the way or on the server is refused
-    /// (`InvalidInput`) and nothing is trusted. `options` overrides what
-    /// the card says, as for [`ContentStore::trust_publisher`] (its
-    /// `expected_fingerprint` is not used: the link's is). A link that is
-    /// not a trust link is `InvalidInput`; a card URL that answers 404 is
-    /// `NotFound`. [`ContentStore::cancel_sync`] cancels it.
-    #[uniffi::method(default(options = None))]
-    pub async fn trust_publisher_from_link(
-        self: Arc<Self>,
-        link: String,
-        options: Option<crate::content::TrustOptions>,
-    ) -> Result<crate::model::TrustedPublisher> {
-        let settings = self.settings().clone();
-        let link = waymark_core::content::TrustLink::parse(&link)?;
-        let o = options.unwrap_or_default();
-        let request = waymark_core::content::TrustRequest {
-            id: o.id,
-            name: o.name,
-            url: o.url,
-        };
-        let guard = self.in_flight.start_with(CancelToken::new());
-        let (store, cancel) = (Arc::clone(&self.inner), guard.token());
-        let transport = self.transport.clone();
-        let result = blocking_ffi(move || {
-            let http = settings.http(transport)?;
-            Ok(core::trust_from_link(&store, &http, &link, &request, &cancel)?.into())
-        })
-        .await;
-        guard.finish();
-        result
-    }
-
     /// Syncs every trusted publisher that has a repository URL: downloads,
     /// verifies and installs what changed (a patch when one fits), within
     /// the sync settings. A failure at one publisher is in the report and

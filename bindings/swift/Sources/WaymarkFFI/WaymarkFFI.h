@@ -479,11 +479,6 @@ uint64_t uniffi_waymark_ffi_fn_method_contentstore_sync(uint64_t ptr, RustBuffer
 RustBuffer uniffi_waymark_ffi_fn_method_contentstore_sync_settings(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUST_PUBLISHER_FROM_LINK
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_CONTENTSTORE_TRUST_PUBLISHER_FROM_LINK
-uint64_t uniffi_waymark_ffi_fn_method_contentstore_trust_publisher_from_link(uint64_t ptr, RustBuffer link, RustBuffer options
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPBODY
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_HTTPBODY
 uint64_t uniffi_waymark_ffi_fn_clone_httpbody(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1200,12 +1195,6 @@ uint16_t uniffi_waymark_ffi_checksum_method_contentstore_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_SYNC_SETTINGS
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_SYNC_SETTINGS
 uint16_t uniffi_waymark_ffi_checksum_method_contentstore_sync_settings(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_TRUST_PUBLISHER_FROM_LINK
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_CONTENTSTORE_TRUST_PUBLISHER_FROM_LINK
-uint16_t uniffi_waymark_ffi_checksum_method_contentstore_trust_publisher_from_link(void
     
 );
 #endif

@@ -821,20 +821,6 @@ public protocol ContentStoreProtocol: AnyObject, Sendable {
      */
     func syncSettings()  -> SyncSettings
     
-    /**
-     * Trusts a publisher from the text of its QR code
-     * (`waymark://trust?card=…&fp=…`, see [`crate::parse_trust_link`]):
-     * downloads the card through the app's transport (with the sync
-     * settings' proxy) and trusts it only if its fingerprint is the
-     * link's, so a card swapped on the way or on the server is refused
-     * (`InvalidInput`) and nothing is trusted. `options` overrides what
-     * the card says, as for [`ContentStore::trust_publisher`] (its
-     * `expected_fingerprint` is not used: the link's is). A link that is
-     * not a trust link is `InvalidInput`; a card URL that answers 404 is
-     * `NotFound`. [`ContentStore::cancel_sync`] cancels it.
-     */
-    func trustPublisherFromLink(link: String, options: TrustOptions?) async throws  -> TrustedPublisher
-    
 }
 /**
  * The content on this phone: trusted publishers, installed packs, and
@@ -1266,34 +1252,6 @@ open func syncSettings() -> SyncSettings  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
-}
-    
-    /**
-     * Trusts a publisher from the text of its QR code
-     * (`waymark://trust?card=…&fp=…`, see [`crate::parse_trust_link`]):
-     * downloads the card through the app's transport (with the sync
-     * settings' proxy) and trusts it only if its fingerprint is the
-     * link's, so a card swapped on the way or on the server is refused
-     * (`InvalidInput`) and nothing is trusted. `options` overrides what
-     * the card says, as for [`ContentStore::trust_publisher`] (its
-     * `expected_fingerprint` is not used: the link's is). A link that is
-     * not a trust link is `InvalidInput`; a card URL that answers 404 is
-     * `NotFound`. [`ContentStore::cancel_sync`] cancels it.
-     */
-open func trustPublisherFromLink(link: String, options: TrustOptions? = nil)async throws  -> TrustedPublisher  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_waymark_ffi_fn_method_contentstore_trust_publisher_from_link(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(link),FfiConverterOptionTypeTrustOptions.lower(options)
-                )
-            },
-            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeTrustedPublisher_lift,
-            errorHandler: FfiConverterTypeWaymarkError_lift
-        )
 }
     
 
@@ -10784,9 +10742,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_contentstore_sync_settings() != 42962) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_waymark_ffi_checksum_method_contentstore_trust_publisher_from_link() != 7420) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_httpbody_read() != 3180) {

@@ -1,6 +1,6 @@
 //! `waymark-pack`: the NGO publisher tool. New packs from a template,
-//! validation, keys, signed TUF repositories, offline bundles, a local
-//! server, and pack inspection.
+//! validation, a preview page of a pack as a phone shows it, keys, signed
+//! TUF repositories, offline bundles, a local server, and pack inspection.
 //!
 //! Exit status 0 on success; otherwise non-zero and one line on stderr;
 //! 141, silently, when stdout is a pipe whose reader has gone.
@@ -18,10 +18,12 @@ mod card;
 mod keys;
 mod ledger;
 mod patch;
+mod preview;
 mod repo;
 mod serve;
 mod source;
 mod template;
+mod upload;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,6 +107,12 @@ enum Command {
         patches: usize,
         #[command(flatten)]
         expiries: ExpiryArgs,
+        /// Then upload the repository to this bucket (see `waymark-pack
+        /// upload --help`); the bucket is checked before anything is signed.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: Option<String>,
+        #[command(flatten)]
+        s3: upload::S3Options,
     },
     /// Re-sign what is about to expire, so phones keep syncing when
     /// nothing new is published: run it regularly (cron, a systemd timer,
@@ -131,6 +139,39 @@ enum Command {
         renew: Vec<String>,
         #[command(flatten)]
         expiries: ExpiryArgs,
+        /// Then upload the repository to this bucket (see `waymark-pack
+        /// upload --help`); the bucket is checked before anything is signed.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: Option<String>,
+        #[command(flatten)]
+        s3: upload::S3Options,
+    },
+    /// Upload a repository to an S3-compatible bucket (AWS S3, MinIO,
+    /// Cloudflare R2, Garage…), in the order that is safe for phones
+    /// syncing meanwhile.
+    ///
+    /// Files named by their hash or version go first, with Cache-Control
+    /// "public, max-age=31536000, immutable"; then the other files; then
+    /// metadata/timestamp.json, last of all, with "public, max-age=60" (as
+    /// every file whose bytes change under the same name). Objects the
+    /// bucket already holds with the same bytes are skipped; nothing is
+    /// ever deleted. It refuses, uploading nothing, when the bucket holds a
+    /// newer repository than REPODIR (an older copy would stop phones).
+    ///
+    /// Credentials and region come from AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or
+    /// AWS_DEFAULT_REGION), the endpoint from --endpoint or AWS_ENDPOINT_URL.
+    /// Plain http is allowed only to 127.0.0.1/localhost, or with
+    /// --allow-http.
+    Upload {
+        /// The repository directory.
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        /// The bucket, and the folder in it phones sync from.
+        #[arg(long, value_name = "s3://BUCKET/PREFIX")]
+        to: String,
+        #[command(flatten)]
+        s3: upload::S3Options,
     },
     /// Rotate one role's key (root included): a new root signed by the old
     /// and new keys.
@@ -162,6 +203,18 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+    },
+    /// Preview a pack's source as a phone shows it: a local web page.
+    #[command(long_about = preview::LONG_ABOUT)]
+    Preview {
+        /// The source directory (read again on every page load).
+        dir: PathBuf,
+        /// The language to show first (default: the pack's fallback).
+        #[arg(long)]
+        lang: Option<String>,
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = preview::DEFAULT_PORT)]
+        port: u16,
     },
     /// Print the publisher card to hand out: who the publisher is, the
     /// fingerprint phones will show, and a QR code phones scan to trust it.
@@ -442,13 +495,17 @@ fn run(cli: Cli) -> Result<(), Report> {
             url,
             patches,
             expiries,
-        } => repo::Repo::new(&repo).publish(
-            &packs,
-            &keys.sources(),
-            url.as_deref(),
-            patches,
-            expiries.get()?,
-        ),
+            to,
+            s3,
+        } => upload::around(&repo, to.as_deref(), &s3, || {
+            repo::Repo::new(&repo).publish(
+                &packs,
+                &keys.sources(),
+                url.as_deref(),
+                patches,
+                expiries.get()?,
+            )
+        }),
         Command::RotateKey {
             role,
             keys,
@@ -468,9 +525,15 @@ fn run(cli: Cli) -> Result<(), Report> {
             keys,
             renew,
             expiries,
-        } => repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew),
+            to,
+            s3,
+        } => upload::around(&repo, to.as_deref(), &s3, || {
+            repo::Repo::new(&repo).refresh(&keys.sources(), expiries.get()?, &renew)
+        }),
+        Command::Upload { repo, to, s3 } => upload::around(&repo, Some(&to), &s3, || Ok(())),
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
+        Command::Preview { dir, lang, port } => preview::preview(&dir, lang, port),
         Command::Card {
             repo,
             png,
@@ -489,10 +552,17 @@ fn run(cli: Cli) -> Result<(), Report> {
     }
 }
 
+/// Set by `preview`, which publishes to a throwaway repository on every
+/// change: what `publish` says about it is noise there.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Writes one line to stdout. When the reader has gone (a closed pipe),
 /// stops quietly with status 141, as a program killed by SIGPIPE would.
 pub fn say(line: impl std::fmt::Display) {
     use std::io::Write;
+    if QUIET.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
     if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             let _ = writeln!(std::io::stderr(), "waymark-pack: cannot write: {e}");

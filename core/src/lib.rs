@@ -2,6 +2,8 @@
 //!
 //! - [`vault`]: a person's documents, encrypted at rest, recoverable, with a
 //!   duress passphrase and a panic wipe.
+//! - [`backup`]: backup files of the vault in the age format (export,
+//!   import).
 //! - [`content`]: content packs: format, installed content, search.
 //! - [`tuf`]: The Update Framework: metadata, signatures, digests and the
 //!   client workflow, below both content and sync.
@@ -18,6 +20,7 @@
 //! This crate holds no FFI code; `waymark-ffi` adapts it for the apps. The
 //! device CLI `waymark` is behind the `cli` feature.
 
+pub mod backup;
 pub mod clock;
 pub mod content;
 pub mod error;

@@ -35,6 +35,7 @@ impl Home {
             "WAYMARK_NEW_PASSPHRASE",
             "WAYMARK_DURESS_PASSPHRASE",
             "WAYMARK_RECOVERY_CODE",
+            "WAYMARK_BACKUP_PASSPHRASE",
         ] {
             cmd.env_remove(var);
         }
@@ -738,4 +739,99 @@ mod content {
                 .contains("No trusted publishers")
         );
     }
+}
+
+#[test]
+fn backup_export_needs_a_passphrase_or_a_recipient_and_refuses_a_bad_key() {
+    let home = Home::new();
+    home.init();
+    let out = home.path().join("b.age");
+    let out = out.to_str().unwrap();
+    let line = home.err_with_status(&["backup", "export", "--out", out], &[], 2);
+    assert!(
+        line.contains("--passphrase") && line.contains("--recipient"),
+        "{line}"
+    );
+    let line = home.err_with_status(
+        &[
+            "backup",
+            "export",
+            "--out",
+            out,
+            "--passphrase",
+            "--recipient",
+            "age1x",
+        ],
+        &[],
+        2,
+    );
+    assert!(line.contains("cannot be used with"), "{line}");
+    let line = home.err(
+        &[
+            "backup",
+            "export",
+            "--out",
+            out,
+            "--recipient",
+            "age1notakey",
+        ],
+        &[],
+    );
+    assert!(line.contains("age recipient"), "{line}");
+    // No prompt without a terminal: the backup passphrase must come from the environment.
+    let line = home.err(&["backup", "export", "--out", out, "--passphrase"], &[]);
+    assert!(line.contains("WAYMARK_BACKUP_PASSPHRASE"), "{line}");
+    assert!(!home.path().join("b.age").exists());
+}
+
+#[test]
+fn backup_round_trips_through_the_cli_and_a_second_import_skips() {
+    let (a, b) = (Home::new(), Home::new());
+    a.init();
+    b.init();
+    let scan = a.path().join("scan.jpg");
+    std::fs::write(&scan, b"scan bytes").unwrap();
+    let id = a.ok(
+        &[
+            "vault",
+            "add",
+            scan.to_str().unwrap(),
+            "--kind",
+            "passport",
+            "--title",
+            "P",
+        ],
+        &[],
+    );
+    let file = a.path().join("b.age");
+    let env = [("WAYMARK_BACKUP_PASSPHRASE", "backup words")];
+    let out = a.ok(
+        &[
+            "backup",
+            "export",
+            "--out",
+            file.to_str().unwrap(),
+            "--passphrase",
+        ],
+        &env,
+    );
+    assert!(out.contains("1 document"), "{out}");
+    let first = b.ok(&["backup", "import", file.to_str().unwrap()], &env);
+    assert!(first.contains("Imported 1 document; 0 already"), "{first}");
+    let second = b.ok(&["backup", "import", file.to_str().unwrap()], &env);
+    assert!(
+        second.contains("Imported 0 documents; 1 already"),
+        "{second}"
+    );
+    let copy = b.path().join("copy.jpg");
+    b.ok(
+        &["vault", "get", id.trim(), "--out", copy.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(std::fs::read(copy).unwrap(), b"scan bytes");
+    let line = b.err(
+        &["backup", "import", file.to_str().unwrap()],
+        &[("WAYMARK_BACKUP_PASSPHRASE", "not the words")],
+    );
+    assert!(line.contains("does not open"), "{line}");
 }

@@ -7,6 +7,8 @@
 //!   direct submodules of any one top-level module (`content::store` and
 //!   `content::search` are two nodes);
 //! - `content` imports nothing from `sync` or `vault`;
+//! - `vault` imports nothing from `backup` or `sync` (backup depends on the
+//!   vault; the vault has no network code);
 //! - `tuf` is a top-level module, below `content` and `sync`: it imports
 //!   nothing from `content`, `sync` or `vault`;
 //! - `waymark-pack` (`content/src`) imports nothing from `waymark_core::vault`.
@@ -1113,6 +1115,23 @@ fn content_imports_nothing_from_sync_or_vault() {
     assert!(
         bad.is_empty(),
         "content imports from sync or vault:\n{}",
+        list(&bad)
+    );
+}
+
+#[test]
+fn the_vault_imports_nothing_from_backup_or_sync() {
+    // Backup depends on the vault, never the other way round, and the
+    // vault stays free of network code (sync, and the remote backup to
+    // come, which builds on `backup`).
+    let edges = core().edges();
+    let bad: Vec<&Edge> = edges
+        .iter()
+        .filter(|e| e.from[0] == "vault" && (e.to[0] == "backup" || e.to[0] == "sync"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "vault imports from backup or sync:\n{}",
         list(&bad)
     );
 }

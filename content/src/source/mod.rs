@@ -68,6 +68,10 @@ pub struct Source {
     pub manifest: PackManifest,
     /// The entries in a stable order.
     pub entries: Vec<Entry>,
+    /// Where each entry was read (file relative to the source directory,
+    /// line or CSV row), parallel to `entries`: for `preview`, which shows
+    /// each problem next to the entry it concerns.
+    pub origins: Vec<(PathBuf, Option<u64>)>,
 }
 
 /// What reading a source directory found.
@@ -185,11 +189,15 @@ pub fn read(dir: &Path) -> Checked {
     let errors = r.problems.iter().any(|p| !p.warning);
     let source = match manifest {
         Some(mut m) if !errors => {
-            entries.sort_by_key(sort_key);
+            let mut read: Vec<(Entry, (PathBuf, Option<u64>))> =
+                entries.into_iter().zip(r.origins).collect();
+            read.sort_by_key(|(e, _)| sort_key(e));
+            let (entries, origins): (Vec<_>, Vec<_>) = read.into_iter().unzip();
             m.entries = entries.len() as u64;
             Some(Source {
                 manifest: m,
                 entries,
+                origins,
             })
         }
         _ => None,

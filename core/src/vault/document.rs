@@ -52,6 +52,15 @@ impl Serialize for DocumentId {
     }
 }
 
+/// The hex form [`Serialize`] writes (backup manifests carry ids).
+impl<'de> Deserialize<'de> for DocumentId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse()
+            .map_err(|_| serde::de::Error::custom("a document id is 32 hex digits"))
+    }
+}
+
 /// What kind of paper a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

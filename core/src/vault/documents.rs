@@ -26,14 +26,16 @@ use crate::error::{Error, Result};
 /// reveal the length of a title or name.
 const METADATA_PAD: usize = 256;
 
-/// What is encrypted in a document's metadata envelope.
+/// What is encrypted in a document's metadata envelope; also a backup's
+/// `metadata.json` (`crate::backup`), so the native library holds one
+/// serializer and one parser for both.
 #[derive(Serialize, Deserialize)]
-struct StoredMetadata {
+pub(crate) struct StoredMetadata {
     #[serde(flatten)]
-    metadata: DocumentMetadata,
-    size: u64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    pub metadata: DocumentMetadata,
+    pub size: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 impl Vault {
@@ -315,6 +317,37 @@ impl Vault {
         Ok(out)
     }
 
+    /// Adds documents from a backup (`crate::backup`), all in one
+    /// transaction: `f` calls [`DocumentImport::add`] for each, and if `f`
+    /// or the commit fails, nothing of it stays (rows rolled back, content
+    /// files removed).
+    pub(crate) fn import_documents<T>(
+        &self,
+        f: impl FnOnce(&mut DocumentImport<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.with_session(|conn, session| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut import = DocumentImport {
+                vault: self,
+                tx: &tx,
+                session,
+                written: Vec::new(),
+            };
+            let result = f(&mut import);
+            let written = std::mem::take(&mut import.written);
+            let committed = result.and_then(|t| {
+                tx.commit()?;
+                Ok(t)
+            });
+            if committed.is_err() {
+                for (id, version) in &written {
+                    self.blobs.remove(id, *version);
+                }
+            }
+            committed
+        })
+    }
+
     // ----- internals -------------------------------------------------------
 
     fn sealer(
@@ -416,4 +449,145 @@ fn info(id: DocumentId, s: StoredMetadata) -> DocumentInfo {
         created_at: s.created_at,
         updated_at: s.updated_at,
     }
+}
+
+/// A document as a backup carries it, for [`DocumentImport::add`]: its id
+/// and its metadata file (whose `size` is the content's, checked).
+pub(crate) struct ImportedDocument {
+    pub id: DocumentId,
+    pub stored: StoredMetadata,
+}
+
+/// What [`DocumentImport::add`] did with a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ImportOutcome {
+    /// Added, under this id (the backup's, unless that id was taken).
+    Added(DocumentId),
+    /// This vault has the document already: same id, same last change.
+    AlreadyPresent,
+    /// This vault has the document with another last change: the backup's
+    /// version was added beside it, under this id.
+    KeptBoth(DocumentId),
+}
+
+/// One import transaction; see [`Vault::import_documents`].
+pub(crate) struct DocumentImport<'a> {
+    vault: &'a Vault,
+    tx: &'a rusqlite::Transaction<'a>,
+    session: &'a Session,
+    /// Content files written, removed if the transaction does not commit.
+    written: Vec<(DocumentId, u32)>,
+}
+
+/// Whose a document id is.
+enum Holder {
+    Nobody,
+    /// This vault's, last changed then.
+    Us(DateTime<Utc>),
+    /// Another vault's (a decoy's, or the vault above a decoy).
+    Other,
+}
+
+impl DocumentImport<'_> {
+    /// Adds one document, streaming its content from `content`, unless the
+    /// vault has it already.
+    ///
+    /// The backup's id is kept, so a second import of the same backup adds
+    /// nothing. A document of this vault with the same id but another last
+    /// change is kept, and the backup's version added beside it under an id
+    /// derived from both (so that is idempotent too). An id held by another
+    /// vault in the same file (the decoy's or, from a decoy, the real
+    /// vault's) is never reported: the document gets a fresh random id,
+    /// as if the id were free, so an import never tells one vault of the
+    /// other.
+    pub(crate) fn add(
+        &mut self,
+        doc: ImportedDocument,
+        content: &mut (dyn Read + Send),
+    ) -> Result<ImportOutcome> {
+        doc.stored.metadata.validate()?;
+        let updated_at = doc.stored.updated_at;
+        let mut id = doc.id;
+        let mut kept_both = false;
+        loop {
+            match self.holder(&id)? {
+                Holder::Nobody => break,
+                Holder::Us(updated) if updated == updated_at => {
+                    return Ok(ImportOutcome::AlreadyPresent);
+                }
+                Holder::Us(_) if !kept_both => {
+                    id = conflict_id(&doc.id, &updated_at);
+                    kept_both = true;
+                }
+                Holder::Us(_) | Holder::Other => {
+                    id = DocumentId(random_bytes()?);
+                }
+            }
+        }
+        let vault = self.vault;
+        let version = 1;
+        let header = StreamHeader::random()?;
+        self.written.push((id, version));
+        let size = vault.blobs.write(
+            &id,
+            version,
+            vault.sealer(self.session, &header, &id, version),
+            content,
+        )?;
+        if size != doc.stored.size {
+            return Err(Error::invalid(
+                "not a valid backup: a document's size is wrong",
+            ));
+        }
+        let stored = doc.stored;
+        self.tx.execute(
+            "INSERT INTO documents (id, owner, version, metadata, header) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id.as_bytes(),
+                self.session.owner_tag(&id),
+                version,
+                vault.seal_metadata(self.session, &id, version, &stored)?,
+                header.to_bytes()
+            ],
+        )?;
+        Ok(if kept_both {
+            ImportOutcome::KeptBoth(id)
+        } else {
+            ImportOutcome::Added(id)
+        })
+    }
+
+    fn holder(&self, id: &DocumentId) -> Result<Holder> {
+        let row: Option<(Vec<u8>, u32, Vec<u8>)> = self
+            .tx
+            .query_row(
+                "SELECT owner, version, metadata FROM documents WHERE id = ?1",
+                [id.as_bytes()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            None => Holder::Nobody,
+            Some((owner, _, _)) if owner != self.session.owner_tag(id) => Holder::Other,
+            Some((_, version, sealed)) => Holder::Us(
+                self.vault
+                    .open_metadata(self.session, id, version, &sealed)?
+                    .updated_at,
+            ),
+        })
+    }
+}
+
+/// The id of a backup's version of a document kept beside this vault's:
+/// SHA-256 of the backup's id and last change, cut to 16 bytes.
+fn conflict_id(id: &DocumentId, updated_at: &DateTime<Utc>) -> DocumentId {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"waymark backup conflict\0");
+    h.update(id.as_bytes());
+    h.update(updated_at.to_rfc3339().as_bytes());
+    let digest = h.finalize();
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&digest[..16]);
+    DocumentId(out)
 }

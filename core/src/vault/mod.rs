@@ -189,6 +189,7 @@ pub use self::crypto::KdfParams;
 pub use self::document::{
     DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, mime_from_extension,
 };
+pub(crate) use self::documents::{ImportOutcome, ImportedDocument, StoredMetadata};
 pub use self::keys::MIN_PASSPHRASE_CHARS;
 use self::keys::{Header, Session};
 pub use self::keystore::{KeystoreError, PlatformKeystore};

@@ -6,6 +6,7 @@
 //! machine-readable. Secrets come from environment variables or a prompt
 //! without echo, never from arguments (which other users can see in `ps`).
 
+mod backup_cmd;
 mod content_cmd;
 mod demo;
 mod output;
@@ -22,8 +23,9 @@ use clap::{Parser, Subcommand};
 /// content, on this device.
 ///
 /// Secrets come from environment variables (WAYMARK_PASSPHRASE,
-/// WAYMARK_NEW_PASSPHRASE, WAYMARK_DURESS_PASSPHRASE, WAYMARK_RECOVERY_CODE)
-/// or from a prompt without echo; never from arguments.
+/// WAYMARK_NEW_PASSPHRASE, WAYMARK_DURESS_PASSPHRASE, WAYMARK_RECOVERY_CODE,
+/// WAYMARK_BACKUP_PASSPHRASE) or from a prompt without echo; never from
+/// arguments.
 #[derive(Debug, Parser)]
 #[command(name = "waymark", version)]
 struct Cli {
@@ -46,6 +48,9 @@ enum Command {
     /// The document vault.
     #[command(subcommand)]
     Vault(Box<vault_cmd::VaultCommand>),
+    /// Backup files of the vault (age format): export and import.
+    #[command(subcommand)]
+    Backup(backup_cmd::BackupCommand),
     /// Publishers whose packs this device accepts.
     #[command(subcommand)]
     Trust(content_cmd::TrustCommand),
@@ -100,6 +105,10 @@ fn run(cli: Cli) -> Result<(), Report> {
         Command::Vault(cmd) => {
             let home = home_dir(cli.home)?;
             vault_cmd::run(*cmd, &home.join("vault"), cli.json)
+        }
+        Command::Backup(cmd) => {
+            let home = home_dir(cli.home)?;
+            backup_cmd::run(cmd, &home.join("vault"), cli.json)
         }
         Command::Trust(cmd) => content_cmd::trust(cmd, &home_dir(cli.home)?, cli.json),
         Command::Pack(cmd) => content_cmd::pack(cmd, &home_dir(cli.home)?, cli.json),

@@ -248,7 +248,7 @@ fn kdf_text(kdf: &KdfParams) -> String {
 }
 
 /// Opens and unlocks the vault with the passphrase.
-fn unlocked(dir: &Path) -> Result<Vault, Report> {
+pub fn unlocked(dir: &Path) -> Result<Vault, Report> {
     let vault = Vault::open(dir, VaultOptions::default())?;
     vault.unlock(&secrets::passphrase()?)?;
     Ok(vault)

@@ -74,6 +74,39 @@ pub struct TrustOptions {
     /// The repository URL to sync from (`https://…`).
     #[uniffi(default = None)]
     pub url: Option<String>,
+    /// Trust the card only if its fingerprint is this one (a
+    /// [`TrustLink`]'s, from the publisher's QR code): another is refused
+    /// (`InvalidInput`) and nothing is trusted.
+    #[uniffi(default = None)]
+    pub expected_fingerprint: Option<String>,
+}
+
+/// What a publisher's QR code holds (`waymark-pack card` draws it): where
+/// its card is, and the fingerprint the card must have. Read one with
+/// [`parse_trust_link`].
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TrustLink {
+    /// Where to download the publisher card (`https://…`), with the app's
+    /// HTTP stack.
+    pub card_url: String,
+    /// The fingerprint the card must have: pass it as
+    /// [`TrustOptions::expected_fingerprint`] with the card downloaded.
+    pub fingerprint: String,
+}
+
+/// Reads the text of a publisher's QR code,
+/// `waymark://trust?card=<card URL>&fp=<fingerprint>`. To trust the
+/// publisher: download the card from `card_url`, then call
+/// [`ContentStore::trust_publisher`] with `expected_fingerprint` set to
+/// `fingerprint`, which refuses any other card. Anything else scanned is
+/// `InvalidInput`. Cheap (no I/O).
+#[uniffi::export]
+pub fn parse_trust_link(link: String) -> Result<TrustLink> {
+    let link = core::TrustLink::parse(&link)?;
+    Ok(TrustLink {
+        card_url: link.card_url,
+        fingerprint: link.fingerprint,
+    })
 }
 
 /// The content on this phone: trusted publishers, installed packs, and
@@ -131,8 +164,10 @@ impl ContentStore {
     /// Trusts a publisher from its card (`publisher.json`) or a bare TUF
     /// `root.json` (then `options.id` is required). The root must be signed
     /// by its own keys and unexpired. Show the returned fingerprint so the
-    /// person can compare it with the publisher's. Refuses an id already
-    /// trusted (`InvalidInput`).
+    /// person can compare it with the publisher's (it stays the same when
+    /// the publisher later rotates its root key). Refuses an id already
+    /// trusted, and a card whose fingerprint is not
+    /// `options.expected_fingerprint` when that is given (`InvalidInput`).
     #[uniffi::method(default(options = None))]
     pub async fn trust_publisher(
         self: Arc<Self>,
@@ -145,7 +180,14 @@ impl ContentStore {
             name: o.name,
             url: o.url,
         };
-        blocking(move || Ok(self.inner.trust_publisher(&card, &request)?.into())).await
+        blocking(move || {
+            Ok(match o.expected_fingerprint {
+                Some(fp) => self.inner.trust_publisher_expecting(&card, &request, &fp)?,
+                None => self.inner.trust_publisher(&card, &request)?,
+            }
+            .into())
+        })
+        .await
     }
 
     /// The trusted publishers.

@@ -57,7 +57,10 @@ pub mod sync;
 pub mod task;
 pub mod vault;
 
-pub use content::{ContentStore, NearbyRequest, SearchRequest, TrustOptions, pick_translation};
+pub use content::{
+    ContentStore, NearbyRequest, SearchRequest, TrustLink, TrustOptions, parse_trust_link,
+    pick_translation,
+};
 pub use document::{
     DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, KdfParams, VaultSettings,
 };

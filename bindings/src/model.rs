@@ -669,7 +669,9 @@ pub struct TrustedPublisher {
     /// Display name.
     pub name: String,
     /// Fingerprint of its root keys: show it so the person can compare it
-    /// with the one the publisher gives out.
+    /// with the one the publisher gives out. It is that of the first root
+    /// this phone trusted (for a card, the publisher's first root), so it
+    /// stays the same when the publisher rotates its root key.
     pub fingerprint: String,
     /// Version of the newest root verified.
     pub root_version: i64,

@@ -202,6 +202,7 @@ fn syncing_store(dir: &tempfile::TempDir) -> Arc<ContentStore> {
             id: None,
             name: None,
             url: Some("https://example.invalid/repo".into()),
+            ..Default::default()
         }),
     ))
     .unwrap();
@@ -276,4 +277,53 @@ fn the_synchronous_content_calls_answer_from_memory() {
         started.elapsed() / calls
     );
     assert_eq!(store.sync_settings(), waymark_ffi::SyncSettings::default());
+}
+
+#[test]
+fn a_scanned_trust_link_trusts_its_card_and_refuses_any_other() {
+    let dir = temp_dir();
+    let store = open_store(&dir, None);
+    let publisher = SyntheticPublisher::new("synthetic-ngo").unwrap();
+    let impostor = SyntheticPublisher::new("synthetic-ngo").unwrap();
+    let card = publisher.card().unwrap();
+    // The fingerprint the publisher prints: what another phone shows.
+    let other_dir = temp_dir();
+    let fingerprint = block_on(open_store(&other_dir, None).trust_publisher(card.clone(), None))
+        .unwrap()
+        .fingerprint;
+    let link = waymark_ffi::parse_trust_link(format!(
+        "waymark://trust?card=https://ngo.example/repo/publisher.json&fp={fingerprint}"
+    ))
+    .unwrap();
+    assert_eq!(link.card_url, "https://ngo.example/repo/publisher.json");
+    let expecting = || {
+        Some(waymark_ffi::content::TrustOptions {
+            expected_fingerprint: Some(link.fingerprint.clone()),
+            ..Default::default()
+        })
+    };
+
+    let refused =
+        block_on(Arc::clone(&store).trust_publisher(impostor.card().unwrap(), expecting()));
+    assert!(
+        matches!(refused, Err(WaymarkError::InvalidInput { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        block_on(Arc::clone(&store).trusted_publishers())
+            .unwrap()
+            .is_empty()
+    );
+
+    let trusted = block_on(Arc::clone(&store).trust_publisher(card, expecting())).unwrap();
+    assert_eq!(trusted.fingerprint, fingerprint);
+    assert_eq!(
+        block_on(Arc::clone(&store).trusted_publishers()).unwrap(),
+        vec![trusted]
+    );
+
+    assert!(matches!(
+        waymark_ffi::parse_trust_link("https://ngo.example/repo/publisher.json".into()),
+        Err(WaymarkError::InvalidInput { .. })
+    ));
 }

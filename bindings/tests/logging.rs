@@ -114,6 +114,7 @@ fn the_sink_hears_outcomes_and_nothing_personal() {
             id: None,
             name: None,
             url: Some(URL.into()),
+            ..Default::default()
         }),
     ))
     .unwrap();

@@ -14,6 +14,7 @@ macro_rules! outln {
 }
 
 mod build;
+mod card;
 mod keys;
 mod ledger;
 mod patch;
@@ -214,6 +215,36 @@ enum Command {
         /// The port on 127.0.0.1 (0: any free port).
         #[arg(long, default_value_t = preview::DEFAULT_PORT)]
         port: u16,
+    },
+    /// Print the publisher card to hand out: who the publisher is, the
+    /// fingerprint phones will show, and a QR code phones scan to trust it.
+    ///
+    /// The fingerprint is that of the card's root (version 1, the
+    /// publisher's first root): phones keep showing it after root key
+    /// rotations, so it can go on posters and leaflets. The QR code holds
+    /// waymark://trust?card=CARD-URL&fp=FINGERPRINT; a phone downloads the
+    /// card from CARD-URL (by default the repository URL given to
+    /// `publish --url`, plus /publisher.json) and trusts it only if its
+    /// fingerprint is FINGERPRINT.
+    Card {
+        /// The repository directory (its publisher.json is the card).
+        #[arg(long, value_name = "REPODIR")]
+        repo: PathBuf,
+        /// Also write the QR code as a PNG (black on white, 10 pixels a
+        /// module, for printing).
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Where phones download the card, if not REPO-URL/publisher.json.
+        #[arg(long, value_name = "URL")]
+        card_url: Option<String>,
+        /// Print JSON (id, name, url, card_file, card_bytes, root_version,
+        /// fingerprint, link, qr_version, qr_modules, png).
+        #[arg(long)]
+        json: bool,
+        /// Draw the terminal QR code for a dark-on-light terminal (the
+        /// default suits light text on a dark background).
+        #[arg(long)]
+        invert: bool,
     },
     /// Show what a pack or bundle contains and, for a bundle, who signed it.
     Inspect {
@@ -503,6 +534,21 @@ fn run(cli: Cli) -> Result<(), Report> {
         Command::Serve { repo, addr } => serve::serve(&repo, addr),
         Command::Inspect { file } => inspect(&file),
         Command::Preview { dir, lang, port } => preview::preview(&dir, lang, port),
+        Command::Card {
+            repo,
+            png,
+            card_url,
+            json,
+            invert,
+        } => card::card(
+            &repo,
+            &card::CardOptions {
+                card_url: card_url.as_deref(),
+                png: png.as_deref(),
+                json,
+                invert,
+            },
+        ),
     }
 }
 

@@ -42,7 +42,7 @@ pub use bundle::{
     BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,
     read_bundle, verify_bundle, write_bundle,
 };
-pub use card::PublisherCard;
+pub use card::{PublisherCard, TrustLink};
 pub use changes::{KindChanges, PackChanges, SAMPLE_IDS};
 pub use queries::{
     AlertFilter, NearbyQuery, NearbyService, WithProvenance, choose_language, distance_km, is_open,

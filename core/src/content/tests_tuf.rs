@@ -420,6 +420,103 @@ fn after_key_rotation_new_signatures_install_and_revoked_ones_do_not() {
     );
 }
 
+/// The fingerprint of root `version` (1-based) of `repo`.
+fn root_fingerprint(repo: &Repo, version: usize) -> String {
+    fingerprint(
+        &Envelope::parse(&repo.roots[version - 1])
+            .unwrap()
+            .read::<Root>("root")
+            .unwrap(),
+    )
+}
+
+#[test]
+fn the_fingerprint_shown_is_the_cards_first_root_and_survives_root_rotations() {
+    let p = phone();
+    let mut repo = Repo::new(p.clock.now());
+    let card_fingerprint = root_fingerprint(&repo, 1);
+    let trusted = p
+        .store
+        .trust_publisher(&repo.card(PUB), &TrustRequest::default())
+        .unwrap();
+    assert_eq!(trusted.fingerprint, card_fingerprint);
+
+    repo.rotate();
+    repo.rotate();
+    assert_ne!(
+        root_fingerprint(&repo, 3),
+        card_fingerprint,
+        "new root keys"
+    );
+    let v1 = pack_bytes(PUB, 1);
+    let week = p.clock.now() + Duration::days(7);
+    let set = repo.metadata(&v1, "packs/p.wmpack", 1, week, &repo.targets_key);
+    p.store
+        .install_bundle(&p.bundle("b.tar", PUB, &set, &v1))
+        .unwrap();
+
+    let shown = &p.store.trusted_publishers().unwrap()[0];
+    assert_eq!(shown.root_version, 3, "the rotated roots are trusted");
+    assert_eq!(
+        shown.fingerprint, card_fingerprint,
+        "the anchor's, unchanged"
+    );
+}
+
+#[test]
+fn a_phone_that_trusted_a_bare_later_root_shows_that_roots_fingerprint_after_rotations() {
+    let p = phone();
+    let mut repo = Repo::new(p.clock.now());
+    repo.rotate();
+    let request = TrustRequest {
+        id: Some(PUB.into()),
+        ..TrustRequest::default()
+    };
+    p.store.trust_publisher(&repo.roots[1], &request).unwrap();
+    repo.rotate();
+    let v1 = pack_bytes(PUB, 1);
+    let week = p.clock.now() + Duration::days(7);
+    let set = repo.metadata(&v1, "packs/p.wmpack", 1, week, &repo.targets_key);
+    p.store
+        .install_bundle(&p.bundle("b.tar", PUB, &set, &v1))
+        .unwrap();
+
+    let shown = &p.store.trusted_publishers().unwrap()[0];
+    assert_eq!(shown.root_version, 3);
+    assert_eq!(shown.fingerprint, root_fingerprint(&repo, 2));
+}
+
+#[test]
+fn a_card_is_trusted_only_with_the_fingerprint_expected() {
+    let p = phone();
+    let repo = Repo::new(p.clock.now());
+    let other = Repo::new(p.clock.now());
+    let expected = root_fingerprint(&repo, 1);
+
+    let refused = p
+        .store
+        .trust_publisher_expecting(&other.card(PUB), &TrustRequest::default(), &expected)
+        .unwrap_err();
+    assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
+    assert!(
+        refused.to_string().contains("not the publisher's card"),
+        "{refused}"
+    );
+    assert!(
+        p.store.trusted_publishers().unwrap().is_empty(),
+        "nothing trusted"
+    );
+
+    // As a person might type it: lower case, spaces for dashes.
+    let typed = expected.to_ascii_lowercase().replace('-', " ");
+    let trusted = p
+        .store
+        .trust_publisher_expecting(&repo.card(PUB), &TrustRequest::default(), &typed)
+        .unwrap();
+    assert_eq!(trusted.fingerprint, expected);
+    assert_eq!(p.store.trusted_publishers().unwrap(), vec![trusted]);
+}
+
 #[test]
 fn a_root_chain_with_a_gap_is_refused() {
     let p = phone();
@@ -538,6 +635,11 @@ fn every_root_trusted_is_kept_for_sharing_and_a_version_3_database_starts_its_hi
     }
     let store = ContentStore::open_with_clock(&path, p.clock.clone()).unwrap();
     assert_eq!(versions(&store), [2], "the root trusted now starts it");
+    assert_eq!(
+        store.trusted_publishers().unwrap()[0].fingerprint,
+        root_fingerprint(&repo, 2),
+        "and is the anchor shown"
+    );
     assert_eq!(store.packs().unwrap().len(), 1, "nothing installed is lost");
 }
 

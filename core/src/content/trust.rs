@@ -1,12 +1,26 @@
 //! The trust store: the publishers whose packs this phone accepts, each
 //! anchored by a TUF root the person added (bundled with the app, or from a
 //! file or text, with a fingerprint to compare with the publisher's).
+//!
+//! The fingerprint a phone shows for a publisher is that of its trust
+//! anchor, the root the phone was first given ([`crate::tuf::fingerprint`]
+//! of it), not of the newest root: a publisher that rotates its root key
+//! keeps the fingerprint printed on its posters and leaflets, and phones
+//! keep showing it. The anchor is the oldest root in the publisher's root
+//! history (`tuf_roots`): sync only ever adds newer roots, each signed by
+//! the one before, so the anchor vouches for them all. A publisher card
+//! carries root version 1, so for a phone that trusted a card the anchor
+//! is the publisher's first root, the one `waymark-pack card` prints the
+//! fingerprint of. A phone that trusted a bare later root (version N)
+//! shows that root's fingerprint; and a database made before the root
+//! history (content schema 3) starts its history, and so its anchor, at
+//! the root it had when it was upgraded.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
 
-use super::card::TrustDocument;
+use super::card::{TrustDocument, normalize_fingerprint};
 use super::store::{ContentStore, remove_publisher_packs};
 use crate::error::{Error, Result, Untrusted};
 use crate::storage::json_from_text;
@@ -19,7 +33,10 @@ pub struct TrustedPublisher {
     pub id: String,
     /// Display name.
     pub name: String,
-    /// Fingerprint of its root keys, to compare with the publisher's.
+    /// Fingerprint of the root keys of its trust anchor (the root this
+    /// phone was first given, for a card the publisher's first root), to
+    /// compare with the publisher's: it stays the same when the publisher
+    /// rotates its root key (see the module docs).
     pub fingerprint: String,
     /// Version of the newest root verified.
     pub root_version: u64,
@@ -59,6 +76,32 @@ impl ContentStore {
         document: &[u8],
         request: &TrustRequest,
     ) -> Result<TrustedPublisher> {
+        self.trust(document, request, None)
+    }
+
+    /// As [`Self::trust_publisher`], but only if the root's fingerprint is
+    /// `fingerprint` (as [`crate::tuf::fingerprint`] writes it; case,
+    /// spaces and dashes do not matter): what an app does with a
+    /// [`super::TrustLink`] scanned from the publisher's QR code, once it
+    /// has downloaded the card the link names. Another fingerprint is
+    /// refused (`InvalidInput`, saying that the card is not the one the
+    /// fingerprint belongs to) and nothing is trusted.
+    pub fn trust_publisher_expecting(
+        &self,
+        document: &[u8],
+        request: &TrustRequest,
+        fingerprint: &str,
+    ) -> Result<TrustedPublisher> {
+        let expected = normalize_fingerprint(fingerprint)?;
+        self.trust(document, request, Some(&expected))
+    }
+
+    fn trust(
+        &self,
+        document: &[u8],
+        request: &TrustRequest,
+        expected_fingerprint: Option<&str>,
+    ) -> Result<TrustedPublisher> {
         let (mut id, mut name, mut url, envelope) = match TrustDocument::parse(document)? {
             TrustDocument::Card(card) => (Some(card.id), Some(card.name), card.url, card.root),
             TrustDocument::Root(root) => (None, None, None, root),
@@ -88,6 +131,13 @@ impl ContentStore {
         }
         let root: Root = envelope.read("root")?;
         envelope.verify(&root, "root")?;
+        let shown = fingerprint(&root);
+        if expected_fingerprint.is_some_and(|expected| expected != shown) {
+            return Err(Error::invalid(format!(
+                "this card's fingerprint is {shown}, not the one expected: it is not the \
+                 publisher's card (nothing was trusted)"
+            )));
+        }
         if root.expires <= self.clock().now() {
             return Err(Untrusted::ExpiredRoot.into());
         }
@@ -124,18 +174,25 @@ impl ContentStore {
         Ok(TrustedPublisher {
             id,
             name,
-            fingerprint: fingerprint(&root),
+            fingerprint: shown,
             root_version: root.version,
             url,
             added_at,
         })
     }
 
-    /// The trusted publishers.
+    /// The trusted publishers, each with its anchor's fingerprint and its
+    /// newest root's version.
     pub fn trusted_publishers(&self) -> Result<Vec<TrustedPublisher>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, root, url, added_at FROM publishers ORDER BY id")?;
+        // The anchor: the oldest root kept (every publisher has one since
+        // content schema 4; the newest root stands in, never needed, if not).
+        let mut stmt = conn.prepare(
+            "SELECT id, name, root, url, added_at,
+                    (SELECT body FROM tuf_roots WHERE publisher = publishers.id
+                     ORDER BY version LIMIT 1)
+             FROM publishers ORDER BY id",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -143,16 +200,20 @@ impl ContentStore {
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, String>(4)?,
+                r.get::<_, Option<Vec<u8>>>(5)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, name, root, url, added) = row?;
+            let (id, name, root, url, added, anchor) = row?;
             let root: Root = Envelope::parse(root.as_bytes())?.read("root")?;
+            let anchor: Option<Root> = anchor
+                .map(|a| Envelope::parse(&a)?.read("root"))
+                .transpose()?;
             out.push(TrustedPublisher {
                 id,
                 name,
-                fingerprint: fingerprint(&root),
+                fingerprint: fingerprint(anchor.as_ref().unwrap_or(&root)),
                 root_version: root.version,
                 url,
                 added_at: DateTime::parse_from_rfc3339(&added)

@@ -19,6 +19,9 @@
 //!   installed in one transaction only once its bytes match the signed
 //!   hashes.
 //!
+//! - [`trust_from_link`]: trusting a publisher from its QR code (a
+//!   [`crate::content::TrustLink`]): the card downloaded, and trusted only
+//!   with the link's fingerprint.
 //! - `plan`: what to download (patch or full, bytes, waits for a metered
 //!   network or a budget); `download`: resumable downloads kept under
 //!   `downloads/`; `report`: the events and the report of a sync.
@@ -39,6 +42,7 @@ mod report;
 #[cfg(feature = "http-reqwest")]
 mod reqwest_transport;
 pub mod transport;
+mod trust_link;
 
 #[cfg(all(test, unix))]
 mod tests_modes;
@@ -62,6 +66,7 @@ pub use transport::{
     Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
     check_proxy_url,
 };
+pub use trust_link::{MAX_CARD_BYTES, trust_from_link};
 
 use crate::content::ContentStore;
 use crate::content::metadata::PublisherMetadata;

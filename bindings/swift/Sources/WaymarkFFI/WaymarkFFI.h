@@ -770,6 +770,11 @@ RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_code(RustBuffer ptr, RustCa
 RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PARSE_TRUST_LINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PARSE_TRUST_LINK
+RustBuffer uniffi_waymark_ffi_fn_func_parse_trust_link(RustBuffer link, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PICK_TRANSLATION
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PICK_TRANSLATION
 RustBuffer uniffi_waymark_ffi_fn_func_pick_translation(RustBuffer translations, RustBuffer languages, RustCallStatus *_Nonnull out_status
@@ -1053,6 +1058,12 @@ void ffi_waymark_ffi_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_WAYMARK_FFI_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_WAYMARK_FFI_RUST_FUTURE_COMPLETE_VOID
 void ffi_waymark_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_PARSE_TRUST_LINK
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_PARSE_TRUST_LINK
+uint16_t uniffi_waymark_ffi_checksum_func_parse_trust_link(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_PICK_TRANSLATION

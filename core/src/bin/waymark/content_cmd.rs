@@ -5,18 +5,31 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Subcommand};
 use waymark_core::content::model::{GeoPoint, Phone, Translations};
 use waymark_core::content::{
-    AlertFilter, ContentStore, NearbyQuery, SearchQuery, TrustRequest, pick,
+    AlertFilter, ContentStore, NearbyQuery, SearchQuery, TrustLink, TrustRequest, pick,
 };
+use waymark_core::sync::{CancelToken, Http, HttpConfig, trust_from_link};
 use waymark_core::types::CountryCode;
 
 use crate::{Report, fail, output};
 
 #[derive(Debug, Subcommand)]
 pub enum TrustCommand {
-    /// Trust a publisher: a publisher card or root.json, as a file or as text.
+    /// Trust a publisher: a publisher card or root.json, as a file or as
+    /// text, or the trust link in a publisher's QR code.
+    ///
+    /// The fingerprint shown is that of the root trusted now (for a card,
+    /// the publisher's first root); it stays the same when the publisher
+    /// rotates its root key.
     Add {
-        /// A file path, or the JSON itself.
+        /// A file path, the JSON itself, or a trust link
+        /// (waymark://trust?card=URL&fp=FINGERPRINT, as `waymark-pack card`
+        /// prints it): the card is downloaded from URL and trusted only if
+        /// its fingerprint is FINGERPRINT.
         source: String,
+        /// Trust the card only if its fingerprint is this one (as the
+        /// publisher prints it; case, spaces and dashes do not matter).
+        #[arg(long, value_name = "FINGERPRINT")]
+        fingerprint: Option<String>,
         /// Publisher id (required for a bare root.json).
         #[arg(long)]
         id: Option<String>,
@@ -178,18 +191,32 @@ pub fn trust(cmd: TrustCommand, home: &Path, json: bool) -> Result<(), Report> {
     match cmd {
         TrustCommand::Add {
             source,
+            fingerprint,
             id,
             name,
             url,
         } => {
             let trimmed = source.trim_start();
-            let document = if trimmed.starts_with('{') {
-                source.into_bytes()
+            let request = TrustRequest { id, name, url };
+            let p = if trimmed.starts_with("waymark:") {
+                let link = TrustLink::parse(trimmed)?;
+                if fingerprint.is_some() {
+                    return fail("a trust link carries its fingerprint: give no --fingerprint");
+                }
+                let http = Http::new(HttpConfig::default())?;
+                trust_from_link(&store, &http, &link, &request, &CancelToken::new())?
             } else {
-                std::fs::read(&source)
-                    .map_err(|e| Report::message(format!("cannot read {source}: {e}")))?
+                let document = if trimmed.starts_with('{') {
+                    source.into_bytes()
+                } else {
+                    std::fs::read(&source)
+                        .map_err(|e| Report::message(format!("cannot read {source}: {e}")))?
+                };
+                match fingerprint {
+                    Some(fp) => store.trust_publisher_expecting(&document, &request, &fp)?,
+                    None => store.trust_publisher(&document, &request)?,
+                }
             };
-            let p = store.trust_publisher(&document, &TrustRequest { id, name, url })?;
             if json {
                 output::json(&p)?;
             } else {

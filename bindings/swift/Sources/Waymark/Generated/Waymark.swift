@@ -763,8 +763,10 @@ public protocol ContentStoreProtocol: AnyObject, Sendable {
      * Trusts a publisher from its card (`publisher.json`) or a bare TUF
      * `root.json` (then `options.id` is required). The root must be signed
      * by its own keys and unexpired. Show the returned fingerprint so the
-     * person can compare it with the publisher's. Refuses an id already
-     * trusted (`InvalidInput`).
+     * person can compare it with the publisher's (it stays the same when
+     * the publisher later rotates its root key). Refuses an id already
+     * trusted, and a card whose fingerprint is not
+     * `options.expected_fingerprint` when that is given (`InvalidInput`).
      */
     func trustPublisher(card: Data, options: TrustOptions?) async throws  -> TrustedPublisher
     
@@ -1118,8 +1120,10 @@ open func search(request: SearchRequest)async throws  -> SearchResults  {
      * Trusts a publisher from its card (`publisher.json`) or a bare TUF
      * `root.json` (then `options.id` is required). The root must be signed
      * by its own keys and unexpired. Show the returned fingerprint so the
-     * person can compare it with the publisher's. Refuses an id already
-     * trusted (`InvalidInput`).
+     * person can compare it with the publisher's (it stays the same when
+     * the publisher later rotates its root key). Refuses an id already
+     * trusted, and a card whose fingerprint is not
+     * `options.expected_fingerprint` when that is given (`InvalidInput`).
      */
 open func trustPublisher(card: Data, options: TrustOptions? = nil)async throws  -> TrustedPublisher  {
     return
@@ -6903,6 +6907,81 @@ public func FfiConverterTypeSyncSettings_lower(_ value: SyncSettings) -> RustBuf
 
 
 /**
+ * What a publisher's QR code holds (`waymark-pack card` draws it): where
+ * its card is, and the fingerprint the card must have. Read one with
+ * [`parse_trust_link`].
+ */
+public struct TrustLink: Equatable, Hashable {
+    /**
+     * Where to download the publisher card (`https://…`), with the app's
+     * HTTP stack.
+     */
+    public var cardUrl: String
+    /**
+     * The fingerprint the card must have: pass it as
+     * [`TrustOptions::expected_fingerprint`] with the card downloaded.
+     */
+    public var fingerprint: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where to download the publisher card (`https://…`), with the app's
+         * HTTP stack.
+         */cardUrl: String, 
+        /**
+         * The fingerprint the card must have: pass it as
+         * [`TrustOptions::expected_fingerprint`] with the card downloaded.
+         */fingerprint: String) {
+        self.cardUrl = cardUrl
+        self.fingerprint = fingerprint
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrustLink: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrustLink: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrustLink {
+        return
+            try TrustLink(
+                cardUrl: FfiConverterString.read(from: &buf), 
+                fingerprint: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrustLink, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.cardUrl, into: &buf)
+        FfiConverterString.write(value.fingerprint, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustLink_lift(_ buf: RustBuffer) throws -> TrustLink {
+    return try FfiConverterTypeTrustLink.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustLink_lower(_ value: TrustLink) -> RustBuffer {
+    return FfiConverterTypeTrustLink.lower(value)
+}
+
+
+/**
  * How to trust a publisher: overrides for what its card says, or, for a
  * bare TUF `root.json`, what it does not say.
  */
@@ -6919,6 +6998,12 @@ public struct TrustOptions: Equatable, Hashable {
      * The repository URL to sync from (`https://…`).
      */
     public var url: String?
+    /**
+     * Trust the card only if its fingerprint is this one (a
+     * [`TrustLink`]'s, from the publisher's QR code): another is refused
+     * (`InvalidInput`) and nothing is trusted.
+     */
+    public var expectedFingerprint: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6931,10 +7016,16 @@ public struct TrustOptions: Equatable, Hashable {
          */name: String? = nil, 
         /**
          * The repository URL to sync from (`https://…`).
-         */url: String? = nil) {
+         */url: String? = nil, 
+        /**
+         * Trust the card only if its fingerprint is this one (a
+         * [`TrustLink`]'s, from the publisher's QR code): another is refused
+         * (`InvalidInput`) and nothing is trusted.
+         */expectedFingerprint: String? = nil) {
         self.id = id
         self.name = name
         self.url = url
+        self.expectedFingerprint = expectedFingerprint
     }
 
     
@@ -6955,7 +7046,8 @@ public struct FfiConverterTypeTrustOptions: FfiConverterRustBuffer {
             try TrustOptions(
                 id: FfiConverterOptionString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
-                url: FfiConverterOptionString.read(from: &buf)
+                url: FfiConverterOptionString.read(from: &buf), 
+                expectedFingerprint: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -6963,6 +7055,7 @@ public struct FfiConverterTypeTrustOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.expectedFingerprint, into: &buf)
     }
 }
 
@@ -6996,7 +7089,9 @@ public struct TrustedPublisher: Equatable, Hashable {
     public var name: String
     /**
      * Fingerprint of its root keys: show it so the person can compare it
-     * with the one the publisher gives out.
+     * with the one the publisher gives out. It is that of the first root
+     * this phone trusted (for a card, the publisher's first root), so it
+     * stays the same when the publisher rotates its root key.
      */
     public var fingerprint: String
     /**
@@ -7023,7 +7118,9 @@ public struct TrustedPublisher: Equatable, Hashable {
          */name: String, 
         /**
          * Fingerprint of its root keys: show it so the person can compare it
-         * with the one the publisher gives out.
+         * with the one the publisher gives out. It is that of the first root
+         * this phone trusted (for a card, the publisher's first root), so it
+         * stays the same when the publisher rotates its root key.
          */fingerprint: String, 
         /**
          * Version of the newest root verified.
@@ -10701,6 +10798,22 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Reads the text of a publisher's QR code,
+ * `waymark://trust?card=<card URL>&fp=<fingerprint>`. To trust the
+ * publisher: download the card from `card_url`, then call
+ * [`ContentStore::trust_publisher`] with `expected_fingerprint` set to
+ * `fingerprint`, which refuses any other card. Anything else scanned is
+ * `InvalidInput`. Cheap (no I/O).
+ */
+public func parseTrustLink(link: String)throws  -> TrustLink  {
+    return try  FfiConverterTypeTrustLink_lift(try rustCallWithError(FfiConverterTypeWaymarkError_lift) {
+        uniffiCallStatus in
+    uniffi_waymark_ffi_fn_func_parse_trust_link(
+        FfiConverterString.lower(link),uniffiCallStatus
+    )
+})
+}
+/**
  * The text of `translations` for a person who reads `languages` (BCP 47
  * tags, preferred first): pass the person's languages followed by the
  * pack's `fallback` ([`InstalledPack::fallback`]). Tags match as search
@@ -10815,6 +10928,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_waymark_ffi_checksum_func_parse_trust_link() != 47632) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waymark_ffi_checksum_func_pick_translation() != 13982) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10860,7 +10976,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_contentstore_search() != 366) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_contentstore_trust_publisher() != 31538) {
+    if (uniffi_waymark_ffi_checksum_method_contentstore_trust_publisher() != 3470) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_contentstore_trusted_publishers() != 36170) {

@@ -161,4 +161,23 @@ class ContentTest {
             assertEquals("the limit must not be negative", e.reason)
         }
     }
+
+    @Test
+    fun `a scanned trust link's card is trusted only with the link's fingerprint`(): Unit = runBlocking {
+        val fingerprint = phoneTrustingSample().use { it.trustedPublishers().single().fingerprint }
+        val link = parseTrustLink("waymark://trust?card=https://ngo.example/repo/publisher.json&fp=$fingerprint")
+        assertEquals("https://ngo.example/repo/publisher.json", link.cardUrl)
+        assertEquals(fingerprint, link.fingerprint)
+        assertFailsWith<WaymarkException.InvalidInput> { parseTrustLink("https://ngo.example/repo/publisher.json") }
+
+        ContentStore.open(tempDir("scanned").path).use { store ->
+            val other = (if (fingerprint.startsWith("0")) "1" else "0") + fingerprint.drop(1)
+            assertFailsWith<WaymarkException.InvalidInput> {
+                store.trustPublisher(SamplePublisher.card, TrustOptions(expectedFingerprint = other))
+            }
+            assertTrue(store.trustedPublishers().isEmpty(), "nothing trusted")
+            val trusted = store.trustPublisher(SamplePublisher.card, TrustOptions(expectedFingerprint = link.fingerprint))
+            assertEquals(fingerprint, trusted.fingerprint)
+        }
+    }
 }

@@ -9,7 +9,7 @@ package org.waymark.guard
  * - uniffi's plumbing: polling futures, buffers, reference counts, the
  *   checksums read once at load, callback registration.
  * - The documented cheap calls: `Vault.isUnlocked`, `Vault.lock`,
- *   `Vault.kdfParams`, `pickTranslation` (no I/O; `lock` and closing a
+ *   `Vault.kdfParams`, `pickTranslation`, `parseTrustLink` (no I/O; `lock` and closing a
  *   handle wait only for a call still running on the same vault).
  *
  * Anything else on `main` is a violation: the app's UI thread would wait
@@ -36,6 +36,7 @@ object MainThreadGuard {
         "${PREFIX}fn_method_vault_lock",
         "${PREFIX}fn_method_vault_kdf_params",
         "${PREFIX}fn_func_pick_translation",
+        "${PREFIX}fn_func_parse_trust_link",
     )
 
     /** True if [symbol] is in [allowed], exactly or under a prefix ending in `_`. */

@@ -95,10 +95,12 @@ const PAYLOAD_LABEL: &[u8] = b"payload";
 const RECIPIENT_HRP: &str = "age";
 const IDENTITY_HRP: &str = "age-secret-key-";
 
-/// The highest scrypt work factor (log2 N) accepted when decrypting: the
-/// Go implementation's own cap. 2^22 × 1 KiB is 4 GiB of memory; a file
-/// asking more is refused before any work.
-pub const MAX_SCRYPT_LOG_N: u8 = 22;
+/// The highest scrypt work factor (log2 N) accepted when decrypting: 18,
+/// what `age -p` writes (2^18 × 1 KiB = 256 MiB of memory). The Go
+/// implementation accepts up to 22 (4 GiB), but a phone asked for that by a
+/// hostile file would be killed for its memory, so a file asking more than
+/// 18 is refused before any work.
+pub const MAX_SCRYPT_LOG_N: u8 = 18;
 
 /// The scrypt work factor `age -p` writes (256 MiB, about 1 s on a laptop).
 pub const AGE_DEFAULT_SCRYPT_LOG_N: u8 = 18;
@@ -386,7 +388,7 @@ fn parse_log_n(s: &str) -> Result<u8, AgeError> {
     };
     if log_n == 0 || log_n > u16::from(MAX_SCRYPT_LOG_N) {
         return Err(AgeError::Header(
-            "the scrypt work factor is out of range (at most 22)",
+            "the scrypt work factor is out of range (at most 18)",
         ));
     }
     Ok(log_n as u8)
@@ -399,7 +401,7 @@ fn scrypt_key(passphrase: &[u8], salt: &[u8; 16], log_n: u8) -> Result<Key32, Ag
     let mut full_salt = [0u8; SCRYPT_LABEL.len() + 16];
     full_salt[..SCRYPT_LABEL.len()].copy_from_slice(SCRYPT_LABEL);
     full_salt[SCRYPT_LABEL.len()..].copy_from_slice(salt);
-    let params = scrypt::Params::new(log_n, 8, 1).expect("r = 8, p = 1 and log_n ≤ 22 are valid");
+    let params = scrypt::Params::new(log_n, 8, 1).expect("r = 8, p = 1 and log_n ≤ 18 are valid");
     let mut key = Key32([0; 32]);
     scrypt::scrypt(passphrase, &full_salt, &params, &mut key.0)
         .expect("32 bytes is a valid scrypt output length");
@@ -902,6 +904,15 @@ mod tests {
             // Cut anywhere in the payload: never accepted as complete.
             let cut = file.len() - 1;
             assert!(decrypt(&file[..cut], &ids).is_err(), "{len}");
+        }
+    }
+
+    #[test]
+    fn a_work_factor_above_18_is_refused_before_any_work() {
+        assert_eq!(parse_log_n("18").unwrap(), 18);
+        for too_much in ["19", "22"] {
+            let err = parse_log_n(too_much).unwrap_err();
+            assert!(err.to_string().contains("at most 18"), "{err}");
         }
     }
 

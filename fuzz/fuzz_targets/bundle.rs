@@ -26,9 +26,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(held as u64 <= MAX_BUNDLE_METADATA_BYTES);
         assert!(len <= data.len() as u64);
     }
-    if let Ok(verified) = verify_bundle(&path, waymark_fuzz::TRUSTED_ROOT, waymark_fuzz::now()) {
-        if let Ok(mut reader) = PackReader::plain(verified.content) {
-            while let Some(Ok(_)) = reader.next_with_json() {}
-        }
+    if let Ok(verified) = verify_bundle(&path, waymark_fuzz::TRUSTED_ROOT, waymark_fuzz::now())
+        && let Ok(mut reader) = PackReader::plain(verified.content)
+    {
+        while let Some(Ok(_)) = reader.next_with_json() {}
     }
 });

@@ -28,10 +28,10 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         let file = dir.path().join(path);
-        if let Some(parent) = file.parent() {
-            if std::fs::create_dir_all(parent).is_err() {
-                continue;
-            }
+        if let Some(parent) = file.parent()
+            && std::fs::create_dir_all(parent).is_err()
+        {
+            continue;
         }
         let _ = std::fs::write(&file, body);
     }

@@ -4,8 +4,6 @@
 //!
 //! Seeds are made by `fuzz/make-seeds` (see RELIABILITY.md).
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 
 /// The seed publisher's first root (`1.root.json`): what the bundle and
@@ -33,18 +31,15 @@ pub fn now() -> DateTime<Utc> {
         .expect("seeds/made-at.txt holds an RFC 3339 time")
 }
 
-/// A directory for the targets' scratch files: in memory when the machine
-/// has /dev/shm (a fuzz target writes a file per input).
+/// A directory for the targets' scratch files, in `$TMPDIR`. It lives as
+/// long as the fuzzing process, which exits without dropping it:
+/// `scripts/fuzz` gives each run a `TMPDIR` of its own (in memory, under
+/// /dev/shm, when the machine has it) and removes it afterwards.
 pub fn scratch_dir() -> tempfile::TempDir {
-    let shm = PathBuf::from("/dev/shm");
-    if shm.is_dir() {
-        tempfile::Builder::new()
-            .prefix("waymark-fuzz")
-            .tempdir_in(shm)
-            .expect("a scratch directory in /dev/shm")
-    } else {
-        tempfile::tempdir().expect("a scratch directory")
-    }
+    tempfile::Builder::new()
+        .prefix("waymark-fuzz")
+        .tempdir()
+        .expect("a scratch directory")
 }
 
 /// Splits an input into named files: `NAME \x01 BODY \x00`, repeated (the

@@ -11,7 +11,7 @@
 //! when its JSON differs, whatever the field. A first install reports
 //! every entry as added, without the map.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
@@ -102,8 +102,10 @@ fn slot<'a>(map: &'a mut HashMap<u64, Sums>, kind: &str, id: &str) -> &'a mut Su
 
 /// Collects the changes during one install.
 pub(crate) enum Tracker {
-    /// No version was installed: everything is added.
-    First([(u64, Vec<String>); 5]),
+    /// No version was installed: everything is added (with the keys of the
+    /// articles seen, so that an article counts once, not once per
+    /// translation).
+    First([(u64, Vec<String>); 5], HashSet<u64>),
     /// The entries of the version being replaced, then the new ones.
     Update(HashMap<u64, Sums>),
 }
@@ -111,7 +113,7 @@ pub(crate) enum Tracker {
 impl Tracker {
     /// For a first install.
     pub(crate) fn first() -> Tracker {
-        Tracker::First(Default::default())
+        Tracker::First(Default::default(), HashSet::new())
     }
 
     /// For an update: call [`Self::old_entry`] for each installed entry.
@@ -136,8 +138,12 @@ impl Tracker {
     /// An entry of the new version.
     pub(crate) fn new_entry(&mut self, kind: &str, id: &str, hash: u64) {
         match self {
-            Tracker::First(counts) => {
-                let (n, ids) = &mut counts[kind_index(kind)];
+            Tracker::First(counts, articles) => {
+                let k = kind_index(kind);
+                if KINDS[k] == "article" && !articles.insert(key(k as u8, id)) {
+                    return;
+                }
+                let (n, ids) = &mut counts[k];
                 *n += 1;
                 keep_first(ids, id);
             }
@@ -153,7 +159,7 @@ impl Tracker {
     pub(crate) fn finish(self) -> PackChanges {
         let mut per: [KindChanges; 5] = Default::default();
         match self {
-            Tracker::First(counts) => {
+            Tracker::First(counts, _) => {
                 for (k, (n, ids)) in counts.into_iter().enumerate() {
                     per[k].added = n;
                     per[k].added_ids = ids;
@@ -201,6 +207,34 @@ fn keep_first(ids: &mut Vec<String>, id: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_article_counts_once_whatever_its_translations_in_a_first_install_and_an_update() {
+        let mut first = Tracker::first();
+        for (kind, id) in [
+            ("article", "asylum"),
+            ("article", "asylum"),
+            ("service", "s1"),
+        ] {
+            first.new_entry(kind, id, 0);
+        }
+        first.new_entry("article", "work", 0);
+        let kinds = first.finish().kinds;
+        assert_eq!((kinds[0].kind.as_str(), kinds[0].added), ("service", 1));
+        assert_eq!((kinds[1].kind.as_str(), kinds[1].added), ("article", 2));
+        assert_eq!(kinds[1].added_ids, ["asylum", "work"]);
+
+        let mut update = Tracker::update();
+        update.old_entry("article", "asylum", 1);
+        update.old_entry("article", "asylum", 2);
+        update.new_entry("article", "asylum", 1);
+        update.new_entry("article", "asylum", 3);
+        let kinds = update.finish().kinds;
+        assert_eq!(
+            (kinds[0].kind.as_str(), kinds[0].changed, kinds[0].added),
+            ("article", 1, 0)
+        );
+    }
 
     #[test]
     fn keep_first_keeps_the_smallest_ids_in_order_once_each() {

@@ -82,6 +82,9 @@ public class SyncPresenter(
                 val base = chosen.syncSettings()
                 content.setSyncSettings(if (confirmed) base.copy(budgetBytes = null, allowLargeOnMetered = true) else base)
                 val report = content.sync(network, Listener(), null)
+                // The person's own limits back before DONE is seen (the
+                // finally below covers the other endings).
+                content.setSyncSettings(chosen.syncSettings())
                 val titles = content.packs().associate { p -> p.id to p.title }
                 update { it.copy(phase = SyncPhase.DONE, report = report, titles = titles) }
             } catch (e: Exception) {

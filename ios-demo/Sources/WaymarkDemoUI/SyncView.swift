@@ -65,7 +65,19 @@ struct SyncView: View {
                 Button(strings[.cancelSync], role: .cancel) { model.cancel() }
             }
         case .finished(let summary):
-            Text(summary)
+            Section {
+                Text(summary)
+                // Per pack, what changed ("3 services updated"): the title
+                // on a line of its own, so a Latin title does not reorder an
+                // Arabic line.
+                ForEach(model.changes) { row in
+                    VStack(alignment: .leading, spacing: 4) {
+                        Text(row.title).bold()
+                        Text(row.summary).fixedSize(horizontal: false, vertical: true)
+                    }
+                    .accessibilityElement(children: .combine)
+                }
+            }
         case .cancelled:
             Text(strings[.syncCancelled])
         case .failed(let message):

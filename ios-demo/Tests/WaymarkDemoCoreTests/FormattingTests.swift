@@ -19,6 +19,25 @@ struct FormattingTests {
         #expect(ProvenanceText(provenance(ageDays: 12), strings: Strings(.arabic)).line.hasSuffix("تم التحقق قبل 12 يوماً"))
     }
 
+    @Test func changeSummariesCountInEachLanguage() {
+        let changes = PackChanges(kinds: [
+            KindChanges(kind: "service", added: 0, changed: 3, removed: 0, addedIds: [], changedIds: ["a", "b", "c"], removedIds: []),
+            KindChanges(kind: "article", added: 0, changed: 0, removed: 2, addedIds: [], changedIds: [], removedIds: ["x", "y"]),
+            KindChanges(kind: "alert", added: 1, changed: 11, removed: 0, addedIds: ["h"], changedIds: [], removedIds: []),
+        ])
+        #expect(ChangeSummary.text(changes, strings: Strings(.english))
+            == "3 services updated, 2 articles removed, 1 alert added, 11 alerts updated")
+        #expect(ChangeSummary.text(changes, strings: Strings(.arabic))
+            == "تم تحديث 3 خدمات، تمت إزالة مقالتين، تمت إضافة تنبيه واحد، تم تحديث 11 تنبيهًا")
+        #expect(ChangeSummary.text(changes, strings: Strings(.french))
+            == "3 services mis à jour, 2 articles supprimés, 1 alerte ajoutée, 11 alertes mises à jour")
+        for language in AppLanguage.allCases {
+            let strings = Strings(language)
+            #expect(ChangeSummary.text(PackChanges(kinds: []), strings: strings) == strings(.nothingChanged))
+            #expect(ChangeSummary.text(nil, strings: strings) == strings(.nothingChanged))
+        }
+    }
+
     @Test func oldOrSampleEntriesAreMarked() {
         #expect(ProvenanceText(provenance(ageDays: 181), strings: Strings(.french)).isStale)
         #expect(!ProvenanceText(provenance(ageDays: 180), strings: Strings(.french)).isStale)

@@ -42,7 +42,7 @@ struct InformationTests {
         let installed = try #require(await packs.install(from: sample.bundle))
         #expect(installed.isSample && installed.entries > 0)
         #expect(packs.packs.map(\.packId) == ["sample-mediterranean"])
-        #expect(packs.message == Strings(.english)(.packInstalled, ["entries": installed.entries]))
+        #expect(packs.message == Strings(.english)(.packInstalled, ["entries": installed.entries]) + "\n" + sampleAddedEnglish)
     }
 
     @Test func aCardThatIsNotOneChangesNothing() async throws {

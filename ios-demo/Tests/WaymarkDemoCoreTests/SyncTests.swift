@@ -65,6 +65,9 @@ struct SyncTests {
             return
         }
         #expect(summary.hasPrefix("Done: 1 updated"))
+        // What the sync brought, per pack, as the screen shows it.
+        #expect(sync.changes == [PackChangeRow(
+            id: "sample-mediterranean", title: "Eastern Mediterranean route — SAMPLE DATA", summary: sampleAddedEnglish)])
         #expect(sync.events.contains { if case .downloading = $0 { true } else { false } })
         #expect(sync.events.last.map { if case .finished = $0 { true } else { false } } == true)
         #expect(try await packsCount(app) == 1)

@@ -40,7 +40,7 @@ public enum L10nKey: String, CaseIterable, Sendable {
     // Sync
     case syncTitle, checkForUpdates, planExplain, upToDate, publisherUnreachable, total
     case startSync, budgetPrompt, downloadAll, onlyWhatFits, offline, cancelSync
-    case syncChecking, syncDownloading, syncInstalling, syncDone, syncWaiting, syncSomeFailed, syncCancelled
+    case syncChecking, syncDownloading, syncInstalling, syncDone, syncWaiting, syncSomeFailed, syncCancelled, nothingChanged
     case backgroundSyncNote
     case kilobytes, megabytes, metres, kilometres
     // Settings and safety

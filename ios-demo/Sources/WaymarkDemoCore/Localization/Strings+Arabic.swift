@@ -165,6 +165,7 @@ extension Strings {
         .syncWaiting: "{count} بانتظار الواي فاي أو حد أكبر.",
         .syncSomeFailed: "تعذّر الوصول إلى {count}. حاول لاحقاً.",
         .syncCancelled: "توقف. سيكمل في المرة القادمة.",
+        .nothingChanged: "لم يتغير شيء.",
         .backgroundSyncNote: "تجري التحديثات أيضاً في الخلفية على الواي فاي.",
         .kilobytes: "{n} ك.ب",
         .megabytes: "{n} م.ب",

@@ -165,6 +165,7 @@ extension Strings {
         .syncWaiting: "{count} waiting for Wi-Fi or a bigger limit.",
         .syncSomeFailed: "{count} could not be reached. Try again later.",
         .syncCancelled: "Stopped. It will continue next time.",
+        .nothingChanged: "Nothing changed.",
         .backgroundSyncNote: "Updates also run in the background on Wi-Fi.",
         .kilobytes: "{n} KB",
         .megabytes: "{n} MB",

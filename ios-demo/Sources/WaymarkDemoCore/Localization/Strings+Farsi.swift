@@ -165,6 +165,7 @@ extension Strings {
         .syncWaiting: "{count} در انتظار وای‌فای یا سقف بزرگ‌تر.",
         .syncSomeFailed: "{count} در دسترس نبود. بعداً امتحان کنید.",
         .syncCancelled: "متوقف شد. دفعهٔ بعد ادامه می‌یابد.",
+        .nothingChanged: "چیزی تغییر نکرد.",
         .backgroundSyncNote: "به‌روزرسانی‌ها در پس‌زمینه با وای‌فای هم انجام می‌شوند.",
         .kilobytes: "{n} کیلوبایت",
         .megabytes: "{n} مگابایت",

@@ -165,6 +165,7 @@ extension Strings {
         .syncWaiting: "{count} en attente du Wi-Fi ou d'une limite plus grande.",
         .syncSomeFailed: "{count} injoignables. Réessayez plus tard.",
         .syncCancelled: "Arrêté. Cela reprendra la prochaine fois.",
+        .nothingChanged: "Rien n'a changé.",
         .backgroundSyncNote: "Les mises à jour se font aussi en arrière-plan en Wi-Fi.",
         .kilobytes: "{n} Ko",
         .megabytes: "{n} Mo",

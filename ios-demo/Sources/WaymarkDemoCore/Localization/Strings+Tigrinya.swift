@@ -167,6 +167,7 @@ extension Strings {
         .syncWaiting: "{count} ንዋይፋይ ወይ ዝዓበየ ደረት ይጽበ።",
         .syncSomeFailed: "{count} ክብጻሕ ኣይከኣለን። ደሓር ፈትኑ።",
         .syncCancelled: "ተቋሪጹ። ኣብ ዝመጽእ ግዜ ክቕጽል እዩ።",
+        .nothingChanged: "ዝተቐየረ የለን።",
         .backgroundSyncNote: "ምሕዳስ ብድሕሪት ብዋይፋይ እውን ይካየድ።",
         .kilobytes: "{n} KB",
         .megabytes: "{n} MB",

@@ -133,7 +133,10 @@ public final class PacksModel {
             let installed = try await SecurityScope.accessing(bundle) { [store] in
                 try await store.installPack(from: bundle)
             }
-            message = strings()(.packInstalled, ["entries": installed.entries])
+            let strings = strings()
+            // What it added, changed or removed, on a line of its own.
+            message = strings(.packInstalled, ["entries": installed.entries]) + "\n"
+                + ChangeSummary.text(installed.changes, strings: strings)
             await reload()
             return packs.first { $0.publisher == installed.publisher && $0.packId == installed.packId }
         } catch {

@@ -40,6 +40,16 @@ public struct PlanRow: Sendable, Identifiable, Equatable {
     public let failed: Bool
 }
 
+/// What a sync changed in one pack, for "3 services updated".
+public struct PackChangeRow: Sendable, Identifiable, Equatable {
+    /// The pack's id.
+    public let id: String
+    /// The pack's title, in the person's language when there is one.
+    public let title: String
+    /// What changed in it, in words (``ChangeSummary``).
+    public let summary: String
+}
+
 /// The sync screen: the plan per publisher in KB/MB before any pack is
 /// downloaded, a prompt on a metered network above the budget, progress
 /// with cancel.
@@ -70,6 +80,9 @@ public final class SyncModel {
     public private(set) var planTotal: String?
     /// Every event of the current sync, for the detail view.
     public private(set) var events: [SyncEvent] = []
+    /// After a sync: what changed in each pack it installed or updated.
+    public private(set) var changes: [PackChangeRow] = []
+    private var updates: [PackUpdate] = []
 
     private let store: ContentStore
     private let preferences: @MainActor () -> Preferences
@@ -131,12 +144,15 @@ public final class SyncModel {
             return
         }
         events = []
+        updates = []
+        changes = []
         phase = .syncing(text: strings()(.syncChecking), fraction: nil)
         running = Task { [weak self, store] in
             do {
                 for try await event in store.syncProgress(on: onNetwork) {
                     self?.show(event)
                 }
+                await self?.describeChanges()
                 if Task.isCancelled { self?.phase = .cancelled }
             } catch is CancellationError {
                 self?.phase = .cancelled
@@ -196,10 +212,26 @@ public final class SyncModel {
             let installed = report.publishers.reduce(0) { $0 + $1.installed.count }
             let waiting = report.publishers.reduce(0) { $0 + $1.waiting.count }
             let failed = report.publishers.filter { $0.status == .failed }.count
+            updates = report.publishers.flatMap(\.installed)
             var lines = [strings(.syncDone, ["count": installed, "bytes": Units.bytes(report.bytes, strings: strings)])]
             if waiting > 0 { lines.append(strings(.syncWaiting, ["count": waiting])) }
             if failed > 0 { lines.append(strings(.syncSomeFailed, ["count": failed])) }
             phase = .finished(lines.joined(separator: "\n"))
+        }
+    }
+
+    /// The changes per pack, with the packs' titles (read after the sync).
+    private func describeChanges() async {
+        guard !updates.isEmpty else { return }
+        let strings = strings()
+        let languages = strings.language.contentLanguages
+        let titles = Dictionary(
+            ((try? await store.packs()) ?? []).map { ($0.packId, $0.title.inLanguage(languages + $0.fallback)) },
+            uniquingKeysWith: { first, _ in first })
+        changes = updates.map { update in
+            PackChangeRow(
+                id: update.pack, title: (titles[update.pack] ?? nil) ?? update.pack,
+                summary: ChangeSummary.text(update.changes, strings: strings))
         }
     }
 }

@@ -5,6 +5,7 @@ import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import org.waymark.ContentStoreInterface
 import org.waymark.Network
+import org.waymark.PackUpdate
 import org.waymark.SyncEvent
 import org.waymark.SyncListener
 import org.waymark.SyncPlan
@@ -24,8 +25,13 @@ public data class SyncState(
     val received: Long = 0,
     val total: Long = 0,
     val report: SyncReport? = null,
+    /** After a sync: the installed packs' titles (per language) by pack id. */
+    val titles: Map<String, Map<String, String>> = emptyMap(),
     val notice: Notice? = null,
-)
+) {
+    /** After a sync: the packs it installed or updated, each with what changed in it. */
+    val updates: List<PackUpdate> get() = report?.publishers.orEmpty().flatMap { it.installed }
+}
 
 /**
  * Sync in the foreground: the plan first (what would be downloaded, per
@@ -76,7 +82,11 @@ public class SyncPresenter(
                 val base = chosen.syncSettings()
                 content.setSyncSettings(if (confirmed) base.copy(budgetBytes = null, allowLargeOnMetered = true) else base)
                 val report = content.sync(network, Listener(), null)
-                update { it.copy(phase = SyncPhase.DONE, report = report) }
+                // The person's own limits back before DONE is seen (the
+                // finally below covers the other endings).
+                content.setSyncSettings(chosen.syncSettings())
+                val titles = content.packs().associate { p -> p.id to p.title }
+                update { it.copy(phase = SyncPhase.DONE, report = report, titles = titles) }
             } catch (e: Exception) {
                 ended(e)
             } finally {

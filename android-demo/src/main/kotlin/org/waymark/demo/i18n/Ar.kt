@@ -146,6 +146,24 @@ public object Ar : Texts() {
     override val downloadAnyway = "نزّل على أي حال"
     override val stopped = "توقف. لم يضع شيء. سيكمل في المرة القادمة."
     override fun syncDone(packs: Int) = "انتهى. تم تحديث: $packs."
+    override fun changed(kind: String, change: Change, n: Long): String {
+        // "تمت إضافة 3 خدمات": the verbal noun needs no agreement with the count.
+        val noun = when (kind) {
+            "service" -> count(n, "خدمة واحدة", "خدمتين", "خدمات", "خدمة")
+            "article" -> count(n, "مقالة واحدة", "مقالتين", "مقالات", "مقالة")
+            "country" -> count(n, "بلد واحد", "بلدين", "بلدان", "بلدًا")
+            "route" -> count(n, "طريق واحد", "طريقين", "طرق", "طريقًا")
+            "alert" -> count(n, "تنبيه واحد", "تنبيهين", "تنبيهات", "تنبيهًا")
+            else -> "$n $kind"
+        }
+        return when (change) {
+            Change.ADDED -> "تمت إضافة $noun"
+            Change.UPDATED -> "تم تحديث $noun"
+            Change.REMOVED -> "تمت إزالة $noun"
+        }
+    }
+    override val nothingChanged = "لم يتغير شيء."
+    override val listSeparator = "، "
     override val backgroundUpdate = "حدّث تلقائيًا"
     override val onlyWifi = "على الواي فاي فقط"
     override val onlyCharging = "أثناء الشحن فقط"

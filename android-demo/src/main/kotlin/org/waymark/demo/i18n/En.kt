@@ -146,6 +146,24 @@ public object En : Texts() {
     override val downloadAnyway = "Download anyway"
     override val stopped = "Stopped. Nothing was lost. It will continue next time."
     override fun syncDone(packs: Int) = "Done. Updated: $packs."
+    override fun changed(kind: String, change: Change, n: Long): String {
+        val noun = when (kind) {
+            "service" -> plural(n, "service")
+            "article" -> plural(n, "article")
+            "country" -> if (n == 1L) "1 country" else "$n countries"
+            "route" -> plural(n, "route")
+            "alert" -> plural(n, "alert")
+            else -> "$n $kind"
+        }
+        val verb = when (change) {
+            Change.ADDED -> "added"
+            Change.UPDATED -> "updated"
+            Change.REMOVED -> "removed"
+        }
+        return "$noun $verb"
+    }
+    override val nothingChanged = "Nothing changed."
+    override val listSeparator = ", "
     override val backgroundUpdate = "Update by itself"
     override val onlyWifi = "Only on Wi-Fi"
     override val onlyCharging = "Only while charging"

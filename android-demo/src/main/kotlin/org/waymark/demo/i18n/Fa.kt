@@ -146,6 +146,17 @@ public object Fa : Texts() {
     override val downloadAnyway = "به هر حال دانلود کن"
     override val stopped = "متوقف شد. چیزی از دست نرفت. دفعه بعد ادامه می‌یابد."
     override fun syncDone(packs: Int) = "تمام شد. به‌روز شده: $packs."
+    override fun changed(kind: String, change: Change, n: Long): String {
+        // A noun after a number stays singular in Persian.
+        val noun = mapOf("service" to "خدمت", "article" to "مقاله", "country" to "کشور", "route" to "مسیر", "alert" to "هشدار")[kind] ?: kind
+        return when (change) {
+            Change.ADDED -> "$n $noun اضافه شد"
+            Change.UPDATED -> "$n $noun به‌روز شد"
+            Change.REMOVED -> "$n $noun حذف شد"
+        }
+    }
+    override val nothingChanged = "چیزی تغییر نکرد."
+    override val listSeparator = "، "
     override val backgroundUpdate = "به‌روزرسانی خودکار"
     override val onlyWifi = "فقط با وای‌فای"
     override val onlyCharging = "فقط هنگام شارژ"

@@ -146,6 +146,28 @@ public object Fr : Texts() {
     override val downloadAnyway = "Télécharger quand même"
     override val stopped = "Arrêté. Rien n'est perdu. Cela reprendra la prochaine fois."
     override fun syncDone(packs: Int) = "Terminé. Mis à jour : $packs."
+    override fun changed(kind: String, change: Change, n: Long): String {
+        // Past participles agree: service, article, pays, itinéraire are
+        // masculine, alerte feminine; "pays" does not change in the plural.
+        val many = n > 1L
+        val (noun, feminine) = when (kind) {
+            "service" -> plural(n, "service") to false
+            "article" -> plural(n, "article") to false
+            "country" -> "$n pays" to false
+            "route" -> plural(n, "itinéraire") to false
+            "alert" -> plural(n, "alerte") to true
+            else -> "$n $kind" to false
+        }
+        val ending = (if (feminine) "e" else "") + (if (many) "s" else "")
+        val verb = when (change) {
+            Change.ADDED -> "ajouté$ending"
+            Change.UPDATED -> (if (feminine) "mise" + (if (many) "s" else "") else "mis") + " à jour"
+            Change.REMOVED -> "supprimé$ending"
+        }
+        return "$noun $verb"
+    }
+    override val nothingChanged = "Rien n'a changé."
+    override val listSeparator = ", "
     override val backgroundUpdate = "Mettre à jour tout seul"
     override val onlyWifi = "Seulement en Wi-Fi"
     override val onlyCharging = "Seulement en charge"

@@ -1,6 +1,7 @@
 package org.waymark.demo.i18n
 
 import org.waymark.DocumentKind
+import org.waymark.PackChanges
 import org.waymark.Severity
 
 /**
@@ -162,6 +163,11 @@ public abstract class Texts {
     public abstract val downloadAnyway: String
     public abstract val stopped: String
     public abstract fun syncDone(packs: Int): String
+    /** [n] (at least 1) entries of [kind] (`service`, `article`, `country`, `route`, `alert`; others as given) were added, updated or removed. */
+    public abstract fun changed(kind: String, change: Change, n: Long): String
+    public abstract val nothingChanged: String
+    /** Between the parts of a list in a sentence (", "). */
+    public abstract val listSeparator: String
     public abstract val backgroundUpdate: String
     public abstract val onlyWifi: String
     public abstract val onlyCharging: String
@@ -183,6 +189,23 @@ public abstract class Texts {
 
     /** A document kind's name. */
     public fun kind(kind: DocumentKind): String = kindNames[kind.ordinal]
+
+    /**
+     * What a sync or an install changed in one pack, e.g. "3 services
+     * updated, 1 alert added": per kind, added then updated then removed;
+     * [nothingChanged] when every count is zero.
+     */
+    public fun changes(changes: PackChanges?): String {
+        val parts = changes?.kinds.orEmpty().flatMap { k ->
+            listOf(Change.ADDED to k.added, Change.UPDATED to k.changed, Change.REMOVED to k.removed)
+                .filter { (_, n) -> n > 0 }
+                .map { (c, n) -> changed(k.kind, c, n) }
+        }
+        return if (parts.isEmpty()) nothingChanged else parts.joinToString(listSeparator)
+    }
+
+    /** What happened to entries in a new version of a pack. */
+    public enum class Change { ADDED, UPDATED, REMOVED }
 
     /** An alert severity's name. */
     public fun severity(severity: Severity): String = severityNames[severity.ordinal]

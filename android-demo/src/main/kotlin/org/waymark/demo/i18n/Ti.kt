@@ -146,6 +146,17 @@ public object Ti : Texts() {
     override val downloadAnyway = "ብዝኾነ ኣውርድ"
     override val stopped = "ደው ኢሉ። ዝጠፍአ የለን። ኣብ ዝመጽእ ክቕጽል እዩ።"
     override fun syncDone(packs: Int) = "ተወዲኡ። ዝተሓደሰ: $packs።"
+    override fun changed(kind: String, change: Change, n: Long): String {
+        // A noun after a number stays singular, as in the other counts here.
+        val noun = mapOf("service" to "ኣገልግሎት", "article" to "ጽሑፍ", "country" to "ሃገር", "route" to "መገዲ", "alert" to "መጠንቀቕታ")[kind] ?: kind
+        return when (change) {
+            Change.ADDED -> "$n $noun ተወሲኹ"
+            Change.UPDATED -> "$n $noun ተሓዲሱ"
+            Change.REMOVED -> "$n $noun ተኣልዩ"
+        }
+    }
+    override val nothingChanged = "ዝተቐየረ የለን።"
+    override val listSeparator = "፣ "
     override val backgroundUpdate = "ባዕሉ የሐድስ"
     override val onlyWifi = "ብዋይፋይ ጥራይ"
     override val onlyCharging = "ክቻርጅ ከሎ ጥራይ"

@@ -71,7 +71,10 @@ public class PacksActivity : Screen() {
         body.removeAllViews()
         if (state.busy) body.add(text(texts.working, color = Style.MUTED, tag = "working"))
         noticeView(state.notice)?.let { body.add(it) }
-        state.installed?.let { body.add(text(texts.installedPack(tr(it.title)), color = Style.PRIMARY, bold = true, tag = "installed")) }
+        state.installed?.let {
+            body.add(text(texts.installedPack(tr(it.title)), color = Style.PRIMARY, bold = true, tag = "installed"))
+            body.add(text(texts.changes(it.changes), tag = "installed-changes"))
+        }
         state.toCompare?.let { body.add(compare(it)) }
         state.shared?.let { file ->
             presenter.sharedHandled()

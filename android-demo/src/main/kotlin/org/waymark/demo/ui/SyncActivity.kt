@@ -9,6 +9,7 @@ import org.waymark.demo.core.SyncPhase
 import org.waymark.demo.core.SyncPresenter
 import org.waymark.demo.core.SyncState
 import org.waymark.demo.platform.Graph
+import org.waymark.ktx.inLanguage
 
 /**
  * Update: first what would be downloaded, per organisation, in KB or MB,
@@ -82,6 +83,14 @@ public class SyncActivity : Screen() {
             SyncPhase.DONE -> {
                 val installed = state.report?.publishers?.sumOf { it.installed.size } ?: 0
                 body.add(text(texts.syncDone(installed), color = Style.PRIMARY, bold = true, tag = "done"))
+                // Per pack, what changed ("3 services updated"): the title on
+                // a line of its own, as a Latin title inside an Arabic line reorders.
+                for (u in state.updates) {
+                    body.add(card(tag = "changes-${u.pack}") {
+                        addView(text(state.titles[u.pack]?.inLanguage(language.tag, "en") ?: u.pack, bold = true))
+                        addView(text(texts.changes(u.changes)))
+                    })
+                }
             }
             SyncPhase.STOPPED, SyncPhase.FAILED -> {
                 body.add(button(texts.tryAgain, tag = "retry") { presenter.plan(network()) }, 12)

@@ -22,8 +22,13 @@ import org.junit.Test
 import org.waymark.ContentStore
 import org.waymark.DocumentKind
 import org.waymark.DocumentMetadata
+import org.waymark.KindChanges
+import org.waymark.PackChanges
 import org.waymark.Network
 import org.waymark.TrustOptions
+import org.waymark.demo.i18n.Ar
+import org.waymark.demo.i18n.En
+import org.waymark.demo.i18n.Fr
 import org.waymark.demo.i18n.Language
 import org.waymark.demo.support.SamplePublisher
 import org.waymark.demo.support.TEST_KDF
@@ -149,6 +154,34 @@ class PresenterTest {
     }
 
     @Test
+    fun a_pack_installed_from_a_file_says_what_it_added() {
+        runBlocking { content.trustPublisher(SamplePublisher.card, TrustOptions(id = null, name = null, url = null)) }
+        val p = PacksPresenter(content, scope)
+        p.install(SamplePublisher.bundle)
+        val installed = p.state.until("installed") { it.installed != null && !it.busy }.installed!!
+        assertEquals(SAMPLE_ADDED_EN, En.changes(installed.changes))
+    }
+
+    @Test
+    fun change_summaries_count_in_each_language() {
+        val kinds = PackChanges(
+            listOf(
+                KindChanges("service", added = 0, changed = 3, removed = 0, addedIds = emptyList(), changedIds = listOf("a", "b", "c"), removedIds = emptyList()),
+                KindChanges("article", added = 0, changed = 0, removed = 2, addedIds = emptyList(), changedIds = emptyList(), removedIds = listOf("x", "y")),
+                KindChanges("alert", added = 1, changed = 11, removed = 0, addedIds = listOf("h"), changedIds = emptyList(), removedIds = emptyList()),
+            ),
+        )
+        assertEquals("3 services updated, 2 articles removed, 1 alert added, 11 alerts updated", En.changes(kinds))
+        assertEquals("تم تحديث 3 خدمات، تمت إزالة مقالتين، تمت إضافة تنبيه واحد، تم تحديث 11 تنبيهًا", Ar.changes(kinds))
+        assertEquals("3 services mis à jour, 2 articles supprimés, 1 alerte ajoutée, 11 alertes mises à jour", Fr.changes(kinds))
+        for (lang in Language.entries) {
+            val texts = lang.texts
+            assertEquals(texts.nothingChanged, texts.changes(PackChanges(emptyList())))
+            assertEquals(texts.nothingChanged, texts.changes(null))
+        }
+    }
+
+    @Test
     fun sync_on_mobile_data_above_the_budget_asks_first_then_installs() {
         SamplePublisher.serve().use { served ->
             runBlocking { content.trustPublisher(SamplePublisher.card, TrustOptions(id = null, name = null, url = served.url)) }
@@ -161,8 +194,14 @@ class PresenterTest {
             assertEquals(SyncPhase.CONFIRM_METERED, p.state.value.phase)
             assertTrue(runBlocking { content.packs() }.isEmpty())
             p.start(Network.METERED, confirmed = true)
-            p.state.until("done") { it.phase == SyncPhase.DONE }
+            val done = p.state.until("done") { it.phase == SyncPhase.DONE }
             assertEquals(1, runBlocking { content.packs() }.size)
+            // What the first sync brought, per kind, as the sync screen says it.
+            val update = done.updates.single()
+            assertEquals(SamplePublisher.PACK, update.pack)
+            assertEquals(SAMPLE_ADDED_EN, En.changes(update.changes))
+            assertEquals(SAMPLE_ADDED_AR, Ar.changes(update.changes))
+            assertEquals("Eastern Mediterranean route — SAMPLE DATA", done.titles[SamplePublisher.PACK]?.get("en"))
             // The person's own limits are back for the next sync.
             assertEquals(1024L, content.syncSettings().budgetBytes)
         }
@@ -209,3 +248,12 @@ class PresenterTest {
         assertEquals(Language.ARABIC, Language.forTag("ar-EG"))
     }
 }
+
+/**
+ * The sample pack's first install, as the apps say it: its 60 services, 3
+ * countries, 1 route, 4 alerts, and 17 articles (the core counts each of the
+ * 4 articles' translations on a first install; on an update it counts an
+ * article once).
+ */
+const val SAMPLE_ADDED_EN = "60 services added, 17 articles added, 3 countries added, 1 route added, 4 alerts added"
+const val SAMPLE_ADDED_AR = "تمت إضافة 60 خدمة، تمت إضافة 17 مقالة، تمت إضافة 3 بلدان، تمت إضافة طريق واحد، تمت إضافة 4 تنبيهات"

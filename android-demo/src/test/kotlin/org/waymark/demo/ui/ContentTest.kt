@@ -20,6 +20,7 @@ import org.robolectric.Shadows.shadowOf
 import org.robolectric.shadows.ShadowTextToSpeech
 import org.waymark.GeoPoint
 import org.waymark.TrustOptions
+import org.waymark.demo.core.SAMPLE_ADDED_EN
 import org.waymark.demo.platform.Graph
 import org.waymark.demo.platform.SyncScheduler
 import org.waymark.demo.support.CountingProxy
@@ -44,6 +45,7 @@ class ContentTest : ScreenTest() {
         val packs = launch<PacksActivity>(view.setClass(app, PacksActivity::class.java))
         waitFor("the pack installed and listed") { packs.has("installed") && packs.has("pack-${SamplePublisher.PACK}") }
         assertTrue(packs.textOf("installed").startsWith("Installed: "), packs.textOf("installed"))
+        assertEquals(SAMPLE_ADDED_EN, packs.textOf("installed-changes"))
         assertTrue(packs.has("pack-${SamplePublisher.PACK}"))
         assertTrue(packs.allText().contains("SAMPLE"))
         assertEquals(1, runBlocking { session().content.packs() }.size)

@@ -20,6 +20,8 @@ import org.waymark.DocumentKind
 import org.waymark.DocumentMetadata
 import org.waymark.GeoPoint
 import org.waymark.TrustOptions
+import org.waymark.demo.core.SAMPLE_ADDED_AR
+import org.waymark.demo.core.SAMPLE_ADDED_EN
 import org.waymark.demo.platform.Graph
 import org.waymark.demo.support.SamplePublisher
 
@@ -211,6 +213,13 @@ class ScreenshotTest : ScreenTest() {
             val sync = launch<SyncActivity>()
             waitFor("plan", 60_000) { sync.has("plan-total") }
             shoot("18-sync-plan", sync, lang)
+            sync.click("download")
+            waitFor("the download", 60_000) { sync.has("changes-${SamplePublisher.PACK}") || sync.has("download-anyway") }
+            if (sync.has("download-anyway")) sync.click("download-anyway")
+            waitFor("what changed", 60_000) { sync.has("changes-${SamplePublisher.PACK}") }
+            val said = if (lang == "ar") SAMPLE_ADDED_AR else SAMPLE_ADDED_EN
+            assertTrue(sync.allText().contains(said), sync.allText())
+            shoot("19-sync-done", sync, lang)
         }
     }
 

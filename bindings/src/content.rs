@@ -89,8 +89,9 @@ pub struct TrustLink {
     /// Where to download the publisher card (`https://…`), with the app's
     /// HTTP stack.
     pub card_url: String,
-    /// The fingerprint the card must have: pass it as
-    /// [`TrustOptions::expected_fingerprint`] with the card downloaded.
+    /// The fingerprint the card must have: pass it as the trust options'
+    /// `expected_fingerprint` (`expectedFingerprint` in Kotlin and Swift)
+    /// with the card downloaded.
     pub fingerprint: String,
 }
 

@@ -193,7 +193,6 @@ func completeFirstRun(_ app: AppModel, passphrase: String = "river stone blue la
 }
 
 /// The sample pack's first install, as the app says it: its 60 services, 3
-/// countries, 1 route, 4 alerts, and 17 articles (the core counts each of
-/// the 4 articles' translations on a first install; on an update it counts
-/// an article once).
-let sampleAddedEnglish = "60 services added, 17 articles added, 3 countries added, 1 route added, 4 alerts added"
+/// countries, 1 route, 4 alerts, and 4 articles (each counted once, whatever
+/// the number of its translations).
+let sampleAddedEnglish = "60 services added, 4 articles added, 3 countries added, 1 route added, 4 alerts added"

@@ -6918,8 +6918,9 @@ public struct TrustLink: Equatable, Hashable {
      */
     public var cardUrl: String
     /**
-     * The fingerprint the card must have: pass it as
-     * [`TrustOptions::expected_fingerprint`] with the card downloaded.
+     * The fingerprint the card must have: pass it as the trust options'
+     * `expected_fingerprint` (`expectedFingerprint` in Kotlin and Swift)
+     * with the card downloaded.
      */
     public var fingerprint: String
 
@@ -6931,8 +6932,9 @@ public struct TrustLink: Equatable, Hashable {
          * HTTP stack.
          */cardUrl: String, 
         /**
-         * The fingerprint the card must have: pass it as
-         * [`TrustOptions::expected_fingerprint`] with the card downloaded.
+         * The fingerprint the card must have: pass it as the trust options'
+         * `expected_fingerprint` (`expectedFingerprint` in Kotlin and Swift)
+         * with the card downloaded.
          */fingerprint: String) {
         self.cardUrl = cardUrl
         self.fingerprint = fingerprint

@@ -251,9 +251,8 @@ class PresenterTest {
 
 /**
  * The sample pack's first install, as the apps say it: its 60 services, 3
- * countries, 1 route, 4 alerts, and 17 articles (the core counts each of the
- * 4 articles' translations on a first install; on an update it counts an
- * article once).
+ * countries, 1 route, 4 alerts, and 4 articles (each counted once, whatever
+ * the number of its translations).
  */
-const val SAMPLE_ADDED_EN = "60 services added, 17 articles added, 3 countries added, 1 route added, 4 alerts added"
-const val SAMPLE_ADDED_AR = "تمت إضافة 60 خدمة، تمت إضافة 17 مقالة، تمت إضافة 3 بلدان، تمت إضافة طريق واحد، تمت إضافة 4 تنبيهات"
+const val SAMPLE_ADDED_EN = "60 services added, 4 articles added, 3 countries added, 1 route added, 4 alerts added"
+const val SAMPLE_ADDED_AR = "تمت إضافة 60 خدمة، تمت إضافة 4 مقالات، تمت إضافة 3 بلدان، تمت إضافة طريق واحد، تمت إضافة 4 تنبيهات"

@@ -4,7 +4,7 @@
 
 #[allow(dead_code)]
 mod common;
-use common::{Server, pack_file};
+use common::{Server, pack_file, s};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -21,17 +21,7 @@ fn waymark_pack(args: &[&str]) -> Output {
 
 /// `waymark-pack ARGS`, which must succeed: its stdout.
 fn ok(args: &[&str]) -> String {
-    let out = waymark_pack(args);
-    assert!(
-        out.status.success(),
-        "waymark-pack {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    common::succeeded(args, waymark_pack(args))
 }
 
 const URL: &str = "https://ngo.example/waymark/repo";

@@ -5,7 +5,7 @@
 // The shared fixtures; this file needs only the pack maker.
 #[allow(dead_code)]
 mod common;
-use common::pack_file;
+use common::{pack_file, s};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -26,10 +26,6 @@ fn ok(args: &[&str], passphrase: Option<&str>) -> (String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "waymark-pack {args:?}: {stderr}");
     (String::from_utf8(out.stdout).unwrap(), stderr)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// Encrypted keys made in `dir/keys` and pack `interop` version 1 published

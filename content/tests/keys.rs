@@ -7,7 +7,7 @@
 
 #[allow(dead_code)]
 mod common;
-use common::{Server, pack_file};
+use common::{Server, pack_file, s};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -22,23 +22,11 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = run(args, env);
-    assert!(
-        out.status.success(),
-        "waymark-pack {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::succeeded(args, run(args, env))
 }
 
 fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = run(args, env);
-    assert!(!out.status.success(), "waymark-pack {args:?} succeeded");
-    String::from_utf8(out.stderr).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
+    common::failed(args, run(args, env))
 }
 
 fn has_openssl() -> bool {

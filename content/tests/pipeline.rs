@@ -22,13 +22,7 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::succeeded(args, run(args))
 }
 
 /// The bytes of a file, or of the files under a directory.

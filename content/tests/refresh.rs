@@ -7,8 +7,9 @@
 //! against) the test moves. The phone syncs over real HTTP from
 //! `waymark-pack serve`.
 
+#[allow(dead_code)]
 mod common;
-use common::{Server, pack_file};
+use common::{Server, pack_file, s};
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -37,10 +38,6 @@ fn ok_at(at: DateTime<Utc>, args: &[&str]) -> (String, String) {
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "waymark-pack {args:?}: {stderr}");
     (String::from_utf8(out.stdout).unwrap(), stderr)
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// A publisher with keys and a repository holding pack `interop` version 1,

@@ -4,7 +4,7 @@
 
 #[allow(dead_code)]
 mod common;
-use common::{files_under, pack_file};
+use common::{files_under, pack_file, s};
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -117,10 +117,6 @@ fn http() -> reqwest::blocking::Client {
         .unwrap()
 }
 
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
 /// `waymark-pack ARGS` with test credentials and no other AWS setting.
 fn waymark_pack(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_waymark-pack"));
@@ -139,19 +135,11 @@ fn waymark_pack(args: &[&str], env: &[(&str, &str)]) -> Output {
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = waymark_pack(args, env);
-    assert!(
-        out.status.success(),
-        "waymark-pack {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    common::succeeded(args, waymark_pack(args, env))
 }
 
 fn failing(args: &[&str], env: &[(&str, &str)]) -> String {
-    let out = waymark_pack(args, env);
-    assert!(!out.status.success(), "waymark-pack {args:?} succeeded");
-    String::from_utf8(out.stderr).unwrap()
+    common::failed(args, waymark_pack(args, env))
 }
 
 /// What one upload reported.

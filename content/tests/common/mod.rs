@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use chrono::NaiveDate;
 use waymark_core::content::model::{Article, Entry, PACK_FORMAT, PackManifest, Publisher};
@@ -107,4 +107,26 @@ pub fn files_under(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
         }
     }
     all
+}
+
+/// The stdout of a `waymark-pack ARGS` run that must have succeeded (its
+/// stderr in the failure message).
+pub fn succeeded(args: &[&str], out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "waymark-pack {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The stderr of a `waymark-pack ARGS` run that must have failed.
+pub fn failed(args: &[&str], out: Output) -> String {
+    assert!(!out.status.success(), "waymark-pack {args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A path as the command-line argument it is in these tests.
+pub fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
 }

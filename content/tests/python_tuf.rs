@@ -1,5 +1,5 @@
 //! A second TUF implementation reads what `waymark-pack` publishes:
-//! python-tuf's client (`tuf` on PyPI, installed by `.ci/run`) refreshes and
+//! python-tuf's client (`tuf` on PyPI, installed by scripts/test in a venv) refreshes and
 //! downloads a pack from a repository published by `waymark-pack publish`
 //! and served by `waymark-pack serve` on 127.0.0.1, and a patch target too.
 

@@ -1,5 +1,5 @@
 //! Backup files against the age reference implementation (Debian's `age`
-//! package, the Go implementation; `.ci/run` installs it): what `waymark
+//! package, the Go implementation; scripts/test installs it): what `waymark
 //! backup export` writes decrypts with `age -d` (passphrase and identity
 //! file) to a tar whose files are the documents, byte for byte; what
 //! `age -e -r` and `age -p` write imports with `waymark backup import`.
@@ -26,7 +26,7 @@ fn need(tool: &str, package: &str) {
         .is_ok();
     assert!(
         found,
-        "these tests need `{tool}` (Debian package `{package}`; .ci/run installs it: apt-get install -y {package})"
+        "these tests need `{tool}` (Debian package `{package}`; scripts/install-test-packages installs it, as scripts/test does)"
     );
 }
 

@@ -1,5 +1,5 @@
 //! A repository written by a second TUF implementation (python-tuf's
-//! metadata API, `tuf` on PyPI, installed by `.ci/run`) verifies in Waymark:
+//! metadata API, `tuf` on PyPI, installed by scripts/test in a venv) verifies in Waymark:
 //! its root is trusted, and a bundle of its metadata and target installs;
 //! with each kind of key securesystemslib makes: ed25519, ECDSA P-256 and
 //! RSA-PSS.

@@ -296,6 +296,11 @@ impl<P: BufRead> PatchReader<P> {
         if !read_line(&mut patch, &mut manifest_line)? {
             return Err(invalid("the patch has no manifest"));
         }
+        // As a pack's manifest line must be (PackReader): serde_json skips
+        // the bytes of fields it does not know without checking them.
+        if std::str::from_utf8(&manifest_line).is_err() {
+            return Err(invalid("the manifest is not UTF-8"));
+        }
         let manifest: PackManifest = serde_json::from_slice(&manifest_line)
             .map_err(|e| invalid(format!("manifest: {e}")))?;
         if manifest.format != PACK_FORMAT {

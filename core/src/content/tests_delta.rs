@@ -305,6 +305,29 @@ fn malformed_patches_are_refused_with_a_reason() {
     ));
 }
 
+/// Found by the `patch_apply` fuzz target: serde_json skips an unknown
+/// field's bytes without checking them, so a manifest line that is not
+/// UTF-8 was applied and only refused when the content was read.
+#[test]
+fn a_manifest_line_that_is_not_utf8_is_refused_when_the_patch_is_read() {
+    let old = old_lines();
+    let line = manifest_line(2, 10);
+    let mut bad = line.clone().into_bytes();
+    let brace = bad.len() - 1;
+    bad.splice(brace..brace, b",\"note\":\"\xff\"".iter().copied());
+    let mut patch = serde_json::to_vec(&header(&old, 1, 2)).unwrap();
+    patch.push(b'\n');
+    patch.extend_from_slice(&bad);
+    patch.extend_from_slice(b"\n{\"copy\":10}\n");
+    match apply(&patch, &old) {
+        Err(Error::InvalidPatch(r)) => assert!(r.contains("not UTF-8"), "{r}"),
+        other => panic!("{other:?}"),
+    }
+    // The same line with a valid string applies.
+    let good = hand_patch(&old, 10, &[r#"{"copy":10}"#]);
+    assert!(apply(&good, &old).is_ok());
+}
+
 #[test]
 fn custom_metadata_round_trips_through_a_target() {
     let custom = PackTargetCustom {

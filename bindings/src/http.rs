@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use waymark_core::sync::{
-    Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
+    Method, Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
 };
 
 use crate::stream::Pull;
@@ -130,7 +130,15 @@ pub trait HttpBody: Send + Sync {
 pub(crate) struct ForeignTransport(pub(crate) Arc<dyn HttpTransport>);
 
 impl Transport for ForeignTransport {
-    fn get(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError> {
+    fn send(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError> {
+        // The app's transport performs GET only (all sync needs); the
+        // remote backup's PUT, HEAD, DELETE and MKCOL are not yet exposed.
+        if request.method != Method::Get {
+            return Err(TransportError::new(
+                TransportErrorKind::Other,
+                "the app's transport performs GET only",
+            ));
+        }
         let request = HttpRequest {
             url: request.url.clone(),
             headers: request

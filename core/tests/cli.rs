@@ -2,6 +2,8 @@
 //! files, exit codes and the one-line errors on stderr.
 #![cfg(feature = "cli")]
 
+mod servers;
+
 use std::path::{Path, PathBuf};
 
 use std::process::{Command, Output};
@@ -36,6 +38,13 @@ impl Home {
             "WAYMARK_DURESS_PASSPHRASE",
             "WAYMARK_RECOVERY_CODE",
             "WAYMARK_BACKUP_PASSPHRASE",
+            "WAYMARK_S3_ENDPOINT",
+            "WAYMARK_S3_REGION",
+            "WAYMARK_S3_ACCESS_KEY",
+            "WAYMARK_S3_SECRET_KEY",
+            "WAYMARK_WEBDAV_USERNAME",
+            "WAYMARK_WEBDAV_PASSWORD",
+            "WAYMARK_PROXY",
         ] {
             cmd.env_remove(var);
         }
@@ -869,4 +878,130 @@ fn backup_round_trips_through_the_cli_and_a_second_import_skips() {
         &[("WAYMARK_BACKUP_PASSPHRASE", "not the words")],
     );
     assert!(line.contains("does not open"), "{line}");
+}
+
+#[test]
+fn remote_backup_set_now_status_and_restore_on_a_new_phone_with_the_recovery_code() {
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path().join("dav");
+    std::fs::create_dir(&root).unwrap();
+    let dav = servers::wsgidav(&root);
+    let url = format!("http://127.0.0.1:{}/people/amal/waymark", dav.port);
+    let password = [("WAYMARK_WEBDAV_PASSWORD", "s3cret")];
+
+    let phone = Home::new();
+    let code = phone.init();
+    let id = phone.add(
+        "scan.jpg",
+        b"REMOTE-CLI-MARKER scan",
+        &["--kind", "passport", "--title", "Passport"],
+    );
+    // No password in the environment and no terminal: a clear error, nothing set.
+    let line = phone.err(
+        &["backup", "remote", "set", &url, "--username", "alice"],
+        &[],
+    );
+    assert!(line.contains("WAYMARK_WEBDAV_PASSWORD"), "{line}");
+    assert!(
+        phone
+            .ok(&["backup", "status"], &[])
+            .contains("No backup location")
+    );
+    // Not a location at all.
+    let line = phone.err(&["backup", "remote", "set", "ftp://example.org/x"], &[]);
+    assert!(line.contains("s3://"), "{line}");
+
+    let said = phone.ok(
+        &["backup", "remote", "set", &url, "--username", "alice"],
+        &password,
+    );
+    assert!(
+        said.contains("people/amal/waymark") && !said.contains("s3cret"),
+        "{said}"
+    );
+    assert!(
+        phone
+            .ok(&["backup", "status"], &[])
+            .contains("Last backup: never")
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&phone.ok(&["backup", "now", "--json"], &[])).unwrap();
+    assert_eq!(report["uploaded"], 1, "{report}");
+    assert_eq!(report["stored_revisions"], 1);
+    let again = phone.ok(&["backup", "now"], &[]);
+    assert!(
+        again.contains("Nothing changed") && again.contains("1 request"),
+        "{again}"
+    );
+    let status = phone.ok(&["backup", "status"], &[]);
+    assert!(
+        status.contains("Changed since: no") && status.contains("1 document"),
+        "{status}"
+    );
+
+    // The server holds no plaintext.
+    for f in files_below(&root) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !bytes.windows(18).any(|w| w == b"REMOTE-CLI-MARKER "),
+            "{f:?}"
+        );
+    }
+
+    // A new phone: a wrong code fails with one line and leaves no vault;
+    // the right one restores, with a new passphrase.
+    let new_phone = Home::new();
+    let restore = [
+        "backup",
+        "restore",
+        "--from",
+        &url,
+        "--username",
+        "alice",
+        "--recovery-code",
+    ];
+    let bad = new_phone.err(
+        &restore,
+        &[
+            password[0],
+            ("WAYMARK_RECOVERY_CODE", "AAAA-BBBB"),
+            ("WAYMARK_NEW_PASSPHRASE", "new phone words"),
+        ],
+    );
+    assert!(bad.contains("recovery code"), "{bad}");
+    let said = new_phone.ok(
+        &restore,
+        &[
+            password[0],
+            ("WAYMARK_RECOVERY_CODE", &code),
+            ("WAYMARK_NEW_PASSPHRASE", "new phone words"),
+        ],
+    );
+    assert!(said.contains("Restored 1 document"), "{said}");
+    let docs = new_phone.list_json(&[("WAYMARK_PASSPHRASE", "new phone words")]);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["id"], id.as_str());
+    let out = new_phone.path().join("copy.jpg");
+    new_phone.ok(
+        &["vault", "get", &id, "--out", out.to_str().unwrap()],
+        &[("WAYMARK_PASSPHRASE", "new phone words")],
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"REMOTE-CLI-MARKER scan");
+    // A second restore into a phone with a vault is refused.
+    let line = new_phone.err(&restore, &[password[0], ("WAYMARK_RECOVERY_CODE", &code)]);
+    assert!(line.contains("has a vault already"), "{line}");
+}
+
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_below(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

@@ -68,6 +68,7 @@
 //! recipients, so any age implementation reads them.
 
 pub mod age;
+pub mod remote;
 
 use std::collections::HashMap;
 use std::io::{self, BufReader, Read, Write};

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::transport::{
-    Transport, TransportErrorKind, TransportRequest, TransportResponse, check_proxy_url,
+    Method, Transport, TransportErrorKind, TransportRequest, TransportResponse, check_proxy_url,
 };
 use crate::error::{Error, Oversized, Result, Untrusted};
 use crate::tuf::Fetched;
@@ -201,6 +201,47 @@ impl Http {
         })
     }
 
+    /// One request of any method, as the remote backup sends them: the
+    /// headers every request carries plus `headers`, `body` as given, and
+    /// the response's body read whole (at most `max_len` bytes; a `HEAD`'s
+    /// is empty). Connection failures, 429 and 5xx are retried (every
+    /// request the backup sends is idempotent); any other status is
+    /// returned for the caller to judge.
+    pub fn exchange(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        max_len: u64,
+        cancel: &CancelToken,
+    ) -> Result<Exchanged> {
+        self.with_retries(cancel, |_| {
+            let response = self.send_request(method, url, headers.to_vec(), body.to_vec())?;
+            let status = response.status;
+            if status == 429 || (500..600).contains(&status) {
+                return Err(status_failure(status, &response));
+            }
+            let etag = response.header("etag").map(str::to_owned);
+            let length = response.content_length();
+            let mut bytes = Vec::new();
+            if method != Method::Head {
+                if length.is_some_and(|len| len > max_len) {
+                    return Err(Attempt::Fail(
+                        Untrusted::TooLarge(Oversized::ServerOffer { max: max_len }).into(),
+                    ));
+                }
+                self.read_body(response, &mut bytes, max_len, cancel, &mut |_| {})?;
+            }
+            Ok(Exchanged {
+                status,
+                etag,
+                length,
+                body: bytes,
+            })
+        })
+    }
+
     /// Downloads a file of exactly `length` bytes into `file`, which may
     /// already hold a prefix of it from an interrupted download (resumed
     /// with `Range`, and `If-Range` on `validator`, the ETag the prefix came
@@ -309,6 +350,19 @@ impl Http {
         url: &str,
         extra: Vec<(&'static str, String)>,
     ) -> Result<TransportResponse, Attempt> {
+        let extra = extra.into_iter().map(|(n, v)| (n.to_owned(), v)).collect();
+        self.send_request(Method::Get, url, extra, Vec::new())
+    }
+
+    /// One request through the transport, with the headers every request
+    /// carries and `extra`.
+    fn send_request(
+        &self,
+        method: Method,
+        url: &str,
+        extra: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<TransportResponse, Attempt> {
         let mut headers = vec![
             ("user-agent".to_owned(), USER_AGENT.to_owned()),
             // Stated, so that no platform's default (which differ) is sent.
@@ -316,15 +370,17 @@ impl Http {
             // Byte counts, ranges and hashes are of the file as stored.
             ("accept-encoding".to_owned(), "identity".to_owned()),
         ];
-        headers.extend(extra.into_iter().map(|(n, v)| (n.to_owned(), v)));
+        headers.extend(extra);
         let request = TransportRequest {
+            method,
             url: url.to_owned(),
+            body,
             headers,
             connect_timeout: self.config.connect_timeout,
             read_timeout: self.config.read_timeout,
             proxy: self.config.proxy.clone(),
         };
-        self.transport.get(&request).map_err(|e| {
+        self.transport.send(&request).map_err(|e| {
             let what = match e.kind {
                 TransportErrorKind::Timeout => "the server did not answer in time",
                 TransportErrorKind::Connect => "could not connect",
@@ -431,6 +487,21 @@ impl Http {
     }
 }
 
+/// What [`Http::exchange`] got back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchanged {
+    /// The status, as the server sent it (never 429 or 5xx: those were
+    /// retried, and an error when the retries ran out).
+    pub status: u16,
+    /// The `ETag` header, if any.
+    pub etag: Option<String>,
+    /// The `Content-Length` header, if any (a `HEAD`'s tells the object's
+    /// length).
+    pub length: Option<u64>,
+    /// The body (empty for `HEAD`).
+    pub body: Vec<u8>,
+}
+
 /// Sleeps up to `wait`, waking every 50 ms to honour cancellation.
 fn sleep_cancellable(wait: Duration, cancel: &CancelToken) -> Result<()> {
     let end = Instant::now() + wait;
@@ -511,7 +582,7 @@ mod tests {
     }
 
     impl Transport for Scripted {
-        fn get(
+        fn send(
             &self,
             request: &TransportRequest,
         ) -> Result<TransportResponse, super::super::transport::TransportError> {
@@ -589,7 +660,7 @@ mod tests {
     fn a_proxy_no_transport_can_use_is_refused() {
         struct Never;
         impl Transport for Never {
-            fn get(
+            fn send(
                 &self,
                 _: &TransportRequest,
             ) -> Result<TransportResponse, super::super::transport::TransportError> {
@@ -610,7 +681,7 @@ mod tests {
     fn backoff_stays_under_its_cap() {
         struct Offline;
         impl Transport for Offline {
-            fn get(
+            fn send(
                 &self,
                 _: &TransportRequest,
             ) -> Result<TransportResponse, super::super::transport::TransportError> {

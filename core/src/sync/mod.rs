@@ -51,7 +51,7 @@ use std::fs::File;
 use std::io::{BufReader, Seek, SeekFrom};
 
 use download::{download_resumable, remove_partial};
-pub use http::{CancelToken, Http, HttpConfig, USER_AGENT};
+pub use http::{CancelToken, Exchanged, Http, HttpConfig, USER_AGENT};
 use plan::must_wait;
 pub use plan::{
     DownloadKind, Network, PlannedDownload, PublisherPlan, SyncOptions, SyncPlan, WaitReason,
@@ -63,7 +63,7 @@ pub use report::{
 #[cfg(feature = "http-reqwest")]
 pub use reqwest_transport::ReqwestTransport;
 pub use transport::{
-    Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
+    Method, Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
     check_proxy_url,
 };
 pub use trust_link::{MAX_CARD_BYTES, trust_from_link};

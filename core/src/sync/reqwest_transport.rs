@@ -1,6 +1,8 @@
 //! (feature `http-reqwest`) The [`Transport`] the CLI and the Rust tests
 //! use: reqwest (blocking) over rustls with the ring provider and Mozilla's
-//! roots, HTTP/1.1, no cookies, no redirects, no system proxy.
+//! roots, HTTP/1.1, no cookies, no redirects, no system proxy. It sends
+//! every [`Method`](super::transport::Method): sync's GETs and the remote
+//! backup's requests.
 //!
 //! The phone library does not use it: the HTTP/TLS stack is 1.8 MB of a
 //! 3 MB budget there, and the app's own stack has the platform's roots.
@@ -79,7 +81,7 @@ fn build(key: &ClientKey) -> Result<Client, TransportError> {
 }
 
 impl Transport for ReqwestTransport {
-    fn get(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError> {
+    fn send(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError> {
         let client = self.client(ClientKey {
             connect_timeout: request.connect_timeout,
             read_timeout: request.read_timeout,
@@ -97,21 +99,23 @@ impl Transport for ReqwestTransport {
             };
             headers.append(name, value);
         }
-        let response = client
-            .get(&request.url)
-            .headers(headers)
-            .send()
-            .map_err(|e| {
-                let kind = if e.is_timeout() {
-                    TransportErrorKind::Timeout
-                } else if e.is_connect() {
-                    TransportErrorKind::Connect
-                } else {
-                    TransportErrorKind::Other
-                };
-                // reqwest's message names the URL: keep only the kind.
-                TransportError::new(kind, "the request failed")
-            })?;
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .map_err(|_| TransportError::new(TransportErrorKind::Other, "not a method"))?;
+        let mut builder = client.request(method, &request.url).headers(headers);
+        if request.method == super::transport::Method::Put {
+            builder = builder.body(request.body.clone());
+        }
+        let response = builder.send().map_err(|e| {
+            let kind = if e.is_timeout() {
+                TransportErrorKind::Timeout
+            } else if e.is_connect() {
+                TransportErrorKind::Connect
+            } else {
+                TransportErrorKind::Other
+            };
+            // reqwest's message names the URL: keep only the kind.
+            TransportError::new(kind, "the request failed")
+        })?;
         let headers = response
             .headers()
             .iter()

@@ -11,7 +11,7 @@ use super::*;
 struct Serves(Vec<u8>);
 
 impl Transport for Serves {
-    fn get(&self, _: &TransportRequest) -> std::result::Result<TransportResponse, TransportError> {
+    fn send(&self, _: &TransportRequest) -> std::result::Result<TransportResponse, TransportError> {
         Ok(TransportResponse {
             status: 200,
             headers: vec![("ETag".into(), "\"v1\"".into())],

@@ -1,9 +1,11 @@
-//! The seam between sync's HTTP policy and whatever performs a GET.
+//! The seam between Waymark's HTTP policy and whatever performs a request.
 //!
 //! [`Http`](super::Http) holds every decision (which headers, retries and
 //! backoff, bounds, the slow-retrieval floor, resumption, cancellation);
-//! a [`Transport`] only performs one GET and hands back the status, the
-//! headers and the body as a stream. The CLI and the Rust tests use
+//! a [`Transport`] only performs one request and hands back the status,
+//! the headers and the body as a stream. Sync only ever sends `GET`; the
+//! remote backup (`crate::backup::remote`) also sends `PUT`, `HEAD`,
+//! `DELETE` and, to WebDAV, `MKCOL`, each with the body it is given. The CLI and the Rust tests use
 //! [`ReqwestTransport`](super::ReqwestTransport) (feature `http-reqwest`);
 //! the phone library passes the app's own HTTP stack (OkHttp or
 //! `HttpURLConnection` on Android, `URLSession` on iOS), which keeps the
@@ -15,13 +17,18 @@
 //! Sync's privacy and its checks rest on these; a transport that breaks one
 //! breaks Waymark's promises, not only its own.
 //!
-//! - Perform exactly one `GET` of [`TransportRequest::url`]. Do not follow
+//! - Perform exactly one request of [`TransportRequest::method`] to
+//!   [`TransportRequest::url`], with [`TransportRequest::body`] as its body
+//!   (none for `GET`, `HEAD`, `DELETE` and `MKCOL`; a `PUT` sends its body
+//!   with its `Content-Length`, even an empty one). Do not follow
 //!   redirects: a 3xx is returned as it came.
 //! - Send exactly [`TransportRequest::headers`] (they include
 //!   `User-Agent: Waymark`, `Accept: */*` and `Accept-Encoding: identity`), replacing the
 //!   platform's defaults for the same names, and no cookies, `Referer`,
 //!   authentication, device or app identifiers. Only what the protocol
-//!   itself needs (`Host`, connection management) may be added.
+//!   itself needs (`Host`, `Content-Length`, connection management) may be
+//!   added. The backup's requests carry their own `Authorization` (WebDAV)
+//!   or a signed URL (S3); sync's never do.
 //! - Keep no cookies and no cache: never answer from a cache, never add
 //!   conditional headers of its own, never store a response.
 //! - Report the status as the server sent it (200, 206, 304, 404, 416,
@@ -44,11 +51,45 @@ use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-/// One GET to perform.
+/// The HTTP methods Waymark sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// Sync, and reading a backup.
+    #[default]
+    Get,
+    /// Whether a backup object is there, and its length.
+    Head,
+    /// Writing a backup object.
+    Put,
+    /// Removing a backup object no longer referenced.
+    Delete,
+    /// Creating a WebDAV collection (RFC 4918) for a backup.
+    Mkcol,
+}
+
+impl Method {
+    /// The method's name as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Mkcol => "MKCOL",
+        }
+    }
+}
+
+/// One request to perform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransportRequest {
-    /// The URL, without query string or fragment.
+    /// The method: `GET` for everything sync sends.
+    pub method: Method,
+    /// The URL, without fragment; without query string, except an S3
+    /// backup request's signed URL.
     pub url: String,
+    /// The body to send (empty for every method but `PUT`).
+    pub body: Vec<u8>,
     /// Every header to send, names in lower case, in order.
     pub headers: Vec<(String, String)>,
     /// Longest wait to connect.
@@ -95,7 +136,7 @@ impl fmt::Debug for TransportResponse {
     }
 }
 
-/// What kind of failure stopped a GET before a status arrived. Every kind
+/// What kind of failure stopped a request before a status arrived. Every kind
 /// is retried by [`Http`](super::Http) (with backoff).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportErrorKind {
@@ -107,7 +148,7 @@ pub enum TransportErrorKind {
     Other,
 }
 
-/// A GET that failed before a status arrived. The message is for
+/// A request that failed before a status arrived. The message is for
 /// diagnostics only and MUST NOT carry the URL, a host name or personal
 /// data; it is not shown to the person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,12 +177,12 @@ impl fmt::Display for TransportError {
 
 impl std::error::Error for TransportError {}
 
-/// Performs one GET. See the module documentation for the contract every
-/// implementation MUST honour.
+/// Performs one request. See the module documentation for the contract
+/// every implementation MUST honour.
 pub trait Transport: Send + Sync {
     /// Sends `request` and returns the status, the headers and the body
     /// unread; `Err` only when no status arrived.
-    fn get(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError>;
+    fn send(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError>;
 }
 
 /// Whether `proxy` is a proxy URL every transport can use:

@@ -41,6 +41,9 @@ pub const FORMAT_V1: u8 = 1;
 pub const NONCE_LEN: usize = 24;
 /// Length of a Poly1305 tag.
 pub const TAG_LEN: usize = 16;
+
+/// What [`seal`] adds to a plaintext: version, nonce and tag.
+pub const ENVELOPE_OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
 /// Plaintext bytes per STREAM chunk. Memory use while adding or reading a
 /// document is a small multiple of this, whatever the document's size.
 pub const CHUNK_SIZE: usize = 64 * 1024;

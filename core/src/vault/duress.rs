@@ -299,11 +299,23 @@ pub(super) fn delete_foreign_documents(tx: &Transaction<'_>, session: &Session) 
     delete_documents(tx, |id, owner| owner != owner_tag(&session.index_key, id))
 }
 
-/// Deletes the rows of the documents `doomed(id, owner tag)` picks. Their
-/// content files go at the next sweep, after the commit.
+/// Deletes the rows of the documents `doomed(id, owner tag)` picks, and
+/// the private records (`carried.rs`) it picks. Their content files go at
+/// the next sweep, after the commit.
 fn delete_documents(tx: &Transaction<'_>, doomed: impl Fn(&[u8], &[u8]) -> bool) -> Result<()> {
+    delete_owned(tx, "documents", &doomed)?;
+    delete_owned(tx, "private_records", &doomed)
+}
+
+/// Deletes the rows of `table` (`documents` or `private_records`) that
+/// `doomed(id, owner tag)` picks.
+fn delete_owned(
+    tx: &Transaction<'_>,
+    table: &str,
+    doomed: &dyn Fn(&[u8], &[u8]) -> bool,
+) -> Result<()> {
     let ids: Vec<Vec<u8>> = {
-        let mut stmt = tx.prepare("SELECT id, owner FROM documents")?;
+        let mut stmt = tx.prepare(&format!("SELECT id, owner FROM {table}"))?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
         })?;
@@ -318,7 +330,7 @@ fn delete_documents(tx: &Transaction<'_>, doomed: impl Fn(&[u8], &[u8]) -> bool)
         out
     };
     for id in ids {
-        tx.execute("DELETE FROM documents WHERE id = ?1", [&id])?;
+        tx.execute(&format!("DELETE FROM {table} WHERE id = ?1"), [&id])?;
     }
     Ok(())
 }

@@ -87,13 +87,33 @@ pub(super) const METADATA_AAD_DOMAIN: &[u8] = b"waymark/v1/metadata";
 /// version` (the version as 4 big-endian bytes).
 pub(super) const CONTENT_AAD_DOMAIN: &[u8] = b"waymark/v1/content";
 
+// ----- The remote backup and private records ---------------------------------
+
+/// Derives the backup key from the data key: it seals what a remote backup
+/// stores (`crate::backup::remote`), and keys derived from it name the
+/// backup's objects. Every phone holding the vault derives the same one.
+pub(super) const BACKUP_KEY_INFO: &[u8] = b"waymark vault v1 remote backup";
+
+/// Starts the associated data of everything sealed under the backup key:
+/// `BACKUP_AAD_DOMAIN || vault id || place` (what the envelope is and
+/// where it is stored).
+pub(super) const BACKUP_AAD_DOMAIN: &[u8] = b"waymark/v1/backup/";
+
+/// Derives the private record key from the data key: it seals the vault's
+/// private records (the backup's location and credentials, …).
+pub(super) const PRIVATE_RECORD_KEY_INFO: &[u8] = b"waymark vault v1 private record";
+
+/// Starts the associated data of a private record:
+/// `PRIVATE_RECORD_AAD_DOMAIN || vault id || row id`.
+pub(super) const PRIVATE_RECORD_AAD_DOMAIN: &[u8] = b"waymark/v1/private/";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn no_two_keys_or_envelopes_share_a_label() {
-        let labels: [&[u8]; 13] = [
+        let labels: [&[u8]; 17] = [
             METADATA_KEY_INFO,
             CONTENT_KEY_INFO,
             INDEX_KEY_INFO,
@@ -107,6 +127,10 @@ mod tests {
             SLOT_AAD_V2_PREFIX,
             METADATA_AAD_DOMAIN,
             CONTENT_AAD_DOMAIN,
+            BACKUP_KEY_INFO,
+            BACKUP_AAD_DOMAIN,
+            PRIVATE_RECORD_KEY_INFO,
+            PRIVATE_RECORD_AAD_DOMAIN,
         ];
         for (i, a) in labels.iter().enumerate() {
             for b in &labels[i + 1..] {

@@ -178,7 +178,7 @@ impl Vault {
         Ok(())
     }
 
-    fn from_parts(
+    pub(super) fn from_parts(
         dir: &Path,
         header: Header,
         conn: Connection,

@@ -160,6 +160,7 @@
 mod admin;
 mod autolock;
 mod blobs;
+mod carried;
 mod crypto;
 mod document;
 mod documents;
@@ -185,6 +186,7 @@ pub use self::admin::VaultSettings;
 use self::autolock::expire_if_idle;
 pub use self::autolock::{DEFAULT_AUTO_LOCK, MAX_AUTO_LOCK, MIN_AUTO_LOCK};
 use self::blobs::BlobStore;
+pub use self::carried::{BackupKey, CarriedKeys, CarriedSecret, OpenedKeys, SEAL_OVERHEAD};
 pub use self::crypto::KdfParams;
 pub use self::document::{
     DocumentId, DocumentInfo, DocumentKind, DocumentMetadata, ExpiryReminder, mime_from_extension,

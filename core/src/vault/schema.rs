@@ -51,7 +51,7 @@ impl Schema for VaultSchema {
     const NAME: &'static str = "vault";
     /// 2: `vault.insecure_kdf`, the insecure test parameters marker.
     /// 3: cells: eight passphrase slots, eight recovery slots, eight records.
-    const END_VERSION: u32 = 3;
+    const END_VERSION: u32 = 4;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -86,7 +86,7 @@ impl Schema for VaultSchema {
                  header BLOB NOT NULL      -- STREAM header of the content file blobs/<id>.<version>
              );",
         )?;
-        Ok(())
+        create_private_records(tx)
     }
 
     fn upgrade_from(&self, tx: &Transaction<'_>, version: u32) -> Result<()> {
@@ -127,9 +127,24 @@ impl Schema for VaultSchema {
                 }
                 Ok(())
             }
+            // Private records (the remote backup's location and state).
+            3 => create_private_records(tx),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from vault schema version {version}"
             ))),
         }
     }
+}
+
+/// The private records (`carried.rs`): small values sealed under a vault's
+/// own key, owned like documents.
+fn create_private_records(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE private_records (
+             id BLOB PRIMARY KEY,      -- 16 random bytes
+             owner BLOB NOT NULL,      -- HMAC(index key, id): which vault's
+             sealed BLOB NOT NULL      -- name and value, padded, sealed
+         );",
+    )?;
+    Ok(())
 }

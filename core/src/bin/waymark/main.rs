@@ -48,7 +48,8 @@ enum Command {
     /// The document vault.
     #[command(subcommand)]
     Vault(Box<vault_cmd::VaultCommand>),
-    /// Backup files of the vault (age format): export and import.
+    /// Backups of the vault: age files (export, import) and the remote
+    /// backup to S3 or WebDAV (remote set, now, restore, status).
     #[command(subcommand)]
     Backup(backup_cmd::BackupCommand),
     /// Publishers whose packs this device accepts.

@@ -1,4 +1,4 @@
-//! HTTP for sync through the app's own stack: [`HttpTransport`], a foreign
+//! HTTP for sync and the remote backup through the app's own stack: [`HttpTransport`], a foreign
 //! trait the app implements with its platform's client (the Kotlin layer
 //! ships `org.waymark.ktx.UrlConnectionTransport` over
 //! `java.net.HttpURLConnection`, the Swift layer `URLSessionTransport`),
@@ -9,14 +9,14 @@
 //! phone, keeps its trusted roots up to date and knows the platform's
 //! network. Every policy (headers, retries, bounds, slow-retrieval floor,
 //! resumption, cancellation) stays in the core; a transport performs one
-//! GET.
+//! request (a GET for sync; PUT, HEAD, DELETE or MKCOL too for the backup).
 
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
 use waymark_core::sync::{
-    Method, Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
+    Transport, TransportError, TransportErrorKind, TransportRequest, TransportResponse,
 };
 
 use crate::stream::Pull;
@@ -30,10 +30,13 @@ pub struct HttpHeader {
     pub value: String,
 }
 
-/// One GET to perform. See [`HttpTransport`] for the contract.
+/// One request to perform. See [`HttpTransport`] for the contract.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpRequest {
-    /// The URL (no query string).
+    /// The method: `GET` (everything sync sends), or for the remote backup
+    /// `PUT`, `HEAD`, `DELETE` and (WebDAV) `MKCOL`.
+    pub method: String,
+    /// The URL (no query string, except a backup's presigned S3 URL).
     pub url: String,
     /// Exactly the headers to send, `User-Agent` included, replacing the
     /// platform's defaults.
@@ -47,6 +50,9 @@ pub struct HttpRequest {
     /// `socks5h://host:port`), already checked; `null`/`nil`: direct, never
     /// the system's proxy.
     pub proxy: Option<String>,
+    /// The body to send: empty for every method but `PUT` (which sends it,
+    /// with its `Content-Length`, even when empty).
+    pub body: Vec<u8>,
 }
 
 /// A response whose body the core reads in chunks.
@@ -61,7 +67,7 @@ pub struct HttpResponse {
     pub body: Arc<dyn HttpBody>,
 }
 
-/// Why a GET or a read failed. The core retries every kind with backoff;
+/// Why a request or a read failed. The core retries every kind with backoff;
 /// an undeclared exception thrown by the app's code counts as `Other`.
 /// Reasons are for diagnostics: no URL, host name or personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
@@ -88,14 +94,17 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for HttpError {
     }
 }
 
-/// The app's HTTP client, performing one GET per call. Called on a
+/// The app's HTTP client, performing one request per call. Called on a
 /// background thread of Waymark's: block until the headers arrive.
 ///
 /// Every implementation MUST:
+/// - send [`HttpRequest::method`] with [`HttpRequest::body`] (a `PUT`'s,
+///   even empty, with its `Content-Length`; no body for the others);
 /// - not follow redirects (return the 3xx as it came);
 /// - send exactly [`HttpRequest::headers`], replacing the platform's
 ///   defaults (`User-Agent`, `Accept-Encoding`…), and add no cookies,
-///   `Referer`, credentials or identifiers;
+///   `Referer`, credentials or identifiers of its own (a backup request's
+///   `Authorization` header is among the headers given);
 /// - keep no cookies and no cache, and add no conditional headers;
 /// - return every status as it came (206, 304, 404, 416, 5xx are answers,
 ///   not errors), with the response headers;
@@ -109,8 +118,8 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for HttpError {
 /// The Kotlin and Swift packages ship one that does.
 #[uniffi::export(with_foreign)]
 pub trait HttpTransport: Send + Sync {
-    /// Performs one GET; an error only when no status arrived.
-    fn get(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+    /// Performs one request; an error only when no status arrived.
+    fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
 /// A response body, read in order by the core until it is empty, then
@@ -131,15 +140,9 @@ pub(crate) struct ForeignTransport(pub(crate) Arc<dyn HttpTransport>);
 
 impl Transport for ForeignTransport {
     fn send(&self, request: &TransportRequest) -> Result<TransportResponse, TransportError> {
-        // The app's transport performs GET only (all sync needs); the
-        // remote backup's PUT, HEAD, DELETE and MKCOL are not yet exposed.
-        if request.method != Method::Get {
-            return Err(TransportError::new(
-                TransportErrorKind::Other,
-                "the app's transport performs GET only",
-            ));
-        }
         let request = HttpRequest {
+            method: request.method.as_str().to_owned(),
+            body: request.body.clone(),
             url: request.url.clone(),
             headers: request
                 .headers
@@ -153,7 +156,7 @@ impl Transport for ForeignTransport {
             read_timeout_ms: millis(request.read_timeout),
             proxy: request.proxy.clone(),
         };
-        let response = self.0.get(request).map_err(|e| {
+        let response = self.0.send(request).map_err(|e| {
             let kind = match e {
                 HttpError::Timeout => TransportErrorKind::Timeout,
                 HttpError::Connect => TransportErrorKind::Connect,

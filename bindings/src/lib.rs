@@ -45,6 +45,7 @@
 
 uniffi::setup_scaffolding!();
 
+pub mod backup;
 pub mod content;
 pub mod document;
 pub mod error;
@@ -57,6 +58,10 @@ pub mod sync;
 pub mod task;
 pub mod vault;
 
+pub use backup::{
+    BackupFileSummary, BackupImportSummary, BackupListener, BackupLocation, BackupProgress,
+    BackupRecipient, BackupReport, BackupStatus, RestoreSecret, RestoredVault, restore_backup,
+};
 pub use content::{
     ContentStore, NearbyRequest, SearchRequest, TrustLink, TrustOptions, parse_trust_link,
     pick_translation,

@@ -522,6 +522,13 @@ impl SyncCancellation {
     }
 }
 
+impl SyncCancellation {
+    /// The token the core checks.
+    pub(crate) fn token(&self) -> CancelToken {
+        self.0.clone()
+    }
+}
+
 struct ListenerAdapter(Option<Box<dyn SyncListener>>);
 
 impl core::SyncListener for ListenerAdapter {

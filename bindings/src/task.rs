@@ -250,6 +250,14 @@ pub(crate) struct CancelOnDrop {
 }
 
 impl CancelOnDrop {
+    /// A guard over `token` (one the caller can also cancel), or a new one.
+    pub(crate) fn with(token: Option<CancelToken>) -> Self {
+        CancelOnDrop {
+            token: token.unwrap_or_default(),
+            finished: false,
+        }
+    }
+
     /// The token to hand to the work.
     pub(crate) fn token(&self) -> CancelToken {
         self.token.clone()

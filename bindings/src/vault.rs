@@ -170,6 +170,18 @@ pub struct Vault {
     inner: core::Vault,
 }
 
+impl Vault {
+    /// The core's vault.
+    pub(crate) fn core(&self) -> &core::Vault {
+        &self.inner
+    }
+
+    /// Wraps a core vault.
+    pub(crate) fn from_core(inner: core::Vault) -> Self {
+        Vault { inner }
+    }
+}
+
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault").finish_non_exhaustive()

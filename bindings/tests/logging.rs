@@ -36,7 +36,7 @@ impl HttpBody for NoBody {
 }
 
 impl HttpTransport for NotFound {
-    fn get(&self, _: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
+    fn send(&self, _: HttpRequest) -> std::result::Result<HttpResponse, HttpError> {
         Ok(HttpResponse {
             status: 404,
             headers: Vec::new(),

@@ -234,8 +234,9 @@ fn work() {
 }
 
 fn run(job: Job, slot: &Slot) {
-    // A panic in the core becomes the call's `Internal` error, never a
-    // worker lost.
+    // In builds that unwind (tests, debug), a panic in the core becomes
+    // the call's `Internal` error, never a worker lost. The shipped
+    // library (`release-ffi`) aborts on a panic instead (Cargo.toml).
     slot.complete(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)));
 }
 

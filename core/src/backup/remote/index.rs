@@ -190,7 +190,9 @@ pub fn merge(remote: &Index, local: &Holdings, base: &Holdings) -> Plan {
         }
         out.extend(revisions);
     }
-    out.sort_by(|a, b| a.key().cmp(&b.key()).then(a.deleted.cmp(&b.deleted)));
+    crate::sort::sort_by(&mut out, |a, b| {
+        a.key().cmp(&b.key()).then(a.deleted.cmp(&b.deleted))
+    });
     out.dedup_by(|a, b| a.key() == b.key());
     let mut live_per_id: BTreeMap<&str, usize> = BTreeMap::new();
     for r in out.iter().filter(|r| !r.deleted) {

@@ -59,6 +59,7 @@
 //! the recovery code a new passphrase is set, as an unlock with it does.
 
 pub mod index;
+mod sigv4;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -550,9 +551,16 @@ fn reading(e: io::Error) -> Error {
     }
 }
 
-/// An [`Error`] carried through `io::Error`.
-#[derive(Debug)]
+/// An [`Error`] carried through `io::Error`. Its `Debug` is its `Display`:
+/// a derived one would pull the whole `Error`'s `Debug` into the native
+/// library (29 KB).
 struct ErrorBox(Error);
+
+impl std::fmt::Debug for ErrorBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
 
 impl std::fmt::Display for ErrorBox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -3,8 +3,8 @@
 //! through sync's [`Http`] and so through the app's own transport.
 //!
 //! S3 requests are presigned (AWS Signature Version 4 in the URL's query
-//! string) by `rusty-s3`, a sans-I/O signer: the native library gains no
-//! HTTP or TLS stack. WebDAV requests carry HTTP Basic credentials, so a
+//! string) by [`super::sigv4`], sans-I/O: the native library gains no HTTP
+//! or TLS stack. WebDAV requests carry HTTP Basic credentials, so a
 //! WebDAV location must be `https://` (plain `http://` only to this
 //! machine, for tests).
 
@@ -12,9 +12,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
 use serde::{Deserialize, Serialize};
 
+use super::sigv4::Presign;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::sync::{CancelToken, Exchanged, Http, Method};
@@ -25,7 +25,7 @@ const SIGNED_FOR: Duration = Duration::from_secs(15 * 60);
 /// Where a backup is stored, with the credentials to reach it. Kept in the
 /// vault, sealed (never in clear on disk); its `Debug` shows no secret.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
 pub enum Location {
     /// An S3-compatible bucket (AWS S3, MinIO, Garage, Cloudflare R2, …).
     S3 {
@@ -86,13 +86,22 @@ impl Location {
         }
         check_prefix(prefix)?;
         check_endpoint(endpoint)?;
+        let endpoint = endpoint.trim_end_matches('/');
+        if endpoint
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.contains('/'))
+        {
+            return Err(Error::invalid(
+                "an S3 endpoint is the service's address alone, e.g. https://s3.example.org",
+            ));
+        }
         if region.is_empty() || access_key.is_empty() || secret_key.is_empty() {
             return Err(Error::invalid(
                 "an S3 location needs a region, an access key and a secret key",
             ));
         }
         Ok(Location::S3 {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint: endpoint.to_owned(),
             bucket: bucket.to_owned(),
             prefix: prefix.to_owned(),
             region: region.to_owned(),
@@ -224,7 +233,6 @@ pub struct Store<'a> {
     http: &'a Http,
     clock: &'a dyn Clock,
     cancel: &'a CancelToken,
-    bucket: Option<(Bucket, Credentials)>,
     /// Requests sent (each retry counted once: the attempt that answered).
     requests: AtomicU32,
     sent: AtomicU64,
@@ -239,41 +247,11 @@ impl<'a> Store<'a> {
         clock: &'a dyn Clock,
         cancel: &'a CancelToken,
     ) -> Result<Self> {
-        let bucket = match location {
-            Location::S3 {
-                endpoint,
-                bucket,
-                region,
-                access_key,
-                secret_key,
-                ..
-            } => {
-                let url: url::Url = endpoint
-                    .parse()
-                    .map_err(|_| Error::invalid("the S3 endpoint is not a URL"))?;
-                let style = if url
-                    .host_str()
-                    .is_some_and(|h| h.ends_with(".amazonaws.com"))
-                {
-                    UrlStyle::VirtualHost
-                } else {
-                    UrlStyle::Path
-                };
-                let bucket = Bucket::new(url, style, bucket.clone(), region.clone())
-                    .map_err(|_| Error::invalid("the S3 endpoint and bucket do not make a URL"))?;
-                Some((
-                    bucket,
-                    Credentials::new(access_key.clone(), secret_key.clone()),
-                ))
-            }
-            Location::Webdav { .. } => None,
-        };
         Ok(Store {
             location,
             http,
             clock,
             cancel,
-            bucket,
             requests: AtomicU32::new(0),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
@@ -363,6 +341,11 @@ impl<'a> Store<'a> {
         match got.status {
             200 | 201 | 204 => Ok(Put::Written(got.etag)),
             // 409: S3's ConditionalRequestConflict (a concurrent write).
+            // WebDAV: the folder a file goes in is missing (RFC 4918
+            // 9.7.1); WebDAV's failed preconditions are 412.
+            409 if matches!(self.location, Location::Webdav { .. }) => Err(Error::Network(
+                "the backup folder does not exist on the WebDAV server: create it there".into(),
+            )),
             412 | 409 if *condition != Condition::None => Ok(Put::Conflict),
             status => Err(status_error(status)),
         }
@@ -386,37 +369,47 @@ impl<'a> Store<'a> {
         mut headers: Vec<(String, String)>,
     ) -> Result<(String, Vec<(String, String)>)> {
         match self.location {
-            Location::S3 { prefix, .. } => {
-                let (bucket, credentials) = self.bucket.as_ref().expect("an S3 location");
+            Location::S3 {
+                endpoint,
+                bucket,
+                prefix,
+                region,
+                access_key,
+                secret_key,
+            } => {
                 let key = if prefix.is_empty() {
                     name.to_owned()
                 } else {
                     format!("{prefix}/{name}")
                 };
-                let now = jiff::Timestamp::from_second(self.clock.now().timestamp())
-                    .map_err(|_| Error::invalid("the clock is out of range"))?;
-                let creds = Some(credentials);
-                // Headers that change the request's meaning are signed.
-                fn sign<'b>(
-                    mut action: impl S3Action<'b>,
-                    headers: &'b [(String, String)],
-                    now: &jiff::Timestamp,
-                ) -> url::Url {
-                    for (n, v) in headers {
-                        if n.starts_with("if-") {
-                            action.headers_mut().insert(n.as_str(), v.as_str());
-                        }
-                    }
-                    action.sign_with_time(SIGNED_FOR, now)
-                }
-                let url = match method {
-                    Method::Get => sign(bucket.get_object(creds, &key), &headers, &now),
-                    Method::Head => sign(bucket.head_object(creds, &key), &headers, &now),
-                    Method::Put => sign(bucket.put_object(creds, &key), &headers, &now),
-                    Method::Delete => sign(bucket.delete_object(creds, &key), &headers, &now),
-                    Method::Mkcol => return Err(Error::invalid("not an S3 request")),
+                let (scheme, host) = endpoint.split_once("://").expect("checked");
+                // Virtual-host style on AWS, path style everywhere else
+                // (MinIO, Garage, R2, moto…).
+                let (host, path) = if host.ends_with(".amazonaws.com") {
+                    (format!("{bucket}.{host}"), format!("/{key}"))
+                } else {
+                    (host.to_owned(), format!("/{bucket}/{key}"))
                 };
-                Ok((url.to_string(), headers))
+                // Headers that change the request's meaning are signed.
+                let signed: Vec<(String, String)> = headers
+                    .iter()
+                    .filter(|(n, _)| n.starts_with("if-"))
+                    .cloned()
+                    .collect();
+                let url = Presign {
+                    method: method.as_str(),
+                    scheme,
+                    host: &host,
+                    path: &path,
+                    headers: &signed,
+                    region,
+                    access_key,
+                    secret_key,
+                    now: self.clock.now(),
+                    expires_secs: SIGNED_FOR.as_secs() as u32,
+                }
+                .url();
+                Ok((url, headers))
             }
             Location::Webdav {
                 url,

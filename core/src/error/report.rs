@@ -36,6 +36,9 @@ pub fn render(error: &Error) -> String {
         ),
         Error::NoVault => "no vault here: create one with `waymark vault init`".into(),
         Error::VaultExists => "a vault already exists here; nothing was changed".into(),
+        other if other.is_storage_full() => {
+            "the storage is full: nothing was changed; free some space and try again".into()
+        }
         other => other.to_string(),
     }
 }
@@ -127,6 +130,15 @@ mod tests {
             }),
             "too many failed attempts: wait 10 min before trying again"
         );
+    }
+
+    #[test]
+    fn a_full_disk_reads_the_same_whichever_layer_saw_it() {
+        let said = "the storage is full: nothing was changed; free some space and try again";
+        assert_eq!(render(&Error::StorageFull), said);
+        let io = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert_eq!(render(&Error::Io(io)), said);
+        assert_ne!(render(&Error::Io(std::io::Error::other("x"))), said);
     }
 
     #[test]

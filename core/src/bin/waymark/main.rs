@@ -24,7 +24,8 @@ use clap::{Parser, Subcommand};
 ///
 /// Secrets come from environment variables (WAYMARK_PASSPHRASE,
 /// WAYMARK_NEW_PASSPHRASE, WAYMARK_DURESS_PASSPHRASE, WAYMARK_RECOVERY_CODE,
-/// WAYMARK_BACKUP_PASSPHRASE) or from a prompt without echo; never from
+/// WAYMARK_BACKUP_PASSPHRASE, WAYMARK_S3_SECRET_KEY,
+/// WAYMARK_WEBDAV_PASSWORD) or from a prompt without echo; never from
 /// arguments.
 #[derive(Debug, Parser)]
 #[command(name = "waymark", version)]

@@ -421,6 +421,35 @@ fn two_phones_backing_up_to_one_webdav_folder_merge_without_losing_a_document() 
     assert_eq!(got.len(), 7);
     assert!(got.contains_key(&from_a.to_string()) && got.contains_key(&from_b.to_string()));
 
+    // Every request carried only the documented headers (the fixed
+    // User-Agent, no cookie, referer or identifier), and no query string.
+    let sent = wire.sent.lock().unwrap().clone();
+    let heads = request_heads(&sent);
+    assert!(heads.len() > 10, "{} requests seen", heads.len());
+    for (line, headers) in &heads {
+        assert!(!line.contains('?'), "a query string: {line}");
+        for (name, value) in headers {
+            assert!(
+                [
+                    "host",
+                    "user-agent",
+                    "accept",
+                    "accept-encoding",
+                    "content-type",
+                    "content-length",
+                    "if-match",
+                    "if-none-match",
+                    "authorization",
+                ]
+                .contains(&name.as_str()),
+                "an undocumented header {name} in {line}"
+            );
+            if name == "user-agent" {
+                assert_eq!(value, "Waymark");
+            }
+        }
+    }
+
     // What the WebDAV server holds: no plaintext, every size a bucket.
     let files = common::files_below(&served);
     assert!(files.len() > 7);
@@ -567,4 +596,31 @@ fn a_wrong_secret_or_another_vaults_folder_is_refused_and_changes_nothing() {
     // A storage address over plain HTTP to another machine is refused.
     assert!(Location::webdav("http://example.org/dav", None, None).is_err());
     assert!(Location::s3("s3://b-u-c/x", "http://example.org", "r", "k", "s").is_err());
+}
+
+/// The request lines and headers (names lower-cased) of the HTTP/1.1
+/// requests in `bytes`, skipping their bodies by `Content-Length`.
+fn request_heads(bytes: &[u8]) -> Vec<(String, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(end) = bytes[at..].windows(4).position(|w| w == b"\r\n\r\n") {
+        let head = String::from_utf8_lossy(&bytes[at..at + end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let line = lines.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        out.push((line, headers));
+        at += end + 4 + length;
+        if at >= bytes.len() {
+            break;
+        }
+    }
+    out
 }

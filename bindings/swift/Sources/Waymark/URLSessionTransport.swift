@@ -7,7 +7,7 @@ import FoundationNetworking
 /// stack and trusted roots): the ``HttpTransport`` that ``WaymarkHome``
 /// gives its content store, and the one to pass to
 /// ``Vault/backupNow(transport:proxy:progress:)`` and
-/// ``restoreBackup(into:from:with:transport:proxy:progress:)``.
+/// ``restoreBackup(dir:location:secret:transport:proxy:progress:)``.
 ///
 /// It does what the contract asks:
 /// - one request with the method Waymark gives (`GET` for sync; `PUT`,

@@ -93,16 +93,31 @@ final class BusyServer: @unchecked Sendable {
         stopped = true
         lock.unlock()
         if first {
-            // Wakes the accept() below, which then fails and ends the loop.
+            // Refuses new connections at once (and wakes the accept() below
+            // on Linux). The serving thread closes the socket: closed here,
+            // its number could go to another test's new server while that
+            // thread still accepts on it, answering that server's clients.
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
         }
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
     }
 
     deinit { stop() }
 
     private func serve() {
-        while true {
+        defer { close(listener) }
+        while !isStopped {
+            // Waits in slices, so that a stop is seen where shutdown() does
+            // not wake accept() (Darwin).
+            var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, 100)
+            if polled < 0 && errno != EINTR { return }
+            if polled <= 0 || isStopped { continue }
             let connection = accept(listener, nil, nil)
             if connection < 0 { return }
             answer(connection)

@@ -3,25 +3,33 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Waymark's sync over `URLSession` (the platform's HTTP stack and trusted
-/// roots): the ``HttpTransport`` that ``WaymarkHome`` gives its content
-/// store.
+/// Waymark's sync and remote backup over `URLSession` (the platform's HTTP
+/// stack and trusted roots): the ``HttpTransport`` that ``WaymarkHome``
+/// gives its content store, and the one to pass to
+/// ``Vault/backupNow(transport:proxy:progress:)`` and
+/// ``restoreBackup(dir:location:secret:transport:proxy:progress:)``.
 ///
 /// It does what the contract asks:
-/// - one GET; redirects are refused (the 3xx is returned as it came);
+/// - one request with the method Waymark gives (`GET` for sync; `PUT`,
+///   `HEAD`, `DELETE` and WebDAV's `MKCOL` too for the backup); a `PUT`
+///   uploads its body, even an empty one, with its `Content-Length`, and
+///   the other methods send none;
+/// - redirects are refused (the 3xx is returned as it came);
 /// - an ephemeral configuration with no cookie storage and no URL cache;
 /// - exactly the headers Waymark gives (`User-Agent: Waymark`, `Accept`,
 ///   `Accept-Encoding: identity`, and the conditional and range headers),
 ///   plus `Accept-Language: *`: `URLSession` would otherwise add the
 ///   person's preferred languages, which say much about a migrant;
-/// - the connect and read timeouts;
+/// - the connect and read timeouts (an upload that keeps sending is not
+///   timed out: the read timeout counts from its last progress);
 /// - the person's proxy through `connectionProxyDictionary` (HTTP, or
 ///   SOCKS for `socks5`/`socks5h`), and otherwise an empty dictionary: no
 ///   system proxy;
 /// - every status returned as it came, the body streamed as it arrives
 ///   (held back at 1 MiB until Waymark reads it).
 ///
-/// Each GET has its own session, invalidated when the body is released.
+/// Each request has its own session, invalidated when the body is
+/// released.
 ///
 /// ```swift
 /// let store = try await ContentStore.open(dir: path, transport: URLSessionTransport())
@@ -29,11 +37,18 @@ import FoundationNetworking
 public final class URLSessionTransport: HttpTransport {
     public init() {}
 
-    public func get(request: HttpRequest) throws -> HttpResponse {
+    public func send(request: HttpRequest) throws -> HttpResponse {
         guard let url = URL(string: request.url), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https"
         else {
             throw HttpError.other(reason: "not an HTTP URL")
+        }
+        guard Self.methods.contains(request.method) else {
+            throw HttpError.other(reason: "not a method Waymark sends")
+        }
+        let uploads = request.method == "PUT"
+        guard uploads || request.body.isEmpty else {
+            throw HttpError.other(reason: "only a PUT has a body")
         }
         let connectTimeout = Double(request.connectTimeoutMs) / 1000
         let readTimeout = Double(request.readTimeoutMs) / 1000
@@ -50,7 +65,7 @@ public final class URLSessionTransport: HttpTransport {
 
         var urlRequest = URLRequest(
             url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: readTimeout)
-        urlRequest.httpMethod = "GET"
+        urlRequest.httpMethod = request.method
         urlRequest.httpShouldHandleCookies = false
         urlRequest.setValue("*", forHTTPHeaderField: "Accept-Language")
         for header in request.headers {
@@ -59,7 +74,12 @@ public final class URLSessionTransport: HttpTransport {
 
         let exchange = Exchange(readTimeout: readTimeout)
         let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
-        let task = session.dataTask(with: urlRequest)
+        // An upload task from memory: URLSession sets the Content-Length
+        // (0 for an empty body) and reports the upload's progress, which
+        // keeps a slow upload from timing out while it moves.
+        let task = uploads
+            ? session.uploadTask(with: urlRequest, from: request.body)
+            : session.dataTask(with: urlRequest)
         exchange.start(task: task, session: session)
         let response = try exchange.waitForResponse(timeout: connectTimeout + readTimeout)
         var headers: [HttpHeader] = []
@@ -68,6 +88,9 @@ public final class URLSessionTransport: HttpTransport {
         }
         return HttpResponse(status: Int32(clamping: response.statusCode), headers: headers, body: exchange)
     }
+
+    /// The methods of the contract; anything else is refused unsent.
+    private static let methods: Set<String> = ["GET", "PUT", "HEAD", "DELETE", "MKCOL"]
 
     static func proxyDictionary(_ proxy: String?) throws -> [AnyHashable: Any] {
         guard let proxy else { return [:] }
@@ -93,7 +116,7 @@ public final class URLSessionTransport: HttpTransport {
     }
 }
 
-/// One GET: the session's delegate, and the body Waymark reads.
+/// One request: the session's delegate, and the body Waymark reads.
 private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unchecked Sendable {
     /// Data held before the task is suspended until Waymark reads.
     private static let highWater = 1 << 20
@@ -108,6 +131,8 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
     private var finished = false
     private var failure: HttpError?
     private var suspended = false
+    /// When waiting for the response gives up; moved on by upload progress.
+    private var deadline = Date.distantFuture
 
     init(readTimeout: TimeInterval) {
         self.readTimeout = readTimeout
@@ -122,10 +147,11 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
     }
 
     func waitForResponse(timeout: TimeInterval) throws -> HTTPURLResponse {
-        let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
+        deadline = Date().addingTimeInterval(timeout)
         while response == nil && !finished {
-            if !condition.wait(until: deadline) {
+            // Upload progress may have moved the deadline while waiting.
+            if !condition.wait(until: deadline) && Date() >= deadline {
                 failure = .timeout
                 break
             }
@@ -141,7 +167,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
     // MARK: HttpBody
 
     func read(maxBytes: Int32) throws -> Data {
-        let deadline = Date().addingTimeInterval(readTimeout)
+        let readDeadline = Date().addingTimeInterval(readTimeout)
         condition.lock()
         defer { condition.unlock() }
         while buffer.isEmpty && !finished {
@@ -149,7 +175,7 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
                 suspended = false
                 task?.resume()
             }
-            if !condition.wait(until: deadline) {
+            if !condition.wait(until: readDeadline) {
                 throw HttpError.timeout
             }
         }
@@ -189,6 +215,19 @@ private final class Exchange: NSObject, URLSessionDataDelegate, HttpBody, @unche
     ) {
         // Not followed: the 3xx itself is the answer.
         completionHandler(nil)
+    }
+
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didSendBodyData bytesSent: Int64,
+        totalBytesSent: Int64, totalBytesExpectedToSend: Int64
+    ) {
+        // Still sending: the wait for the response restarts from here.
+        condition.lock()
+        let moved = Date().addingTimeInterval(readTimeout)
+        if response == nil && moved > deadline {
+            deadline = moved
+        }
+        condition.unlock()
     }
 
     func urlSession(

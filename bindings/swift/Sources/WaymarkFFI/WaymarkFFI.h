@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BACKUP_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceBackupListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -304,6 +311,15 @@ typedef void (*UniffiCallbackInterfaceHttpBodyMethod1)(uint64_t, void* _Nonnull,
 typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BACKUP_LISTENER
+typedef struct UniffiVTableCallbackInterfaceBackupListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBackupListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceBackupListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
@@ -375,7 +391,7 @@ typedef struct UniffiVTableCallbackInterfaceHttpBody {
 typedef struct UniffiVTableCallbackInterfaceHttpTransport {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull get;
+    UniffiCallbackInterfaceHttpTransportMethod0 _Nonnull send;
 } UniffiVTableCallbackInterfaceHttpTransport;
 
 #endif
@@ -519,9 +535,9 @@ void uniffi_waymark_ffi_fn_free_httptransport(uint64_t handle, RustCallStatus *_
 void uniffi_waymark_ffi_fn_init_callback_vtable_httptransport(const UniffiVTableCallbackInterfaceHttpTransport* _Nonnull vtable
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_GET
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_GET
-RustBuffer uniffi_waymark_ffi_fn_method_httptransport_get(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_HTTPTRANSPORT_SEND
+RustBuffer uniffi_waymark_ffi_fn_method_httptransport_send(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CLONE_SYNCCANCELLATION
@@ -563,6 +579,36 @@ void uniffi_waymark_ffi_fn_free_vault(uint64_t handle, RustCallStatus *_Nonnull 
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_VAULT_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_CONSTRUCTOR_VAULT_OPEN
 uint64_t uniffi_waymark_ffi_fn_constructor_vault_open(RustBuffer dir
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_BACKUP_NOW
+uint64_t uniffi_waymark_ffi_fn_method_vault_backup_now(uint64_t ptr, uint64_t transport, RustBuffer proxy, RustBuffer listener, RustBuffer cancellation
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_BACKUP_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_BACKUP_STATUS
+uint64_t uniffi_waymark_ffi_fn_method_vault_backup_status(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_EXPORT_BACKUP_TO_FILE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_EXPORT_BACKUP_TO_FILE
+uint64_t uniffi_waymark_ffi_fn_method_vault_export_backup_to_file(uint64_t ptr, RustBuffer path, RustBuffer to, RustBuffer document_ids
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_FORGET_BACKUP_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_FORGET_BACKUP_LOCATION
+uint64_t uniffi_waymark_ffi_fn_method_vault_forget_backup_location(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_IMPORT_BACKUP_FROM_FILE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_IMPORT_BACKUP_FROM_FILE
+uint64_t uniffi_waymark_ffi_fn_method_vault_import_backup_from_file(uint64_t ptr, RustBuffer path, RustBuffer passphrase, RustBuffer age_identity
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_BACKUP_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_SET_BACKUP_LOCATION
+uint64_t uniffi_waymark_ffi_fn_method_vault_set_backup_location(uint64_t ptr, RustBuffer location
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_VAULT_ADD_DOCUMENT
@@ -730,6 +776,11 @@ uint64_t uniffi_waymark_ffi_fn_method_vault_update_metadata(uint64_t ptr, RustBu
 uint64_t uniffi_waymark_ffi_fn_method_vault_wipe(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_BACKUPLISTENER
+void uniffi_waymark_ffi_fn_init_callback_vtable_backuplistener(const UniffiVTableCallbackInterfaceBackupListener* _Nonnull vtable
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_INIT_CALLBACK_VTABLE_LOGSINK
 void uniffi_waymark_ffi_fn_init_callback_vtable_logsink(const UniffiVTableCallbackInterfaceLogSink* _Nonnull vtable
@@ -768,6 +819,11 @@ RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_code(RustBuffer ptr, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_METHOD_WAYMARKERROR_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_waymark_ffi_fn_method_waymarkerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_RESTORE_BACKUP
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_RESTORE_BACKUP
+uint64_t uniffi_waymark_ffi_fn_func_restore_backup(RustBuffer dir, RustBuffer location, RustBuffer secret, uint64_t transport, RustBuffer proxy, RustBuffer listener, RustBuffer cancellation
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_FN_FUNC_PARSE_TRUST_LINK
@@ -1060,6 +1116,12 @@ void ffi_waymark_ffi_rust_future_free_void(uint64_t handle
 void ffi_waymark_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_RESTORE_BACKUP
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_RESTORE_BACKUP
+uint16_t uniffi_waymark_ffi_checksum_func_restore_backup(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_PARSE_TRUST_LINK
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_FUNC_PARSE_TRUST_LINK
 uint16_t uniffi_waymark_ffi_checksum_func_parse_trust_link(void
@@ -1210,9 +1272,9 @@ uint16_t uniffi_waymark_ffi_checksum_method_httpbody_release(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_GET
-#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_GET
-uint16_t uniffi_waymark_ffi_checksum_method_httptransport_get(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_HTTPTRANSPORT_SEND
+uint16_t uniffi_waymark_ffi_checksum_method_httptransport_send(void
     
 );
 #endif
@@ -1225,6 +1287,42 @@ uint16_t uniffi_waymark_ffi_checksum_method_synccancellation_cancel(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_IS_CANCELLED
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_SYNCCANCELLATION_IS_CANCELLED
 uint16_t uniffi_waymark_ffi_checksum_method_synccancellation_is_cancelled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_BACKUP_NOW
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_BACKUP_NOW
+uint16_t uniffi_waymark_ffi_checksum_method_vault_backup_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_BACKUP_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_BACKUP_STATUS
+uint16_t uniffi_waymark_ffi_checksum_method_vault_backup_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_EXPORT_BACKUP_TO_FILE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_EXPORT_BACKUP_TO_FILE
+uint16_t uniffi_waymark_ffi_checksum_method_vault_export_backup_to_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_FORGET_BACKUP_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_FORGET_BACKUP_LOCATION
+uint16_t uniffi_waymark_ffi_checksum_method_vault_forget_backup_location(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_IMPORT_BACKUP_FROM_FILE
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_IMPORT_BACKUP_FROM_FILE
+uint16_t uniffi_waymark_ffi_checksum_method_vault_import_backup_from_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_SET_BACKUP_LOCATION
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_VAULT_SET_BACKUP_LOCATION
+uint16_t uniffi_waymark_ffi_checksum_method_vault_set_backup_location(void
     
 );
 #endif
@@ -1441,6 +1539,12 @@ uint16_t uniffi_waymark_ffi_checksum_constructor_synccancellation_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_VAULT_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_CONSTRUCTOR_VAULT_OPEN
 uint16_t uniffi_waymark_ffi_checksum_constructor_vault_open(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_BACKUPLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_WAYMARK_FFI_CHECKSUM_METHOD_BACKUPLISTENER_ON_PROGRESS
+uint16_t uniffi_waymark_ffi_checksum_method_backuplistener_on_progress(void
     
 );
 #endif

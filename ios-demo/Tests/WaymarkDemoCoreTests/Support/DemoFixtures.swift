@@ -102,12 +102,12 @@ final class CountingTransport: HttpTransport, @unchecked Sendable {
         return seenProxies
     }
 
-    func get(request: HttpRequest) throws -> HttpResponse {
+    func send(request: HttpRequest) throws -> HttpResponse {
         lock.lock()
         count += 1
         seenProxies.append(request.proxy)
         lock.unlock()
-        var response = try inner.get(request: request)
+        var response = try inner.send(request: request)
         if slow { response.body = SlowBody(response.body) }
         return response
     }

@@ -1563,14 +1563,17 @@ public func FfiConverterTypeHttpBody_lower(_ value: HttpBody) -> UInt64 {
 
 
 /**
- * The app's HTTP client, performing one GET per call. Called on a
+ * The app's HTTP client, performing one request per call. Called on a
  * background thread of Waymark's: block until the headers arrive.
  *
  * Every implementation MUST:
+ * - send [`HttpRequest::method`] with [`HttpRequest::body`] (a `PUT`'s,
+ * even empty, with its `Content-Length`; no body for the others);
  * - not follow redirects (return the 3xx as it came);
  * - send exactly [`HttpRequest::headers`], replacing the platform's
  * defaults (`User-Agent`, `Accept-Encoding`…), and add no cookies,
- * `Referer`, credentials or identifiers;
+ * `Referer`, credentials or identifiers of its own (a backup request's
+ * `Authorization` header is among the headers given);
  * - keep no cookies and no cache, and add no conditional headers;
  * - return every status as it came (206, 304, 404, 416, 5xx are answers,
  * not errors), with the response headers;
@@ -1586,20 +1589,23 @@ public func FfiConverterTypeHttpBody_lower(_ value: HttpBody) -> UInt64 {
 public protocol HttpTransport: AnyObject, Sendable {
     
     /**
-     * Performs one GET; an error only when no status arrived.
+     * Performs one request; an error only when no status arrived.
      */
-    func get(request: HttpRequest) throws  -> HttpResponse
+    func send(request: HttpRequest) throws  -> HttpResponse
     
 }
 /**
- * The app's HTTP client, performing one GET per call. Called on a
+ * The app's HTTP client, performing one request per call. Called on a
  * background thread of Waymark's: block until the headers arrive.
  *
  * Every implementation MUST:
+ * - send [`HttpRequest::method`] with [`HttpRequest::body`] (a `PUT`'s,
+ * even empty, with its `Content-Length`; no body for the others);
  * - not follow redirects (return the 3xx as it came);
  * - send exactly [`HttpRequest::headers`], replacing the platform's
  * defaults (`User-Agent`, `Accept-Encoding`…), and add no cookies,
- * `Referer`, credentials or identifiers;
+ * `Referer`, credentials or identifiers of its own (a backup request's
+ * `Authorization` header is among the headers given);
  * - keep no cookies and no cache, and add no conditional headers;
  * - return every status as it came (206, 304, 404, 416, 5xx are answers,
  * not errors), with the response headers;
@@ -1666,12 +1672,12 @@ open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
 
     
     /**
-     * Performs one GET; an error only when no status arrived.
+     * Performs one request; an error only when no status arrived.
      */
-open func get(request: HttpRequest)throws  -> HttpResponse  {
+open func send(request: HttpRequest)throws  -> HttpResponse  {
     return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypeHttpError_lift) {
         uniffiCallStatus in
-    uniffi_waymark_ffi_fn_method_httptransport_get(
+    uniffi_waymark_ffi_fn_method_httptransport_send(
             self.uniffiCloneHandle(),
         FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
     )
@@ -1706,7 +1712,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                 fatalError("Uniffi callback interface HttpTransport: handle missing in uniffiClone")
             }
         },
-        get: { (
+        send: { (
             uniffiHandle: UInt64,
             request: RustBuffer,
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
@@ -1717,7 +1723,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                 guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.get(
+                return try uniffiObj.send(
                      request: try FfiConverterTypeHttpRequest_lift(request)
                 )
             }
@@ -1993,6 +1999,50 @@ public func FfiConverterTypeSyncCancellation_lower(_ value: SyncCancellation) ->
  * and release the database.
  */
 public protocol VaultProtocol: AnyObject, Sendable {
+    
+    /**
+     * Backs the vault up to its location through `transport` (and `proxy`,
+     * if given): only what changed is sent; nothing changed costs one
+     * small conditional request; an interrupted backup resumes. Everything
+     * is encrypted here first. Cancel it by cancelling the coroutine
+     * (Kotlin) or with `cancellation` (Swift: call the package's
+     * `backupNow(transport:progress:)`).
+     */
+    func backupNowWithCancellation(transport: HttpTransport, proxy: String?, listener: BackupListener?, cancellation: SyncCancellation?) async throws  -> BackupReport
+    
+    /**
+     * Where the vault is backed up and how its last backup went; `null`/
+     * `nil` when no location is set.
+     */
+    func backupStatus() async throws  -> BackupStatus?
+    
+    /**
+     * Writes the vault's documents (all, or `document_ids`) to one age file
+     * at `path` (created or replaced atomically), readable with `age -d`
+     * and `tar` alone. Documents are streamed, never held whole.
+     */
+    func exportBackupToFile(path: String, to: BackupRecipient, documentIds: [String]?) async throws  -> BackupFileSummary
+    
+    /**
+     * Forgets the backup location (what is stored there stays).
+     */
+    func forgetBackupLocation() async throws 
+    
+    /**
+     * Imports a backup file at `path`: a passphrase backup with
+     * `passphrase`, one made to an age key with `age_identity` (the text of
+     * the identity file, `AGE-SECRET-KEY-1…`). All or nothing; documents
+     * the vault has already are skipped.
+     */
+    func importBackupFromFile(path: String, passphrase: String?, ageIdentity: String?) async throws  -> BackupImportSummary
+    
+    /**
+     * Sets where the vault is backed up (kept encrypted in the vault). A
+     * new location starts a new backup; nothing is sent until
+     * [`Vault::backup_now`]. `InvalidInput` for a location that is not
+     * `https://` (plain `http://` only to this device) or not complete.
+     */
+    func setBackupLocation(location: BackupLocation) async throws 
     
     /**
      * Adds a document whose content is in memory; returns its id. For
@@ -2300,6 +2350,134 @@ public static func `open`(dir: String)async throws  -> Vault  {
 }
     
 
+    
+    /**
+     * Backs the vault up to its location through `transport` (and `proxy`,
+     * if given): only what changed is sent; nothing changed costs one
+     * small conditional request; an interrupted backup resumes. Everything
+     * is encrypted here first. Cancel it by cancelling the coroutine
+     * (Kotlin) or with `cancellation` (Swift: call the package's
+     * `backupNow(transport:progress:)`).
+     */
+open func backupNowWithCancellation(transport: HttpTransport, proxy: String? = nil, listener: BackupListener? = nil, cancellation: SyncCancellation? = nil)async throws  -> BackupReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_backup_now(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpTransport_lower(transport),FfiConverterOptionString.lower(proxy),FfiConverterOptionCallbackInterfaceBackupListener.lower(listener),FfiConverterOptionTypeSyncCancellation.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBackupReport_lift,
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+    
+    /**
+     * Where the vault is backed up and how its last backup went; `null`/
+     * `nil` when no location is set.
+     */
+open func backupStatus()async throws  -> BackupStatus?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_backup_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeBackupStatus.lift,
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+    
+    /**
+     * Writes the vault's documents (all, or `document_ids`) to one age file
+     * at `path` (created or replaced atomically), readable with `age -d`
+     * and `tar` alone. Documents are streamed, never held whole.
+     */
+open func exportBackupToFile(path: String, to: BackupRecipient, documentIds: [String]? = nil)async throws  -> BackupFileSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_export_backup_to_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterTypeBackupRecipient_lower(to),FfiConverterOptionSequenceString.lower(documentIds)
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBackupFileSummary_lift,
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+    
+    /**
+     * Forgets the backup location (what is stored there stays).
+     */
+open func forgetBackupLocation()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_forget_backup_location(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_void,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_void,
+            freeFunc: ffi_waymark_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+    
+    /**
+     * Imports a backup file at `path`: a passphrase backup with
+     * `passphrase`, one made to an age key with `age_identity` (the text of
+     * the identity file, `AGE-SECRET-KEY-1…`). All or nothing; documents
+     * the vault has already are skipped.
+     */
+open func importBackupFromFile(path: String, passphrase: String? = nil, ageIdentity: String? = nil)async throws  -> BackupImportSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_import_backup_from_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(path),FfiConverterOptionString.lower(passphrase),FfiConverterOptionString.lower(ageIdentity)
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBackupImportSummary_lift,
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+    
+    /**
+     * Sets where the vault is backed up (kept encrypted in the vault). A
+     * new location starts a new backup; nothing is sent until
+     * [`Vault::backup_now`]. `InvalidInput` for a location that is not
+     * `https://` (plain `http://` only to this device) or not complete.
+     */
+open func setBackupLocation(location: BackupLocation)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_method_vault_set_backup_location(
+                        self.uniffiCloneHandle(),FfiConverterTypeBackupLocation_lower(location)
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_void,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_void,
+            freeFunc: ffi_waymark_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
     
     /**
      * Adds a document whose content is in memory; returns its id. For
@@ -3193,6 +3371,467 @@ public func FfiConverterTypeArea_lift(_ buf: RustBuffer) throws -> Area {
 #endif
 public func FfiConverterTypeArea_lower(_ value: Area) -> RustBuffer {
     return FfiConverterTypeArea.lower(value)
+}
+
+
+/**
+ * What an export wrote.
+ */
+public struct BackupFileSummary: Equatable, Hashable {
+    /**
+     * Documents in the file.
+     */
+    public var documents: Int64
+    /**
+     * Their content's bytes.
+     */
+    public var contentBytes: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Documents in the file.
+         */documents: Int64, 
+        /**
+         * Their content's bytes.
+         */contentBytes: Int64) {
+        self.documents = documents
+        self.contentBytes = contentBytes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackupFileSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupFileSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupFileSummary {
+        return
+            try BackupFileSummary(
+                documents: FfiConverterInt64.read(from: &buf), 
+                contentBytes: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackupFileSummary, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.documents, into: &buf)
+        FfiConverterInt64.write(value.contentBytes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFileSummary_lift(_ buf: RustBuffer) throws -> BackupFileSummary {
+    return try FfiConverterTypeBackupFileSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupFileSummary_lower(_ value: BackupFileSummary) -> RustBuffer {
+    return FfiConverterTypeBackupFileSummary.lower(value)
+}
+
+
+/**
+ * What an import did, by document id.
+ */
+public struct BackupImportSummary: Equatable, Hashable {
+    /**
+     * Documents added.
+     */
+    public var imported: [String]
+    /**
+     * Documents the vault had already (same id and last change).
+     */
+    public var skipped: [String]
+    /**
+     * Documents the vault had with another last change: the backup's
+     * version was added beside, under these ids.
+     */
+    public var keptBoth: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Documents added.
+         */imported: [String], 
+        /**
+         * Documents the vault had already (same id and last change).
+         */skipped: [String], 
+        /**
+         * Documents the vault had with another last change: the backup's
+         * version was added beside, under these ids.
+         */keptBoth: [String]) {
+        self.imported = imported
+        self.skipped = skipped
+        self.keptBoth = keptBoth
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackupImportSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupImportSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupImportSummary {
+        return
+            try BackupImportSummary(
+                imported: FfiConverterSequenceString.read(from: &buf), 
+                skipped: FfiConverterSequenceString.read(from: &buf), 
+                keptBoth: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackupImportSummary, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.imported, into: &buf)
+        FfiConverterSequenceString.write(value.skipped, into: &buf)
+        FfiConverterSequenceString.write(value.keptBoth, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupImportSummary_lift(_ buf: RustBuffer) throws -> BackupImportSummary {
+    return try FfiConverterTypeBackupImportSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupImportSummary_lower(_ value: BackupImportSummary) -> RustBuffer {
+    return FfiConverterTypeBackupImportSummary.lower(value)
+}
+
+
+/**
+ * Progress of a backup or a restore.
+ */
+public struct BackupProgress: Equatable, Hashable {
+    /**
+     * Bytes sent or received so far.
+     */
+    public var bytes: Int64
+    /**
+     * Bytes to send or receive in all.
+     */
+    public var totalBytes: Int64
+    /**
+     * Documents done.
+     */
+    public var documents: Int64
+    /**
+     * Documents in all.
+     */
+    public var totalDocuments: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Bytes sent or received so far.
+         */bytes: Int64, 
+        /**
+         * Bytes to send or receive in all.
+         */totalBytes: Int64, 
+        /**
+         * Documents done.
+         */documents: Int64, 
+        /**
+         * Documents in all.
+         */totalDocuments: Int64) {
+        self.bytes = bytes
+        self.totalBytes = totalBytes
+        self.documents = documents
+        self.totalDocuments = totalDocuments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackupProgress: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupProgress: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupProgress {
+        return
+            try BackupProgress(
+                bytes: FfiConverterInt64.read(from: &buf), 
+                totalBytes: FfiConverterInt64.read(from: &buf), 
+                documents: FfiConverterInt64.read(from: &buf), 
+                totalDocuments: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackupProgress, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.bytes, into: &buf)
+        FfiConverterInt64.write(value.totalBytes, into: &buf)
+        FfiConverterInt64.write(value.documents, into: &buf)
+        FfiConverterInt64.write(value.totalDocuments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupProgress_lift(_ buf: RustBuffer) throws -> BackupProgress {
+    return try FfiConverterTypeBackupProgress.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupProgress_lower(_ value: BackupProgress) -> RustBuffer {
+    return FfiConverterTypeBackupProgress.lower(value)
+}
+
+
+/**
+ * What a backup did.
+ */
+public struct BackupReport: Equatable, Hashable {
+    /**
+     * Nothing had changed: one conditional request, nothing written.
+     */
+    public var unchanged: Bool
+    /**
+     * Document versions uploaded.
+     */
+    public var uploaded: Int64
+    /**
+     * Deletions made on this phone, recorded.
+     */
+    public var deleted: Int64
+    /**
+     * Documents changed on two phones: both versions kept.
+     */
+    public var conflicts: Int64
+    /**
+     * Document versions the backup holds now.
+     */
+    public var storedDocuments: Int64
+    /**
+     * Requests sent.
+     */
+    public var requests: Int64
+    /**
+     * Bytes sent (bodies).
+     */
+    public var bytesSent: Int64
+    /**
+     * Bytes received (bodies).
+     */
+    public var bytesReceived: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Nothing had changed: one conditional request, nothing written.
+         */unchanged: Bool, 
+        /**
+         * Document versions uploaded.
+         */uploaded: Int64, 
+        /**
+         * Deletions made on this phone, recorded.
+         */deleted: Int64, 
+        /**
+         * Documents changed on two phones: both versions kept.
+         */conflicts: Int64, 
+        /**
+         * Document versions the backup holds now.
+         */storedDocuments: Int64, 
+        /**
+         * Requests sent.
+         */requests: Int64, 
+        /**
+         * Bytes sent (bodies).
+         */bytesSent: Int64, 
+        /**
+         * Bytes received (bodies).
+         */bytesReceived: Int64) {
+        self.unchanged = unchanged
+        self.uploaded = uploaded
+        self.deleted = deleted
+        self.conflicts = conflicts
+        self.storedDocuments = storedDocuments
+        self.requests = requests
+        self.bytesSent = bytesSent
+        self.bytesReceived = bytesReceived
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackupReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupReport {
+        return
+            try BackupReport(
+                unchanged: FfiConverterBool.read(from: &buf), 
+                uploaded: FfiConverterInt64.read(from: &buf), 
+                deleted: FfiConverterInt64.read(from: &buf), 
+                conflicts: FfiConverterInt64.read(from: &buf), 
+                storedDocuments: FfiConverterInt64.read(from: &buf), 
+                requests: FfiConverterInt64.read(from: &buf), 
+                bytesSent: FfiConverterInt64.read(from: &buf), 
+                bytesReceived: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackupReport, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.unchanged, into: &buf)
+        FfiConverterInt64.write(value.uploaded, into: &buf)
+        FfiConverterInt64.write(value.deleted, into: &buf)
+        FfiConverterInt64.write(value.conflicts, into: &buf)
+        FfiConverterInt64.write(value.storedDocuments, into: &buf)
+        FfiConverterInt64.write(value.requests, into: &buf)
+        FfiConverterInt64.write(value.bytesSent, into: &buf)
+        FfiConverterInt64.write(value.bytesReceived, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupReport_lift(_ buf: RustBuffer) throws -> BackupReport {
+    return try FfiConverterTypeBackupReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupReport_lower(_ value: BackupReport) -> RustBuffer {
+    return FfiConverterTypeBackupReport.lower(value)
+}
+
+
+/**
+ * Where the vault is backed up and how the last backup went.
+ */
+public struct BackupStatus: Equatable, Hashable {
+    /**
+     * The location, without secrets (`s3://bucket/folder at https://…`,
+     * or the WebDAV folder's URL and user).
+     */
+    public var location: String
+    /**
+     * When the last backup finished (milliseconds since 1970, UTC), if one
+     * did.
+     */
+    public var lastBackupMs: Int64?
+    /**
+     * Document versions the backup held after it.
+     */
+    public var storedDocuments: Int64
+    /**
+     * Whether documents or keys changed since.
+     */
+    public var changedSince: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The location, without secrets (`s3://bucket/folder at https://…`,
+         * or the WebDAV folder's URL and user).
+         */location: String, 
+        /**
+         * When the last backup finished (milliseconds since 1970, UTC), if one
+         * did.
+         */lastBackupMs: Int64?, 
+        /**
+         * Document versions the backup held after it.
+         */storedDocuments: Int64, 
+        /**
+         * Whether documents or keys changed since.
+         */changedSince: Bool) {
+        self.location = location
+        self.lastBackupMs = lastBackupMs
+        self.storedDocuments = storedDocuments
+        self.changedSince = changedSince
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BackupStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupStatus {
+        return
+            try BackupStatus(
+                location: FfiConverterString.read(from: &buf), 
+                lastBackupMs: FfiConverterOptionInt64.read(from: &buf), 
+                storedDocuments: FfiConverterInt64.read(from: &buf), 
+                changedSince: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BackupStatus, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.location, into: &buf)
+        FfiConverterOptionInt64.write(value.lastBackupMs, into: &buf)
+        FfiConverterInt64.write(value.storedDocuments, into: &buf)
+        FfiConverterBool.write(value.changedSince, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupStatus_lift(_ buf: RustBuffer) throws -> BackupStatus {
+    return try FfiConverterTypeBackupStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupStatus_lower(_ value: BackupStatus) -> RustBuffer {
+    return FfiConverterTypeBackupStatus.lower(value)
 }
 
 
@@ -4126,11 +4765,16 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
 
 
 /**
- * One GET to perform. See [`HttpTransport`] for the contract.
+ * One request to perform. See [`HttpTransport`] for the contract.
  */
 public struct HttpRequest: Equatable, Hashable {
     /**
-     * The URL (no query string).
+     * The method: `GET` (everything sync sends), or for the remote backup
+     * `PUT`, `HEAD`, `DELETE` and (WebDAV) `MKCOL`.
+     */
+    public var method: String
+    /**
+     * The URL (no query string, except a backup's presigned S3 URL).
      */
     public var url: String
     /**
@@ -4153,12 +4797,21 @@ public struct HttpRequest: Equatable, Hashable {
      * the system's proxy.
      */
     public var proxy: String?
+    /**
+     * The body to send: empty for every method but `PUT` (which sends it,
+     * with its `Content-Length`, even when empty).
+     */
+    public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The URL (no query string).
+         * The method: `GET` (everything sync sends), or for the remote backup
+         * `PUT`, `HEAD`, `DELETE` and (WebDAV) `MKCOL`.
+         */method: String, 
+        /**
+         * The URL (no query string, except a backup's presigned S3 URL).
          */url: String, 
         /**
          * Exactly the headers to send, `User-Agent` included, replacing the
@@ -4175,12 +4828,18 @@ public struct HttpRequest: Equatable, Hashable {
          * The proxy to use (`http://host:port`, `socks5://host:port`,
          * `socks5h://host:port`), already checked; `null`/`nil`: direct, never
          * the system's proxy.
-         */proxy: String?) {
+         */proxy: String?, 
+        /**
+         * The body to send: empty for every method but `PUT` (which sends it,
+         * with its `Content-Length`, even when empty).
+         */body: Data) {
+        self.method = method
         self.url = url
         self.headers = headers
         self.connectTimeoutMs = connectTimeoutMs
         self.readTimeoutMs = readTimeoutMs
         self.proxy = proxy
+        self.body = body
     }
 
     
@@ -4199,20 +4858,24 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
         return
             try HttpRequest(
+                method: FfiConverterString.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 connectTimeoutMs: FfiConverterInt64.read(from: &buf), 
                 readTimeoutMs: FfiConverterInt64.read(from: &buf), 
-                proxy: FfiConverterOptionString.read(from: &buf)
+                proxy: FfiConverterOptionString.read(from: &buf), 
+                body: FfiConverterData.read(from: &buf)
         )
     }
 
     public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.method, into: &buf)
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterInt64.write(value.connectTimeoutMs, into: &buf)
         FfiConverterInt64.write(value.readTimeoutMs, into: &buf)
         FfiConverterOptionString.write(value.proxy, into: &buf)
+        FfiConverterData.write(value.body, into: &buf)
     }
 }
 
@@ -5969,6 +6632,87 @@ public func FfiConverterTypePublisherReport_lower(_ value: PublisherReport) -> R
 
 
 /**
+ * A vault restored from a remote backup, unlocked.
+ */
+public struct RestoredVault {
+    /**
+     * The vault; the same passphrase and recovery code open it as before
+     * (with a recovery code, the passphrase is the new one).
+     */
+    public var vault: Vault
+    /**
+     * Documents restored.
+     */
+    public var documents: Int64
+    /**
+     * Bytes received (bodies).
+     */
+    public var bytesReceived: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The vault; the same passphrase and recovery code open it as before
+         * (with a recovery code, the passphrase is the new one).
+         */vault: Vault, 
+        /**
+         * Documents restored.
+         */documents: Int64, 
+        /**
+         * Bytes received (bodies).
+         */bytesReceived: Int64) {
+        self.vault = vault
+        self.documents = documents
+        self.bytesReceived = bytesReceived
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RestoredVault: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRestoredVault: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RestoredVault {
+        return
+            try RestoredVault(
+                vault: FfiConverterTypeVault.read(from: &buf), 
+                documents: FfiConverterInt64.read(from: &buf), 
+                bytesReceived: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RestoredVault, into buf: inout [UInt8]) {
+        FfiConverterTypeVault.write(value.vault, into: &buf)
+        FfiConverterInt64.write(value.documents, into: &buf)
+        FfiConverterInt64.write(value.bytesReceived, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRestoredVault_lift(_ buf: RustBuffer) throws -> RestoredVault {
+    return try FfiConverterTypeRestoredVault.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRestoredVault_lower(_ value: RestoredVault) -> RustBuffer {
+    return FfiConverterTypeRestoredVault.lower(value)
+}
+
+
+/**
  * A route and its legs, from one pack.
  */
 public struct Route: Equatable, Hashable {
@@ -7264,6 +8008,207 @@ public func FfiConverterTypeVaultSettings_lower(_ value: VaultSettings) -> RustB
 
 
 /**
+ * Where a remote backup lives, with the credentials to reach it (kept
+ * encrypted in the vault).
+ */
+
+public enum BackupLocation: Equatable, Hashable {
+    
+    /**
+     * An S3-compatible bucket.
+     */
+    case s3(
+        /**
+         * `s3://BUCKET/FOLDER`.
+         */url: String, 
+        /**
+         * The service's `https://` endpoint.
+         */endpoint: String, 
+        /**
+         * The region (`us-east-1` for services that have none).
+         */region: String, 
+        /**
+         * The access key id.
+         */accessKey: String, 
+        /**
+         * The secret access key.
+         */secretKey: String
+    )
+    /**
+     * A WebDAV folder (Nextcloud, ownCloud).
+     */
+    case webDav(
+        /**
+         * The folder's `https://` URL.
+         */url: String, 
+        /**
+         * The user name, if the server asks for one.
+         */username: String?, 
+        /**
+         * The password (an app password for Nextcloud).
+         */password: String?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BackupLocation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupLocation: FfiConverterRustBuffer {
+    typealias SwiftType = BackupLocation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupLocation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .s3(url: try FfiConverterString.read(from: &buf), endpoint: try FfiConverterString.read(from: &buf), region: try FfiConverterString.read(from: &buf), accessKey: try FfiConverterString.read(from: &buf), secretKey: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .webDav(url: try FfiConverterString.read(from: &buf), username: try FfiConverterOptionString.read(from: &buf), password: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BackupLocation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .s3(url,endpoint,region,accessKey,secretKey):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(url, into: &buf)
+            FfiConverterString.write(endpoint, into: &buf)
+            FfiConverterString.write(region, into: &buf)
+            FfiConverterString.write(accessKey, into: &buf)
+            FfiConverterString.write(secretKey, into: &buf)
+            
+        
+        case let .webDav(url,username,password):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(url, into: &buf)
+            FfiConverterOptionString.write(username, into: &buf)
+            FfiConverterOptionString.write(password, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupLocation_lift(_ buf: RustBuffer) throws -> BackupLocation {
+    return try FfiConverterTypeBackupLocation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupLocation_lower(_ value: BackupLocation) -> RustBuffer {
+    return FfiConverterTypeBackupLocation.lower(value)
+}
+
+
+
+/**
+ * Who can open a backup file.
+ */
+
+public enum BackupRecipient: Equatable, Hashable {
+    
+    /**
+     * A backup passphrase (not the vault's; at least 4 characters),
+     * stretched with scrypt at 2^16 (64 MiB).
+     */
+    case passphrase(
+        /**
+         * The passphrase.
+         */passphrase: String
+    )
+    /**
+     * One or more age public keys (`age1…`): a caseworker's, a lawyer's,
+     * a relative's.
+     */
+    case ageKeys(
+        /**
+         * The keys.
+         */publicKeys: [String]
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BackupRecipient: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBackupRecipient: FfiConverterRustBuffer {
+    typealias SwiftType = BackupRecipient
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BackupRecipient {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .passphrase(passphrase: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .ageKeys(publicKeys: try FfiConverterSequenceString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BackupRecipient, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .passphrase(passphrase):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(passphrase, into: &buf)
+            
+        
+        case let .ageKeys(publicKeys):
+            writeInt(&buf, Int32(2))
+            FfiConverterSequenceString.write(publicKeys, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupRecipient_lift(_ buf: RustBuffer) throws -> BackupRecipient {
+    return try FfiConverterTypeBackupRecipient.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBackupRecipient_lower(_ value: BackupRecipient) -> RustBuffer {
+    return FfiConverterTypeBackupRecipient.lower(value)
+}
+
+
+
+/**
  * What kind of paper a document is.
  */
 
@@ -7494,7 +8439,7 @@ public func FfiConverterTypeDownloadKind_lower(_ value: DownloadKind) -> RustBuf
 
 
 /**
- * Why a GET or a read failed. The core retries every kind with backoff;
+ * Why a request or a read failed. The core retries every kind with backoff;
  * an undeclared exception thrown by the app's code counts as `Other`.
  * Reasons are for diagnostics: no URL, host name or personal data.
  */
@@ -8053,6 +8998,97 @@ public func FfiConverterTypePublisherStatus_lift(_ buf: RustBuffer) throws -> Pu
 #endif
 public func FfiConverterTypePublisherStatus_lower(_ value: PublisherStatus) -> RustBuffer {
     return FfiConverterTypePublisherStatus.lower(value)
+}
+
+
+
+/**
+ * What opens a remote backup on a new phone.
+ */
+
+public enum RestoreSecret: Equatable, Hashable {
+    
+    /**
+     * The vault's passphrase.
+     */
+    case passphrase(
+        /**
+         * The passphrase.
+         */passphrase: String
+    )
+    /**
+     * The vault's recovery code, and the new passphrase to set.
+     */
+    case recoveryCode(
+        /**
+         * The recovery code as the person typed it.
+         */code: String, 
+        /**
+         * The passphrase the restored vault will have.
+         */newPassphrase: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RestoreSecret: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRestoreSecret: FfiConverterRustBuffer {
+    typealias SwiftType = RestoreSecret
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RestoreSecret {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .passphrase(passphrase: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .recoveryCode(code: try FfiConverterString.read(from: &buf), newPassphrase: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RestoreSecret, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .passphrase(passphrase):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(passphrase, into: &buf)
+            
+        
+        case let .recoveryCode(code,newPassphrase):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(code, into: &buf)
+            FfiConverterString.write(newPassphrase, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRestoreSecret_lift(_ buf: RustBuffer) throws -> RestoreSecret {
+    return try FfiConverterTypeRestoreSecret.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRestoreSecret_lower(_ value: RestoreSecret) -> RustBuffer {
+    return FfiConverterTypeRestoreSecret.lower(value)
 }
 
 
@@ -8841,6 +9877,151 @@ public func FfiConverterTypeWeekday_lower(_ value: Weekday) -> RustBuffer {
     return FfiConverterTypeWeekday.lower(value)
 }
 
+
+
+
+
+/**
+ * Receives a backup's or a restore's progress; the Kotlin layer turns it
+ * into a `Flow`, the Swift layer into an `AsyncThrowingStream`. Called on
+ * the working thread, in order: return quickly. An exception thrown here
+ * is ignored.
+ */
+public protocol BackupListener: AnyObject, Sendable {
+    
+    /**
+     * Progress so far.
+     */
+    func onProgress(progress: BackupProgress) throws 
+    
+}
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBackupListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBackupListener = UniffiVTableCallbackInterfaceBackupListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterCallbackInterfaceBackupListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BackupListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterCallbackInterfaceBackupListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BackupListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            progress: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterCallbackInterfaceBackupListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onProgress(
+                     progress: try FfiConverterTypeBackupProgress_lift(progress)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeWaymarkError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBackupListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBackupListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBackupListener() {
+    uniffi_waymark_ffi_fn_init_callback_vtable_backuplistener(UniffiCallbackInterfaceBackupListener.vtablePtr)
+}
+
+// FfiConverter protocol for callback interfaces
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterCallbackInterfaceBackupListener {
+    fileprivate static let handleMap = UniffiHandleMap<BackupListener>()
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+extension FfiConverterCallbackInterfaceBackupListener : FfiConverter {
+    typealias SwiftType = BackupListener
+    typealias FfiType = UInt64
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lift(_ handle: UInt64) throws -> SwiftType {
+        try handleMap.get(handle: handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func lower(_ v: SwiftType) -> UInt64 {
+        return handleMap.insert(obj: v)
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public static func write(_ v: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(v))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceBackupListener_lift(_ handle: UInt64) throws -> BackupListener {
+    return try FfiConverterCallbackInterfaceBackupListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterCallbackInterfaceBackupListener_lower(_ v: BackupListener) -> UInt64 {
+    return FfiConverterCallbackInterfaceBackupListener.lower(v)
+}
 
 
 
@@ -9911,6 +11092,30 @@ fileprivate struct FfiConverterOptionTypeSyncCancellation: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBackupStatus: FfiConverterRustBuffer {
+    typealias SwiftType = BackupStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBackupStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBackupStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGeoPoint: FfiConverterRustBuffer {
     typealias SwiftType = GeoPoint?
 
@@ -10007,6 +11212,30 @@ fileprivate struct FfiConverterOptionTypeTrustOptions: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionCallbackInterfaceBackupListener: FfiConverterRustBuffer {
+    typealias SwiftType = BackupListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterCallbackInterfaceBackupListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterCallbackInterfaceBackupListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionCallbackInterfaceLogSink: FfiConverterRustBuffer {
     typealias SwiftType = LogSink?
 
@@ -10071,6 +11300,30 @@ fileprivate struct FfiConverterOptionSequenceDouble: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterSequenceDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -10800,6 +12053,27 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Restores the remote backup at `location` into a new vault in `dir`
+ * (there must be none), with the vault's passphrase or its recovery code
+ * (and a new passphrase). The restored vault is unlocked, holds every
+ * document byte for byte, and keeps backing up to the same place. On any
+ * failure nothing is left in `dir`.
+ */
+public func restoreBackupWithCancellation(dir: String, location: BackupLocation, secret: RestoreSecret, transport: HttpTransport, proxy: String? = nil, listener: BackupListener? = nil, cancellation: SyncCancellation? = nil)async throws  -> RestoredVault  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_waymark_ffi_fn_func_restore_backup(FfiConverterString.lower(dir),FfiConverterTypeBackupLocation_lower(location),FfiConverterTypeRestoreSecret_lower(secret),FfiConverterTypeHttpTransport_lower(transport),FfiConverterOptionString.lower(proxy),FfiConverterOptionCallbackInterfaceBackupListener.lower(listener),FfiConverterOptionTypeSyncCancellation.lower(cancellation)
+                )
+            },
+            pollFunc: ffi_waymark_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_waymark_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_waymark_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRestoredVault_lift,
+            errorHandler: FfiConverterTypeWaymarkError_lift
+        )
+}
+/**
  * Reads the text of a publisher's QR code,
  * `waymark://trust?card=<card URL>&fp=<fingerprint>`. To trust the
  * publisher: download the card from `card_url`, then call
@@ -10930,6 +12204,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_waymark_ffi_checksum_func_restore_backup() != 62164) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waymark_ffi_checksum_func_parse_trust_link() != 47632) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11005,13 +12282,31 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_httpbody_release() != 623) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_httptransport_get() != 50604) {
+    if (uniffi_waymark_ffi_checksum_method_httptransport_send() != 7950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_synccancellation_cancel() != 14049) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_synccancellation_is_cancelled() != 6411) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_backup_now() != 19078) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_backup_status() != 30877) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_export_backup_to_file() != 22692) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_forget_backup_location() != 11995) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_import_backup_from_file() != 23134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_waymark_ffi_checksum_method_vault_set_backup_location() != 1431) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_add_document() != 56423) {
@@ -11122,6 +12417,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_constructor_vault_open() != 6272) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_waymark_ffi_checksum_method_backuplistener_on_progress() != 1925) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_waymark_ffi_checksum_method_logsink_log() != 63899) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11143,6 +12441,7 @@ private let initializationResult: InitializationResult = {
 
     uniffiCallbackInitHttpBody()
     uniffiCallbackInitHttpTransport()
+    uniffiCallbackInitBackupListener()
     uniffiCallbackInitDocumentSink()
     uniffiCallbackInitDocumentSource()
     uniffiCallbackInitLockStateListener()

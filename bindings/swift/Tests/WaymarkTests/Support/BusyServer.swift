@@ -17,17 +17,18 @@ private let streamSocket = SOCK_STREAM
 /// its scope: tests keep a server up with `defer { server.stop() }`.
 ///
 /// `init(answering:)` answers every request with another canned response
-/// instead, and `lastRequestHead` shows what the client sent (the
-/// transport tests).
+/// instead, and `lastRequestHead` and `lastRequestBody` show what the
+/// client sent (the transport tests).
 final class BusyServer: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     let url: String
     private let listener: Int32
     private let response: String
-    // `requests`, `head` and `stopped` are guarded by `lock`.
+    // `requests`, `head`, `body` and `stopped` are guarded by `lock`.
     private let lock = NSLock()
     private var requests = 0
     private var head = ""
+    private var body = Data()
     private var stopped = false
 
     convenience init(retryAfterSeconds: Int) throws {
@@ -71,6 +72,14 @@ final class BusyServer: @unchecked Sendable {
         return head
     }
 
+    /// The body of the last request, as many bytes as its
+    /// `Content-Length` said (empty without one).
+    var lastRequestBody: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return body
+    }
+
     /// Requests answered so far.
     var requestCount: Int {
         lock.lock()
@@ -84,16 +93,31 @@ final class BusyServer: @unchecked Sendable {
         stopped = true
         lock.unlock()
         if first {
-            // Wakes the accept() below, which then fails and ends the loop.
+            // Refuses new connections at once (and wakes the accept() below
+            // on Linux). The serving thread closes the socket: closed here,
+            // its number could go to another test's new server while that
+            // thread still accepts on it, answering that server's clients.
             shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
         }
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
     }
 
     deinit { stop() }
 
     private func serve() {
-        while true {
+        defer { close(listener) }
+        while !isStopped {
+            // Waits in slices, so that a stop is seen where shutdown() does
+            // not wake accept() (Darwin).
+            var ready = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, 100)
+            if polled < 0 && errno != EINTR { return }
+            if polled <= 0 || isStopped { continue }
             let connection = accept(listener, nil, nil)
             if connection < 0 { return }
             answer(connection)
@@ -102,17 +126,38 @@ final class BusyServer: @unchecked Sendable {
     }
 
     private func answer(_ connection: Int32) {
-        // Read the request head (the client sends no body).
-        var head = [UInt8]()
+        // Read the request head, then as much body as it announces.
+        var received = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while !String(decoding: head, as: UTF8.self).contains("\r\n\r\n") {
+        let end = Array("\r\n\r\n".utf8)
+        var headEnd: Int?
+        while headEnd == nil {
             let n = read(connection, &buffer, buffer.count)
             if n <= 0 { return }
-            head.append(contentsOf: buffer[0..<n])
+            received.append(contentsOf: buffer[0..<n])
+            headEnd = received.indices.dropLast(3).first { received[$0..<$0 + 4].elementsEqual(end) }
+        }
+        let bodyStart = headEnd! + 4
+        let head = String(decoding: received[..<bodyStart], as: UTF8.self)
+        let lines = head.lowercased().components(separatedBy: "\r\n")
+        let length = lines.lazy.compactMap { line -> Int? in
+            guard line.hasPrefix("content-length:") else { return nil }
+            return Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
+        }.first ?? 0
+        if lines.contains("expect: 100-continue") {
+            _ = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8).withUnsafeBytes {
+                write(connection, $0.baseAddress, $0.count)
+            }
+        }
+        while received.count - bodyStart < length {
+            let n = read(connection, &buffer, buffer.count)
+            if n <= 0 { break }
+            received.append(contentsOf: buffer[0..<n])
         }
         lock.lock()
         requests += 1
-        self.head = String(decoding: head, as: UTF8.self)
+        self.head = head
+        body = Data(received[bodyStart...].prefix(length))
         lock.unlock()
         _ = Array(response.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
     }

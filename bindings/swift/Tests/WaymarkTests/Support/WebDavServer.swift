@@ -1,0 +1,151 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+private let streamSocket = Int32(SOCK_STREAM.rawValue)
+#elseif canImport(Darwin)
+import Darwin
+private let streamSocket = SOCK_STREAM
+#endif
+
+/// wsgidav (WebDAV on cheroot, the server the core's backup tests use too)
+/// serving a fresh temporary folder on 127.0.0.1, with Basic auth for
+/// user `alice`, password `s3cret`. The binary is `WAYMARK_WSGIDAV`
+/// (`scripts/test` and `scripts/swift-test` set it), else
+/// `$CARGO_TARGET_DIR/wsgidav/bin/wsgidav`.
+///
+/// Like ``PackServer``, it runs under a watchdog shell that kills it when
+/// this object's end of a pipe closes (on ``stop()``, or when the test
+/// process dies), and tests keep it up with `defer { server.stop() }`.
+final class WebDavServer: @unchecked Sendable {
+    static let username = "alice"
+    static let password = "s3cret"
+
+    /// `http://127.0.0.1:PORT/`.
+    let url: String
+    /// What the server stores, as files.
+    let root: URL
+    private let directory: TemporaryDirectory
+    private let watchdog: pid_t
+    // Guarded by `lock`: -1 once closed.
+    private let lock = NSLock()
+    private var lifeline: Int32
+
+    /// Starts a server and waits until it listens.
+    static func start() async throws -> WebDavServer {
+        try await offThePool { try WebDavServer() }
+    }
+
+    @available(*, noasync, message: "it waits for the server to start: call start()")
+    private init() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let executable = environment["WAYMARK_WSGIDAV"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["CARGO_TARGET_DIR"].map { "\($0)/wsgidav/bin/wsgidav" }
+        guard let executable, FileManager.default.isExecutableFile(atPath: executable) else {
+            throw FixtureError(
+                "wsgidav is not installed: run scripts/test once, or set WAYMARK_WSGIDAV (\(executable ?? "unset"))")
+        }
+        directory = try TemporaryDirectory()
+        root = directory.url("dav")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let port = try Self.freePort()
+        let config = directory.path("wsgidav.yaml")
+        try """
+            host: 127.0.0.1
+            port: \(port)
+            server: cheroot
+            provider_mapping:
+              "/": \(root.path)
+            http_authenticator:
+              domain_controller: null
+              accept_basic: true
+              accept_digest: false
+              default_to_digest: false
+            simple_dc:
+              user_mapping:
+                "*":
+                  \(Self.username):
+                    password: "\(Self.password)"
+            verbose: 0
+            logging:
+              enable: false
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let input = try cloexecPipe()
+        let script = #""$0" --config "$1" & server=$!; read -r _; kill -9 "$server"; wait"#
+        do {
+            watchdog = try spawn("/bin/sh", ["-c", script, executable, config], stdin: input.read)
+        } catch {
+            close(input.read)
+            close(input.write)
+            throw error
+        }
+        close(input.read)
+        lifeline = input.write
+        url = "http://127.0.0.1:\(port)/"
+
+        let deadline = Date().addingTimeInterval(60)
+        while !Self.accepts(port) {
+            guard Date() < deadline else {
+                stop()
+                throw FixtureError("wsgidav did not start listening on port \(port)")
+            }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Stops the server; the watchdog is reaped on a thread of its own.
+    func stop() {
+        lock.lock()
+        let fd = lifeline
+        lifeline = -1
+        lock.unlock()
+        if fd >= 0 {
+            close(fd)
+            let watchdog = self.watchdog
+            Thread.detachNewThread { _ = waitForExit(watchdog) }
+        }
+    }
+
+    deinit { stop() }
+
+    /// A port that was free a moment ago.
+    private static func freePort() throws -> UInt16 {
+        let fd = socket(AF_INET, streamSocket, 0)
+        guard fd >= 0 else { throw FixtureError("socket() failed") }
+        defer { close(fd) }
+        var address = loopback(port: 0)
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw FixtureError("bind on 127.0.0.1 failed") }
+        var actualLength = length
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+        }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    @available(*, noasync, message: "it connects, blocking")
+    private static func accepts(_ port: UInt16) -> Bool {
+        let fd = socket(AF_INET, streamSocket, 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = loopback(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        } == 0
+    }
+
+    private static func loopback(port: UInt16) -> sockaddr_in {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return address
+    }
+}

@@ -358,7 +358,7 @@ impl Vault {
     /// small conditional request; an interrupted backup resumes. Everything
     /// is encrypted here first. Cancel it by cancelling the coroutine
     /// (Kotlin) or with `cancellation` (Swift: call the package's
-    /// `backupNow(transport:progress:)`).
+    /// `backupNow(transport:proxy:progress:)`).
     #[uniffi::method(default(proxy = None, listener = None, cancellation = None))]
     pub async fn backup_now(
         self: Arc<Self>,

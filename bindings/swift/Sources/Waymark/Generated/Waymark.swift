@@ -2006,7 +2006,7 @@ public protocol VaultProtocol: AnyObject, Sendable {
      * small conditional request; an interrupted backup resumes. Everything
      * is encrypted here first. Cancel it by cancelling the coroutine
      * (Kotlin) or with `cancellation` (Swift: call the package's
-     * `backupNow(transport:progress:)`).
+     * `backupNow(transport:proxy:progress:)`).
      */
     func backupNowWithCancellation(transport: HttpTransport, proxy: String?, listener: BackupListener?, cancellation: SyncCancellation?) async throws  -> BackupReport
     
@@ -2357,7 +2357,7 @@ public static func `open`(dir: String)async throws  -> Vault  {
      * small conditional request; an interrupted backup resumes. Everything
      * is encrypted here first. Cancel it by cancelling the coroutine
      * (Kotlin) or with `cancellation` (Swift: call the package's
-     * `backupNow(transport:progress:)`).
+     * `backupNow(transport:proxy:progress:)`).
      */
 open func backupNowWithCancellation(transport: HttpTransport, proxy: String? = nil, listener: BackupListener? = nil, cancellation: SyncCancellation? = nil)async throws  -> BackupReport  {
     return
@@ -12291,7 +12291,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_waymark_ffi_checksum_method_synccancellation_is_cancelled() != 6411) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_waymark_ffi_checksum_method_vault_backup_now() != 19078) {
+    if (uniffi_waymark_ffi_checksum_method_vault_backup_now() != 30401) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_waymark_ffi_checksum_method_vault_backup_status() != 30877) {

@@ -102,6 +102,22 @@ class BackupTest {
         }
 
     @Test
+    fun `a restore with a wrong passphrase fails and leaves nothing behind`(): Unit = runBlocking {
+        WebDav().use { dav ->
+            val (created, _, _) = vaultWithDocuments()
+            created.vault.use { vault ->
+                vault.setBackupLocation(dav.location("backups/"))
+                vault.backupNow(UrlConnectionTransport()) { }
+            }
+            val dir = File(tempDir("new-phone"), "vault")
+            assertFailsWith<WaymarkException.WrongPassphrase> {
+                restoreBackupEvents(dir, dav.location("backups/"), RestoreSecret.Passphrase("not the passphrase")).toList()
+            }
+            assertTrue(!dir.exists() || dir.listFiles().isNullOrEmpty(), "nothing left in $dir")
+        }
+    }
+
+    @Test
     fun `wrong WebDAV credentials fail the backup with a clear error`(): Unit = runBlocking {
         WebDav().use { dav ->
             File(dav.root, "backups").mkdirs()

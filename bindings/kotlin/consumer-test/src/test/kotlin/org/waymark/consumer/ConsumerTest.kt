@@ -10,6 +10,7 @@ import kotlin.test.assertTrue
 class ConsumerTest {
     private val sample = File(System.getProperty("waymark.sample.dir"))
     private val url = System.getProperty("waymark.sample.url").takeIf { !it.isNullOrEmpty() }
+    private val webdav = System.getProperty("waymark.webdav.url").takeIf { !it.isNullOrEmpty() }
 
     @Test
     fun `an app depending on org_waymark waymark-kotlin keeps a document and searches a pack`(): Unit = runBlocking {
@@ -19,6 +20,7 @@ class ConsumerTest {
             File(sample, "publisher.json"),
             File(sample, "bundles/sample-mediterranean.wmbundle"),
             url,
+            webdav,
         )
         assertEquals(300_000, report.documentBytes)
         assertEquals("Passport", report.documentTitle)
@@ -30,6 +32,10 @@ class ConsumerTest {
             assertEquals(listOf("sample-mediterranean"), report.syncedPacks)
             assertTrue("Done" in report.syncEvents, report.syncEvents.toString())
             assertEquals("Finished", report.syncEvents.last())
+        }
+        if (webdav != null) {
+            assertEquals(listOf("Progress", "Finished"), report.backupEvents)
+            assertEquals(300_000, report.restoredBytes)
         }
     }
 }

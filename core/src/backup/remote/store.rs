@@ -282,13 +282,34 @@ impl<'a> Store<'a> {
         };
         let (scheme, rest) = url.split_once("://").expect("checked");
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let mut at = format!("{scheme}://{authority}/");
-        for seg in path.split('/').filter(|s| !s.is_empty()) {
-            at.push_str(seg);
-            at.push('/');
-            let got = self.send(Method::Mkcol, at.clone(), Vec::new(), &[], 64 * 1024)?;
-            // 201 made; 405 it exists; 301 a server redirecting to the
-            // slash form of an existing collection.
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let folder = |n: usize| {
+            let mut at = format!("{scheme}://{authority}/");
+            for seg in &segments[..n] {
+                at.push_str(seg);
+                at.push('/');
+            }
+            at
+        };
+        // The folder itself first; only when its parent is missing (409)
+        // walk up, so folders above the first one that exists (Nextcloud's
+        // /remote.php/dav/files/USER/) are never asked for.
+        let mut missing = Vec::new();
+        let mut n = segments.len();
+        while n > 0 {
+            let got = self.send(Method::Mkcol, folder(n), Vec::new(), &[], 64 * 1024)?;
+            match got.status {
+                // Made; it exists (405); a redirect to its slash form.
+                200 | 201 | 204 | 301 | 405 => break,
+                409 => {
+                    missing.push(n);
+                    n -= 1;
+                }
+                status => return Err(status_error(status)),
+            }
+        }
+        for n in missing.into_iter().rev() {
+            let got = self.send(Method::Mkcol, folder(n), Vec::new(), &[], 64 * 1024)?;
             if !matches!(got.status, 200 | 201 | 204 | 301 | 405) {
                 return Err(status_error(got.status));
             }

@@ -8,7 +8,7 @@
 //! is either whole or absent, and that no orphan file stays after the next
 //! open. Then it starts the child again on the same store, and so on.
 //!
-//! `WAYMARK_KILL_LOOPS` kills per scenario (default 50, what `scripts/test`
+//! `WAYMARK_KILL_LOOPS` kills per scenario (default 10, what `scripts/test`
 //! runs; `scripts/kill-loop N` runs N); `WAYMARK_KILL_SEED` fixes the
 //! random moments.
 //!
@@ -199,7 +199,7 @@ fn loops() -> usize {
     std::env::var("WAYMARK_KILL_LOOPS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(50)
+        .unwrap_or(10)
 }
 
 /// A small xorshift generator, seeded from `WAYMARK_KILL_SEED` or the

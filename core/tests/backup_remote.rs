@@ -162,6 +162,24 @@ fn http() -> Http {
     .unwrap()
 }
 
+/// Restores `location` into a new vault in `dir` with the test's clock.
+fn restore(
+    dir: &std::path::Path,
+    location: Location,
+    secret: &RestoreSecret<'_>,
+    clock: &std::sync::Arc<ManualClock>,
+) -> Result<(Vault, remote::RestoreReport), Error> {
+    remote::restore(
+        dir,
+        location,
+        secret,
+        &http(),
+        options(clock),
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+}
+
 fn backup(vault: &Vault) -> Result<remote::BackupReport, Error> {
     remote::backup_now(
         vault,
@@ -311,17 +329,14 @@ fn s3_backup_then_a_lost_phone_restored_with_the_recovery_code_byte_for_byte() {
     vault.wipe().unwrap();
     drop(vault);
     let new_phone = tempfile::tempdir().unwrap();
-    let (restored, report) = remote::restore(
+    let (restored, report) = restore(
         &new_phone.path().join("vault"),
         s3_location(&wire, "phone-a"),
         &RestoreSecret::RecoveryCode {
             code: &code,
             new_passphrase: "a brand new passphrase",
         },
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     assert_eq!(report.documents, 21);
@@ -361,14 +376,11 @@ fn two_phones_backing_up_to_one_webdav_folder_merge_without_losing_a_document() 
 
     // Phone B is the same person's second phone, restored from the backup.
     let b_dir = tempfile::tempdir().unwrap();
-    let (b, _) = remote::restore(
+    let (b, _) = restore(
         &b_dir.path().join("vault"),
         dav_location(&wire, "family"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     assert_eq!(b.list_documents().unwrap().len(), 5);
@@ -399,14 +411,11 @@ fn two_phones_backing_up_to_one_webdav_folder_merge_without_losing_a_document() 
 
     // A third phone restores the merged backup.
     let c_dir = tempfile::tempdir().unwrap();
-    let (c, _) = remote::restore(
+    let (c, _) = restore(
         &c_dir.path().join("vault"),
         dav_location(&wire, "family"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     let got = everything(&c);
@@ -493,14 +502,11 @@ fn a_backup_cut_mid_upload_leaves_the_old_one_whole_and_resumes() {
 
     // Meanwhile the server's backup is the old one, whole.
     let other = tempfile::tempdir().unwrap();
-    let (old, _) = remote::restore(
+    let (old, _) = restore(
         &other.path().join("vault"),
         s3_location(&wire, "cut"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     assert_eq!(old.list_documents().unwrap().len(), 1);
@@ -517,14 +523,11 @@ fn a_backup_cut_mid_upload_leaves_the_old_one_whole_and_resumes() {
     );
 
     let last = tempfile::tempdir().unwrap();
-    let (all, _) = remote::restore(
+    let (all, _) = restore(
         &last.path().join("vault"),
         s3_location(&wire, "cut"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     assert_eq!(everything(&all), everything(&vault));
@@ -546,28 +549,22 @@ fn a_wrong_secret_or_another_vaults_folder_is_refused_and_changes_nothing() {
 
     let target = tempfile::tempdir().unwrap();
     let into = target.path().join("vault");
-    let wrong = remote::restore(
+    let wrong = restore(
         &into,
         s3_location(&wire, "mine"),
         &RestoreSecret::Passphrase("not the passphrase"),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap_err();
     assert!(matches!(wrong, Error::WrongPassphrase { .. }), "{wrong:?}");
     assert!(!Vault::exists(&into), "no vault is left behind");
 
     // An empty folder: nothing to restore.
-    let nothing = remote::restore(
+    let nothing = restore(
         &into,
         s3_location(&wire, "empty"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap_err();
     assert!(matches!(nothing, Error::NotFound(_)), "{nothing:?}");
@@ -581,14 +578,11 @@ fn a_wrong_secret_or_another_vaults_folder_is_refused_and_changes_nothing() {
     let refused = backup(&other).unwrap_err();
     assert!(matches!(refused, Error::InvalidInput(_)), "{refused:?}");
     let check = tempfile::tempdir().unwrap();
-    let (still, _) = remote::restore(
+    let (still, _) = restore(
         &check.path().join("vault"),
         s3_location(&wire, "mine"),
         &RestoreSecret::Passphrase(PASS),
-        &http(),
-        options(&clock),
-        &CancelToken::new(),
-        &mut |_| {},
+        &clock,
     )
     .unwrap();
     assert_eq!(everything(&still), everything(&vault));

@@ -352,8 +352,8 @@ fn killed_while_adding_documents() {
             .into_iter()
             .map(|d| (d.id.to_string(), d.metadata.title))
             .collect();
-        let journal = read_journal(dir);
-        for line in &journal {
+        let lines = read_journal(dir);
+        for line in &lines {
             let n: u64 = line[2].parse().unwrap();
             let id: DocumentId = line[1].parse().unwrap();
             assert_eq!(
@@ -366,11 +366,11 @@ fn killed_while_adding_documents() {
         // At most the one in flight beyond the journal, whole.
         let beyond: Vec<_> = docs
             .iter()
-            .filter(|(id, _)| !journal.iter().any(|l| &l[1] == *id))
+            .filter(|(id, _)| !lines.iter().any(|l| &l[1] == *id))
             .collect();
         assert!(beyond.len() <= 1, "{beyond:?}");
         for (id, title) in beyond {
-            let n = journal.len() as u64;
+            let n = lines.len() as u64;
             assert_eq!(title, &format!("doc {n}"));
             let id: DocumentId = id.parse().unwrap();
             assert_eq!(
@@ -378,13 +378,9 @@ fn killed_while_adding_documents() {
                 &content(n)[..]
             );
             // The app would not know of it; the journal does now.
-            journal_line(dir, &format!("added {id} {n}"));
+            journal(dir, &format!("added {id} {n}"));
         }
     });
-}
-
-fn journal_line(dir: &Path, line: &str) {
-    journal(dir, line);
 }
 
 #[test]
@@ -399,12 +395,12 @@ fn killed_while_replacing_a_documents_content() {
     journal(dir.path(), &format!("replaced {id} 0"));
     kill_loop("vault-replace", dir.path(), &|dir| {
         let vault = reopen(dir);
-        let journal = read_journal(dir);
-        let last: u64 = journal.last().unwrap()[2].parse().unwrap();
-        let n = journal.len() as u64;
+        let lines = read_journal(dir);
+        let last: u64 = lines.last().unwrap()[2].parse().unwrap();
+        let n = lines.len() as u64;
         let now = vault.read_document_bytes(&id).unwrap();
         if now[..] == content(n)[..] {
-            journal_line(dir, &format!("replaced {id} {n}"));
+            journal(dir, &format!("replaced {id} {n}"));
         } else {
             assert_eq!(
                 &now[..],
@@ -422,14 +418,14 @@ fn killed_while_adding_and_deleting() {
     drop(new_vault_in(dir.path()));
     kill_loop("vault-delete", dir.path(), &|dir| {
         let vault = reopen(dir);
-        let journal = read_journal(dir);
+        let lines = read_journal(dir);
         let listed: Vec<String> = vault
             .list_documents()
             .unwrap()
             .into_iter()
             .map(|d| d.id.to_string())
             .collect();
-        for line in &journal {
+        for line in &lines {
             if line[0] == "deleted" {
                 assert!(!listed.contains(&line[1]), "a deleted document came back");
             }
@@ -440,11 +436,11 @@ fn killed_while_adding_and_deleting() {
             let d: DocumentId = id.parse().unwrap();
             let bytes = vault.read_document_bytes(&d).unwrap();
             assert!(
-                (0..=journal.len() as u64).any(|n| bytes[..] == content(n)[..]),
+                (0..=lines.len() as u64).any(|n| bytes[..] == content(n)[..]),
                 "a document is whole"
             );
             vault.delete_document(&d).unwrap();
-            journal_line(dir, &format!("deleted {id} 0"));
+            journal(dir, &format!("deleted {id} 0"));
         }
     });
 }

@@ -19,11 +19,10 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::autolock::{DEFAULT_AUTO_LOCK, duration_ms};
 use super::crypto::{self, KdfParams, SecretKey, random_bytes};
-use super::duress::{clear_cell, put_record};
-use super::keys::{Header, Session, get_slot, passphrase_slot_key, put_slot};
+use super::keys::{Header, Session, get_slot, passphrase_slot_key};
 use super::labels;
+use super::lifecycle::write_new_vault;
 use super::record::Record;
 use super::recovery::RecoveryCode;
 use super::schema::{CELLS, DB_FILE, VaultSchema, passphrase_row, recovery_row};
@@ -37,7 +36,7 @@ use crate::storage::{OpenMode, open_database, private_dir};
 /// passphrase or the recovery code nothing in it opens; it names no cell
 /// (restore tries each), so it does not tell which of the vault's cells
 /// the backed-up vault lives in.
-#[derive(Clone, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CarriedKeys {
     #[serde(with = "hex_bytes")]
     vault_id: Vec<u8>,
@@ -237,31 +236,13 @@ impl Vault {
         let header = opened.header.clone();
         let cell = opened.cell;
         let session = Session::new(opened.data_key.clone(), cell, Record::root(), true);
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: i64 = tx.query_row("SELECT count(*) FROM vault", [], |r| r.get(0))?;
-        if existing != 0 {
-            return Err(Error::VaultExists);
-        }
-        tx.execute(
-            "INSERT INTO vault (id, vault_id, kdf, salt, insecure_kdf) VALUES (1, ?1, '', x'', 0)",
-            [header.vault_id],
+        write_new_vault(
+            &mut conn,
+            &header,
+            &session,
+            &keys.passphrase_slot,
+            &keys.recovery_slot,
         )?;
-        header.store(&tx)?;
-        for other in (0..CELLS).filter(|&c| c != cell) {
-            clear_cell(&tx, other)?;
-        }
-        put_slot(&tx, &passphrase_row(cell), &keys.passphrase_slot)?;
-        put_slot(&tx, &recovery_row(cell), &keys.recovery_slot)?;
-        put_record(&tx, &header, &session)?;
-        tx.execute(
-            "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
-            [],
-        )?;
-        tx.execute(
-            "INSERT INTO settings (id, auto_lock_ms, wipe_after_failures) VALUES (1, ?1, NULL)",
-            [duration_ms(DEFAULT_AUTO_LOCK)],
-        )?;
-        tx.commit()?;
         let vault = Vault::from_parts(dir, header, conn, options.clock)?;
         vault.shared.lock().install(session);
         vault.touch();

@@ -89,49 +89,23 @@ impl Vault {
         let master = header.master_key(passphrase)?;
         let code = RecoveryCode::generate()?;
 
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let existing: i64 = tx.query_row("SELECT count(*) FROM vault", [], |r| r.get(0))?;
-        if existing != 0 {
-            return Err(Error::VaultExists);
-        }
-        tx.execute(
-            "INSERT INTO vault (id, vault_id, kdf, salt, insecure_kdf) VALUES (1, ?1, '', x'', 0)",
-            [header.vault_id],
-        )?;
-        header.store(&tx)?;
-        // Every cell's rows exist from the start; only this vault's are
-        // more than random bytes.
-        for other in (0..CELLS).filter(|&c| c != cell) {
-            clear_cell(&tx, other)?;
-        }
-        put_slot(
-            &tx,
+        let passphrase_slot = header.wrap(
+            &passphrase_slot_key(&master, cell),
             &passphrase_row(cell),
-            &header.wrap(
-                &passphrase_slot_key(&master, cell),
-                &passphrase_row(cell),
-                &session.payload(),
-            )?,
+            &session.payload(),
         )?;
-        put_slot(
-            &tx,
+        let recovery_slot = header.wrap(
+            &code.wrapping_key(),
             &recovery_row(cell),
-            &header.wrap(
-                &code.wrapping_key(),
-                &recovery_row(cell),
-                &session.payload(),
-            )?,
+            &session.payload(),
         )?;
-        put_record(&tx, &header, &session)?;
-        tx.execute(
-            "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
-            [],
+        write_new_vault(
+            &mut conn,
+            &header,
+            &session,
+            &passphrase_slot,
+            &recovery_slot,
         )?;
-        tx.execute(
-            "INSERT INTO settings (id, auto_lock_ms, wipe_after_failures) VALUES (1, ?1, NULL)",
-            [duration_ms(DEFAULT_AUTO_LOCK)],
-        )?;
-        tx.commit()?;
 
         let vault = Vault::from_parts(dir, header, conn, options.clock)?;
         vault.shared.lock().install(session);
@@ -220,4 +194,48 @@ impl Drop for Vault {
         drop(inner);
         self.shared.wake.notify_all();
     }
+}
+
+/// Writes a new vault's rows in one transaction: the header, the vault's
+/// passphrase and recovery slots in its cell, every other cell free
+/// (random bytes), its record, the unlock guard and the settings.
+/// [`Error::VaultExists`] if the database holds a vault already (a database
+/// file left by a creation killed half-way is reused). Used by
+/// [`Vault::create`] and by a restore (`carried.rs`).
+pub(super) fn write_new_vault(
+    conn: &mut Connection,
+    header: &Header,
+    session: &Session,
+    passphrase_slot: &[u8],
+    recovery_slot: &[u8],
+) -> Result<()> {
+    let cell = session.cell;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let existing: i64 = tx.query_row("SELECT count(*) FROM vault", [], |r| r.get(0))?;
+    if existing != 0 {
+        return Err(Error::VaultExists);
+    }
+    tx.execute(
+        "INSERT INTO vault (id, vault_id, kdf, salt, insecure_kdf) VALUES (1, ?1, '', x'', 0)",
+        [header.vault_id],
+    )?;
+    header.store(&tx)?;
+    // Every cell's rows exist from the start; only this vault's are more
+    // than random bytes.
+    for other in (0..CELLS).filter(|&c| c != cell) {
+        clear_cell(&tx, other)?;
+    }
+    put_slot(&tx, &passphrase_row(cell), passphrase_slot)?;
+    put_slot(&tx, &recovery_row(cell), recovery_slot)?;
+    put_record(&tx, header, session)?;
+    tx.execute(
+        "INSERT INTO unlock_guard (id, failures, last_attempt) VALUES (1, 0, 0)",
+        [],
+    )?;
+    tx.execute(
+        "INSERT INTO settings (id, auto_lock_ms, wipe_after_failures) VALUES (1, ?1, NULL)",
+        [duration_ms(DEFAULT_AUTO_LOCK)],
+    )?;
+    tx.commit()?;
+    Ok(())
 }

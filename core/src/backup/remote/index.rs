@@ -89,12 +89,6 @@ impl Index {
     pub fn live(&self) -> impl Iterator<Item = &Revision> {
         self.revisions.iter().filter(|r| !r.deleted)
     }
-
-    fn find(&self, id: &str, updated_ms: i64) -> Option<&Revision> {
-        self.revisions
-            .iter()
-            .find(|r| r.id == id && r.updated_ms == updated_ms)
-    }
 }
 
 /// What the phone holds: document id → revision (last change, ms).
@@ -210,17 +204,6 @@ pub fn merge(remote: &Index, local: &Holdings, base: &Holdings) -> Plan {
         deleted,
         conflicts,
     }
-}
-
-/// The holdings the phone keeps as its base after a backup that wrote
-/// `index`: what it holds now.
-pub fn new_base(local: &Holdings) -> Holdings {
-    local.clone()
-}
-
-/// The revision `(id, updated_ms)` in `index`, if listed.
-pub fn lookup<'a>(index: &'a Index, id: &str, updated_ms: i64) -> Option<&'a Revision> {
-    index.find(id, updated_ms)
 }
 
 #[cfg(test)]
@@ -350,7 +333,7 @@ mod tests {
                     }
                     Step::Backup(p) => {
                         index = apply(merge(&index, &phones[p], &bases[p]));
-                        bases[p] = new_base(&phones[p]);
+                        bases[p] = phones[p].clone();
                     }
                 }
             }

@@ -223,7 +223,7 @@ pub fn status(vault: &Vault) -> Result<Option<BackupStatus>> {
     let Some(state) = load_state(vault)? else {
         return Ok(None);
     };
-    let (_, fingerprint) = holdings(vault)?;
+    let (_, fingerprint) = holdings(&vault.list_documents()?, &vault.carried_keys()?)?;
     Ok(Some(BackupStatus {
         location: state.location.describe(),
         last_backup: state.last_backup,
@@ -245,9 +245,10 @@ pub fn backup_now(
     })?;
     let key = vault.backup_key()?;
     let carried = vault.carried_keys()?;
-    let (local, fingerprint) = holdings(vault)?;
+    let listed = vault.list_documents()?;
+    let (local, fingerprint) = holdings(&listed, &carried)?;
     let location = state.location.clone();
-    let store = Store::new(&location, http, clock, cancel)?;
+    let store = Store::new(&location, http, clock, cancel);
     let report = |store: &Store<'_>, mut r: BackupReport| {
         r.requests = store.requests();
         r.bytes_sent = store.sent();
@@ -272,15 +273,12 @@ pub fn backup_now(
         store.prepare()?;
     }
     let outbox = Outbox::new(vault.dir(), &key);
-    let docs: BTreeMap<String, DocumentInfo> = vault
-        .list_documents()?
-        .into_iter()
-        .map(|d| (d.id.to_string(), d))
-        .collect();
+    let docs: BTreeMap<String, DocumentInfo> =
+        listed.into_iter().map(|d| (d.id.to_string(), d)).collect();
     let mut uploaded_here: BTreeMap<(String, i64), (u64, u32)> = BTreeMap::new();
     for _round in 0..MAX_ROUNDS {
-        let (remote, condition) = match &got {
-            Got::Missing => (Index::new(), Condition::Absent),
+        let (remote, condition, keys_same) = match &got {
+            Got::Missing => (Index::new(), Condition::Absent, false),
             Got::Body { bytes, etag } => {
                 let head = Head::parse(bytes)?;
                 if head.keys.vault_id() != carried.vault_id() {
@@ -290,17 +288,11 @@ pub fn backup_now(
                 }
                 let index = head.open_index(&key)?;
                 let condition = etag.clone().map_or(Condition::None, Condition::Matches);
-                (index, condition)
+                (index, condition, head.keys == carried)
             }
             Got::NotModified => unreachable!("handled above"),
         };
         let mut plan = merge(&remote, &local, &state.base);
-        let keys_same = match &got {
-            Got::Body { bytes, .. } => Head::parse(bytes)
-                .map(|h| serde_json::to_vec(&h.keys).ok() == serde_json::to_vec(&carried).ok())
-                .unwrap_or(false),
-            _ => false,
-        };
         if plan.upload.is_empty() && plan.index == remote && keys_same {
             // The server has everything already (another phone's backup, or
             // this one's that was cut before it could note it).
@@ -443,7 +435,7 @@ pub fn restore(
         return Err(Error::VaultExists);
     }
     let clock = options.clock.clone();
-    let store = Store::new(&location, http, clock.as_ref(), cancel)?;
+    let store = Store::new(&location, http, clock.as_ref(), cancel);
     let (bytes, etag) = match store.get(HEAD_NAME, None, MAX_HEAD)? {
         Got::Body { bytes, etag } => (bytes, etag),
         _ => return Err(Error::NotFound("backup")),
@@ -508,7 +500,7 @@ pub fn restore(
             }
             Ok(())
         })?;
-        let (local, fingerprint) = holdings(&vault)?;
+        let (local, fingerprint) = holdings(&vault.list_documents()?, &vault.carried_keys()?)?;
         let mut state = State {
             location: location.clone(),
             head_etag: etag.clone(),
@@ -932,16 +924,16 @@ fn save_state(vault: &Vault, state: &State) -> Result<()> {
     vault.set_private_record(STATE_RECORD, Some(&json))
 }
 
-/// The phone's documents as revisions, and a digest of them and of the
-/// vault's carried keys (a new passphrase or recovery code changes it).
-fn holdings(vault: &Vault) -> Result<(Holdings, String)> {
-    let local: Holdings = vault
-        .list_documents()?
-        .into_iter()
+/// The phone's documents as revisions (from `docs`, the vault's listing),
+/// and a digest of them and of the vault's carried keys (a new passphrase
+/// or recovery code changes it).
+fn holdings(docs: &[DocumentInfo], carried: &CarriedKeys) -> Result<(Holdings, String)> {
+    let local: Holdings = docs
+        .iter()
         .map(|d| (d.id.to_string(), d.updated_at.timestamp_millis()))
         .collect();
     let mut hash = Sha256::new();
-    hash.update(serde_json::to_vec(&vault.carried_keys()?)?);
+    hash.update(serde_json::to_vec(carried)?);
     for (id, t) in &local {
         hash.update(id.as_bytes());
         hash.update(t.to_be_bytes());

@@ -246,8 +246,8 @@ impl<'a> Store<'a> {
         http: &'a Http,
         clock: &'a dyn Clock,
         cancel: &'a CancelToken,
-    ) -> Result<Self> {
-        Ok(Store {
+    ) -> Self {
+        Store {
             location,
             http,
             clock,
@@ -255,7 +255,7 @@ impl<'a> Store<'a> {
             requests: AtomicU32::new(0),
             sent: AtomicU64::new(0),
             received: AtomicU64::new(0),
-        })
+        }
     }
 
     /// Requests sent so far (each retry counted once: the attempt that
@@ -432,22 +432,30 @@ impl<'a> Store<'a> {
                 .url();
                 Ok((url, headers))
             }
-            Location::Webdav {
-                url,
-                username,
-                password,
-            } => {
-                if let Some(user) = username {
-                    use base64ct::Encoding as _;
-                    let pair = format!("{user}:{}", password.as_deref().unwrap_or(""));
-                    headers.push((
-                        "authorization".to_owned(),
-                        format!("Basic {}", base64ct::Base64::encode_string(pair.as_bytes())),
-                    ));
-                }
+            Location::Webdav { url, .. } => {
+                headers.extend(self.webdav_authorization());
                 Ok((format!("{url}{name}"), headers))
             }
         }
+    }
+
+    /// A WebDAV location's `Authorization` header (HTTP Basic), if it has
+    /// a user name.
+    fn webdav_authorization(&self) -> Option<(String, String)> {
+        use base64ct::Encoding as _;
+        let Location::Webdav {
+            username: Some(user),
+            password,
+            ..
+        } = self.location
+        else {
+            return None;
+        };
+        let pair = format!("{user}:{}", password.as_deref().unwrap_or(""));
+        Some((
+            "authorization".to_owned(),
+            format!("Basic {}", base64ct::Base64::encode_string(pair.as_bytes())),
+        ))
     }
 
     fn send(
@@ -458,10 +466,9 @@ impl<'a> Store<'a> {
         body: &[u8],
         max: u64,
     ) -> Result<Exchanged> {
-        if let (Method::Mkcol, Location::Webdav { .. }) = (method, self.location) {
-            // MKCOL goes to the collection itself, with the credentials.
-            let (_, auth) = self.request(Method::Get, "", Vec::new())?;
-            headers.extend(auth);
+        if method == Method::Mkcol {
+            // MKCOL goes to a collection's own URL, not through `request`.
+            headers.extend(self.webdav_authorization());
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         self.sent.fetch_add(body.len() as u64, Ordering::Relaxed);

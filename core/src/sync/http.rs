@@ -152,13 +152,24 @@ impl Http {
     /// A client with `config` over `transport`, which MUST honour the
     /// contract in [`super::transport`]. `InvalidInput` if the proxy is not
     /// a proxy URL.
-    pub fn with_transport(config: HttpConfig, transport: Arc<dyn Transport>) -> Result<Self> {
+    ///
+    /// A SOCKS5 proxy always reaches the transport as `socks5h://`: the
+    /// proxy resolves host names, so that none is looked up on the phone
+    /// (which would tell the local network where the phone connects, past
+    /// Tor or a VPN's proxy). `socks5://` is taken to mean the same.
+    pub fn with_transport(mut config: HttpConfig, transport: Arc<dyn Transport>) -> Result<Self> {
         if let Some(proxy) = &config.proxy
             && !check_proxy_url(proxy)
         {
             return Err(Error::invalid(
                 "the proxy must look like socks5h://host:port, socks5://host:port or http://host:port",
             ));
+        }
+        if let Some(proxy) = &mut config.proxy
+            && proxy.len() >= 9
+            && proxy[..9].eq_ignore_ascii_case("socks5://")
+        {
+            proxy.replace_range(..9, "socks5h://");
         }
         Ok(Http { transport, config })
     }
@@ -675,6 +686,27 @@ mod tests {
             Http::with_transport(config, Arc::new(Never)),
             Err(Error::InvalidInput(_))
         ));
+    }
+
+    #[test]
+    fn a_socks5_proxy_always_resolves_names_itself() {
+        for (given, sent) in [
+            ("socks5://10.0.0.2:1080", "socks5h://10.0.0.2:1080"),
+            ("SOCKS5://host:1080", "socks5h://host:1080"),
+            ("socks5h://127.0.0.1:9050", "socks5h://127.0.0.1:9050"),
+            ("http://127.0.0.1:3128", "http://127.0.0.1:3128"),
+        ] {
+            let config = HttpConfig {
+                proxy: Some(given.into()),
+                ..HttpConfig::default()
+            };
+            let transport = Arc::new(Scripted {
+                answers: std::sync::Mutex::new(Vec::new()),
+                requests: std::sync::Mutex::new(Vec::new()),
+            });
+            let http = Http::with_transport(config, transport).unwrap();
+            assert_eq!(http.config().proxy.as_deref(), Some(sent));
+        }
     }
 
     #[test]

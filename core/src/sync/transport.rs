@@ -41,9 +41,11 @@
 //!   [`TransportRequest::read_timeout`] for the headers and for each read
 //!   of the body; report a timeout as [`TransportErrorKind::Timeout`].
 //! - Use [`TransportRequest::proxy`] when it is given (`http://host:port`,
-//!   `socks5://host:port`, `socks5h://host:port`, the last resolving names
-//!   through the proxy), and no proxy at all when it is not: never the
-//!   system's proxy settings behind the person's back.
+//!   or `socks5h://host:port`: [`Http`](super::Http) hands every SOCKS5
+//!   proxy over in that form), and no proxy at all when it is not: never
+//!   the system's proxy settings behind the person's back. Through a SOCKS5
+//!   proxy, give the proxy the host's name and let it resolve it: no DNS
+//!   lookup on the phone.
 //! - Verify TLS against the platform's trusted roots; never skip it.
 //! - Never log the URL, the headers or the body.
 

@@ -127,3 +127,117 @@ pub fn raw_request(port: u16, request: &str) -> String {
     let _ = s.read_to_string(&mut out);
     out
 }
+
+/// `tests/wire/wire.py` in front of a server on `upstream`: it records every
+/// request as it arrived (and, with `socks`, runs a SOCKS5 proxy that relays
+/// `sync.waymark.invalid` to the server). `tests/wire/check.py` holds the
+/// rules the record must satisfy (issue 20 §4).
+pub struct Wire {
+    _server: Server,
+    /// The recording relay's port (plain HTTP to the server).
+    pub http: u16,
+    /// The SOCKS5 proxy's port, if asked for.
+    pub socks: Option<u16>,
+    log: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+fn wire_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests/wire")
+        .join(name)
+}
+
+impl Wire {
+    pub fn start(upstream: u16, socks: bool) -> Wire {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("wire.jsonl");
+        let mut command = Command::new("python3");
+        command
+            .arg(wire_script("wire.py"))
+            .arg("--upstream")
+            .arg(format!("127.0.0.1:{upstream}"))
+            .arg("--log")
+            .arg(&log);
+        if socks {
+            command.arg("--socks");
+        }
+        // Its stdin is a pipe held by this process: it ends when we do.
+        let mut child = command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("python3 runs tests/wire/wire.py");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let port = |key: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .and_then(|p| p.parse::<u16>().ok())
+        };
+        let http = port("http=").unwrap_or_else(|| panic!("wire.py said {line:?}"));
+        let socks = port("socks=");
+        Wire {
+            _server: Server { child, port: http },
+            http,
+            socks,
+            log,
+            dir,
+        }
+    }
+
+    /// How many events it has recorded so far (a mark for [`Wire::part`]).
+    pub fn mark(&self) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    /// The events recorded between each pair of marks, in a log file of
+    /// their own.
+    pub fn part(&self, ranges: &[(usize, usize)], name: &str) -> PathBuf {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = String::new();
+        for &(from, to) in ranges {
+            for line in &lines[from..to] {
+                out += line;
+                out.push('\n');
+            }
+        }
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, out).unwrap();
+        path
+    }
+
+    /// Every event recorded so far.
+    pub fn everything(&self) -> PathBuf {
+        self.log.clone()
+    }
+}
+
+/// Runs `tests/wire/check.py` on `log` with `args` (`--kind sync`,
+/// `--same-as OTHER`, `--socks`…). Returns its summary if every rule held;
+/// panics with each violation otherwise.
+pub fn check_wire(log: &Path, args: &[&str]) -> String {
+    let out = Command::new("python3")
+        .arg(wire_script("check.py"))
+        .arg(log)
+        .args(args)
+        .output()
+        .expect("python3 runs tests/wire/check.py");
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(
+        out.status.success(),
+        "the wire check failed:\n{said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    said
+}

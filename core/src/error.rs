@@ -195,4 +195,18 @@ impl Error {
             _ => false,
         }
     }
+
+    /// True when the disk failed an operation other than by being full:
+    /// an input/output error (EIO) from the system, or SQLite's "disk I/O
+    /// error" (which SQLite also reports when the disk filled up while it
+    /// grew its shared-memory index).
+    pub fn is_storage_failure(&self) -> bool {
+        match self {
+            Error::Io(e) => e.raw_os_error() == Some(5), // EIO on Linux, Android, iOS
+            Error::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::SystemIoFailure
+            }
+            _ => false,
+        }
+    }
 }

@@ -39,6 +39,14 @@ pub fn render(error: &Error) -> String {
         other if other.is_storage_full() => {
             "the storage is full: nothing was changed; free some space and try again".into()
         }
+        other if other.is_storage_failure() => {
+            // An fsync that failed during a commit leaves its outcome
+            // unknown (the change may appear at the next open): no
+            // "nothing was changed" here.
+            "the storage failed (an input/output error): what was saved before is intact, \
+             the last change may not be; try again, and free some space if it goes on"
+                .into()
+        }
         other => other.to_string(),
     }
 }
@@ -130,6 +138,21 @@ mod tests {
             }),
             "too many failed attempts: wait 10 min before trying again"
         );
+    }
+
+    #[test]
+    fn a_failing_disk_reads_the_same_whichever_layer_saw_it() {
+        let said = "the storage failed (an input/output error): what was saved before is intact, \
+                    the last change may not be; try again, and free some space if it goes on";
+        let eio = std::io::Error::from_raw_os_error(5);
+        assert_eq!(render(&Error::Io(eio)), said);
+        let sqlite = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR_FSYNC),
+            None,
+        );
+        assert_eq!(render(&Error::Sqlite(sqlite)), said);
+        let other = std::io::Error::from_raw_os_error(13); // EACCES
+        assert_ne!(render(&Error::Io(other)), said);
     }
 
     #[test]

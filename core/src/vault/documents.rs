@@ -86,8 +86,8 @@ impl Vault {
                 )?;
                 Ok(tx.commit()?)
             })();
-            if committed.is_err() {
-                self.blobs.remove(&id, version);
+            if let Err(e) = &committed {
+                self.discard_uncommitted(e, &id, version);
             }
             committed.map(|()| id)
         })
@@ -152,9 +152,9 @@ impl Vault {
                 )?;
                 Ok(tx.commit()?)
             })();
-            match committed {
+            match &committed {
                 Ok(()) => self.blobs.remove(id, old_version),
-                Err(_) => self.blobs.remove(id, version),
+                Err(e) => self.discard_uncommitted(e, id, version),
             }
             committed
         })
@@ -339,13 +339,26 @@ impl Vault {
                 tx.commit()?;
                 Ok(t)
             });
-            if committed.is_err() {
+            if let Err(e) = &committed {
                 for (id, version) in &written {
-                    self.blobs.remove(id, *version);
+                    self.discard_uncommitted(e, id, *version);
                 }
             }
             committed
         })
+    }
+
+    /// After a write transaction failed with `error`: removes the content
+    /// file it wrote, unless the disk failed (an fsync error during the
+    /// commit, say). Then whether the commit happened is unknown: SQLite
+    /// finds a commit whose WAL frames were written at the next open even
+    /// though the fsync failed. The file stays, so a row never lacks its
+    /// content; the sweep at the next open removes it if no row refers to
+    /// it.
+    fn discard_uncommitted(&self, error: &Error, id: &DocumentId, version: u32) {
+        if !error.is_storage_failure() {
+            self.blobs.remove(id, version);
+        }
     }
 
     // ----- internals -------------------------------------------------------

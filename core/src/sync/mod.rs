@@ -229,10 +229,13 @@ impl<'a> Syncer<'a> {
                     // name it or its host): the category.
                     log::warn!(target: "waymark::sync", "a publisher failed to sync: {}", e.code());
                     report.status = PublisherStatus::Failed;
-                    report.error = Some(e.to_string());
+                    // In the words a person reads (a full disk says so,
+                    // whichever layer saw it).
+                    let reason = crate::error::render(&e);
+                    report.error = Some(reason.clone());
                     listener.on_event(&SyncEvent::Failed {
                         publisher: source.id.clone(),
-                        reason: e.to_string(),
+                        reason,
                     });
                 }
             }

@@ -1,7 +1,8 @@
 /* An LD_PRELOAD shim for the I/O fault tests (issue 20 §3): it makes the
- * process see a full or failing disk. Every write to a file (write, pwrite,
- * pwrite64, writev, pwritev; the terminal's descriptors 0-2 are spared)
- * and every fsync/fdatasync passes through it. Rust's standard library and
+ * process see a full or failing disk. Every write to a regular file (write,
+ * pwrite, pwrite64, writev, pwritev; sockets, pipes, eventfds and the
+ * terminal are spared, as a real full disk spares them) and every
+ * fsync/fdatasync of one passes through it. Rust's standard library and
  * the bundled SQLite both reach the disk through these libc calls.
  *
  *   WAYMARK_FAULT_ERRNO        ENOSPC (default) or EIO: the error given
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -41,10 +43,15 @@ static void setup(void) {
   if (v) at_call = atoll(v);
 }
 
+static int on_disk(int fd) {
+  struct stat st;
+  return fd > 2 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* True (errno set) if this call must fail. */
 static int fail_write(int fd, size_t n) {
   setup();
-  if (fd <= 2) return 0;
+  if (!on_disk(fd)) return 0;
   writes++;
   if (on_write) {
     calls++;
@@ -57,7 +64,7 @@ static int fail_write(int fd, size_t n) {
 
 static int fail_fsync(int fd) {
   setup();
-  if (fd <= 2) return 0;
+  if (!on_disk(fd)) return 0;
   fsyncs++;
   if (on_fsync) {
     calls++;

@@ -12,10 +12,12 @@
 //! runs; `scripts/kill-loop N` runs N); `WAYMARK_KILL_SEED` fixes the
 //! random moments.
 //!
-//! Not yet looped here: a pack update by patch and a sync (download and
-//! install), a panic wipe, duress destruction, and the remote backup.
+//! A sync (download, patch, install) is looped in `tests/tests/kill_sync.rs`,
+//! which runs the `waymark` CLI against a publisher's real repository.
 
 mod common;
+#[cfg(feature = "http-reqwest")]
+mod servers;
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -29,6 +31,10 @@ use waymark_core::content::synthetic::{SyntheticPublisher, pack};
 use waymark_core::vault::{DocumentId, DocumentKind, RecoveryCode, Vault};
 
 const OTHER_PASS: &str = "another passphrase entirely";
+const DURESS_PASS: &str = "the words for the checkpoint";
+/// Documents the vault-add loop keeps (it deletes the oldest beyond), so
+/// that checking every one after each kill stays affordable.
+const KEEP: usize = 40;
 
 /// A document's content, from its number: 1 KB to 2.5 MB.
 fn content(n: u64) -> Vec<u8> {
@@ -81,8 +87,13 @@ fn kill_child() {
     let dir = PathBuf::from(dir);
     let scenario = scenario.to_string_lossy().into_owned();
     let next = |dir: &Path| read_journal(dir).len() as u64;
-    if scenario.starts_with("content") {
-        return content_child(&scenario, &dir);
+    match scenario.as_str() {
+        s if s.starts_with("content") => return content_child(s, &dir),
+        "vault-wipe" => return wipe_child(&dir),
+        "vault-destroy" => return destroy_child(&dir),
+        #[cfg(feature = "http-reqwest")]
+        "backup" => return backup_child(&dir),
+        _ => {}
     }
     let vault_dir = dir.join("vault");
     let vault = Vault::open(&vault_dir, options(&clock())).unwrap();
@@ -92,6 +103,8 @@ fn kill_child() {
         let n = next(&dir);
         match scenario.as_str() {
             "vault-add" => {
+                delete_oldest_beyond(&vault, &dir, KEEP);
+                let n = next(&dir);
                 let id = vault
                     .add_document_bytes(meta(DocumentKind::Other, &format!("doc {n}")), &content(n))
                     .unwrap();
@@ -134,6 +147,128 @@ fn kill_child() {
             }
             other => panic!("no scenario {other}"),
         }
+    }
+}
+
+/// Deletes the oldest live documents the journal lists, journaling
+/// `deleting ID` before and `deleted ID` after, until `keep` are left.
+fn delete_oldest_beyond(vault: &Vault, dir: &Path, keep: usize) {
+    loop {
+        let live = live_documents(&read_journal(dir));
+        if live.len() < keep {
+            return;
+        }
+        let (id, _) = &live[0];
+        journal(dir, &format!("deleting {id}"));
+        vault.delete_document(&id.parse().unwrap()).unwrap();
+        journal(dir, &format!("deleted {id}"));
+    }
+}
+
+/// The documents the journal says were added and not deleted, oldest
+/// first: (id, content number).
+fn live_documents(lines: &[Vec<String>]) -> Vec<(String, u64)> {
+    let mut live: Vec<(String, u64)> = Vec::new();
+    for l in lines {
+        match l[0].as_str() {
+            "added" => live.push((l[1].clone(), l[2].parse().unwrap())),
+            "deleted" => live.retain(|(id, _)| id != &l[1]),
+            _ => {}
+        }
+    }
+    live
+}
+
+/// Creates a vault, adds two documents, then panic-wipes it; again and
+/// again (the parent wipes what a kill left before the next run).
+fn wipe_child(dir: &Path) {
+    let vault_dir = dir.join("vault");
+    loop {
+        let n = read_journal(dir).len() as u64;
+        let (vault, code) = Vault::create(&vault_dir, PASS, options(&clock())).unwrap();
+        journal(
+            dir,
+            &format!("created {}", code.to_string().replace(' ', "")),
+        );
+        for k in 0..2 {
+            let id = vault
+                .add_document_bytes(meta(DocumentKind::Passport, "wiped"), &content(n + k))
+                .unwrap();
+            journal(dir, &format!("added {id} {}", n + k));
+        }
+        journal(dir, "wiping");
+        vault.wipe().unwrap();
+        journal(dir, "wiped");
+    }
+}
+
+/// Creates a vault with a document and a destroying duress passphrase,
+/// then unlocks with the duress passphrase (which destroys the real
+/// vault); again and again.
+fn destroy_child(dir: &Path) {
+    let vault_dir = dir.join("vault");
+    loop {
+        let n = read_journal(dir).len() as u64;
+        let (vault, _) = Vault::create(&vault_dir, PASS, options(&clock())).unwrap();
+        let id = vault
+            .add_document_bytes(meta(DocumentKind::Passport, "real"), &content(n))
+            .unwrap();
+        vault.set_duress_passphrase(DURESS_PASS, true).unwrap();
+        journal(dir, &format!("armed {id} {n}"));
+        drop(vault);
+        let vault = Vault::open(&vault_dir, options(&clock())).unwrap();
+        journal(dir, "unlocking");
+        vault.unlock(DURESS_PASS).unwrap();
+        journal(dir, "destroyed");
+        drop(vault);
+        waymark_core::vault::wipe_dir(&vault_dir).unwrap();
+        journal(dir, "wiped");
+    }
+}
+
+/// A small document (1 KB to 120 KB): the backup loop restores them all
+/// after every kill.
+#[cfg(feature = "http-reqwest")]
+fn small(n: u64) -> Vec<u8> {
+    let mut c = content(n);
+    c.truncate(1_000 + (n as usize * 7_919) % 119_000);
+    c
+}
+
+#[cfg(feature = "http-reqwest")]
+fn backup_http() -> waymark_core::sync::Http {
+    waymark_core::sync::Http::new(waymark_core::sync::HttpConfig {
+        retries: 1,
+        backoff_base: Duration::from_millis(10),
+        backoff_max: Duration::from_millis(20),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
+/// Adds a document (deleting the oldest beyond 12), then backs up to the
+/// WebDAV server the parent runs; again and again.
+#[cfg(feature = "http-reqwest")]
+fn backup_child(dir: &Path) {
+    let vault = Vault::open(&dir.join("vault"), options(&clock())).unwrap();
+    vault.unlock(PASS).unwrap();
+    let http = backup_http();
+    loop {
+        delete_oldest_beyond(&vault, dir, 12);
+        let n = read_journal(dir).len() as u64;
+        let id = vault
+            .add_document_bytes(meta(DocumentKind::Other, &format!("doc {n}")), &small(n))
+            .unwrap();
+        journal(dir, &format!("added {id} {n}"));
+        waymark_core::backup::remote::backup_now(
+            &vault,
+            &http,
+            &waymark_core::clock::SystemClock,
+            &waymark_core::sync::CancelToken::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        journal(dir, "backed-up");
     }
 }
 
@@ -352,21 +487,31 @@ fn killed_while_adding_documents() {
             .into_iter()
             .map(|d| (d.id.to_string(), d.metadata.title))
             .collect();
+        // A delete cut short: done or not, never half.
+        if let Some(l) = read_journal(dir).last()
+            && l[0] == "deleting"
+            && !docs.contains_key(&l[1])
+        {
+            journal(dir, &format!("deleted {}", l[1]));
+        }
         let lines = read_journal(dir);
-        for line in &lines {
-            let n: u64 = line[2].parse().unwrap();
-            let id: DocumentId = line[1].parse().unwrap();
+        let live = live_documents(&lines);
+        for (id, n) in &live {
+            let id: DocumentId = id.parse().unwrap();
             assert_eq!(
                 &vault
                     .read_document_bytes(&id)
                     .expect("a committed document is there")[..],
-                &content(n)[..]
+                &content(*n)[..]
             );
+        }
+        for l in lines.iter().filter(|l| l[0] == "deleted") {
+            assert!(!docs.contains_key(&l[1]), "a deleted document came back");
         }
         // At most the one in flight beyond the journal, whole.
         let beyond: Vec<_> = docs
             .iter()
-            .filter(|(id, _)| !lines.iter().any(|l| &l[1] == *id))
+            .filter(|(id, _)| !live.iter().any(|(l, _)| l == *id))
             .collect();
         assert!(beyond.len() <= 1, "{beyond:?}");
         for (id, title) in beyond {
@@ -565,4 +710,230 @@ fn killed_while_installing_or_removing_a_pack() {
             }
         });
     }
+}
+
+/// The journal's lines since the last `wiped`.
+fn this_cycle(dir: &Path) -> Vec<Vec<String>> {
+    let lines = read_journal(dir);
+    let start = lines
+        .iter()
+        .rposition(|l| l[0] == "wiped")
+        .map_or(0, |i| i + 1);
+    lines[start..].to_vec()
+}
+
+/// Finishes what the kill left (as the app would, wiping again) and
+/// checks that nothing of the vault remains.
+fn wipe_what_is_left(dir: &Path) {
+    let vault_dir = dir.join("vault");
+    waymark_core::vault::wipe_dir(&vault_dir).unwrap();
+    let left = common::files_below(&vault_dir);
+    assert!(left.is_empty(), "left after a wipe: {left:?}");
+    journal(dir, "wiped");
+}
+
+#[test]
+fn killed_while_panic_wiping() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_loop("vault-wipe", dir.path(), &|dir| {
+        let cycle = this_cycle(dir);
+        let wiping = cycle.last().is_some_and(|l| l[0] == "wiping");
+        let code = cycle
+            .iter()
+            .find(|l| l[0] == "created")
+            .map(|l| l[1].clone());
+        let added: Vec<(String, u64)> = live_documents(&cycle);
+        let vault_dir = dir.join("vault");
+        match Vault::open(&vault_dir, options(&clock())) {
+            Ok(vault) if vault.unlock(PASS).is_ok() => {
+                // Not wiped yet (the kill came before the keys went):
+                // whole, every document there.
+                quick_check(&vault_dir.join("vault.db"));
+                for (id, n) in &added {
+                    let id: DocumentId = id.parse().unwrap();
+                    assert_eq!(
+                        &vault.read_document_bytes(&id).unwrap()[..],
+                        &content(*n)[..]
+                    );
+                }
+                assert!(vault.list_documents().unwrap().len() <= added.len() + 1);
+            }
+            Ok(vault) => {
+                // The keys are gone: nothing opens it any more.
+                assert!(wiping, "locked out without a wipe: {cycle:?}");
+                if let Some(code) = &code {
+                    let code = RecoveryCode::parse(code).unwrap();
+                    assert!(
+                        vault
+                            .unlock_with_recovery_code(&code, "after the wipe")
+                            .is_err(),
+                        "the recovery code opened a wiped vault"
+                    );
+                }
+            }
+            Err(waymark_core::Error::NoVault) => {
+                assert!(
+                    wiping || code.is_none(),
+                    "a vault gone without a wipe: {cycle:?}"
+                );
+            }
+            Err(e) => panic!("a wiped or half-wiped vault: {e}"),
+        }
+        wipe_what_is_left(dir);
+    });
+}
+
+#[test]
+fn killed_while_a_duress_unlock_destroys_the_real_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_loop("vault-destroy", dir.path(), &|dir| {
+        let cycle = this_cycle(dir);
+        let last = cycle.last().map(|l| l[0].clone()).unwrap_or_default();
+        let armed = cycle.iter().find(|l| l[0] == "armed").cloned();
+        let vault_dir = dir.join("vault");
+        match Vault::open(&vault_dir, options(&clock())) {
+            Ok(vault) => {
+                quick_check(&vault_dir.join("vault.db"));
+                if vault.unlock(PASS).is_ok() {
+                    // Not destroyed (yet): the real document, whole.
+                    assert_ne!(last, "destroyed", "the real vault survived its destruction");
+                    if let Some(a) = &armed {
+                        let id: DocumentId = a[1].parse().unwrap();
+                        let n: u64 = a[2].parse().unwrap();
+                        assert_eq!(
+                            &vault.read_document_bytes(&id).unwrap()[..],
+                            &content(n)[..]
+                        );
+                    }
+                } else if armed.is_some() {
+                    // Destroyed: only the duress passphrase opens, on an
+                    // empty decoy, and nothing of the real vault is there.
+                    assert!(
+                        last == "unlocking" || last == "destroyed",
+                        "the passphrase failed before the duress unlock: {cycle:?}"
+                    );
+                    vault.lock();
+                    vault
+                        .unlock(DURESS_PASS)
+                        .expect("the duress passphrase opens the decoy");
+                    assert!(vault.list_documents().unwrap().is_empty());
+                }
+            }
+            Err(waymark_core::Error::NoVault) => {
+                assert!(
+                    armed.is_none() || last == "destroyed",
+                    "the vault went away: {cycle:?}"
+                );
+            }
+            Err(e) => panic!("the vault does not open: {e}"),
+        }
+        wipe_what_is_left(dir);
+    });
+}
+
+#[cfg(feature = "http-reqwest")]
+#[test]
+fn killed_while_backing_up_to_a_webdav_server() {
+    use waymark_core::backup::remote::{self, Location, RestoreSecret};
+
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path().join("dav");
+    std::fs::create_dir(&root).unwrap();
+    let dav = servers::wsgidav(&root);
+    let location = || {
+        Location::webdav(
+            &format!("http://127.0.0.1:{}/backups/kill", dav.port),
+            Some("alice"),
+            Some("s3cret"),
+        )
+        .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (vault, _) = new_vault_in(dir.path());
+    remote::set_location(&vault, location()).unwrap();
+    drop(vault);
+    let restores = std::cell::Cell::new(0);
+    kill_loop("backup", dir.path(), &|dir| {
+        let vault = reopen(dir);
+        let listed: Vec<String> = vault
+            .list_documents()
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id.to_string())
+            .collect();
+        if let Some(l) = read_journal(dir).last()
+            && l[0] == "deleting"
+            && !listed.contains(&l[1])
+        {
+            journal(dir, &format!("deleted {}", l[1]));
+        }
+        let lines = read_journal(dir);
+        let live = live_documents(&lines);
+        for (id, n) in &live {
+            let id: DocumentId = id.parse().unwrap();
+            assert_eq!(&vault.read_document_bytes(&id).unwrap()[..], &small(*n)[..]);
+        }
+        // The one added beyond the journal, whole.
+        for id in listed
+            .iter()
+            .filter(|id| !live.iter().any(|(l, _)| l == *id))
+        {
+            let n = lines.len() as u64;
+            let d: DocumentId = id.parse().unwrap();
+            assert_eq!(&vault.read_document_bytes(&d).unwrap()[..], &small(n)[..]);
+            journal(dir, &format!("added {id} {n}"));
+        }
+        drop(vault);
+
+        // The server: what the last finished backup held, still live now,
+        // restores whole; nothing deleted before it comes back.
+        let Some(last) = lines.iter().rposition(|l| l[0] == "backed-up") else {
+            return;
+        };
+        let at_backup = live_documents(&lines[..last]);
+        let deleted_before: Vec<&String> = lines[..last]
+            .iter()
+            .filter(|l| l[0] == "deleted")
+            .map(|l| &l[1])
+            .collect();
+        let restored_dir = tempfile::tempdir().unwrap();
+        let (restored, _) = remote::restore(
+            &restored_dir.path().join("vault"),
+            location(),
+            &RestoreSecret::Passphrase(PASS),
+            &backup_http(),
+            options(&clock()),
+            &waymark_core::sync::CancelToken::new(),
+            &mut |_| {},
+        )
+        .expect("the last backup restores");
+        let got: Vec<String> = restored
+            .list_documents()
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id.to_string())
+            .collect();
+        let all = read_journal(dir);
+        for (id, n) in &at_backup {
+            if live_documents(&all).iter().any(|(l, _)| l == id) {
+                assert!(got.contains(id), "a backed-up document is missing");
+                let d: DocumentId = id.parse().unwrap();
+                assert_eq!(
+                    &restored.read_document_bytes(&d).unwrap()[..],
+                    &small(*n)[..]
+                );
+            }
+        }
+        for id in deleted_before {
+            assert!(
+                !got.contains(id),
+                "a document deleted before the backup came back"
+            );
+        }
+        restores.set(restores.get() + 1);
+    });
+    println!(
+        "backup: {} restores after kills, each whole",
+        restores.get()
+    );
 }

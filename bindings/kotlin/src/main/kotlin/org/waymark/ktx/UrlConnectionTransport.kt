@@ -42,19 +42,32 @@ import org.waymark.HttpTransport
  * JDK adds `Cache-Control: no-cache`), exactly the headers Waymark gives (its
  * `User-Agent`, `Accept` and `Accept-Encoding: identity` replace the
  * platform's), the connect and read timeouts, the person's proxy
- * (HTTP or SOCKS; `socks5h` and `socks5` both resolve names through the
- * proxy here) and otherwise `Proxy.NO_PROXY`, never the system's; every
- * status returned as it came; the body streamed.
+ * (HTTP or SOCKS5) and otherwise `Proxy.NO_PROXY`, never the system's;
+ * every status returned as it came; the body streamed.
  *
- * `MKCOL` (WebDAV's "make folder", sent by the first backup to a WebDAV
- * folder for each folder of its path) is a method `HttpURLConnection`
- * refuses on the JVM and on Android alike. This transport sends it itself,
- * as one HTTP/1.1 request on a socket of its own (`Connection: close`, no
- * body), with the same headers, timeouts and proxy (an HTTP proxy through
- * `CONNECT` for `https://`), and TLS from
- * `HttpsURLConnection.getDefaultSSLSocketFactory()` with the host name
- * verified (`SSLParameters.endpointIdentificationAlgorithm = "HTTPS"`, and on
- * Android also `HttpsURLConnection.getDefaultHostnameVerifier()`).
+ * Some requests do not go through `HttpURLConnection`: this transport
+ * sends them itself, as one HTTP/1.1 request on a socket of its own
+ * (`Connection: close`; a `PUT`'s body at its `Content-Length`), with the
+ * same headers, timeouts and proxy (an HTTP proxy through `CONNECT` for
+ * `https://`), and TLS from `HttpsURLConnection.getDefaultSSLSocketFactory()`
+ * with the host name verified (`SSLParameters.endpointIdentificationAlgorithm
+ * = "HTTPS"`, and on Android also
+ * `HttpsURLConnection.getDefaultHostnameVerifier()`). They are:
+ *
+ * - every request through a SOCKS5 proxy (`socks5h://` or `socks5://`: the
+ *   core hands both over as `socks5h`). The proxy MUST be given the host's
+ *   name, never an address looked up on the phone (Orbot/Tor: a local DNS
+ *   query says where the person syncs from). The JDK's `HttpURLConnection`
+ *   does not: through a SOCKS `Proxy` it resolves the host locally first
+ *   (`sun.net.NetworkClient.doConnect`) and hands the proxy the address
+ *   (the name only when the lookup fails, after the query went out).
+ *   Here the socket is `Socket(proxy)` connected to
+ *   `InetSocketAddress.createUnresolved(host, port)`, so the JDK's SOCKS5
+ *   client sends the name (address type 3). One connection per request:
+ *   none is kept for the next.
+ * - `MKCOL` (WebDAV's "make folder", sent by the first backup to a WebDAV
+ *   folder for each folder of its path), a method `HttpURLConnection`
+ *   refuses on the JVM and on Android alike.
  *
  * Cookies: `HttpURLConnection` sends cookies only through the process-wide
  * `java.net.CookieHandler.getDefault()`. Android sets none; an app that
@@ -67,8 +80,11 @@ import org.waymark.HttpTransport
  */
 public class UrlConnectionTransport : HttpTransport {
     override fun send(request: HttpRequest): HttpResponse {
-        if (request.method == "MKCOL") return RawRequest(request).send()
         if (request.method !in METHODS) throw HttpException.Other("the method ${request.method} is not supported")
+        // Through SOCKS, HttpURLConnection would look the host up here.
+        if (request.method == "MKCOL" || proxyFor(request.proxy).type() == Proxy.Type.SOCKS) {
+            return RawRequest(request).send()
+        }
         val connection = try {
             URL(request.url).openConnection(proxyFor(request.proxy)) as HttpURLConnection
         } catch (e: IOException) {
@@ -134,8 +150,8 @@ public class UrlConnectionTransport : HttpTransport {
     private fun millis(ms: Long): Int = ms.coerceIn(0L, Int.MAX_VALUE.toLong()).toInt()
 
     private companion object {
-        /** What `HttpURLConnection` sends (`MKCOL` goes by [RawRequest]). */
-        val METHODS = setOf("GET", "HEAD", "PUT", "DELETE")
+        /** The contract's methods (`MKCOL` always goes by [RawRequest]). */
+        val METHODS = setOf("GET", "HEAD", "PUT", "DELETE", "MKCOL")
     }
 }
 
@@ -157,10 +173,11 @@ private fun proxyFor(url: String?): Proxy {
 }
 
 /**
- * One HTTP/1.1 request on a socket of its own, for a method
- * `HttpURLConnection` refuses (`MKCOL`): no body, `Connection: close`,
- * exactly the given headers besides `Host`, the response read as it comes
- * (by `Content-Length`, chunked, or to the end).
+ * One HTTP/1.1 request on a socket of its own (through a SOCKS proxy, or
+ * for `MKCOL`, which `HttpURLConnection` refuses): `Connection: close`,
+ * exactly the given headers besides `Host` (and a `PUT`'s `Content-Length`,
+ * its body following), the response read as it comes (by `Content-Length`,
+ * chunked, or to the end; none for `HEAD`).
  */
 private class RawRequest(private val request: HttpRequest) {
     private val uri: URI = try {
@@ -182,24 +199,42 @@ private class RawRequest(private val request: HttpRequest) {
             connect()
         } catch (e: HttpException) {
             throw e
+        } catch (e: SocketTimeoutException) {
+            throw HttpException.Timeout()
+        } catch (e: IOException) {
+            // Refused, unreachable, or the proxy's refusal ("SOCKS: Host
+            // unreachable"): no way to the server, which the core retries.
+            throw HttpException.Connect()
         } catch (e: Exception) {
             throw translate(e)
         }
         try {
-            socket.getOutputStream().apply {
-                write(head)
-                flush()
+            // A server may answer (401, 413…) and close before the body is
+            // all sent: its answer, if it can be read, is the result.
+            val unsent = try {
+                socket.getOutputStream().apply {
+                    write(head)
+                    if (request.method == "PUT") write(request.body)
+                    flush()
+                }
+                null
+            } catch (e: IOException) {
+                e
             }
             val input = BufferedInputStream(socket.getInputStream())
             var status: Int
             var headers: List<HttpHeader>
-            do {
-                // 1xx are interim: the answer follows.
-                status = statusOf(readLine(input))
-                headers = readHeaders(input)
-            } while (status in 100..199)
+            try {
+                do {
+                    // 1xx are interim: the answer follows.
+                    status = statusOf(readLine(input))
+                    headers = readHeaders(input)
+                } while (status in 100..199)
+            } catch (e: IOException) {
+                throw unsent ?: e
+            }
             val body = when {
-                status == 204 || status == 304 -> ByteArrayInputStream(ByteArray(0))
+                request.method == "HEAD" || status == 204 || status == 304 -> ByteArrayInputStream(ByteArray(0))
                 headers.any { it.name.equals("transfer-encoding", true) && it.value.contains("chunked", true) } ->
                     ChunkedInput(input)
                 else -> headers.firstOrNull { it.name.equals("content-length", true) }?.value?.trim()?.toLongOrNull()
@@ -228,8 +263,11 @@ private class RawRequest(private val request: HttpRequest) {
                 if (h.name.any { it <= ' ' || it == ':' || it.code > 126 } || h.value.any { it == '\r' || it == '\n' }) {
                     throw HttpException.Other("a header is not valid HTTP")
                 }
+                // The body's length is the body's, said once.
+                if (h.name.equals("content-length", true)) continue
                 append(h.name).append(": ").append(h.value).append("\r\n")
             }
+            if (request.method == "PUT") append("content-length: ").append(request.body.size).append("\r\n")
             append("connection: close\r\n\r\n")
         }
         return text.toByteArray(Charsets.UTF_8)

@@ -13,7 +13,7 @@ mod servers;
 
 use std::path::Path;
 
-use servers::{Wire, check_wire};
+use servers::{Wire, check_wire, wsgidav};
 use waymark_e2e::FaultServer;
 use waymark_e2e::fixture::{Publisher, bin};
 
@@ -104,20 +104,118 @@ fn through_a_socks5_proxy_every_connection_names_the_host_and_nothing_is_looked_
     let publisher = Publisher::new("wire-ngo");
     publisher.publish(&publisher.pack(PACK, 1, 300, None), &[]);
     let server = FaultServer::start(publisher.repo()).unwrap();
-    let wire = Wire::start(server.addr().port(), true);
-    let socks = wire.socks.unwrap();
-
     // `.invalid` never resolves: a transport that looked the name up
-    // itself would fail before reaching the proxy. Both spellings of a
-    // SOCKS5 proxy leave the name to it.
-    for scheme in ["socks5h", "socks5"] {
-        let home = phone(&publisher, "http://sync.waymark.invalid/");
-        let proxy = format!("{scheme}://127.0.0.1:{socks}");
+    // itself would fail before reaching the proxy. `localhost` does
+    // resolve: a transport that looked it up would hand the proxy an
+    // address. Both spellings of a SOCKS5 proxy leave the name to it.
+    for name in ["sync.waymark.invalid", "localhost"] {
+        let wire = Wire::start_mapping(server.addr().port(), name);
+        let socks = wire.socks.unwrap();
+        for scheme in ["socks5h", "socks5"] {
+            let home = phone(&publisher, &format!("http://{name}/"));
+            let proxy = format!("{scheme}://127.0.0.1:{socks}");
+            let from = wire.mark();
+            waymark(home.path(), &["sync", "--proxy", &proxy]);
+            assert_eq!(installed_version(home.path()), Some(1), "{name} {scheme}");
+            let log = wire.part(&[(from, wire.mark())], &format!("{scheme}.jsonl"));
+            let said = check_wire(&log, &["--kind", "sync", "--socks"]);
+            println!("reqwest, sync from {name} through {scheme}: {said}");
+        }
+    }
+}
+
+/// `waymark` with a passphrase and cheap KDF settings (a vault's commands).
+fn vault_cli(home: &Path, args: &[&str], extra: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new(bin("waymark"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("WAYMARK_PASSPHRASE", "wire test passphrase")
+        .env("WAYMARK_NEW_PASSPHRASE", "wire test passphrase")
+        .env("WAYMARK_KDF_MEMORY_KIB", "64")
+        .env("WAYMARK_KDF_ITERATIONS", "1")
+        .env("WAYMARK_WEBDAV_PASSWORD", "s3cret")
+        .envs(extra.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("waymark runs");
+    assert!(
+        out.status.success(),
+        "waymark {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_backup_and_its_restore_send_only_the_documented_headers_directly_and_through_socks5() {
+    let served = tempfile::tempdir().unwrap();
+    let root = served.path().join("dav");
+    std::fs::create_dir(&root).unwrap();
+    let dav = wsgidav(&root);
+    // Plain HTTP carries credentials only to this machine: 127.0.0.1
+    // directly, `localhost` through the proxy (a name that resolves, so a
+    // lookup on the phone would show as an address).
+    for socks in [false, true] {
+        let (wire, base) = if socks {
+            let wire = Wire::start_mapping(dav.port, "localhost");
+            (wire, "http://localhost".to_owned())
+        } else {
+            let wire = Wire::start(dav.port, false);
+            let base = format!("http://127.0.0.1:{}", wire.http);
+            (wire, base)
+        };
+        let proxy = socks.then(|| format!("socks5h://127.0.0.1:{}", wire.socks.unwrap()));
+        let folder = if proxy.is_some() { "socks" } else { "direct" };
+        let url = format!("{base}/backups/{folder}");
+        let mut with_proxy: Vec<&str> = Vec::new();
+        if let Some(p) = &proxy {
+            with_proxy = vec!["--proxy", p];
+        }
+
+        let phone = tempfile::tempdir().unwrap();
+        vault_cli(phone.path(), &["vault", "init"], &[]);
+        let scan = phone.path().join("scan.jpg");
+        std::fs::write(&scan, b"WIRE-MARKER a scan").unwrap();
+        vault_cli(
+            phone.path(),
+            &[
+                "vault",
+                "add",
+                scan.to_str().unwrap(),
+                "--kind",
+                "passport",
+                "--title",
+                "P",
+            ],
+            &[],
+        );
+        vault_cli(
+            phone.path(),
+            &["backup", "remote", "set", &url, "--username", "alice"],
+            &[],
+        );
         let from = wire.mark();
-        waymark(home.path(), &["sync", "--proxy", &proxy]);
-        assert_eq!(installed_version(home.path()), Some(1), "{scheme}");
-        let log = wire.part(&[(from, wire.mark())], &format!("{scheme}.jsonl"));
-        let said = check_wire(&log, &["--kind", "sync", "--socks"]);
-        println!("reqwest, sync through {scheme}: {said}");
+        let now = [&["backup", "now"][..], &with_proxy].concat();
+        vault_cli(phone.path(), &now, &[]);
+        vault_cli(phone.path(), &now, &[]);
+        let new_phone = tempfile::tempdir().unwrap();
+        let restore = [
+            &["backup", "restore", "--from", &url, "--username", "alice"][..],
+            &with_proxy,
+        ]
+        .concat();
+        vault_cli(new_phone.path(), &restore, &[]);
+        assert!(
+            vault_cli(new_phone.path(), &["vault", "list"], &[]).contains('P'),
+            "restored"
+        );
+        let log = wire.part(&[(from, wire.mark())], "backup.jsonl");
+        let mut args = vec!["--kind", "backup"];
+        if proxy.is_some() {
+            args.push("--socks");
+        }
+        let said = check_wire(&log, &args);
+        println!("reqwest, backup and restore ({folder}): {said}");
     }
 }

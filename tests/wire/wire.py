@@ -17,7 +17,10 @@ It listens on 127.0.0.1 on free ports and prints one line once it does:
   recording; it refuses every other destination, and an IP address, as
   "host unreachable". A `.invalid` name never resolves (RFC 6761), so a
   transport that looked the name up itself, instead of handing it to the
-  proxy, fails there.
+  proxy, fails there; with `--map localhost` (a name that does resolve) a
+  transport that looks names up hands the proxy an address, which the
+  record shows (the JDK's does so, and falls back to the name only when
+  its own lookup fails, after the query went out).
 
 Every connection and every request is one JSON line in `--log`:
 
@@ -246,6 +249,10 @@ async def main():
     await stop.wait()
     for s in servers:
         s.close()
+    # Connections still open would print tracebacks as they are cancelled:
+    # the log is written line by line, so leave at once.
+    log.file.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -151,6 +151,15 @@ fn wire_script(name: &str) -> PathBuf {
 
 impl Wire {
     pub fn start(upstream: u16, socks: bool) -> Wire {
+        Wire::launch(upstream, socks.then_some("sync.waymark.invalid"))
+    }
+
+    /// With the SOCKS5 proxy relaying the host name `name` to the server.
+    pub fn start_mapping(upstream: u16, name: &str) -> Wire {
+        Wire::launch(upstream, Some(name))
+    }
+
+    fn launch(upstream: u16, socks: Option<&str>) -> Wire {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("wire.jsonl");
         let mut command = Command::new("python3");
@@ -160,8 +169,8 @@ impl Wire {
             .arg(format!("127.0.0.1:{upstream}"))
             .arg("--log")
             .arg(&log);
-        if socks {
-            command.arg("--socks");
+        if let Some(name) = socks {
+            command.args(["--socks", "--map", name]);
         }
         // Its stdin is a pipe held by this process: it ends when we do.
         let mut child = command

@@ -19,7 +19,9 @@ The rules (RELIABILITY.md §4 lists them too):
 - Headers, each at most once, only these (case does not matter):
   - every request: `Host`, `User-Agent: Waymark`, `Accept: */*`,
     `Accept-Encoding: identity` (all four required), and `Connection:
-    keep-alive` or `close`;
+    keep-alive` or `close`, and `Accept-Language: *` (only that value: the
+    Swift transport on Apple's platforms, where URLSession would otherwise
+    send the person's preferred languages);
   - a sync: `If-None-Match`, `Range`, `If-Range`;
   - a backup: `Content-Length`, `Content-Type: application/octet-stream`,
     `If-Match`, `If-None-Match`, `Authorization` (WebDAV's Basic; S3 signs
@@ -35,7 +37,11 @@ import argparse
 import json
 import sys
 
-COMMON = {"host", "user-agent", "accept", "accept-encoding", "connection"}
+# accept-language: URLSessionTransport (bindings/swift) sends `*` on Apple's
+# platforms, where CFNetwork would otherwise add the person's preferred
+# languages; `*` is the same on every phone and says nothing about anyone.
+# (On Linux it sends none.) Any other value is a violation.
+COMMON = {"host", "user-agent", "accept", "accept-encoding", "connection", "accept-language"}
 REQUIRED = {"host", "user-agent", "accept", "accept-encoding"}
 BY_KIND = {
     "sync": {"methods": {"GET"}, "headers": {"if-none-match", "range", "if-range"}},
@@ -49,6 +55,7 @@ FIXED = {
     "user-agent": {"Waymark"},
     "accept": {"*/*"},
     "accept-encoding": {"identity"},
+    "accept-language": {"*"},
     "connection": {"keep-alive", "close", "Keep-Alive", "Close"},
     "content-type": {"application/octet-stream"},
 }

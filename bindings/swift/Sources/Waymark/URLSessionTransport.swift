@@ -18,18 +18,46 @@ import FoundationNetworking
 /// - an ephemeral configuration with no cookie storage and no URL cache;
 /// - exactly the headers Waymark gives (`User-Agent: Waymark`, `Accept`,
 ///   `Accept-Encoding: identity`, and the conditional and range headers),
-///   plus `Accept-Language: *`: `URLSession` would otherwise add the
-///   person's preferred languages, which say much about a migrant;
+///   and no `Accept-Language`: `URLSession` would otherwise add the
+///   person's preferred languages, which say much about a migrant. On
+///   Apple's platforms it is replaced by `Accept-Language: *`, the same for
+///   everyone; on Linux it is removed (see below);
 /// - the connect and read timeouts (an upload that keeps sending is not
 ///   timed out: the read timeout counts from its last progress);
 /// - the person's proxy through `connectionProxyDictionary` (HTTP, or
-///   SOCKS for `socks5`/`socks5h`), and otherwise an empty dictionary: no
-///   system proxy;
+///   SOCKS for `socks5`/`socks5h`: CFNetwork hands the host's name to a
+///   SOCKS proxy, so nothing is looked up on the phone), and otherwise an
+///   empty dictionary: no system proxy (on Linux a proxy is refused, see
+///   below);
 /// - every status returned as it came, the body streamed as it arrives
 ///   (held back at 1 MiB until Waymark reads it).
 ///
 /// Each request has its own session, invalidated when the body is
 /// released.
+///
+/// ## On Linux
+///
+/// There `URLSession` is swift-corelibs-foundation's, on libcurl, and it
+/// differs in ways that matter (the wire tests, `WireTests`, show them):
+/// - It ignores `connectionProxyDictionary` altogether, HTTP and SOCKS
+///   alike: a proxy would silently become a direct connection, which for
+///   someone who set Tor or Orbot is the leak the proxy was meant to
+///   prevent. So a request with a proxy is refused
+///   (``HttpError/other(reason:)``) before anything is sent. libcurl still
+///   honours the `http_proxy`, `https_proxy` and `all_proxy` environment
+///   variables of the process when no proxy is given.
+/// - It adds `Accept-Language` from the current locale, and an empty value
+///   would be sent as an empty header: it is given a blank value, which
+///   libcurl drops, so none is sent.
+/// - It hands the headers to libcurl in the order of a dictionary it makes
+///   for each request, and Swift seeds a dictionary's order with where it
+///   lands in memory: the same request need not be the same bytes twice
+///   (the same headers, in another order, which says nothing about the
+///   person but differs from phone to phone). Nothing in the public API
+///   fixes that order.
+///
+/// It already removes libcurl's `Expect: 100-continue` from uploads, and
+/// the given `User-Agent` and `Accept-Encoding` replace its own.
 ///
 /// ```swift
 /// let store = try await ContentStore.open(dir: path, transport: URLSessionTransport())
@@ -62,12 +90,18 @@ public final class URLSessionTransport: HttpTransport {
         configuration.timeoutIntervalForRequest = readTimeout
         configuration.httpMaximumConnectionsPerHost = 1
         configuration.connectionProxyDictionary = try Self.proxyDictionary(request.proxy)
+        #if canImport(FoundationNetworking)
+        if request.proxy != nil {
+            // corelibs would connect directly: refuse rather than leak.
+            throw HttpError.other(reason: Self.noProxyOnThisPlatform)
+        }
+        #endif
 
         var urlRequest = URLRequest(
             url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: readTimeout)
         urlRequest.httpMethod = request.method
         urlRequest.httpShouldHandleCookies = false
-        urlRequest.setValue("*", forHTTPHeaderField: "Accept-Language")
+        urlRequest.setValue(Self.acceptLanguage, forHTTPHeaderField: "Accept-Language")
         for header in request.headers {
             urlRequest.setValue(header.value, forHTTPHeaderField: header.name)
         }
@@ -91,6 +125,22 @@ public final class URLSessionTransport: HttpTransport {
 
     /// The methods of the contract; anything else is refused unsent.
     private static let methods: Set<String> = ["GET", "PUT", "HEAD", "DELETE", "MKCOL"]
+
+    #if canImport(FoundationNetworking)
+    /// swift-corelibs-foundation sends `Accept-Language: LANGUAGE` unless the
+    /// request sets it; a blank value reaches libcurl as `Accept-Language:  `,
+    /// which it leaves out (an empty one would be sent as `Accept-Language:`).
+    private static let acceptLanguage = " "
+
+    /// Why a request with a proxy is refused on Linux.
+    private static let noProxyOnThisPlatform =
+        "this platform's URLSession (swift-corelibs-foundation) ignores proxies: "
+        + "refusing to connect without the proxy"
+    #else
+    /// CFNetwork would add the person's preferred languages; `*` is the same
+    /// for everyone.
+    private static let acceptLanguage = "*"
+    #endif
 
     static func proxyDictionary(_ proxy: String?) throws -> [AnyHashable: Any] {
         guard let proxy else { return [:] }

@@ -179,6 +179,36 @@ fn live_documents(lines: &[Vec<String>]) -> Vec<(String, u64)> {
     live
 }
 
+/// After a kill: a delete cut short is done or not done, never half (the
+/// journal learns which, from `listed`); then every document the journal
+/// says is live reads back as `content` of its number. Returns the journal
+/// and its live documents.
+fn check_live(
+    dir: &Path,
+    vault: &Vault,
+    listed: &[String],
+    content: fn(u64) -> Vec<u8>,
+) -> (Vec<Vec<String>>, Vec<(String, u64)>) {
+    if let Some(l) = read_journal(dir).last()
+        && l[0] == "deleting"
+        && !listed.contains(&l[1])
+    {
+        journal(dir, &format!("deleted {}", l[1]));
+    }
+    let lines = read_journal(dir);
+    let live = live_documents(&lines);
+    for (id, n) in &live {
+        let id: DocumentId = id.parse().unwrap();
+        assert_eq!(
+            &vault
+                .read_document_bytes(&id)
+                .expect("a committed document is there")[..],
+            &content(*n)[..]
+        );
+    }
+    (lines, live)
+}
+
 /// Creates a vault, adds two documents, then panic-wipes it; again and
 /// again (the parent wipes what a kill left before the next run).
 fn wipe_child(dir: &Path) {
@@ -487,24 +517,8 @@ fn killed_while_adding_documents() {
             .into_iter()
             .map(|d| (d.id.to_string(), d.metadata.title))
             .collect();
-        // A delete cut short: done or not, never half.
-        if let Some(l) = read_journal(dir).last()
-            && l[0] == "deleting"
-            && !docs.contains_key(&l[1])
-        {
-            journal(dir, &format!("deleted {}", l[1]));
-        }
-        let lines = read_journal(dir);
-        let live = live_documents(&lines);
-        for (id, n) in &live {
-            let id: DocumentId = id.parse().unwrap();
-            assert_eq!(
-                &vault
-                    .read_document_bytes(&id)
-                    .expect("a committed document is there")[..],
-                &content(*n)[..]
-            );
-        }
+        let listed: Vec<String> = docs.keys().cloned().collect();
+        let (lines, live) = check_live(dir, &vault, &listed, content);
         for l in lines.iter().filter(|l| l[0] == "deleted") {
             assert!(!docs.contains_key(&l[1]), "a deleted document came back");
         }
@@ -861,18 +875,7 @@ fn killed_while_backing_up_to_a_webdav_server() {
             .into_iter()
             .map(|d| d.id.to_string())
             .collect();
-        if let Some(l) = read_journal(dir).last()
-            && l[0] == "deleting"
-            && !listed.contains(&l[1])
-        {
-            journal(dir, &format!("deleted {}", l[1]));
-        }
-        let lines = read_journal(dir);
-        let live = live_documents(&lines);
-        for (id, n) in &live {
-            let id: DocumentId = id.parse().unwrap();
-            assert_eq!(&vault.read_document_bytes(&id).unwrap()[..], &small(*n)[..]);
-        }
+        let (lines, live) = check_live(dir, &vault, &listed, small);
         // The one added beyond the journal, whole.
         for id in listed
             .iter()

@@ -19,22 +19,6 @@ use waymark_e2e::fixture::{Publisher, bin};
 
 const PACK: &str = "wire-pack";
 
-/// `waymark --home HOME ARGS…`, which must succeed; returns its stdout.
-fn waymark(home: &Path, args: &[&str]) -> String {
-    let out = std::process::Command::new(bin("waymark"))
-        .arg("--home")
-        .arg(home)
-        .args(args)
-        .output()
-        .expect("waymark runs");
-    assert!(
-        out.status.success(),
-        "waymark {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// A phone (a CLI home) that trusts `publisher`, syncing from `url`.
 fn phone(publisher: &Publisher, url: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
@@ -124,8 +108,10 @@ fn through_a_socks5_proxy_every_connection_names_the_host_and_nothing_is_looked_
     }
 }
 
-/// `waymark` with a passphrase and cheap KDF settings (a vault's commands).
-fn vault_cli(home: &Path, args: &[&str], extra: &[(&str, &str)]) -> String {
+/// `waymark --home HOME ARGS…` with a passphrase, cheap KDF settings and
+/// the WebDAV password (for a vault's commands), which must succeed;
+/// returns its stdout.
+fn waymark(home: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new(bin("waymark"))
         .arg("--home")
         .arg(home)
@@ -135,7 +121,6 @@ fn vault_cli(home: &Path, args: &[&str], extra: &[(&str, &str)]) -> String {
         .env("WAYMARK_KDF_MEMORY_KIB", "64")
         .env("WAYMARK_KDF_ITERATIONS", "1")
         .env("WAYMARK_WEBDAV_PASSWORD", "s3cret")
-        .envs(extra.iter().copied())
         .stdin(std::process::Stdio::null())
         .output()
         .expect("waymark runs");
@@ -174,10 +159,10 @@ fn a_backup_and_its_restore_send_only_the_documented_headers_directly_and_throug
         }
 
         let phone = tempfile::tempdir().unwrap();
-        vault_cli(phone.path(), &["vault", "init"], &[]);
+        waymark(phone.path(), &["vault", "init"]);
         let scan = phone.path().join("scan.jpg");
         std::fs::write(&scan, b"WIRE-MARKER a scan").unwrap();
-        vault_cli(
+        waymark(
             phone.path(),
             &[
                 "vault",
@@ -188,26 +173,24 @@ fn a_backup_and_its_restore_send_only_the_documented_headers_directly_and_throug
                 "--title",
                 "P",
             ],
-            &[],
         );
-        vault_cli(
+        waymark(
             phone.path(),
             &["backup", "remote", "set", &url, "--username", "alice"],
-            &[],
         );
         let from = wire.mark();
         let now = [&["backup", "now"][..], &with_proxy].concat();
-        vault_cli(phone.path(), &now, &[]);
-        vault_cli(phone.path(), &now, &[]);
+        waymark(phone.path(), &now);
+        waymark(phone.path(), &now);
         let new_phone = tempfile::tempdir().unwrap();
         let restore = [
             &["backup", "restore", "--from", &url, "--username", "alice"][..],
             &with_proxy,
         ]
         .concat();
-        vault_cli(new_phone.path(), &restore, &[]);
+        waymark(new_phone.path(), &restore);
         assert!(
-            vault_cli(new_phone.path(), &["vault", "list"], &[]).contains('P'),
+            waymark(new_phone.path(), &["vault", "list"]).contains('P'),
             "restored"
         );
         let log = wire.part(&[(from, wire.mark())], "backup.jsonl");

@@ -165,6 +165,16 @@ fn delete_oldest_beyond(vault: &Vault, dir: &Path, keep: usize) {
     }
 }
 
+/// The ids of the documents `vault` lists.
+fn ids(vault: &Vault) -> Vec<String> {
+    vault
+        .list_documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id.to_string())
+        .collect()
+}
+
 /// The documents the journal says were added and not deleted, oldest
 /// first: (id, content number).
 fn live_documents(lines: &[Vec<String>]) -> Vec<(String, u64)> {
@@ -578,12 +588,7 @@ fn killed_while_adding_and_deleting() {
     kill_loop("vault-delete", dir.path(), &|dir| {
         let vault = reopen(dir);
         let lines = read_journal(dir);
-        let listed: Vec<String> = vault
-            .list_documents()
-            .unwrap()
-            .into_iter()
-            .map(|d| d.id.to_string())
-            .collect();
+        let listed = ids(&vault);
         for line in &lines {
             if line[0] == "deleted" {
                 assert!(!listed.contains(&line[1]), "a deleted document came back");
@@ -869,12 +874,7 @@ fn killed_while_backing_up_to_a_webdav_server() {
     let restores = std::cell::Cell::new(0);
     kill_loop("backup", dir.path(), &|dir| {
         let vault = reopen(dir);
-        let listed: Vec<String> = vault
-            .list_documents()
-            .unwrap()
-            .into_iter()
-            .map(|d| d.id.to_string())
-            .collect();
+        let listed = ids(&vault);
         let (lines, live) = check_live(dir, &vault, &listed, small);
         // The one added beyond the journal, whole.
         for id in listed
@@ -910,12 +910,7 @@ fn killed_while_backing_up_to_a_webdav_server() {
             &mut |_| {},
         )
         .expect("the last backup restores");
-        let got: Vec<String> = restored
-            .list_documents()
-            .unwrap()
-            .into_iter()
-            .map(|d| d.id.to_string())
-            .collect();
+        let got = ids(&restored);
         let all = read_journal(dir);
         for (id, n) in &at_backup {
             if live_documents(&all).iter().any(|(l, _)| l == id) {

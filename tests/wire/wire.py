@@ -67,6 +67,15 @@ class Log:
         return n
 
 
+def half_close(writer):
+    """Says "no more bytes" to the other side, if it can still hear it."""
+    try:
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (OSError, RuntimeError):
+        pass
+
+
 async def pump(reader, writer):
     """Copies bytes one way until the end, then half-closes."""
     try:
@@ -79,11 +88,7 @@ async def pump(reader, writer):
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
-        try:
-            if writer.can_write_eof():
-                writer.write_eof()
-        except (OSError, RuntimeError):
-            pass
+        half_close(writer)
 
 
 async def relay_requests(log, conn_id, reader, writer):
@@ -136,11 +141,7 @@ async def relay_requests(log, conn_id, reader, writer):
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
-        try:
-            if writer.can_write_eof():
-                writer.write_eof()
-        except (OSError, RuntimeError):
-            pass
+        half_close(writer)
 
 
 async def relay(log, conn_id, upstream, client_reader, client_writer):

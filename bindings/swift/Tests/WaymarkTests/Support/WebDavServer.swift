@@ -27,9 +27,7 @@ final class WebDavServer: @unchecked Sendable {
     let root: URL
     private let directory: TemporaryDirectory
     private let watchdog: pid_t
-    // Guarded by `lock`: -1 once closed.
-    private let lock = NSLock()
-    private var lifeline: Int32
+    private let lifeline: Lifeline
 
     /// Starts a server and waits until it listens.
     static func start() async throws -> WebDavServer {
@@ -82,7 +80,7 @@ final class WebDavServer: @unchecked Sendable {
             throw error
         }
         close(input.read)
-        lifeline = input.write
+        lifeline = Lifeline(input.write, reaping: watchdog)
         url = "http://127.0.0.1:\(port)/"
 
         let deadline = Date().addingTimeInterval(60)
@@ -97,15 +95,7 @@ final class WebDavServer: @unchecked Sendable {
 
     /// Stops the server; the watchdog is reaped on a thread of its own.
     func stop() {
-        lock.lock()
-        let fd = lifeline
-        lifeline = -1
-        lock.unlock()
-        if fd >= 0 {
-            close(fd)
-            let watchdog = self.watchdog
-            Thread.detachNewThread { _ = waitForExit(watchdog) }
-        }
+        lifeline.cut()
     }
 
     deinit { stop() }

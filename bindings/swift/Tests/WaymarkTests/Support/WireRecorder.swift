@@ -27,9 +27,7 @@ final class WireRecorder: @unchecked Sendable {
     let log: URL
     private let directory: TemporaryDirectory
     private let process: pid_t
-    // Guarded by `lock`: -1 once closed.
-    private let lock = NSLock()
-    private var lifeline: Int32
+    private let lifeline: Lifeline
 
     /// Starts wire.py in front of `upstream` (`http://127.0.0.1:PORT`) and
     /// waits until it listens.
@@ -57,7 +55,7 @@ final class WireRecorder: @unchecked Sendable {
         }
         close(input.read)
         close(output.write)
-        lifeline = input.write
+        lifeline = Lifeline(input.write, reaping: process)
 
         // "ready http=PORT socks=PORT", once it listens; EOF if it died.
         let said = Self.firstLine(output.read)
@@ -105,15 +103,7 @@ final class WireRecorder: @unchecked Sendable {
     /// Stops wire.py (it exits when its input closes); reaped on a thread
     /// of its own.
     func stop() {
-        lock.lock()
-        let fd = lifeline
-        lifeline = -1
-        lock.unlock()
-        if fd >= 0 {
-            close(fd)
-            let process = self.process
-            Thread.detachNewThread { _ = waitForExit(process) }
-        }
+        lifeline.cut()
     }
 
     deinit { stop() }

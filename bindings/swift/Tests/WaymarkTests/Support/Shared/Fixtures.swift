@@ -150,9 +150,7 @@ final class PackServer: @unchecked Sendable {
     /// `http://127.0.0.1:PORT`.
     let url: String
     private let watchdog: pid_t
-    // Guarded by `lock`: -1 once closed.
-    private let lock = NSLock()
-    private var lifeline: Int32
+    private let lifeline: Lifeline
 
     /// Starts a server for `repository` and waits until it listens.
     static func start(repository: URL) async throws -> PackServer {
@@ -175,7 +173,7 @@ final class PackServer: @unchecked Sendable {
         }
         close(input.read)
         close(errors.write)
-        lifeline = input.write
+        lifeline = Lifeline(input.write, reaping: watchdog)
 
         // The server says where it listens on its first line of stderr:
         // "serving REPO on http://127.0.0.1:PORT".
@@ -210,15 +208,7 @@ final class PackServer: @unchecked Sendable {
     /// end of its input. Returns at once; the watchdog is reaped on a
     /// thread of its own, so that no test waits for a process.
     func stop() {
-        lock.lock()
-        let fd = lifeline
-        lifeline = -1
-        lock.unlock()
-        if fd >= 0 {
-            close(fd)
-            let watchdog = self.watchdog
-            Thread.detachNewThread { _ = waitForExit(watchdog) }
-        }
+        lifeline.cut()
     }
 
     deinit { stop() }

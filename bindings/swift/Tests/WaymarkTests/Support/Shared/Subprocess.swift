@@ -84,6 +84,35 @@ func waitForExit(_ pid: pid_t) -> Int32 {
     return signal == 0 ? (status >> 8) & 0xff : 128 + signal
 }
 
+/// The write end of a child's standard input, held by a test server (the
+/// child, or the watchdog shell around it, exits when it closes). ``cut()``
+/// closes it once, from any thread, and reaps the process on a thread of
+/// its own, so that no test waits for a process.
+final class Lifeline: @unchecked Sendable {
+    private let process: pid_t
+    // Guarded by `lock`: -1 once closed.
+    private let lock = NSLock()
+    private var fd: Int32
+
+    init(_ fd: Int32, reaping process: pid_t) {
+        self.fd = fd
+        self.process = process
+    }
+
+    /// Closes the pipe (the first call only) and reaps the process.
+    func cut() {
+        lock.lock()
+        let fd = self.fd
+        self.fd = -1
+        lock.unlock()
+        if fd >= 0 {
+            close(fd)
+            let process = self.process
+            Thread.detachNewThread { _ = waitForExit(process) }
+        }
+    }
+}
+
 /// Reads `fd` to its end and closes it.
 @available(*, noasync, message: "it blocks: call it through offThePool")
 func readToEnd(_ fd: Int32) -> Data {

@@ -1,10 +1,19 @@
 //! Large synthetic multilingual packs, for benchmarks and load tests
 //! (feature `synthetic`; never in the mobile build).
 //!
-//! Deterministic for a seed. Texts are drawn from small vocabularies in
-//! English, Arabic (some words with tashkeel), Tigrinya, French and Farsi;
-//! services are scattered around a few cities; a few alerts and country
-//! profiles complete the mix. Everything is labelled as sample data.
+//! Deterministic for a seed. Two generators:
+//!
+//! - [`entries`]/[`pack`]: texts drawn from small vocabularies in English,
+//!   Arabic (some words with tashkeel), Tigrinya, French and Farsi, with
+//!   made-up rarer words; services are scattered around a few cities; a
+//!   few alerts and country profiles complete the mix.
+//! - [`corpus_entries`]/[`corpus_pack`] and [`corpus_queries`]: the search
+//!   benchmark's corpus, real words in English, French, Spanish, Arabic,
+//!   Farsi and Ukrainian, and the queries typed into it (`corpus.rs`).
+//!
+//! Everything is labelled as sample data.
+
+mod corpus;
 
 use std::collections::BTreeMap;
 
@@ -16,10 +25,12 @@ use super::card::PublisherCard;
 use super::model::*;
 use super::pack::write_pack;
 use crate::error::Result;
+
 use crate::tuf::{
     Envelope, Key, MetaFile, MetaList, MetadataSet, RoleKeys, Root, SPEC_VERSION, TargetFile,
     Targets,
 };
+pub use corpus::{CORPUS_LANGS, CorpusQuery, QueryKind, corpus_entries, corpus_queries, unaccent};
 
 const EN: &[&str] = &[
     "asylum",
@@ -433,6 +444,22 @@ pub fn pack(publisher: &str, id: &str, version: u64, n: usize, seed: u64) -> Res
         &entries(n, seed),
         &mut out,
     )?;
+    Ok(out)
+}
+
+/// A pack of the search benchmark's corpus ([`corpus_entries`]), in its
+/// six languages.
+pub fn corpus_pack(
+    publisher: &str,
+    id: &str,
+    version: u64,
+    n: usize,
+    seed: u64,
+) -> Result<Vec<u8>> {
+    let mut manifest = manifest(publisher, id, version);
+    manifest.languages = CORPUS_LANGS.iter().map(|l| l.to_string()).collect();
+    let mut out = Vec::new();
+    write_pack(&manifest, &corpus_entries(n, seed), &mut out)?;
     Ok(out)
 }
 

@@ -231,3 +231,50 @@ fn wipe_dir_works_without_the_passphrase_and_on_an_empty_directory() {
     wipe_dir(&vault_dir).unwrap();
     wipe_dir(&dir.path().join("never-existed")).unwrap();
 }
+
+#[test]
+fn a_wipe_cut_short_half_way_through_shredding_is_finished_by_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (vault, code) = new_vault(dir.path(), &clock);
+    vault
+        .add_document_bytes(
+            meta(DocumentKind::Passport, "P"),
+            &b"WIPE-CUT".repeat(1_000),
+        )
+        .unwrap();
+    let vault_dir = vault.dir().to_path_buf();
+    drop(vault);
+    // What a wipe killed while shredding leaves: its marker, the database
+    // overwritten with zeroes but not yet removed, content files still
+    // there.
+    std::fs::write(vault_dir.join("wiping"), b"").unwrap();
+    let db = vault_dir.join("vault.db");
+    let len = std::fs::metadata(&db).unwrap().len() as usize;
+    std::fs::write(&db, vec![0u8; len]).unwrap();
+    assert!(
+        !Vault::exists(&vault_dir),
+        "a vault being wiped is no vault"
+    );
+
+    // The next open finishes the wipe instead of failing on the zeroes.
+    assert!(matches!(
+        Vault::open(&vault_dir, options(&clock)),
+        Err(Error::NoVault)
+    ));
+    assert!(
+        common::files_below(&vault_dir).is_empty(),
+        "nothing of the vault is left: {:?}",
+        common::files_below(&vault_dir)
+    );
+    // And a new vault can be made there; the old code opens nothing.
+    std::fs::write(vault_dir.join("wiping"), b"").unwrap();
+    let (fresh, _) = Vault::create(&vault_dir, PASS, options(&clock)).unwrap();
+    assert!(!vault_dir.join("wiping").exists());
+    fresh.lock();
+    assert!(
+        fresh
+            .unlock_with_recovery_code(&code, "another pass")
+            .is_err()
+    );
+}

@@ -291,7 +291,7 @@ pub(super) fn shred(path: &Path) -> Result<()> {
 
 /// Makes a rename durable (POSIX needs the directory fsynced; elsewhere this
 /// is a no-op).
-fn sync_dir(dir: &Path) {
+pub(super) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();

@@ -62,9 +62,10 @@ impl VaultOptions {
 }
 
 impl Vault {
-    /// True if `dir` holds a vault.
+    /// True if `dir` holds a vault (not one a wipe was cut short in: the
+    /// next open or create finishes that wipe).
     pub fn exists(dir: &Path) -> bool {
-        dir.join(DB_FILE).is_file()
+        dir.join(DB_FILE).is_file() && !dir.join(super::wipe::WIPING).exists()
     }
 
     /// Creates a vault in `dir` (created if missing) and returns it unlocked,
@@ -79,6 +80,7 @@ impl Vault {
         options.kdf.validate()?;
         // Whether a vault exists is decided inside the creating transaction
         // (a database file left by a creation killed half-way is reused).
+        super::wipe::finish_interrupted_wipe(dir)?;
         private_dir(dir)?;
         let mut conn = open_database(&dir.join(DB_FILE), &VaultSchema, OpenMode::CreateIfMissing)?;
 
@@ -113,8 +115,10 @@ impl Vault {
         Ok((vault, code))
     }
 
-    /// Opens the vault in `dir`, locked.
+    /// Opens the vault in `dir`, locked. A wipe cut short there (the
+    /// process killed half-way) is finished first: then there is no vault.
     pub fn open(dir: &Path, options: VaultOptions) -> Result<Vault> {
+        super::wipe::finish_interrupted_wipe(dir)?;
         if !Vault::exists(dir) {
             return Err(Error::NoVault);
         }

@@ -7,15 +7,23 @@
 //! dies between the two steps, what remains is ciphertext whose keys no
 //! longer exist anywhere: neither the passphrase nor the recovery code can
 //! open it.
+//!
+//! A wipe first leaves a marker file ([`WIPING`]) and removes it last. If
+//! the process dies before the end, the next [`Vault::open`] or
+//! [`Vault::create`] in that folder finishes the wipe (and `open` then
+//! finds no vault), instead of failing on a half-shredded database.
 
 use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::blobs::{BlobStore, shred};
+use super::blobs::{BlobStore, shred, sync_dir};
 use super::schema::DB_FILE;
 use super::{LockReason, Vault};
 use crate::error::Result;
+
+/// The marker a wipe leaves in the vault's folder while it runs.
+pub(super) const WIPING: &str = "wiping";
 
 impl Vault {
     /// Wipes the vault, locked or not. Afterwards every call on this handle
@@ -28,12 +36,14 @@ impl Vault {
             inner.conn.take()
         };
         self.shared.wake.notify_all();
+        begin(&self.dir)?;
         if let Some(conn) = conn {
             // Best effort: a damaged database must not stop the wipe.
             let _ = destroy_keys(&conn);
             drop(conn);
         }
-        remove_files(&self.dir)
+        remove_files(&self.dir)?;
+        finish(&self.dir)
     }
 }
 
@@ -41,12 +51,42 @@ impl Vault {
 /// Succeeds if there is nothing to wipe.
 pub fn wipe_dir(dir: &Path) -> Result<()> {
     let db = dir.join(DB_FILE);
+    begin(dir)?;
     if db.exists()
         && let Ok(conn) = Connection::open(&db)
     {
         let _ = destroy_keys(&conn);
     }
-    remove_files(dir)
+    remove_files(dir)?;
+    finish(dir)
+}
+
+/// Finishes a wipe a killed process left in `dir`, if there is one.
+pub(super) fn finish_interrupted_wipe(dir: &Path) -> Result<()> {
+    if dir.join(WIPING).exists() {
+        wipe_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Leaves the marker, durably, before anything is destroyed.
+fn begin(dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::File::create(dir.join(WIPING))?.sync_all()?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Removes the marker once nothing else is left.
+fn finish(dir: &Path) -> Result<()> {
+    match std::fs::remove_file(dir.join(WIPING)) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 /// Destroys the key slots and empties the WAL. If another connection keeps

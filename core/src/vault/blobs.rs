@@ -269,7 +269,8 @@ fn read_chunk(r: &mut (dyn Read + Send), buf: &mut Vec<u8>) -> Result<usize> {
     Ok(filled)
 }
 
-/// Overwrites a file with zeroes, then removes it. A missing file is fine.
+/// Overwrites a file with zeroes, then removes it. A missing file is fine,
+/// before or after the overwrite.
 pub(super) fn shred(path: &Path) -> Result<()> {
     let mut f = match OpenOptions::new().write(true).open(path) {
         Ok(f) => f,
@@ -285,8 +286,12 @@ pub(super) fn shred(path: &Path) -> Result<()> {
     }
     f.sync_all()?;
     drop(f);
-    std::fs::remove_file(path)?;
-    Ok(())
+    match std::fs::remove_file(path) {
+        // Gone already: SQLite removes its WAL when the last connection
+        // closes, which another thread's handle may do meanwhile.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Makes a rename durable (POSIX needs the directory fsynced; elsewhere this

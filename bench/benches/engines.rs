@@ -86,16 +86,10 @@ struct Timings {
 
 impl Timings {
     fn new() -> Timings {
-        let by_kind = [
-            QueryKind::Word,
-            QueryKind::Pair,
-            QueryKind::Prefix,
-            QueryKind::Unaccented,
-            QueryKind::Typo,
-        ]
-        .into_iter()
-        .map(|k| (k, Vec::new()))
-        .collect();
+        let by_kind = QueryKind::ALL
+            .into_iter()
+            .map(|k| (k, Vec::new()))
+            .collect();
         Timings {
             all: Vec::new(),
             by_kind,

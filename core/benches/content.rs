@@ -267,16 +267,10 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
     let mut ours = Vec::new();
-    let mut by_kind: Vec<(QueryKind, Vec<Duration>)> = [
-        QueryKind::Word,
-        QueryKind::Pair,
-        QueryKind::Prefix,
-        QueryKind::Unaccented,
-        QueryKind::Typo,
-    ]
-    .into_iter()
-    .map(|k| (k, Vec::new()))
-    .collect();
+    let mut by_kind: Vec<(QueryKind, Vec<Duration>)> = QueryKind::ALL
+        .into_iter()
+        .map(|k| (k, Vec::new()))
+        .collect();
     let mut bare = Vec::new();
     let conn = rusqlite::Connection::open(store_dir.join("content.db")).expect("raw");
     // The same page cache and memory map as the store's own connection, so

@@ -252,6 +252,17 @@ pub enum QueryKind {
     Typo,
 }
 
+impl QueryKind {
+    /// Every kind, in the order the benchmarks print them.
+    pub const ALL: [QueryKind; 5] = [
+        QueryKind::Word,
+        QueryKind::Pair,
+        QueryKind::Prefix,
+        QueryKind::Unaccented,
+        QueryKind::Typo,
+    ];
+}
+
 /// One benchmark query: the text, the person's language, its kind.
 #[derive(Debug, Clone)]
 pub struct CorpusQuery {
@@ -389,13 +400,7 @@ mod tests {
     #[test]
     fn the_queries_mix_every_kind_in_every_language() {
         let q = corpus_queries(600, 3);
-        for kind in [
-            QueryKind::Word,
-            QueryKind::Pair,
-            QueryKind::Prefix,
-            QueryKind::Unaccented,
-            QueryKind::Typo,
-        ] {
+        for kind in QueryKind::ALL {
             let n = q.iter().filter(|x| x.kind == kind).count();
             assert!(n > 30, "{kind:?}: {n}");
         }

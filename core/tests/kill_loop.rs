@@ -599,10 +599,13 @@ fn killed_while_adding_and_deleting() {
         for id in &listed {
             let d: DocumentId = id.parse().unwrap();
             let bytes = vault.read_document_bytes(&d).unwrap();
-            assert!(
-                (0..=lines.len() as u64).any(|n| bytes[..] == content(n)[..]),
-                "a document is whole"
-            );
+            // Its content's number: journaled when the add returned, else
+            // the journal's length when the add began (the one in flight).
+            let n = lines
+                .iter()
+                .find(|l| l[0] == "added" && &l[1] == id)
+                .map_or(lines.len() as u64, |l| l[2].parse().unwrap());
+            assert!(bytes[..] == content(n)[..], "a document is whole");
             vault.delete_document(&d).unwrap();
             journal(dir, &format!("deleted {id} 0"));
         }

@@ -54,14 +54,16 @@ fn journal_path(dir: &Path) -> PathBuf {
     dir.join("journal")
 }
 
-/// Appends a line to the journal, durably, once an operation returned.
+/// Appends a line to the journal, durably, once an operation returned: in
+/// one write, so that a kill never leaves half a line for the next to be
+/// glued to (`writeln!` on a file writes the line and its newline apart).
 fn journal(dir: &Path, line: &str) {
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(journal_path(dir))
         .unwrap();
-    writeln!(f, "{line}").unwrap();
+    f.write_all(format!("{line}\n").as_bytes()).unwrap();
     f.sync_all().unwrap();
 }
 
@@ -689,12 +691,17 @@ fn killed_while_installing_or_removing_a_pack() {
         }
         // Bundles of the versions the children will install, made ahead.
         let made = std::cell::Cell::new(0u64);
+        // The versions after the newest the journal names (not the count
+        // of installs: one that committed just before a kill is never
+        // journaled, and the child goes on from the store's version).
         let make_ahead = |dir: &Path| {
             let installed = read_journal(dir)
                 .iter()
                 .filter(|l| l[0] == "installed")
-                .count() as u64;
-            while made.get() < installed + 20 {
+                .map(|l| l[1].parse::<u64>().unwrap())
+                .max()
+                .unwrap_or(0);
+            while made.get() < installed + 50 {
                 let v = made.get() + 1;
                 let pack = pack("kill-ngo", "kill-pack", v, entries_in(v) as usize, v).unwrap();
                 let file = std::fs::File::create(dir.join(format!("v{v}.wmbundle"))).unwrap();

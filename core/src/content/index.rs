@@ -14,57 +14,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use foldhash::HashMap as FastMap;
-use rusqlite::{Transaction, params};
-
 use super::model::{Entry, Translations};
 use super::normalize::{fold_into, words};
-use crate::error::Result;
-
-/// Words in at least this many entries of a pack are recorded with their
-/// counts in `frequent_terms`, so that search can tell a broad query before
-/// running it (FTS5 itself can only count by reading a word's whole
-/// list of entries).
-pub(crate) const FREQUENT_DOCS: u32 = 500;
-
-/// How many index rows each word is in, counted while a pack installs.
-#[derive(Debug, Default)]
-pub(crate) struct TermCounts {
-    /// Word → (rows, the last row counted). foldhash: fast, and seeded
-    /// per process, so crafted words cannot force collisions.
-    words: FastMap<Box<str>, (u32, u32)>,
-    rows: u32,
-}
-
-impl TermCounts {
-    /// Counts the distinct words of one index row (from [`index_row`]:
-    /// words separated by single spaces).
-    pub fn add_row(&mut self, title: &str, body: &str) {
-        self.rows += 1;
-        let row = self.rows;
-        let split = |text| str::split(text, ' ').filter(|w| !w.is_empty());
-        for w in split(title).chain(split(body)) {
-            match self.words.get_mut(w) {
-                Some((n, last)) if *last != row => {
-                    *n += 1;
-                    *last = row;
-                }
-                Some(_) => {}
-                None => {
-                    self.words.insert(w.into(), (1, row));
-                }
-            }
-        }
-    }
-
-    /// The words in at least [`FREQUENT_DOCS`] rows, with their counts.
-    pub fn frequent(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.words
-            .iter()
-            .filter(|(_, (n, _))| *n >= FREQUENT_DOCS)
-            .map(|(w, (n, _))| (&**w, *n))
-    }
-}
 
 /// One language version of an entry's text, as written (for display),
 /// borrowed from the entry where it is one piece.
@@ -151,8 +102,8 @@ fn visit<'a>(entry: &'a Entry, mut f: impl FnMut(Part<'a>)) {
 
 /// The `(title, body)` of `entry`'s index row: the folded words of every
 /// language's titles, then of every language's text and the shared text,
-/// separated by single spaces (what the `ascii` tokenizer and
-/// [`TermCounts`] expect).
+/// separated by single spaces (what [`super::postings::IndexBuilder`]
+/// expects).
 pub(crate) fn index_row(entry: &Entry) -> (String, String) {
     let mut title = String::new();
     let mut body = String::new();
@@ -214,18 +165,4 @@ fn text_in<'m, 'a>(
         title: "",
         body: Cow::Borrowed(""),
     })
-}
-
-/// Records the frequent words of pack row `pack`.
-pub(crate) fn write_frequent_terms(
-    tx: &Transaction<'_>,
-    pack: i64,
-    counts: &TermCounts,
-) -> Result<()> {
-    let mut insert =
-        tx.prepare("INSERT INTO frequent_terms (pack, term, docs) VALUES (?1, ?2, ?3)")?;
-    for (term, docs) in counts.frequent() {
-        insert.execute(params![pack, term, docs])?;
-    }
-    Ok(())
 }

@@ -10,10 +10,11 @@ use std::io::{BufReader, Read};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, body_hash};
-use super::index::{TermCounts, index_row, write_frequent_terms};
+use super::index::index_row;
 use super::model::Entry;
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
+use super::postings::IndexBuilder;
 use super::schema::ContentSchema;
 use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, SignedPack, checked_content};
@@ -118,11 +119,10 @@ impl ContentStore {
             let reader = scope.spawn(move || prepare_entries(reader, hashes, send));
             let written = write_entries(&tx, pack_row, receive, &mut changes);
             // The reader stops at once when the receiver is gone.
-            let counts = reader
+            reader
                 .join()
-                .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())));
-            written?;
-            write_frequent_terms(&tx, pack_row, &counts?)
+                .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())))?;
+            written
         })?;
         tx.commit()?;
         // The pack's id and version only: which publishers a person trusts
@@ -277,15 +277,14 @@ fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
     hashes: bool,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
-) -> Result<TermCounts> {
-    let mut counts = TermCounts::default();
+) -> Result<()> {
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(next) = reader.next_with_json() {
         let (entry, json) = match next {
             Ok(n) => n,
             Err(e) => {
                 let _ = send.send(Err(e));
-                return Ok(counts);
+                return Ok(());
             }
         };
         let (lat, lon) = match &entry {
@@ -293,7 +292,6 @@ fn prepare_entries<R: Read>(
             _ => (None, None),
         };
         let (title, body) = index_row(&entry);
-        counts.add_row(&title, &body);
         batch.push(Prepared {
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),
@@ -310,16 +308,17 @@ fn prepare_entries<R: Read>(
                 .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                 .is_err()
         {
-            return Ok(counts);
+            return Ok(());
         }
     }
     if !batch.is_empty() {
         let _ = send.send(Ok(batch));
     }
-    Ok(counts)
+    Ok(())
 }
 
-/// Writes the prepared entries of pack row `pack` and their index rows.
+/// Writes the prepared entries of pack row `pack` and their index rows
+/// (see postings.rs).
 fn write_entries(
     tx: &Transaction<'_>,
     pack: i64,
@@ -330,18 +329,17 @@ fn write_entries(
         "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
-    let mut insert_fts =
-        tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+    let mut index = IndexBuilder::new(pack);
     for batch in receive {
         for p in batch? {
             insert_entry.execute(params![
                 pack, p.kind, p.entry_id, p.verified, p.json, p.lat, p.lon
             ])?;
-            insert_fts.execute(params![tx.last_insert_rowid(), p.title, p.body])?;
+            index.add(tx, tx.last_insert_rowid(), &p.title, &p.body)?;
             changes.new_entry(p.kind, &p.entry_id, p.hash);
         }
     }
-    Ok(())
+    index.finish(tx)
 }
 
 /// The row id and version of `publisher`'s pack `pack`, if installed.

@@ -28,6 +28,7 @@ pub mod model;
 pub mod normalize;
 pub mod pack;
 pub mod patch;
+mod postings;
 mod queries;
 mod schema;
 mod search;

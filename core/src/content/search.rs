@@ -1,9 +1,7 @@
 //! Full-text search over every installed pack.
 //!
-//! - Ranking: FTS5's bm25 with the title weighted 4× the body. A broad
-//!   query (every word in thousands of entries) ranks the entries that
-//!   match in their titles, when there are enough of them, instead of
-//!   scoring every match: see [`ContentStore::search`].
+//! - Ranking: bm25 with the title weighted 4× the body, over Waymark's own
+//!   index (see [`super::postings`]).
 //! - The last query word matches as a prefix, so results appear while
 //!   typing; the words before it match whole.
 //! - Case, Latin diacritics and Arabic/Persian letter variants and tashkeel
@@ -20,12 +18,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use rusqlite::params;
 use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
 use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
+use super::postings;
 use super::snapshot::{PackSnapshot, snapshot_version};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
 use crate::error::Result;
@@ -97,20 +95,9 @@ struct Row {
     entry: Entry,
 }
 
-/// A query word whose number of matching entries exceeds this is
-/// *broad*: ranking every match would cost more than the search budget
-/// (bm25 reads each match's length), so candidates come from title matches
-/// first (see [`ContentStore::search`]).
-const BROAD: i64 = 2_000;
-
 impl ContentStore {
-    /// Searches every installed pack.
-    ///
-    /// Ranking is bm25 over every entry that matches, except for broad
-    /// queries (every word in more than 2,000 entries, such as a
-    /// category name in a large directory): those rank the entries that
-    /// match in their titles, when there are at least `limit` of them —
-    /// with the title weighted 4×, these would rank first anyway.
+    /// Searches every installed pack: the best `limit` entries in which
+    /// every word matches (the last as a prefix), by bm25.
     pub fn search(&self, query: &SearchQuery) -> Result<SearchResults> {
         let words = query_words(&query.text);
         if words.is_empty() || query.limit == 0 {
@@ -119,95 +106,87 @@ impl ContentStore {
                 corrections: Vec::new(),
             });
         }
-        let packs = self.pack_snapshot()?;
-        let mut rows = self.ranked(&packs, &words, query.limit)?;
+        let conn = self.conn();
+        // One read transaction: the packs, the index and the entries read
+        // are one snapshot, whatever an install commits meanwhile.
+        let conn = conn.unchecked_transaction()?;
+        let packs = self.pack_snapshot(&conn)?;
+        let mut rows = ranked(&conn, &packs, &words, query.limit)?;
         let mut corrections = Vec::new();
         let mut used = words.clone();
         if rows.is_empty() {
             for (i, w) in words.iter().enumerate() {
-                if !self.word_matches(w)?
-                    && let Some(better) = self.closest_term(w)?
+                if !postings::any_word_begins(&conn, w)?
+                    && let Some(better) = closest_term(&conn, w)?
                 {
                     corrections.push((w.clone(), better.clone()));
                     used[i] = better;
                 }
             }
             if !corrections.is_empty() {
-                rows = self.ranked(&packs, &used, query.limit)?;
+                rows = ranked(&conn, &packs, &used, query.limit)?;
             }
         }
         let hits = self.to_hits(&packs, rows, &used, query)?;
         Ok(SearchResults { hits, corrections })
     }
 
-    /// The FTS5 MATCH expressions [`search`](Self::search) ranks for
-    /// `text`, in the order it tries them (for benchmarks that compare it
-    /// with bare FTS5).
+    /// The FTS5 MATCH expression with the meaning of a search for `text`
+    /// (every word, the last as a prefix), for the benchmark that compares
+    /// search with bare FTS5 on the same entries.
     #[doc(hidden)]
-    pub fn match_plan(&self, text: &str) -> Result<Vec<String>> {
+    pub fn match_plan(&self, text: &str) -> Vec<String> {
         let words = query_words(text);
         if words.is_empty() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
-        Ok(plan(&*self.pack_snapshot()?, &words))
+        vec![match_expression(&words)]
+    }
+
+    /// Writes a bare FTS5 index of the installed entries' folded words
+    /// into a new database at `path`, as the store held them before its
+    /// own index (contentless, `ascii` tokenizer over words separated by
+    /// spaces, title and body columns), so the benchmark compares search
+    /// with bare FTS5 on the same entries. Returns its size in bytes.
+    #[cfg(feature = "synthetic")]
+    #[doc(hidden)]
+    pub fn write_fts5_baseline(&self, path: &std::path::Path) -> Result<u64> {
+        let mut out = rusqlite::Connection::open(path)?;
+        let tx = out.transaction()?;
+        tx.execute_batch(
+            "CREATE VIRTUAL TABLE search USING fts5(title, body, content = '',
+                 contentless_delete = 1, tokenize = 'ascii');
+             INSERT INTO search(search, rank) VALUES ('hashsize', 8388608);",
+        )?;
+        {
+            let conn = self.conn();
+            let mut rows = conn.prepare("SELECT id, body FROM entries")?;
+            let mut rows = rows.query([])?;
+            let mut insert =
+                tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+            while let Some(r) = rows.next()? {
+                let entry = Entry::from_json(r.get_ref(1)?.as_str()?)?;
+                let (title, body) = super::index::index_row(&entry);
+                insert.execute(rusqlite::params![r.get::<_, i64>(0)?, title, body])?;
+            }
+        }
+        tx.commit()?;
+        out.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
+        drop(out);
+        Ok(std::fs::metadata(path)?.len())
     }
 
     /// The packs as the read connection sees them now, from the cache
     /// unless the database changed since.
-    fn pack_snapshot(&self) -> Result<Arc<PackSnapshot>> {
-        let conn = self.conn();
-        let version = snapshot_version(&conn)?;
+    fn pack_snapshot(&self, conn: &rusqlite::Connection) -> Result<Arc<PackSnapshot>> {
+        let version = snapshot_version(conn)?;
         let mut cached = self.pack_cache();
         if let Some(snapshot) = cached.as_ref().filter(|s| s.version == version) {
             return Ok(Arc::clone(snapshot));
         }
-        let snapshot = Arc::new(PackSnapshot::read(&conn, version)?);
+        let snapshot = Arc::new(PackSnapshot::read(conn, version)?);
         *cached = Some(Arc::clone(&snapshot));
         Ok(snapshot)
-    }
-
-    /// The best `limit` rows for `words`, along [`plan`].
-    fn ranked(&self, packs: &PackSnapshot, words: &[String], limit: usize) -> Result<Vec<Row>> {
-        let mut rows = Vec::new();
-        for fts in plan(packs, words) {
-            rows = self.match_rows(&fts, limit)?;
-            if rows.len() >= limit {
-                break;
-            }
-        }
-        Ok(rows)
-    }
-
-    fn match_rows(&self, fts: &str, limit: usize) -> Result<Vec<Row>> {
-        // Any larger limit means all matches.
-        let limit = limit.min(u32::MAX as usize);
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&format!(
-            // Rank inside FTS5 first and join only the top rows: joining
-            // before sorting would carry every match's text into the sorter.
-            // The limit is written into the SQL, not bound: the planner
-            // then knows it, which measured 4–5 % faster (one cached
-            // statement per limit asked for). The rows are put in order
-            // here rather than by a second sorter in SQL (3–4 % faster).
-            "SELECT m.score, e.pack, e.body
-             FROM (SELECT rowid, bm25(search, 4.0, 1.0) AS score FROM search
-                   WHERE search MATCH ?1 ORDER BY score LIMIT {limit}) AS m
-             JOIN entries e ON e.id = m.rowid"
-        ))?;
-        let mut rows = stmt.query([fts])?;
-        // The limit is the caller's: reserve no more than a page of hits.
-        let mut out = Vec::with_capacity(limit.min(64));
-        while let Some(r) = rows.next()? {
-            // Parsed where SQLite holds it, with no copy of the text.
-            out.push(Row {
-                score: r.get(0)?,
-                pack: r.get(1)?,
-                entry: Entry::from_json(r.get_ref(2)?.as_str()?)?,
-            });
-        }
-        // Stable: equal scores keep the order FTS5 gave them.
-        crate::sort::sort_by(&mut out, |a, b| a.score.total_cmp(&b.score));
-        Ok(out)
     }
 
     fn to_hits(
@@ -267,73 +246,56 @@ impl ContentStore {
         }
         Ok(hits)
     }
+}
 
-    /// True if `word` (folded) prefixes any indexed term.
-    fn word_matches(&self, word: &str) -> Result<bool> {
-        let conn = self.conn();
-        let fts = format!("\"{}\"*", word.replace('"', "\"\""));
-        Ok(conn
-            .prepare_cached("SELECT 1 FROM search WHERE search MATCH ?1 LIMIT 1")?
-            .exists([fts])?)
-    }
-
-    /// The indexed term closest to `word`, if close enough.
-    fn closest_term(&self, word: &str) -> Result<Option<String>> {
-        let Some(first) = word.chars().next() else {
-            return Ok(None);
-        };
-        let max = if word.chars().count() <= 5 { 1 } else { 2 };
-        let conn = self.conn();
-        let lo = first.to_string();
-        let hi = format!("{first}\u{10FFFF}");
-        let mut stmt = conn.prepare_cached(
-            "SELECT term, doc FROM temp.search_vocab WHERE term >= ?1 AND term < ?2",
-        )?;
-        let mut best: Option<(usize, i64, String)> = None;
-        let mut rows = stmt.query(params![lo, hi])?;
-        while let Some(r) = rows.next()? {
-            let term: String = r.get(0)?;
-            let docs: i64 = r.get(1)?;
-            let d = strsim::damerau_levenshtein(word, &term);
-            if d == 0 || d > max {
-                continue;
-            }
-            let better = match &best {
-                None => true,
-                Some((bd, bdocs, _)) => d < *bd || (d == *bd && docs > *bdocs),
-            };
-            if better {
-                best = Some((d, docs, term));
-            }
+/// The best `limit` rows for `words`, with their entries.
+fn ranked(
+    conn: &rusqlite::Connection,
+    packs: &PackSnapshot,
+    words: &[String],
+    limit: usize,
+) -> Result<Vec<Row>> {
+    let top = postings::top(conn, words, packs.entries, limit)?;
+    let mut stmt = conn.prepare_cached("SELECT pack, body FROM entries WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(top.len());
+    for (id, score) in top {
+        let mut rows = stmt.query([id])?;
+        // Gone only if the index and the entries disagree, which one
+        // transaction writes together: skipped, not an error.
+        if let Some(r) = rows.next()? {
+            // Parsed where SQLite holds it, with no copy of the text.
+            out.push(Row {
+                score,
+                pack: r.get(0)?,
+                entry: Entry::from_json(r.get_ref(1)?.as_str()?)?,
+            });
         }
-        Ok(best.map(|(_, _, t)| t))
     }
+    Ok(out)
 }
 
-/// The MATCH expressions to rank for `words`, in order: for a broad query,
-/// title matches first, then (if they fall short) all.
-fn plan(packs: &PackSnapshot, words: &[String]) -> Vec<String> {
-    let all = match_expression(words);
-    if is_broad(packs, words) {
-        vec![format!("{{title}} : ({all})"), all]
-    } else {
-        vec![all]
-    }
-}
-
-/// True if every word is in more than [`BROAD`] entries, by the counts
-/// of frequent words recorded at install (a prefix sums the frequent
-/// words it begins).
-fn is_broad(packs: &PackSnapshot, words: &[String]) -> bool {
-    let last = words.len() - 1;
-    words.iter().enumerate().all(|(i, w)| {
-        let docs = if i == last {
-            packs.prefix_docs(w)
-        } else {
-            packs.docs(w)
+/// The indexed term closest to `word`, if close enough.
+fn closest_term(conn: &rusqlite::Connection, word: &str) -> Result<Option<String>> {
+    let Some(first) = word.chars().next() else {
+        return Ok(None);
+    };
+    let max = if word.chars().count() <= 5 { 1 } else { 2 };
+    let mut best: Option<(usize, u64, String)> = None;
+    let mut buf = [0u8; 4];
+    for (term, docs) in postings::words_beginning(conn, first.encode_utf8(&mut buf))? {
+        let d = strsim::damerau_levenshtein(word, &term);
+        if d == 0 || d > max {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some((bd, bdocs, _)) => d < *bd || (d == *bd && docs > *bdocs),
         };
-        docs > BROAD
-    })
+        if better {
+            best = Some((d, docs, term));
+        }
+    }
+    Ok(best.map(|(_, _, t)| t))
 }
 
 /// The MATCH expression for `words`: complete words match exactly; the

@@ -93,10 +93,6 @@ impl ContentStore {
             &ContentSchema,
             OpenMode::CreateIfMissing,
         )?;
-        // The index's word list with counts, for typo correction.
-        conn.execute_batch(
-            "CREATE VIRTUAL TABLE temp.search_vocab USING fts5vocab(main, 'search', 'row');",
-        )?;
         conn.execute_batch(READ_PRAGMAS)?;
         Ok(ContentStore {
             dir: dir.to_path_buf(),
@@ -167,7 +163,6 @@ impl ContentStore {
             .optional()?
             .ok_or(Error::NotFound("pack"))?;
         delete_pack_rows(&tx, id)?;
-        purge_search(&tx)?;
         tx.commit()?;
         Ok(())
     }
@@ -225,27 +220,15 @@ pub(crate) fn remove_publisher_packs(tx: &Transaction<'_>, publisher: &str) -> R
     for id in &ids {
         delete_pack_rows(tx, *id)?;
     }
-    if !ids.is_empty() {
-        purge_search(tx)?;
-    }
     Ok(ids.len())
 }
 
-/// Rewrites the full-text index without the rows deleted from it. A
-/// contentless index only marks a deleted row as gone: the words it had
-/// stay in the index's pages until a merge rewrites them, and a pack a
-/// person removed is one they may not want found on their phone. Rewriting
-/// frees those pages, which `secure_delete` then zeroes.
-fn purge_search(tx: &Transaction<'_>) -> Result<()> {
-    Ok(tx.execute_batch("INSERT INTO search(search) VALUES ('optimize');")?)
-}
-
+/// Deletes a pack's rows: its index rows, entries and the pack. The pages
+/// they free are zeroed (`secure_delete`, see storage.rs) on the store's
+/// connection: a pack a person removed is one they may not want found on
+/// their phone.
 pub(crate) fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
-    tx.execute("DELETE FROM frequent_terms WHERE pack = ?1", [pack])?;
-    tx.execute(
-        "DELETE FROM search WHERE rowid IN (SELECT id FROM entries WHERE pack = ?1)",
-        [pack],
-    )?;
+    super::postings::delete_pack(tx, pack)?;
     tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM packs WHERE id = ?1", [pack])?;
     Ok(())

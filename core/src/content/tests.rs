@@ -981,10 +981,10 @@ fn the_old_version_stays_searchable_until_the_new_one_is_entirely_in() {
 }
 
 #[test]
-fn a_broad_word_ranks_title_matches_first_and_falls_back_to_all_matches() {
+fn a_common_word_ranks_title_matches_first_from_heads_and_from_whole_lists() {
     let (_d, s) = store();
-    // More entries than BROAD carry "shelter" in their body; a few in
-    // their title.
+    // Thousands of entries carry "shelter" in their body; a few in their
+    // title.
     let mut many: Vec<Entry> = (0..2_100)
         .map(|i| {
             article(
@@ -1030,15 +1030,26 @@ fn a_broad_word_ranks_title_matches_first_and_falls_back_to_all_matches() {
         "{hits:?}"
     );
     assert!(hits[25..].iter().all(|(id, _)| id.starts_with("body-")));
-    // A rare word is ranked over all its matches as usual.
+    // More than a head holds: ranked from the whole lists, the same way.
+    let mut q = SearchQuery::new("shel");
+    q.limit = 500;
+    let hits = ids(&s, q);
+    assert_eq!(hits.len(), 500);
+    assert!(hits[..25].iter().all(|(id, _)| id.starts_with("title-")));
+    assert!(hits[25..].iter().all(|(id, _)| id.starts_with("body-")));
+    // Two words: every entry with both, titles first.
+    let hits = ids(&s, SearchQuery::new("shelter night"));
+    assert_eq!(hits.len(), 20);
+    assert!(hits.iter().all(|(id, _)| id.starts_with("title-")));
     assert_eq!(ids(&s, SearchQuery::new("beds")).len(), 20);
-    assert_eq!(s.match_plan("beds").unwrap().len(), 1);
-    assert_eq!(s.match_plan("shelter").unwrap().len(), 2);
-    assert_eq!(s.match_plan("shel").unwrap().len(), 2, "as a prefix too");
-    // The counts go with their pack.
+    // The words go with their pack.
     install(&s, "pub-b", &manifest("pub-b", "q", 1), &entries()).unwrap();
     s.remove_pack("pub-a", "p").unwrap();
-    assert_eq!(s.match_plan("shelter").unwrap().len(), 1);
+    assert!(
+        ids(&s, SearchQuery::new("shelter"))
+            .iter()
+            .all(|(id, _)| !id.starts_with("title-") && !id.starts_with("body-"))
+    );
 }
 
 #[test]
@@ -1090,7 +1101,7 @@ fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
 }
 
 #[test]
-fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entries() {
+fn a_version_4_fts5_index_is_replaced_by_terms_that_find_the_same_entries() {
     let dir = tempfile::tempdir().unwrap();
     let queries = ["police", "مساعدة", "hopital", "ሕጋዊ", "refug"];
     let before = {
@@ -1104,9 +1115,12 @@ fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entri
     {
         let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
         conn.execute_batch(
-            "DROP TABLE search;
+            "DROP TABLE terms;
              CREATE VIRTUAL TABLE search USING fts5(title, body, content = '',
                  contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
+             CREATE TABLE frequent_terms (pack INTEGER NOT NULL REFERENCES packs(id)
+                 ON DELETE CASCADE, term TEXT NOT NULL, docs INTEGER NOT NULL,
+                 PRIMARY KEY (term, pack)) WITHOUT ROWID;
              PRAGMA user_version = 4;",
         )
         .unwrap();
@@ -1127,8 +1141,7 @@ fn a_version_4_index_is_rebuilt_for_the_ascii_tokenizer_and_finds_the_same_entri
         }
     }
     let s = ContentStore::open(dir.path()).unwrap();
-    let sql = schema_sql(&s, "search");
-    assert!(sql.contains("'ascii'"), "{sql}");
+    assert!(schema_sql(&s, "terms").contains("WITHOUT ROWID"));
     assert_eq!(queries.map(|q| ids(&s, SearchQuery::new(q))), before);
     assert_eq!(s.packs().unwrap().len(), 1);
 }

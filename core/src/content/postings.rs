@@ -1,0 +1,536 @@
+//! Waymark's own full-text index: one row per word, pack and part in the
+//! `terms` table, holding the entries that have the word and how much the
+//! word weighs in each, and search's evaluation of a query over it.
+//!
+//! - **Postings.** A word's `list` is its entries in row-id order, each as
+//!   the gap from the previous one (LEB128) and one byte of *impact*: the
+//!   word's bm25 term-frequency part in that entry, `f·(k1+1) / (f +
+//!   k1·(1−b+b·len/avgdl))` with `f` the word's count weighted by field
+//!   (title 4×, body 1×) and `len` the entry's length in words, quantized
+//!   to 1..=255 over its range (0, k1+1). The pack's average length is
+//!   known when the list is written, so the impact is final then: a
+//!   query multiplies it by the word's idf and adds, with no entry lengths
+//!   to look up.
+//! - **Heads.** A word in more than [`HEAD`] entries also has a `head`:
+//!   its [`HEAD`] entries of highest impact, highest first. A query of one
+//!   word (or prefix) is answered from heads alone, however common the
+//!   word, for any limit up to [`HEAD`].
+//! - **Parts.** An install writes its words in parts of at most
+//!   [`PART_BUDGET`] bytes held in memory, so its memory stays bounded
+//!   whatever the pack's size; a word's rows across packs and parts hold
+//!   disjoint sets of entries, and a query reads them all.
+//! - **Queries.** Every word must match; the words before the last match
+//!   whole, the last one as a prefix (search as you type), its entries the
+//!   union of the words it begins, each scored by the best of them, with
+//!   the idf of their summed counts. A query of several words starts from
+//!   the word with the fewest entries and merges the others' lists against
+//!   those candidates in one pass each.
+//!
+//! Ranking follows FTS5's bm25 (k1 = 1.2, b = 0.75, idf = ln((N−n+0.5) /
+//! (n+0.5)), at least 1e-6), which this index replaced: it ranks the same
+//! entries first with a fraction of the reading.
+
+use std::cmp::Reverse;
+
+use foldhash::HashMap as FastMap;
+use rusqlite::{Connection, Transaction, params};
+
+use crate::error::{Error, Result};
+
+/// The `terms` table. Without rowid: a word's rows are found by one seek
+/// of the primary key, and a prefix's by one range of it.
+pub(crate) const CREATE_TERMS: &str = "CREATE TABLE terms (
+         term TEXT NOT NULL,
+         pack INTEGER NOT NULL,       -- packs.id
+         part INTEGER NOT NULL,       -- the install's part (see postings.rs)
+         df INTEGER NOT NULL,         -- entries in list
+         head BLOB,                   -- top entries by impact, if df > 64
+         list BLOB NOT NULL,          -- entries by row id, with impacts
+         PRIMARY KEY (term, pack, part)
+     ) WITHOUT ROWID;";
+
+/// bm25's term-frequency saturation.
+const K1: f64 = 1.2;
+/// bm25's length normalization.
+const B: f64 = 0.75;
+/// A word in an entry's title counts this many times one in its body.
+const TITLE_WEIGHT: u32 = 4;
+/// Entries in a word's head (and the largest limit heads can answer).
+pub(crate) const HEAD: usize = 64;
+/// Bytes of postings an install holds in memory before it writes a part.
+const PART_BUDGET: usize = 24 << 20;
+
+/// The impact byte of a word counted `f` times (weighted) in an entry of
+/// `len` words, in a pack whose entries average `avgdl` words.
+fn impact(f: u32, len: u32, avgdl: f64) -> u8 {
+    let f = f64::from(f);
+    let norm = K1 * (1.0 - B + B * f64::from(len) / avgdl.max(1.0));
+    let part = f * (K1 + 1.0) / (f + norm);
+    // Rounded up, so that no match scores zero.
+    (part / (K1 + 1.0) * 255.0).ceil().clamp(1.0, 255.0) as u8
+}
+
+/// The bm25 term-frequency part an impact byte stands for.
+fn part_of(impact: u8) -> f64 {
+    f64::from(impact) / 255.0 * (K1 + 1.0)
+}
+
+/// bm25's idf of a word in `n` of `total` entries.
+fn idf(total: u64, n: u64) -> f64 {
+    let (total, n) = (total.max(n) as f64, n as f64);
+    ((total - n + 0.5) / (n + 0.5)).ln().max(1e-6)
+}
+
+fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads a LEB128 number at `*at`, moving past it.
+fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let b = *bytes.get(*at).ok_or(Error::Integrity("search index"))?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            return Ok(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err(Error::Integrity("search index"));
+        }
+    }
+}
+
+/// The `(entry, impact)` pairs of a `list` blob, in row-id order.
+fn list_pairs(list: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
+    let mut at = 0;
+    let mut doc = 0i64;
+    std::iter::from_fn(move || {
+        if at >= list.len() {
+            return None;
+        }
+        Some((|| {
+            let gap = read_varint(list, &mut at)?;
+            doc = doc
+                .checked_add_unsigned(gap)
+                .ok_or(Error::Integrity("search index"))?;
+            let impact = *list.get(at).ok_or(Error::Integrity("search index"))?;
+            at += 1;
+            Ok((doc, impact))
+        })())
+    })
+}
+
+/// The `(entry, impact)` pairs of a `head` blob, highest impact first.
+fn head_pairs(head: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= head.len() {
+            return None;
+        }
+        Some((|| {
+            let doc = i64::try_from(read_varint(head, &mut at)?)
+                .map_err(|_| Error::Integrity("search index"))?;
+            let impact = *head.get(at).ok_or(Error::Integrity("search index"))?;
+            at += 1;
+            Ok((doc, impact))
+        })())
+    })
+}
+
+/// One word's postings while a part is being built: gaps written as
+/// entries come, each entry's weighted count once the next entry (or the
+/// end of the part) shows it complete.
+#[derive(Debug, Default)]
+struct Building {
+    df: u32,
+    last: i64,
+    count: u32,
+    bytes: Vec<u8>,
+}
+
+impl Building {
+    /// Writes the weighted count of the entry in progress.
+    fn close(&mut self) {
+        if self.count > 0 {
+            push_varint(&mut self.bytes, u64::from(self.count));
+            self.count = 0;
+        }
+    }
+}
+
+/// Builds one pack's index rows as its entries are written, in parts of
+/// bounded memory.
+#[derive(Debug)]
+pub(crate) struct IndexBuilder {
+    pack: i64,
+    words: FastMap<Box<str>, Building>,
+    /// `(entry, length)` of this part's entries, in row-id order.
+    lengths: Vec<(i64, u32)>,
+    /// Postings bytes held.
+    held: usize,
+    part: i64,
+    /// Entries and words of the whole pack so far, for the average length.
+    pack_docs: u64,
+    pack_words: u64,
+}
+
+impl IndexBuilder {
+    /// A builder for pack row `pack`.
+    pub fn new(pack: i64) -> Self {
+        IndexBuilder {
+            pack,
+            words: FastMap::default(),
+            lengths: Vec::new(),
+            held: 0,
+            part: 0,
+            pack_docs: 0,
+            pack_words: 0,
+        }
+    }
+
+    /// The pack row it builds for.
+    pub fn pack(&self) -> i64 {
+        self.pack
+    }
+
+    /// Adds entry row `doc` (greater than every entry added before) with
+    /// its index row (from [`super::index::index_row`]: words separated by
+    /// single spaces); writes a part when the memory budget is reached.
+    pub fn add(&mut self, tx: &Transaction<'_>, doc: i64, title: &str, body: &str) -> Result<()> {
+        let mut len = 0u32;
+        for (text, weight) in [(title, TITLE_WEIGHT), (body, 1)] {
+            for w in text.split(' ').filter(|w| !w.is_empty()) {
+                len += 1;
+                let b = match self.words.get_mut(w) {
+                    Some(b) => b,
+                    None => self.words.entry(w.into()).or_default(),
+                };
+                if b.df == 0 || b.last != doc {
+                    b.close();
+                    let before = b.bytes.capacity();
+                    let gap = if b.df == 0 { doc } else { doc - b.last };
+                    push_varint(&mut b.bytes, gap as u64);
+                    self.held += b.bytes.capacity() - before;
+                    b.df += 1;
+                    b.last = doc;
+                }
+                b.count += weight;
+            }
+        }
+        self.lengths.push((doc, len));
+        self.pack_docs += 1;
+        self.pack_words += u64::from(len);
+        // What the map itself holds, roughly, beside the lists.
+        if self.held + self.words.len() * 64 >= PART_BUDGET {
+            self.flush(tx)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the part in progress, if any.
+    pub fn finish(mut self, tx: &Transaction<'_>) -> Result<()> {
+        self.flush(tx)
+    }
+
+    fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
+        if self.lengths.is_empty() {
+            return Ok(());
+        }
+        let avgdl = self.pack_words as f64 / self.pack_docs.max(1) as f64;
+        let first = self.lengths[0].0;
+        let lengths = &self.lengths;
+        // Rows of one install are consecutive: an entry's length is at its
+        // offset from the first (searched for otherwise).
+        let length = |doc: i64| -> u32 {
+            let at = usize::try_from(doc - first).unwrap_or(usize::MAX);
+            match lengths.get(at) {
+                Some(&(d, len)) if d == doc => len,
+                _ => lengths
+                    .binary_search_by_key(&doc, |&(d, _)| d)
+                    .map_or(1, |i| lengths[i].1),
+            }
+        };
+        let mut words: Vec<(Box<str>, Building)> = self.words.drain().collect();
+        // In key order: each row lands after the one before in the tree.
+        words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO terms (term, pack, part, df, head, list) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut list = Vec::new();
+        let mut top: Vec<(Reverse<u8>, i64)> = Vec::new();
+        let mut head = Vec::new();
+        for (term, mut b) in words {
+            b.close();
+            list.clear();
+            top.clear();
+            let (mut at, mut doc) = (0, 0i64);
+            while at < b.bytes.len() {
+                let gap = read_varint(&b.bytes, &mut at)?;
+                let count = read_varint(&b.bytes, &mut at)?;
+                doc += gap as i64;
+                let imp = impact(count as u32, length(doc), avgdl);
+                push_varint(&mut list, gap);
+                list.push(imp);
+                if b.df as usize > HEAD {
+                    top.push((Reverse(imp), doc));
+                }
+            }
+            let head = if top.is_empty() {
+                None
+            } else {
+                top.select_nth_unstable(HEAD - 1);
+                top.truncate(HEAD);
+                top.sort_unstable();
+                head.clear();
+                for &(Reverse(imp), doc) in &top {
+                    push_varint(&mut head, doc as u64);
+                    head.push(imp);
+                }
+                Some(&head[..])
+            };
+            insert.execute(params![&*term, self.pack, self.part, b.df, head, &list])?;
+        }
+        self.lengths.clear();
+        self.held = 0;
+        self.part += 1;
+        Ok(())
+    }
+}
+
+/// Deletes pack row `pack`'s index rows.
+pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
+    tx.execute("DELETE FROM terms WHERE pack = ?1", [pack])?;
+    Ok(())
+}
+
+/// The end of the range of words that begin with `prefix` (exclusive):
+/// no folded word has a character above U+10FFFF.
+fn prefix_end(prefix: &str) -> String {
+    let mut end = String::with_capacity(prefix.len() + 4);
+    end.push_str(prefix);
+    end.push(char::MAX);
+    end
+}
+
+/// True if any indexed word begins with `prefix`.
+pub(crate) fn any_word_begins(conn: &Connection, prefix: &str) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM terms WHERE term >= ?1 AND term < ?2 LIMIT 1")?
+        .exists(params![prefix, prefix_end(prefix)])?)
+}
+
+/// Every indexed word beginning with `prefix`, with the entries it is in
+/// (summed over packs), in order.
+pub(crate) fn words_beginning(conn: &Connection, prefix: &str) -> Result<Vec<(String, u64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT term, sum(df) FROM terms WHERE term >= ?1 AND term < ?2 GROUP BY term",
+    )?;
+    let rows = stmt.query_map(params![prefix, prefix_end(prefix)], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A query word's rows: each row's `df`, and its list (or, for the last
+/// word of a one-word query, its head where it has one).
+struct WordRows {
+    df: u64,
+    lists: Vec<Vec<u8>>,
+    heads: Vec<Vec<u8>>,
+}
+
+/// The rows of `word` (whole, or every word it begins if `prefix`);
+/// `heads`: read heads instead of lists where there are some.
+fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result<WordRows> {
+    let mut out = WordRows {
+        df: 0,
+        lists: Vec::new(),
+        heads: Vec::new(),
+    };
+    let end = if prefix {
+        prefix_end(word)
+    } else {
+        // The word alone: [word, word + U+0000).
+        format!("{word}\0")
+    };
+    // A list is read only where it is used: `CASE` leaves a large list's
+    // overflow pages unread.
+    let sql = if heads {
+        "SELECT df, head, CASE WHEN head IS NULL THEN list END FROM terms
+         WHERE term >= ?1 AND term < ?2"
+    } else {
+        "SELECT df, NULL, list FROM terms WHERE term >= ?1 AND term < ?2"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params![word, end])?;
+    while let Some(r) = rows.next()? {
+        out.df += r.get::<_, i64>(0)?.max(0) as u64;
+        if let Some(head) = r.get_ref(1)?.as_blob_or_null()? {
+            out.heads.push(head.to_vec());
+        } else if let Some(list) = r.get_ref(2)?.as_blob_or_null()? {
+            out.lists.push(list.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// The best `limit` entries for the folded query `words` (the last one a
+/// prefix), as `(entry row, score)`, best first (scores negative, as
+/// FTS5's bm25: lower is better); `total`: the entries installed.
+pub(crate) fn top(
+    conn: &Connection,
+    words: &[String],
+    total: u64,
+    limit: usize,
+) -> Result<Vec<(i64, f64)>> {
+    let last = words.len() - 1;
+    if words.len() == 1 && limit <= HEAD {
+        return top_one(conn, &words[0], total, limit);
+    }
+    let mut rows = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let r = word_rows(conn, w, i == last, false)?;
+        if r.df == 0 {
+            return Ok(Vec::new());
+        }
+        rows.push(r);
+    }
+    // Candidates from the word in the fewest entries: (entry, score).
+    let driver = (0..rows.len()).min_by_key(|&i| rows[i].df).unwrap_or(0);
+    let mut candidates: Vec<(i64, u8)> = Vec::new();
+    for list in &rows[driver].lists {
+        for p in list_pairs(list) {
+            candidates.push(p?);
+        }
+    }
+    // Best impact per entry (a prefix's words may share entries).
+    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    candidates.dedup_by_key(|p| p.0);
+    let weight = idf(total, rows[driver].df);
+    let mut scored: Vec<(i64, f64)> = candidates
+        .iter()
+        .map(|&(doc, imp)| (doc, weight * part_of(imp)))
+        .collect();
+    drop(candidates);
+    let mut best: Vec<u8> = Vec::new();
+    for (i, word) in rows.iter().enumerate() {
+        if i == driver || scored.is_empty() {
+            continue;
+        }
+        best.clear();
+        best.resize(scored.len(), 0);
+        // Each list against the candidates, both in row-id order.
+        for list in &word.lists {
+            let mut c = 0;
+            for p in list_pairs(list) {
+                let (doc, imp) = p?;
+                while c < scored.len() && scored[c].0 < doc {
+                    c += 1;
+                }
+                if c == scored.len() {
+                    break;
+                }
+                if scored[c].0 == doc {
+                    best[c] = best[c].max(imp);
+                }
+            }
+        }
+        let weight = idf(total, word.df);
+        let mut keep = best.iter();
+        scored.retain_mut(|(_, score)| match keep.next() {
+            Some(&imp) if imp > 0 => {
+                *score += weight * part_of(imp);
+                true
+            }
+            _ => false,
+        });
+    }
+    Ok(best_first(scored, limit))
+}
+
+/// The best `limit` (at most [`HEAD`]) entries for one word typed (a
+/// prefix), from heads: an entry's score is its best impact among the
+/// words the prefix begins, times the idf of their summed counts, so the
+/// best entries are the best of each word's head.
+fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Vec<(i64, f64)>> {
+    let rows = word_rows(conn, word, true, true)?;
+    let mut pairs: Vec<(i64, u8)> = Vec::new();
+    for head in &rows.heads {
+        for p in head_pairs(head) {
+            pairs.push(p?);
+        }
+    }
+    for list in &rows.lists {
+        for p in list_pairs(list) {
+            pairs.push(p?);
+        }
+    }
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    pairs.dedup_by_key(|p| p.0);
+    let weight = idf(total, rows.df);
+    let scored = pairs
+        .into_iter()
+        .map(|(doc, imp)| (doc, weight * part_of(imp)))
+        .collect();
+    Ok(best_first(scored, limit))
+}
+
+/// The `limit` highest scores, highest first (equal scores by row id),
+/// negated as FTS5's bm25 is.
+fn best_first(mut scored: Vec<(i64, f64)>, limit: usize) -> Vec<(i64, f64)> {
+    let order = |a: &(i64, f64), b: &(i64, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > limit && limit > 0 {
+        scored.select_nth_unstable_by(limit - 1, order);
+        scored.truncate(limit);
+    }
+    scored.sort_unstable_by(order);
+    scored.truncate(limit);
+    scored.into_iter().map(|(d, s)| (d, -s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impacts_rise_with_the_count_and_fall_with_the_length() {
+        assert!(impact(2, 10, 10.0) > impact(1, 10, 10.0));
+        assert!(impact(1, 5, 10.0) > impact(1, 20, 10.0));
+        assert!(impact(TITLE_WEIGHT, 10, 10.0) > impact(1, 10, 10.0));
+        // Never zero, never past the byte.
+        assert_eq!(impact(1, u32::MAX, 1.0), 1);
+        assert_eq!(impact(u32::MAX, 1, 10.0), 255);
+    }
+
+    #[test]
+    fn varints_round_trip() {
+        let mut out = Vec::new();
+        for v in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            out.clear();
+            push_varint(&mut out, v);
+            let mut at = 0;
+            assert_eq!(read_varint(&out, &mut at).unwrap(), v);
+            assert_eq!(at, out.len());
+        }
+        // Cut short, or longer than a u64: an integrity error, no panic.
+        assert!(read_varint(&[0x80], &mut 0).is_err());
+        assert!(read_varint(&[0xff; 11], &mut 0).is_err());
+    }
+
+    #[test]
+    fn the_best_come_first_and_equal_scores_keep_row_order() {
+        let scored = vec![(5, 1.0), (3, 2.0), (9, 2.0), (1, 0.5)];
+        assert_eq!(
+            best_first(scored.clone(), 3),
+            [(3, -2.0), (9, -2.0), (5, -1.0)]
+        );
+        assert_eq!(best_first(scored, 10).len(), 4);
+    }
+}

@@ -37,17 +37,26 @@ use rusqlite::{Connection, Transaction, params};
 
 use crate::error::{Error, Result};
 
-/// The `terms` table. Without rowid: a word's rows are found by one seek
-/// of the primary key, and a prefix's by one range of it.
+/// The `terms` table and the long lists' `postings`. `terms` is without
+/// rowid, so a word's rows are found by one seek of the primary key and a
+/// prefix's by one range of it; its rows stay small (a list of up to
+/// [`HEAD`] entries, or a head of [`HEAD`]), so ranges of words read few
+/// pages. Longer lists are rows of `postings`, read only by queries of
+/// several words.
 pub(crate) const CREATE_TERMS: &str = "CREATE TABLE terms (
          term TEXT NOT NULL,
          pack INTEGER NOT NULL,       -- packs.id
          part INTEGER NOT NULL,       -- the install's part (see postings.rs)
-         df INTEGER NOT NULL,         -- entries in list
-         head BLOB,                   -- top entries by impact, if df > 64
-         list BLOB NOT NULL,          -- entries by row id, with impacts
+         df INTEGER NOT NULL,         -- entries with the word
+         head BLOB,                   -- the top 64 by impact, if df > 64
+         list BLOB,                   -- the entries, if df <= 64
+         postings INTEGER,            -- postings.id of the entries, if df > 64
          PRIMARY KEY (term, pack, part)
-     ) WITHOUT ROWID;";
+     ) WITHOUT ROWID;
+     CREATE TABLE postings (
+         id INTEGER PRIMARY KEY,
+         list BLOB NOT NULL           -- entries by row id, with impacts
+     );";
 
 /// bm25's term-frequency saturation.
 const K1: f64 = 1.2;
@@ -261,8 +270,10 @@ impl IndexBuilder {
         // In key order: each row lands after the one before in the tree.
         words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let mut insert = tx.prepare_cached(
-            "INSERT INTO terms (term, pack, part, df, head, list) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO terms (term, pack, part, df, head, list, postings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
+        let mut insert_list = tx.prepare_cached("INSERT INTO postings (list) VALUES (?1)")?;
         let mut list = Vec::new();
         let mut top: Vec<(Reverse<u8>, i64)> = Vec::new();
         let mut head = Vec::new();
@@ -295,7 +306,15 @@ impl IndexBuilder {
                 }
                 Some(&head[..])
             };
-            insert.execute(params![&*term, self.pack, self.part, b.df, head, &list])?;
+            let (inline, postings) = if head.is_some() {
+                insert_list.execute([&list])?;
+                (None, Some(tx.last_insert_rowid()))
+            } else {
+                (Some(&list), None)
+            };
+            insert.execute(params![
+                &*term, self.pack, self.part, b.df, head, inline, postings
+            ])?;
         }
         self.lengths.clear();
         self.held = 0;
@@ -306,6 +325,11 @@ impl IndexBuilder {
 
 /// Deletes pack row `pack`'s index rows.
 pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM postings WHERE id IN
+             (SELECT postings FROM terms WHERE pack = ?1 AND postings IS NOT NULL)",
+        [pack],
+    )?;
     tx.execute("DELETE FROM terms WHERE pack = ?1", [pack])?;
     Ok(())
 }
@@ -326,14 +350,15 @@ pub(crate) fn any_word_begins(conn: &Connection, prefix: &str) -> Result<bool> {
         .exists(params![prefix, prefix_end(prefix)])?)
 }
 
-/// Every indexed word beginning with `prefix`, with the entries it is in
-/// (summed over packs), in order.
-pub(crate) fn words_beginning(conn: &Connection, prefix: &str) -> Result<Vec<(String, u64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT term, sum(df) FROM terms WHERE term >= ?1 AND term < ?2 GROUP BY term",
-    )?;
-    let rows = stmt.query_map(params![prefix, prefix_end(prefix)], |r| {
-        Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64))
+/// Every indexed word with the entries it is in (summed over packs), in
+/// order.
+pub(crate) fn vocabulary(conn: &Connection) -> Result<Vec<(Box<str>, u64)>> {
+    let mut stmt = conn.prepare_cached("SELECT term, sum(df) FROM terms GROUP BY term")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?.into_boxed_str(),
+            r.get::<_, i64>(1)?.max(0) as u64,
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -360,13 +385,13 @@ fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result
         // The word alone: [word, word + U+0000).
         format!("{word}\0")
     };
-    // A list is read only where it is used: `CASE` leaves a large list's
-    // overflow pages unread.
+    // Long lists are read only where they are used.
     let sql = if heads {
-        "SELECT df, head, CASE WHEN head IS NULL THEN list END FROM terms
-         WHERE term >= ?1 AND term < ?2"
+        "SELECT df, head, list FROM terms WHERE term >= ?1 AND term < ?2"
     } else {
-        "SELECT df, NULL, list FROM terms WHERE term >= ?1 AND term < ?2"
+        "SELECT t.df, NULL, coalesce(t.list, p.list) FROM terms t
+         LEFT JOIN postings p ON p.id = t.postings
+         WHERE t.term >= ?1 AND t.term < ?2"
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params![word, end])?;

@@ -6,8 +6,8 @@
 //!
 //! Tables: `publishers` (trusted publishers, newest root, versions seen),
 //! `tuf_roots` (every root version trusted), `tuf_metadata` (the other
-//! roles), `packs`, `entries` (each as its pack's JSON line), `terms` (the
-//! full-text index, see postings.rs).
+//! roles), `packs`, `entries` (each as its pack's JSON line), `terms` and
+//! `postings` (the full-text index, see postings.rs).
 
 use rusqlite::{Transaction, params};
 
@@ -105,7 +105,7 @@ impl Schema for ContentSchema {
             6 => {
                 tx.execute_batch(
                     "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS frequent_terms;
-                     DROP TABLE IF EXISTS terms;",
+                     DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS postings;",
                 )?;
                 tx.execute_batch(CREATE_TERMS)?;
                 rebuild_terms(tx)

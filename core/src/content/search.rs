@@ -11,9 +11,10 @@
 //!   person's language if it matches, else the next along its pack's
 //!   fallback chain.
 //! - Typos: when a word matches nothing, it is replaced by the indexed word
-//!   closest to it (Damerau–Levenshtein distance 1 for words up to 5
-//!   letters, 2 for longer ones, same first letter), and the search runs
-//!   again; the hits say which words were corrected.
+//!   closest to it (one edit for words up to 5 letters, two for longer
+//!   ones, an edit being a letter added, dropped, changed or swapped with
+//!   the next; same first letter), and the search runs again; the hits say
+//!   which words were corrected.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -117,7 +118,7 @@ impl ContentStore {
         if rows.is_empty() {
             for (i, w) in words.iter().enumerate() {
                 if !postings::any_word_begins(&conn, w)?
-                    && let Some(better) = closest_term(&conn, w)?
+                    && let Some(better) = closest_term(&conn, &packs, w)?
                 {
                     corrections.push((w.clone(), better.clone()));
                     used[i] = better;
@@ -274,28 +275,41 @@ fn ranked(
     Ok(out)
 }
 
-/// The indexed term closest to `word`, if close enough.
-fn closest_term(conn: &rusqlite::Connection, word: &str) -> Result<Option<String>> {
+/// The indexed word closest to `word`, if close enough: the same first
+/// letter, at most one edit away for words up to 5 letters and two for
+/// longer ones (optimal string alignment: Damerau–Levenshtein with no
+/// letter edited twice), the word in the most entries among the closest.
+fn closest_term(
+    conn: &rusqlite::Connection,
+    packs: &PackSnapshot,
+    word: &str,
+) -> Result<Option<String>> {
     let Some(first) = word.chars().next() else {
         return Ok(None);
     };
-    let max = if word.chars().count() <= 5 { 1 } else { 2 };
-    let mut best: Option<(usize, u64, String)> = None;
+    let letters = word.chars().count();
+    let max = if letters <= 5 { 1 } else { 2 };
+    let vocabulary = packs.vocabulary(conn)?;
     let mut buf = [0u8; 4];
-    for (term, docs) in postings::words_beginning(conn, first.encode_utf8(&mut buf))? {
-        let d = strsim::damerau_levenshtein(word, &term);
+    let from = vocabulary.partition_point(|(t, _)| **t < *first.encode_utf8(&mut buf));
+    let mut best: Option<(usize, u64, &str)> = None;
+    for (term, docs) in vocabulary[from..]
+        .iter()
+        .take_while(|(t, _)| t.starts_with(first))
+    {
+        // Each edit changes the length by one letter at most.
+        if term.chars().count().abs_diff(letters) > max {
+            continue;
+        }
+        let d = strsim::osa_distance(word, term);
         if d == 0 || d > max {
             continue;
         }
-        let better = match &best {
-            None => true,
-            Some((bd, bdocs, _)) => d < *bd || (d == *bd && docs > *bdocs),
-        };
-        if better {
-            best = Some((d, docs, term));
+        if best.is_none_or(|(bd, bdocs, _)| d < bd || (d == bd && *docs > bdocs)) {
+            best = Some((d, *docs, term));
         }
     }
-    Ok(best.map(|(_, _, t)| t))
+    Ok(best.map(|(_, _, t)| t.to_owned()))
 }
 
 /// The MATCH expression for `words`: complete words match exactly; the

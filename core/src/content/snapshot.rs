@@ -3,7 +3,7 @@
 //! kept by the store until the database changes.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rusqlite::Connection;
 
@@ -23,6 +23,9 @@ pub(crate) struct PackSnapshot {
     pub(crate) packs: HashMap<i64, (String, Arc<PackManifest>)>,
     /// Entries installed, over every pack (bm25's N).
     pub(crate) entries: u64,
+    /// Every indexed word with its entry count, in order: read at the
+    /// first typo correction after a change, then kept.
+    vocabulary: OnceLock<Vec<(Box<str>, u64)>>,
 }
 
 impl PackSnapshot {
@@ -44,7 +47,18 @@ impl PackSnapshot {
             version,
             packs,
             entries,
+            vocabulary: OnceLock::new(),
         })
+    }
+
+    /// Every indexed word with its entry count, in order, as `conn` (on
+    /// this snapshot's version) reads it the first time.
+    pub(crate) fn vocabulary(&self, conn: &Connection) -> Result<&[(Box<str>, u64)]> {
+        if let Some(v) = self.vocabulary.get() {
+            return Ok(v);
+        }
+        let read = super::postings::vocabulary(conn)?;
+        Ok(self.vocabulary.get_or_init(|| read))
     }
 }
 

@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, body_hash};
 use super::index::index_row;
+use super::lexicon::{Coder, Lexicon};
 use super::model::Entry;
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
@@ -79,12 +80,16 @@ impl ContentStore {
             // entries, read before they go.
             changes = Tracker::update();
             {
+                let lexicon = Lexicon::read(&tx, old)?;
+                let mut line = String::new();
                 let mut stmt =
                     tx.prepare("SELECT kind, entry_id, body FROM entries WHERE pack = ?1")?;
                 let mut rows = stmt.query([old])?;
                 while let Some(r) = rows.next()? {
                     let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
-                    changes.old_entry(text(0)?, text(1)?, body_hash(text(2)?));
+                    line.clear();
+                    lexicon.decode_into(r.get_ref(2)?.as_blob()?, &mut line)?;
+                    changes.old_entry(text(0)?, text(1)?, body_hash(&line));
                 }
             }
             // The old version's rows go without zeroing the pages they
@@ -119,10 +124,11 @@ impl ContentStore {
             let reader = scope.spawn(move || prepare_entries(reader, hashes, send));
             let written = write_entries(&tx, pack_row, receive, &mut changes);
             // The reader stops at once when the receiver is gone.
-            reader
+            let words = reader
                 .join()
                 .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())))?;
-            written
+            written?;
+            write_lexicon(&tx, pack_row, &words)
         })?;
         tx.commit()?;
         // The pack's id and version only: which publishers a person trusts
@@ -153,7 +159,7 @@ impl ContentStore {
         let reader = PackReader::new(pack)?;
         let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
         let (send, receive) = std::sync::mpsc::sync_channel(batches);
-        prepare_entries(reader, false, send)?;
+        let words = prepare_entries(reader, false, send)?;
         let mut conn = open_database(
             &self.dir().join(DB_FILE),
             &ContentSchema,
@@ -168,6 +174,7 @@ impl ContentStore {
         let pack_row = tx.last_insert_rowid();
         let t = std::time::Instant::now();
         write_entries(&tx, pack_row, receive, &mut Tracker::first())?;
+        write_lexicon(&tx, pack_row, &words)?;
         tx.commit()?;
         Ok(t.elapsed())
     }
@@ -242,9 +249,11 @@ impl ContentStore {
                 )));
             }
             // Rows of a pack were inserted in pack order.
+            let lexicon = Lexicon::read(&tx, pack_row)?;
             let mut rows = tx.prepare("SELECT body FROM entries WHERE pack = ?1 ORDER BY id")?;
-            let lines = rows.query_map([pack_row], |r| r.get::<_, String>(0))?;
-            reader.apply(lines.map(|r| r.map_err(Error::from)), content)?;
+            let coded = rows.query_map([pack_row], |r| r.get::<_, Vec<u8>>(0))?;
+            let lines = coded.map(|c| lexicon.decode(&c.map_err(Error::from)?));
+            reader.apply(lines, content)?;
             Ok(())
         })?;
         // The same reader type as the other installs, so the native library
@@ -262,7 +271,8 @@ struct Prepared {
     kind: &'static str,
     entry_id: String,
     verified: String,
-    json: String,
+    /// The JSON line, word-coded (see lexicon.rs).
+    coded: Vec<u8>,
     lat: Option<f64>,
     lon: Option<f64>,
     title: String,
@@ -271,20 +281,22 @@ struct Prepared {
     hash: u64,
 }
 
-/// Reads, parses and folds entries in batches, until the pack ends, an
-/// entry is bad (sent as the last item), or the writer hangs up.
+/// Reads, parses, codes and folds entries in batches, until the pack ends,
+/// an entry is bad (sent as the last item), or the writer hangs up; the
+/// pack's lexicon.
 fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
     hashes: bool,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
-) -> Result<()> {
+) -> Result<String> {
+    let mut coder = Coder::default();
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(next) = reader.next_with_json() {
         let (entry, json) = match next {
             Ok(n) => n,
             Err(e) => {
                 let _ = send.send(Err(e));
-                return Ok(());
+                return Ok(String::new());
             }
         };
         let (lat, lon) = match &entry {
@@ -297,7 +309,11 @@ fn prepare_entries<R: Read>(
             entry_id: entry.id().to_owned(),
             verified: entry.verified().to_string(),
             hash: if hashes { body_hash(json) } else { 0 },
-            json: json.to_owned(),
+            coded: {
+                let mut coded = Vec::with_capacity(json.len() / 2);
+                coder.code(json, &mut coded);
+                coded
+            },
             lat,
             lon,
             title,
@@ -308,12 +324,21 @@ fn prepare_entries<R: Read>(
                 .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
                 .is_err()
         {
-            return Ok(());
+            return Ok(String::new());
         }
     }
     if !batch.is_empty() {
         let _ = send.send(Ok(batch));
     }
+    Ok(coder.into_words())
+}
+
+/// Writes pack row `pack`'s lexicon.
+fn write_lexicon(tx: &Transaction<'_>, pack: i64, words: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
+        params![pack, words],
+    )?;
     Ok(())
 }
 
@@ -333,7 +358,7 @@ fn write_entries(
     for batch in receive {
         for p in batch? {
             insert_entry.execute(params![
-                pack, p.kind, p.entry_id, p.verified, p.json, p.lat, p.lon
+                pack, p.kind, p.entry_id, p.verified, p.coded, p.lat, p.lon
             ])?;
             index.add(tx, tx.last_insert_rowid(), &p.title, &p.body)?;
             changes.new_entry(p.kind, &p.entry_id, p.hash);

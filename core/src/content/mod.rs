@@ -23,6 +23,7 @@ mod card;
 mod changes;
 mod index;
 mod install;
+mod lexicon;
 pub(crate) mod metadata;
 pub mod model;
 pub mod normalize;

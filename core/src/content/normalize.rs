@@ -131,8 +131,8 @@ fn latin_fold(c: char) -> &'static str {
 }
 
 /// True for the characters of words (letters, digits, marks), as the
-/// index's tokenizer sees them; quick for ASCII, Latin, Arabic and
-/// Ethiopic.
+/// index's tokenizer sees them; quick for ASCII, Latin, Arabic,
+/// Cyrillic and Ethiopic.
 pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -143,6 +143,8 @@ pub fn is_word_char(c: char) -> bool {
         c if LATIN.contains(&c) => true,
         '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{066E}'..='\u{06D3}' => true,
         '\u{06F0}'..='\u{06F9}' | '\u{1200}'..='\u{135A}' => true,
+        // Cyrillic: letters and combining marks, but the thousands sign.
+        '\u{0400}'..='\u{0481}' | '\u{0483}'..='\u{04FF}' => true,
         _ => c.is_alphanumeric() || is_combining_mark(c),
     }
 }

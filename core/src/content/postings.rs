@@ -179,6 +179,8 @@ impl Building {
 #[derive(Debug)]
 pub(crate) struct IndexBuilder {
     pack: i64,
+    /// foldhash: fast, and seeded per process, so crafted words cannot
+    /// force collisions.
     words: FastMap<Box<str>, Building>,
     /// `(entry, length)` of this part's entries, in row-id order.
     lengths: Vec<(i64, u32)>,
@@ -202,11 +204,6 @@ impl IndexBuilder {
             pack_docs: 0,
             pack_words: 0,
         }
-    }
-
-    /// The pack row it builds for.
-    pub fn pack(&self) -> i64 {
-        self.pack
     }
 
     /// Adds entry row `doc` (greater than every entry added before) with

@@ -195,7 +195,7 @@ struct Row {
 /// publisher and manifest. Only the listed kinds are indexed by kind (see
 /// store.rs): the condition is repeated so that the index serves it.
 pub(crate) const ENTRIES_OF_KIND: &str = concat!(
-    "SELECT p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
+    "SELECT p.publisher, p.manifest, e.pack, e.body FROM entries e JOIN packs p ON p.id = e.pack
      WHERE ",
     listed_kinds!(),
     " AND e.kind = ?1 AND (?2 IS NULL OR e.entry_id = ?2)"
@@ -206,23 +206,20 @@ impl ContentStore {
     /// one id), with its pack.
     fn entries_of(&self, kind: &str, id: Option<&str>) -> Result<Vec<Row>> {
         let conn = self.conn();
+        // The entries and their packs' lexicons of one snapshot.
+        let conn = conn.unchecked_transaction()?;
+        let packs = self.pack_snapshot(&conn)?;
         let mut stmt = conn.prepare_cached(ENTRIES_OF_KIND)?;
-        let rows = stmt.query_map(params![kind, id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (publisher, manifest, body) = row?;
-            Ok(Row {
-                publisher,
-                manifest: json_from_text(&manifest)?,
-                entry: Entry::from_json(&body)?,
-            })
-        })
-        .collect()
+        let mut rows = stmt.query(params![kind, id])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Row {
+                publisher: r.get(0)?,
+                manifest: json_from_text(r.get_ref(1)?.as_str()?)?,
+                entry: packs.entry(&conn, r.get(2)?, r.get_ref(3)?.as_blob()?)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Services within a radius, nearest first.
@@ -239,8 +236,11 @@ impl ContentStore {
         // A bounding box first (indexed), the exact distance after.
         let dlat = (q.radius_km / EARTH_RADIUS_KM).to_degrees();
         let dlon = (dlat / p.lat.to_radians().cos().max(0.01)).min(360.0);
-        let candidates: Vec<(i64, String, String, String)> = {
+        let candidates: Vec<(i64, String, String, Entry)> = {
             let conn = self.conn();
+            // The entries and their packs' lexicons of one snapshot.
+            let conn = conn.unchecked_transaction()?;
+            let packs = self.pack_snapshot(&conn)?;
             let mut stmt = conn.prepare_cached(
                 "SELECT p.id, p.publisher, p.manifest, e.body FROM entries e JOIN packs p ON p.id = e.pack
                  WHERE e.kind = 'service' AND e.lat BETWEEN ?1 AND ?2
@@ -255,9 +255,14 @@ impl ContentStore {
                     p.lon + dlon,
                     wraps
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Vec<u8>>(3)?)),
             )?
-            .collect::<rusqlite::Result<_>>()?
+            .map(|row| {
+                let (pack, publisher, manifest, coded) = row?;
+                let entry = packs.entry(&conn, pack, &coded)?;
+                Ok((pack, publisher, manifest, entry))
+            })
+            .collect::<Result<_>>()?
         };
         let now = self.clock().now();
         let phone_now = self.clock().local_now();
@@ -265,8 +270,8 @@ impl ContentStore {
         // a phone has a handful of packs.
         let mut manifests: Vec<(i64, PackManifest)> = Vec::new();
         let mut out = Vec::new();
-        for (pack, publisher, manifest, body) in candidates {
-            let Entry::Service(service) = Entry::from_json(&body)? else {
+        for (pack, publisher, manifest, entry) in candidates {
+            let Entry::Service(service) = entry else {
                 continue;
             };
             let Some(at) = service.location else { continue };

@@ -6,12 +6,15 @@
 //!
 //! Tables: `publishers` (trusted publishers, newest root, versions seen),
 //! `tuf_roots` (every root version trusted), `tuf_metadata` (the other
-//! roles), `packs`, `entries` (each as its pack's JSON line), `terms` and
-//! `postings` (the full-text index, see postings.rs).
+//! roles), `packs`, `entries` (each its pack's JSON line, word-coded),
+//! `lexicons` (each pack's words, see lexicon.rs), `terms` and `postings`
+//! (the full-text index, see postings.rs).
 
+use rusqlite::types::Value;
 use rusqlite::{Transaction, params};
 
 use super::index::index_row;
+use super::lexicon::{CREATE_LEXICONS, Coder};
 use super::model::Entry;
 use super::postings::{CREATE_TERMS, IndexBuilder};
 use crate::error::{Error, Result, Untrusted};
@@ -56,23 +59,14 @@ impl Schema for ContentSchema {
                  manifest TEXT NOT NULL,      -- JSON PackManifest
                  installed_at TEXT NOT NULL,
                  UNIQUE (publisher, pack_id)
-             );
-             CREATE TABLE entries (
-                 id INTEGER PRIMARY KEY,
-                 pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
-                 kind TEXT NOT NULL,          -- article, service, country, route, alert
-                 entry_id TEXT NOT NULL,
-                 verified TEXT NOT NULL,      -- ISO 8601 date
-                 body TEXT NOT NULL,          -- JSON Entry
-                 lat REAL,
-                 lon REAL
-             );
-             CREATE INDEX entries_pack ON entries(pack);
-             CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;",
+             );",
         )?;
+        tx.execute_batch(CREATE_ENTRIES)?;
         tx.execute_batch(CREATE_KIND_INDEX)?;
-        // The full-text index (see postings.rs).
+        // The full-text index (see postings.rs) and the packs' words
+        // (lexicon.rs).
         tx.execute_batch(CREATE_TERMS)?;
+        tx.execute_batch(CREATE_LEXICONS)?;
         tx.execute_batch(CREATE_TUF_METADATA)?;
         tx.execute_batch(CREATE_TUF_ROOTS)?;
         Ok(())
@@ -99,16 +93,25 @@ impl Schema for ContentSchema {
                 tx.execute_batch("DROP INDEX IF EXISTS entries_kind;")?;
                 Ok(tx.execute_batch(CREATE_KIND_INDEX)?)
             }
-            // Version 7 replaces the FTS5 table and its frequent words
-            // with Waymark's own index (see postings.rs), rebuilt from the
-            // entries: nothing installed is lost.
+            // Version 7 keeps entries word-coded (see lexicon.rs) and
+            // replaces the FTS5 table and its frequent words with Waymark's
+            // own index (see postings.rs), both rebuilt from the entries:
+            // nothing installed is lost.
             6 => {
                 tx.execute_batch(
                     "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS frequent_terms;
-                     DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS postings;",
+                     DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS postings;
+                     DROP TABLE IF EXISTS lexicons;
+                     ALTER TABLE entries RENAME TO entries_v6;
+                     DROP INDEX IF EXISTS entries_pack; DROP INDEX IF EXISTS entries_geo;
+                     DROP INDEX IF EXISTS entries_kind;",
                 )?;
+                tx.execute_batch(CREATE_ENTRIES)?;
+                tx.execute_batch(CREATE_KIND_INDEX)?;
                 tx.execute_batch(CREATE_TERMS)?;
-                rebuild_terms(tx)
+                tx.execute_batch(CREATE_LEXICONS)?;
+                recode_entries(tx)?;
+                Ok(tx.execute_batch("DROP TABLE entries_v6;")?)
             }
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
@@ -116,6 +119,21 @@ impl Schema for ContentSchema {
         }
     }
 }
+
+/// The entries, each its pack's JSON line word-coded (see lexicon.rs),
+/// and their indexes by pack and by place.
+const CREATE_ENTRIES: &str = "CREATE TABLE entries (
+                 id INTEGER PRIMARY KEY,
+                 pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
+                 kind TEXT NOT NULL,          -- article, service, country, route, alert
+                 entry_id TEXT NOT NULL,
+                 verified TEXT NOT NULL,      -- ISO 8601 date
+                 body BLOB NOT NULL,          -- the JSON line, word-coded
+                 lat REAL,
+                 lon REAL
+             );
+             CREATE INDEX entries_pack ON entries(pack);
+             CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;";
 
 /// The kinds of entry that are looked up by kind (every country, route or
 /// alert), as the condition of the partial index that finds them. Articles
@@ -137,30 +155,63 @@ const CREATE_KIND_INDEX: &str = concat!(
     ";"
 );
 
-/// Fills the full-text index from the entries (derived data: nothing
-/// installed is lost), pack by pack.
-fn rebuild_terms(tx: &Transaction<'_>) -> Result<()> {
-    let mut rows = tx.prepare("SELECT id, pack, body FROM entries ORDER BY pack, id")?;
+/// Copies the entries of version 6 (`entries_v6`, JSON text) into
+/// `entries`, word-coded with a lexicon per pack, and indexes them: the
+/// same rows, the same ids.
+fn recode_entries(tx: &Transaction<'_>) -> Result<()> {
+    let mut rows = tx.prepare(
+        "SELECT id, pack, kind, entry_id, verified, body, lat, lon FROM entries_v6
+         ORDER BY pack, id",
+    )?;
+    let mut insert = tx.prepare(
+        "INSERT INTO entries (id, pack, kind, entry_id, verified, body, lat, lon)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
     let mut it = rows.query([])?;
-    let mut index: Option<IndexBuilder> = None;
+    let mut pack: Option<(i64, Coder, IndexBuilder)> = None;
+    let mut coded = Vec::new();
     while let Some(r) = it.next()? {
         let id: i64 = r.get(0)?;
-        let pack: i64 = r.get(1)?;
-        let entry = Entry::from_json(r.get_ref(2)?.as_str()?)?;
-        let (title, text) = index_row(&entry);
-        if index.as_ref().is_none_or(|b| b.pack() != pack) {
-            if let Some(done) = index.take() {
-                done.finish(tx)?;
+        let row_pack: i64 = r.get(1)?;
+        let json = r.get_ref(5)?.as_str()?;
+        let entry = Entry::from_json(json)?;
+        if pack.as_ref().is_none_or(|(p, _, _)| *p != row_pack) {
+            if let Some((done, coder, index)) = pack.take() {
+                finish_pack(tx, done, coder, index)?;
             }
-            index = Some(IndexBuilder::new(pack));
+            pack = Some((row_pack, Coder::default(), IndexBuilder::new(row_pack)));
         }
-        if let Some(b) = index.as_mut() {
-            b.add(tx, id, &title, &text)?;
-        }
+        let Some((_, coder, index)) = pack.as_mut() else {
+            continue;
+        };
+        coded.clear();
+        coder.code(json, &mut coded);
+        insert.execute(params![
+            id,
+            row_pack,
+            r.get::<_, Value>(2)?,
+            r.get::<_, Value>(3)?,
+            r.get::<_, Value>(4)?,
+            coded,
+            r.get::<_, Value>(6)?,
+            r.get::<_, Value>(7)?
+        ])?;
+        let (title, text) = index_row(&entry);
+        index.add(tx, id, &title, &text)?;
     }
-    if let Some(done) = index {
-        done.finish(tx)?;
+    if let Some((done, coder, index)) = pack {
+        finish_pack(tx, done, coder, index)?;
     }
+    Ok(())
+}
+
+/// Writes the last part of a pack's index and its lexicon.
+fn finish_pack(tx: &Transaction<'_>, pack: i64, coder: Coder, index: IndexBuilder) -> Result<()> {
+    index.finish(tx)?;
+    tx.execute(
+        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
+        params![pack, coder.into_words()],
+    )?;
     Ok(())
 }
 

@@ -161,12 +161,14 @@ impl ContentStore {
         )?;
         {
             let conn = self.conn();
-            let mut rows = conn.prepare("SELECT id, body FROM entries")?;
+            let conn = conn.unchecked_transaction()?;
+            let packs = self.pack_snapshot(&conn)?;
+            let mut rows = conn.prepare("SELECT id, pack, body FROM entries")?;
             let mut rows = rows.query([])?;
             let mut insert =
                 tx.prepare("INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)")?;
             while let Some(r) = rows.next()? {
-                let entry = Entry::from_json(r.get_ref(1)?.as_str()?)?;
+                let entry = packs.entry(&conn, r.get(1)?, r.get_ref(2)?.as_blob()?)?;
                 let (title, body) = super::index::index_row(&entry);
                 insert.execute(rusqlite::params![r.get::<_, i64>(0)?, title, body])?;
             }
@@ -178,8 +180,9 @@ impl ContentStore {
     }
 
     /// The packs as the read connection sees them now, from the cache
-    /// unless the database changed since.
-    fn pack_snapshot(&self, conn: &rusqlite::Connection) -> Result<Arc<PackSnapshot>> {
+    /// unless the database changed since. Callers read in one transaction
+    /// on `conn`, so that what they read matches the snapshot.
+    pub(crate) fn pack_snapshot(&self, conn: &rusqlite::Connection) -> Result<Arc<PackSnapshot>> {
         let version = snapshot_version(conn)?;
         let mut cached = self.pack_cache();
         if let Some(snapshot) = cached.as_ref().filter(|s| s.version == version) {
@@ -264,11 +267,11 @@ fn ranked(
         // Gone only if the index and the entries disagree, which one
         // transaction writes together: skipped, not an error.
         if let Some(r) = rows.next()? {
-            // Parsed where SQLite holds it, with no copy of the text.
+            let pack = r.get(0)?;
             out.push(Row {
                 score,
-                pack: r.get(0)?,
-                entry: Entry::from_json(r.get_ref(1)?.as_str()?)?,
+                pack,
+                entry: packs.entry(conn, pack, r.get_ref(1)?.as_blob()?)?,
             });
         }
     }

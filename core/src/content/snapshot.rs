@@ -3,11 +3,12 @@
 //! kept by the store until the database changes.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rusqlite::Connection;
 
-use super::model::PackManifest;
+use super::lexicon::Lexicon;
+use super::model::{Entry, PackManifest};
 use crate::error::Result;
 use crate::storage::json_from_text;
 
@@ -26,6 +27,8 @@ pub(crate) struct PackSnapshot {
     /// Every indexed word with its entry count, in order: read at the
     /// first typo correction after a change, then kept.
     vocabulary: OnceLock<Vec<(Box<str>, u64)>>,
+    /// Each pack's lexicon, by pack row, read when first needed.
+    lexicons: Mutex<HashMap<i64, Arc<Lexicon>>>,
 }
 
 impl PackSnapshot {
@@ -48,7 +51,26 @@ impl PackSnapshot {
             packs,
             entries,
             vocabulary: OnceLock::new(),
+            lexicons: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Pack row `pack`'s lexicon, as `conn` (on this snapshot's version)
+    /// reads it the first time.
+    pub(crate) fn lexicon(&self, conn: &Connection, pack: i64) -> Result<Arc<Lexicon>> {
+        let mut lexicons = self.lexicons.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(l) = lexicons.get(&pack) {
+            return Ok(Arc::clone(l));
+        }
+        let l = Arc::new(Lexicon::read(conn, pack)?);
+        lexicons.insert(pack, Arc::clone(&l));
+        Ok(l)
+    }
+
+    /// The entry stored as `coded` in pack row `pack`.
+    pub(crate) fn entry(&self, conn: &Connection, pack: i64, coded: &[u8]) -> Result<Entry> {
+        let line = self.lexicon(conn, pack)?.decode(coded)?;
+        Ok(Entry::from_json(&line)?)
     }
 
     /// Every indexed word with its entry count, in order, as `conn` (on

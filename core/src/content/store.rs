@@ -223,13 +223,14 @@ pub(crate) fn remove_publisher_packs(tx: &Transaction<'_>, publisher: &str) -> R
     Ok(ids.len())
 }
 
-/// Deletes a pack's rows: its index rows, entries and the pack. The pages
+/// Deletes a pack's rows: its index rows, entries, lexicon and the pack. The pages
 /// they free are zeroed (`secure_delete`, see storage.rs) on the store's
 /// connection: a pack a person removed is one they may not want found on
 /// their phone.
 pub(crate) fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     super::postings::delete_pack(tx, pack)?;
     tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
+    tx.execute("DELETE FROM lexicons WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM packs WHERE id = ?1", [pack])?;
     Ok(())
 }

@@ -1100,50 +1100,35 @@ fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
     );
 }
 
-#[test]
-fn a_version_4_fts5_index_is_replaced_by_terms_that_find_the_same_entries() {
-    let dir = tempfile::tempdir().unwrap();
-    let queries = ["police", "مساعدة", "hopital", "ሕጋዊ", "refug"];
-    let before = {
-        let s = ContentStore::open(dir.path()).unwrap();
-        install(&s, "pub-a", &manifest("pub-a", "p", 1), &entries()).unwrap();
-        queries.map(|q| ids(&s, SearchQuery::new(q)))
-    };
-    assert!(before.iter().all(|hits| !hits.is_empty()), "{before:?}");
-    // The index as version 4 left it: unicode61 over the folded text, one
-    // line per part.
-    {
-        let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
-        conn.execute_batch(
-            "DROP TABLE terms;
-             CREATE VIRTUAL TABLE search USING fts5(title, body, content = '',
-                 contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0');
-             CREATE TABLE frequent_terms (pack INTEGER NOT NULL REFERENCES packs(id)
-                 ON DELETE CASCADE, term TEXT NOT NULL, docs INTEGER NOT NULL,
-                 PRIMARY KEY (term, pack)) WITHOUT ROWID;
-             PRAGMA user_version = 4;",
-        )
+/// Turns the entries of the content database `conn` back into version
+/// 6's form (JSON text, no lexicons), for tests that make an older
+/// version's database from a fresh one.
+pub(super) fn entries_as_version_6(conn: &rusqlite::Connection) {
+    let packs: Vec<i64> = conn
+        .prepare("SELECT id FROM packs")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
         .unwrap();
-        let rows: Vec<(i64, String)> = conn
-            .prepare("SELECT id, body FROM entries")
+    for pack in packs {
+        let lexicon = super::lexicon::Lexicon::read(conn, pack).unwrap();
+        let rows: Vec<(i64, Vec<u8>)> = conn
+            .prepare("SELECT id, body FROM entries WHERE pack = ?1")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([pack], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
-        for (id, body) in rows {
-            let (title, text) = super::index::index_row(&Entry::from_json(&body).unwrap());
+        for (id, coded) in rows {
             conn.execute(
-                "INSERT INTO search (rowid, title, body) VALUES (?1, ?2, ?3)",
-                rusqlite::params![id, title.replace(' ', "\n"), text.replace(' ', "\n")],
+                "UPDATE entries SET body = ?2 WHERE id = ?1",
+                rusqlite::params![id, lexicon.decode(&coded).unwrap()],
             )
             .unwrap();
         }
     }
-    let s = ContentStore::open(dir.path()).unwrap();
-    assert!(schema_sql(&s, "terms").contains("WITHOUT ROWID"));
-    assert_eq!(queries.map(|q| ids(&s, SearchQuery::new(q))), before);
-    assert_eq!(s.packs().unwrap().len(), 1);
+    conn.execute_batch("DROP TABLE lexicons;").unwrap();
 }
 
 /// The SQL that created the table or index `name`.
@@ -1197,6 +1182,7 @@ fn a_version_5_kind_index_becomes_partial_and_profiles_are_still_found() {
     // The index as version 5 left it: every entry, whatever its kind.
     {
         let conn = rusqlite::Connection::open(dir.path().join("content.db")).unwrap();
+        entries_as_version_6(&conn);
         conn.execute_batch(
             "DROP INDEX entries_kind;
              CREATE INDEX entries_kind ON entries(kind, entry_id);

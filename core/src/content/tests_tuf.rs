@@ -626,6 +626,7 @@ fn every_root_trusted_is_kept_for_sharing_and_a_version_3_database_starts_its_hi
     drop(p.store);
     {
         let conn = rusqlite::Connection::open(path.join("content.db")).unwrap();
+        super::tests::entries_as_version_6(&conn);
         conn.execute_batch(
             "DROP TABLE tuf_roots;
              ALTER TABLE publishers DROP COLUMN offline_timestamp;

@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::format::{BundleInfo, FORMAT_CONTENT, add_file, add_reader, content_name};
+use crate::content::lexicon::Lexicon;
 use crate::content::metadata::PublisherMetadata;
 use crate::content::model::PackManifest;
 use crate::content::pack::PackWriter;
@@ -240,12 +241,18 @@ impl ContentStore {
     fn write_content(&self, row: i64, manifest_line: &[u8], out: &mut dyn Write) -> Result<()> {
         let mut pack = PackWriter::with_manifest_line(out, manifest_line)?;
         let conn = self.conn();
+        // The lexicon and the entries of one snapshot.
+        let conn = conn.unchecked_transaction()?;
+        let lexicon = Lexicon::read(&conn, row)?;
         // Rows of a pack were inserted in pack order.
         let mut rows = conn.prepare("SELECT body FROM entries WHERE pack = ?1 ORDER BY id")?;
         let mut it = rows.query([row])?;
+        let mut line = String::new();
         while let Some(r) = it.next()? {
-            let body = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            pack.entry_line(body.as_bytes())?;
+            line.clear();
+            let coded = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
+            lexicon.decode_into(coded, &mut line)?;
+            pack.entry_line(line.as_bytes())?;
         }
         pack.finish()?;
         Ok(())

@@ -205,41 +205,58 @@ impl Lexicon {
         Ok(Lexicon::new(words.unwrap_or_default()))
     }
 
-    fn word(&self, id: u64) -> Result<&str> {
-        let i = usize::try_from(id).map_err(|_| corrupt())?;
-        let end = *self.ends.get(i).ok_or_else(corrupt)? as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.ends[i - 1] as usize + 1
+    fn word(&self, id: u64) -> Option<&[u8]> {
+        let i = usize::try_from(id).ok()?;
+        let end = *self.ends.get(i)? as usize;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1] as usize + 1,
         };
-        self.words.get(start..end).ok_or_else(corrupt)
+        self.words.as_bytes().get(start..end)
     }
 
-    /// Appends the JSON line `coded` stands for to `out`.
-    pub fn decode_into(&self, coded: &[u8], out: &mut String) -> Result<()> {
+    /// Appends the bytes `coded` stands for to `out`, unchecked as UTF-8
+    /// (the caller checks once, over the whole line).
+    fn decode_raw(&self, coded: &[u8], out: &mut Vec<u8>) -> Option<()> {
         let mut at = 0;
-        while at < coded.len() {
-            let v = read_varint(coded, &mut at)?;
+        while let Some(&first) = coded.get(at) {
+            // Most numbers are one byte: read in place.
+            let v = if first < 0x80 {
+                at += 1;
+                u64::from(first)
+            } else {
+                read_varint(coded, &mut at).ok()?
+            };
             if v & 1 == 1 {
-                let len = usize::try_from(v >> 1).map_err(|_| corrupt())?;
-                let end = at.checked_add(len).ok_or_else(corrupt)?;
-                let bytes = coded.get(at..end).ok_or_else(corrupt)?;
-                out.push_str(std::str::from_utf8(bytes).map_err(|_| corrupt())?);
+                let len = usize::try_from(v >> 1).ok()?;
+                let end = at.checked_add(len)?;
+                out.extend_from_slice(coded.get(at..end)?);
                 at = end;
             } else {
                 if v & 2 != 0 {
-                    out.push(' ');
+                    out.push(b' ');
                 }
-                out.push_str(self.word(v >> 2)?);
+                out.extend_from_slice(self.word(v >> 2)?);
             }
         }
+        Some(())
+    }
+
+    /// Replaces `out` with the JSON line `coded` stands for (its buffer is
+    /// reused).
+    pub fn decode_into(&self, coded: &[u8], out: &mut String) -> Result<()> {
+        let mut bytes = std::mem::take(out).into_bytes();
+        bytes.clear();
+        bytes.reserve(coded.len() * 3);
+        self.decode_raw(coded, &mut bytes).ok_or_else(corrupt)?;
+        // Words are whole UTF-8; a literal cut inside a character is not.
+        *out = String::from_utf8(bytes).map_err(|_| corrupt())?;
         Ok(())
     }
 
     /// The JSON line `coded` stands for.
     pub fn decode(&self, coded: &[u8]) -> Result<String> {
-        let mut out = String::with_capacity(coded.len() * 3);
+        let mut out = String::new();
         self.decode_into(coded, &mut out)?;
         Ok(out)
     }

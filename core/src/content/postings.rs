@@ -116,41 +116,47 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
     }
 }
 
-/// The `(entry, impact)` pairs of a `list` blob, in row-id order.
-fn list_pairs(list: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
-    let mut at = 0;
-    let mut doc = 0i64;
-    std::iter::from_fn(move || {
-        if at >= list.len() {
-            return None;
-        }
-        Some((|| {
-            let gap = read_varint(list, &mut at)?;
-            doc = doc
-                .checked_add_unsigned(gap)
-                .ok_or(Error::Integrity("search index"))?;
-            let impact = *list.get(at).ok_or(Error::Integrity("search index"))?;
-            at += 1;
-            Ok((doc, impact))
-        })())
-    })
+/// Reads a LEB128 number at `*at` (one byte in place, the rare longer
+/// ones through [`read_varint`]), or `None` if the bytes are bad.
+#[inline]
+fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let first = *bytes.get(*at)?;
+    if first < 0x80 {
+        *at += 1;
+        return Some(u64::from(first));
+    }
+    read_varint(bytes, at).ok()
 }
 
-/// The `(entry, impact)` pairs of a `head` blob, highest impact first.
-fn head_pairs(head: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
+/// Appends the `(entry, impact)` pairs of a `list` blob (row-id order) to
+/// `out`.
+fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
+    let bad = || Error::Integrity("search index");
     let mut at = 0;
-    std::iter::from_fn(move || {
-        if at >= head.len() {
-            return None;
-        }
-        Some((|| {
-            let doc = i64::try_from(read_varint(head, &mut at)?)
-                .map_err(|_| Error::Integrity("search index"))?;
-            let impact = *head.get(at).ok_or(Error::Integrity("search index"))?;
-            at += 1;
-            Ok((doc, impact))
-        })())
-    })
+    let mut doc = 0i64;
+    while at < list.len() {
+        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
+        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
+        let impact = *list.get(at).ok_or_else(bad)?;
+        at += 1;
+        out.push((doc, impact));
+    }
+    Ok(())
+}
+
+/// Appends the `(entry, impact)` pairs of a `head` blob (highest impact
+/// first) to `out`.
+fn read_head(head: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
+    let bad = || Error::Integrity("search index");
+    let mut at = 0;
+    while at < head.len() {
+        let doc = next_varint(head, &mut at).ok_or_else(bad)?;
+        let doc = i64::try_from(doc).map_err(|_| bad())?;
+        let impact = *head.get(at).ok_or_else(bad)?;
+        at += 1;
+        out.push((doc, impact));
+    }
+    Ok(())
 }
 
 /// One word's postings while a part is being built: gaps written as
@@ -428,9 +434,7 @@ pub(crate) fn top(
     let driver = (0..rows.len()).min_by_key(|&i| rows[i].df).unwrap_or(0);
     let mut candidates: Vec<(i64, u8)> = Vec::new();
     for list in &rows[driver].lists {
-        for p in list_pairs(list) {
-            candidates.push(p?);
-        }
+        read_list(list, &mut candidates)?;
     }
     // Best impact per entry (a prefix's words may share entries).
     candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -442,6 +446,7 @@ pub(crate) fn top(
         .collect();
     drop(candidates);
     let mut best: Vec<u8> = Vec::new();
+    let mut pairs: Vec<(i64, u8)> = Vec::new();
     for (i, word) in rows.iter().enumerate() {
         if i == driver || scored.is_empty() {
             continue;
@@ -450,9 +455,10 @@ pub(crate) fn top(
         best.resize(scored.len(), 0);
         // Each list against the candidates, both in row-id order.
         for list in &word.lists {
+            pairs.clear();
+            read_list(list, &mut pairs)?;
             let mut c = 0;
-            for p in list_pairs(list) {
-                let (doc, imp) = p?;
+            for &(doc, imp) in &pairs {
                 while c < scored.len() && scored[c].0 < doc {
                     c += 1;
                 }
@@ -485,14 +491,10 @@ fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Ve
     let rows = word_rows(conn, word, true, true)?;
     let mut pairs: Vec<(i64, u8)> = Vec::new();
     for head in &rows.heads {
-        for p in head_pairs(head) {
-            pairs.push(p?);
-        }
+        read_head(head, &mut pairs)?;
     }
     for list in &rows.lists {
-        for p in list_pairs(list) {
-            pairs.push(p?);
-        }
+        read_list(list, &mut pairs)?;
     }
     pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     pairs.dedup_by_key(|p| p.0);

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
-use super::normalize::{self, fold, fold_into, fold_word, is_word_char};
+use super::normalize::{self, fold, fold_word, is_word_char};
 use super::postings;
 use super::snapshot::{PackSnapshot, snapshot_version};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
@@ -346,24 +346,12 @@ fn shown_language<'t, 'a>(
     }
     // The shared text is the same in every version: looked at once.
     let mut in_shared = vec![false; words.len()];
-    find_words(&fold(&texts.shared), words, &mut in_shared);
-    let mut own = String::new();
+    find_words(&texts.shared, words, &mut in_shared);
     let mut found = Vec::with_capacity(words.len());
     let mut matched = |t: &LangText| {
         found.clone_from(&in_shared);
-        if found.iter().all(|&m| m) {
-            return words.len();
-        }
-        // Text in ASCII folds to ASCII: if only words that are not are
-        // left to find, it has none of them (no need to fold it).
-        let left_ascii = (0..words.len()).any(|i| !found[i] && words[i].is_ascii());
-        if left_ascii || !t.title.is_ascii() || !t.body.is_ascii() {
-            own.clear();
-            fold_into(&mut own, t.title);
-            own.push('\n');
-            fold_into(&mut own, &t.body);
-            find_words(&own, words, &mut found);
-        }
+        find_words(t.title, words, &mut found);
+        find_words(&t.body, words, &mut found);
         found.iter().filter(|&&m| m).count()
     };
     // In order of preference; the first version in which every word
@@ -387,26 +375,51 @@ fn shown_language<'t, 'a>(
     best.map(|(_, t)| t)
 }
 
-/// Marks in `found` the query `words` that folded `text` has: whole, or
-/// as a prefix for the last word (still being typed). Reads the text once
-/// and stops when every word is found.
+/// Marks in `found` the query `words` that `text` (as written) has: whole,
+/// or as a prefix for the last word (still being typed). Reads the text a
+/// word at a time, folding each as [`fold_word`] does (an ASCII word only
+/// needs its case folded), and stops when every word is found: the
+/// version shown is chosen without folding whole texts.
 fn find_words(text: &str, words: &[String], found: &mut [bool]) {
     let last = words.len() - 1;
     let mut left = found.iter().filter(|&&m| !m).count();
-    for token in normalize::words(text) {
-        if left == 0 {
-            return;
-        }
+    // Text in ASCII folds to ASCII: a word that is not has no match in it.
+    let ascii_left = |found: &[bool]| (0..words.len()).any(|i| !found[i] && words[i].is_ascii());
+    if left == 0 || (text.is_ascii() && !ascii_left(found)) {
+        return;
+    }
+    let mut folded = String::new();
+    for (start, end) in word_spans(text) {
+        let token = &text[start..end];
+        let token: &str = if token.is_ascii() {
+            if token.bytes().any(|b| b.is_ascii_uppercase()) {
+                folded.clear();
+                folded.push_str(token);
+                folded.make_ascii_lowercase();
+                &folded
+            } else {
+                token
+            }
+        } else {
+            folded = fold_word(token);
+            &folded
+        };
         for (i, w) in words.iter().enumerate() {
+            if found[i] {
+                continue;
+            }
             let hit = if i == last {
                 token.starts_with(w.as_str())
             } else {
                 token == w
             };
-            if hit && !found[i] {
+            if hit {
                 found[i] = true;
                 left -= 1;
             }
+        }
+        if left == 0 {
+            return;
         }
     }
 }

@@ -30,8 +30,6 @@
 //! (n+0.5)), at least 1e-6), which this index replaced: it ranks the same
 //! entries first with a fraction of the reading.
 
-use std::cmp::Reverse;
-
 use foldhash::HashMap as FastMap;
 use rusqlite::{Connection, Transaction, params};
 
@@ -271,14 +269,15 @@ impl IndexBuilder {
         };
         let mut words: Vec<(Box<str>, Building)> = self.words.drain().collect();
         // In key order: each row lands after the one before in the tree.
-        words.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut words, |a, b| a.0.cmp(&b.0));
         let mut insert = tx.prepare_cached(
             "INSERT INTO terms (term, pack, part, df, head, list, postings)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut insert_list = tx.prepare_cached("INSERT INTO postings (list) VALUES (?1)")?;
         let mut list = Vec::new();
-        let mut top: Vec<(Reverse<u8>, i64)> = Vec::new();
+        // (255 - impact, entry) as one number: highest impact first.
+        let mut top: Vec<u64> = Vec::new();
         let mut head = Vec::new();
         for (term, mut b) in words {
             b.close();
@@ -293,7 +292,7 @@ impl IndexBuilder {
                 push_varint(&mut list, gap);
                 list.push(imp);
                 if b.df as usize > HEAD {
-                    top.push((Reverse(imp), doc));
+                    top.push((u64::from(255 - imp) << 56) | entry_bits(doc)?);
                 }
             }
             let head = if top.is_empty() {
@@ -303,9 +302,9 @@ impl IndexBuilder {
                 top.truncate(HEAD);
                 top.sort_unstable();
                 head.clear();
-                for &(Reverse(imp), doc) in &top {
-                    push_varint(&mut head, doc as u64);
-                    head.push(imp);
+                for &key in &top {
+                    push_varint(&mut head, key & ENTRY_MASK);
+                    head.push(255 - (key >> 56) as u8);
                 }
                 Some(&head[..])
             };
@@ -437,8 +436,7 @@ pub(crate) fn top(
         read_list(list, &mut candidates)?;
     }
     // Best impact per entry (a prefix's words may share entries).
-    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    candidates.dedup_by_key(|p| p.0);
+    best_per_entry(&mut candidates)?;
     let weight = idf(total, rows[driver].df);
     let mut scored: Vec<(i64, f64)> = candidates
         .iter()
@@ -496,8 +494,7 @@ fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Ve
     for list in &rows.lists {
         read_list(list, &mut pairs)?;
     }
-    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    pairs.dedup_by_key(|p| p.0);
+    best_per_entry(&mut pairs)?;
     let weight = idf(total, rows.df);
     let scored = pairs
         .into_iter()
@@ -506,17 +503,58 @@ fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Ve
     Ok(best_first(scored, limit))
 }
 
-/// The `limit` highest scores, highest first (equal scores by row id),
-/// negated as FTS5's bm25 is.
-fn best_first(mut scored: Vec<(i64, f64)>, limit: usize) -> Vec<(i64, f64)> {
-    let order = |a: &(i64, f64), b: &(i64, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if scored.len() > limit && limit > 0 {
-        scored.select_nth_unstable_by(limit - 1, order);
-        scored.truncate(limit);
+/// Entry row ids fit in 56 bits (a phone's rows count from 1), so an
+/// entry and a byte sort together as one number: every sort here is one
+/// sort of `u64`, compiled once (a sort of a type of its own costs the
+/// native library about 3.5 KB).
+const ENTRY_MASK: u64 = (1 << 56) - 1;
+
+/// `doc` as the low 56 bits of a sort key.
+fn entry_bits(doc: i64) -> Result<u64> {
+    u64::try_from(doc)
+        .ok()
+        .filter(|&d| d <= ENTRY_MASK)
+        .ok_or(Error::Integrity("search index"))
+}
+
+/// Sorts `pairs` by entry, keeping each entry once with its best impact.
+fn best_per_entry(pairs: &mut Vec<(i64, u8)>) -> Result<()> {
+    let mut keys = Vec::with_capacity(pairs.len());
+    for &(doc, imp) in pairs.iter() {
+        keys.push((entry_bits(doc)? << 8) | u64::from(255 - imp));
     }
-    scored.sort_unstable_by(order);
-    scored.truncate(limit);
-    scored.into_iter().map(|(d, s)| (d, -s)).collect()
+    keys.sort_unstable();
+    pairs.clear();
+    for key in keys {
+        let doc = (key >> 8) as i64;
+        if pairs.last().is_none_or(|&(d, _)| d != doc) {
+            pairs.push((doc, 255 - (key & 0xff) as u8));
+        }
+    }
+    Ok(())
+}
+
+/// The `limit` highest scores, highest first (equal scores by row id),
+/// negated as FTS5's bm25 is. `scored` is in row-id order; each is sorted
+/// by one number, the score's `f32` bits (scores are positive, and
+/// positive floats order as their bits) above its position.
+fn best_first(scored: Vec<(i64, f64)>, limit: usize) -> Vec<(i64, f64)> {
+    let mut keys: Vec<u64> = scored
+        .iter()
+        .enumerate()
+        .map(|(i, &(_, s))| (u64::from(u32::MAX - (s as f32).to_bits()) << 32) | i as u64)
+        .collect();
+    if keys.len() > limit && limit > 0 {
+        keys.select_nth_unstable(limit - 1);
+    }
+    keys.truncate(limit);
+    keys.sort_unstable();
+    keys.into_iter()
+        .map(|k| {
+            let (doc, score) = scored[(k & u64::from(u32::MAX)) as usize];
+            (doc, -score)
+        })
+        .collect()
 }
 
 #[cfg(test)]

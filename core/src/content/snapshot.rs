@@ -27,8 +27,9 @@ pub(crate) struct PackSnapshot {
     /// Every indexed word with its entry count, in order: read at the
     /// first typo correction after a change, then kept.
     vocabulary: OnceLock<Vec<(Box<str>, u64)>>,
-    /// Each pack's lexicon, by pack row, read when first needed.
-    lexicons: Mutex<HashMap<i64, Arc<Lexicon>>>,
+    /// Each pack's lexicon with its pack row, read when first needed (a
+    /// phone has a handful of packs).
+    lexicons: Mutex<Vec<(i64, Arc<Lexicon>)>>,
 }
 
 impl PackSnapshot {
@@ -51,7 +52,7 @@ impl PackSnapshot {
             packs,
             entries,
             vocabulary: OnceLock::new(),
-            lexicons: Mutex::new(HashMap::new()),
+            lexicons: Mutex::new(Vec::new()),
         })
     }
 
@@ -59,11 +60,11 @@ impl PackSnapshot {
     /// reads it the first time.
     pub(crate) fn lexicon(&self, conn: &Connection, pack: i64) -> Result<Arc<Lexicon>> {
         let mut lexicons = self.lexicons.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(l) = lexicons.get(&pack) {
+        if let Some((_, l)) = lexicons.iter().find(|(p, _)| *p == pack) {
             return Ok(Arc::clone(l));
         }
         let l = Arc::new(Lexicon::read(conn, pack)?);
-        lexicons.insert(pack, Arc::clone(&l));
+        lexicons.push((pack, Arc::clone(&l)));
         Ok(l)
     }
 

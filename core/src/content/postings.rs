@@ -12,7 +12,8 @@
 //!   query multiplies it by the word's idf and adds, with no entry lengths
 //!   to look up.
 //! - **Heads.** A word in more than [`HEAD`] entries also has a `head`:
-//!   its [`HEAD`] entries of highest impact, highest first. A query of one
+//!   its [`HEAD`] entries of highest impact, written as a list is (by row
+//!   id, as gaps, each with its impact). A query of one
 //!   word (or prefix) is answered from heads alone, however common the
 //!   word, for any limit up to [`HEAD`].
 //! - **Parts.** An install writes its words in parts of at most
@@ -136,21 +137,6 @@ fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
         let gap = next_varint(list, &mut at).ok_or_else(bad)?;
         doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
         let impact = *list.get(at).ok_or_else(bad)?;
-        at += 1;
-        out.push((doc, impact));
-    }
-    Ok(())
-}
-
-/// Appends the `(entry, impact)` pairs of a `head` blob (highest impact
-/// first) to `out`.
-fn read_head(head: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
-    let bad = || Error::Integrity("search index");
-    let mut at = 0;
-    while at < head.len() {
-        let doc = next_varint(head, &mut at).ok_or_else(bad)?;
-        let doc = i64::try_from(doc).map_err(|_| bad())?;
-        let impact = *head.get(at).ok_or_else(bad)?;
         at += 1;
         out.push((doc, impact));
     }
@@ -300,11 +286,17 @@ impl IndexBuilder {
             } else {
                 top.select_nth_unstable(HEAD - 1);
                 top.truncate(HEAD);
+                // Written by entry, as gaps: smaller than whole row ids.
+                for key in &mut top {
+                    *key = ((*key & ENTRY_MASK) << 8) | (255 - (*key >> 56));
+                }
                 top.sort_unstable();
                 head.clear();
+                let mut last = 0;
                 for &key in &top {
-                    push_varint(&mut head, key & ENTRY_MASK);
-                    head.push(255 - (key >> 56) as u8);
+                    push_varint(&mut head, (key >> 8) - last);
+                    head.push((key & 0xff) as u8);
+                    last = key >> 8;
                 }
                 Some(&head[..])
             };
@@ -489,7 +481,7 @@ fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Ve
     let rows = word_rows(conn, word, true, true)?;
     let mut pairs: Vec<(i64, u8)> = Vec::new();
     for head in &rows.heads {
-        read_head(head, &mut pairs)?;
+        read_list(head, &mut pairs)?;
     }
     for list in &rows.lists {
         read_list(list, &mut pairs)?;

@@ -180,6 +180,8 @@ pub(crate) struct IndexBuilder {
     /// Entries and words of the whole pack so far, for the average length.
     pack_docs: u64,
     pack_words: u64,
+    /// Bytes held before a part is written ([`PART_BUDGET`]).
+    budget: usize,
 }
 
 impl IndexBuilder {
@@ -193,6 +195,7 @@ impl IndexBuilder {
             part: 0,
             pack_docs: 0,
             pack_words: 0,
+            budget: PART_BUDGET,
         }
     }
 
@@ -224,7 +227,7 @@ impl IndexBuilder {
         self.pack_docs += 1;
         self.pack_words += u64::from(len);
         // What the map itself holds, roughly, beside the lists.
-        if self.held + self.words.len() * 64 >= PART_BUDGET {
+        if self.held + self.words.len() * 64 >= self.budget {
             self.flush(tx)?;
         }
         Ok(())
@@ -576,6 +579,134 @@ mod tests {
         // Cut short, or longer than a u64: an integrity error, no panic.
         assert!(read_varint(&[0x80], &mut 0).is_err());
         assert!(read_varint(&[0xff; 11], &mut 0).is_err());
+    }
+
+    /// An in-memory index of `docs` (title, body) for pack 1, entries
+    /// 1, 2, 3…, in parts of at most `budget` bytes.
+    fn index(docs: &[(String, String)], budget: usize) -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(CREATE_TERMS).unwrap();
+        let tx = conn.transaction().unwrap();
+        let mut b = IndexBuilder::new(1);
+        b.budget = budget;
+        for (i, (title, body)) in docs.iter().enumerate() {
+            b.add(&tx, i as i64 + 1, title, body).unwrap();
+        }
+        b.finish(&tx).unwrap();
+        tx.commit().unwrap();
+        conn
+    }
+
+    /// A corpus where "shelter" is common, in titles and bodies, with
+    /// counts and lengths that vary from entry to entry.
+    fn corpus(n: usize) -> Vec<(String, String)> {
+        let mut x = 7u64;
+        let mut next = move |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (x >> 33) % m
+        };
+        (0..n)
+            .map(|i| {
+                let title = match next(10) {
+                    0 => "night shelter".to_owned(),
+                    1 => "shelters open".to_owned(),
+                    _ => format!("notice {i}"),
+                };
+                let mut body: Vec<&str> = Vec::new();
+                for _ in 0..3 + next(30) {
+                    body.push(["the", "shelter", "beds", "open", "camp", "bus"][next(6) as usize]);
+                }
+                (title, body.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heads_rank_one_word_as_the_whole_lists_do() {
+        let docs = corpus(3_000);
+        let total = docs.len() as u64;
+        let conn = index(&docs, PART_BUDGET);
+        for word in ["shelter", "shel", "open", "beds", "b"] {
+            let words = [word.to_owned()];
+            let from_heads = top_one(&conn, word, total, 20).unwrap();
+            // The same query through the whole lists (a limit past HEAD).
+            let mut whole = top(&conn, &words, total, HEAD + 1).unwrap();
+            whole.truncate(20);
+            assert_eq!(from_heads.len(), 20, "{word}");
+            assert_eq!(from_heads, whole, "{word}");
+        }
+    }
+
+    #[test]
+    fn an_index_written_in_parts_answers_as_one_written_whole() {
+        let docs = corpus(2_000);
+        let total = docs.len() as u64;
+        let whole = index(&docs, PART_BUDGET);
+        let parts = index(&docs, 4_096);
+        let count = |c: &Connection| -> i64 {
+            c.query_row("SELECT count(DISTINCT part) FROM terms", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(count(&whole), 1);
+        assert!(count(&parts) > 5, "{} parts", count(&parts));
+        for query in [
+            &["shelter"][..],
+            &["open"],
+            &["night", "shel"],
+            &["beds", "camp"],
+            &["bus", "o"],
+        ] {
+            let words: Vec<String> = query.iter().map(|w| w.to_string()).collect();
+            let ids = |c: &Connection| -> Vec<i64> {
+                top(c, &words, total, 10_000)
+                    .unwrap()
+                    .into_iter()
+                    .map(|(d, _)| d)
+                    .collect()
+            };
+            // Every match, the same entries (ranks may differ a little:
+            // each part's impacts use the average length so far).
+            let (mut a, mut b) = (ids(&whole), ids(&parts));
+            assert!(!a.is_empty(), "{query:?}");
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "{query:?}");
+        }
+    }
+
+    #[test]
+    fn every_word_must_match_and_the_last_as_a_prefix() {
+        let docs = vec![
+            ("night shelter".to_owned(), "beds for the night".to_owned()),
+            (
+                "bus timetable".to_owned(),
+                "buses leave the camp".to_owned(),
+            ),
+            ("shelter".to_owned(), "open all day".to_owned()),
+        ];
+        let conn = index(&docs, PART_BUDGET);
+        let ids = |q: &[&str]| -> Vec<i64> {
+            let words: Vec<String> = q.iter().map(|w| w.to_string()).collect();
+            let mut ids: Vec<i64> = top(&conn, &words, 3, 20)
+                .unwrap()
+                .into_iter()
+                .map(|(d, _)| d)
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        assert_eq!(ids(&["shelter", "ni"]), [1]);
+        assert_eq!(ids(&["the", "bus"]), [2]);
+        assert_eq!(ids(&["bus", "the"]), [2]);
+        assert_eq!(ids(&["shelter"]), [1, 3]);
+        assert!(ids(&["shelter", "bus"]).is_empty());
+        assert!(
+            ids(&["shelt", "night"]).is_empty(),
+            "only the last word is a prefix"
+        );
+        assert!(ids(&["nothing"]).is_empty());
     }
 
     #[test]

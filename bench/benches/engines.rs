@@ -1,5 +1,6 @@
 //! Search engines side by side on the search corpus (issue 21): Waymark's
-//! search (FTS5 under it) and Tantivy, the Rust search library, on the
+//! search (its own index, `content/postings.rs`) and Tantivy, the Rust
+//! search library, on the
 //! same 100,000 entries in six languages and the same 600 queries
 //! (`waymark_core::content::synthetic::{corpus_entries, corpus_queries}`;
 //! `WAYMARK_BENCH_ENTRIES` for another size, `WAYMARK_BENCH_ROUNDS` for
@@ -8,8 +9,8 @@
 //! `cargo bench -p waymark-bench --bench engines` prints, for each engine:
 //! the time to build or install the index and its size on disk (all the
 //! displayed text included), then search p50/p99 overall and per kind of
-//! query, and the ratios. (Bare FTS5, the floor under Waymark's own
-//! search, is in `core/benches/content.rs`.)
+//! query, and the ratios. (Bare FTS5 over the same words is in
+//! `core/benches/content.rs`.)
 //!
 //! Tantivy gets what Waymark does, so that the two answer the same
 //! question: the text folded the same way (`content::normalize::fold`:

@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, body_hash};
 use super::index::index_row;
-use super::lexicon::{Coder, Lexicon};
+use super::lexicon::{Coder, Lexicon, write_lexicon};
 use super::model::Entry;
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
@@ -331,15 +331,6 @@ fn prepare_entries<R: Read>(
         let _ = send.send(Ok(batch));
     }
     Ok(coder.into_words())
-}
-
-/// Writes pack row `pack`'s lexicon.
-fn write_lexicon(tx: &Transaction<'_>, pack: i64, words: &str) -> Result<()> {
-    tx.execute(
-        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
-        params![pack, words],
-    )?;
-    Ok(())
 }
 
 /// Writes the prepared entries of pack row `pack` and their index rows

@@ -22,11 +22,12 @@
 //! pack repeats both); digits, mostly one of a kind (coordinates, ids),
 //! stay as they are.
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use foldhash::HashMap as FastMap;
 
 use super::normalize::is_word_char;
+use super::postings::{next_varint, push_varint};
 use crate::error::{Error, Result};
 
 /// The `lexicons` table: each pack's words (and runs between words),
@@ -36,33 +37,17 @@ pub(crate) const CREATE_LEXICONS: &str = "CREATE TABLE lexicons (
          words TEXT NOT NULL
      );";
 
-fn push_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 fn corrupt() -> Error {
     Error::Integrity("stored entry")
 }
 
-fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let b = *bytes.get(*at).ok_or_else(corrupt)?;
-        *at += 1;
-        v |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Ok(v);
-        }
-        shift += 7;
-        if shift > 63 {
-            return Err(corrupt());
-        }
-    }
+/// Writes pack row `pack`'s lexicon (from [`Coder::into_words`]).
+pub(crate) fn write_lexicon(tx: &Transaction<'_>, pack: i64, words: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
+        params![pack, words],
+    )?;
+    Ok(())
 }
 
 /// Codes one pack's entries as they are installed, growing its lexicon.
@@ -219,14 +204,8 @@ impl Lexicon {
     /// (the caller checks once, over the whole line).
     fn decode_raw(&self, coded: &[u8], out: &mut Vec<u8>) -> Option<()> {
         let mut at = 0;
-        while let Some(&first) = coded.get(at) {
-            // Most numbers are one byte: read in place.
-            let v = if first < 0x80 {
-                at += 1;
-                u64::from(first)
-            } else {
-                read_varint(coded, &mut at).ok()?
-            };
+        while at < coded.len() {
+            let v = next_varint(coded, &mut at)?;
             if v & 1 == 1 {
                 let len = usize::try_from(v >> 1).ok()?;
                 let end = at.checked_add(len)?;

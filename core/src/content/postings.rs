@@ -89,7 +89,7 @@ fn idf(total: u64, n: u64) -> f64 {
     ((total - n + 0.5) / (n + 0.5)).ln().max(1e-6)
 }
 
-fn push_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(super) fn push_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -118,7 +118,7 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
 /// Reads a LEB128 number at `*at` (one byte in place, the rare longer
 /// ones through [`read_varint`]), or `None` if the bytes are bad.
 #[inline]
-fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+pub(super) fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     let first = *bytes.get(*at)?;
     if first < 0x80 {
         *at += 1;

@@ -14,7 +14,7 @@ use rusqlite::types::Value;
 use rusqlite::{Transaction, params};
 
 use super::index::index_row;
-use super::lexicon::{CREATE_LEXICONS, Coder};
+use super::lexicon::{CREATE_LEXICONS, Coder, write_lexicon};
 use super::model::Entry;
 use super::postings::{CREATE_TERMS, IndexBuilder};
 use crate::error::{Error, Result, Untrusted};
@@ -208,11 +208,7 @@ fn recode_entries(tx: &Transaction<'_>) -> Result<()> {
 /// Writes the last part of a pack's index and its lexicon.
 fn finish_pack(tx: &Transaction<'_>, pack: i64, coder: Coder, index: IndexBuilder) -> Result<()> {
     index.finish(tx)?;
-    tx.execute(
-        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
-        params![pack, coder.into_words()],
-    )?;
-    Ok(())
+    write_lexicon(tx, pack, &coder.into_words())
 }
 
 /// Schema (content version 4): the roots a publisher has had, and the

@@ -23,20 +23,46 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
 }
 
+/// A port that was free a moment ago, below Linux's and macOS's ephemeral
+/// ranges (32768 and 49152 up), so that no outgoing connection of a test
+/// running alongside can take it before the server binds it.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let port = 20_000 + (hasher.finish() % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
-pub fn wait_for(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not start");
-        std::thread::sleep(Duration::from_millis(100));
+/// Starts the server `command(port)` makes on a free port and waits until
+/// it listens. A server that exits first (its port was taken meanwhile)
+/// is started again on another port, up to five times.
+pub fn spawn_listening(what: &str, mut command: impl FnMut(u16) -> Command) -> Server {
+    for _ in 0..5 {
+        let port = free_port();
+        let child = command(port)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+        let mut server = Server { child, port };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            if server.child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{what} did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
+    panic!("{what} exited five times before listening")
 }
 
 /// A server process, stopped on drop.
@@ -63,15 +89,12 @@ pub fn moto(bucket: &str) -> Server {
         "moto's S3 server is not at {}: run scripts/test once, or set WAYMARK_MOTO_SERVER",
         exe.display()
     );
-    let port = free_port();
-    let child = Command::new(&exe)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, port };
-    wait_for(port, "moto_server");
+    let server = spawn_listening("moto_server", |port| {
+        let mut command = Command::new(&exe);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+        command
+    });
+    let port = server.port;
     let status = raw_request(
         port,
         &format!(
@@ -95,29 +118,23 @@ pub fn wsgidav(root: &Path) -> Server {
         "wsgidav is not at {}: run scripts/test once, or set WAYMARK_WSGIDAV",
         exe.display()
     );
-    let port = free_port();
     let config = root.with_extension("yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "host: 127.0.0.1\nport: {port}\nserver: cheroot\nprovider_mapping:\n  \"/\": {}\n\
-             http_authenticator:\n  domain_controller: null\n  accept_basic: true\n  accept_digest: false\n  default_to_digest: false\n\
-             simple_dc:\n  user_mapping:\n    \"*\":\n      alice:\n        password: \"s3cret\"\n\
-             verbose: 0\nlogging:\n  enable: false\n",
-            root.display()
-        ),
-    )
-    .unwrap();
-    let child = Command::new(&exe)
-        .arg("--config")
-        .arg(&config)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+    spawn_listening("wsgidav", |port| {
+        std::fs::write(
+            &config,
+            format!(
+                "host: 127.0.0.1\nport: {port}\nserver: cheroot\nprovider_mapping:\n  \"/\": {}\n\
+                 http_authenticator:\n  domain_controller: null\n  accept_basic: true\n  accept_digest: false\n  default_to_digest: false\n\
+                 simple_dc:\n  user_mapping:\n    \"*\":\n      alice:\n        password: \"s3cret\"\n\
+                 verbose: 0\nlogging:\n  enable: false\n",
+                root.display()
+            ),
+        )
         .unwrap();
-    let server = Server { child, port };
-    wait_for(port, "wsgidav");
-    server
+        let mut command = Command::new(&exe);
+        command.arg("--config").arg(&config);
+        command
+    })
 }
 
 pub fn raw_request(port: u16, request: &str) -> String {

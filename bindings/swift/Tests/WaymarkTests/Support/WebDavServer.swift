@@ -46,8 +46,29 @@ final class WebDavServer: @unchecked Sendable {
         directory = try TemporaryDirectory()
         root = directory.url("dav")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let port = try Self.freePort()
-        let config = directory.path("wsgidav.yaml")
+        // A server whose port was taken between freePort() and its bind
+        // exits at once: start it again on another port.
+        var started: (port: UInt16, watchdog: pid_t, lifeline: Lifeline)?
+        for attempt in 1...5 {
+            started = try Self.launch(executable, serving: root, in: directory, attempt: attempt)
+            if started != nil { break }
+        }
+        guard let started else { throw FixtureError("wsgidav exited five times before listening") }
+        watchdog = started.watchdog
+        lifeline = started.lifeline
+        url = "http://127.0.0.1:\(started.port)/"
+    }
+
+    /// Starts wsgidav on a free port and waits until it listens; nil when
+    /// it exited first.
+    @available(*, noasync, message: "it waits for the server to start")
+    private static func launch(
+        _ executable: String, serving root: URL, in directory: TemporaryDirectory, attempt: Int
+    ) throws -> (port: UInt16, watchdog: pid_t, lifeline: Lifeline)? {
+        let port = try freePort()
+        let config = directory.path("wsgidav-\(attempt).yaml")
+        let pidFile = directory.path("wsgidav-\(attempt).pid")
+        let exited = directory.path("wsgidav-\(attempt).exited")
         try """
             host: 127.0.0.1
             port: \(port)
@@ -62,35 +83,45 @@ final class WebDavServer: @unchecked Sendable {
             simple_dc:
               user_mapping:
                 "*":
-                  \(Self.username):
-                    password: "\(Self.password)"
+                  \(username):
+                    password: "\(password)"
             verbose: 0
             logging:
               enable: false
 
             """.write(toFile: config, atomically: true, encoding: .utf8)
 
+        // The watchdog: wsgidav in a subshell that marks its exit, killed
+        // when this end of the pipe closes.
         let input = try cloexecPipe()
-        let script = #""$0" --config "$1" & server=$!; read -r _; kill -9 "$server"; wait"#
+        let script = #"""
+            ( "$0" --config "$1" & echo "$!" > "$2"; wait "$!"; : > "$3" ) &
+            read -r _; kill -9 "$(cat "$2")" 2>/dev/null; wait
+            """#
+        let watchdog: pid_t
         do {
-            watchdog = try spawn("/bin/sh", ["-c", script, executable, config], stdin: input.read)
+            watchdog = try spawn("/bin/sh", ["-c", script, executable, config, pidFile, exited], stdin: input.read)
         } catch {
             close(input.read)
             close(input.write)
             throw error
         }
         close(input.read)
-        lifeline = Lifeline(input.write, reaping: watchdog)
-        url = "http://127.0.0.1:\(port)/"
+        let lifeline = Lifeline(input.write, reaping: watchdog)
 
         let deadline = Date().addingTimeInterval(60)
-        while !Self.accepts(port) {
+        while !accepts(port) {
+            if FileManager.default.fileExists(atPath: exited) {
+                lifeline.cut()
+                return nil
+            }
             guard Date() < deadline else {
-                stop()
+                lifeline.cut()
                 throw FixtureError("wsgidav did not start listening on port \(port)")
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
+        return (port, watchdog, lifeline)
     }
 
     /// Stops the server; the watchdog is reaped on a thread of its own.
@@ -100,22 +131,24 @@ final class WebDavServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    /// A port that was free a moment ago.
+    /// A port that was free a moment ago, below Linux's and macOS's
+    /// ephemeral ranges (32768 and 49152 up), so that no outgoing connection
+    /// of a test running alongside takes it before wsgidav binds it.
     private static func freePort() throws -> UInt16 {
-        let fd = socket(AF_INET, streamSocket, 0)
-        guard fd >= 0 else { throw FixtureError("socket() failed") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        for _ in 0..<100 {
+            let port = UInt16.random(in: 20_000..<32_000)
+            let fd = socket(AF_INET, streamSocket, 0)
+            guard fd >= 0 else { throw FixtureError("socket() failed") }
+            defer { close(fd) }
+            var address = loopback(port: port)
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            if bound == 0 { return port }
         }
-        guard bound == 0 else { throw FixtureError("bind on 127.0.0.1 failed") }
-        var actualLength = length
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
-        }
-        return UInt16(bigEndian: address.sin_port)
+        throw FixtureError("no free port on 127.0.0.1")
     }
 
     @available(*, noasync, message: "it connects, blocking")

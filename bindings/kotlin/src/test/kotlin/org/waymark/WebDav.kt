@@ -1,6 +1,7 @@
 package org.waymark
 
 import java.io.File
+import java.net.InetAddress
 import java.net.InetSocketAddress
 import java.net.ServerSocket
 import java.net.Socket
@@ -15,13 +16,24 @@ import java.util.concurrent.TimeUnit
  */
 class WebDav : AutoCloseable {
     val root: File = tempDir("webdav")
-    val port: Int = ServerSocket(0).use { it.localPort }
+    val port: Int
     private val process: Process
 
     init {
         val exe = System.getProperty("waymark.wsgidav")
             ?: error("waymark.wsgidav is not set: run scripts/kotlin-test")
         check(File(exe).canExecute()) { "wsgidav is not at $exe: run scripts/kotlin-test once" }
+        // A server whose port was taken between freePort() and its bind
+        // exits at once: start it again on another port.
+        val (port, process) = (1..5).firstNotNullOfOrNull { launch(exe) }
+            ?: error("wsgidav exited five times before listening")
+        this.port = port
+        this.process = process
+    }
+
+    /** Starts wsgidav on a free port and waits until it listens; null when it exited first. */
+    private fun launch(exe: String): Pair<Int, Process>? {
+        val port = freePort()
         val config = File(root.parentFile, "${root.name}.yaml")
         config.writeText(
             """
@@ -45,7 +57,7 @@ class WebDav : AutoCloseable {
               enable: false
             """.trimIndent() + "\n",
         )
-        process = ProcessBuilder(exe, "--config", config.path)
+        val process = ProcessBuilder(exe, "--config", config.path)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .start()
@@ -53,14 +65,27 @@ class WebDav : AutoCloseable {
         while (true) {
             try {
                 Socket().use { it.connect(InetSocketAddress("127.0.0.1", port), 200) }
-                break
+                return port to process
             } catch (e: java.io.IOException) {
-                check(process.isAlive) { "wsgidav exited" }
+                if (!process.isAlive) return null
                 check(System.nanoTime() < deadline) { "wsgidav did not start" }
                 Thread.sleep(100)
             }
         }
     }
+
+    /**
+     * A port that was free a moment ago, below Linux's and macOS's ephemeral
+     * ranges (32768 and 49152 up), so that no outgoing connection of a test
+     * running alongside takes it before wsgidav binds it.
+     */
+    private fun freePort(): Int =
+        generateSequence { (20_000 until 32_000).random() }
+            .take(100)
+            .firstOrNull { port ->
+                runCatching { ServerSocket(port, 1, InetAddress.getLoopbackAddress()).close() }.isSuccess
+            }
+            ?: error("no free port on 127.0.0.1")
 
     /** The backup location of [folder] (a path under the root, ending in `/`). */
     fun location(folder: String, password: String = "s3cret"): BackupLocation =

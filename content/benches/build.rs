@@ -12,18 +12,24 @@
 //! file per alert. Then it runs the real `waymark-pack build` on it
 //! `WAYMARK_BENCH_RUNS` times (3) with its default threads and once with
 //! `--threads 1`, and prints:
-//! - the wall time of each run (range), entries per second;
+//! - the wall time of each run (range), entries per second, CPU time;
 //! - each stage's share, from the stage times `build` prints to stderr
 //!   when `WAYMARK_PACK_TIMINGS` is set (reading and checking the source,
 //!   sorting and time zone tables, JSON Lines, zstd);
 //! - the pack's size, and that every run wrote the same bytes (and the
 //!   pack holds the corpus's entries);
-//! - then zstd alone on the pack's JSON Lines at other settings (level,
-//!   workers, long-distance matching, job size): time and size, and what
-//!   each costs every phone's download beside the setting `build` uses.
+//! - how many of the machine's cores were free around the builds (a fixed
+//!   job on one thread and on two: the machine is shared, and a build on
+//!   one free core takes nearly its CPU time);
+//! - then zstd alone on the pack's JSON Lines at other settings (levels,
+//!   workers, long-distance matching, lazy2): time, CPU time and size, and
+//!   what each costs every phone's download beside level 19
+//!   (`WAYMARK_BENCH_SETTINGS=0` leaves this out; the slow settings run
+//!   once). `build`'s own setting on 1, 2 and 3 threads must give the
+//!   built pack's bytes.
 //!
-//! The machine is shared and noisy (other jobs run under nice 19): read
-//! ranges, not single figures.
+//! `WAYMARK_BENCH_DIR` keeps the source and the packs. The machine is
+//! shared and noisy: read ranges, not single figures.
 
 use std::io::Write;
 use std::path::Path;
@@ -34,7 +40,7 @@ use chrono::SecondsFormat;
 use waymark_core::content::model::{Entry, Translations};
 use waymark_core::content::pack::PackReader;
 use waymark_core::content::synthetic::{CORPUS_LANGS, corpus_entries};
-use zstd::zstd_safe::CParameter;
+use zstd::zstd_safe::{CParameter, Strategy};
 
 /// Entries in the benchmark's source (`WAYMARK_BENCH_ENTRIES`, 100,000).
 fn entries() -> usize {
@@ -304,6 +310,29 @@ fn build(src: &Path, out: &Path, threads: Option<usize>) -> (f64, f64, Vec<(Stri
     (wall, cpu, stages)
 }
 
+/// How many of the machine's cores this bench had just now: a fixed
+/// CPU-bound job on one thread, then on two at once, and twice the first
+/// time over the second (2.0 on two idle cores, near 1.0 when other jobs
+/// take one). The machine is shared: read the build times with it.
+fn free_cores() -> f64 {
+    fn spin() -> u64 {
+        let mut x = 1u64;
+        for i in 0..300_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+        }
+        x
+    }
+    let t = Instant::now();
+    spin();
+    let one = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        s.spawn(spin);
+        s.spawn(spin);
+    });
+    2.0 * one / t.elapsed().as_secs_f64()
+}
+
 fn range(xs: &[f64]) -> (f64, f64) {
     xs.iter()
         .fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
@@ -383,7 +412,7 @@ enum How {
     Level {
         level: i32,
         workers: u32,
-        params: &'static [CParameter],
+        params: Vec<CParameter>,
     },
 }
 
@@ -394,7 +423,7 @@ fn compress_with(plain: &[u8], how: &How) -> Vec<u8> {
             level,
             workers,
             params,
-        } => (*level, *workers, *params),
+        } => (*level, *workers, params),
     };
     let mut enc = zstd::Encoder::new(Vec::new(), level).expect("zstd");
     enc.include_checksum(true).expect("zstd");
@@ -419,11 +448,15 @@ const LONG: &[CParameter] = &[
 
 /// zstd alone on the pack's JSON Lines, at the settings worth comparing.
 fn compare_settings(plain: &[u8], built: &[u8], runs: usize) {
-    let level = |level, workers, params| How::Level {
+    let level = |level, workers, params: &[CParameter]| How::Level {
         level,
         workers,
-        params,
+        params: params.to_vec(),
     };
+    // build's setting with the lazy2 match finder instead of lazy.
+    let mut lazy2 = compress::LARGE;
+    lazy2[0] = CParameter::Strategy(Strategy::ZSTD_lazy2);
+    let lazy2: &[CParameter] = &lazy2;
     let settings = [
         Setting {
             name: "level 19, 1 thread (before)",
@@ -433,11 +466,6 @@ fn compare_settings(plain: &[u8], built: &[u8], runs: usize) {
         Setting {
             name: "level 19, 2 workers",
             how: level(19, 2, &[]),
-            slow: true,
-        },
-        Setting {
-            name: "level 17, 2 workers",
-            how: level(17, 2, &[]),
             slow: true,
         },
         Setting {
@@ -456,8 +484,13 @@ fn compare_settings(plain: &[u8], built: &[u8], runs: usize) {
             slow: false,
         },
         Setting {
-            name: "level 9, 2 workers, long",
-            how: level(9, 2, LONG),
+            name: "build's with lazy2, 2 workers",
+            how: level(compress::LARGE_LEVEL, 2, lazy2),
+            slow: false,
+        },
+        Setting {
+            name: "level 9, 2 workers",
+            how: level(9, 2, &[]),
             slow: false,
         },
         Setting {
@@ -539,7 +572,13 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
+    let before = free_cores();
     let pack = time_builds(&src, &work, n, runs);
+    println!(
+        "free cores: {before:.1} of {} before the builds, {:.1} after",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        free_cores()
+    );
     println!(
         "pack: {} bytes ({:.2} MB)",
         pack.len(),

@@ -11,15 +11,16 @@
 //! - up to [`SMALL`] (about 5,000 entries): level 19 on one thread, the
 //!   smallest frame zstd writes in a few seconds at most. These are the
 //!   bytes every earlier `waymark-pack` wrote for the same content.
-//! - larger: zstd's lazy2 match finder tuned for text (8 MiB window, the
-//!   cap; minimum match of 6 bytes, which suits words better than level
-//!   12's 5), compressed in 8 MiB jobs by zstd's own worker threads, one
-//!   per thread given. Level 19 spends about 12 times as long for a frame
-//!   about 10% smaller: for 100,000 entries (80 MB of JSON Lines) over a
-//!   minute on this machine's two cores, against the budget of 10 s for
-//!   the whole build. The stronger of zstd's own match finders (btopt and
-//!   up) gain little until they cost nearly as much as level 19
-//!   (`benches/build.rs` compares them).
+//! - larger: zstd's lazy match finder tuned for text (8 MiB window, the
+//!   cap; a minimum match of 6 bytes, which suits words better than the
+//!   levels' 5), compressed in 8 MiB jobs by zstd's own worker threads,
+//!   one per thread given. Level 19 spends over ten times as long for a
+//!   frame about 10% smaller: for 100,000 entries (80 MB of JSON Lines)
+//!   over a minute of this machine's CPU, against about 5 s here and a
+//!   budget of 10 s for the whole build. zstd's stronger match finders
+//!   (btlazy2, btopt and up) gain little until they cost nearly as much as
+//!   level 19, lazy2 0.1% for a fifth more time (`benches/build.rs`
+//!   compares them).
 //!
 //! zstd's multithreaded mode writes the same bytes for any number of
 //! workers ≥ 1 (the frame depends on the settings and the input only: the
@@ -48,13 +49,13 @@ const SMALL_LEVEL: i32 = 19;
 /// what a phone's reader accepts at most.
 const WINDOW_LOG: u32 = 23;
 
-/// The settings of content larger than [`SMALL`]: a lazy2 search over a
-/// hash table of 2^23 rows of 2^6 candidates, matches of at least 6
-/// bytes; jobs of 8 MiB, each starting with the whole window before it
-/// (overlap log 9), so the frame is within 0.1% of the size one thread
-/// would write.
-const LARGE: [CParameter; 9] = [
-    CParameter::Strategy(Strategy::ZSTD_lazy2),
+/// The settings of content larger than [`SMALL`]: a lazy search (zstd's
+/// row match finder: 2^23 positions hashed, up to 2^6 candidates a
+/// lookup), matches of at least 6 bytes; jobs of 8 MiB, each starting
+/// with the whole window before it (overlap log 9), so the frame is
+/// within 0.1% of the size one thread would write.
+pub const LARGE: [CParameter; 9] = [
+    CParameter::Strategy(Strategy::ZSTD_lazy),
     CParameter::WindowLog(WINDOW_LOG),
     CParameter::HashLog(23),
     CParameter::ChainLog(23),
@@ -66,7 +67,7 @@ const LARGE: [CParameter; 9] = [
 ];
 
 /// The base level of [`LARGE`] (its parameters override the level's).
-const LARGE_LEVEL: i32 = 12;
+pub const LARGE_LEVEL: i32 = 12;
 
 /// The phones' readers cap the window at 8 MiB: a larger one would make
 /// every pack unreadable.

@@ -11,6 +11,11 @@
 //! gaps), and the layout of the directory; each format is read in its own
 //! module, the checks that cut across formats in `checks`, `schema` and
 //! `coverage`.
+//!
+//! Files and table rows are read on several threads, a chunk at a time,
+//! each chunk with a reader of its own ([`Reader::par_map`]); their
+//! entries, origins and problems are joined in the source's order, so what
+//! `read` returns is the same whatever the number of threads.
 
 mod checks;
 mod coverage;

@@ -15,8 +15,10 @@ macro_rules! outln {
 
 mod build;
 mod card;
+mod compress;
 mod keys;
 mod ledger;
+mod parallel;
 mod patch;
 mod preview;
 mod repo;
@@ -63,6 +65,10 @@ enum Command {
         /// The pack file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Threads to read the source and compress with (default: one per
+        /// core). The pack's bytes are the same whatever the number.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+        threads: Option<u32>,
     },
     /// Make keys for the root, targets, snapshot and timestamp roles.
     ///
@@ -477,10 +483,10 @@ fn inspect(file: &std::path::Path) -> Result<(), Report> {
 fn run(cli: Cli) -> Result<(), Report> {
     repo::init_clock()?;
     match cli.command {
-        Command::Validate { dir } => build::validate(&dir).map(|s| {
+        Command::Validate { dir } => build::validate(&dir, build::default_threads()).map(|s| {
             outln!("{}: no errors ({} entries)", dir.display(), s.entries.len());
         }),
-        Command::Build { dir, out } => build::build(&dir, &out),
+        Command::Build { dir, out, threads } => build::build(&dir, &out, threads),
         Command::New { dir, languages } => template::new_pack(&dir, &languages),
         Command::Keygen {
             out,

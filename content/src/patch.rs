@@ -108,7 +108,7 @@ pub fn make_patch(old: &Content<'_>, new: &Content<'_>) -> Result<Vec<u8>, Repor
     }
     let plain = w.finish()?;
     check_rebuilds(&plain, old, new)?;
-    compress(&plain)
+    compress(&plain, crate::build::default_threads())
 }
 
 /// Fails unless `plain` applied to `old` gives `new`'s content exactly.

@@ -93,7 +93,7 @@ pub(crate) struct Loaded {
 impl App {
     /// Reads the source; publishes and installs it when its bytes changed.
     fn load(&self) -> Loaded {
-        let checked = source::read(&self.dir);
+        let checked = source::read(&self.dir, crate::build::default_threads() as usize);
         let Some(src) = &checked.source else {
             return Loaded {
                 checked,
@@ -116,7 +116,7 @@ impl App {
     }
 
     fn install(&self, src: &Source) -> Result<Arc<ContentStore>, Report> {
-        let bytes = crate::build::pack_bytes(src)?;
+        let bytes = crate::build::pack_bytes(src, crate::build::default_threads())?;
         let digest: [u8; 32] = Sha256::digest(&bytes).into();
         let mut installed = self.installed.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(i) = installed.as_ref()

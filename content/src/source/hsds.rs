@@ -299,7 +299,9 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
     // Locations that exist but are unusable: reported once, where they are.
     let mut bad_locations: BTreeSet<String> = BTreeSet::new();
     if let Some(t) = &locations {
-        for (line, row) in &t.rows {
+        // Each point is checked against the borders on the reader's
+        // threads, then kept in the table's order.
+        let checked = r.par_map(&t.rows, |r, (line, row)| {
             let id = t.get(row, "id").to_owned();
             let country = address_of.get(&id).and_then(|(_, c)| *c);
             let (lat, lon) = (t.get(row, "latitude"), t.get(row, "longitude"));
@@ -320,9 +322,12 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                     None
                 }
             };
+            (id, point, *line)
+        });
+        for (id, point, line) in checked {
             match point {
                 Some(p) => {
-                    location_of.insert(id, (p, *line));
+                    location_of.insert(id, (p, line));
                 }
                 None => {
                     bad_locations.insert(id);
@@ -373,7 +378,8 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
         }
     }
 
-    for (line, row) in &services.rows {
+    // The services, on the reader's threads.
+    r.read_each(&services.rows, entries, |r, (line, row), entries| {
         let line = Some(*line);
         let path = services.path.clone();
         let id = services.get(row, "id").to_owned();
@@ -397,7 +403,7 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
                         Some("assured_date"),
                         "expected the date last verified, YYYY-MM-DD",
                     );
-                    continue;
+                    return;
                 }
             };
         let organization = match services.get(row, "organization_id") {
@@ -557,7 +563,7 @@ pub(super) fn read_hsds(r: &mut Reader, sdir: &Path, entries: &mut Vec<Entry>) {
             verified,
         });
         r.add(entries, service, &path, line);
-    }
+    });
 }
 
 /// The IANA time zone of a service's opening hours (none without hours):

@@ -117,20 +117,30 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
     } else {
         r.languages.iter().next().cloned().unwrap_or_default()
     };
-    for rec in records {
-        let rec = match rec {
-            Ok(x) => x,
+    // Lines are counted going forward, so rows are taken in order first;
+    // then they are read on the reader's threads.
+    let rows: Vec<(Option<u64>, Result<csv::StringRecord, String>)> = records
+        .map(|rec| match rec {
+            Ok(rec) => (rec.position().map(|p| lines.line(p)), Ok(rec)),
             Err(e) => {
                 let message = if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
                     "this row is not UTF-8 text: save the file as UTF-8 (in a spreadsheet: CSV UTF-8)".to_owned()
                 } else {
                     e.to_string()
                 };
-                r.problem(path, e.position().map(|p| lines.line(p)), None, message);
-                continue;
+                (e.position().map(|p| lines.line(p)), Err(message))
+            }
+        })
+        .collect();
+    r.read_each(&rows, entries, |r, (line, rec), entries| {
+        let line = *line;
+        let rec = match rec {
+            Ok(x) => x,
+            Err(message) => {
+                r.problem(path, line, None, message.clone());
+                return;
             }
         };
-        let line = rec.position().map(|p| lines.line(p));
         let cell = |tag: &str| -> String {
             tags.iter()
                 .position(|t| t == tag)
@@ -166,11 +176,11 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
                 Some("#service+code"),
                 "each service needs an id: a-z, 0-9, '-', '_' or '.'",
             );
-            continue;
+            return;
         }
         let Ok(verified) = NaiveDate::parse_from_str(&cell("#date+verified"), "%Y-%m-%d") else {
             r.problem(path, line, Some("#date+verified"), "expected YYYY-MM-DD");
-            continue;
+            return;
         };
         let country = match cell("#country+code") {
             c if c.is_empty() => None,
@@ -266,5 +276,5 @@ pub(super) fn read_hxl(r: &mut Reader, path: &Path, entries: &mut Vec<Entry>) {
             verified,
         });
         r.add(entries, service, path, line);
-    }
+    });
 }

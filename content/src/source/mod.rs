@@ -11,6 +11,11 @@
 //! gaps), and the layout of the directory; each format is read in its own
 //! module, the checks that cut across formats in `checks`, `schema` and
 //! `coverage`.
+//!
+//! Files and table rows are read on several threads, a chunk at a time,
+//! each chunk with a reader of its own ([`Reader::par_map`]); their
+//! entries, origins and problems are joined in the source's order, so what
+//! `read` returns is the same whatever the number of threads.
 
 mod checks;
 mod coverage;
@@ -30,6 +35,8 @@ use std::path::{Path, PathBuf};
 use waymark_core::content::model::{Entry, PackManifest, Translations};
 
 use helpers::files_with_ext;
+
+use crate::build::timed;
 
 /// One problem found in the source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -109,9 +116,72 @@ struct Reader {
     origins: Vec<(PathBuf, Option<u64>)>,
     /// `pack.toml`'s build date: the time zone tables start the year before.
     built: chrono::NaiveDate,
+    /// How many threads [`Reader::par_map`] may use.
+    threads: usize,
 }
 
+/// Items a thread takes at a time in [`Reader::par_map`]: small enough
+/// that two threads finish together, large enough that taking is cheap.
+const CHUNK: usize = 64;
+
 impl Reader {
+    /// `f` of every item, in order, computed on up to `self.threads`
+    /// threads. Each chunk of items is read with a reader of its own (this
+    /// one's settings, no problems or origins yet), whose problems and
+    /// origins are then appended to this reader's in the items' order: the
+    /// result is that of `items.iter().map(|i| f(self, i))`, whatever the
+    /// number of threads.
+    fn par_map<T: Sync, U: Send>(
+        &mut self,
+        items: &[T],
+        f: impl Fn(&mut Reader, &T) -> U + Sync,
+    ) -> Vec<U> {
+        let this = &*self;
+        let parts = crate::parallel::map_chunks(items, CHUNK, self.threads, |chunk| {
+            let mut r = this.fork();
+            let out: Vec<U> = chunk.iter().map(|i| f(&mut r, i)).collect();
+            (r, out)
+        });
+        let mut all = Vec::with_capacity(items.len());
+        for (r, out) in parts {
+            self.problems.extend(r.problems);
+            self.origins.extend(r.origins);
+            all.extend(out);
+        }
+        all
+    }
+
+    /// [`Reader::par_map`] for readers of entries: `f` adds the entries
+    /// (zero or more) that one item holds; they join `entries` in the
+    /// items' order.
+    fn read_each<T: Sync>(
+        &mut self,
+        items: &[T],
+        entries: &mut Vec<Entry>,
+        f: impl Fn(&mut Reader, &T, &mut Vec<Entry>) + Sync,
+    ) {
+        let found = self.par_map(items, |r, item| {
+            let mut found = Vec::new();
+            f(r, item, &mut found);
+            found
+        });
+        entries.extend(found.into_iter().flatten());
+    }
+
+    /// A reader for one thread's share of the work: this one's settings,
+    /// no problems or origins yet.
+    fn fork(&self) -> Reader {
+        Reader {
+            root: self.root.clone(),
+            problems: Vec::new(),
+            languages: self.languages.clone(),
+            fallback: self.fallback.clone(),
+            origins: Vec::new(),
+            built: self.built,
+            threads: 1,
+        }
+    }
+
     fn rel(&self, p: &Path) -> PathBuf {
         p.strip_prefix(&self.root).unwrap_or(p).to_path_buf()
     }
@@ -169,8 +239,9 @@ impl Reader {
     }
 }
 
-/// Reads and checks the source in `dir`.
-pub fn read(dir: &Path) -> Checked {
+/// Reads and checks the source in `dir` on up to `threads` threads (at
+/// least one). The result is the same whatever the number.
+pub fn read(dir: &Path, threads: usize) -> Checked {
     let mut r = Reader {
         root: dir.to_path_buf(),
         problems: Vec::new(),
@@ -178,38 +249,47 @@ pub fn read(dir: &Path) -> Checked {
         fallback: Vec::new(),
         origins: Vec::new(),
         built: chrono::NaiveDate::MIN,
+        threads: threads.max(1),
     };
-    let manifest = manifest::read_manifest(&mut r, dir);
+    let manifest = timed("pack.toml", || manifest::read_manifest(&mut r, dir));
     if let Some(m) = &manifest {
         r.built = m.built;
     }
     let mut entries = Vec::new();
     let mut coverage = None;
     if manifest.is_some() {
-        markdown::read_articles(&mut r, dir, &mut entries);
-        read_services(&mut r, dir, &mut entries);
-        yaml::read_yaml_entries(&mut r, dir, &mut entries);
-        check_duplicates(&mut r, &entries);
-        coverage = Some(coverage::check(&mut r, &entries));
+        timed("articles", || {
+            markdown::read_articles(&mut r, dir, &mut entries)
+        });
+        timed("services", || read_services(&mut r, dir, &mut entries));
+        timed("countries, routes, alerts", || {
+            yaml::read_yaml_entries(&mut r, dir, &mut entries)
+        });
+        timed("duplicates", || check_duplicates(&mut r, &entries));
+        coverage = Some(timed("coverage", || coverage::check(&mut r, &entries)));
     }
-    r.problems.sort();
-    let errors = r.problems.iter().any(|p| !p.warning);
-    let source = match manifest {
-        Some(mut m) if !errors => {
-            let mut read: Vec<(Entry, (PathBuf, Option<u64>))> =
-                entries.into_iter().zip(r.origins).collect();
-            read.sort_by_key(|(e, _)| sort_key(e));
-            let (entries, origins): (Vec<_>, Vec<_>) = read.into_iter().unzip();
-            m.entries = entries.len() as u64;
-            m.time_zones = zones::tables(&entries, m.built);
-            Some(Source {
-                manifest: m,
-                entries,
-                origins,
-            })
+    let source = timed("sort, time zones", || {
+        r.problems.sort();
+        let errors = r.problems.iter().any(|p| !p.warning);
+        match manifest {
+            Some(mut m) if !errors => {
+                let mut read: Vec<(Entry, (PathBuf, Option<u64>))> = entries
+                    .into_iter()
+                    .zip(std::mem::take(&mut r.origins))
+                    .collect();
+                read.sort_by_cached_key(|(e, _)| sort_key(e));
+                let (entries, origins): (Vec<_>, Vec<_>) = read.into_iter().unzip();
+                m.entries = entries.len() as u64;
+                m.time_zones = zones::tables(&entries, m.built);
+                Some(Source {
+                    manifest: m,
+                    entries,
+                    origins,
+                })
+            }
+            _ => None,
         }
-        _ => None,
-    };
+    });
     Checked {
         source,
         problems: r.problems,

@@ -90,41 +90,41 @@ fn read_yaml_dir<T: serde::de::DeserializeOwned>(
 ) {
     let mut files = files_with_ext(dir, "yaml");
     files.extend(files_with_ext(dir, "yml"));
-    for path in files {
-        let text = match std::fs::read_to_string(&path) {
+    r.read_each(&files, entries, |r, path, entries| {
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                r.problem(&path, None, None, read_error(&e));
-                continue;
+                r.problem(path, None, None, read_error(&e));
+                return;
             }
         };
         let lines = Lines(&text);
         if let Ok(v) = serde_saphyr::from_str::<Value>(&text) {
             let unknown = schema::unknown_keys(shape, &v);
             for (key, message) in &unknown {
-                r.problem(&path, lines.key(key), None, message.clone());
+                r.problem(path, lines.key(key), None, message.clone());
             }
             // A misspelt key is reported once, not again as a missing one.
             if !unknown.is_empty() {
-                continue;
+                return;
             }
             if let Some(check) = before {
-                check(r, &path, &lines, &v);
+                check(r, path, &lines, &v);
             }
         }
         match serde_saphyr::from_str::<T>(&none_to_null(&text)) {
             Ok(mut v) => {
-                check(r, &path, &lines, &mut v);
-                r.add(entries, wrap(v), &path, Some(1));
+                check(r, path, &lines, &mut v);
+                r.add(entries, wrap(v), path, Some(1));
             }
             Err(e) => r.problem(
-                &path,
+                path,
                 yaml_line(&e),
                 None,
                 schema::explain(first_line(&e.to_string())),
             ),
         }
-    }
+    });
 }
 
 /// Finds lines in a YAML file, so that problems found after parsing still

@@ -197,8 +197,9 @@ pub fn decompress<R: Read>(
 /// Writes a pack's content: the manifest line, then one line per entry,
 /// each ending in `\n` (the JSON Lines a pack file compresses, and what a
 /// patch rebuilds). The one writer of the format: `waymark-pack build`
-/// compresses its output with zstd at level 19, a phone sharing a pack
-/// with the pure-Rust encoder; the caller chooses by the `out` it gives.
+/// compresses its output with the zstd library (one frame, window at most
+/// [`MAX_WINDOW`]), a phone sharing a pack with the pure-Rust encoder; the
+/// caller chooses by the `out` it gives.
 ///
 /// ```
 /// use waymark_core::content::pack::{PackReader, PackWriter};
@@ -227,6 +228,13 @@ impl<W: Write> PackWriter<W> {
         let mut w = PackWriter { out };
         w.line(line)?;
         Ok(w)
+    }
+
+    /// Writes entries' lines only, the manifest's left to another writer:
+    /// for content written in parts (on several threads, as `waymark-pack
+    /// build` does) and joined after the manifest's line.
+    pub fn continuing(out: W) -> Self {
+        PackWriter { out }
     }
 
     /// Adds one entry.

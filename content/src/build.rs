@@ -9,6 +9,7 @@ use std::path::Path;
 
 use waymark_core::content::pack::PackWriter;
 
+use crate::parallel::timed;
 use crate::source::{self, Source};
 use crate::{Report, fail};
 
@@ -121,18 +122,6 @@ fn dir_bytes(dir: &Path) -> u64 {
             _ => 0,
         })
         .sum()
-}
-
-/// Runs `f`; when `WAYMARK_PACK_TIMINGS` is set, prints how long it took
-/// to stderr as `timing STAGE: SECONDS s` (what `benches/build.rs` reads).
-pub fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
-    if std::env::var_os("WAYMARK_PACK_TIMINGS").is_none() {
-        return f();
-    }
-    let t = std::time::Instant::now();
-    let out = f();
-    eprintln!("timing {stage}: {:.3} s", t.elapsed().as_secs_f64());
-    out
 }
 
 #[cfg(test)]

@@ -46,6 +46,18 @@ pub fn map_chunks<T: Sync, U: Send>(
     done.into_iter().map(|(_, u)| u).collect()
 }
 
+/// Runs `f`; when `WAYMARK_PACK_TIMINGS` is set, prints how long it took
+/// to stderr as `timing STAGE: SECONDS s` (what `benches/build.rs` reads).
+pub fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
+    if std::env::var_os("WAYMARK_PACK_TIMINGS").is_none() {
+        return f();
+    }
+    let t = std::time::Instant::now();
+    let out = f();
+    eprintln!("timing {stage}: {:.3} s", t.elapsed().as_secs_f64());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::map_chunks;

@@ -3,9 +3,10 @@
 //! made from the input (a file set, see `waymark_fuzz::files`). Any folder:
 //! problems reported with file and line, never a panic.
 //!
-//! waymark-pack is a binary crate, so the module is included by path (it
-//! uses only waymark-core and its own crates): nothing in waymark-pack
-//! changes for the fuzzer.
+//! waymark-pack is a binary crate, so the module is included by path, with
+//! `parallel.rs` (it uses only waymark-core, its own crates and that):
+//! nothing in waymark-pack changes for the fuzzer. One thread: the fuzzer
+//! runs one input at a time.
 #![no_main]
 
 use std::path::{Component, Path};
@@ -15,6 +16,11 @@ use libfuzzer_sys::fuzz_target;
 #[allow(dead_code, unused_imports)]
 #[path = "../../content/src/source/mod.rs"]
 mod source;
+
+// What the source readers use of waymark-pack besides themselves.
+#[allow(dead_code)]
+#[path = "../../content/src/parallel.rs"]
+mod parallel;
 
 fuzz_target!(|data: &[u8]| {
     let dir = waymark_fuzz::scratch_dir();
@@ -35,5 +41,5 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = std::fs::write(&file, body);
     }
-    let _ = source::read(dir.path());
+    let _ = source::read(dir.path(), 1);
 });

@@ -36,7 +36,7 @@ use waymark_core::content::model::{Entry, PackManifest, Translations};
 
 use helpers::files_with_ext;
 
-use crate::build::timed;
+use crate::parallel::timed;
 
 /// One problem found in the source.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -162,10 +162,17 @@ impl Coder {
     }
 }
 
+/// Bytes copied at once when decoding: words and literals up to this long
+/// (nearly all) are copied as one fixed-size block, not through a `memcpy`
+/// call of their own length each.
+const BLOCK: usize = 16;
+
 /// A pack's lexicon, read for decoding.
 #[derive(Debug)]
 pub(crate) struct Lexicon {
-    words: String,
+    /// The words, each followed by its newline, then [`BLOCK`] bytes of
+    /// padding: a block copied from any word's start stays inside.
+    words: Vec<u8>,
     /// Where each word ends in `words`.
     ends: Vec<u32>,
 }
@@ -177,6 +184,8 @@ impl Lexicon {
         if !words.is_empty() {
             ends.push(words.len() as u32);
         }
+        let mut words = words.into_bytes();
+        words.resize(words.len() + BLOCK, 0);
         Lexicon { words, ends }
     }
 
@@ -190,14 +199,16 @@ impl Lexicon {
         Ok(Lexicon::new(words.unwrap_or_default()))
     }
 
-    fn word(&self, id: u64) -> Option<&[u8]> {
+    /// Where word `id` starts and ends in `words`.
+    #[inline]
+    fn word(&self, id: u64) -> Option<(usize, usize)> {
         let i = usize::try_from(id).ok()?;
         let end = *self.ends.get(i)? as usize;
         let start = match i {
             0 => 0,
             _ => self.ends[i - 1] as usize + 1,
         };
-        self.words.as_bytes().get(start..end)
+        Some((start, end))
     }
 
     /// Appends the bytes `coded` stands for to `out`, unchecked as UTF-8
@@ -209,13 +220,14 @@ impl Lexicon {
             if v & 1 == 1 {
                 let len = usize::try_from(v >> 1).ok()?;
                 let end = at.checked_add(len)?;
-                out.extend_from_slice(coded.get(at..end)?);
+                copy(coded, at, end, out)?;
                 at = end;
             } else {
                 if v & 2 != 0 {
                     out.push(b' ');
                 }
-                out.extend_from_slice(self.word(v >> 2)?);
+                let (start, end) = self.word(v >> 2)?;
+                copy(&self.words, start, end, out)?;
             }
         }
         Some(())
@@ -239,6 +251,22 @@ impl Lexicon {
         self.decode_into(coded, &mut out)?;
         Ok(out)
     }
+}
+
+/// Appends `from[start..end]` to `out`: one [`BLOCK`] copy, then cut to
+/// length, when the block fits in `from`.
+#[inline]
+fn copy(from: &[u8], start: usize, end: usize, out: &mut Vec<u8>) -> Option<()> {
+    let bytes = from.get(start..end)?;
+    match from.get(start..start + BLOCK) {
+        Some(block) if bytes.len() <= BLOCK => {
+            let len = out.len() + bytes.len();
+            out.extend_from_slice(block);
+            out.truncate(len);
+        }
+        _ => out.extend_from_slice(bytes),
+    }
+    Some(())
 }
 
 #[cfg(test)]

@@ -74,6 +74,32 @@ pub fn fold_word(word: &str) -> String {
     folded
 }
 
+/// Words folded by [`fold_word`], kept by the word as written: the words
+/// of the hits' texts come back from search to search. Holds at most
+/// [`WordFolds::CAPACITY`] words, then starts afresh.
+#[derive(Debug, Default)]
+pub(crate) struct WordFolds {
+    /// foldhash: fast, and seeded per process, so crafted words cannot
+    /// force collisions.
+    folded: foldhash::HashMap<Box<str>, Box<str>>,
+}
+
+impl WordFolds {
+    /// About a megabyte at most, however many words go through.
+    const CAPACITY: usize = 16_384;
+
+    /// `word` folded as [`fold_word`] folds it.
+    pub fn fold(&mut self, word: &str) -> &str {
+        if !self.folded.contains_key(word) {
+            if self.folded.len() >= Self::CAPACITY {
+                self.folded.clear();
+            }
+            self.folded.insert(word.into(), fold_word(word).into());
+        }
+        &self.folded[word]
+    }
+}
+
 /// Every step of [`fold`] but the Arabic prefixes; and whether the result
 /// has Arabic letters (whose prefixes are then to strip).
 fn fold_letters(text: &str) -> (String, bool) {
@@ -98,6 +124,7 @@ fn is_nfkd(text: &str) -> bool {
     let never_decomposes = |c: char| {
         c.is_ascii()
             || LATIN.contains(&c)
+            || CYRILLIC.contains(&c)
             || ('\u{1200}'..='\u{139F}').contains(&c)
             || (('\u{0600}'..='\u{06FF}').contains(&c)
                 && !matches!(c, '\u{0622}'..='\u{0626}' | '\u{0675}'..='\u{0678}' | '\u{06C0}' | '\u{06C2}' | '\u{06D3}'))
@@ -111,13 +138,28 @@ fn is_nfkd(text: &str) -> bool {
 /// normalisation tables.
 const LATIN: std::ops::RangeInclusive<char> = '\u{00C0}'..='\u{024F}';
 
-/// The fold of a [`LATIN`] character: its compatibility decomposition
-/// without combining marks, lower-cased, as [`fold`] gives it (`É` → `e`,
-/// `Ĳ` → `ij`, `ß` → `ß`). Worked out once, by the normalisation tables.
-fn latin_fold(c: char) -> &'static str {
+/// Cyrillic (Ukrainian, Russian, Bulgarian…), folded through
+/// [`table_fold`] too: `й`, `ї` and `ё` decompose, and the normalisation
+/// tables cost more than the rest of the fold together.
+const CYRILLIC: std::ops::RangeInclusive<char> = '\u{0400}'..='\u{04FF}';
+
+/// The fold of a [`LATIN`] or [`CYRILLIC`] character: its compatibility
+/// decomposition without combining marks, lower-cased, as [`fold`] gives
+/// it (`É` → `e`, `Ĳ` → `ij`, `ß` → `ß`, `Ї` → `і`). Worked out once, by
+/// the normalisation tables; `None` for other characters.
+fn table_fold(c: char) -> Option<&'static str> {
     static TABLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let latin = LATIN.clone().count();
+    let at = if LATIN.contains(&c) {
+        c as usize - *LATIN.start() as usize
+    } else if CYRILLIC.contains(&c) {
+        latin + c as usize - *CYRILLIC.start() as usize
+    } else {
+        return None;
+    };
     let table = TABLE.get_or_init(|| {
         LATIN
+            .chain(CYRILLIC)
             .map(|c| {
                 std::iter::once(c)
                     .nfkd()
@@ -127,8 +169,13 @@ fn latin_fold(c: char) -> &'static str {
             })
             .collect()
     });
-    &table[c as usize - *LATIN.start() as usize]
+    Some(&table[at])
 }
+
+/// The Arabic combining marks (harakat, tanwin, shadda, sukun and the
+/// rarer marks after them): frequent in vocalised text, and known here
+/// without the Unicode tables.
+const ARABIC_MARKS: std::ops::RangeInclusive<char> = '\u{064B}'..='\u{065F}';
 
 /// True for the characters of words (letters, digits, marks), as the
 /// index's tokenizer sees them; quick for ASCII, Latin, Arabic,
@@ -142,6 +189,8 @@ pub fn is_word_char(c: char) -> bool {
         '\u{00D7}' | '\u{00F7}' => false,
         c if LATIN.contains(&c) => true,
         '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{066E}'..='\u{06D3}' => true,
+        // Arabic vowel marks (harakat), shadda, sukun: marks of words.
+        c if ARABIC_MARKS.contains(&c) => true,
         '\u{06F0}'..='\u{06F9}' | '\u{1200}'..='\u{135A}' => true,
         // Cyrillic: letters and combining marks, but the thousands sign.
         '\u{0400}'..='\u{0481}' | '\u{0483}'..='\u{04FF}' => true,
@@ -171,8 +220,11 @@ fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> (String, bo
             out.push(c);
             continue;
         }
-        if LATIN.contains(&c) {
-            out.push_str(latin_fold(c));
+        if let Some(folded) = table_fold(c) {
+            out.push_str(folded);
+            continue;
+        }
+        if ARABIC_MARKS.contains(&c) {
             continue;
         }
         if ('\u{0621}'..='\u{064A}').contains(&c) {
@@ -307,8 +359,8 @@ mod tests {
     }
 
     #[test]
-    fn every_latin_letter_folds_as_the_normalisation_tables_say() {
-        for c in LATIN {
+    fn every_latin_and_cyrillic_letter_folds_as_the_normalisation_tables_say() {
+        for c in LATIN.chain(CYRILLIC) {
             let text = format!("Ab{c}Cd");
             assert_eq!(fold(&text), fold_by_tables(&text), "U+{:04X}", c as u32);
             assert_eq!(
@@ -319,15 +371,29 @@ mod tests {
             );
         }
         assert_eq!(fold("Ĳssel Œuvre ŀ"), "ijssel œuvre l·");
+        assert_eq!(fold("Її Йод Ёж"), "іі иод еж");
     }
 
     proptest::proptest! {
         #[test]
-        fn latin_text_folds_as_the_normalisation_tables_say(
-            text in "[a-zA-Z0-9 \u{00A0}-\u{024F}\u{0300}-\u{036F}\u{1E00}-\u{1EFF}]{0,30}"
+        fn latin_and_cyrillic_text_folds_as_the_normalisation_tables_say(
+            text in "[a-zA-Z0-9 \u{00A0}-\u{024F}\u{0300}-\u{036F}\u{1E00}-\u{1EFF}\u{0400}-\u{04FF}]{0,30}"
         ) {
             proptest::prop_assert_eq!(fold(&text), fold_by_tables(&text));
         }
+    }
+
+    #[test]
+    fn arabic_script_characters_are_word_characters_as_the_tables_say() {
+        for c in '\u{0600}'..='\u{06FF}' {
+            assert_eq!(
+                is_word_char(c),
+                c.is_alphanumeric() || is_combining_mark(c),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+        assert_eq!(fold("مَدْرَسَةٌ"), fold("مدرسة"));
     }
 
     #[test]

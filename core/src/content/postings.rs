@@ -102,7 +102,9 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
     let mut v = 0u64;
     let mut shift = 0;
     loop {
-        let b = *bytes.get(*at).ok_or(Error::Integrity("search index"))?;
+        let b = *bytes
+            .get(*at)
+            .ok_or_else(|| Error::Integrity("search index"))?;
         *at += 1;
         v |= u64::from(b & 0x7f) << shift;
         if b < 0x80 {
@@ -115,14 +117,21 @@ fn read_varint(bytes: &[u8], at: &mut usize) -> Result<u64> {
     }
 }
 
-/// Reads a LEB128 number at `*at` (one byte in place, the rare longer
-/// ones through [`read_varint`]), or `None` if the bytes are bad.
+/// Reads a LEB128 number at `*at` (one or two bytes in place, the rare
+/// longer ones through [`read_varint`]), or `None` if the bytes are bad.
 #[inline]
 pub(super) fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
     let first = *bytes.get(*at)?;
     if first < 0x80 {
         *at += 1;
         return Some(u64::from(first));
+    }
+    // Two bytes: most gaps in a long list, most words of a lexicon.
+    if let Some(&second) = bytes.get(*at + 1)
+        && second < 0x80
+    {
+        *at += 2;
+        return Some(u64::from(first & 0x7f) | (u64::from(second) << 7));
     }
     read_varint(bytes, at).ok()
 }
@@ -509,7 +518,7 @@ fn entry_bits(doc: i64) -> Result<u64> {
     u64::try_from(doc)
         .ok()
         .filter(|&d| d <= ENTRY_MASK)
-        .ok_or(Error::Integrity("search index"))
+        .ok_or_else(|| Error::Integrity("search index"))
 }
 
 /// Sorts `pairs` by entry, keeping each entry once with its best impact.
@@ -569,16 +578,33 @@ mod tests {
     #[test]
     fn varints_round_trip() {
         let mut out = Vec::new();
-        for v in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             out.clear();
             push_varint(&mut out, v);
+            out.push(0x7f);
             let mut at = 0;
             assert_eq!(read_varint(&out, &mut at).unwrap(), v);
-            assert_eq!(at, out.len());
+            assert_eq!(at, out.len() - 1);
+            let mut at = 0;
+            assert_eq!(next_varint(&out, &mut at), Some(v));
+            assert_eq!(at, out.len() - 1);
         }
         // Cut short, or longer than a u64: an integrity error, no panic.
         assert!(read_varint(&[0x80], &mut 0).is_err());
         assert!(read_varint(&[0xff; 11], &mut 0).is_err());
+        assert_eq!(next_varint(&[0x80], &mut 0), None);
+        assert_eq!(next_varint(&[0x80, 0x80], &mut 0), None);
+        assert_eq!(next_varint(&[0xff; 11], &mut 0), None);
     }
 
     /// An in-memory index of `docs` (title, body) for pack 1, entries

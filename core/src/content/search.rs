@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::index::{EntryTexts, LangText};
 use super::model::{Entry, PackManifest};
-use super::normalize::{self, fold, fold_word, is_word_char};
+use super::normalize::{self, WordFolds, fold, is_word_char};
 use super::postings;
 use super::snapshot::{PackSnapshot, snapshot_version};
 use super::store::{ContentStore, Provenance, kind_name, provenance_on};
@@ -202,6 +202,7 @@ impl ContentStore {
     ) -> Result<Vec<SearchHit>> {
         let mut hits = Vec::with_capacity(rows.len());
         let today = self.clock().today();
+        let mut folds = packs.word_folds();
         for row in rows {
             // Only when an install commits between the snapshot and the
             // ranking: the hit waits for the next search.
@@ -210,8 +211,13 @@ impl ContentStore {
             };
             let entry = row.entry;
             let texts = EntryTexts::of(&entry);
-            let Some(shown) = shown_language(&texts, words, query.language.as_deref(), manifest)
-            else {
+            let Some(shown) = shown_language(
+                &texts,
+                words,
+                query.language.as_deref(),
+                manifest,
+                &mut folds,
+            ) else {
                 continue;
             };
             let title = if shown.title.is_empty() {
@@ -236,7 +242,7 @@ impl ContentStore {
             } else {
                 Cow::Owned(format!("{} · {}", shown.body, texts.shared))
             };
-            let (snippet, highlights) = snippet(&body, words);
+            let (snippet, highlights) = snippet(&body, words, &mut folds);
             hits.push(SearchHit {
                 provenance: provenance_on(publisher, manifest, entry.verified(), today),
                 kind: kind_name(&entry).to_owned(),
@@ -290,22 +296,28 @@ fn closest_term(
     let Some(first) = word.chars().next() else {
         return Ok(None);
     };
-    let letters = word.chars().count();
-    let max = if letters <= 5 { 1 } else { 2 };
+    let word: Vec<char> = word.chars().collect();
+    let max = if word.len() <= 5 { 1 } else { 2 };
     let vocabulary = packs.vocabulary(conn)?;
     let mut buf = [0u8; 4];
     let from = vocabulary.partition_point(|(t, _)| **t < *first.encode_utf8(&mut buf));
     let mut best: Option<(usize, u64, &str)> = None;
+    let mut term_chars = Vec::new();
+    let mut rows = OsaRows::default();
     for (term, docs) in vocabulary[from..]
         .iter()
         .take_while(|(t, _)| t.starts_with(first))
     {
         // Each edit changes the length by one letter at most.
-        if term.chars().count().abs_diff(letters) > max {
+        if term.len() > 4 * (word.len() + max) {
             continue;
         }
-        let d = strsim::osa_distance(word, term);
-        if d == 0 || d > max {
+        term_chars.clear();
+        term_chars.extend(term.chars());
+        let Some(d) = rows.distance_within(&word, &term_chars, max) else {
+            continue;
+        };
+        if d == 0 {
             continue;
         }
         if best.is_none_or(|(bd, bdocs, _)| d < bd || (d == bd && *docs > bdocs)) {
@@ -313,6 +325,63 @@ fn closest_term(
         }
     }
     Ok(best.map(|(_, _, t)| t.to_owned()))
+}
+
+/// The rows of [`OsaRows::distance_within`], kept from one word to the
+/// next.
+#[derive(Default)]
+struct OsaRows {
+    before: Vec<usize>,
+    last: Vec<usize>,
+    row: Vec<usize>,
+}
+
+impl OsaRows {
+    /// The optimal string alignment distance between `a` and `b` (edits:
+    /// insert, delete, substitute, swap two neighbours; no letter edited
+    /// twice), if it is at most `max`. Only the cells within `max` of the
+    /// diagonal are worked out, and it stops at the first row that is all
+    /// past `max`: a few steps per letter, where the whole table takes
+    /// one per pair of letters.
+    fn distance_within(&mut self, a: &[char], b: &[char], max: usize) -> Option<usize> {
+        if a.len().abs_diff(b.len()) > max {
+            return None;
+        }
+        let far = max + 1;
+        let width = b.len() + 1;
+        for r in [&mut self.before, &mut self.last, &mut self.row] {
+            r.clear();
+            r.resize(width, far);
+        }
+        for (j, cell) in self.last.iter_mut().enumerate().take(far) {
+            *cell = j;
+        }
+        for i in 1..=a.len() {
+            self.row.fill(far);
+            if i <= max {
+                self.row[0] = i;
+            }
+            let (low, high) = (i.saturating_sub(max).max(1), (i + max).min(b.len()));
+            let mut best = self.row[0];
+            for j in low..=high {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut d = (self.last[j - 1] + cost)
+                    .min(self.last[j] + 1)
+                    .min(self.row[j - 1] + 1);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    d = d.min(self.before[j - 2] + 1);
+                }
+                self.row[j] = d.min(far);
+                best = best.min(self.row[j]);
+            }
+            if best > max {
+                return None;
+            }
+            std::mem::swap(&mut self.before, &mut self.last);
+            std::mem::swap(&mut self.last, &mut self.row);
+        }
+        Some(self.last[b.len()]).filter(|&d| d <= max)
+    }
 }
 
 /// The MATCH expression for `words`: complete words match exactly; the
@@ -340,18 +409,19 @@ fn shown_language<'t, 'a>(
     words: &[String],
     preferred: Option<&str>,
     manifest: &PackManifest,
+    folds: &mut WordFolds,
 ) -> Option<&'t LangText<'a>> {
     if let [only] = &texts.langs[..] {
         return Some(only);
     }
     // The shared text is the same in every version: looked at once.
     let mut in_shared = vec![false; words.len()];
-    find_words(&texts.shared, words, &mut in_shared);
+    find_words(&texts.shared, words, &mut in_shared, folds);
     let mut found = Vec::with_capacity(words.len());
     let mut matched = |t: &LangText| {
         found.clone_from(&in_shared);
-        find_words(t.title, words, &mut found);
-        find_words(&t.body, words, &mut found);
+        find_words(t.title, words, &mut found, folds);
+        find_words(&t.body, words, &mut found, folds);
         found.iter().filter(|&&m| m).count()
     };
     // In order of preference; the first version in which every word
@@ -377,10 +447,10 @@ fn shown_language<'t, 'a>(
 
 /// Marks in `found` the query `words` that `text` (as written) has: whole,
 /// or as a prefix for the last word (still being typed). Reads the text a
-/// word at a time, folding each as [`fold_word`] does (an ASCII word only
+/// word at a time, folding each as [`normalize::fold_word`] does (an ASCII word only
 /// needs its case folded), and stops when every word is found: the
 /// version shown is chosen without folding whole texts.
-fn find_words(text: &str, words: &[String], found: &mut [bool]) {
+fn find_words(text: &str, words: &[String], found: &mut [bool], folds: &mut WordFolds) {
     let last = words.len() - 1;
     let mut left = found.iter().filter(|&&m| !m).count();
     // Text in ASCII folds to ASCII: a word that is not has no match in it.
@@ -401,8 +471,7 @@ fn find_words(text: &str, words: &[String], found: &mut [bool]) {
                 token
             }
         } else {
-            folded = fold_word(token);
-            &folded
+            folds.fold(token)
         };
         for (i, w) in words.iter().enumerate() {
             if found[i] {
@@ -451,8 +520,8 @@ fn primary(tag: &str) -> &str {
 /// A window of the original text around the first word that matches a query
 /// word as a prefix, with the byte ranges of the matches. The text is read
 /// only as far as the window's end.
-fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
-    let matches = |span: &(usize, usize)| token_matches(&text[span.0..span.1], words);
+fn snippet(text: &str, words: &[String], folds: &mut WordFolds) -> (String, Vec<(usize, usize)>) {
+    let mut matches = |span: &(usize, usize)| token_matches(&text[span.0..span.1], words, folds);
     let mut spans = word_spans(text);
     // Every word up to the first match (or all, if none matches), then
     // the rest of the window and one word more, to know if text follows.
@@ -494,14 +563,14 @@ fn snippet(text: &str, words: &[String]) -> (String, Vec<(usize, usize)>) {
 }
 
 /// True if the word `token` of a text, folded, begins with a query word.
-fn token_matches(token: &str, words: &[String]) -> bool {
+fn token_matches(token: &str, words: &[String], folds: &mut WordFolds) -> bool {
     if token.is_ascii() {
         // Folding ASCII only lower-cases it: compare without folding.
         return words.iter().any(|w| {
             token.len() >= w.len() && token.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
         });
     }
-    let folded = fold_word(token);
+    let folded = folds.fold(token);
     words.iter().any(|w| folded.starts_with(w.as_str()))
 }
 
@@ -524,11 +593,28 @@ mod tests {
     use super::*;
 
     fn highlighted(text: &str, query: &str) -> Vec<String> {
-        let (snippet, highlights) = snippet(text, &query_words(query));
+        let (snippet, highlights) = snippet(text, &query_words(query), &mut WordFolds::default());
         highlights
             .iter()
             .map(|&(a, b)| snippet[a..b].to_string())
             .collect()
+    }
+
+    proptest::proptest! {
+        /// The banded distance is the whole table's (strsim's) whenever
+        /// that is within the bound, and says so when it is not.
+        #[test]
+        fn the_banded_distance_is_the_whole_tables(
+            a in "[abcé]{0,9}",
+            b in "[abcé]{0,9}",
+            max in 0usize..4,
+        ) {
+            let whole = strsim::osa_distance(&a, &b);
+            let a: Vec<char> = a.chars().collect();
+            let b: Vec<char> = b.chars().collect();
+            let banded = OsaRows::default().distance_within(&a, &b, max);
+            proptest::prop_assert_eq!(banded, Some(whole).filter(|&d| d <= max));
+        }
     }
 
     #[test]
@@ -555,25 +641,36 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let (s, h) = snippet(&text, &query_words("w20"));
+        let (s, h) = snippet(&text, &query_words("w20"), &mut WordFolds::default());
         assert_eq!(s, format!("…{}…", window(16, 32)));
         assert_eq!(&s[h[0].0..h[0].1], "w20");
         // At the start: no leading mark.
-        let (s, _) = snippet(&text, &query_words("w1"));
+        let (s, _) = snippet(&text, &query_words("w1"), &mut WordFolds::default());
         assert_eq!(s, format!("{}…", window(0, 16)));
         // At the end: no trailing mark; the window ends with the text.
-        let (s, h) = snippet(&text, &query_words("w36"));
+        let (s, h) = snippet(&text, &query_words("w36"), &mut WordFolds::default());
         assert_eq!(s, format!("…{}", window(32, 40)));
         assert_eq!(h.len(), 1);
         // No match: the beginning.
-        let (s, h) = snippet(&text, &query_words("zzz"));
+        let (s, h) = snippet(&text, &query_words("zzz"), &mut WordFolds::default());
         assert_eq!(s, format!("{}…", window(0, 16)));
         assert!(h.is_empty());
         // Exactly a window's worth after the match: nothing cut at the end.
-        let (s, _) = snippet(&window(0, 20), &query_words("w4"));
+        let (s, _) = snippet(
+            &window(0, 20),
+            &query_words("w4"),
+            &mut WordFolds::default(),
+        );
         assert_eq!(s, window(0, 16) + "…");
-        let (s, _) = snippet(&window(0, 16), &query_words("w4"));
+        let (s, _) = snippet(
+            &window(0, 16),
+            &query_words("w4"),
+            &mut WordFolds::default(),
+        );
         assert_eq!(s, window(0, 16));
-        assert_eq!(snippet("", &query_words("w")).0, "");
+        assert_eq!(
+            snippet("", &query_words("w"), &mut WordFolds::default()).0,
+            ""
+        );
     }
 }

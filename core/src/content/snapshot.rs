@@ -3,12 +3,13 @@
 //! kept by the store until the database changes.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
 
 use super::lexicon::Lexicon;
 use super::model::{Entry, PackManifest};
+use super::normalize::WordFolds;
 use crate::error::Result;
 use crate::storage::json_from_text;
 
@@ -30,6 +31,8 @@ pub(crate) struct PackSnapshot {
     /// Each pack's lexicon with its pack row, read when first needed (a
     /// phone has a handful of packs).
     lexicons: Mutex<Vec<(i64, Arc<Lexicon>)>>,
+    /// The hits' words folded, kept from search to search.
+    word_folds: Mutex<WordFolds>,
 }
 
 impl PackSnapshot {
@@ -53,6 +56,7 @@ impl PackSnapshot {
             entries,
             vocabulary: OnceLock::new(),
             lexicons: Mutex::new(Vec::new()),
+            word_folds: Mutex::new(WordFolds::default()),
         })
     }
 
@@ -72,6 +76,11 @@ impl PackSnapshot {
     pub(crate) fn entry(&self, conn: &Connection, pack: i64, coded: &[u8]) -> Result<Entry> {
         let line = self.lexicon(conn, pack)?.decode(coded)?;
         Ok(Entry::from_json(&line)?)
+    }
+
+    /// The folds of hits' words, for one search at a time.
+    pub(crate) fn word_folds(&self) -> MutexGuard<'_, WordFolds> {
+        self.word_folds.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Every indexed word with its entry count, in order, as `conn` (on

@@ -233,4 +233,9 @@ mod a_database_upgraded_from_every_earlier_version_has_the_schema_of_a_fresh_one
     fn from_version_6() {
         upgrade_and_compare(include_str!("fixtures/content-schema/v6.sql"), 6);
     }
+
+    #[test]
+    fn from_version_7() {
+        upgrade_and_compare(include_str!("fixtures/content-schema/v7.sql"), 7);
+    }
 }

@@ -74,20 +74,35 @@ enum Class {
     Other,
 }
 
-/// The class of the character at the start of `s` and its length.
-fn class_at(s: &str) -> (Class, usize) {
-    let b = s.as_bytes()[0];
-    if b < 0x80 {
-        let class = if b.is_ascii_digit() {
-            Class::Digit
-        } else if b.is_ascii_alphabetic() {
-            Class::Letter
-        } else {
-            Class::Other
-        };
-        return (class, 1);
+/// The class of each ASCII byte, looked up rather than worked out: the
+/// coder classes every byte of a pack.
+const ASCII_CLASS: [Class; 128] = {
+    let mut table = [Class::Other; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_digit() {
+            table[b] = Class::Digit;
+        } else if c.is_ascii_alphabetic() {
+            table[b] = Class::Letter;
+        }
+        b += 1;
     }
-    let c = s.chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+    table
+};
+
+/// The class of the character at byte `at` of `s` (a character boundary)
+/// and its length.
+#[inline]
+fn class_at(s: &str, at: usize) -> (Class, usize) {
+    let b = s.as_bytes()[at];
+    if b < 0x80 {
+        return (ASCII_CLASS[usize::from(b)], 1);
+    }
+    let c = s[at..]
+        .chars()
+        .next()
+        .unwrap_or(char::REPLACEMENT_CHARACTER);
     let class = if is_word_char(c) {
         Class::Letter
     } else {
@@ -99,32 +114,38 @@ fn class_at(s: &str) -> (Class, usize) {
 impl Coder {
     /// Appends the coded form of `line` to `out`.
     pub fn code(&mut self, line: &str, out: &mut Vec<u8>) {
+        let bytes = line.as_bytes();
         let mut at = 0;
         let mut space = false;
-        while at < line.len() {
-            let (class, first) = class_at(&line[at..]);
+        while at < bytes.len() {
+            let (class, first) = class_at(line, at);
             let mut end = at + first;
-            while end < line.len() {
-                let (next, len) = class_at(&line[end..]);
+            // Only a run of other characters can hold a newline.
+            let mut newline = bytes[at] == b'\n';
+            while end < bytes.len() {
+                let (next, len) = class_at(line, end);
                 if next != class {
                     break;
                 }
+                newline |= bytes[end] == b'\n';
                 end += len;
             }
             let run = &line[at..end];
+            let single_space = end == at + 1 && bytes[at] == b' ';
             at = end;
+            let literal = class == Class::Digit || newline;
             if space {
                 // A single space before this run, not yet written.
-                if class == Class::Digit || run.contains('\n') {
+                if literal {
                     self.literal(" ", out);
                     space = false;
                 }
-            } else if run == " " && at < line.len() {
+            } else if single_space && at < line.len() {
                 // Written as a bit of the next run's number, if coded.
                 space = true;
                 continue;
             }
-            if class == Class::Digit || run.contains('\n') {
+            if literal {
                 self.literal(run, out);
             } else {
                 let id = self.id(run);

@@ -39,7 +39,9 @@ use std::time::Instant;
 use chrono::SecondsFormat;
 use waymark_core::content::model::{Entry, Translations};
 use waymark_core::content::pack::PackReader;
-use waymark_core::content::synthetic::{CORPUS_LANGS, corpus_entries};
+use waymark_core::content::synthetic::{
+    CORPUS_LANGS, children_cpu_seconds, corpus_entries, cpu_seconds,
+};
 use zstd::zstd_safe::{CParameter, Strategy};
 
 /// Entries in the benchmark's source (`WAYMARK_BENCH_ENTRIES`, 100,000).
@@ -248,35 +250,6 @@ fn du(dir: &Path) -> u64 {
             }
         })
         .sum()
-}
-
-/// CPU time (user and system) this process has used so far, its threads
-/// included, in seconds.
-fn own_cpu_seconds() -> f64 {
-    proc_stat_seconds(11)
-}
-
-/// Two fields of `/proc/self/stat` from field `i` + 3 on (clock ticks,
-/// 100 per second on Linux), summed, in seconds.
-fn proc_stat_seconds(i: usize) -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces), from field 3.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(i) + ticks(i + 1)) / 100.0
-}
-
-/// CPU time (user and system) of this process's children that have been
-/// waited for, in seconds: what the builds used, however busy the machine.
-fn children_cpu_seconds() -> f64 {
-    // cutime and cstime are fields 16 and 17.
-    proc_stat_seconds(13)
 }
 
 /// One `waymark-pack build`: its wall time and CPU time in seconds, and
@@ -519,10 +492,10 @@ fn compare_settings(plain: &[u8], built: &[u8], runs: usize) {
         let (mut walls, mut cpus) = (Vec::new(), Vec::new());
         let mut out = Vec::new();
         for _ in 0..if s.slow { 1 } else { runs } {
-            let (t, cpu) = (Instant::now(), own_cpu_seconds());
+            let (t, cpu) = (Instant::now(), cpu_seconds());
             out = compress_with(plain, &s.how);
             walls.push(t.elapsed().as_secs_f64());
-            cpus.push(own_cpu_seconds() - cpu);
+            cpus.push(cpu_seconds() - cpu);
         }
         if before == 0 {
             before = out.len();

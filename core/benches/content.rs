@@ -27,7 +27,7 @@
 use std::time::{Duration, Instant};
 
 use waymark_core::content::synthetic::{
-    QueryKind, SyntheticPublisher, corpus_entries, corpus_queries, manifest,
+    QueryKind, SyntheticPublisher, corpus_entries, corpus_queries, cpu_seconds, manifest,
 };
 use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
 
@@ -64,23 +64,6 @@ fn status_kib(field: &str) -> u64 {
 /// the page cache received, whether or not it reached the disk yet).
 fn written_bytes() -> u64 {
     proc_field("io", "wchar:")
-}
-
-/// CPU time this process has used so far, user and system, in seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may hold spaces), from field 3.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15, in clock ticks (100 per second
-    // on Linux).
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

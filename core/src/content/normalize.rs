@@ -79,9 +79,10 @@ pub fn fold_word(word: &str) -> String {
 /// [`WordFolds::CAPACITY`] words, then starts afresh.
 #[derive(Debug, Default)]
 pub(crate) struct WordFolds {
-    /// foldhash: fast, and seeded per process, so crafted words cannot
-    /// force collisions.
-    folded: foldhash::HashMap<Box<str>, Box<str>>,
+    /// Each word's place in `folded`. foldhash: fast, and seeded per
+    /// process, so crafted words cannot force collisions.
+    places: foldhash::HashMap<Box<str>, u32>,
+    folded: Vec<Box<str>>,
 }
 
 impl WordFolds {
@@ -90,13 +91,16 @@ impl WordFolds {
 
     /// `word` folded as [`fold_word`] folds it.
     pub fn fold(&mut self, word: &str) -> &str {
-        if !self.folded.contains_key(word) {
-            if self.folded.len() >= Self::CAPACITY {
-                self.folded.clear();
-            }
-            self.folded.insert(word.into(), fold_word(word).into());
+        if let Some(&at) = self.places.get(word) {
+            return &self.folded[at as usize];
         }
-        &self.folded[word]
+        if self.folded.len() >= Self::CAPACITY {
+            self.places.clear();
+            self.folded.clear();
+        }
+        self.places.insert(word.into(), self.folded.len() as u32);
+        self.folded.push(fold_word(word).into());
+        &self.folded[self.folded.len() - 1]
     }
 }
 

@@ -152,6 +152,34 @@ fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
     Ok(())
 }
 
+/// Raises `best[c]` to the impact `list` (a list blob, row-id order) gives
+/// candidate `scored[c]` (row-id order too), decoding only as far as the
+/// last candidate: the lists of a common word or a short prefix are long,
+/// and most of their entries are no candidate.
+fn merge_list(list: &[u8], scored: &[(i64, f64)], best: &mut [u8]) -> Result<()> {
+    let bad = || Error::Integrity("search index");
+    let Some(&(last, _)) = scored.last() else {
+        return Ok(());
+    };
+    let (mut at, mut doc, mut c) = (0, 0i64, 0);
+    while at < list.len() {
+        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
+        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
+        let impact = *list.get(at).ok_or_else(bad)?;
+        at += 1;
+        if doc > last {
+            break;
+        }
+        while scored[c].0 < doc {
+            c += 1;
+        }
+        if scored[c].0 == doc {
+            best[c] = best[c].max(impact);
+        }
+    }
+    Ok(())
+}
+
 /// One word's postings while a part is being built: gaps written as
 /// entries come, each entry's weighted count once the next entry (or the
 /// end of the part) shows it complete.
@@ -448,7 +476,6 @@ pub(crate) fn top(
         .collect();
     drop(candidates);
     let mut best: Vec<u8> = Vec::new();
-    let mut pairs: Vec<(i64, u8)> = Vec::new();
     for (i, word) in rows.iter().enumerate() {
         if i == driver || scored.is_empty() {
             continue;
@@ -457,20 +484,7 @@ pub(crate) fn top(
         best.resize(scored.len(), 0);
         // Each list against the candidates, both in row-id order.
         for list in &word.lists {
-            pairs.clear();
-            read_list(list, &mut pairs)?;
-            let mut c = 0;
-            for &(doc, imp) in &pairs {
-                while c < scored.len() && scored[c].0 < doc {
-                    c += 1;
-                }
-                if c == scored.len() {
-                    break;
-                }
-                if scored[c].0 == doc {
-                    best[c] = best[c].max(imp);
-                }
-            }
+            merge_list(list, &scored, &mut best)?;
         }
         let weight = idf(total, word.df);
         let mut keep = best.iter();

@@ -104,6 +104,64 @@ impl WordFolds {
     }
 }
 
+/// How the fold of a word begins, known from its first character alone:
+/// a word whose fold cannot begin as a query word begins is passed over
+/// without being folded ([`folded_start`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FoldedStart {
+    /// A character.
+    Char(char),
+    /// A few characters (`Ĳ` folds to `ij`).
+    Str(&'static str),
+}
+
+impl FoldedStart {
+    /// False if no word whose fold begins so can begin as `query` (a
+    /// folded query word) does, whole or as a prefix.
+    pub fn may_begin(self, query: &str) -> bool {
+        match self {
+            FoldedStart::Char(c) => query.starts_with(c),
+            FoldedStart::Str(s) => query.starts_with(s) || s.starts_with(query),
+        }
+    }
+}
+
+/// How [`fold_word`]`(word)` begins, when its first character tells it:
+/// not for a word that may lose an Arabic prefix (one that begins with a
+/// prefix's first letter), a mark, or a character that decomposes beyond
+/// the Latin and Cyrillic tables.
+pub(crate) fn folded_start(word: &str) -> Option<FoldedStart> {
+    let c = word.chars().next()?;
+    if c.is_ascii_alphanumeric() {
+        return Some(FoldedStart::Char(c.to_ascii_lowercase()));
+    }
+    if let Some(folded) = table_fold(c) {
+        return (!folded.is_empty()).then_some(FoldedStart::Str(folded));
+    }
+    match c {
+        // Letters that begin an Arabic prefix (ا ب ف ك ل و), or fold to
+        // one (alef wasla, keheh), or decompose (alef with hamza or madda
+        // and their like), or are dropped (tatweel, superscript alef): the
+        // fold decides.
+        '\u{0622}'..='\u{0628}'
+        | '\u{0640}'..='\u{0641}'
+        | '\u{0643}'..='\u{0644}'
+        | '\u{0648}'
+        | '\u{0670}'..='\u{0671}'
+        | '\u{06A9}'
+        | '\u{0675}'..='\u{0678}'
+        | '\u{06C0}'
+        | '\u{06C2}'
+        | '\u{06D3}' => None,
+        '\u{0621}'..='\u{064A}' | '\u{0660}'..='\u{0669}' | '\u{066E}'..='\u{06D3}' => {
+            Some(FoldedStart::Char(fold_arabic(c).unwrap_or(c)))
+        }
+        '\u{06F0}'..='\u{06F9}' => fold_arabic(c).map(FoldedStart::Char),
+        '\u{1200}'..='\u{135C}' => Some(FoldedStart::Char(c)),
+        _ => None,
+    }
+}
+
 /// Every step of [`fold`] but the Arabic prefixes; and whether the result
 /// has Arabic letters (whose prefixes are then to strip).
 fn fold_letters(text: &str) -> (String, bool) {
@@ -398,6 +456,44 @@ mod tests {
             );
         }
         assert_eq!(fold("مَدْرَسَةٌ"), fold("مدرسة"));
+    }
+
+    #[test]
+    fn a_folded_start_is_right_for_every_first_character() {
+        for c in ('\u{0}'..='\u{2FFF}').chain('\u{FB00}'..='\u{FFFF}') {
+            for rest in ["", "b", "\u{064E}", "\u{0644}\u{0645}\u{0646}", "\u{0301}x"] {
+                let word = format!("{c}{rest}");
+                let folded = fold_word(&word);
+                let Some(start) = folded_start(&word) else {
+                    continue;
+                };
+                for (i, c) in folded.char_indices() {
+                    let query = &folded[..i + c.len_utf8()];
+                    assert!(
+                        start.may_begin(query),
+                        "{word:?} → {folded:?}: {start:?} vs {query:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The start told from the first character never rules out a
+        /// query word that the whole fold begins with.
+        #[test]
+        fn a_folded_start_never_rules_out_a_match(
+            word in "[a-zA-Z0-9\u{00C0}-\u{024F}\u{0300}-\u{036F}\u{0400}-\u{04FF}\u{0621}-\u{065F}\u{0660}-\u{06FF}\u{1200}-\u{1210}]{1,8}",
+            cut in 1usize..6,
+        ) {
+            let folded = fold_word(&word);
+            if let (Some(start), Some((end, _))) =
+                (folded_start(&word), folded.char_indices().nth(cut - 1).map(|(i, c)| (i + c.len_utf8(), c)))
+            {
+                let query = &folded[..end];
+                proptest::prop_assert!(start.may_begin(query), "{word:?} folds to {folded:?}, {start:?} rules out {query:?}");
+            }
+        }
     }
 
     #[test]

@@ -471,6 +471,12 @@ fn find_words(text: &str, words: &[String], found: &mut [bool], folds: &mut Word
                 token
             }
         } else {
+            // Folded only if its first letter leaves a word to match.
+            if let Some(start) = normalize::folded_start(token)
+                && !(0..words.len()).any(|i| !found[i] && start.may_begin(&words[i]))
+            {
+                continue;
+            }
             folds.fold(token)
         };
         for (i, w) in words.iter().enumerate() {
@@ -569,6 +575,12 @@ fn token_matches(token: &str, words: &[String], folds: &mut WordFolds) -> bool {
         return words.iter().any(|w| {
             token.len() >= w.len() && token.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
         });
+    }
+    // Folded only if its first letter leaves a word to match.
+    if let Some(start) = normalize::folded_start(token)
+        && !words.iter().any(|w| start.may_begin(w))
+    {
+        return false;
     }
     let folded = folds.fold(token);
     words.iter().any(|w| folded.starts_with(w.as_str()))

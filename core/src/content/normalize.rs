@@ -211,7 +211,8 @@ const CYRILLIC: std::ops::RangeInclusive<char> = '\u{0400}'..='\u{04FF}';
 /// the normalisation tables; `None` for other characters.
 fn table_fold(c: char) -> Option<&'static str> {
     static TABLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    let latin = LATIN.clone().count();
+    // The table holds LATIN's characters, then CYRILLIC's.
+    let latin = *LATIN.end() as usize - *LATIN.start() as usize + 1;
     let at = if LATIN.contains(&c) {
         c as usize - *LATIN.start() as usize
     } else if CYRILLIC.contains(&c) {

@@ -139,17 +139,33 @@ pub(super) fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 /// Appends the `(entry, impact)` pairs of a `list` blob (row-id order) to
 /// `out`.
 fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
-    let bad = || Error::Integrity("search index");
-    let mut at = 0;
-    let mut doc = 0i64;
-    while at < list.len() {
-        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
-        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
-        let impact = *list.get(at).ok_or_else(bad)?;
-        at += 1;
-        out.push((doc, impact));
+    for posting in postings_of(list) {
+        out.push(posting?);
     }
     Ok(())
+}
+
+/// The `(entry, impact)` pairs of a `list` blob, in row-id order, decoded
+/// as they are asked for; an integrity error ends them.
+fn postings_of(list: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
+    let bad = || Error::Integrity("search index");
+    let (mut at, mut doc) = (0, 0i64);
+    std::iter::from_fn(move || {
+        if at >= list.len() {
+            return None;
+        }
+        let next = (|| {
+            let gap = next_varint(list, &mut at).ok_or_else(bad)?;
+            doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
+            let impact = *list.get(at).ok_or_else(bad)?;
+            at += 1;
+            Ok((doc, impact))
+        })();
+        if next.is_err() {
+            at = list.len();
+        }
+        Some(next)
+    })
 }
 
 /// Raises `best[c]` to the impact `list` (a list blob, row-id order) gives
@@ -157,16 +173,12 @@ fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
 /// last candidate: the lists of a common word or a short prefix are long,
 /// and most of their entries are no candidate.
 fn merge_list(list: &[u8], scored: &[(i64, f64)], best: &mut [u8]) -> Result<()> {
-    let bad = || Error::Integrity("search index");
     let Some(&(last, _)) = scored.last() else {
         return Ok(());
     };
-    let (mut at, mut doc, mut c) = (0, 0i64, 0);
-    while at < list.len() {
-        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
-        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
-        let impact = *list.get(at).ok_or_else(bad)?;
-        at += 1;
+    let mut c = 0;
+    for posting in postings_of(list) {
+        let (doc, impact) = posting?;
         if doc > last {
             break;
         }

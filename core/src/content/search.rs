@@ -471,10 +471,8 @@ fn find_words(text: &str, words: &[String], found: &mut [bool], folds: &mut Word
                 token
             }
         } else {
-            // Folded only if its first letter leaves a word to match.
-            if let Some(start) = normalize::folded_start(token)
-                && !(0..words.len()).any(|i| !found[i] && start.may_begin(&words[i]))
-            {
+            let left = (0..words.len()).filter(|&i| !found[i]).map(|i| &*words[i]);
+            if !may_match(token, left) {
                 continue;
             }
             folds.fold(token)
@@ -568,6 +566,15 @@ fn snippet(text: &str, words: &[String], folds: &mut WordFolds) -> (String, Vec<
     (out, highlights)
 }
 
+/// False if `token`'s first letter shows that its fold begins as none of
+/// `words` does (see [`normalize::folded_start`]): it need not be folded.
+fn may_match<'w>(token: &str, mut words: impl Iterator<Item = &'w str>) -> bool {
+    match normalize::folded_start(token) {
+        Some(start) => words.any(|w| start.may_begin(w)),
+        None => true,
+    }
+}
+
 /// True if the word `token` of a text, folded, begins with a query word.
 fn token_matches(token: &str, words: &[String], folds: &mut WordFolds) -> bool {
     if token.is_ascii() {
@@ -576,10 +583,7 @@ fn token_matches(token: &str, words: &[String], folds: &mut WordFolds) -> bool {
             token.len() >= w.len() && token.as_bytes()[..w.len()].eq_ignore_ascii_case(w.as_bytes())
         });
     }
-    // Folded only if its first letter leaves a word to match.
-    if let Some(start) = normalize::folded_start(token)
-        && !words.iter().any(|w| start.may_begin(w))
-    {
+    if !may_match(token, words.iter().map(String::as_str)) {
         return false;
     }
     let folded = folds.fold(token);
@@ -604,8 +608,13 @@ fn word_spans(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
 mod tests {
     use super::*;
 
+    /// The snippet of `text` for what was typed, with no folds kept.
+    fn snip(text: &str, query: &str) -> (String, Vec<(usize, usize)>) {
+        snippet(text, &query_words(query), &mut WordFolds::default())
+    }
+
     fn highlighted(text: &str, query: &str) -> Vec<String> {
-        let (snippet, highlights) = snippet(text, &query_words(query), &mut WordFolds::default());
+        let (snippet, highlights) = snip(text, query);
         highlights
             .iter()
             .map(|&(a, b)| snippet[a..b].to_string())
@@ -653,36 +662,25 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
-        let (s, h) = snippet(&text, &query_words("w20"), &mut WordFolds::default());
+        let (s, h) = snip(&text, "w20");
         assert_eq!(s, format!("…{}…", window(16, 32)));
         assert_eq!(&s[h[0].0..h[0].1], "w20");
         // At the start: no leading mark.
-        let (s, _) = snippet(&text, &query_words("w1"), &mut WordFolds::default());
+        let (s, _) = snip(&text, "w1");
         assert_eq!(s, format!("{}…", window(0, 16)));
         // At the end: no trailing mark; the window ends with the text.
-        let (s, h) = snippet(&text, &query_words("w36"), &mut WordFolds::default());
+        let (s, h) = snip(&text, "w36");
         assert_eq!(s, format!("…{}", window(32, 40)));
         assert_eq!(h.len(), 1);
         // No match: the beginning.
-        let (s, h) = snippet(&text, &query_words("zzz"), &mut WordFolds::default());
+        let (s, h) = snip(&text, "zzz");
         assert_eq!(s, format!("{}…", window(0, 16)));
         assert!(h.is_empty());
         // Exactly a window's worth after the match: nothing cut at the end.
-        let (s, _) = snippet(
-            &window(0, 20),
-            &query_words("w4"),
-            &mut WordFolds::default(),
-        );
+        let (s, _) = snip(&window(0, 20), "w4");
         assert_eq!(s, window(0, 16) + "…");
-        let (s, _) = snippet(
-            &window(0, 16),
-            &query_words("w4"),
-            &mut WordFolds::default(),
-        );
+        let (s, _) = snip(&window(0, 16), "w4");
         assert_eq!(s, window(0, 16));
-        assert_eq!(
-            snippet("", &query_words("w"), &mut WordFolds::default()).0,
-            ""
-        );
+        assert_eq!(snip("", "w").0, "");
     }
 }

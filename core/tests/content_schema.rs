@@ -238,4 +238,11 @@ mod a_database_upgraded_from_every_earlier_version_has_the_schema_of_a_fresh_one
     fn from_version_7() {
         upgrade_and_compare(include_str!("fixtures/content-schema/v7.sql"), 7);
     }
+
+    /// The last version whose entries are word-coded without a model:
+    /// every entry is recoded.
+    #[test]
+    fn from_version_8() {
+        upgrade_and_compare(include_str!("fixtures/content-schema/v8.sql"), 8);
+    }
 }

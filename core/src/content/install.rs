@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, body_hash};
 use super::index::index_row;
-use super::lexicon::{Coder, Lexicon, write_lexicon};
+use super::lexicon::{Lexicon, LexiconRow, StreamCoder, write_lexicon};
 use super::model::Entry;
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
@@ -124,11 +124,11 @@ impl ContentStore {
             let reader = scope.spawn(move || prepare_entries(reader, hashes, send));
             let written = write_entries(&tx, pack_row, receive, &mut changes);
             // The reader stops at once when the receiver is gone.
-            let words = reader
+            let lexicon = reader
                 .join()
                 .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())))?;
             written?;
-            write_lexicon(&tx, pack_row, &words)
+            write_lexicon(&tx, pack_row, &lexicon)
         })?;
         tx.commit()?;
         // The pack's id and version only: which publishers a person trusts
@@ -159,7 +159,7 @@ impl ContentStore {
         let reader = PackReader::new(pack)?;
         let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
         let (send, receive) = std::sync::mpsc::sync_channel(batches);
-        let words = prepare_entries(reader, false, send)?;
+        let lexicon = prepare_entries(reader, false, send)?;
         let mut conn = open_database(
             &self.dir().join(DB_FILE),
             &ContentSchema,
@@ -174,7 +174,7 @@ impl ContentStore {
         let pack_row = tx.last_insert_rowid();
         let t = std::time::Instant::now();
         write_entries(&tx, pack_row, receive, &mut Tracker::first())?;
-        write_lexicon(&tx, pack_row, &words)?;
+        write_lexicon(&tx, pack_row, &lexicon)?;
         tx.commit()?;
         Ok(t.elapsed())
     }
@@ -288,15 +288,25 @@ fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
     hashes: bool,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
-) -> Result<String> {
-    let mut coder = Coder::default();
+) -> Result<LexiconRow> {
+    let mut coder = StreamCoder::new();
     let mut batch = Vec::with_capacity(BATCH);
+    // Err when the writer has hung up.
+    let mut emit = |mut p: Prepared, coded: Vec<u8>| -> std::result::Result<(), ()> {
+        p.coded = coded;
+        batch.push(p);
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            send.send(Ok(full)).map_err(|_| ())?;
+        }
+        Ok(())
+    };
     while let Some(next) = reader.next_with_json() {
         let (entry, json) = match next {
             Ok(n) => n,
             Err(e) => {
                 let _ = send.send(Err(e));
-                return Ok(String::new());
+                return Ok(LexiconRow::default());
             }
         };
         let (lat, lon) = match &entry {
@@ -304,33 +314,28 @@ fn prepare_entries<R: Read>(
             _ => (None, None),
         };
         let (title, body) = index_row(&entry);
-        batch.push(Prepared {
+        let prepared = Prepared {
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),
             verified: entry.verified().to_string(),
             hash: if hashes { body_hash(json) } else { 0 },
-            coded: {
-                let mut coded = Vec::with_capacity(json.len() / 2);
-                coder.code(json, &mut coded);
-                coded
-            },
+            coded: Vec::new(),
             lat,
             lon,
             title,
             body,
-        });
-        if batch.len() == BATCH
-            && send
-                .send(Ok(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))))
-                .is_err()
-        {
-            return Ok(String::new());
+        };
+        if coder.push(prepared, json, &mut emit).is_err() {
+            return Ok(LexiconRow::default());
         }
     }
+    let Ok(lexicon) = coder.finish(&mut emit) else {
+        return Ok(LexiconRow::default());
+    };
     if !batch.is_empty() {
         let _ = send.send(Ok(batch));
     }
-    Ok(coder.into_words())
+    Ok(lexicon)
 }
 
 /// Writes the prepared entries of pack row `pack` and their index rows

@@ -1,26 +1,47 @@
-//! Entries stored word-coded: each entry's JSON line with every word
-//! replaced by its number in its pack's *lexicon* (the pack's distinct
-//! words, in the order they first appear), and everything between words
-//! kept as it is. Decoding gives back the line byte for byte, so a
-//! patch's base, a shared pack and the changes an update reports see the
-//! pack exactly as published.
+//! Entries stored coded: each entry's JSON line cut into *pieces*, and
+//! each piece written as its Huffman code in its pack's *model*. Decoding
+//! gives back the line byte for byte, so a patch's base, a shared pack and
+//! the changes an update reports see the pack exactly as published.
 //!
 //! A pack's text is mostly words from a small vocabulary, each written
-//! many times: a number of one to three bytes stands for a word of five
-//! to twenty (Arabic, Farsi and Ukrainian letters take two bytes each in
-//! UTF-8), and the single space before a word costs one bit. The search
-//! corpus's 80 MB of JSON lines take about a third of that coded.
+//! many times, in a Zipf-like distribution: the most common pieces take
+//! three or four bits, the rare ones twenty, where a word takes five to
+//! twenty bytes of UTF-8 (Arabic, Farsi and Ukrainian letters take two
+//! each). The search corpus's 80 MB of JSON lines take about a quarter of
+//! that coded.
 //!
-//! The coded form is a sequence of LEB128 numbers `v`:
-//! - `v & 1 == 0`: lexicon entry `v >> 2`, preceded by a single space if
-//!   `v & 2`;
-//! - `v & 1 == 1`: `v >> 1` bytes of UTF-8 that follow as they are.
+//! # Pieces
 //!
 //! The line is cut into runs of letters (words, as the index cuts text,
-//! digits aside), runs of digits and runs of anything else (JSON's
-//! punctuation, spaces). Letters and other runs are lexicon entries (a
+//! digits aside), runs of ASCII digits and runs of anything else (JSON's
+//! punctuation, spaces). A single space before a word belongs to the
+//! word's piece (`" shelter"`), so the space between two words costs
+//! nothing of its own. Words and other runs are the *lexicon*'s pieces (a
 //! pack repeats both); digits, mostly one of a kind (coordinates, ids),
-//! stay as they are.
+//! are written as four bits each; a run that holds a newline (the
+//! lexicon's separator) is written byte by byte.
+//!
+//! # The model
+//!
+//! A model needs every piece's frequency before the first line is coded,
+//! and an install reads its pack once, as a stream. So the model is built
+//! from a *sample*: the pack's first lines, up to [`SAMPLE_BYTES`]
+//! (measured on the search corpus: 1,000 lines code the whole pack within
+//! 5% of a model built from all its lines). Its symbols are the sample's
+//! pieces and four more: *escape* (a piece not in the model: its number
+//! past the model follows, Exp-Golomb), *digits* (their count follows,
+//! then four bits each), *raw* (its length follows, then its bytes) and
+//! *end* (of the line: the last byte's remaining bits are zero).
+//!
+//! Codes are canonical and at most [`MAX_LEN`] bits: pieces are numbered
+//! by code length, then by first appearance, so the model is stored as
+//! how many codes each length has (`lexicons.model`), and the lexicon's
+//! first pieces are the model's, in that order (the four others as empty
+//! lines), then the pieces that came after the sample, in the order they
+//! first appeared. Bits are written most significant first.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -30,47 +51,70 @@ use super::normalize::is_word_char;
 use super::postings::{next_varint, push_varint};
 use crate::error::{Error, Result};
 
-/// The `lexicons` table: each pack's words (and runs between words),
-/// separated by newlines (no entry holds one), number 0 first.
+/// The `lexicons` table: each pack's pieces, separated by newlines (no
+/// piece holds one), number 0 first, and the model they are coded with.
 pub(crate) const CREATE_LEXICONS: &str = "CREATE TABLE lexicons (
          pack INTEGER PRIMARY KEY,    -- packs.id
-         words TEXT NOT NULL
+         words TEXT NOT NULL,
+         model BLOB NOT NULL          -- codes per length (see lexicon.rs)
      );";
+
+/// Bytes of lines a model is built from: about 1,300 lines of the search
+/// corpus, held in memory (with their index rows) until it is built.
+pub(crate) const SAMPLE_BYTES: usize = 1 << 20;
+
+/// The longest code, in bits.
+const MAX_LEN: usize = 24;
+
+/// Bits a decoder looks up at once: codes up to this long (nearly all of
+/// those read) are found by one look-up.
+const PEEK: usize = 11;
+
+/// Exp-Golomb orders of the numbers after an escape, digits and raw.
+const ESCAPE_K: u32 = 8;
+const DIGITS_K: u32 = 2;
+const RAW_K: u32 = 3;
+
+/// The symbols that are not pieces, by their place in `Model::specials`.
+const ESCAPE: usize = 0;
+const DIGITS: usize = 1;
+const RAW: usize = 2;
+const END: usize = 3;
+const SPECIALS: usize = 4;
 
 fn corrupt() -> Error {
     Error::Integrity("stored entry")
 }
 
-/// Writes pack row `pack`'s lexicon (from [`Coder::into_words`]).
-pub(crate) fn write_lexicon(tx: &Transaction<'_>, pack: i64, words: &str) -> Result<()> {
+/// A pack's lexicon as the `lexicons` table keeps it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LexiconRow {
+    /// The pieces, separated by newlines.
+    pub words: String,
+    /// How many codes each length has, and the special symbols' numbers.
+    pub model: Vec<u8>,
+}
+
+/// Writes pack row `pack`'s lexicon (from [`Coder::into_lexicon`]).
+pub(crate) fn write_lexicon(tx: &Transaction<'_>, pack: i64, row: &LexiconRow) -> Result<()> {
     tx.execute(
-        "INSERT INTO lexicons (pack, words) VALUES (?1, ?2)",
-        params![pack, words],
+        "INSERT INTO lexicons (pack, words, model) VALUES (?1, ?2, ?3)",
+        params![pack, row.words, row.model],
     )?;
     Ok(())
 }
 
-/// Codes one pack's entries as they are installed, growing its lexicon.
-#[derive(Debug, Default)]
-pub(crate) struct Coder {
-    /// foldhash: fast, and seeded per process, so crafted words cannot
-    /// force collisions.
-    ids: FastMap<Box<str>, u32>,
-    words: String,
-}
+// ----- pieces ---------------------------------------------------------------
 
 /// What a character is to the coder.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Class {
     /// Part of a word (a letter or a mark: [`is_word_char`] but ASCII
-    /// digits): coded by the lexicon.
+    /// digits).
     Letter,
-    /// An ASCII digit: numbers are mostly one of a kind (coordinates,
-    /// ids), so they are kept as they are.
+    /// An ASCII digit.
     Digit,
-    /// Anything else (JSON's punctuation, spaces): runs of these repeat
-    /// from entry to entry and are coded by the lexicon too, unless they
-    /// hold a newline (the lexicon's separator).
+    /// Anything else (JSON's punctuation, spaces).
     Other,
 }
 
@@ -111,118 +155,584 @@ fn class_at(s: &str, at: usize) -> (Class, usize) {
     (class, c.len_utf8())
 }
 
-impl Coder {
-    /// Appends the coded form of `line` to `out`.
-    pub fn code(&mut self, line: &str, out: &mut Vec<u8>) {
-        let bytes = line.as_bytes();
-        let mut at = 0;
-        let mut space = false;
-        while at < bytes.len() {
-            let (class, first) = class_at(line, at);
-            let mut end = at + first;
-            // Only a run of other characters can hold a newline.
-            let mut newline = bytes[at] == b'\n';
-            while end < bytes.len() {
-                let (next, len) = class_at(line, end);
-                if next != class {
-                    break;
-                }
-                newline |= bytes[end] == b'\n';
-                end += len;
-            }
-            let run = &line[at..end];
-            let single_space = end == at + 1 && bytes[at] == b' ';
-            at = end;
-            let literal = class == Class::Digit || newline;
-            if space {
-                // A single space before this run, not yet written.
-                if literal {
-                    self.literal(" ", out);
-                    space = false;
-                }
-            } else if single_space && at < line.len() {
-                // Written as a bit of the next run's number, if coded.
-                space = true;
-                continue;
-            }
-            if literal {
-                self.literal(run, out);
-            } else {
-                let id = self.id(run);
-                push_varint(out, (u64::from(id) << 2) | (u64::from(space) << 1));
-                space = false;
-            }
+/// The run of one class that starts at byte `at` of `s`: its class, where
+/// it ends, and whether it holds a newline (only a run of other
+/// characters can).
+#[inline]
+fn run_at(s: &str, at: usize) -> (Class, usize, bool) {
+    let bytes = s.as_bytes();
+    let (class, first) = class_at(s, at);
+    let mut end = at + first;
+    let mut newline = bytes[at] == b'\n';
+    while end < bytes.len() {
+        let (next, len) = class_at(s, end);
+        if next != class {
+            break;
         }
-        if space {
-            self.literal(" ", out);
-        }
+        newline |= bytes[end] == b'\n';
+        end += len;
     }
+    (class, end, newline)
+}
 
-    fn literal(&mut self, run: &str, out: &mut Vec<u8>) {
-        push_varint(out, ((run.len() as u64) << 1) | 1);
-        out.extend_from_slice(run.as_bytes());
-    }
+/// A piece of a line, as it is coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece<'a> {
+    /// A word (with the single space before it, if any) or a run of other
+    /// characters: a lexicon piece.
+    Coded(&'a str),
+    /// A run of ASCII digits.
+    Digits(&'a str),
+    /// A run of other characters that holds a newline.
+    Raw(&'a str),
+}
 
-    /// The lexicon number of `run`, new if it has none yet.
-    fn id(&mut self, run: &str) -> u32 {
-        if let Some(&id) = self.ids.get(run) {
-            return id;
+/// The pieces of `line`, in order.
+fn pieces(line: &str) -> impl Iterator<Item = Piece<'_>> {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
         }
-        let id = self.ids.len() as u32;
-        self.ids.insert(run.into(), id);
-        if id > 0 {
-            self.words.push('\n');
+        let start = at;
+        let (class, end, newline) = run_at(line, at);
+        at = end;
+        if end == start + 1 && bytes[start] == b' ' && at < bytes.len() {
+            let (next, next_end, _) = run_at(line, at);
+            if next == Class::Letter {
+                at = next_end;
+                return Some(Piece::Coded(&line[start..next_end]));
+            }
         }
-        self.words.push_str(run);
-        id
-    }
+        let run = &line[start..end];
+        Some(match class {
+            Class::Digit => Piece::Digits(run),
+            Class::Other if newline => Piece::Raw(run),
+            _ => Piece::Coded(run),
+        })
+    })
+}
 
-    /// The lexicon, as the `lexicons` table keeps it.
-    pub fn into_words(self) -> String {
-        self.words
+// ----- building a model -----------------------------------------------------
+
+/// Huffman code lengths for symbols of these weights, none longer than
+/// `limit` (weights are halved until none is: a sample's rarest pieces
+/// then share the longest codes). Deterministic: ties go to the lower
+/// symbol.
+fn code_lengths(weights: &[u64], limit: usize) -> Vec<u8> {
+    let n = weights.len();
+    if n <= 1 {
+        return vec![1; n];
+    }
+    let mut weights: Vec<u64> = weights.iter().map(|&w| w.max(1)).collect();
+    loop {
+        let mut heap: BinaryHeap<Reverse<(u64, usize)>> = weights
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| Reverse((w, i)))
+            .collect();
+        // Leaves are 0..n, the tree's inner nodes n.. in the order they
+        // are made: a parent's number is above its children's.
+        let mut parent = vec![0usize; 2 * n - 1];
+        let mut next = n;
+        while let (Some(Reverse((wa, a))), Some(Reverse((wb, b)))) = (heap.pop(), heap.pop()) {
+            parent[a] = next;
+            parent[b] = next;
+            heap.push(Reverse((wa + wb, next)));
+            next += 1;
+        }
+        let mut depth = vec![0usize; 2 * n - 1];
+        for i in (0..2 * n - 2).rev() {
+            depth[i] = depth[parent[i]] + 1;
+        }
+        if depth[..n].iter().all(|&d| d <= limit) {
+            return depth[..n].iter().map(|&d| d as u8).collect();
+        }
+        for w in &mut weights {
+            *w = w.div_ceil(2);
+        }
     }
 }
 
-/// Bytes copied at once when decoding: words and literals up to this long
-/// (nearly all) are copied as one fixed-size block, not through a `memcpy`
-/// call of their own length each.
+/// Codes one pack's lines with a model built from its first ones, growing
+/// its lexicon with the pieces the model does not have.
+#[derive(Debug)]
+pub(crate) struct Coder {
+    /// Each piece's number in the lexicon. foldhash: fast, and seeded per
+    /// process, so crafted pieces cannot force collisions.
+    ids: FastMap<Box<str>, u32>,
+    /// The code and its length of each of the model's symbols.
+    codes: Vec<(u32, u8)>,
+    /// The numbers of the escape, digits, raw and end symbols.
+    specials: [u32; SPECIALS],
+    /// The next number past the model.
+    next: u32,
+    lexicon: LexiconRow,
+}
+
+impl Coder {
+    /// A coder whose model is built from `sample` (the first lines it
+    /// will code; any lines can follow).
+    pub fn from_sample<'a>(sample: impl IntoIterator<Item = &'a str>) -> Self {
+        // Every symbol's weight: the four special ones first, then the
+        // pieces in the order they appear.
+        let mut weights = vec![0u64; SPECIALS];
+        let mut seen: FastMap<&'a str, u32> = FastMap::default();
+        let mut order: Vec<&'a str> = Vec::new();
+        for line in sample {
+            weights[END] += 1;
+            for piece in pieces(line) {
+                match piece {
+                    Piece::Digits(_) => weights[DIGITS] += 1,
+                    Piece::Raw(_) => weights[RAW] += 1,
+                    Piece::Coded(p) => {
+                        let symbol = *seen.entry(p).or_insert_with(|| {
+                            order.push(p);
+                            weights.push(0);
+                            (weights.len() - 1) as u32
+                        });
+                        weights[symbol as usize] += 1;
+                    }
+                }
+            }
+        }
+        // Pieces the sample saw once stand for those it did not see: as
+        // often as they came, new ones will come (Good and Turing's
+        // estimate).
+        weights[ESCAPE] = weights[SPECIALS..].iter().filter(|&&w| w == 1).count() as u64;
+        let lengths = code_lengths(&weights, MAX_LEN);
+        // Canonical order: by length, then by symbol.
+        let mut canonical: Vec<usize> = (0..weights.len()).collect();
+        canonical.sort_by_key(|&s| (lengths[s], s));
+        let max = lengths.iter().copied().max().unwrap_or(1);
+        let mut per_length = vec![0u32; usize::from(max) + 1];
+        for &l in &lengths {
+            per_length[usize::from(l)] += 1;
+        }
+        let mut model = Vec::new();
+        push_varint(&mut model, u64::from(max));
+        for &count in &per_length[1..] {
+            push_varint(&mut model, u64::from(count));
+        }
+        let mut ids = FastMap::default();
+        let mut codes = Vec::with_capacity(canonical.len());
+        let mut specials = [0u32; SPECIALS];
+        let mut words = String::new();
+        let (mut code, mut length) = (0u32, 0u8);
+        for (id, &symbol) in canonical.iter().enumerate() {
+            // The next code of its length, as a canonical code's decoder
+            // counts them.
+            if id > 0 {
+                code += 1;
+                words.push('\n');
+            }
+            code <<= lengths[symbol] - length;
+            length = lengths[symbol];
+            codes.push((code, length));
+            match symbol.checked_sub(SPECIALS) {
+                Some(piece) => {
+                    words.push_str(order[piece]);
+                    ids.insert(order[piece].into(), id as u32);
+                }
+                None => specials[symbol] = id as u32,
+            }
+        }
+        for &s in &specials {
+            push_varint(&mut model, u64::from(s));
+        }
+        Coder {
+            ids,
+            next: codes.len() as u32,
+            codes,
+            specials,
+            lexicon: LexiconRow { words, model },
+        }
+    }
+
+    /// Appends the coded form of `line` to `out`.
+    pub fn code(&mut self, line: &str, out: &mut Vec<u8>) {
+        let mut bits = BitWriter::new(out);
+        for piece in pieces(line) {
+            match piece {
+                Piece::Coded(p) => match self.ids.get(p) {
+                    Some(&id) if (id as usize) < self.codes.len() => {
+                        let (code, len) = self.codes[id as usize];
+                        bits.put(code, len);
+                    }
+                    Some(&id) => self.escape(&mut bits, id),
+                    None => {
+                        let id = self.next;
+                        self.next += 1;
+                        self.ids.insert(p.into(), id);
+                        self.lexicon.words.push('\n');
+                        self.lexicon.words.push_str(p);
+                        self.escape(&mut bits, id);
+                    }
+                },
+                Piece::Digits(d) => {
+                    self.special(&mut bits, DIGITS);
+                    bits.exp_golomb(d.len() as u64 - 1, DIGITS_K);
+                    for b in d.bytes() {
+                        bits.put(u32::from(b - b'0'), 4);
+                    }
+                }
+                Piece::Raw(r) => {
+                    self.special(&mut bits, RAW);
+                    bits.exp_golomb(r.len() as u64 - 1, RAW_K);
+                    for b in r.bytes() {
+                        bits.put(u32::from(b), 8);
+                    }
+                }
+            }
+        }
+        self.special(&mut bits, END);
+        bits.finish();
+    }
+
+    fn special(&self, bits: &mut BitWriter<'_>, which: usize) {
+        let (code, len) = self.codes[self.specials[which] as usize];
+        bits.put(code, len);
+    }
+
+    fn escape(&self, bits: &mut BitWriter<'_>, id: u32) {
+        self.special(bits, ESCAPE);
+        bits.exp_golomb(u64::from(id) - self.codes.len() as u64, ESCAPE_K);
+    }
+
+    /// The lexicon and model, as the `lexicons` table keeps them.
+    pub fn into_lexicon(self) -> LexiconRow {
+        self.lexicon
+    }
+}
+
+/// Codes a stream of lines: holds the first ones, with an item each,
+/// until they make a sample ([`SAMPLE_BYTES`]), then codes them and every
+/// line after at once, handing each coded line with its item to `emit`,
+/// in order.
+#[derive(Debug)]
+pub(crate) struct StreamCoder<T> {
+    held: Vec<(T, String)>,
+    bytes: usize,
+    coder: Option<Coder>,
+}
+
+impl<T> StreamCoder<T> {
+    pub fn new() -> Self {
+        StreamCoder {
+            held: Vec::new(),
+            bytes: 0,
+            coder: None,
+        }
+    }
+
+    /// Codes `line` and hands it with `item` to `emit`, now or once the
+    /// sample is complete.
+    pub fn push<E>(
+        &mut self,
+        item: T,
+        line: &str,
+        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        if let Some(coder) = &mut self.coder {
+            let mut coded = Vec::with_capacity(line.len() / 3);
+            coder.code(line, &mut coded);
+            return emit(item, coded);
+        }
+        self.bytes += line.len();
+        self.held.push((item, line.to_owned()));
+        if self.bytes >= SAMPLE_BYTES {
+            self.start(emit)?;
+        }
+        Ok(())
+    }
+
+    /// Builds the model from the lines held and codes them.
+    fn start<E>(
+        &mut self,
+        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut coder = Coder::from_sample(self.held.iter().map(|(_, l)| l.as_str()));
+        for (item, line) in std::mem::take(&mut self.held) {
+            let mut coded = Vec::with_capacity(line.len() / 3);
+            coder.code(&line, &mut coded);
+            emit(item, coded)?;
+        }
+        self.coder = Some(coder);
+        Ok(())
+    }
+
+    /// Codes the lines still held (a stream shorter than a sample); the
+    /// lexicon.
+    pub fn finish<E>(
+        mut self,
+        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<LexiconRow, E> {
+        if self.coder.is_none() {
+            self.start(emit)?;
+        }
+        Ok(self.coder.map(Coder::into_lexicon).unwrap_or_default())
+    }
+}
+
+// ----- bits -----------------------------------------------------------------
+
+/// Writes bits, most significant first, to the end of a byte vector.
+struct BitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    acc: u64,
+    held: u32,
+}
+
+impl<'a> BitWriter<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        BitWriter {
+            out,
+            acc: 0,
+            held: 0,
+        }
+    }
+
+    /// Writes the `len` (at most 32) low bits of `value`.
+    #[inline]
+    fn put(&mut self, value: u32, len: u8) {
+        self.acc = (self.acc << len) | u64::from(value);
+        self.held += u32::from(len);
+        while self.held >= 8 {
+            self.held -= 8;
+            self.out.push((self.acc >> self.held) as u8);
+        }
+    }
+
+    /// Writes `v` in Exp-Golomb code of order `k`: as many zeros as
+    /// `v + 2^k` has bits past `k + 1`, then `v + 2^k`.
+    fn exp_golomb(&mut self, v: u64, k: u32) {
+        let w = v + (1 << k);
+        let bits = 64 - w.leading_zeros();
+        for _ in 0..(bits - 1 - k) {
+            self.put(0, 1);
+        }
+        if bits > 32 {
+            self.put((w >> 32) as u32, (bits - 32) as u8);
+            self.put(w as u32, 32);
+        } else {
+            self.put(w as u32, bits as u8);
+        }
+    }
+
+    /// Writes the last bits, padded with zeros to a byte.
+    fn finish(self) {
+        if self.held > 0 {
+            self.out.push((self.acc << (8 - self.held)) as u8);
+        }
+    }
+}
+
+/// Reads bits, most significant first; past the end, every read fails.
+struct BitReader<'a> {
+    bytes: &'a [u8],
+    /// Bits read.
+    at: usize,
+}
+
+impl<'a> BitReader<'a> {
+    /// The next `n` (at most 32) bits, without reading them (zeros past
+    /// the end).
+    #[inline]
+    fn peek(&self, n: usize) -> u32 {
+        let byte = self.at / 8;
+        let word = match self.bytes.get(byte..byte + 8) {
+            Some(b) => u64::from_be_bytes(b.try_into().unwrap_or_default()),
+            None => {
+                let mut b = [0u8; 8];
+                let rest = self.bytes.get(byte..).unwrap_or_default();
+                b[..rest.len()].copy_from_slice(rest);
+                u64::from_be_bytes(b)
+            }
+        };
+        // At most 7 + 32 bits of the word are used.
+        ((word << (self.at % 8)) >> (64 - n)) as u32
+    }
+
+    /// Moves past `n` bits, if there are as many.
+    #[inline]
+    fn skip(&mut self, n: usize) -> Option<()> {
+        self.at += n;
+        (self.at <= self.bytes.len() * 8).then_some(())
+    }
+
+    /// Reads `n` (at most 32) bits.
+    #[inline]
+    fn read(&mut self, n: usize) -> Option<u32> {
+        let v = self.peek(n);
+        self.skip(n)?;
+        Some(v)
+    }
+
+    /// Reads a number in Exp-Golomb code of order `k` (at most 2^32).
+    fn exp_golomb(&mut self, k: u32) -> Option<u64> {
+        let mut zeros = 0;
+        while self.read(1)? == 0 {
+            zeros += 1;
+            if zeros > 32 {
+                return None;
+            }
+        }
+        // The leading one is read: `zeros + k` bits follow.
+        let rest = zeros + k as usize;
+        let low = if rest > 32 {
+            (u64::from(self.read(rest - 32)?) << 32) | u64::from(self.read(32)?)
+        } else if rest > 0 {
+            u64::from(self.read(rest)?)
+        } else {
+            0
+        };
+        Some(((1u64 << rest) | low) - (1 << k))
+    }
+}
+
+// ----- decoding -------------------------------------------------------------
+
+/// Bytes copied at once when decoding: pieces up to this long (nearly
+/// all) are copied as one fixed-size block, not through a `memcpy` call of
+/// their own length each.
 const BLOCK: usize = 16;
 
-/// A pack's lexicon, read for decoding.
+/// A canonical Huffman code's decoding tables.
+#[derive(Debug)]
+struct Decoding {
+    /// By the next [`PEEK`] bits: the symbol whose code they begin with
+    /// and its length (`symbol << 5 | length`), or 0 when the code is
+    /// longer.
+    fast: Vec<u32>,
+    max: usize,
+    /// By length: how many codes, the first code, its symbol.
+    count: [u32; MAX_LEN + 1],
+    first_code: [u32; MAX_LEN + 1],
+    first_symbol: [u32; MAX_LEN + 1],
+    /// Symbols in the model.
+    symbols: u32,
+    specials: [u32; SPECIALS],
+}
+
+impl Decoding {
+    /// The tables of a stored model, checked: codes that cannot all exist
+    /// are corrupt.
+    fn new(model: &[u8], pieces: usize) -> Option<Self> {
+        let mut at = 0;
+        let max = usize::try_from(next_varint(model, &mut at)?).ok()?;
+        if max == 0 || max > MAX_LEN {
+            return None;
+        }
+        let mut d = Decoding {
+            fast: vec![0; 1 << PEEK],
+            max,
+            count: [0; MAX_LEN + 1],
+            first_code: [0; MAX_LEN + 1],
+            first_symbol: [0; MAX_LEN + 1],
+            symbols: 0,
+            specials: [0; SPECIALS],
+        };
+        let mut code = 0u64;
+        for len in 1..=max {
+            let count = u32::try_from(next_varint(model, &mut at)?).ok()?;
+            code <<= 1;
+            d.count[len] = count;
+            d.first_code[len] = u32::try_from(code).ok()?;
+            d.first_symbol[len] = d.symbols;
+            d.symbols = d.symbols.checked_add(count)?;
+            code += u64::from(count);
+            // More codes of this length than there are left: not a code.
+            if code > 1 << len {
+                return None;
+            }
+            if len <= PEEK {
+                for k in 0..count {
+                    let symbol = d.first_symbol[len] + k;
+                    let from = ((d.first_code[len] + k) as usize) << (PEEK - len);
+                    let entry = (symbol << 5) | len as u32;
+                    d.fast[from..from + (1 << (PEEK - len))].fill(entry);
+                }
+            }
+        }
+        for s in &mut d.specials {
+            *s = u32::try_from(next_varint(model, &mut at)?).ok()?;
+            if *s >= d.symbols {
+                return None;
+            }
+        }
+        (at == model.len() && d.symbols as usize <= pieces).then_some(d)
+    }
+
+    /// The next symbol's number.
+    #[inline]
+    fn symbol(&self, bits: &mut BitReader<'_>) -> Option<u32> {
+        let entry = self.fast[bits.peek(PEEK) as usize];
+        if entry != 0 {
+            bits.skip((entry & 31) as usize)?;
+            return Some(entry >> 5);
+        }
+        let next = bits.peek(self.max);
+        for len in PEEK + 1..=self.max {
+            let code = next >> (self.max - len);
+            let offset = code.wrapping_sub(self.first_code[len]);
+            if offset < self.count[len] {
+                bits.skip(len)?;
+                return Some(self.first_symbol[len] + offset);
+            }
+        }
+        None
+    }
+}
+
+/// A pack's lexicon and model, read for decoding.
 #[derive(Debug)]
 pub(crate) struct Lexicon {
-    /// The words, each followed by its newline, then [`BLOCK`] bytes of
-    /// padding: a block copied from any word's start stays inside.
+    /// The pieces, each followed by its newline, then [`BLOCK`] bytes of
+    /// padding: a block copied from any piece's start stays inside.
     words: Vec<u8>,
-    /// Where each word ends in `words`.
+    /// Where each piece ends in `words`.
     ends: Vec<u32>,
+    decoding: Decoding,
 }
 
 impl Lexicon {
-    /// The lexicon of `words` (from [`Coder::into_words`]).
-    pub fn new(words: String) -> Self {
-        let mut ends: Vec<u32> = words.match_indices('\n').map(|(i, _)| i as u32).collect();
-        if !words.is_empty() {
-            ends.push(words.len() as u32);
-        }
-        let mut words = words.into_bytes();
+    /// The lexicon a coder wrote ([`Coder::into_lexicon`]), or an
+    /// integrity error if it is not one.
+    pub fn new(row: LexiconRow) -> Result<Self> {
+        let mut ends: Vec<u32> = row
+            .words
+            .match_indices('\n')
+            .map(|(i, _)| i as u32)
+            .collect();
+        ends.push(row.words.len() as u32);
+        let decoding = Decoding::new(&row.model, ends.len()).ok_or_else(corrupt)?;
+        let mut words = row.words.into_bytes();
         words.resize(words.len() + BLOCK, 0);
-        Lexicon { words, ends }
+        Ok(Lexicon {
+            words,
+            ends,
+            decoding,
+        })
     }
 
-    /// Pack row `pack`'s lexicon (empty if it has none: a pack without
-    /// words).
+    /// Pack row `pack`'s lexicon.
     pub fn read(conn: &Connection, pack: i64) -> Result<Self> {
-        let words: Option<String> = conn
-            .prepare_cached("SELECT words FROM lexicons WHERE pack = ?1")?
-            .query_row([pack], |r| r.get(0))
+        let row = conn
+            .prepare_cached("SELECT words, model FROM lexicons WHERE pack = ?1")?
+            .query_row([pack], |r| {
+                Ok(LexiconRow {
+                    words: r.get(0)?,
+                    model: r.get(1)?,
+                })
+            })
             .optional()?;
-        Ok(Lexicon::new(words.unwrap_or_default()))
+        Lexicon::new(row.ok_or_else(corrupt)?)
     }
 
-    /// Where word `id` starts and ends in `words`.
+    /// Where piece `id` starts and ends in `words`.
     #[inline]
-    fn word(&self, id: u64) -> Option<(usize, usize)> {
+    fn piece(&self, id: u64) -> Option<(usize, usize)> {
         let i = usize::try_from(id).ok()?;
         let end = *self.ends.get(i)? as usize;
         let start = match i {
@@ -235,23 +745,39 @@ impl Lexicon {
     /// Appends the bytes `coded` stands for to `out`, unchecked as UTF-8
     /// (the caller checks once, over the whole line).
     fn decode_raw(&self, coded: &[u8], out: &mut Vec<u8>) -> Option<()> {
-        let mut at = 0;
-        while at < coded.len() {
-            let v = next_varint(coded, &mut at)?;
-            if v & 1 == 1 {
-                let len = usize::try_from(v >> 1).ok()?;
-                let end = at.checked_add(len)?;
-                copy(coded, at, end, out)?;
-                at = end;
-            } else {
-                if v & 2 != 0 {
-                    out.push(b' ');
+        let d = &self.decoding;
+        let mut bits = BitReader {
+            bytes: coded,
+            at: 0,
+        };
+        loop {
+            let symbol = d.symbol(&mut bits)?;
+            let id = if symbol == d.specials[ESCAPE] {
+                u64::from(d.symbols).checked_add(bits.exp_golomb(ESCAPE_K)?)?
+            } else if symbol == d.specials[DIGITS] {
+                for _ in 0..=bits.exp_golomb(DIGITS_K)? {
+                    let digit = bits.read(4)?;
+                    if digit > 9 {
+                        return None;
+                    }
+                    out.push(b'0' + digit as u8);
                 }
-                let (start, end) = self.word(v >> 2)?;
-                copy(&self.words, start, end, out)?;
-            }
+                continue;
+            } else if symbol == d.specials[RAW] {
+                for _ in 0..=bits.exp_golomb(RAW_K)? {
+                    out.push(bits.read(8)? as u8);
+                }
+                continue;
+            } else if symbol == d.specials[END] {
+                // Only the last byte's padding may follow, all zeros.
+                let rest = coded.len() * 8 - bits.at;
+                return (rest == 0 || (rest < 8 && bits.peek(rest) == 0)).then_some(());
+            } else {
+                u64::from(symbol)
+            };
+            let (start, end) = self.piece(id)?;
+            copy(&self.words, start, end, out)?;
         }
-        Some(())
     }
 
     /// Replaces `out` with the JSON line `coded` stands for (its buffer is
@@ -259,9 +785,9 @@ impl Lexicon {
     pub fn decode_into(&self, coded: &[u8], out: &mut String) -> Result<()> {
         let mut bytes = std::mem::take(out).into_bytes();
         bytes.clear();
-        bytes.reserve(coded.len() * 3);
+        bytes.reserve(coded.len() * 4);
         self.decode_raw(coded, &mut bytes).ok_or_else(corrupt)?;
-        // Words are whole UTF-8; a literal cut inside a character is not.
+        // Pieces are whole UTF-8; raw bytes need not be.
         *out = String::from_utf8(bytes).map_err(|_| corrupt())?;
         Ok(())
     }
@@ -297,18 +823,35 @@ mod tests {
 
     proptest! {
         /// Any text, not only JSON: spaces, digits, marks and newlines
-        /// anywhere.
+        /// anywhere; lines past the sample use pieces it never saw.
         #[test]
         fn any_lines_decode_to_themselves(
-            lines in proptest::collection::vec("[ a-z0-9\n\"{}:,.\u{64e}\u{627}-\u{64a}éЖ🙂]{0,40}", 1..6)
+            lines in proptest::collection::vec("[ a-z0-9\n\"{}:,.\u{64e}\u{627}-\u{64a}éЖ🙂]{0,40}", 1..6),
+            sampled in 0usize..6,
         ) {
             let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
-            round_trip(&lines);
+            round_trip(&lines, sampled.min(lines.len()));
+        }
+
+        /// Code lengths make a prefix code no longer than the limit,
+        /// whatever the weights.
+        #[test]
+        fn code_lengths_are_a_prefix_code_within_the_limit(
+            weights in proptest::collection::vec(1u64..1_000_000, 1..300),
+            limit in 9usize..=MAX_LEN,
+        ) {
+            let lengths = code_lengths(&weights, limit);
+            prop_assert!(lengths.iter().all(|&l| l >= 1 && usize::from(l) <= limit));
+            // Kraft: the codes fit.
+            let kraft: f64 = lengths.iter().map(|&l| 0.5f64.powi(i32::from(l))).sum();
+            prop_assert!(kraft <= 1.0 + 1e-12, "{kraft}");
         }
     }
 
-    fn round_trip(lines: &[&str]) -> usize {
-        let mut coder = Coder::default();
+    /// Codes `lines` with a model from the first `sampled`, checks that
+    /// each decodes to itself, and gives the bytes coded.
+    fn round_trip(lines: &[&str], sampled: usize) -> usize {
+        let mut coder = Coder::from_sample(lines[..sampled].iter().copied());
         let coded: Vec<Vec<u8>> = lines
             .iter()
             .map(|l| {
@@ -317,42 +860,117 @@ mod tests {
                 out
             })
             .collect();
-        let lexicon = Lexicon::new(coder.into_words());
+        let lexicon = Lexicon::new(coder.into_lexicon()).unwrap();
         for (line, coded) in lines.iter().zip(&coded) {
             assert_eq!(lexicon.decode(coded).unwrap(), *line);
         }
         coded.iter().map(Vec::len).sum()
     }
 
+    const LINES: [&str; 9] = [
+        "",
+        " ",
+        "  leading and trailing  ",
+        r#"{"type":"article","id":"a-1","title":"Free legal aid","body":"Ask  the\npolice\u00e9 \"x\""}"#,
+        "مساعدة قانونية، والمساعدة بِه — كاُمْلُاِ",
+        "Притулок для біженців: 24/7 ✓",
+        "word",
+        "1 2 3 4.5e-3 -7 0123456789 99999999999999999999999999999999999",
+        "emoji 🙂 between words 🙂\nand a newline",
+    ];
+
     #[test]
     fn every_line_decodes_to_itself_byte_for_byte() {
-        round_trip(&[
-            "",
-            " ",
-            "  leading and trailing  ",
-            r#"{"type":"article","id":"a-1","title":"Free legal aid","body":"Ask  the\npolice\u00e9 \"x\""}"#,
-            "مساعدة قانونية، والمساعدة بِه — كاُمْلُاِ",
-            "Притулок для біженців: 24/7 ✓",
-            "word",
-            "1 2 3 4.5e-3 -7",
-            "emoji 🙂 between words 🙂",
-        ]);
-    }
-
-    #[test]
-    fn repeated_words_take_a_byte_or_two() {
-        let line = "the shelter opens at night and the shelter closes at dawn ".repeat(50);
-        let coded = round_trip(&[&line]);
-        assert!(coded * 4 < line.len(), "{coded} of {}", line.len());
-    }
-
-    #[test]
-    fn corrupt_codes_are_an_error_not_a_panic() {
-        let lexicon = Lexicon::new("one\ntwo".into());
-        assert_eq!(lexicon.decode(&[0, 1 << 2 | 2]).unwrap(), "one two");
-        for bad in [&[2 << 2][..], &[0x80], &[0xff; 11], &[7, b'a'], &[3, 0xff]] {
-            assert!(lexicon.decode(bad).is_err(), "{bad:?}");
+        // With all of them sampled, with none, and with some.
+        for sampled in [LINES.len(), 0, 4] {
+            round_trip(&LINES, sampled);
         }
-        assert!(Lexicon::new(String::new()).decode(&[0]).is_err());
+    }
+
+    #[test]
+    fn a_single_space_belongs_to_the_word_after_it() {
+        let line = "a  b c 7 d";
+        let cut: Vec<Piece<'_>> = pieces(line).collect();
+        assert_eq!(
+            cut,
+            [
+                Piece::Coded("a"),
+                Piece::Coded("  "),
+                Piece::Coded("b"),
+                Piece::Coded(" c"),
+                Piece::Coded(" "),
+                Piece::Digits("7"),
+                Piece::Coded(" d"),
+            ]
+        );
+    }
+
+    #[test]
+    fn common_words_take_a_few_bits() {
+        let line = "the shelter opens at night and the shelter closes at dawn ".repeat(50);
+        let coded = round_trip(&[&line], 1);
+        // 550 pieces of ten kinds: three or four bits each, where a word
+        // and its space take 42 on average.
+        assert!(coded * 12 < line.len(), "{coded} of {}", line.len());
+    }
+
+    #[test]
+    fn lines_the_sample_never_saw_are_coded_with_escapes() {
+        let sample = ["the shelter opens at night"; 20];
+        let mut coder = Coder::from_sample(sample);
+        let mut out = Vec::new();
+        coder.code("Притулок відкритий вночі, the shelter", &mut out);
+        let lexicon = Lexicon::new(coder.into_lexicon()).unwrap();
+        assert_eq!(
+            lexicon.decode(&out).unwrap(),
+            "Притулок відкритий вночі, the shelter"
+        );
+    }
+
+    #[test]
+    fn corrupt_codes_and_models_are_an_error_not_a_panic() {
+        let mut coder = Coder::from_sample(["one two"]);
+        let mut good = Vec::new();
+        coder.code("one two", &mut good);
+        let row = coder.into_lexicon();
+        let lexicon = Lexicon::new(row.clone()).unwrap();
+        assert_eq!(lexicon.decode(&good).unwrap(), "one two");
+        // Cut short, extended, every byte flipped: an error or another
+        // line, never a panic.
+        assert!(lexicon.decode(&[]).is_err());
+        let mut longer = good.clone();
+        longer.push(0xff);
+        assert!(lexicon.decode(&longer).is_err());
+        for i in 0..good.len() {
+            for flip in [1u8, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= flip;
+                let _ = lexicon.decode(&bad);
+            }
+        }
+        for bad in [&[0xff; 11][..], &[0x00; 40], &[0xaa; 3]] {
+            let _ = lexicon.decode(bad);
+        }
+        // Models that cannot be codes: too many codes of a length, a
+        // length past the limit, a special symbol out of range, bytes
+        // left over, more symbols than pieces.
+        for model in [
+            vec![1, 3, 0, 1, 2, 0],
+            vec![25],
+            vec![3, 0, 2, 4, 9, 1, 2, 3],
+            [row.model.clone(), vec![0]].concat(),
+            vec![],
+        ] {
+            let row = LexiconRow {
+                words: row.words.clone(),
+                model,
+            };
+            assert!(Lexicon::new(row).is_err());
+        }
+        let too_few = LexiconRow {
+            words: "one".into(),
+            model: row.model,
+        };
+        assert!(Lexicon::new(too_few).is_err());
     }
 }

@@ -10,13 +10,13 @@
 //! `lexicons` (each pack's words, see lexicon.rs), `terms` and `postings`
 //! (the full-text index, see postings.rs).
 
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Transaction, params};
 
 use super::index::index_row;
-use super::lexicon::{CREATE_LEXICONS, Coder, write_lexicon};
+use super::lexicon::{CREATE_LEXICONS, StreamCoder, write_lexicon};
 use super::model::Entry;
-use super::postings::{CREATE_TERMS, IndexBuilder};
+use super::postings::{CREATE_TERMS, IndexBuilder, next_varint};
 use crate::error::{Error, Result, Untrusted};
 use crate::storage::Schema;
 use crate::tuf::{Envelope, Root};
@@ -37,7 +37,7 @@ const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 8;
+    const END_VERSION: u32 = 9;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -110,7 +110,9 @@ impl Schema for ContentSchema {
                 tx.execute_batch(CREATE_KIND_INDEX)?;
                 tx.execute_batch(CREATE_TERMS)?;
                 tx.execute_batch(CREATE_LEXICONS)?;
-                recode_entries(tx)?;
+                recode_entries(tx, "entries_v6", true, |_, body| {
+                    Ok(body.as_str()?.to_owned())
+                })?;
                 Ok(tx.execute_batch("DROP TABLE entries_v6;")?)
             }
             // Version 8 writes the kind index's condition as ORs (see
@@ -119,6 +121,10 @@ impl Schema for ContentSchema {
                 tx.execute_batch("DROP INDEX IF EXISTS entries_kind;")?;
                 Ok(tx.execute_batch(CREATE_KIND_INDEX)?)
             }
+            // Version 9 codes entries with a model per pack (see
+            // lexicon.rs): every entry is recoded, with the same row id,
+            // so the index stays as it is.
+            8 => upgrade_to_v9(tx),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
@@ -166,60 +172,138 @@ const CREATE_KIND_INDEX: &str = concat!(
     ";"
 );
 
-/// Copies the entries of version 6 (`entries_v6`, JSON text) into
-/// `entries`, word-coded with a lexicon per pack, and indexes them: the
-/// same rows, the same ids.
-fn recode_entries(tx: &Transaction<'_>) -> Result<()> {
-    let mut rows = tx.prepare(
-        "SELECT id, pack, kind, entry_id, verified, body, lat, lon FROM entries_v6
-         ORDER BY pack, id",
-    )?;
+/// One row of an earlier `entries` table, but its body: id, kind,
+/// entry_id, verified, lat, lon.
+type OldRow = [Value; 6];
+
+/// Copies the entries of `from` (an earlier `entries` table, renamed)
+/// into `entries`, pack by pack, each pack coded with a model of its own
+/// (see lexicon.rs): the same rows, the same ids. `line` gives an old
+/// row's JSON line from its pack row and body. With `index`, the entries
+/// are indexed too (the index is being rebuilt).
+fn recode_entries(
+    tx: &Transaction<'_>,
+    from: &str,
+    index: bool,
+    mut line: impl FnMut(i64, ValueRef<'_>) -> Result<String>,
+) -> Result<()> {
+    let packs: Vec<i64> = tx
+        .prepare(&format!("SELECT DISTINCT pack FROM {from} ORDER BY pack"))?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut rows = tx.prepare(&format!(
+        "SELECT id, kind, entry_id, verified, body, lat, lon FROM {from}
+         WHERE pack = ?1 ORDER BY id"
+    ))?;
     let mut insert = tx.prepare(
         "INSERT INTO entries (id, pack, kind, entry_id, verified, body, lat, lon)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
-    let mut it = rows.query([])?;
-    let mut pack: Option<(i64, Coder, IndexBuilder)> = None;
-    let mut coded = Vec::new();
-    while let Some(r) = it.next()? {
-        let id: i64 = r.get(0)?;
-        let row_pack: i64 = r.get(1)?;
-        let json = r.get_ref(5)?.as_str()?;
-        let entry = Entry::from_json(json)?;
-        if pack.as_ref().is_none_or(|(p, _, _)| *p != row_pack) {
-            if let Some((done, coder, index)) = pack.take() {
-                finish_pack(tx, done, coder, index)?;
+    for pack in packs {
+        let mut builder = index.then(|| IndexBuilder::new(pack));
+        let mut emit = |(row, text): (OldRow, Option<(String, String)>), coded: Vec<u8>| {
+            let [id, kind, entry_id, verified, lat, lon] = row;
+            insert.execute(params![id, pack, kind, entry_id, verified, coded, lat, lon])?;
+            if let (Some(builder), Some((title, body)), Value::Integer(id)) =
+                (builder.as_mut(), text, id)
+            {
+                builder.add(tx, id, &title, &body)?;
             }
-            pack = Some((row_pack, Coder::default(), IndexBuilder::new(row_pack)));
-        }
-        let Some((_, coder, index)) = pack.as_mut() else {
-            continue;
+            Ok::<(), Error>(())
         };
-        coded.clear();
-        coder.code(json, &mut coded);
-        insert.execute(params![
-            id,
-            row_pack,
-            r.get::<_, Value>(2)?,
-            r.get::<_, Value>(3)?,
-            r.get::<_, Value>(4)?,
-            coded,
-            r.get::<_, Value>(6)?,
-            r.get::<_, Value>(7)?
-        ])?;
-        let (title, text) = index_row(&entry);
-        index.add(tx, id, &title, &text)?;
-    }
-    if let Some((done, coder, index)) = pack {
-        finish_pack(tx, done, coder, index)?;
+        let mut coder = StreamCoder::new();
+        let mut it = rows.query([pack])?;
+        while let Some(r) = it.next()? {
+            let json = line(pack, r.get_ref(4)?)?;
+            let text = match index {
+                true => Some(index_row(&Entry::from_json(&json)?)),
+                false => None,
+            };
+            let old: OldRow = [
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(5)?,
+                r.get(6)?,
+            ];
+            coder.push((old, text), &json, &mut emit)?;
+        }
+        let lexicon = coder.finish(&mut emit)?;
+        if let Some(builder) = builder {
+            builder.finish(tx)?;
+        }
+        write_lexicon(tx, pack, &lexicon)?;
     }
     Ok(())
 }
 
-/// Writes the last part of a pack's index and its lexicon.
-fn finish_pack(tx: &Transaction<'_>, pack: i64, coder: Coder, index: IndexBuilder) -> Result<()> {
-    index.finish(tx)?;
-    write_lexicon(tx, pack, &coder.into_words())
+/// Upgrades content schema 8 to 9: recodes every entry with a model (see
+/// lexicon.rs), unless the entries already are (a database upgraded from
+/// version 6 was coded by this version's code).
+fn upgrade_to_v9(tx: &Transaction<'_>) -> Result<()> {
+    let lexicons: String = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'lexicons'",
+        [],
+        |r| r.get(0),
+    )?;
+    let modelled = lexicons == CREATE_LEXICONS.trim_end_matches(';');
+    if modelled {
+        return Ok(());
+    }
+    tx.execute_batch(
+        "ALTER TABLE entries RENAME TO entries_v8; ALTER TABLE lexicons RENAME TO lexicons_v8;
+         DROP INDEX IF EXISTS entries_pack; DROP INDEX IF EXISTS entries_geo;
+         DROP INDEX IF EXISTS entries_kind;",
+    )?;
+    tx.execute_batch(CREATE_ENTRIES)?;
+    tx.execute_batch(CREATE_KIND_INDEX)?;
+    tx.execute_batch(CREATE_LEXICONS)?;
+    let mut words: Option<(i64, Vec<String>)> = None;
+    let mut read_words = tx.prepare("SELECT words FROM lexicons_v8 WHERE pack = ?1")?;
+    recode_entries(tx, "entries_v8", false, |pack, body| {
+        if words.as_ref().is_none_or(|(p, _)| *p != pack) {
+            let text: String = read_words.query_row([pack], |r| r.get(0))?;
+            words = Some((pack, text.split('\n').map(str::to_owned).collect()));
+        }
+        let lexicon = words
+            .as_ref()
+            .map(|(_, w)| w.as_slice())
+            .unwrap_or_default();
+        decode_v8(lexicon, body.as_blob()?)
+    })?;
+    drop(read_words);
+    Ok(tx.execute_batch("DROP TABLE entries_v8; DROP TABLE lexicons_v8;")?)
+}
+
+/// A body as versions 7 and 8 coded it: LEB128 numbers `v`, each either
+/// lexicon word `v >> 2` (after a space if `v & 2`) or, if `v & 1`, the
+/// `v >> 1` bytes that follow.
+fn decode_v8(words: &[String], coded: &[u8]) -> Result<String> {
+    let corrupt = || Error::Integrity("stored entry");
+    let mut out = Vec::with_capacity(coded.len() * 3);
+    let mut at = 0;
+    while at < coded.len() {
+        let v = next_varint(coded, &mut at).ok_or_else(corrupt)?;
+        if v & 1 == 1 {
+            let end = usize::try_from(v >> 1)
+                .ok()
+                .and_then(|len| at.checked_add(len))
+                .ok_or_else(corrupt)?;
+            out.extend_from_slice(coded.get(at..end).ok_or_else(corrupt)?);
+            at = end;
+        } else {
+            if v & 2 != 0 {
+                out.push(b' ');
+            }
+            let word = usize::try_from(v >> 2)
+                .ok()
+                .and_then(|i| words.get(i))
+                .ok_or_else(corrupt)?;
+            out.extend_from_slice(word.as_bytes());
+        }
+    }
+    String::from_utf8(out).map_err(|_| corrupt())
 }
 
 /// Schema (content version 4): the roots a publisher has had, and the

@@ -270,8 +270,7 @@ const BATCH: usize = 256;
 struct Prepared {
     kind: &'static str,
     entry_id: String,
-    verified: String,
-    /// The JSON line, word-coded (see lexicon.rs).
+    /// The JSON line, coded (see lexicon.rs).
     coded: Vec<u8>,
     lat: Option<f64>,
     lon: Option<f64>,
@@ -317,7 +316,6 @@ fn prepare_entries<R: Read>(
         let prepared = Prepared {
             kind: kind_name(&entry),
             entry_id: entry.id().to_owned(),
-            verified: entry.verified().to_string(),
             hash: if hashes { body_hash(json) } else { 0 },
             coded: Vec::new(),
             lat,
@@ -347,15 +345,13 @@ fn write_entries(
     changes: &mut Tracker,
 ) -> Result<()> {
     let mut insert_entry = tx.prepare(
-        "INSERT INTO entries (pack, kind, entry_id, verified, body, lat, lon)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO entries (pack, kind, entry_id, body, lat, lon)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut index = IndexBuilder::new(pack);
     for batch in receive {
         for p in batch? {
-            insert_entry.execute(params![
-                pack, p.kind, p.entry_id, p.verified, p.coded, p.lat, p.lon
-            ])?;
+            insert_entry.execute(params![pack, p.kind, p.entry_id, p.coded, p.lat, p.lon])?;
             index.add(tx, tx.last_insert_rowid(), &p.title, &p.body)?;
             changes.new_entry(p.kind, &p.entry_id, p.hash);
         }

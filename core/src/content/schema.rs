@@ -139,8 +139,7 @@ const CREATE_ENTRIES: &str = "CREATE TABLE entries (
                  pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
                  kind TEXT NOT NULL,          -- article, service, country, route, alert
                  entry_id TEXT NOT NULL,
-                 verified TEXT NOT NULL,      -- ISO 8601 date
-                 body BLOB NOT NULL,          -- the JSON line, word-coded
+                 body BLOB NOT NULL,          -- the JSON line, coded
                  lat REAL,
                  lon REAL
              );
@@ -173,8 +172,9 @@ const CREATE_KIND_INDEX: &str = concat!(
 );
 
 /// One row of an earlier `entries` table, but its body: id, kind,
-/// entry_id, verified, lat, lon.
-type OldRow = [Value; 6];
+/// entry_id, lat, lon (the `verified` column of versions up to 8 goes:
+/// nothing read it, and the entry's line has the date).
+type OldRow = [Value; 5];
 
 /// Copies the entries of `from` (an earlier `entries` table, renamed)
 /// into `entries`, pack by pack, each pack coded with a model of its own
@@ -192,18 +192,18 @@ fn recode_entries(
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     let mut rows = tx.prepare(&format!(
-        "SELECT id, kind, entry_id, verified, body, lat, lon FROM {from}
+        "SELECT id, kind, entry_id, body, lat, lon FROM {from}
          WHERE pack = ?1 ORDER BY id"
     ))?;
     let mut insert = tx.prepare(
-        "INSERT INTO entries (id, pack, kind, entry_id, verified, body, lat, lon)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO entries (id, pack, kind, entry_id, body, lat, lon)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for pack in packs {
         let mut builder = index.then(|| IndexBuilder::new(pack));
         let mut emit = |(row, text): (OldRow, Option<(String, String)>), coded: Vec<u8>| {
-            let [id, kind, entry_id, verified, lat, lon] = row;
-            insert.execute(params![id, pack, kind, entry_id, verified, coded, lat, lon])?;
+            let [id, kind, entry_id, lat, lon] = row;
+            insert.execute(params![id, pack, kind, entry_id, coded, lat, lon])?;
             if let (Some(builder), Some((title, body)), Value::Integer(id)) =
                 (builder.as_mut(), text, id)
             {
@@ -214,19 +214,12 @@ fn recode_entries(
         let mut coder = StreamCoder::new();
         let mut it = rows.query([pack])?;
         while let Some(r) = it.next()? {
-            let json = line(pack, r.get_ref(4)?)?;
+            let json = line(pack, r.get_ref(3)?)?;
             let text = match index {
                 true => Some(index_row(&Entry::from_json(&json)?)),
                 false => None,
             };
-            let old: OldRow = [
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(5)?,
-                r.get(6)?,
-            ];
+            let old: OldRow = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(4)?, r.get(5)?];
             coder.push((old, text), &json, &mut emit)?;
         }
         let lexicon = coder.finish(&mut emit)?;

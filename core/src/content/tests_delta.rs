@@ -456,21 +456,21 @@ fn make_patch(from: u64, old_pack: &[u8], new_pack: &[u8]) -> Vec<u8> {
 }
 
 /// Everything a pack's entries put in the database, in order.
-fn rows(s: &ContentStore) -> Vec<(String, String, String, String, Option<f64>)> {
+fn rows(s: &ContentStore) -> Vec<(String, String, String, Option<f64>)> {
     let conn = s.conn();
     let packs = s.pack_snapshot(&conn).unwrap();
     let mut stmt = conn
-        .prepare("SELECT kind, entry_id, verified, pack, body, lat FROM entries ORDER BY id")
+        .prepare("SELECT kind, entry_id, pack, body, lat FROM entries ORDER BY id")
         .unwrap();
     // The JSON line each entry's coded body stands for.
     stmt.query_map([], |r| {
-        let coded = r.get_ref(4)?.as_blob()?;
+        let coded = r.get_ref(3)?.as_blob()?;
         let line = packs
-            .lexicon(&conn, r.get(3)?)
+            .lexicon(&conn, r.get(2)?)
             .unwrap()
             .decode(coded)
             .unwrap();
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, line, r.get(5)?))
+        Ok((r.get(0)?, r.get(1)?, line, r.get(4)?))
     })
     .unwrap()
     .collect::<rusqlite::Result<_>>()

@@ -168,28 +168,91 @@ fn postings_of(list: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
     })
 }
 
+/// The candidates of a query of several words, in row-id order, and a
+/// bit for each row id from the first to the last, set for candidates:
+/// most postings of a long list are no candidate, and the bit tells so
+/// at the cost of one load from a few kilobytes.
+struct Candidates {
+    docs: Vec<i64>,
+    first: i64,
+    bits: Vec<u64>,
+}
+
+impl Candidates {
+    fn new(docs: Vec<i64>) -> Self {
+        let first = docs.first().copied().unwrap_or(0);
+        let span = docs.last().map_or(0, |&last| (last - first) as usize + 1);
+        let mut bits = vec![0u64; span.div_ceil(64)];
+        for &d in &docs {
+            let off = (d - first) as usize;
+            bits[off / 64] |= 1 << (off % 64);
+        }
+        Candidates { docs, first, bits }
+    }
+
+    /// True if `doc` is a candidate.
+    #[inline]
+    fn has(&self, doc: i64) -> bool {
+        let Ok(off) = usize::try_from(doc - self.first) else {
+            return false;
+        };
+        self.bits
+            .get(off / 64)
+            .is_some_and(|w| w >> (off % 64) & 1 == 1)
+    }
+}
+
 /// Raises `best[c]` to the impact `list` (a list blob, row-id order) gives
-/// candidate `scored[c]` (row-id order too), decoding only as far as the
-/// last candidate: the lists of a common word or a short prefix are long,
-/// and most of their entries are no candidate.
-fn merge_list(list: &[u8], scored: &[(i64, f64)], best: &mut [u8]) -> Result<()> {
-    let Some(&(last, _)) = scored.last() else {
+/// candidate `c`, decoding only as far as the last candidate: the lists
+/// of a common word or a short prefix are long, and most of their entries
+/// are no candidate. A candidate's place is found, from the last one
+/// found, by galloping: a prefix's hundreds of lists are each short
+/// beside the candidates, and stepping through every candidate for each
+/// list was most of a query of a word and a short prefix.
+fn merge_list(list: &[u8], candidates: &Candidates, best: &mut [u8]) -> Result<()> {
+    let docs = &candidates.docs;
+    let Some(&last) = docs.last() else {
         return Ok(());
     };
-    let mut c = 0;
-    for posting in postings_of(list) {
-        let (doc, impact) = posting?;
+    let bad = || Error::Integrity("search index");
+    // The decoding of `postings_of`, inline: this loop reads every
+    // posting of the longest lists a query has.
+    let (mut c, mut at, mut doc) = (0, 0, 0i64);
+    while at < list.len() {
+        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
+        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
+        let impact = *list.get(at).ok_or_else(bad)?;
+        at += 1;
         if doc > last {
             break;
         }
-        while scored[c].0 < doc {
-            c += 1;
+        if !candidates.has(doc) {
+            continue;
         }
-        if scored[c].0 == doc {
-            best[c] = best[c].max(impact);
+        if docs[c] < doc {
+            c = next_at_least(docs, c, doc);
         }
+        best[c] = best[c].max(impact);
     }
     Ok(())
+}
+
+/// The first place past `from` whose entry is `doc` or later, in `docs`
+/// (row-id order, with `docs[from] < doc <= docs.last()`): by steps that
+/// double, then by halving the last step.
+#[inline]
+fn next_at_least(docs: &[i64], from: usize, doc: i64) -> usize {
+    let (mut below, mut step) = (from, 1);
+    // `docs[below] < doc` throughout.
+    while let Some(&d) = docs.get(below + step) {
+        if d >= doc {
+            break;
+        }
+        below += step;
+        step *= 2;
+    }
+    let end = (below + step + 1).min(docs.len());
+    below + 1 + docs[below + 1..end].partition_point(|&d| d < doc)
 }
 
 /// One word's postings while a part is being built: gaps written as
@@ -494,9 +557,10 @@ pub(crate) fn top(
         }
         best.clear();
         best.resize(scored.len(), 0);
+        let candidates = Candidates::new(scored.iter().map(|&(doc, _)| doc).collect());
         // Each list against the candidates, both in row-id order.
         for list in &word.lists {
-            merge_list(list, &scored, &mut best)?;
+            merge_list(list, &candidates, &mut best)?;
         }
         let weight = idf(total, word.df);
         let mut keep = best.iter();
@@ -725,6 +789,70 @@ mod tests {
             a.sort_unstable();
             b.sort_unstable();
             assert_eq!(a, b, "{query:?}");
+        }
+    }
+
+    /// Several words, scored by reading every list whole: each entry with
+    /// every word (the last as a prefix, its best impact among the words
+    /// it begins) and the sum of idf times impact part, by row id.
+    fn scored_whole(conn: &Connection, words: &[&str], total: u64) -> Vec<(i64, f64)> {
+        let mut score: Option<std::collections::BTreeMap<i64, f64>> = None;
+        for (i, w) in words.iter().enumerate() {
+            let rows = word_rows(conn, w, i == words.len() - 1, false).unwrap();
+            let mut best = std::collections::BTreeMap::<i64, u8>::new();
+            for list in &rows.lists {
+                let mut pairs = Vec::new();
+                read_list(list, &mut pairs).unwrap();
+                for (doc, imp) in pairs {
+                    let b = best.entry(doc).or_default();
+                    *b = (*b).max(imp);
+                }
+            }
+            let weight = idf(total, rows.df);
+            let this = best
+                .into_iter()
+                .map(|(doc, imp)| (doc, weight * part_of(imp)));
+            score = Some(match score {
+                None => this.collect(),
+                Some(before) => this
+                    .filter_map(|(doc, s)| Some((doc, before.get(&doc)? + s)))
+                    .collect(),
+            });
+        }
+        score.unwrap_or_default().into_iter().collect()
+    }
+
+    #[test]
+    fn several_words_score_as_their_whole_lists_do() {
+        let docs = corpus(3_000);
+        let total = docs.len() as u64;
+        // In parts, so that a prefix has many lists, each short.
+        let conn = index(&docs, 2_048);
+        for query in [
+            &["night", "s"][..],
+            &["shelters", "b"],
+            &["notice", "o"],
+            &["bus", "c"],
+            &["the", "shelter", "be"],
+            &["beds", "camp", "bus"],
+        ] {
+            let words: Vec<String> = query.iter().map(|w| w.to_string()).collect();
+            let got = top(&conn, &words, total, 10_000).unwrap();
+            // Best first (scores negated, as FTS5's; ranked as `f32`).
+            let ranked = |s: f64| -s as f32;
+            assert!(
+                got.windows(2).all(|w| ranked(w[0].1) >= ranked(w[1].1)),
+                "{query:?}"
+            );
+            let mut got: Vec<(i64, f64)> = got.into_iter().map(|(d, s)| (d, -s)).collect();
+            got.sort_by_key(|&(doc, _)| doc);
+            let want = scored_whole(&conn, query, total);
+            assert!(!want.is_empty(), "{query:?}");
+            assert_eq!(got.len(), want.len(), "{query:?}");
+            for ((doc, score), (want_doc, want_score)) in got.iter().zip(&want) {
+                assert_eq!(doc, want_doc, "{query:?}");
+                assert!((score - want_score).abs() < 1e-9, "{query:?}");
+            }
         }
     }
 

@@ -588,13 +588,61 @@ fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Ve
     for list in &rows.lists {
         read_list(list, &mut pairs)?;
     }
-    best_per_entry(&mut pairs)?;
     let weight = idf(total, rows.df);
-    let scored = pairs
+    let scored = highest_impacts(&pairs, limit)?
         .into_iter()
         .map(|(doc, imp)| (doc, weight * part_of(imp)))
         .collect();
     Ok(best_first(scored, limit))
+}
+
+/// The `limit` entries of highest impact among `pairs` (an entry's best
+/// impact counts; equal impacts by row id), in row-id order. One score
+/// weighs every pair of one word typed, so these are its best entries;
+/// found by putting the pairs in 255 buckets by impact and sorting only
+/// the buckets taken from, not all the pairs: the heads of a two-letter
+/// prefix hold tens of thousands, and sorting them was most of the query.
+fn highest_impacts(pairs: &[(i64, u8)], limit: usize) -> Result<Vec<(i64, u8)>> {
+    // Where each bucket starts, highest impact first.
+    let mut start = [0usize; 257];
+    for &(_, imp) in pairs {
+        start[usize::from(255 - imp) + 1] += 1;
+    }
+    for b in 0..256 {
+        start[b + 1] += start[b];
+    }
+    let mut next = start;
+    let mut sorted = vec![0u64; pairs.len()];
+    for &(doc, imp) in pairs {
+        let b = usize::from(255 - imp);
+        sorted[next[b]] = entry_bits(doc)?;
+        next[b] += 1;
+    }
+    // Taken so far, by row id: an entry met again has a lower impact.
+    let mut taken: Vec<u64> = Vec::with_capacity(limit);
+    // As `entry << 8 | impact`, to sort by row id at the end.
+    let mut out: Vec<u64> = Vec::with_capacity(limit);
+    for b in 0..256 {
+        if out.len() >= limit {
+            break;
+        }
+        let bucket = &mut sorted[start[b]..start[b + 1]];
+        bucket.sort_unstable();
+        for &doc in bucket.iter() {
+            if let Err(at) = taken.binary_search(&doc) {
+                taken.insert(at, doc);
+                out.push((doc << 8) | (255 - b) as u64);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out
+        .into_iter()
+        .map(|k| ((k >> 8) as i64, k as u8))
+        .collect())
 }
 
 /// Entry row ids fit in 56 bits (a phone's rows count from 1), so an
@@ -887,6 +935,30 @@ mod tests {
             "only the last word is a prefix"
         );
         assert!(ids(&["nothing"]).is_empty());
+    }
+
+    #[test]
+    fn highest_impacts_count_an_entrys_best_and_break_ties_by_row() {
+        // Entry 7 is in two words' heads: its best impact (200) counts.
+        let pairs = [
+            (9, 50),
+            (7, 10),
+            (3, 200),
+            (7, 200),
+            (5, 200),
+            (1, 90),
+            (2, 90),
+        ];
+        assert_eq!(
+            highest_impacts(&pairs, 4).unwrap(),
+            [(1, 90), (3, 200), (5, 200), (7, 200)]
+        );
+        assert_eq!(
+            highest_impacts(&pairs, 3).unwrap(),
+            [(3, 200), (5, 200), (7, 200)]
+        );
+        assert_eq!(highest_impacts(&pairs, 10).unwrap().len(), 6);
+        assert!(highest_impacts(&pairs, 0).unwrap().is_empty());
     }
 
     #[test]

@@ -290,13 +290,14 @@ fn prepare_entries<R: Read>(
 ) -> Result<LexiconRow> {
     let mut coder = StreamCoder::new();
     let mut batch = Vec::with_capacity(BATCH);
-    // Err when the writer has hung up.
-    let mut emit = |mut p: Prepared, coded: Vec<u8>| -> std::result::Result<(), ()> {
+    // An error when the writer has hung up (it has its own to tell).
+    let mut emit = |mut p: Prepared, coded: Vec<u8>| -> Result<()> {
         p.coded = coded;
         batch.push(p);
         if batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            send.send(Ok(full)).map_err(|_| ())?;
+            send.send(Ok(full))
+                .map_err(|_| Error::InvalidPack("the writer stopped".into()))?;
         }
         Ok(())
     };

@@ -45,9 +45,6 @@
 //! once, and each piece is one 16-byte slot ([`Slot`]), one cache line or
 //! less read per piece.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use foldhash::HashMap as FastMap;
@@ -223,31 +220,55 @@ fn pieces(line: &str) -> impl Iterator<Item = Piece<'_>> {
 
 // ----- building a model -----------------------------------------------------
 
-/// Huffman code lengths for symbols of these weights, none longer than
-/// `limit` (weights are halved until none is: a sample's rarest pieces
-/// then share the longest codes). Deterministic: ties go to the lower
-/// symbol.
+/// Huffman code lengths for symbols of these weights (each below 2^40,
+/// at most 2^24 symbols), none longer than `limit` (weights are halved
+/// until none is: a sample's rarest pieces then share the longest codes).
+/// Deterministic: ties go to the lower symbol, then to a leaf. Built with
+/// two queues (the leaves sorted once, the inner nodes made in order of
+/// weight), so the only sort is one of `u64`s (see postings.rs: each sort
+/// of a type of its own costs the native library kilobytes).
 fn code_lengths(weights: &[u64], limit: usize) -> Vec<u8> {
+    const SYMBOL_BITS: u32 = 24;
     let n = weights.len();
     if n <= 1 {
         return vec![1; n];
     }
     let mut weights: Vec<u64> = weights.iter().map(|&w| w.max(1)).collect();
     loop {
-        let mut heap: BinaryHeap<Reverse<(u64, usize)>> = weights
+        let mut leaves: Vec<u64> = weights
             .iter()
             .enumerate()
-            .map(|(i, &w)| Reverse((w, i)))
+            .map(|(i, &w)| (w << SYMBOL_BITS) | i as u64)
             .collect();
-        // Leaves are 0..n, the tree's inner nodes n.. in the order they
-        // are made: a parent's number is above its children's.
+        leaves.sort_unstable();
+        // Leaves are 0..n, the inner nodes n.. in the order they are made:
+        // a parent's number is above its children's.
         let mut parent = vec![0usize; 2 * n - 1];
-        let mut next = n;
-        while let (Some(Reverse((wa, a))), Some(Reverse((wb, b)))) = (heap.pop(), heap.pop()) {
-            parent[a] = next;
-            parent[b] = next;
-            heap.push(Reverse((wa + wb, next)));
-            next += 1;
+        let mut inner: Vec<u64> = Vec::with_capacity(n - 1);
+        let (mut leaf, mut next_inner) = (0, 0);
+        for made in 0..n - 1 {
+            let mut smallest = || -> (u64, usize) {
+                let leaf_weight = leaves.get(leaf).map(|&k| k >> SYMBOL_BITS);
+                match (leaf_weight, inner.get(next_inner)) {
+                    (Some(w), Some(&i)) if w > i => {
+                        next_inner += 1;
+                        (i, n + next_inner - 1)
+                    }
+                    (Some(w), _) => {
+                        leaf += 1;
+                        (w, (leaves[leaf - 1] & ((1 << SYMBOL_BITS) - 1)) as usize)
+                    }
+                    (None, _) => {
+                        next_inner += 1;
+                        (inner[next_inner - 1], n + next_inner - 1)
+                    }
+                }
+            };
+            let (wa, a) = smallest();
+            let (wb, b) = smallest();
+            parent[a] = n + made;
+            parent[b] = n + made;
+            inner.push(wa + wb);
         }
         let mut depth = vec![0usize; 2 * n - 1];
         for i in (0..2 * n - 2).rev() {
@@ -287,7 +308,9 @@ impl Coder {
         // Every symbol's weight: the four special ones first, then the
         // pieces in the order they appear.
         let mut weights = vec![0u64; SPECIALS];
-        let mut seen: FastMap<&'a str, u32> = FastMap::default();
+        // The map the coder keeps, with each piece's symbol for now (one
+        // map type in the library, not two).
+        let mut codes: FastMap<Box<str>, u64> = FastMap::default();
         let mut order: Vec<&'a str> = Vec::new();
         for line in sample {
             weights[END] += 1;
@@ -296,11 +319,16 @@ impl Coder {
                     Piece::Digits(_) => weights[DIGITS] += 1,
                     Piece::Raw(_) => weights[RAW] += 1,
                     Piece::Coded(p) => {
-                        let symbol = *seen.entry(p).or_insert_with(|| {
-                            order.push(p);
-                            weights.push(0);
-                            (weights.len() - 1) as u32
-                        });
+                        let symbol = match codes.get(p) {
+                            Some(&symbol) => symbol,
+                            None => {
+                                order.push(p);
+                                weights.push(0);
+                                let symbol = (weights.len() - 1) as u64;
+                                codes.insert(p.into(), symbol);
+                                symbol
+                            }
+                        };
                         weights[symbol as usize] += 1;
                     }
                 }
@@ -311,12 +339,14 @@ impl Coder {
         // estimate).
         weights[ESCAPE] = weights[SPECIALS..].iter().filter(|&&w| w == 1).count() as u64;
         let lengths = code_lengths(&weights, MAX_LEN);
-        // Canonical order: by length, then by symbol.
-        let mut canonical: Vec<usize> = (0..weights.len()).collect();
-        canonical.sort_by_key(|&s| (lengths[s], s));
         let max = lengths.iter().copied().max().unwrap_or(1);
+        // Canonical order: by length, then by symbol.
+        let lengths = &lengths;
+        let canonical: Vec<usize> = (1..=max)
+            .flat_map(|len| (0..lengths.len()).filter(move |&s| lengths[s] == len))
+            .collect();
         let mut per_length = vec![0u32; usize::from(max) + 1];
-        for &l in &lengths {
+        for &l in lengths {
             per_length[usize::from(l)] += 1;
         }
         let mut model = Vec::new();
@@ -324,7 +354,6 @@ impl Coder {
         for &count in &per_length[1..] {
             push_varint(&mut model, u64::from(count));
         }
-        let mut codes = FastMap::default();
         let mut specials = [(0u32, 0u8); SPECIALS];
         let mut numbers = [0u32; SPECIALS];
         let mut words = String::new();
@@ -341,10 +370,9 @@ impl Coder {
             match symbol.checked_sub(SPECIALS) {
                 Some(piece) => {
                     words.push_str(order[piece]);
-                    codes.insert(
-                        order[piece].into(),
-                        (u64::from(code) << 8) | u64::from(length),
-                    );
+                    if let Some(c) = codes.get_mut(order[piece]) {
+                        *c = (u64::from(code) << 8) | u64::from(length);
+                    }
                 }
                 None => {
                     specials[symbol] = (code, length);
@@ -418,72 +446,105 @@ impl Coder {
     }
 }
 
+/// Where a [`StreamCoder`] hands each coded line with its item (an error
+/// stops the stream).
+pub(crate) type Emit<'a, T> = dyn FnMut(T, Vec<u8>) -> Result<()> + 'a;
+
 /// Codes a stream of lines: holds the first ones, with an item each,
 /// until they make a sample ([`SAMPLE_BYTES`]), then codes them and every
 /// line after at once, handing each coded line with its item to `emit`,
-/// in order.
+/// in order. (Only the items are generic: the lines' part is compiled
+/// once, [`Lines`].)
 #[derive(Debug)]
 pub(crate) struct StreamCoder<T> {
-    held: Vec<(T, String)>,
-    bytes: usize,
-    coder: Option<Coder>,
+    items: Vec<T>,
+    lines: Lines,
+    coded: Vec<Vec<u8>>,
 }
 
 impl<T> StreamCoder<T> {
     pub fn new() -> Self {
         StreamCoder {
-            held: Vec::new(),
-            bytes: 0,
-            coder: None,
+            items: Vec::new(),
+            lines: Lines::default(),
+            coded: Vec::new(),
         }
     }
 
     /// Codes `line` and hands it with `item` to `emit`, now or once the
     /// sample is complete.
-    pub fn push<E>(
-        &mut self,
-        item: T,
-        line: &str,
-        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        if let Some(coder) = &mut self.coder {
-            let mut coded = Vec::with_capacity(line.len() / 3);
-            coder.code(line, &mut coded);
-            return emit(item, coded);
-        }
-        self.bytes += line.len();
-        self.held.push((item, line.to_owned()));
-        if self.bytes >= SAMPLE_BYTES {
-            self.start(emit)?;
-        }
-        Ok(())
+    pub fn push(&mut self, item: T, line: &str, emit: &mut Emit<'_, T>) -> Result<()> {
+        self.items.push(item);
+        self.lines.push(line, &mut self.coded);
+        self.emit(emit)
     }
 
-    /// Builds the model from the lines held and codes them.
-    fn start<E>(
-        &mut self,
-        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let mut coder = Coder::from_sample(self.held.iter().map(|(_, l)| l.as_str()));
-        for (item, line) in std::mem::take(&mut self.held) {
-            let mut coded = Vec::with_capacity(line.len() / 3);
-            coder.code(&line, &mut coded);
+    /// Hands the lines coded so far to `emit` with their items.
+    fn emit(&mut self, emit: &mut Emit<'_, T>) -> Result<()> {
+        let items = self.items.drain(..self.coded.len());
+        for (item, coded) in items.zip(self.coded.drain(..)) {
             emit(item, coded)?;
         }
-        self.coder = Some(coder);
         Ok(())
     }
 
     /// Codes the lines still held (a stream shorter than a sample); the
     /// lexicon.
-    pub fn finish<E>(
-        mut self,
-        emit: &mut impl FnMut(T, Vec<u8>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<LexiconRow, E> {
-        if self.coder.is_none() {
-            self.start(emit)?;
+    pub fn finish(mut self, emit: &mut Emit<'_, T>) -> Result<LexiconRow> {
+        let lexicon = self.lines.finish(&mut self.coded);
+        self.emit(emit)?;
+        Ok(lexicon)
+    }
+}
+
+/// The lines of a [`StreamCoder`]: held until they make a sample, then
+/// coded.
+#[derive(Debug, Default)]
+struct Lines {
+    held: Vec<String>,
+    bytes: usize,
+    coder: Option<Coder>,
+}
+
+impl Lines {
+    /// Appends to `coded` the lines this one completes: none while the
+    /// sample is incomplete, every line held when this one completes it,
+    /// this one alone after.
+    fn push(&mut self, line: &str, coded: &mut Vec<Vec<u8>>) {
+        if let Some(coder) = &mut self.coder {
+            let mut out = Vec::with_capacity(line.len() / 3);
+            coder.code(line, &mut out);
+            coded.push(out);
+            return;
         }
-        Ok(self.coder.map(Coder::into_lexicon).unwrap_or_default())
+        self.bytes += line.len();
+        self.held.push(line.to_owned());
+        if self.bytes >= SAMPLE_BYTES {
+            self.start(coded);
+        }
+    }
+
+    /// Builds the model from the lines held and codes them into `coded`.
+    fn start(&mut self, coded: &mut Vec<Vec<u8>>) {
+        let held = std::mem::take(&mut self.held);
+        let mut coder = Coder::from_sample(held.iter().map(String::as_str));
+        for line in &held {
+            let mut out = Vec::with_capacity(line.len() / 3);
+            coder.code(line, &mut out);
+            coded.push(out);
+        }
+        self.coder = Some(coder);
+    }
+
+    /// Codes the lines still held into `coded`; the lexicon.
+    fn finish(&mut self, coded: &mut Vec<Vec<u8>>) -> LexiconRow {
+        if self.coder.is_none() {
+            self.start(coded);
+        }
+        self.coder
+            .take()
+            .map(Coder::into_lexicon)
+            .unwrap_or_default()
     }
 }
 

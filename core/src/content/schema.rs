@@ -110,7 +110,7 @@ impl Schema for ContentSchema {
                 tx.execute_batch(CREATE_KIND_INDEX)?;
                 tx.execute_batch(CREATE_TERMS)?;
                 tx.execute_batch(CREATE_LEXICONS)?;
-                recode_entries(tx, "entries_v6", true, |_, body| {
+                recode_entries(tx, "entries_v6", true, &mut |_, body| {
                     Ok(body.as_str()?.to_owned())
                 })?;
                 Ok(tx.execute_batch("DROP TABLE entries_v6;")?)
@@ -185,7 +185,7 @@ fn recode_entries(
     tx: &Transaction<'_>,
     from: &str,
     index: bool,
-    mut line: impl FnMut(i64, ValueRef<'_>) -> Result<String>,
+    line: &mut dyn FnMut(i64, ValueRef<'_>) -> Result<String>,
 ) -> Result<()> {
     let packs: Vec<i64> = tx
         .prepare(&format!("SELECT DISTINCT pack FROM {from} ORDER BY pack"))?
@@ -209,7 +209,7 @@ fn recode_entries(
             {
                 builder.add(tx, id, &title, &body)?;
             }
-            Ok::<(), Error>(())
+            Ok(())
         };
         let mut coder = StreamCoder::new();
         let mut it = rows.query([pack])?;
@@ -254,7 +254,7 @@ fn upgrade_to_v9(tx: &Transaction<'_>) -> Result<()> {
     tx.execute_batch(CREATE_LEXICONS)?;
     let mut words: Option<(i64, Vec<String>)> = None;
     let mut read_words = tx.prepare("SELECT words FROM lexicons_v8 WHERE pack = ?1")?;
-    recode_entries(tx, "entries_v8", false, |pack, body| {
+    recode_entries(tx, "entries_v8", false, &mut |pack, body| {
         if words.as_ref().is_none_or(|(p, _)| *p != pack) {
             let text: String = read_words.query_row([pack], |r| r.get(0))?;
             words = Some((pack, text.split('\n').map(str::to_owned).collect()));

@@ -101,13 +101,9 @@ impl Schema for ContentSchema {
                 tx.execute_batch(
                     "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS frequent_terms;
                      DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS postings;
-                     DROP TABLE IF EXISTS lexicons;
-                     ALTER TABLE entries RENAME TO entries_v6;
-                     DROP INDEX IF EXISTS entries_pack; DROP INDEX IF EXISTS entries_geo;
-                     DROP INDEX IF EXISTS entries_kind;",
+                     DROP TABLE IF EXISTS lexicons;",
                 )?;
-                tx.execute_batch(CREATE_ENTRIES)?;
-                tx.execute_batch(CREATE_KIND_INDEX)?;
+                set_entries_aside(tx, "entries_v6")?;
                 tx.execute_batch(CREATE_TERMS)?;
                 tx.execute_batch(CREATE_LEXICONS)?;
                 recode_entries(tx, "entries_v6", true, &mut |_, body| {
@@ -170,6 +166,19 @@ const CREATE_KIND_INDEX: &str = concat!(
     listed_kinds!(),
     ";"
 );
+
+/// Renames `entries` to `old`, for its rows to be copied, and creates
+/// the current `entries` and its indexes (the old ones dropped: their
+/// names are the new ones').
+fn set_entries_aside(tx: &Transaction<'_>, old: &str) -> Result<()> {
+    tx.execute_batch(&format!(
+        "ALTER TABLE entries RENAME TO {old};
+         DROP INDEX IF EXISTS entries_pack; DROP INDEX IF EXISTS entries_geo;
+         DROP INDEX IF EXISTS entries_kind;"
+    ))?;
+    tx.execute_batch(CREATE_ENTRIES)?;
+    Ok(tx.execute_batch(CREATE_KIND_INDEX)?)
+}
 
 /// One row of an earlier `entries` table, but its body: id, kind,
 /// entry_id, lat, lon (the `verified` column of versions up to 8 goes:
@@ -244,13 +253,8 @@ fn upgrade_to_v9(tx: &Transaction<'_>) -> Result<()> {
     if modelled {
         return Ok(());
     }
-    tx.execute_batch(
-        "ALTER TABLE entries RENAME TO entries_v8; ALTER TABLE lexicons RENAME TO lexicons_v8;
-         DROP INDEX IF EXISTS entries_pack; DROP INDEX IF EXISTS entries_geo;
-         DROP INDEX IF EXISTS entries_kind;",
-    )?;
-    tx.execute_batch(CREATE_ENTRIES)?;
-    tx.execute_batch(CREATE_KIND_INDEX)?;
+    tx.execute_batch("ALTER TABLE lexicons RENAME TO lexicons_v8;")?;
+    set_entries_aside(tx, "entries_v8")?;
     tx.execute_batch(CREATE_LEXICONS)?;
     let mut words: Option<(i64, Vec<String>)> = None;
     let mut read_words = tx.prepare("SELECT words FROM lexicons_v8 WHERE pack = ?1")?;

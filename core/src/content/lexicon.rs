@@ -45,7 +45,7 @@
 //! once, and each piece is one 16-byte slot ([`Slot`]), one cache line or
 //! less read per piece.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 
 use foldhash::HashMap as FastMap;
 
@@ -773,14 +773,22 @@ pub(crate) struct Lexicon {
 impl Lexicon {
     /// The lexicon a coder wrote ([`Coder::into_lexicon`]), or an
     /// integrity error if it is not one.
+    #[cfg(test)]
     pub fn new(row: LexiconRow) -> Result<Self> {
+        Lexicon::from_parts(row.words.as_bytes(), &row.model)
+    }
+
+    /// The lexicon of `words` (the pieces, newline-separated) and `model`.
+    /// The words are not checked as UTF-8 here: every decoded line is
+    /// (see [`Self::decode_into`]), and checking 2.7 MB of words, then
+    /// splitting them by characters, was most of opening a large pack's
+    /// lexicon, which the first search of a session waits for.
+    fn from_parts(words: &[u8], model: &[u8]) -> Result<Self> {
         let mut long = Vec::new();
-        let slots: Vec<Slot> = row
-            .words
-            .split('\n')
-            .map(|piece| {
+        let slots: Vec<Slot> = words
+            .split(|&b| b == b'\n')
+            .map(|bytes| {
                 let mut slot = [0u8; SLOT];
-                let bytes = piece.as_bytes();
                 if bytes.len() < SLOT {
                     slot[..bytes.len()].copy_from_slice(bytes);
                     slot[SLOT - 1] = bytes.len() as u8;
@@ -793,7 +801,7 @@ impl Lexicon {
                 slot
             })
             .collect();
-        let decoding = Decoding::new(&row.model, slots.len()).ok_or_else(corrupt)?;
+        let decoding = Decoding::new(model, slots.len()).ok_or_else(corrupt)?;
         Ok(Lexicon {
             slots,
             long,
@@ -803,16 +811,10 @@ impl Lexicon {
 
     /// Pack row `pack`'s lexicon.
     pub fn read(conn: &Connection, pack: i64) -> Result<Self> {
-        let row = conn
-            .prepare_cached("SELECT words, model FROM lexicons WHERE pack = ?1")?
-            .query_row([pack], |r| {
-                Ok(LexiconRow {
-                    words: r.get(0)?,
-                    model: r.get(1)?,
-                })
-            })
-            .optional()?;
-        Lexicon::new(row.ok_or_else(corrupt)?)
+        let mut stmt = conn.prepare_cached("SELECT words, model FROM lexicons WHERE pack = ?1")?;
+        let mut rows = stmt.query([pack])?;
+        let row = rows.next()?.ok_or_else(corrupt)?;
+        Lexicon::from_parts(row.get_ref(0)?.as_bytes()?, row.get_ref(1)?.as_bytes()?)
     }
 
     /// Appends piece `id` to `out`.

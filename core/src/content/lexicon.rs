@@ -880,7 +880,8 @@ impl Lexicon {
         bytes.clear();
         bytes.reserve(coded.len() * 4);
         self.decode_raw(coded, &mut bytes).ok_or_else(corrupt)?;
-        // Pieces are whole UTF-8; raw bytes need not be.
+        // Neither the pieces (read unchecked) nor raw bytes need be
+        // UTF-8 alone: the line is checked whole.
         *out = String::from_utf8(bytes).map_err(|_| corrupt())?;
         Ok(())
     }
@@ -1009,7 +1010,14 @@ mod tests {
         let mut coder = Coder::from_sample(sample);
         let mut out = Vec::new();
         coder.code("Притулок відкритий вночі, the shelter", &mut out);
-        let lexicon = Lexicon::new(coder.into_lexicon()).unwrap();
+        let row = coder.into_lexicon();
+        // The new pieces come after the model's, in the order they came.
+        assert!(
+            row.words.ends_with("\nПритулок\n відкритий\n вночі\n, "),
+            "{:?}",
+            row.words
+        );
+        let lexicon = Lexicon::new(row).unwrap();
         assert_eq!(
             lexicon.decode(&out).unwrap(),
             "Притулок відкритий вночі, the shelter"

@@ -139,33 +139,32 @@ pub(super) fn next_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
 /// Appends the `(entry, impact)` pairs of a `list` blob (row-id order) to
 /// `out`.
 fn read_list(list: &[u8], out: &mut Vec<(i64, u8)>) -> Result<()> {
-    for posting in postings_of(list) {
-        out.push(posting?);
-    }
-    Ok(())
+    each_posting(list, |doc, impact| {
+        out.push((doc, impact));
+        true
+    })
 }
 
-/// The `(entry, impact)` pairs of a `list` blob, in row-id order, decoded
-/// as they are asked for; an integrity error ends them.
-fn postings_of(list: &[u8]) -> impl Iterator<Item = Result<(i64, u8)>> + '_ {
+/// Calls `f` with each `(entry, impact)` pair of a `list` blob, in row-id
+/// order, until it returns false; an integrity error if the blob is bad.
+/// The one decoder of lists: a loop with the caller's step inlined, not
+/// an iterator of `Result`s, which cost merging 1.6% more instructions
+/// ("change al"; a copy of this loop inside the merge saved 4.7% more, at
+/// no time that could be measured).
+#[inline]
+fn each_posting(list: &[u8], mut f: impl FnMut(i64, u8) -> bool) -> Result<()> {
     let bad = || Error::Integrity("search index");
     let (mut at, mut doc) = (0, 0i64);
-    std::iter::from_fn(move || {
-        if at >= list.len() {
-            return None;
+    while at < list.len() {
+        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
+        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
+        let impact = *list.get(at).ok_or_else(bad)?;
+        at += 1;
+        if !f(doc, impact) {
+            break;
         }
-        let next = (|| {
-            let gap = next_varint(list, &mut at).ok_or_else(bad)?;
-            doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
-            let impact = *list.get(at).ok_or_else(bad)?;
-            at += 1;
-            Ok((doc, impact))
-        })();
-        if next.is_err() {
-            at = list.len();
-        }
-        Some(next)
-    })
+    }
+    Ok(())
 }
 
 /// The candidates of a query of several words, in row-id order, and a
@@ -214,27 +213,19 @@ fn merge_list(list: &[u8], candidates: &Candidates, best: &mut [u8]) -> Result<(
     let Some(&last) = docs.last() else {
         return Ok(());
     };
-    let bad = || Error::Integrity("search index");
-    // The decoding of `postings_of`, inline: this loop reads every
-    // posting of the longest lists a query has.
-    let (mut c, mut at, mut doc) = (0, 0, 0i64);
-    while at < list.len() {
-        let gap = next_varint(list, &mut at).ok_or_else(bad)?;
-        doc = doc.checked_add_unsigned(gap).ok_or_else(bad)?;
-        let impact = *list.get(at).ok_or_else(bad)?;
-        at += 1;
+    let mut c = 0;
+    each_posting(list, |doc, impact| {
         if doc > last {
-            break;
+            return false;
         }
-        if !candidates.has(doc) {
-            continue;
+        if candidates.has(doc) {
+            if docs[c] < doc {
+                c = next_at_least(docs, c, doc);
+            }
+            best[c] = best[c].max(impact);
         }
-        if docs[c] < doc {
-            c = next_at_least(docs, c, doc);
-        }
-        best[c] = best[c].max(impact);
-    }
-    Ok(())
+        true
+    })
 }
 
 /// The first place past `from` whose entry is `doc` or later, in `docs`
@@ -618,9 +609,8 @@ fn highest_impacts(pairs: &[(i64, u8)], limit: usize) -> Result<Vec<(i64, u8)>> 
         sorted[next[b]] = entry_bits(doc)?;
         next[b] += 1;
     }
-    // Taken so far, by row id: an entry met again has a lower impact.
-    let mut taken: Vec<u64> = Vec::with_capacity(limit);
-    // As `entry << 8 | impact`, to sort by row id at the end.
+    // Taken so far, as `entry << 8 | impact` in row-id order: an entry
+    // met again has a lower impact.
     let mut out: Vec<u64> = Vec::with_capacity(limit);
     for b in 0..256 {
         if out.len() >= limit {
@@ -629,16 +619,15 @@ fn highest_impacts(pairs: &[(i64, u8)], limit: usize) -> Result<Vec<(i64, u8)>> 
         let bucket = &mut sorted[start[b]..start[b + 1]];
         bucket.sort_unstable();
         for &doc in bucket.iter() {
-            if let Err(at) = taken.binary_search(&doc) {
-                taken.insert(at, doc);
-                out.push((doc << 8) | (255 - b) as u64);
+            let at = out.partition_point(|&k| k >> 8 < doc);
+            if out.get(at).is_none_or(|&k| k >> 8 != doc) {
+                out.insert(at, (doc << 8) | (255 - b) as u64);
                 if out.len() == limit {
                     break;
                 }
             }
         }
     }
-    out.sort_unstable();
     Ok(out
         .into_iter()
         .map(|k| ((k >> 8) as i64, k as u8))

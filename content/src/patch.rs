@@ -15,8 +15,9 @@ use std::time::{Duration, Instant};
 use similar::{Algorithm, DiffOp, capture_diff_slices_deadline};
 use waymark_core::content::model::PackManifest;
 use waymark_core::content::patch::{
-    BaseHasher, PATCH_FORMAT, PatchHeader, PatchWriter, apply_patch,
+    BaseHasher, PATCH_FORMAT, PatchBase, PatchHeader, PatchWriter, apply_patch,
 };
+use waymark_core::content::target::ContentDigest;
 
 use crate::build::compress;
 use crate::{Report, fail};
@@ -73,13 +74,19 @@ pub fn make_patch(old: &Content<'_>, new: &Content<'_>) -> Result<Vec<u8>, Repor
     }
     let mut base = BaseHasher::new();
     old.entries.iter().for_each(|l| base.add(l));
+    // The old version's whole content, as its pack target signed it: a
+    // phone that keeps that digest applies the patch in place.
+    let base = PatchBase {
+        content: Some(ContentDigest::of(old.bytes)),
+        ..base.finish()
+    };
     let header = PatchHeader {
         waymark_patch: PATCH_FORMAT,
         pack: new.manifest.id.clone(),
         publisher: new.manifest.publisher.id.clone(),
         from,
         to,
-        base: base.finish(),
+        base,
     };
     let ops = capture_diff_slices_deadline(
         Algorithm::Patience,

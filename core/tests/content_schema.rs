@@ -245,4 +245,11 @@ mod a_database_upgraded_from_every_earlier_version_has_the_schema_of_a_fresh_one
     fn from_version_8() {
         upgrade_and_compare(include_str!("fixtures/content-schema/v8.sql"), 8);
     }
+
+    /// Before packs kept what updates in place need: the pack installed
+    /// then has none of it, and is still found.
+    #[test]
+    fn from_version_9() {
+        upgrade_and_compare(include_str!("fixtures/content-schema/v9.sql"), 9);
+    }
 }

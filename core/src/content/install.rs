@@ -19,6 +19,7 @@ use super::postings::IndexBuilder;
 use super::schema::ContentSchema;
 use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, SignedPack, checked_content};
+use super::update::entry_rows;
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::storage::{OpenMode, open_database};
 
@@ -104,14 +105,15 @@ impl ContentStore {
         }
         let installed_at = self.clock().now();
         tx.execute(
-            "INSERT INTO packs (publisher, pack_id, version, manifest, installed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO packs (publisher, pack_id, version, manifest, installed_at, content)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 publisher,
                 manifest.id,
                 version,
                 reader.manifest_json(),
-                installed_at.to_rfc3339()
+                installed_at.to_rfc3339(),
+                signed.content.as_ref().map(ContentDigest::stored),
             ],
         )?;
         let pack_row = tx.last_insert_rowid();
@@ -127,7 +129,11 @@ impl ContentStore {
             let lexicon = reader
                 .join()
                 .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())))?;
-            written?;
+            let (avgdl, next_part) = written?;
+            tx.execute(
+                "UPDATE packs SET avgdl = ?2, next_part = ?3 WHERE id = ?1",
+                params![pack_row, avgdl, next_part],
+            )?;
             write_lexicon(&tx, pack_row, &lexicon)
         })?;
         tx.commit()?;
@@ -202,7 +208,7 @@ impl ContentStore {
     ) -> Result<InstalledPack> {
         let decoder = decompress(patch)
             .map_err(|e| Error::InvalidPatch(format!("not a zstd-compressed patch: {e}")))?;
-        let reader = PatchReader::new(BufReader::with_capacity(BUFFER, decoder))?;
+        let mut reader = PatchReader::new(BufReader::with_capacity(BUFFER, decoder))?;
         let header = reader.header().clone();
         if header.publisher != publisher {
             return Err(Error::InvalidPatch(format!(
@@ -225,6 +231,12 @@ impl ContentStore {
             }
             .into());
         }
+        // Applied to the rows, where the header names what is installed.
+        reader = match self.update_in_place(publisher, signed, reader, expected)? {
+            Ok(installed) => return Ok(installed),
+            Err(reader) => reader,
+        };
+        // Else the content is rebuilt whole, and checked.
         // tempfile's errors name the path; ours never do (see crate::error).
         let file = tempfile::tempfile_in(self.dir())
             .map_err(|e| Error::Io(std::io::Error::from(e.kind())))?;
@@ -248,11 +260,12 @@ impl ContentStore {
                     header.from
                 )));
             }
-            // Rows of a pack were inserted in pack order.
             let lexicon = Lexicon::read(&tx, pack_row)?;
-            let mut rows = tx.prepare("SELECT body FROM entries WHERE pack = ?1 ORDER BY id")?;
-            let coded = rows.query_map([pack_row], |r| r.get::<_, Vec<u8>>(0))?;
-            let lines = coded.map(|c| lexicon.decode(&c.map_err(Error::from)?));
+            let mut body = tx.prepare("SELECT body FROM entries WHERE id = ?1")?;
+            let lines = entry_rows(&tx, pack_row)?.into_iter().map(|row| {
+                let coded: Vec<u8> = body.query_row([row], |r| r.get(0))?;
+                lexicon.decode(&coded)
+            });
             reader.apply(lines, content)?;
             Ok(())
         })?;
@@ -338,13 +351,13 @@ fn prepare_entries<R: Read>(
 }
 
 /// Writes the prepared entries of pack row `pack` and their index rows
-/// (see postings.rs).
+/// (see postings.rs); the average length and next part of the index.
 fn write_entries(
     tx: &Transaction<'_>,
     pack: i64,
     receive: std::sync::mpsc::Receiver<Result<Vec<Prepared>>>,
     changes: &mut Tracker,
-) -> Result<()> {
+) -> Result<(f64, i64)> {
     let mut insert_entry = tx.prepare(
         "INSERT INTO entries (pack, kind, entry_id, body, lat, lon)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

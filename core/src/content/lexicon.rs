@@ -393,6 +393,47 @@ impl Coder {
         }
     }
 
+    /// A coder that goes on with an installed pack's model: `row` is its
+    /// lexicon as stored, `lexicon` the same read for decoding. Pieces it
+    /// does not have join the lexicon after the others, as escapes.
+    pub fn resume(row: LexiconRow, lexicon: &Lexicon) -> Coder {
+        let d = &lexicon.decoding;
+        let mut codes: FastMap<Box<str>, u64> = FastMap::default();
+        let mut specials = [(0u32, 0u8); SPECIALS];
+        let (mut len, mut next) = (1, 0u32);
+        for piece in row.words.split('\n') {
+            let id = next;
+            next += 1;
+            let code = if id < d.symbols {
+                // Canonical: the codes of each length follow one another.
+                while id >= d.first_symbol[len] + d.count[len] {
+                    len += 1;
+                }
+                let code = d.first_code[len] + (id - d.first_symbol[len]);
+                if let Some(k) = d.specials.iter().position(|&s| s == id) {
+                    specials[k] = (code, len as u8);
+                    continue;
+                }
+                (u64::from(code) << 8) | len as u64
+            } else {
+                u64::from(id) << 8
+            };
+            codes.entry(piece.into()).or_insert(code);
+        }
+        Coder {
+            codes,
+            specials,
+            symbols: d.symbols,
+            next,
+            lexicon: row,
+        }
+    }
+
+    /// The pieces of the lexicon so far.
+    pub fn pieces(&self) -> u32 {
+        self.next
+    }
+
     /// Appends the coded form of `line` to `out`.
     pub fn code(&mut self, line: &str, out: &mut Vec<u8>) {
         let mut bits = BitWriter::new(out);
@@ -775,6 +816,11 @@ impl Lexicon {
     /// integrity error if it is not one.
     #[cfg(test)]
     pub fn new(row: LexiconRow) -> Result<Self> {
+        Lexicon::of(&row)
+    }
+
+    /// The lexicon of a stored row, or an integrity error.
+    pub fn of(row: &LexiconRow) -> Result<Self> {
         Lexicon::from_parts(row.words.as_bytes(), &row.model)
     }
 
@@ -807,6 +853,20 @@ impl Lexicon {
             long,
             decoding,
         })
+    }
+
+    /// Pack row `pack`'s lexicon as stored.
+    pub fn read_row(conn: &Connection, pack: i64) -> Result<LexiconRow> {
+        Ok(conn.query_row(
+            "SELECT words, model FROM lexicons WHERE pack = ?1",
+            [pack],
+            |r| {
+                Ok(LexiconRow {
+                    words: r.get(0)?,
+                    model: r.get(1)?,
+                })
+            },
+        )?)
     }
 
     /// Pack row `pack`'s lexicon.

@@ -39,6 +39,7 @@ mod store;
 pub mod synthetic;
 pub mod target;
 mod trust;
+mod update;
 
 pub use bundle::{
     BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,

@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 
 use super::model::{PACK_FORMAT, PackManifest};
 use super::pack::MAX_LINE;
+use super::target::ContentDigest;
 use crate::error::{Error, Result};
 
 /// The patch format this code writes and reads (the header's
@@ -69,6 +70,14 @@ pub struct PatchBase {
     pub entries: u64,
     /// SHA-256, lowercase hex, over every entry line followed by `\n`.
     pub sha256: String,
+    /// The digest of the base version's whole content (manifest line and
+    /// entry lines), as its pack target signed it: a phone that installed
+    /// that version, and keeps its signed digest, knows the patch starts
+    /// from what it has without reading its entries, and applies the
+    /// patch in place (see `update.rs`). Absent from patches written
+    /// before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<ContentDigest>,
 }
 
 /// One operation on the old entry lines.
@@ -108,6 +117,7 @@ impl BaseHasher {
         PatchBase {
             entries: self.entries,
             sha256: hex::encode(self.sha256.finalize()),
+            content: None,
         }
     }
 }
@@ -335,30 +345,18 @@ impl<P: BufRead> PatchReader<P> {
         &self.manifest
     }
 
-    /// Applies the patch to `old_entry_lines` (the base version's entry
-    /// lines in pack order, without their `\n`) and writes the new
-    /// version's content to `out`.
-    ///
-    /// `out` receives content before the base is confirmed (its hash is
-    /// known only at the end): on an error, discard what was written. On
-    /// success the content still MUST be checked against the signed
-    /// [`ContentDigest`] before it is trusted.
-    ///
-    /// Errors: [`Error::InvalidPatch`] for a malformed patch,
-    /// [`Error::PatchMismatch`] when the old lines are not the patch's
-    /// base, and any error `old_entry_lines` or `out` give.
-    pub fn apply(
-        mut self,
-        old_entry_lines: impl Iterator<Item = Result<String>>,
-        mut out: impl Write,
-    ) -> Result<PatchHeader> {
-        let mut old = old_entry_lines;
-        out.write_all(&self.manifest_line)?;
-        out.write_all(b"\n")?;
+    /// The new version's manifest line, as the patch carries it.
+    pub(crate) fn manifest_line(&self) -> &[u8] {
+        &self.manifest_line
+    }
+
+    /// Reads the operations, checked against the base's entry count and
+    /// the manifest's, handing each to `step`: the old lines kept or
+    /// dropped, by count, and each line inserted.
+    pub(crate) fn walk(mut self, step: &mut dyn FnMut(Step<'_>) -> Result<()>) -> Result<()> {
         let base = self.header.base.entries;
         let declared = self.manifest.entries;
-        let mut hasher = BaseHasher::new();
-        let mut written = 0u64;
+        let (mut consumed, mut written) = (0u64, 0u64);
         let mut line = Vec::new();
         while read_line(&mut self.patch, &mut line)? {
             let op: PatchOp = serde_json::from_slice(&line)
@@ -368,34 +366,20 @@ impl<P: BufRead> PatchReader<P> {
                     return Err(invalid("an operation of 0 lines"));
                 }
                 PatchOp::Copy(n) | PatchOp::Skip(n) => {
-                    if n > base - hasher.entries {
+                    if n > base - consumed {
                         return Err(invalid(format!(
                             "the operations consume more than the base's {base} entries"
                         )));
                     }
-                    let keep = matches!(op, PatchOp::Copy(_));
-                    if keep && n > declared - written {
-                        return Err(too_many(declared));
-                    }
-                    for _ in 0..n {
-                        let entry = old.next().ok_or_else(|| {
-                            Error::PatchMismatch(
-                                "the installed pack has fewer entries than the patch's base".into(),
-                            )
-                        })??;
-                        if entry.len() > MAX_LINE {
-                            return Err(Error::PatchMismatch(
-                                "an installed entry is longer than a line may be".into(),
-                            ));
+                    consumed += n;
+                    if let PatchOp::Copy(_) = op {
+                        if n > declared - written {
+                            return Err(too_many(declared));
                         }
-                        hasher.add(entry.as_bytes());
-                        if keep {
-                            out.write_all(entry.as_bytes())?;
-                            out.write_all(b"\n")?;
-                        }
-                    }
-                    if keep {
                         written += n;
+                        step(Step::Keep(n))?;
+                    } else {
+                        step(Step::Drop(n))?;
                     }
                 }
                 PatchOp::Insert(n) => {
@@ -409,17 +393,15 @@ impl<P: BufRead> PatchReader<P> {
                         if line.is_empty() {
                             return Err(invalid("an inserted line is empty"));
                         }
-                        out.write_all(&line)?;
-                        out.write_all(b"\n")?;
+                        step(Step::Insert(&line))?;
                     }
                     written += n;
                 }
             }
         }
-        if hasher.entries != base {
+        if consumed != base {
             return Err(invalid(format!(
-                "the operations consume {} of the base's {base} entries",
-                hasher.entries
+                "the operations consume {consumed} of the base's {base} entries"
             )));
         }
         if written != declared {
@@ -427,6 +409,59 @@ impl<P: BufRead> PatchReader<P> {
                 "the patch gives {written} entries; the manifest declares {declared}"
             )));
         }
+        Ok(())
+    }
+
+    /// Applies the patch to `old_entry_lines` (the base version's entry
+    /// lines in pack order, without their `\n`) and writes the new
+    /// version's content to `out`.
+    ///
+    /// `out` receives content before the base is confirmed (its hash is
+    /// known only at the end): on an error, discard what was written. On
+    /// success the content still MUST be checked against the signed
+    /// [`ContentDigest`] before it is trusted.
+    ///
+    /// Errors: [`Error::InvalidPatch`] for a malformed patch,
+    /// [`Error::PatchMismatch`] when the old lines are not the patch's
+    /// base, and any error `old_entry_lines` or `out` give.
+    pub fn apply(
+        self,
+        old_entry_lines: impl Iterator<Item = Result<String>>,
+        mut out: impl Write,
+    ) -> Result<PatchHeader> {
+        let mut old = old_entry_lines;
+        out.write_all(&self.manifest_line)?;
+        out.write_all(b"\n")?;
+        let header = self.header.clone();
+        let mut hasher = BaseHasher::new();
+        self.walk(&mut |step| {
+            let (n, keep) = match step {
+                Step::Keep(n) => (n, true),
+                Step::Drop(n) => (n, false),
+                Step::Insert(line) => {
+                    out.write_all(line)?;
+                    return Ok(out.write_all(b"\n")?);
+                }
+            };
+            for _ in 0..n {
+                let entry = old.next().ok_or_else(|| {
+                    Error::PatchMismatch(
+                        "the installed pack has fewer entries than the patch's base".into(),
+                    )
+                })??;
+                if entry.len() > MAX_LINE {
+                    return Err(Error::PatchMismatch(
+                        "an installed entry is longer than a line may be".into(),
+                    ));
+                }
+                hasher.add(entry.as_bytes());
+                if keep {
+                    out.write_all(entry.as_bytes())?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            Ok(())
+        })?;
         if old.next().is_some() {
             return Err(Error::PatchMismatch(
                 "the installed pack has more entries than the patch's base".into(),
@@ -435,15 +470,25 @@ impl<P: BufRead> PatchReader<P> {
         if !hasher
             .finish()
             .sha256
-            .eq_ignore_ascii_case(&self.header.base.sha256)
+            .eq_ignore_ascii_case(&header.base.sha256)
         {
             return Err(Error::PatchMismatch(
                 "the installed entries are not the patch's base".into(),
             ));
         }
         out.flush()?;
-        Ok(self.header)
+        Ok(header)
     }
+}
+
+/// One step of a patch, as [`PatchReader::walk`] hands it.
+pub(crate) enum Step<'a> {
+    /// Keep the next `n` old lines.
+    Keep(u64),
+    /// Drop the next `n` old lines.
+    Drop(u64),
+    /// Add this line.
+    Insert(&'a [u8]),
 }
 
 /// Applies a patch (its plain lines) to a pack's old entry lines, writing

@@ -167,37 +167,75 @@ fn each_posting(list: &[u8], mut f: impl FnMut(i64, u8) -> bool) -> Result<()> {
     Ok(())
 }
 
-/// The candidates of a query of several words, in row-id order, and a
-/// bit for each row id from the first to the last, set for candidates:
-/// most postings of a long list are no candidate, and the bit tells so
-/// at the cost of one load from a few kilobytes.
-struct Candidates {
-    docs: Vec<i64>,
+/// A set of entry row ids, as a bit for each from the first to the last:
+/// one load from a few kilobytes tells whether an entry is in it.
+#[derive(Debug, Default)]
+pub(crate) struct RowSet {
     first: i64,
     bits: Vec<u64>,
 }
 
-impl Candidates {
-    fn new(docs: Vec<i64>) -> Self {
+impl RowSet {
+    /// The set of `docs` (in row-id order).
+    pub(crate) fn new(docs: &[i64]) -> Self {
         let first = docs.first().copied().unwrap_or(0);
         let span = docs.last().map_or(0, |&last| (last - first) as usize + 1);
         let mut bits = vec![0u64; span.div_ceil(64)];
-        for &d in &docs {
+        for &d in docs {
             let off = (d - first) as usize;
             bits[off / 64] |= 1 << (off % 64);
         }
-        Candidates { docs, first, bits }
+        RowSet { first, bits }
     }
 
-    /// True if `doc` is a candidate.
+    /// True if `doc` is in the set.
     #[inline]
-    fn has(&self, doc: i64) -> bool {
+    pub(crate) fn has(&self, doc: i64) -> bool {
         let Ok(off) = usize::try_from(doc - self.first) else {
             return false;
         };
         self.bits
             .get(off / 64)
             .is_some_and(|w| w >> (off % 64) & 1 == 1)
+    }
+}
+
+/// Per pack row, the entries an update applied in place removed that its
+/// long lists still hold (see `update.rs`): a query skips them. Empty
+/// for packs installed whole.
+pub(crate) type Removed = [(i64, RowSet)];
+
+/// The removed entries of pack row `pack`, if it has any.
+fn removed_in(removed: &Removed, pack: i64) -> Option<&RowSet> {
+    removed.iter().find(|(p, _)| *p == pack).map(|(_, s)| s)
+}
+
+/// Appends the `(entry, impact)` pairs of pack row `pack`'s `list` to
+/// `out`, but the entries removed.
+fn read_live(list: &[u8], pack: i64, removed: &Removed, out: &mut Vec<(i64, u8)>) -> Result<()> {
+    match removed_in(removed, pack) {
+        None => read_list(list, out),
+        Some(gone) => each_posting(list, |doc, impact| {
+            if !gone.has(doc) {
+                out.push((doc, impact));
+            }
+            true
+        }),
+    }
+}
+
+/// The candidates of a query of several words, in row-id order, and the
+/// set of them: most postings of a long list are no candidate, and the
+/// set tells so at the cost of one load.
+struct Candidates {
+    docs: Vec<i64>,
+    set: RowSet,
+}
+
+impl Candidates {
+    fn new(docs: Vec<i64>) -> Self {
+        let set = RowSet::new(&docs);
+        Candidates { docs, set }
     }
 }
 
@@ -208,7 +246,12 @@ impl Candidates {
 /// found, by galloping: a prefix's hundreds of lists are each short
 /// beside the candidates, and stepping through every candidate for each
 /// list was most of a query of a word and a short prefix.
-fn merge_list(list: &[u8], candidates: &Candidates, best: &mut [u8]) -> Result<()> {
+fn merge_list(
+    list: &[u8],
+    gone: Option<&RowSet>,
+    candidates: &Candidates,
+    best: &mut [u8],
+) -> Result<()> {
     let docs = &candidates.docs;
     let Some(&last) = docs.last() else {
         return Ok(());
@@ -218,7 +261,7 @@ fn merge_list(list: &[u8], candidates: &Candidates, best: &mut [u8]) -> Result<(
         if doc > last {
             return false;
         }
-        if candidates.has(doc) {
+        if candidates.set.has(doc) && !gone.is_some_and(|g| g.has(doc)) {
             if docs[c] < doc {
                 c = next_at_least(docs, c, doc);
             }
@@ -285,6 +328,9 @@ pub(crate) struct IndexBuilder {
     pack_words: u64,
     /// Bytes held before a part is written ([`PART_BUDGET`]).
     budget: usize,
+    /// The pack's average length, when the entries added are a few more
+    /// of an installed pack (see [`Self::extending`]).
+    avgdl: Option<f64>,
 }
 
 impl IndexBuilder {
@@ -299,6 +345,19 @@ impl IndexBuilder {
             pack_docs: 0,
             pack_words: 0,
             budget: PART_BUDGET,
+            avgdl: None,
+        }
+    }
+
+    /// A builder of more entries of pack row `pack`, whose parts are
+    /// numbered from `part` (past its last), with the pack's average
+    /// length `avgdl` as it was installed: their impacts weigh as its
+    /// other entries' do.
+    pub fn extending(pack: i64, part: i64, avgdl: f64) -> Self {
+        IndexBuilder {
+            part,
+            avgdl: Some(avgdl),
+            ..IndexBuilder::new(pack)
         }
     }
 
@@ -336,16 +395,23 @@ impl IndexBuilder {
         Ok(())
     }
 
-    /// Writes the part in progress, if any.
-    pub fn finish(mut self, tx: &Transaction<'_>) -> Result<()> {
-        self.flush(tx)
+    /// Writes the part in progress, if any; the pack's average length,
+    /// and the next part free.
+    pub fn finish(mut self, tx: &Transaction<'_>) -> Result<(f64, i64)> {
+        self.flush(tx)?;
+        Ok((self.average(), self.part))
+    }
+
+    fn average(&self) -> f64 {
+        self.avgdl
+            .unwrap_or(self.pack_words as f64 / self.pack_docs.max(1) as f64)
     }
 
     fn flush(&mut self, tx: &Transaction<'_>) -> Result<()> {
         if self.lengths.is_empty() {
             return Ok(());
         }
-        let avgdl = self.pack_words as f64 / self.pack_docs.max(1) as f64;
+        let avgdl = self.average();
         let first = self.lengths[0].0;
         let lengths = &self.lengths;
         // Rows of one install are consecutive: an entry's length is at its
@@ -434,6 +500,54 @@ pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     Ok(())
 }
 
+/// Takes entries `gone` (row-id order) of pack row `pack` out of the
+/// short lists of `words` (each once) that hold them, deleting a row left
+/// empty, so a word only they had leaves the index. A long list keeps
+/// them, and queries skip them ([`Removed`]).
+pub(crate) fn remove_from_lists(
+    tx: &Transaction<'_>,
+    pack: i64,
+    words: &[&str],
+    gone: &RowSet,
+) -> Result<()> {
+    let mut read = tx.prepare_cached(
+        "SELECT part, list FROM terms WHERE term = ?1 AND pack = ?2 AND list IS NOT NULL",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE terms SET df = ?4, list = ?5 WHERE term = ?1 AND pack = ?2 AND part = ?3",
+    )?;
+    let mut delete =
+        tx.prepare_cached("DELETE FROM terms WHERE term = ?1 AND pack = ?2 AND part = ?3")?;
+    let mut pairs = Vec::new();
+    for word in words {
+        let rows: Vec<(i64, Vec<u8>)> = read
+            .query_map(params![word, pack], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (part, list) in rows {
+            pairs.clear();
+            read_list(&list, &mut pairs)?;
+            let df = pairs.len();
+            pairs.retain(|&(doc, _)| !gone.has(doc));
+            if pairs.len() == df {
+                continue;
+            }
+            if pairs.is_empty() {
+                delete.execute(params![word, pack, part])?;
+                continue;
+            }
+            let mut kept = Vec::with_capacity(list.len());
+            let mut last = 0;
+            for &(doc, impact) in &pairs {
+                push_varint(&mut kept, (doc - last) as u64);
+                kept.push(impact);
+                last = doc;
+            }
+            update.execute(params![word, pack, part, pairs.len() as i64, kept])?;
+        }
+    }
+    Ok(())
+}
+
 /// The end of the range of words that begin with `prefix` (exclusive):
 /// no folded word has a character above U+10FFFF.
 fn prefix_end(prefix: &str) -> String {
@@ -464,11 +578,12 @@ pub(crate) fn vocabulary(conn: &Connection) -> Result<Vec<(Box<str>, u64)>> {
 }
 
 /// A query word's rows: each row's `df`, and its list (or, for the last
-/// word of a one-word query, its head where it has one).
+/// word of a one-word query, its head where it has one), each with its
+/// pack row.
 struct WordRows {
     df: u64,
-    lists: Vec<Vec<u8>>,
-    heads: Vec<Vec<u8>>,
+    lists: Vec<(i64, Vec<u8>)>,
+    heads: Vec<(i64, Vec<u8>)>,
 }
 
 /// The rows of `word` (whole, or every word it begins if `prefix`);
@@ -487,9 +602,9 @@ fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result
     };
     // Long lists are read only where they are used.
     let sql = if heads {
-        "SELECT df, head, list FROM terms WHERE term >= ?1 AND term < ?2"
+        "SELECT df, head, list, pack FROM terms WHERE term >= ?1 AND term < ?2"
     } else {
-        "SELECT t.df, NULL, coalesce(t.list, p.list) FROM terms t
+        "SELECT t.df, NULL, coalesce(t.list, p.list), t.pack FROM terms t
          LEFT JOIN postings p ON p.id = t.postings
          WHERE t.term >= ?1 AND t.term < ?2"
     };
@@ -497,10 +612,11 @@ fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result
     let mut rows = stmt.query(params![word, end])?;
     while let Some(r) = rows.next()? {
         out.df += r.get::<_, i64>(0)?.max(0) as u64;
+        let pack = r.get(3)?;
         if let Some(head) = r.get_ref(1)?.as_blob_or_null()? {
-            out.heads.push(head.to_vec());
+            out.heads.push((pack, head.to_vec()));
         } else if let Some(list) = r.get_ref(2)?.as_blob_or_null()? {
-            out.lists.push(list.to_vec());
+            out.lists.push((pack, list.to_vec()));
         }
     }
     Ok(out)
@@ -508,16 +624,18 @@ fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result
 
 /// The best `limit` entries for the folded query `words` (the last one a
 /// prefix), as `(entry row, score)`, best first (scores negative, as
-/// FTS5's bm25: lower is better); `total`: the entries installed.
+/// FTS5's bm25: lower is better); `total`: the entries installed;
+/// `removed`: entries the lists still hold that are gone.
 pub(crate) fn top(
     conn: &Connection,
     words: &[String],
     total: u64,
     limit: usize,
+    removed: &Removed,
 ) -> Result<Vec<(i64, f64)>> {
     let last = words.len() - 1;
     if words.len() == 1 && limit <= HEAD {
-        return top_one(conn, &words[0], total, limit);
+        return top_one(conn, &words[0], total, limit, removed);
     }
     let mut rows = Vec::with_capacity(words.len());
     for (i, w) in words.iter().enumerate() {
@@ -530,8 +648,8 @@ pub(crate) fn top(
     // Candidates from the word in the fewest entries: (entry, score).
     let driver = (0..rows.len()).min_by_key(|&i| rows[i].df).unwrap_or(0);
     let mut candidates: Vec<(i64, u8)> = Vec::new();
-    for list in &rows[driver].lists {
-        read_list(list, &mut candidates)?;
+    for (pack, list) in &rows[driver].lists {
+        read_live(list, *pack, removed, &mut candidates)?;
     }
     // Best impact per entry (a prefix's words may share entries).
     best_per_entry(&mut candidates)?;
@@ -550,8 +668,8 @@ pub(crate) fn top(
         best.resize(scored.len(), 0);
         let candidates = Candidates::new(scored.iter().map(|&(doc, _)| doc).collect());
         // Each list against the candidates, both in row-id order.
-        for list in &word.lists {
-            merge_list(list, &candidates, &mut best)?;
+        for (pack, list) in &word.lists {
+            merge_list(list, removed_in(removed, *pack), &candidates, &mut best)?;
         }
         let weight = idf(total, word.df);
         let mut keep = best.iter();
@@ -569,15 +687,30 @@ pub(crate) fn top(
 /// The best `limit` (at most [`HEAD`]) entries for one word typed (a
 /// prefix), from heads: an entry's score is its best impact among the
 /// words the prefix begins, times the idf of their summed counts, so the
-/// best entries are the best of each word's head.
-fn top_one(conn: &Connection, word: &str, total: u64, limit: usize) -> Result<Vec<(i64, f64)>> {
-    let rows = word_rows(conn, word, true, true)?;
+/// best entries are the best of each word's head. A head is a list's
+/// best entries, and so are the ones left of it when some are removed,
+/// as long as `limit` are left; when fewer are, the whole lists are read.
+fn top_one(
+    conn: &Connection,
+    word: &str,
+    total: u64,
+    limit: usize,
+    removed: &Removed,
+) -> Result<Vec<(i64, f64)>> {
+    let mut rows = word_rows(conn, word, true, true)?;
     let mut pairs: Vec<(i64, u8)> = Vec::new();
-    for head in &rows.heads {
-        read_list(head, &mut pairs)?;
+    let mut short = false;
+    for (pack, head) in &rows.heads {
+        let before = pairs.len();
+        read_live(head, *pack, removed, &mut pairs)?;
+        short |= pairs.len() - before < limit;
     }
-    for list in &rows.lists {
-        read_list(list, &mut pairs)?;
+    if short {
+        rows = word_rows(conn, word, true, false)?;
+        pairs.clear();
+    }
+    for (pack, list) in &rows.lists {
+        read_live(list, *pack, removed, &mut pairs)?;
     }
     let weight = idf(total, rows.df);
     let scored = highest_impacts(&pairs, limit)?
@@ -783,9 +916,9 @@ mod tests {
         let conn = index(&docs, PART_BUDGET);
         for word in ["shelter", "shel", "open", "beds", "b"] {
             let words = [word.to_owned()];
-            let from_heads = top_one(&conn, word, total, 20).unwrap();
+            let from_heads = top_one(&conn, word, total, 20, &[]).unwrap();
             // The same query through the whole lists (a limit past HEAD).
-            let mut whole = top(&conn, &words, total, HEAD + 1).unwrap();
+            let mut whole = top(&conn, &words, total, HEAD + 1, &[]).unwrap();
             whole.truncate(20);
             assert_eq!(from_heads.len(), 20, "{word}");
             assert_eq!(from_heads, whole, "{word}");
@@ -813,7 +946,7 @@ mod tests {
         ] {
             let words: Vec<String> = query.iter().map(|w| w.to_string()).collect();
             let ids = |c: &Connection| -> Vec<i64> {
-                top(c, &words, total, 10_000)
+                top(c, &words, total, 10_000, &[])
                     .unwrap()
                     .into_iter()
                     .map(|(d, _)| d)
@@ -837,7 +970,7 @@ mod tests {
         for (i, w) in words.iter().enumerate() {
             let rows = word_rows(conn, w, i == words.len() - 1, false).unwrap();
             let mut best = std::collections::BTreeMap::<i64, u8>::new();
-            for list in &rows.lists {
+            for (_, list) in &rows.lists {
                 let mut pairs = Vec::new();
                 read_list(list, &mut pairs).unwrap();
                 for (doc, imp) in pairs {
@@ -874,7 +1007,7 @@ mod tests {
             &["beds", "camp", "bus"],
         ] {
             let words: Vec<String> = query.iter().map(|w| w.to_string()).collect();
-            let got = top(&conn, &words, total, 10_000).unwrap();
+            let got = top(&conn, &words, total, 10_000, &[]).unwrap();
             // Best first (scores negated, as FTS5's; ranked as `f32`).
             let ranked = |s: f64| -s as f32;
             assert!(
@@ -906,7 +1039,7 @@ mod tests {
         let conn = index(&docs, PART_BUDGET);
         let ids = |q: &[&str]| -> Vec<i64> {
             let words: Vec<String> = q.iter().map(|w| w.to_string()).collect();
-            let mut ids: Vec<i64> = top(&conn, &words, 3, 20)
+            let mut ids: Vec<i64> = top(&conn, &words, 3, 20, &[])
                 .unwrap()
                 .into_iter()
                 .map(|(d, _)| d)

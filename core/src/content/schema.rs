@@ -37,7 +37,7 @@ const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 9;
+    const END_VERSION: u32 = 10;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -61,6 +61,7 @@ impl Schema for ContentSchema {
                  UNIQUE (publisher, pack_id)
              );",
         )?;
+        tx.execute_batch(ADD_PACK_UPDATES)?;
         tx.execute_batch(CREATE_ENTRIES)?;
         tx.execute_batch(CREATE_KIND_INDEX)?;
         // The full-text index (see postings.rs) and the packs' words
@@ -121,12 +122,30 @@ impl Schema for ContentSchema {
             // lexicon.rs): every entry is recoded, with the same row id,
             // so the index stays as it is.
             8 => upgrade_to_v9(tx),
+            // Version 10 keeps what an update applied in place needs of a
+            // pack (see ADD_PACK_UPDATES); packs installed before have
+            // none of it, and their next update rebuilds them whole.
+            9 => Ok(tx.execute_batch(ADD_PACK_UPDATES)?),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
         }
     }
 }
+
+/// What an update applied in place needs of a pack (see update.rs), each
+/// NULL where unknown or empty: `content`, the digest of the installed
+/// version's content as signed (`length sha256`, see
+/// `ContentDigest::stored`); `avgdl`, the average length its index
+/// weighed entries by; `next_part`, the next free part of its index;
+/// `entry_order`, its entries' rows in pack order where that is not their
+/// row order (runs, see update.rs); `removed`, rows of entries removed by
+/// updates that its long lists still hold (see postings.rs's `Removed`).
+const ADD_PACK_UPDATES: &str = "ALTER TABLE packs ADD COLUMN content TEXT;
+     ALTER TABLE packs ADD COLUMN avgdl REAL;
+     ALTER TABLE packs ADD COLUMN next_part INTEGER;
+     ALTER TABLE packs ADD COLUMN entry_order BLOB;
+     ALTER TABLE packs ADD COLUMN removed BLOB;";
 
 /// The entries, each its pack's JSON line word-coded (see lexicon.rs),
 /// and their indexes by pack and by place.

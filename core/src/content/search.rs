@@ -265,7 +265,7 @@ fn ranked(
     words: &[String],
     limit: usize,
 ) -> Result<Vec<Row>> {
-    let top = postings::top(conn, words, packs.entries, limit)?;
+    let top = postings::top(conn, words, packs.entries, limit, &packs.removed)?;
     let mut stmt = conn.prepare_cached("SELECT pack, body FROM entries WHERE id = ?1")?;
     let mut out = Vec::with_capacity(top.len());
     for (id, score) in top {

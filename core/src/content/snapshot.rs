@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use super::lexicon::Lexicon;
 use super::model::{Entry, PackManifest};
 use super::normalize::WordFolds;
+use super::postings::RowSet;
 use crate::error::Result;
 use crate::storage::json_from_text;
 
@@ -25,6 +26,9 @@ pub(crate) struct PackSnapshot {
     pub(crate) packs: HashMap<i64, (String, Arc<PackManifest>)>,
     /// Entries installed, over every pack (bm25's N).
     pub(crate) entries: u64,
+    /// Per pack row, the entries removed that its index still holds
+    /// (updates applied in place, see update.rs).
+    pub(crate) removed: Vec<(i64, RowSet)>,
     /// Every indexed word with its entry count, in order: read at the
     /// first typo correction after a change, then kept.
     vocabulary: OnceLock<Vec<(Box<str>, u64)>>,
@@ -40,10 +44,14 @@ impl PackSnapshot {
     /// `version` (from [`snapshot_version`]).
     pub(crate) fn read(conn: &Connection, version: (i64, u64)) -> Result<Self> {
         let mut packs = HashMap::new();
-        let mut stmt = conn.prepare_cached("SELECT id, publisher, manifest FROM packs")?;
+        let mut removed = Vec::new();
+        let mut stmt = conn.prepare_cached("SELECT id, publisher, manifest, removed FROM packs")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let manifest: PackManifest = json_from_text(r.get_ref(2)?.as_str()?)?;
+            if let Some(ids) = r.get_ref(3)?.as_blob_or_null()? {
+                removed.push((r.get(0)?, RowSet::new(&super::update::decode_ids(ids))));
+            }
             packs.insert(r.get(0)?, (r.get(1)?, Arc::new(manifest)));
         }
         // Each manifest's count, which its install held it to.
@@ -54,6 +62,7 @@ impl PackSnapshot {
             version,
             packs,
             entries,
+            removed,
             vocabulary: OnceLock::new(),
             lexicons: Mutex::new(Vec::new()),
             word_folds: Mutex::new(WordFolds::default()),

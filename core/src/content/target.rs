@@ -51,6 +51,11 @@ impl ContentDigest {
     pub fn matches(&self, other: &ContentDigest) -> bool {
         self.length == other.length && self.sha256.eq_ignore_ascii_case(&other.sha256)
     }
+
+    /// As the `packs` table keeps it: the length, a space, the hash.
+    pub(crate) fn stored(&self) -> String {
+        format!("{} {}", self.length, self.sha256.to_ascii_lowercase())
+    }
 }
 
 impl PackTargetCustom {
@@ -174,6 +179,10 @@ pub struct SignedPack {
     pub version: Option<u64>,
     /// The publisher the custom metadata states, if any.
     pub publisher: Option<String>,
+    /// The digest of the pack's content the custom metadata states, if
+    /// any: kept with the installed pack, it tells which version a patch
+    /// starts from.
+    pub content: Option<ContentDigest>,
 }
 
 impl SignedPack {
@@ -199,6 +208,7 @@ impl SignedPack {
             target: path.to_owned(),
             id: id.to_owned(),
             version: custom.as_ref().map(|c| c.version),
+            content: custom.as_ref().and_then(|c| c.content.clone()),
             publisher: custom.map(|c| c.publisher),
         })
     }

@@ -1101,7 +1101,7 @@ fn a_version_1_database_is_reindexed_and_keeps_its_packs() {
 }
 
 /// Turns the entries of the content database `conn` back into version
-/// 6's form (JSON text, no lexicons), for tests that make an older
+/// 6's form (JSON text, no lexicons, no columns of version 10's packs), for tests that make an older
 /// version's database from a fresh one.
 pub(super) fn entries_as_version_6(conn: &rusqlite::Connection) {
     let packs: Vec<i64> = conn
@@ -1128,7 +1128,13 @@ pub(super) fn entries_as_version_6(conn: &rusqlite::Connection) {
             .unwrap();
         }
     }
-    conn.execute_batch("DROP TABLE lexicons;").unwrap();
+    conn.execute_batch(
+        "DROP TABLE lexicons;
+         ALTER TABLE packs DROP COLUMN content; ALTER TABLE packs DROP COLUMN avgdl;
+         ALTER TABLE packs DROP COLUMN next_part; ALTER TABLE packs DROP COLUMN entry_order;
+         ALTER TABLE packs DROP COLUMN removed;",
+    )
+    .unwrap();
 }
 
 /// The SQL that created the table or index `name`.
@@ -1307,12 +1313,19 @@ pub(super) fn signed_as(pack: &[u8]) -> target::SignedPack {
             id: r.manifest().id.clone(),
             version: Some(r.manifest().version),
             publisher: Some(r.manifest().publisher.id.clone()),
+            content: Some(target::ContentDigest::of(&{
+                let mut content = Vec::new();
+                std::io::Read::read_to_end(&mut pack::decompress(pack).unwrap(), &mut content)
+                    .unwrap();
+                content
+            })),
         },
         Err(_) => target::SignedPack {
             target: "packs/unreadable.wmpack".into(),
             id: "unreadable".into(),
             version: None,
             publisher: None,
+            content: None,
         },
     }
 }

@@ -694,3 +694,394 @@ fn a_patch_must_rebuild_the_pack_and_version_its_signed_target_names() {
         .unwrap();
     assert_eq!(s.packs().unwrap()[0].manifest.version, 2);
 }
+
+// ----- applied in place -----------------------------------------------------
+
+/// Letters only (the index cuts words at digits), all of one length (no
+/// tag begins another): a word no other entry has.
+fn tag(mut i: usize) -> String {
+    let mut t = String::from("zq");
+    for _ in 0..3 {
+        t.push((b'a' + (i % 26) as u8) as char);
+        i /= 26;
+    }
+    t
+}
+
+/// Article `i`, with its own word and a common one in its title.
+fn tagged(i: usize, edit: usize) -> Entry {
+    Entry::Article(Article {
+        id: format!("art-{i}"),
+        language: "en".into(),
+        title: format!("{} {} shelter", tag(i), WORDS[(i + edit) % 12]),
+        body: format!(
+            "Ask at the {} about {} {}.",
+            WORDS[(i * 7 + edit) % 12],
+            WORDS[(i * 5) % 12],
+            tag(i)
+        ),
+        countries: vec![],
+        topics: vec![],
+        verified: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        expires: None,
+    })
+}
+
+/// The next version of `old` (each with its number and edit count) by
+/// `actions`, one per old entry (0–2 keep, 3 drop, 4 edit, 5 keep and
+/// add one after); `next`: the next new number.
+fn next_version(old: &[(usize, usize)], actions: &[u8], next: &mut usize) -> Vec<(usize, usize)> {
+    let mut new = Vec::new();
+    for (k, &(i, edits)) in old.iter().enumerate() {
+        match actions.get(k).copied().unwrap_or(0) % 6 {
+            3 => {}
+            4 => new.push((i, edits + 1)),
+            5 => {
+                new.push((i, edits));
+                new.push((*next, 0));
+                *next += 1;
+            }
+            _ => new.push((i, edits)),
+        }
+    }
+    new
+}
+
+fn tagged_pack(version: u64, entries: &[(usize, usize)]) -> Vec<u8> {
+    let entries: Vec<Entry> = entries.iter().map(|&(i, e)| tagged(i, e)).collect();
+    pack_file(version, &entries)
+}
+
+/// A patch from `old_pack` to `new_pack` of single-line steps (a line of
+/// the old version is kept where the new one has it next, else dropped
+/// or the new one inserted), naming the old content digest as its base
+/// when `in_place`. Compressed.
+fn fine_patch(from: u64, old_pack: &[u8], new_pack: &[u8], in_place: bool) -> Vec<u8> {
+    let (_, old) = split(&content_of(old_pack));
+    let (manifest, new) = split(&content_of(new_pack));
+    let mut h = header(&old, from, 0);
+    h.to = serde_json::from_str::<PackManifest>(&manifest)
+        .unwrap()
+        .version;
+    if in_place {
+        h.base.content = Some(ContentDigest::of(&content_of(old_pack)));
+    }
+    let mut w = PatchWriter::new(Vec::new(), &h, manifest.as_bytes()).unwrap();
+    let (mut a, mut b) = (0, 0);
+    while a < old.len() || b < new.len() {
+        if a < old.len() && b < new.len() && old[a] == new[b] {
+            w.copy(1).unwrap();
+            (a, b) = (a + 1, b + 1);
+        } else if a < old.len() && !new[b..].contains(&old[a]) {
+            w.skip(1).unwrap();
+            a += 1;
+        } else {
+            w.insert(&[new[b].as_bytes()]).unwrap();
+            b += 1;
+        }
+    }
+    let plain = w.finish().unwrap();
+    let mut out = Vec::new();
+    ruzstd::encoding::compress(
+        &plain[..],
+        &mut out,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    out
+}
+
+/// The pack's entry lines as installed, in pack order.
+fn installed_lines(s: &ContentStore) -> Vec<String> {
+    let conn = s.conn();
+    let row: i64 = conn
+        .query_row("SELECT id FROM packs", [], |r| r.get(0))
+        .unwrap();
+    let lexicon = lexicon::Lexicon::read(&conn, row).unwrap();
+    update::entry_rows(&conn, row)
+        .unwrap()
+        .into_iter()
+        .map(|id| {
+            let coded: Vec<u8> = conn
+                .query_row("SELECT body FROM entries WHERE id = ?1", [id], |r| r.get(0))
+                .unwrap();
+            lexicon.decode(&coded).unwrap()
+        })
+        .collect()
+}
+
+/// What the packs table keeps of updates in place: the entries removed
+/// that the index still holds, and whether an entry order is kept.
+fn in_place_state(s: &ContentStore) -> (usize, bool) {
+    s.conn()
+        .query_row(
+            "SELECT removed, entry_order IS NOT NULL FROM packs",
+            [],
+            |r| {
+                let removed: Option<Vec<u8>> = r.get(0)?;
+                Ok((
+                    removed.map_or(0, |b| update::decode_ids(&b).len()),
+                    r.get(1)?,
+                ))
+            },
+        )
+        .unwrap()
+}
+
+fn ids_found(s: &ContentStore, text: &str, limit: usize) -> Vec<String> {
+    s.search(&SearchQuery {
+        limit,
+        ..SearchQuery::new(text)
+    })
+    .unwrap()
+    .hits
+    .into_iter()
+    .map(|h| h.id)
+    .collect()
+}
+
+/// Installs `entries` as the store's version `version` by a patch from
+/// `old` (version `version - 1`) applied in place, then checks the store
+/// holds exactly that version: its lines in order, every entry found by
+/// its own word, no word of an entry gone, common words finding only
+/// entries there.
+fn update_and_check(
+    s: &ContentStore,
+    version: u64,
+    old: &[(usize, usize)],
+    entries: &[(usize, usize)],
+    gone_before: &[usize],
+) {
+    let (old_pack, new_pack) = (tagged_pack(version - 1, old), tagged_pack(version, entries));
+    let patch = fine_patch(version - 1, &old_pack, &new_pack, true);
+    let expected = ContentDigest::of(&content_of(&new_pack));
+    let installed = s
+        .install_patch_verified("pub-a", &signed_as(&new_pack), &patch[..], &expected)
+        .unwrap();
+    assert_eq!(installed.manifest.version, version);
+    assert_eq!(installed_lines(s), split(&content_of(&new_pack)).1);
+    assert_eq!(s.packs().unwrap()[0].manifest.version, version);
+    let live: std::collections::HashSet<usize> = entries.iter().map(|&(i, _)| i).collect();
+    for &(i, _) in entries {
+        assert_eq!(
+            ids_found(s, &tag(i), 20),
+            [format!("art-{i}")],
+            "{}",
+            tag(i)
+        );
+    }
+    for i in old
+        .iter()
+        .map(|&(i, _)| i)
+        .chain(gone_before.iter().copied())
+    {
+        if !live.contains(&i) {
+            // (Typo correction may find another entry's word.)
+            let hits = ids_found(s, &tag(i), 20);
+            assert!(!hits.contains(&format!("art-{i}")), "{} is gone", tag(i));
+            let kept: i64 = s
+                .conn()
+                .query_row(
+                    "SELECT count(*) FROM terms WHERE term = ?1",
+                    [tag(i)],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(kept, 0, "{} left the index", tag(i));
+        }
+    }
+    for q in ["shelter", "she", "asylum", "clinic shelter", "ask shel"] {
+        let hits = ids_found(s, q, 50);
+        assert!(
+            hits.iter()
+                .all(|id| live.contains(&id[4..].parse::<usize>().unwrap())),
+            "{q}: {hits:?}"
+        );
+        if q.starts_with("she") {
+            assert_eq!(hits.len(), live.len().min(50), "{q}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn updates_applied_in_place_give_exactly_each_new_version(
+        first in 1..90usize,
+        steps in prop::collection::vec(prop::collection::vec(0..6u8, 90), 1..4),
+    ) {
+        let (_d, s) = store();
+        let mut versions = vec![(0..first).map(|i| (i, 0)).collect::<Vec<_>>()];
+        let v1 = tagged_pack(1, &versions[0]);
+        s.install_verified("pub-a", &signed_as(&v1), &v1[..]).unwrap();
+        let mut next = first;
+        let mut gone = Vec::new();
+        for (k, actions) in steps.iter().enumerate() {
+            let old = versions.last().unwrap().clone();
+            let new = next_version(&old, actions, &mut next);
+            if new.is_empty() {
+                break;
+            }
+            update_and_check(&s, k as u64 + 2, &old, &new, &gone);
+            gone.extend(old.iter().map(|&(i, _)| i).filter(|i| !new.iter().any(|n| n.0 == *i)));
+            versions.push(new);
+        }
+    }
+}
+
+#[test]
+fn an_update_in_place_reports_the_changes_and_searches_as_the_full_pack() {
+    let (old, new) = (pack_file(1, &v1()), pack_file(2, &v2()));
+    let expected = ContentDigest::of(&content_of(&new));
+    let (_a, s) = store();
+    s.install_verified("pub-a", &signed_as(&old[..]), &old[..])
+        .unwrap();
+    let patched = s
+        .install_patch_verified(
+            "pub-a",
+            &signed_as(&new),
+            &fine_patch(1, &old, &new, true)[..],
+            &expected,
+        )
+        .unwrap();
+    assert_eq!(patched.changes, Some(v1_to_v2_changes()));
+    assert_eq!(in_place_state(&s), (5, true), "applied in place");
+    let (_b, full) = store();
+    full.install_verified("pub-a", &signed_as(&new[..]), &new[..])
+        .unwrap();
+    assert_eq!(in_place_state(&full), (0, false));
+    assert_eq!(installed_lines(&s), installed_lines(&full));
+    for q in ["updated", "new", "asylum", "police winter", "clinic", "she"] {
+        let hits = found(&s, q);
+        assert!(!hits.is_empty(), "{q}");
+        let mut theirs = found(&full, q);
+        let mut ours = hits;
+        // The same entries; an order may differ where scores nearly tie
+        // (the full install weighs by the new version's average length).
+        ours.sort();
+        theirs.sort();
+        assert_eq!(ours, theirs, "{q}");
+    }
+    // A later full install, and the removal, leave nothing of it.
+    let v3 = pack_file(3, &v1());
+    s.install_verified("pub-a", &signed_as(&v3[..]), &v3[..])
+        .unwrap();
+    assert_eq!(in_place_state(&s), (0, false));
+    s.remove_pack("pub-a", "p").unwrap();
+    let left: i64 = s
+        .conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM terms)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn a_tenth_removed_rebuilds_the_pack_whole_and_checks_it() {
+    let (_d, s) = store();
+    let mut entries: Vec<(usize, usize)> = (0..100).map(|i| (i, 0)).collect();
+    let v1 = tagged_pack(1, &entries);
+    s.install_verified("pub-a", &signed_as(&v1), &v1[..])
+        .unwrap();
+    // Two updates of 6 removals each: the first in place, the second too
+    // (6 of 100 removed before it), then the third rebuilds.
+    for (round, expect) in [(0, 6), (1, 12), (2, 0)] {
+        let version = round as u64 + 1;
+        let old = entries.clone();
+        entries.retain(|&(i, _)| i % 16 != round || i >= 96);
+        let new = tagged_pack(version + 1, &entries);
+        let old_pack = tagged_pack(version, &old);
+        let patch = fine_patch(version, &old_pack, &new, true);
+        let expected = ContentDigest::of(&content_of(&new));
+        if round == 2 {
+            // Rebuilt whole: the content is checked again, so a wrong
+            // digest is refused, and nothing changes.
+            let wrong = ContentDigest {
+                length: expected.length + 1,
+                ..expected.clone()
+            };
+            assert!(matches!(
+                s.install_patch_verified("pub-a", &signed_as(&new), &patch[..], &wrong),
+                Err(Error::Untrusted(_))
+            ));
+            assert_eq!(s.packs().unwrap()[0].manifest.version, version);
+        }
+        s.install_patch_verified("pub-a", &signed_as(&new), &patch[..], &expected)
+            .unwrap();
+        assert_eq!(in_place_state(&s), (expect, false), "round {round}");
+        assert_eq!(installed_lines(&s), split(&content_of(&new)).1);
+    }
+}
+
+#[test]
+fn a_patch_naming_another_base_digest_is_not_applied_in_place() {
+    let (v1_pack, v2_pack) = (tagged_pack(1, &[(0, 0), (1, 0)]), tagged_pack(2, &[(0, 0)]));
+    let (_d, s) = store();
+    // A version 1 of other entries: its signed digest is not the base's.
+    let other = tagged_pack(1, &[(5, 0), (1, 0)]);
+    s.install_verified("pub-a", &signed_as(&other), &other[..])
+        .unwrap();
+    let patch = fine_patch(1, &v1_pack, &v2_pack, true);
+    let expected = ContentDigest::of(&content_of(&v2_pack));
+    // Rebuilt whole instead, it does not give the signed content: sync
+    // fetches the full pack.
+    let refused = s.install_patch_verified("pub-a", &signed_as(&v2_pack), &patch[..], &expected);
+    assert!(
+        matches!(refused, Err(Error::PatchMismatch(_) | Error::Untrusted(_))),
+        "{refused:?}"
+    );
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+    assert_eq!(installed_lines(&s), split(&content_of(&other)).1);
+}
+
+#[test]
+fn a_word_whose_best_entries_went_is_answered_from_its_whole_list() {
+    // 200 entries with "shelter"; the 60 that have it most (the highest
+    // impact: most of the head of its list) go in one update.
+    let entry = |i: usize| {
+        Entry::Article(Article {
+            id: format!("art-{i}"),
+            language: "en".into(),
+            title: if i < 60 {
+                "shelter shelter shelter".into()
+            } else {
+                format!(
+                    "shelter {} {} {}",
+                    tag(i),
+                    WORDS[i % 12],
+                    WORDS[(i / 12) % 12]
+                )
+            },
+            body: "Open every day.".into(),
+            countries: vec![],
+            topics: vec![],
+            verified: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            expires: None,
+        })
+    };
+    let all: Vec<Entry> = (0..200).map(entry).collect();
+    let (v1_pack, v2_pack) = (pack_file(1, &all), pack_file(2, &all[60..]));
+    let (_d, s) = store();
+    s.install_verified("pub-a", &signed_as(&v1_pack), &v1_pack[..])
+        .unwrap();
+    s.install_patch_verified(
+        "pub-a",
+        &signed_as(&v2_pack),
+        &fine_patch(1, &v1_pack, &v2_pack, true)[..],
+        &ContentDigest::of(&content_of(&v2_pack)),
+    )
+    .unwrap();
+    assert_eq!(in_place_state(&s).0, 60);
+    for q in ["shelter", "shel", "sh"] {
+        let hits = ids_found(&s, q, 20);
+        assert_eq!(hits.len(), 20, "{q}: {hits:?}");
+        assert!(
+            hits.iter()
+                .all(|id| id[4..].parse::<usize>().unwrap() >= 60),
+            "{q}: {hits:?}"
+        );
+    }
+}

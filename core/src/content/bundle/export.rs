@@ -17,6 +17,7 @@ use crate::content::model::PackManifest;
 use crate::content::pack::PackWriter;
 use crate::content::store::ContentStore;
 use crate::content::target::{PackTargetCustom, checked_content};
+use crate::content::update::entry_rows;
 use crate::error::{ContentOrigin, Error, Oversized, Result, Untrusted};
 use crate::storage::json_from_text;
 use crate::tuf::{
@@ -244,12 +245,11 @@ impl ContentStore {
         // The lexicon and the entries of one snapshot.
         let conn = conn.unchecked_transaction()?;
         let lexicon = Lexicon::read(&conn, row)?;
-        // Rows of a pack were inserted in pack order.
-        let mut rows = conn.prepare("SELECT body FROM entries WHERE pack = ?1 ORDER BY id")?;
-        let mut it = rows.query([row])?;
+        let mut body = conn.prepare("SELECT body FROM entries WHERE id = ?1")?;
         let mut line = String::new();
-        while let Some(r) = it.next()? {
-            line.clear();
+        for entry in entry_rows(&conn, row)? {
+            let mut rows = body.query([entry])?;
+            let r = rows.next()?.ok_or(Error::Integrity("entry order"))?;
             let coded = r.get_ref(0)?.as_blob().map_err(rusqlite::Error::from)?;
             lexicon.decode_into(coded, &mut line)?;
             pack.entry_line(line.as_bytes())?;

@@ -105,6 +105,12 @@ val cargoNdk by tasks.registering(Exec::class) {
     inputs.file(workspace.resolve("Cargo.lock"))
     inputs.file(workspace.resolve(".cargo/config.toml"))
     outputs.dir(unstrippedOut)
+    // SQLite as it ships: without FTS5 (scripts/shipped-sqlite-flags).
+    environment(
+        "LIBSQLITE3_FLAGS",
+        providers.exec { commandLine(workspace.resolve("scripts/shipped-sqlite-flags").path) }
+            .standardOutput.asText.get().trim(),
+    )
     commandLine(
         listOf("cargo", "ndk") + abis.flatMap { listOf("-t", it) } +
             listOf("--platform", "24", "--no-strip", "-o", unstrippedOut.path,

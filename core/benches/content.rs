@@ -27,8 +27,10 @@
 use std::time::{Duration, Instant};
 
 use waymark_core::content::synthetic::{
-    QueryKind, SyntheticPublisher, corpus_entries, corpus_queries, cpu_seconds, manifest,
+    QueryKind, SyntheticPublisher, content_digest, corpus_entries, corpus_queries, cpu_seconds,
+    manifest, patch_between,
 };
+use waymark_core::content::target::ContentDigest;
 use waymark_core::content::{ContentStore, SearchQuery, TrustRequest};
 
 /// Entries in the benchmark's pack (`WAYMARK_BENCH_ENTRIES`, 100,000).
@@ -75,13 +77,39 @@ const INSTALL_CHILD: &str = "--install-child";
 
 /// Installs `bundle` into the store at `store_dir` (whose publisher is
 /// trusted) and prints the rate, CPU time, peak memory and bytes written.
-fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path, label: &str) {
+/// With `expected` (the signed content digest of the version it
+/// rebuilds, as `LENGTH SHA256`), `bundle` is a patch, applied as sync
+/// applies a verified patch. The last line is the seconds it took, for
+/// the parent.
+fn install_child(
+    bundle: &std::path::Path,
+    store_dir: &std::path::Path,
+    label: &str,
+    expected: Option<&str>,
+) {
     let store = ContentStore::open(store_dir).expect("open");
+    let patch = expected.map(|e| {
+        let (length, sha256) = e.split_once(' ').expect("LENGTH SHA256");
+        let digest = ContentDigest {
+            length: length.parse().expect("length"),
+            sha256: sha256.to_owned(),
+        };
+        (std::fs::read(bundle).expect("patch"), digest)
+    });
     let base = status_kib("VmRSS:");
     let written = written_bytes();
     let cpu = cpu_seconds();
     let t = Instant::now();
-    store.install_bundle(bundle).expect("install");
+    match &patch {
+        Some((patch, expected)) => {
+            store
+                .install_patch_as_signed("synthetic", patch, expected)
+                .expect("patch");
+        }
+        None => {
+            store.install_bundle(bundle).expect("install");
+        }
+    }
     let install = t.elapsed();
     let peak = status_kib("VmHWM:").saturating_sub(base);
     let written = written_bytes() - written;
@@ -94,16 +122,27 @@ fn install_child(bundle: &std::path::Path, store_dir: &std::path::Path, label: &
         peak as f64 / 1024.0,
         written as f64 / 1e6
     );
+    println!("{SECONDS}{}", install.as_secs_f64());
 }
+
+/// How a child tells its parent the seconds an install took.
+const SECONDS: &str = "seconds: ";
 
 /// The corpus pack's bytes: version `version`, entries from `seed`, with
 /// every `changed_every`th entry (if any) rewritten from another seed.
 fn corpus_pack(version: u64, seed: u64, changed_every: Option<usize>) -> Vec<u8> {
+    corpus_pack_changed(version, seed, changed_every.map(|k| (k, &[0][..])))
+}
+
+/// As [`corpus_pack`], with the entries `i` where `i % k` is one of
+/// `at` rewritten (each from a seed of its own).
+fn corpus_pack_changed(version: u64, seed: u64, changed: Option<(usize, &[usize])>) -> Vec<u8> {
     let mut entries = corpus_entries(entries(), seed);
-    if let Some(k) = changed_every {
-        let others = corpus_entries(entries.len(), seed + 1_000);
+    for &at in changed.map_or(&[][..], |(_, at)| at) {
+        let k = changed.map_or(1, |(k, _)| k);
+        let others = corpus_entries(entries.len(), seed + 1_000 + at as u64);
         for (i, (e, other)) in entries.iter_mut().zip(others).enumerate() {
-            if i % k == 0 {
+            if i % k == at {
                 // The other corpus's texts under this one's id when both
                 // are of a kind; otherwise re-verified on another day.
                 let theirs = serde_json::to_value(&other).expect("json");
@@ -158,7 +197,12 @@ fn main() {
             .get(i + 3)
             .and_then(|l| l.to_str())
             .unwrap_or("install");
-        install_child(args[i + 1].as_ref(), args[i + 2].as_ref(), label);
+        install_child(
+            args[i + 1].as_ref(),
+            args[i + 2].as_ref(),
+            label,
+            args.get(i + 4).and_then(|e| e.to_str()),
+        );
         return;
     }
     // WAYMARK_BENCH_DIR keeps the databases for a look afterwards.
@@ -195,17 +239,31 @@ fn main() {
     }
     // The install runs in a process of its own, so that its peak memory is
     // its own and not the pages this one kept from building the pack.
-    let install = |bundle: &std::path::Path, label: &str| {
-        let status = std::process::Command::new(std::env::current_exe().expect("exe"))
+    // Its seconds (a patch's with the pack file it rebuilds).
+    let run_child = |file: &std::path::Path, label: &str, expected: Option<&ContentDigest>| {
+        let mut child = std::process::Command::new(std::env::current_exe().expect("exe"));
+        child
             .arg(INSTALL_CHILD)
-            .arg(bundle)
+            .arg(file)
             .arg(&store_dir)
-            .arg(label)
-            .status()
-            .expect("install process");
-        assert!(status.success(), "{label} failed: {status}");
+            .arg(label);
+        if let Some(e) = expected {
+            child.arg(format!("{} {}", e.length, e.sha256));
+        }
+        let out = child.output().expect("install process");
+        assert!(out.status.success(), "{label} failed: {}", out.status);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut seconds = 0.0;
+        for line in text.lines() {
+            match line.strip_prefix(SECONDS) {
+                Some(s) => seconds = s.parse().expect("seconds"),
+                None => println!("{line}"),
+            }
+        }
+        seconds
     };
-    install(&bundle, "install");
+    let install = |bundle: &std::path::Path, label: &str| run_child(bundle, label, None);
+    let full = install(&bundle, "install");
     // The writing stage alone, on a store of its own: the floor of an
     // install here (SQLite and the disk), whatever the parsing does.
     {
@@ -353,8 +411,27 @@ fn main() {
     drop(store);
     // An update that changes 1% of the entries (every hundredth), then
     // one that replaces every entry.
-    let (bundle, _) = signed_bundle(&publisher, &dir, 2, &corpus_pack(2, 42, Some(100)));
-    install(&bundle, "update (1% of the entries changed)");
-    let (bundle, _) = signed_bundle(&publisher, &dir, 3, &corpus_pack(3, 43, None));
+    let v2 = corpus_pack(2, 42, Some(100));
+    let (bundle, _) = signed_bundle(&publisher, &dir, 2, &v2);
+    install(&bundle, "update (1% of the entries changed), full pack");
+    // Another 1% changed, by a patch applied in place (as sync applies
+    // it once the patch file's signed hashes are checked).
+    let v3 = corpus_pack_changed(3, 42, Some((100, &[0, 50])));
+    let patch = patch_between(&v2, &v3).expect("patch");
+    let patch_file = dir.join("bench-3.wmpatch");
+    std::fs::write(&patch_file, &patch).expect("write patch");
+    let patched = run_child(
+        &patch_file,
+        &format!(
+            "update (1% of the entries changed), patch of {:.2} MB applied in place",
+            patch.len() as f64 / 1e6
+        ),
+        Some(&content_digest(&v3).expect("digest")),
+    );
+    println!(
+        "1% update by patch against the full install: {:.1}% of its time (goal <= 5%)",
+        patched / full * 100.0
+    );
+    let (bundle, _) = signed_bundle(&publisher, &dir, 4, &corpus_pack(4, 43, None));
     install(&bundle, "update (replaces all)");
 }

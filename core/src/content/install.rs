@@ -19,7 +19,7 @@ use super::postings::IndexBuilder;
 use super::schema::ContentSchema;
 use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, SignedPack, checked_content};
-use super::update::entry_rows;
+use super::update::{Rows, encode_runs, entry_rows};
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
 use crate::storage::{OpenMode, open_database};
 
@@ -129,10 +129,10 @@ impl ContentStore {
             let lexicon = reader
                 .join()
                 .unwrap_or_else(|_| Err(Error::InvalidPack("the pack reader failed".into())))?;
-            let (avgdl, next_part) = written?;
+            let ((avgdl, next_part), rows) = written?;
             tx.execute(
-                "UPDATE packs SET avgdl = ?2, next_part = ?3 WHERE id = ?1",
-                params![pack_row, avgdl, next_part],
+                "UPDATE packs SET avgdl = ?2, next_part = ?3, entry_order = ?4 WHERE id = ?1",
+                params![pack_row, avgdl, next_part, encode_runs(&rows)],
             )?;
             write_lexicon(&tx, pack_row, &lexicon)
         })?;
@@ -351,26 +351,30 @@ fn prepare_entries<R: Read>(
 }
 
 /// Writes the prepared entries of pack row `pack` and their index rows
-/// (see postings.rs); the average length and next part of the index.
+/// (see postings.rs); the average length and next part of the index, and
+/// the rows written, in order.
 fn write_entries(
     tx: &Transaction<'_>,
     pack: i64,
     receive: std::sync::mpsc::Receiver<Result<Vec<Prepared>>>,
     changes: &mut Tracker,
-) -> Result<(f64, i64)> {
+) -> Result<((f64, i64), Rows)> {
     let mut insert_entry = tx.prepare(
         "INSERT INTO entries (pack, kind, entry_id, body, lat, lon)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     let mut index = IndexBuilder::new(pack);
+    let mut rows = Rows::default();
     for batch in receive {
         for p in batch? {
             insert_entry.execute(params![pack, p.kind, p.entry_id, p.coded, p.lat, p.lon])?;
-            index.add(tx, tx.last_insert_rowid(), &p.title, &p.body)?;
+            let row = tx.last_insert_rowid();
+            rows.push(row);
+            index.add(tx, row, &p.title, &p.body)?;
             changes.new_entry(p.kind, &p.entry_id, p.hash);
         }
     }
-    index.finish(tx)
+    Ok((index.finish(tx)?, rows))
 }
 
 /// The row id and version of `publisher`'s pack `pack`, if installed.

@@ -45,6 +45,8 @@
 //! once, and each piece is one 16-byte slot ([`Slot`]), one cache line or
 //! less read per piece.
 
+use std::hash::BuildHasher;
+
 use rusqlite::{Connection, Transaction, params};
 
 use foldhash::HashMap as FastMap;
@@ -299,6 +301,24 @@ pub(crate) struct Coder {
     /// The next number past the model.
     next: u32,
     lexicon: LexiconRow,
+    /// The pieces of an installed lexicon, when resumed over one.
+    installed: Installed,
+}
+
+/// An installed lexicon's pieces, found by their hash: an open-addressing
+/// table of numbers (plus one; 0 is empty), each checked against the
+/// piece's bytes in the lexicon, and each number's code. A map of 187,000
+/// pieces, each an allocation, took 60 ms to build and to free; this takes
+/// a few.
+#[derive(Debug, Default)]
+struct Installed {
+    /// The installed model's decoding, for the installed lines.
+    decoding: Option<Decoding>,
+    table: Vec<u32>,
+    /// Where each piece starts in the lexicon's words, and one past the
+    /// last one's end.
+    starts: Vec<u32>,
+    codes: Vec<u64>,
 }
 
 impl Coder {
@@ -390,42 +410,103 @@ impl Coder {
             symbols,
             next: symbols,
             lexicon: LexiconRow { words, model },
+            installed: Installed::default(),
         }
     }
 
-    /// A coder that goes on with an installed pack's model: `row` is its
-    /// lexicon as stored, `lexicon` the same read for decoding. Pieces it
-    /// does not have join the lexicon after the others, as escapes.
-    pub fn resume(row: LexiconRow, lexicon: &Lexicon) -> Coder {
-        let d = &lexicon.decoding;
-        let mut codes: FastMap<Box<str>, u64> = FastMap::default();
+    /// A coder that goes on with an installed pack's model (`row`, its
+    /// lexicon as stored), and decodes its installed lines. Pieces it does
+    /// not have join the lexicon after the others, as escapes.
+    pub fn resume(row: LexiconRow) -> Result<Coder> {
+        let pieces = row.words.bytes().filter(|&b| b == b'\n').count() + 1;
+        let d = Decoding::new(&row.model, pieces).ok_or_else(corrupt)?;
+        let codes: FastMap<Box<str>, u64> = FastMap::default();
         let mut specials = [(0u32, 0u8); SPECIALS];
-        let (mut len, mut next) = (1, 0u32);
-        for piece in row.words.split('\n') {
-            let id = next;
-            next += 1;
-            let code = if id < d.symbols {
+        let mut installed = Installed {
+            decoding: None,
+            table: vec![0; (pieces * 2).next_power_of_two()],
+            starts: Vec::with_capacity(pieces + 1),
+            codes: Vec::with_capacity(pieces),
+        };
+        let mask = installed.table.len() - 1;
+        let (mut len, mut start) = (1, 0);
+        for (id, piece) in row.words.split('\n').enumerate() {
+            installed.starts.push(start as u32);
+            start += piece.len() + 1;
+            let id32 = id as u32;
+            let code = if id32 < d.symbols {
                 // Canonical: the codes of each length follow one another.
-                while id >= d.first_symbol[len] + d.count[len] {
+                while id32 >= d.first_symbol[len] + d.count[len] {
                     len += 1;
                 }
-                let code = d.first_code[len] + (id - d.first_symbol[len]);
-                if let Some(k) = d.specials.iter().position(|&s| s == id) {
+                let code = d.first_code[len] + (id32 - d.first_symbol[len]);
+                if let Some(k) = d.specials.iter().position(|&s| s == id32) {
                     specials[k] = (code, len as u8);
-                    continue;
                 }
                 (u64::from(code) << 8) | len as u64
             } else {
-                u64::from(id) << 8
+                u64::from(id32) << 8
             };
-            codes.entry(piece.into()).or_insert(code);
+            installed.codes.push(code);
+            // The specials are empty lines, never looked up.
+            if piece.is_empty() {
+                continue;
+            }
+            let mut at = codes.hasher().hash_one(piece) as usize & mask;
+            while installed.table[at] != 0 {
+                at = (at + 1) & mask;
+            }
+            installed.table[at] = id32 + 1;
         }
-        Coder {
+        installed.starts.push(start as u32);
+        let next = installed.codes.len() as u32;
+        let symbols = d.symbols;
+        installed.decoding = Some(d);
+        Ok(Coder {
             codes,
             specials,
-            symbols: d.symbols,
+            symbols,
             next,
             lexicon: row,
+            installed,
+        })
+    }
+
+    /// Replaces `out` with the installed line `coded` stands for (a
+    /// resumed coder's: see [`Self::resume`]).
+    pub fn decode_installed(&self, coded: &[u8], out: &mut String) -> Result<()> {
+        let i = &self.installed;
+        let d = i.decoding.as_ref().ok_or_else(corrupt)?;
+        let words = self.lexicon.words.as_bytes();
+        line_into(out, coded, |coded, bytes| {
+            decode_with(d, coded, bytes, |id, out| {
+                let id = usize::try_from(id).ok()?;
+                let (start, end) = (*i.starts.get(id)?, *i.starts.get(id + 1)?);
+                out.extend_from_slice(words.get(start as usize..end as usize - 1)?);
+                Some(())
+            })
+        })
+    }
+
+    /// The code of `piece` if the installed lexicon has it.
+    fn installed_code(&self, piece: &str) -> Option<u64> {
+        let i = &self.installed;
+        if i.table.is_empty() {
+            return None;
+        }
+        let mask = i.table.len() - 1;
+        let mut at = self.codes.hasher().hash_one(piece) as usize & mask;
+        let words = self.lexicon.words.as_bytes();
+        loop {
+            let id = (*i.table.get(at)? as usize).checked_sub(1)?;
+            let (start, end) = (
+                *i.starts.get(id)? as usize,
+                *i.starts.get(id + 1)? as usize - 1,
+            );
+            if words.get(start..end) == Some(piece.as_bytes()) {
+                return i.codes.get(id).copied();
+            }
+            at = (at + 1) & mask;
         }
     }
 
@@ -439,9 +520,14 @@ impl Coder {
         let mut bits = BitWriter::new(out);
         for piece in pieces(line) {
             match piece {
-                Piece::Coded(p) => match self.codes.get(p) {
-                    Some(&code) if code & 0xff != 0 => bits.put((code >> 8) as u32, code as u8),
-                    Some(&escaped) => self.escape(&mut bits, (escaped >> 8) as u32),
+                Piece::Coded(p) => match self
+                    .codes
+                    .get(p)
+                    .copied()
+                    .or_else(|| self.installed_code(p))
+                {
+                    Some(code) if code & 0xff != 0 => bits.put((code >> 8) as u32, code as u8),
+                    Some(escaped) => self.escape(&mut bits, (escaped >> 8) as u32),
                     None => {
                         let id = self.next;
                         self.next += 1;
@@ -816,12 +902,7 @@ impl Lexicon {
     /// integrity error if it is not one.
     #[cfg(test)]
     pub fn new(row: LexiconRow) -> Result<Self> {
-        Lexicon::of(&row)
-    }
-
-    /// The lexicon of a stored row, or an integrity error.
-    pub fn of(row: &LexiconRow) -> Result<Self> {
-        Lexicon::from_parts(row.words.as_bytes(), &row.model)
+        Lexicon::from_parts(row.words.as_bytes(), None, &row.model)
     }
 
     /// The lexicon of `words` (the pieces, newline-separated) and `model`.
@@ -829,10 +910,11 @@ impl Lexicon {
     /// (see [`Self::decode_into`]), and checking 2.7 MB of words, then
     /// splitting them by characters, was most of opening a large pack's
     /// lexicon, which the first search of a session waits for.
-    fn from_parts(words: &[u8], model: &[u8]) -> Result<Self> {
+    fn from_parts(words: &[u8], added: Option<&[u8]>, model: &[u8]) -> Result<Self> {
         let mut long = Vec::new();
         let slots: Vec<Slot> = words
             .split(|&b| b == b'\n')
+            .chain(added.into_iter().flat_map(|a| a.split(|&b| b == b'\n')))
             .map(|bytes| {
                 let mut slot = [0u8; SLOT];
                 if bytes.len() < SLOT {
@@ -855,26 +937,40 @@ impl Lexicon {
         })
     }
 
-    /// Pack row `pack`'s lexicon as stored.
-    pub fn read_row(conn: &Connection, pack: i64) -> Result<LexiconRow> {
+    /// Pack row `pack`'s lexicon as stored, the pieces updates in place
+    /// added (`lexicon_added`) after the others; and the length of the
+    /// others.
+    pub fn read_row(conn: &Connection, pack: i64) -> Result<(LexiconRow, usize)> {
         Ok(conn.query_row(
-            "SELECT words, model FROM lexicons WHERE pack = ?1",
+            "SELECT l.words, l.model, a.words FROM lexicons l
+             LEFT JOIN lexicon_added a ON a.pack = l.pack WHERE l.pack = ?1",
             [pack],
             |r| {
-                Ok(LexiconRow {
-                    words: r.get(0)?,
-                    model: r.get(1)?,
-                })
+                let mut words: String = r.get(0)?;
+                let installed = words.len();
+                if let Some(added) = r.get_ref(2)?.as_str_or_null()? {
+                    words.push('\n');
+                    words.push_str(added);
+                }
+                let model = r.get(1)?;
+                Ok((LexiconRow { words, model }, installed))
             },
         )?)
     }
 
     /// Pack row `pack`'s lexicon.
     pub fn read(conn: &Connection, pack: i64) -> Result<Self> {
-        let mut stmt = conn.prepare_cached("SELECT words, model FROM lexicons WHERE pack = ?1")?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT l.words, l.model, a.words FROM lexicons l
+                 LEFT JOIN lexicon_added a ON a.pack = l.pack WHERE l.pack = ?1",
+        )?;
         let mut rows = stmt.query([pack])?;
         let row = rows.next()?.ok_or_else(corrupt)?;
-        Lexicon::from_parts(row.get_ref(0)?.as_bytes()?, row.get_ref(1)?.as_bytes()?)
+        Lexicon::from_parts(
+            row.get_ref(0)?.as_bytes()?,
+            row.get_ref(2)?.as_bytes_or_null()?,
+            row.get_ref(1)?.as_bytes()?,
+        )
     }
 
     /// Appends piece `id` to `out`.
@@ -899,7 +995,50 @@ impl Lexicon {
     /// Appends the bytes `coded` stands for to `out`, unchecked as UTF-8
     /// (the caller checks once, over the whole line).
     fn decode_raw(&self, coded: &[u8], out: &mut Vec<u8>) -> Option<()> {
-        let d = &self.decoding;
+        decode_with(&self.decoding, coded, out, |id, out| self.piece(id, out))
+    }
+
+    /// Replaces `out` with the JSON line `coded` stands for (its buffer is
+    /// reused).
+    pub fn decode_into(&self, coded: &[u8], out: &mut String) -> Result<()> {
+        line_into(out, coded, |coded, bytes| self.decode_raw(coded, bytes))
+    }
+
+    /// The JSON line `coded` stands for.
+    pub fn decode(&self, coded: &[u8]) -> Result<String> {
+        let mut out = String::new();
+        self.decode_into(coded, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// Replaces `out` with the line `decode` writes of `coded`, checked as
+/// UTF-8 whole.
+fn line_into(
+    out: &mut String,
+    coded: &[u8],
+    decode: impl FnOnce(&[u8], &mut Vec<u8>) -> Option<()>,
+) -> Result<()> {
+    let mut bytes = std::mem::take(out).into_bytes();
+    bytes.clear();
+    bytes.reserve(coded.len() * 4);
+    decode(coded, &mut bytes).ok_or_else(corrupt)?;
+    // Neither the pieces (read unchecked) nor raw bytes need be UTF-8
+    // alone: the line is checked whole.
+    *out = String::from_utf8(bytes).map_err(|_| corrupt())?;
+    Ok(())
+}
+
+/// Appends the bytes `coded` stands for to `out` in the code `d`, each
+/// piece's bytes written by `piece`.
+#[inline]
+fn decode_with(
+    d: &Decoding,
+    coded: &[u8],
+    out: &mut Vec<u8>,
+    piece: impl Fn(u64, &mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
+    {
         let mut bits = BitReader {
             bytes: coded,
             at: 0,
@@ -929,28 +1068,8 @@ impl Lexicon {
             } else {
                 u64::from(symbol)
             };
-            self.piece(id, out)?;
+            piece(id, out)?;
         }
-    }
-
-    /// Replaces `out` with the JSON line `coded` stands for (its buffer is
-    /// reused).
-    pub fn decode_into(&self, coded: &[u8], out: &mut String) -> Result<()> {
-        let mut bytes = std::mem::take(out).into_bytes();
-        bytes.clear();
-        bytes.reserve(coded.len() * 4);
-        self.decode_raw(coded, &mut bytes).ok_or_else(corrupt)?;
-        // Neither the pieces (read unchecked) nor raw bytes need be
-        // UTF-8 alone: the line is checked whole.
-        *out = String::from_utf8(bytes).map_err(|_| corrupt())?;
-        Ok(())
-    }
-
-    /// The JSON line `coded` stands for.
-    pub fn decode(&self, coded: &[u8]) -> Result<String> {
-        let mut out = String::new();
-        self.decode_into(coded, &mut out)?;
-        Ok(out)
     }
 }
 

@@ -500,50 +500,32 @@ pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     Ok(())
 }
 
-/// Takes entries `gone` (row-id order) of pack row `pack` out of the
-/// short lists of `words` (each once) that hold them, deleting a row left
-/// empty, so a word only they had leaves the index. A long list keeps
-/// them, and queries skip them ([`Removed`]).
-pub(crate) fn remove_from_lists(
-    tx: &Transaction<'_>,
-    pack: i64,
-    words: &[&str],
-    gone: &RowSet,
-) -> Result<()> {
-    let mut read = tx.prepare_cached(
-        "SELECT part, list FROM terms WHERE term = ?1 AND pack = ?2 AND list IS NOT NULL",
-    )?;
-    let mut update = tx.prepare_cached(
-        "UPDATE terms SET df = ?4, list = ?5 WHERE term = ?1 AND pack = ?2 AND part = ?3",
-    )?;
-    let mut delete =
-        tx.prepare_cached("DELETE FROM terms WHERE term = ?1 AND pack = ?2 AND part = ?3")?;
-    let mut pairs = Vec::new();
-    for word in words {
-        let rows: Vec<(i64, Vec<u8>)> = read
-            .query_map(params![word, pack], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (part, list) in rows {
-            pairs.clear();
-            read_list(&list, &mut pairs)?;
-            let df = pairs.len();
-            pairs.retain(|&(doc, _)| !gone.has(doc));
-            if pairs.len() == df {
-                continue;
+/// Deletes the short lists of pack row `pack` that hold only entries of
+/// `gone`, so a word only they had leaves the index. Every short list is
+/// read (one pass over `terms`: cheaper than finding each word of the
+/// entries); the other lists keep them, and queries skip them
+/// ([`Removed`]): rewriting every list they are in wrote a fifth more of
+/// an update of 1%.
+pub(crate) fn remove_from_lists(tx: &Transaction<'_>, pack: i64, gone: &RowSet) -> Result<()> {
+    let mut empty: Vec<(String, i64)> = Vec::new();
+    {
+        let mut read =
+            tx.prepare("SELECT term, part, list FROM terms WHERE pack = ?1 AND list IS NOT NULL")?;
+        let mut rows = read.query([pack])?;
+        while let Some(r) = rows.next()? {
+            let mut live = false;
+            each_posting(r.get_ref(2)?.as_blob()?, |doc, _| {
+                live = !gone.has(doc);
+                !live
+            })?;
+            if !live {
+                empty.push((r.get(0)?, r.get(1)?));
             }
-            if pairs.is_empty() {
-                delete.execute(params![word, pack, part])?;
-                continue;
-            }
-            let mut kept = Vec::with_capacity(list.len());
-            let mut last = 0;
-            for &(doc, impact) in &pairs {
-                push_varint(&mut kept, (doc - last) as u64);
-                kept.push(impact);
-                last = doc;
-            }
-            update.execute(params![word, pack, part, pairs.len() as i64, kept])?;
         }
+    }
+    let mut delete = tx.prepare("DELETE FROM terms WHERE term = ?1 AND pack = ?2 AND part = ?3")?;
+    for (term, part) in empty {
+        delete.execute(params![term, pack, part])?;
     }
     Ok(())
 }

@@ -61,13 +61,13 @@ impl Schema for ContentSchema {
                  UNIQUE (publisher, pack_id)
              );",
         )?;
-        tx.execute_batch(ADD_PACK_UPDATES)?;
         tx.execute_batch(CREATE_ENTRIES)?;
         tx.execute_batch(CREATE_KIND_INDEX)?;
         // The full-text index (see postings.rs) and the packs' words
         // (lexicon.rs).
         tx.execute_batch(CREATE_TERMS)?;
         tx.execute_batch(CREATE_LEXICONS)?;
+        tx.execute_batch(ADD_UPDATE_COLUMNS)?;
         tx.execute_batch(CREATE_TUF_METADATA)?;
         tx.execute_batch(CREATE_TUF_ROOTS)?;
         Ok(())
@@ -99,8 +99,9 @@ impl Schema for ContentSchema {
             // own index (see postings.rs), both rebuilt from the entries:
             // nothing installed is lost.
             6 => {
+                drop_fts5_table(tx, "search")?;
                 tx.execute_batch(
-                    "DROP TABLE IF EXISTS search; DROP TABLE IF EXISTS frequent_terms;
+                    "DROP TABLE IF EXISTS frequent_terms;
                      DROP TABLE IF EXISTS terms; DROP TABLE IF EXISTS postings;
                      DROP TABLE IF EXISTS lexicons;",
                 )?;
@@ -123,14 +124,34 @@ impl Schema for ContentSchema {
             // so the index stays as it is.
             8 => upgrade_to_v9(tx),
             // Version 10 keeps what an update applied in place needs of a
-            // pack (see ADD_PACK_UPDATES); packs installed before have
+            // pack (see ADD_UPDATE_COLUMNS); packs installed before have
             // none of it, and their next update rebuilds them whole.
-            9 => Ok(tx.execute_batch(ADD_PACK_UPDATES)?),
+            9 => Ok(tx.execute_batch(ADD_UPDATE_COLUMNS)?),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
         }
     }
+}
+
+/// Drops the FTS5 table `name` (versions up to 6 searched one) without
+/// FTS5's module, which the library ships without (see
+/// .cargo/config.toml): SQLite drops a virtual table through its module,
+/// so its shadow tables, where its words are, go as the tables they are,
+/// then its row of the schema (`writable_schema`), and the schema is read
+/// again. Its pages are zeroed as any table's (`secure_delete`).
+fn drop_fts5_table(tx: &Transaction<'_>, name: &str) -> Result<()> {
+    for shadow in ["data", "idx", "content", "docsize", "config"] {
+        tx.execute_batch(&format!("DROP TABLE IF EXISTS {name}_{shadow};"))?;
+    }
+    tx.execute_batch("PRAGMA writable_schema = ON;")?;
+    let deleted = tx.execute(
+        "DELETE FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [name],
+    );
+    tx.execute_batch("PRAGMA writable_schema = RESET;")?;
+    deleted?;
+    Ok(())
 }
 
 /// What an update applied in place needs of a pack (see update.rs), each
@@ -140,12 +161,19 @@ impl Schema for ContentSchema {
 /// weighed entries by; `next_part`, the next free part of its index;
 /// `entry_order`, its entries' rows in pack order where that is not their
 /// row order (runs, see update.rs); `removed`, rows of entries removed by
-/// updates that its long lists still hold (see postings.rs's `Removed`).
-const ADD_PACK_UPDATES: &str = "ALTER TABLE packs ADD COLUMN content TEXT;
+/// updates that its long lists still hold (see postings.rs's `Removed`);
+/// and `lexicon_added`, the pieces updates added to a pack's lexicon (see
+/// lexicon.rs), a row of its own: SQLite rewrites a whole row to change
+/// one column, and a large pack's lexicon is 2.7 MB.
+const ADD_UPDATE_COLUMNS: &str = "ALTER TABLE packs ADD COLUMN content TEXT;
      ALTER TABLE packs ADD COLUMN avgdl REAL;
      ALTER TABLE packs ADD COLUMN next_part INTEGER;
      ALTER TABLE packs ADD COLUMN entry_order BLOB;
-     ALTER TABLE packs ADD COLUMN removed BLOB;";
+     ALTER TABLE packs ADD COLUMN removed BLOB;
+     CREATE TABLE lexicon_added (
+         pack INTEGER PRIMARY KEY,    -- packs.id
+         words TEXT NOT NULL          -- pieces, newline-separated
+     );";
 
 /// The entries, each its pack's JSON line word-coded (see lexicon.rs),
 /// and their indexes by pack and by place.

@@ -231,6 +231,7 @@ pub(crate) fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     super::postings::delete_pack(tx, pack)?;
     tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM lexicons WHERE pack = ?1", [pack])?;
+    tx.execute("DELETE FROM lexicon_added WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM packs WHERE id = ?1", [pack])?;
     Ok(())
 }

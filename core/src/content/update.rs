@@ -50,7 +50,6 @@ struct Installed {
     next_part: Option<i64>,
     order: Option<Vec<u8>>,
     removed: Option<Vec<u8>>,
-    entries: u64,
 }
 
 impl ContentStore {
@@ -83,22 +82,24 @@ impl ContentStore {
         let (Some(avgdl), Some(next_part)) = (pack.avgdl, pack.next_part) else {
             return Ok(Err(reader));
         };
-        let removed = pack.removed.as_deref().map(decode_ids).unwrap_or_default();
         if u64::try_from(pack.version).ok() != Some(header.from)
             || pack.content.as_deref() != Some(base.stored().as_str())
-            || removed.len() as u64 * 10 >= pack.entries.max(1)
         {
+            return Ok(Err(reader));
+        }
+        let old_order = match &pack.order {
+            Some(runs) => decode_runs(runs)?,
+            None => rows_of(&tx, pack.row)?,
+        };
+        let removed = pack.removed.as_deref().map(decode_ids).unwrap_or_default();
+        if removed.len() * 10 >= old_order.len().max(1) {
             return Ok(Err(reader));
         }
         let manifest = reader.manifest().clone();
         signed.check(&manifest)?;
-        let old_order = match &pack.order {
-            Some(runs) => decode_runs(runs)?,
-            None => tx
-                .prepare("SELECT id FROM entries WHERE pack = ?1 ORDER BY id")?
-                .query_map([pack.row], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?,
-        };
+        // As a full update (install.rs): the pages freed are zeroed where
+        // SQLite writes anyway, not all of them again.
+        tx.execute_batch("PRAGMA secure_delete = FAST;")?;
         if old_order.len() as u64 != header.base.entries {
             return Err(Error::PatchMismatch(
                 "the installed pack has another number of entries than the patch's base".into(),
@@ -112,10 +113,8 @@ impl ContentStore {
             .unwrap_or(0)
             .max(removed.last().copied().unwrap_or(0))
             + 1;
-        let stored = Lexicon::read_row(&tx, pack.row)?;
-        let lexicon = Lexicon::of(&stored)?;
-        let pieces = stored.words.len();
-        let mut coder = Coder::resume(stored, &lexicon);
+        let (stored, installed_words) = Lexicon::read_row(&tx, pack.row)?;
+        let mut coder = Coder::resume(stored)?;
         let before = coder.pieces();
         let mut index = IndexBuilder::extending(pack.row, next_part, avgdl);
         let mut changes = Tracker::update();
@@ -123,14 +122,14 @@ impl ContentStore {
             "INSERT INTO entries (id, pack, kind, entry_id, body, lat, lon)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        let mut order = Vec::with_capacity(manifest.entries as usize);
+        let mut order = Rows::default();
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
         let mut coded = Vec::new();
         let manifest_line = reader.manifest_line().to_vec();
         reader.walk(&mut |step| {
             match step {
-                Step::Keep(n) => order.extend(old.by_ref().take(n as usize)),
+                Step::Keep(n) => old.by_ref().take(n as usize).for_each(|r| order.push(r)),
                 Step::Drop(n) => gone.extend(old.by_ref().take(n as usize)),
                 Step::Insert(line) => {
                     let json = std::str::from_utf8(line)
@@ -163,44 +162,37 @@ impl ContentStore {
         })?;
         drop(insert);
         let (_, next_part) = index.finish(&tx)?;
-        // The entries removed: told as changes, taken out of the short
-        // lists of their words, then deleted.
-        gone.sort_unstable();
-        let mut words: Vec<String> = Vec::new();
+        // The entries removed: told as changes, deleted, and taken out of
+        // the short lists.
+        sort_rows(&mut gone);
         {
             let mut read = tx.prepare("SELECT kind, entry_id, body FROM entries WHERE id = ?1")?;
+            let mut delete = tx.prepare("DELETE FROM entries WHERE id = ?1")?;
             let mut line = String::new();
             for &row in &gone {
-                let (kind, id, body): (String, String, Vec<u8>) =
-                    read.query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                lexicon.decode_into(&body, &mut line)?;
-                changes.old_entry(&kind, &id, body_hash(&line));
-                let (title, text) = index_row(&Entry::from_json(&line)?);
-                words.extend(title.split(' ').chain(text.split(' ')).map(str::to_owned));
-            }
-        }
-        words.sort_unstable();
-        words.dedup();
-        words.retain(|w| !w.is_empty());
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        remove_from_lists(&tx, pack.row, &words, &RowSet::new(&gone))?;
-        {
-            let mut delete = tx.prepare("DELETE FROM entries WHERE id = ?1")?;
-            for &row in &gone {
+                let mut rows = read.query([row])?;
+                let r = rows.next()?.ok_or(Error::Integrity("entry order"))?;
+                let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
+                coder.decode_installed(r.get_ref(2)?.as_blob()?, &mut line)?;
+                changes.old_entry(text(0)?, text(1)?, body_hash(&line));
+                drop(rows);
                 delete.execute([row])?;
             }
         }
+        if !gone.is_empty() {
+            remove_from_lists(&tx, pack.row, &RowSet::new(&gone))?;
+        }
         if coder.pieces() != before {
+            // The pieces added, after the installed lexicon's.
             let row = coder.into_lexicon();
-            debug_assert!(row.words.len() > pieces);
             tx.execute(
-                "UPDATE lexicons SET words = ?2 WHERE pack = ?1",
-                params![pack.row, row.words],
+                "INSERT OR REPLACE INTO lexicon_added (pack, words) VALUES (?1, ?2)",
+                params![pack.row, row.words.get(installed_words + 1..)],
             )?;
         }
         let mut all_removed = removed;
         all_removed.extend_from_slice(&gone);
-        all_removed.sort_unstable();
+        sort_rows(&mut all_removed);
         let installed_at = self.clock().now();
         let manifest_json = std::str::from_utf8(&manifest_line)
             .map_err(|_| Error::InvalidPatch("the manifest is not UTF-8".into()))?;
@@ -242,11 +234,10 @@ impl ContentStore {
 fn installed(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Option<Installed>> {
     Ok(tx
         .query_row(
-            "SELECT id, version, content, avgdl, next_part, entry_order, removed, manifest
+            "SELECT id, version, content, avgdl, next_part, entry_order, removed
              FROM packs WHERE publisher = ?1 AND pack_id = ?2",
             params![publisher, pack],
             |r| {
-                let manifest: String = r.get(7)?;
                 Ok(Installed {
                     row: r.get(0)?,
                     version: r.get(1)?,
@@ -255,8 +246,6 @@ fn installed(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Option
                     next_part: r.get(4)?,
                     order: r.get(5)?,
                     removed: r.get(6)?,
-                    entries: serde_json::from_str::<super::model::PackManifest>(&manifest)
-                        .map_or(0, |m| m.entries),
                 })
             },
         )
@@ -273,10 +262,25 @@ pub(crate) fn entry_rows(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64
         .flatten();
     match runs {
         Some(runs) => decode_runs(&runs),
-        None => Ok(tx
-            .prepare("SELECT id FROM entries WHERE pack = ?1 ORDER BY id")?
-            .query_map([pack], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?),
+        None => rows_of(tx, pack),
+    }
+}
+
+/// The rows of pack row `pack`'s entries, in row order.
+fn rows_of(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
+    Ok(tx
+        .prepare("SELECT id FROM entries WHERE pack = ?1 ORDER BY id")?
+        .query_map([pack], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Sorts rows, as one sort of `u64` (every sort of a type of its own
+/// costs the native library about 3.5 KB; rows are positive).
+fn sort_rows(rows: &mut [i64]) {
+    let mut keys: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    keys.sort_unstable();
+    for (r, k) in rows.iter_mut().zip(keys) {
+        *r = k as i64;
     }
 }
 
@@ -302,32 +306,40 @@ pub(crate) fn decode_ids(bytes: &[u8]) -> Vec<i64> {
     out
 }
 
-/// Rows in pack order as runs of consecutive rows, each the step from
-/// the end of the run before (zigzag LEB128) and its length; `None` when
-/// the rows ascend, the order they have anyway.
-fn encode_runs(rows: &[i64]) -> Option<Vec<u8>> {
-    if rows.windows(2).all(|w| w[0] < w[1]) {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut end = 0i64;
-    let mut i = 0;
-    while i < rows.len() {
-        let start = rows[i];
-        let mut len = 1;
-        while rows.get(i + len) == Some(&(start + len as i64)) {
-            len += 1;
-        }
-        let step = start - end;
-        push_varint(&mut out, ((step << 1) ^ (step >> 63)) as u64);
-        push_varint(&mut out, len as u64);
-        end = start + len as i64;
-        i += len;
-    }
-    Some(out)
+/// Rows in pack order, as runs of consecutive rows (an install's rows
+/// are one run), gathered as they come.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    /// Each run's first row and length.
+    runs: Vec<(i64, u64)>,
 }
 
-fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
+impl Rows {
+    /// Appends `row`.
+    pub(crate) fn push(&mut self, row: i64) {
+        match self.runs.last_mut() {
+            Some((start, len)) if *start + *len as i64 == row => *len += 1,
+            _ => self.runs.push((row, 1)),
+        }
+    }
+}
+
+/// `rows` as `packs.entry_order` keeps them: each run as the step from
+/// the end of the run before (zigzag LEB128) and its length.
+pub(crate) fn encode_runs(rows: &Rows) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut end = 0i64;
+    for &(start, len) in &rows.runs {
+        let step = start - end;
+        push_varint(&mut out, ((step << 1) ^ (step >> 63)) as u64);
+        push_varint(&mut out, len);
+        end = start + len as i64;
+    }
+    out
+}
+
+/// The rows [`encode_runs`] wrote.
+pub(crate) fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
     let bad = || Error::Integrity("entry order");
     let mut out = Vec::new();
     let (mut at, mut end) = (0, 0i64);
@@ -345,22 +357,33 @@ fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
 mod tests {
     use super::*;
 
+    fn runs(rows: &[i64]) -> Vec<u8> {
+        let mut r = Rows::default();
+        rows.iter().for_each(|&row| r.push(row));
+        encode_runs(&r)
+    }
+
     #[test]
     fn orders_and_sets_of_rows_round_trip() {
-        assert_eq!(encode_runs(&[1, 2, 3, 9]), None, "ascending rows need none");
+        assert_eq!(
+            runs(&[7, 8, 9, 10]).len(),
+            2,
+            "an install's rows are one run"
+        );
         for rows in [
             vec![5, 6, 7, 1, 2, 100, 3],
             vec![10, 9, 8, 7],
             vec![1, 2, 4, 3, 200_000, 200_001, 5],
+            vec![],
         ] {
-            assert_eq!(decode_runs(&encode_runs(&rows).unwrap()).unwrap(), rows);
+            assert_eq!(decode_runs(&runs(&rows)).unwrap(), rows);
         }
-        // Runs are what it stores: 1% of 100,000 rows moved is about 2,000.
+        // 1% of 100,000 rows moved: about 2,000 runs.
         let mut rows: Vec<i64> = (1..=100_000).collect();
         for i in (0..100_000).step_by(100) {
             rows[i] += 200_000;
         }
-        assert!(encode_runs(&rows).unwrap().len() < 12_000);
+        assert!(runs(&rows).len() < 12_000);
         let ids = [3, 4, 300, 70_000];
         assert_eq!(decode_ids(&encode_ids(&ids)), ids);
         assert!(decode_runs(&[0x80]).is_err(), "a cut number is refused");

@@ -147,7 +147,7 @@ fn corpus_pack_changed(version: u64, seed: u64, changed: Option<(usize, &[usize]
                 // are of a kind; otherwise re-verified on another day.
                 let theirs = serde_json::to_value(&other).expect("json");
                 let mut mine = serde_json::to_value(&*e).expect("json");
-                if theirs["kind"] == mine["kind"] {
+                if theirs["type"] == mine["type"] {
                     for (key, value) in theirs.as_object().expect("an object") {
                         if key != "id" {
                             mine[key] = value.clone();
@@ -420,13 +420,22 @@ fn main() {
     let patch = patch_between(&v2, &v3).expect("patch");
     let patch_file = dir.join("bench-3.wmpatch");
     std::fs::write(&patch_file, &patch).expect("write patch");
+    let v3_digest = content_digest(&v3).expect("digest");
+    // Beside the patch, its signed digest, to apply it again (e.g. under a
+    // profiler, to a copy of the store at version 2):
+    // `content --install-child PATCH DIR LABEL "$(cat PATCH.digest)"`.
+    std::fs::write(
+        dir.join("bench-3.wmpatch.digest"),
+        format!("{} {}", v3_digest.length, v3_digest.sha256),
+    )
+    .expect("write digest");
     let patched = run_child(
         &patch_file,
         &format!(
             "update (1% of the entries changed), patch of {:.2} MB applied in place",
             patch.len() as f64 / 1e6
         ),
-        Some(&content_digest(&v3).expect("digest")),
+        Some(&v3_digest),
     );
     println!(
         "1% update by patch against the full install: {:.1}% of its time (goal <= 5%)",

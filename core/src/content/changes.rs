@@ -155,6 +155,29 @@ impl Tracker {
         }
     }
 
+    /// The ids of the articles only one version has, of those seen: an
+    /// update in place sees only the entries it removes and adds, and an
+    /// article whose other translations it keeps was changed, not
+    /// removed or added ([`Self::article_kept`]).
+    pub(crate) fn lone_articles(&self) -> Vec<String> {
+        let article = kind_index("article") as u8;
+        match self {
+            Tracker::Update(map) => map
+                .values()
+                .filter(|s| s.kind == article && s.in_old != s.in_new)
+                .map(|s| s.id.to_string())
+                .collect(),
+            Tracker::First(..) => Vec::new(),
+        }
+    }
+
+    /// Article `id` has translations in both versions that the update
+    /// kept as they were.
+    pub(crate) fn article_kept(&mut self, id: &str) {
+        self.old_entry("article", id, 0);
+        self.new_entry("article", id, 0);
+    }
+
     /// The changes, per kind.
     pub(crate) fn finish(self) -> PackChanges {
         let mut per: [KindChanges; 5] = Default::default();

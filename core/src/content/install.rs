@@ -280,17 +280,39 @@ impl ContentStore {
 const BATCH: usize = 256;
 
 /// An entry ready to be written: its row and its index row.
-struct Prepared {
-    kind: &'static str,
-    entry_id: String,
+pub(super) struct Prepared {
+    pub(super) kind: &'static str,
+    pub(super) entry_id: String,
     /// The JSON line, coded (see lexicon.rs).
-    coded: Vec<u8>,
-    lat: Option<f64>,
-    lon: Option<f64>,
-    title: String,
-    body: String,
+    pub(super) coded: Vec<u8>,
+    pub(super) lat: Option<f64>,
+    pub(super) lon: Option<f64>,
+    pub(super) title: String,
+    pub(super) body: String,
     /// The JSON's [`body_hash`], when an update needs it (else 0).
-    hash: u64,
+    pub(super) hash: u64,
+}
+
+impl Prepared {
+    /// `entry` parsed, its index row folded, its line not yet coded;
+    /// `hash`, its JSON's [`body_hash`] when wanted.
+    pub(super) fn of(entry: &Entry, hash: Option<u64>) -> Self {
+        let (lat, lon) = match entry {
+            Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
+            _ => (None, None),
+        };
+        let (title, body) = index_row(entry);
+        Prepared {
+            kind: kind_name(entry),
+            entry_id: entry.id().to_owned(),
+            hash: hash.unwrap_or(0),
+            coded: Vec::new(),
+            lat,
+            lon,
+            title,
+            body,
+        }
+    }
 }
 
 /// Reads, parses, codes and folds entries in batches, until the pack ends,
@@ -322,21 +344,7 @@ fn prepare_entries<R: Read>(
                 return Ok(LexiconRow::default());
             }
         };
-        let (lat, lon) = match &entry {
-            Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
-            _ => (None, None),
-        };
-        let (title, body) = index_row(&entry);
-        let prepared = Prepared {
-            kind: kind_name(&entry),
-            entry_id: entry.id().to_owned(),
-            hash: if hashes { body_hash(json) } else { 0 },
-            coded: Vec::new(),
-            lat,
-            lon,
-            title,
-            body,
-        };
+        let prepared = Prepared::of(&entry, hashes.then(|| body_hash(json)));
         if coder.push(prepared, json, &mut emit).is_err() {
             return Ok(LexiconRow::default());
         }

@@ -22,7 +22,11 @@
 //! SHA-256 of its entry lines, each followed by `\n` (the manifest line is
 //! not part of it: the phone stores the manifest re-serialised, but every
 //! entry line verbatim). `copy` and `skip` together MUST consume exactly
-//! the base's `N` lines, in order.
+//! the base's `N` lines, in order. `waymark-pack` also names the old
+//! version's whole content digest (`"content":{"length":L,"sha256":"…"}`,
+//! as its pack target signed it): a phone that installed that version
+//! applies the patch to its rows in place (see `update.rs`), and one that
+//! does not know it (older phones ignore the field) applies it as below.
 //!
 //! Applying a patch writes the new version's *content*: the decompressed
 //! pack, manifest line then entry lines, each ending in `\n`. Its length

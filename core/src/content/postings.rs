@@ -57,6 +57,25 @@ pub(crate) const CREATE_TERMS: &str = "CREATE TABLE terms (
          list BLOB NOT NULL           -- entries by row id, with impacts
      );";
 
+/// The parts updates applied in place wrote (see update.rs), rows as
+/// `terms`' in a table of their own: a part's rows in `terms` would land
+/// all over its tree (its key begins with the word), and an update of 1%
+/// rewrote nearly every page of it. Queries read both.
+pub(crate) const CREATE_TERMS_ADDED: &str = "CREATE TABLE terms_added (
+         term TEXT NOT NULL,
+         pack INTEGER NOT NULL,
+         part INTEGER NOT NULL,
+         df INTEGER NOT NULL,
+         head BLOB,
+         list BLOB,
+         postings INTEGER,
+         PRIMARY KEY (term, pack, part)
+     ) WITHOUT ROWID;";
+
+/// The tables of index rows: an install's, and updates' (see
+/// [`CREATE_TERMS_ADDED`]).
+const TERM_TABLES: [&str; 2] = ["terms", "terms_added"];
+
 /// bm25's term-frequency saturation.
 const K1: f64 = 1.2;
 /// bm25's length normalization.
@@ -428,10 +447,13 @@ impl IndexBuilder {
         let mut words: Vec<(Box<str>, Building)> = self.words.drain().collect();
         // In key order: each row lands after the one before in the tree.
         crate::sort::sort_by(&mut words, |a, b| a.0.cmp(&b.0));
-        let mut insert = tx.prepare_cached(
+        let mut insert = tx.prepare_cached(if self.avgdl.is_some() {
+            "INSERT INTO terms_added (term, pack, part, df, head, list, postings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        } else {
             "INSERT INTO terms (term, pack, part, df, head, list, postings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        })?;
         let mut insert_list = tx.prepare_cached("INSERT INTO postings (list) VALUES (?1)")?;
         let mut list = Vec::new();
         // (255 - impact, entry) as one number: highest impact first.
@@ -491,12 +513,16 @@ impl IndexBuilder {
 
 /// Deletes pack row `pack`'s index rows.
 pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
-    tx.execute(
-        "DELETE FROM postings WHERE id IN
-             (SELECT postings FROM terms WHERE pack = ?1 AND postings IS NOT NULL)",
-        [pack],
-    )?;
-    tx.execute("DELETE FROM terms WHERE pack = ?1", [pack])?;
+    for table in TERM_TABLES {
+        tx.execute(
+            &format!(
+                "DELETE FROM postings WHERE id IN
+                     (SELECT postings FROM {table} WHERE pack = ?1 AND postings IS NOT NULL)"
+            ),
+            [pack],
+        )?;
+        tx.execute(&format!("DELETE FROM {table} WHERE pack = ?1"), [pack])?;
+    }
     Ok(())
 }
 
@@ -507,25 +533,30 @@ pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
 /// ([`Removed`]): rewriting every list they are in wrote a fifth more of
 /// an update of 1%.
 pub(crate) fn remove_from_lists(tx: &Transaction<'_>, pack: i64, gone: &RowSet) -> Result<()> {
-    let mut empty: Vec<(String, i64)> = Vec::new();
-    {
-        let mut read =
-            tx.prepare("SELECT term, part, list FROM terms WHERE pack = ?1 AND list IS NOT NULL")?;
-        let mut rows = read.query([pack])?;
-        while let Some(r) = rows.next()? {
-            let mut live = false;
-            each_posting(r.get_ref(2)?.as_blob()?, |doc, _| {
-                live = !gone.has(doc);
-                !live
-            })?;
-            if !live {
-                empty.push((r.get(0)?, r.get(1)?));
+    for table in TERM_TABLES {
+        let mut empty: Vec<(String, i64)> = Vec::new();
+        {
+            let mut read = tx.prepare(&format!(
+                "SELECT term, part, list FROM {table} WHERE pack = ?1 AND list IS NOT NULL"
+            ))?;
+            let mut rows = read.query([pack])?;
+            while let Some(r) = rows.next()? {
+                let mut live = false;
+                each_posting(r.get_ref(2)?.as_blob()?, |doc, _| {
+                    live = !gone.has(doc);
+                    !live
+                })?;
+                if !live {
+                    empty.push((r.get(0)?, r.get(1)?));
+                }
             }
         }
-    }
-    let mut delete = tx.prepare("DELETE FROM terms WHERE term = ?1 AND pack = ?2 AND part = ?3")?;
-    for (term, part) in empty {
-        delete.execute(params![term, pack, part])?;
+        let mut delete = tx.prepare(&format!(
+            "DELETE FROM {table} WHERE term = ?1 AND pack = ?2 AND part = ?3"
+        ))?;
+        for (term, part) in empty {
+            delete.execute(params![term, pack, part])?;
+        }
     }
     Ok(())
 }
@@ -542,21 +573,40 @@ fn prefix_end(prefix: &str) -> String {
 /// True if any indexed word begins with `prefix`.
 pub(crate) fn any_word_begins(conn: &Connection, prefix: &str) -> Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM terms WHERE term >= ?1 AND term < ?2 LIMIT 1")?
+        .prepare_cached(
+            "SELECT 1 FROM terms WHERE term >= ?1 AND term < ?2
+             UNION ALL SELECT 1 FROM terms_added WHERE term >= ?1 AND term < ?2 LIMIT 1",
+        )?
         .exists(params![prefix, prefix_end(prefix)])?)
 }
 
 /// Every indexed word with the entries it is in (summed over packs), in
-/// order.
+/// order: each table's in key order, merged.
 pub(crate) fn vocabulary(conn: &Connection) -> Result<Vec<(Box<str>, u64)>> {
-    let mut stmt = conn.prepare_cached("SELECT term, sum(df) FROM terms GROUP BY term")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?.into_boxed_str(),
-            r.get::<_, i64>(1)?.max(0) as u64,
-        ))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let mut out: Vec<(Box<str>, u64)> = Vec::new();
+    for table in TERM_TABLES {
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT term, sum(df) FROM {table} GROUP BY term"))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?.into_boxed_str(),
+                r.get::<_, i64>(1)?.max(0) as u64,
+            ))
+        })?;
+        let words: Vec<(Box<str>, u64)> = rows.collect::<rusqlite::Result<_>>()?;
+        if out.is_empty() {
+            out = words;
+            continue;
+        }
+        // Merged by word (updates' words are few beside the install's).
+        for (word, df) in words {
+            match out.binary_search_by(|(w, _)| w.as_ref().cmp(&word)) {
+                Ok(i) => out[i].1 += df,
+                Err(i) => out.insert(i, (word, df)),
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A query word's rows: each row's `df`, and its list (or, for the last
@@ -584,9 +634,15 @@ fn word_rows(conn: &Connection, word: &str, prefix: bool, heads: bool) -> Result
     };
     // Long lists are read only where they are used.
     let sql = if heads {
-        "SELECT df, head, list, pack FROM terms WHERE term >= ?1 AND term < ?2"
+        "SELECT df, head, list, pack FROM terms WHERE term >= ?1 AND term < ?2
+         UNION ALL
+         SELECT df, head, list, pack FROM terms_added WHERE term >= ?1 AND term < ?2"
     } else {
         "SELECT t.df, NULL, coalesce(t.list, p.list), t.pack FROM terms t
+         LEFT JOIN postings p ON p.id = t.postings
+         WHERE t.term >= ?1 AND t.term < ?2
+         UNION ALL
+         SELECT t.df, NULL, coalesce(t.list, p.list), t.pack FROM terms_added t
          LEFT JOIN postings p ON p.id = t.postings
          WHERE t.term >= ?1 AND t.term < ?2"
     };
@@ -854,6 +910,7 @@ mod tests {
     fn index(docs: &[(String, String)], budget: usize) -> Connection {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(CREATE_TERMS).unwrap();
+        conn.execute_batch(CREATE_TERMS_ADDED).unwrap();
         let tx = conn.transaction().unwrap();
         let mut b = IndexBuilder::new(1);
         b.budget = budget;

@@ -6,9 +6,10 @@
 //!
 //! Tables: `publishers` (trusted publishers, newest root, versions seen),
 //! `tuf_roots` (every root version trusted), `tuf_metadata` (the other
-//! roles), `packs`, `entries` (each its pack's JSON line, word-coded),
-//! `lexicons` (each pack's words, see lexicon.rs), `terms` and `postings`
-//! (the full-text index, see postings.rs).
+//! roles), `packs`, `entries` (each its pack's JSON line, coded),
+//! `lexicons` and `lexicon_added` (each pack's pieces, see lexicon.rs),
+//! `terms`, `terms_added` and `postings` (the full-text index, see
+//! postings.rs).
 
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Transaction, params};
@@ -16,7 +17,7 @@ use rusqlite::{Transaction, params};
 use super::index::index_row;
 use super::lexicon::{CREATE_LEXICONS, StreamCoder, write_lexicon};
 use super::model::Entry;
-use super::postings::{CREATE_TERMS, IndexBuilder, next_varint};
+use super::postings::{CREATE_TERMS, CREATE_TERMS_ADDED, IndexBuilder, next_varint};
 use crate::error::{Error, Result, Untrusted};
 use crate::storage::Schema;
 use crate::tuf::{Envelope, Root};
@@ -67,7 +68,7 @@ impl Schema for ContentSchema {
         // (lexicon.rs).
         tx.execute_batch(CREATE_TERMS)?;
         tx.execute_batch(CREATE_LEXICONS)?;
-        tx.execute_batch(ADD_UPDATE_COLUMNS)?;
+        add_update_tables(tx)?;
         tx.execute_batch(CREATE_TUF_METADATA)?;
         tx.execute_batch(CREATE_TUF_ROOTS)?;
         Ok(())
@@ -126,7 +127,7 @@ impl Schema for ContentSchema {
             // Version 10 keeps what an update applied in place needs of a
             // pack (see ADD_UPDATE_COLUMNS); packs installed before have
             // none of it, and their next update rebuilds them whole.
-            9 => Ok(tx.execute_batch(ADD_UPDATE_COLUMNS)?),
+            9 => add_update_tables(tx),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
@@ -164,7 +165,8 @@ fn drop_fts5_table(tx: &Transaction<'_>, name: &str) -> Result<()> {
 /// updates that its long lists still hold (see postings.rs's `Removed`);
 /// and `lexicon_added`, the pieces updates added to a pack's lexicon (see
 /// lexicon.rs), a row of its own: SQLite rewrites a whole row to change
-/// one column, and a large pack's lexicon is 2.7 MB.
+/// one column, and a large pack's lexicon is 2.7 MB. With them,
+/// `terms_added` (postings.rs).
 const ADD_UPDATE_COLUMNS: &str = "ALTER TABLE packs ADD COLUMN content TEXT;
      ALTER TABLE packs ADD COLUMN avgdl REAL;
      ALTER TABLE packs ADD COLUMN next_part INTEGER;
@@ -174,6 +176,12 @@ const ADD_UPDATE_COLUMNS: &str = "ALTER TABLE packs ADD COLUMN content TEXT;
          pack INTEGER PRIMARY KEY,    -- packs.id
          words TEXT NOT NULL          -- pieces, newline-separated
      );";
+
+/// Version 10's index rows of updates applied in place (see postings.rs).
+fn add_update_tables(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(ADD_UPDATE_COLUMNS)?;
+    Ok(tx.execute_batch(CREATE_TERMS_ADDED)?)
+}
 
 /// The entries, each its pack's JSON line word-coded (see lexicon.rs),
 /// and their indexes by pack and by place.

@@ -1129,7 +1129,7 @@ pub(super) fn entries_as_version_6(conn: &rusqlite::Connection) {
         }
     }
     conn.execute_batch(
-        "DROP TABLE lexicons; DROP TABLE lexicon_added;
+        "DROP TABLE lexicons; DROP TABLE lexicon_added; DROP TABLE terms_added;
          ALTER TABLE packs DROP COLUMN content; ALTER TABLE packs DROP COLUMN avgdl;
          ALTER TABLE packs DROP COLUMN next_part; ALTER TABLE packs DROP COLUMN entry_order;
          ALTER TABLE packs DROP COLUMN removed;",

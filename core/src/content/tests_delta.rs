@@ -880,7 +880,8 @@ fn update_and_check(
             let kept: i64 = s
                 .conn()
                 .query_row(
-                    "SELECT count(*) FROM terms WHERE term = ?1",
+                    "SELECT (SELECT count(*) FROM terms WHERE term = ?1)
+                          + (SELECT count(*) FROM terms_added WHERE term = ?1)",
                     [tag(i)],
                     |r| r.get(0),
                 )
@@ -970,7 +971,8 @@ fn an_update_in_place_reports_the_changes_and_searches_as_the_full_pack() {
     let left: i64 = s
         .conn()
         .query_row(
-            "SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM terms)",
+            "SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM terms)
+                  + (SELECT count(*) FROM terms_added) + (SELECT count(*) FROM lexicon_added)",
             [],
             |r| r.get(0),
         )
@@ -1083,4 +1085,107 @@ fn a_word_whose_best_entries_went_is_answered_from_its_whole_list() {
             "{q}: {hits:?}"
         );
     }
+}
+
+#[test]
+fn a_translation_removed_or_added_in_place_changes_its_article_as_a_full_pack_does() {
+    let translated = |i: usize, lang: &str| {
+        let mut e = tagged(i, 0);
+        if let Entry::Article(a) = &mut e {
+            a.language = lang.into();
+            a.title = format!("{} {lang}", a.title);
+        }
+        e
+    };
+    let v1: Vec<Entry> = (0..20)
+        .flat_map(|i| [translated(i, "en"), translated(i, "ar")])
+        .collect();
+    // Version 2: article 3 loses its Arabic, article 7 gains a Farsi one.
+    let mut v2: Vec<Entry> = v1
+        .iter()
+        .filter(|e| !(e.id() == "art-3" && matches!(e, Entry::Article(a) if a.language == "ar")))
+        .cloned()
+        .collect();
+    v2.insert(15, translated(7, "fa"));
+    let (old, new) = (pack_file(1, &v1), pack_file(2, &v2));
+    let expected = ContentDigest::of(&content_of(&new));
+    let report = |in_place: bool| {
+        let (_d, s) = store();
+        s.install_verified("pub-a", &signed_as(&old), &old[..])
+            .unwrap();
+        let changes = if in_place {
+            s.install_patch_verified(
+                "pub-a",
+                &signed_as(&new),
+                &fine_patch(1, &old, &new, true)[..],
+                &expected,
+            )
+        } else {
+            s.install_verified("pub-a", &signed_as(&new), &new[..])
+        }
+        .unwrap()
+        .changes
+        .unwrap();
+        assert_eq!(in_place_state(&s).1, in_place, "in place: {in_place}");
+        changes
+    };
+    let in_place = report(true);
+    assert_eq!(in_place, report(false));
+    assert_eq!(in_place.kinds.len(), 1);
+    let articles = &in_place.kinds[0];
+    assert_eq!(
+        (articles.added, articles.changed, articles.removed),
+        (0, 2, 0)
+    );
+    assert_eq!(articles.changed_ids, ["art-3", "art-7"]);
+}
+
+#[test]
+fn a_bad_line_added_in_place_is_refused_and_changes_nothing() {
+    let entries: Vec<(usize, usize)> = (0..300).map(|i| (i, 0)).collect();
+    let v1 = tagged_pack(1, &entries);
+    let (manifest, old) = split(&content_of(&v1));
+    let mut h = header(&old, 1, 2);
+    h.base.content = Some(ContentDigest::of(&content_of(&v1)));
+    let manifest = serde_json::to_string(&PackManifest {
+        version: 2,
+        entries: 596,
+        ..serde_json::from_str(&manifest).unwrap()
+    })
+    .unwrap();
+    // Many good lines written before the bad one comes: all rolled back.
+    let added: Vec<String> = (300..600)
+        .map(|i| serde_json::to_string(&tagged(i, 0)).unwrap())
+        .chain(std::iter::once(
+            "{\"type\":\"article\",\"id\":\"x\"}".to_owned(),
+        ))
+        .collect();
+    let mut w = PatchWriter::new(Vec::new(), &h, manifest.as_bytes()).unwrap();
+    w.skip(5).unwrap();
+    w.insert(&added.iter().map(|l| l.as_bytes()).collect::<Vec<_>>())
+        .unwrap();
+    w.copy(295).unwrap();
+    let plain = w.finish().unwrap();
+    let mut patch = Vec::new();
+    ruzstd::encoding::compress(
+        &plain[..],
+        &mut patch,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    let (_d, s) = store();
+    s.install_verified("pub-a", &signed_as(&v1), &v1[..])
+        .unwrap();
+    let before = installed_lines(&s);
+    let signed = target::SignedPack {
+        version: Some(2),
+        ..signed_as(&v1)
+    };
+    let refused = s.install_patch_verified("pub-a", &signed, &patch[..], &ContentDigest::of(b"x"));
+    assert!(
+        matches!(&refused, Err(e) if !matches!(e, Error::InvalidPatch(_) | Error::PatchMismatch(_))),
+        "the line itself is refused: {refused:?}"
+    );
+    assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
+    assert_eq!(installed_lines(&s), before);
+    assert_eq!(ids_found(&s, &tag(3), 20), ["art-3"]);
 }

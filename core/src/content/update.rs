@@ -1,6 +1,6 @@
 //! Updates applied in place: a patch from the version installed changes
 //! only the entries it names, so an update that changes 1% of a pack
-//! costs about 1% of installing it.
+//! costs a few percent of installing it.
 //!
 //! A pack installed whole keeps its signed content digest
 //! (`packs.content`). A patch whose header names that digest as its base
@@ -12,31 +12,34 @@
 //! the patch file's own signed hashes (TUF), the base's digest, and the
 //! publisher's own application of the patch before publishing it
 //! (`waymark-pack`). The whole content is checked against its signed
-//! digest again when the pack is rebuilt whole: at every tenth of it
-//! removed, at an export, and at any update this cannot apply.
+//! digest again whenever it is rebuilt: at an export (a shared pack), and
+//! at an update this cannot apply, which a tenth of the pack removed
+//! since it was last installed whole makes sure of.
 //!
-//! - **Entries removed** go from `entries`, and from the short lists of
-//!   the index (a word only they had leaves the database); the long lists
-//!   of common words keep their rows, which queries skip
-//!   (`packs.removed`). Once removals reach a tenth of the pack's
-//!   entries, the next update rebuilds it whole.
+//! - **Entries removed** go from `entries`, with their text; a list of
+//!   the index that held only them goes too, so a word only they had is
+//!   no longer found or suggested. Other lists keep them, and queries
+//!   skip them (`packs.removed`). Their pieces stay in the pack's lexicon
+//!   until the pack is installed whole again (at a tenth removed, the
+//!   next update rebuilds it); removing the pack removes all of it.
 //! - **Entries added** take rows past every row a list may hold, are coded
-//!   with the pack's model (pieces it lacks join its lexicon, as
-//!   escapes), and are indexed as a new part, weighed by the pack's
-//!   average length as installed.
+//!   with the pack's model (pieces it lacks join its lexicon, as escapes,
+//!   in `lexicon_added`), and are indexed as a new part, weighed by the
+//!   pack's average length as installed, in `terms_added` (in `terms`,
+//!   its rows would land on nearly every page of the table).
 //! - **Their order**, which a patch's base and a shared pack follow, is
-//!   `packs.entry_order` where it is no longer the rows' own.
+//!   `packs.entry_order`: runs of rows.
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, body_hash};
-use super::index::index_row;
+use super::install::Prepared;
 use super::lexicon::{Coder, Lexicon};
 use super::model::Entry;
 use super::patch::{PatchReader, Step};
 use super::postings::{IndexBuilder, RowSet, next_varint, push_varint, remove_from_lists};
 use super::schema::ContentSchema;
-use super::store::{ContentStore, DB_FILE, InstalledPack, kind_name};
+use super::store::{ContentStore, DB_FILE, InstalledPack};
 use super::target::{ContentDigest, SignedPack};
 use crate::error::{Error, Result};
 use crate::storage::{OpenMode, open_database};
@@ -122,10 +125,10 @@ impl ContentStore {
             "INSERT INTO entries (id, pack, kind, entry_id, body, lat, lon)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
+        let first_new = next_row;
         let mut order = Rows::default();
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
-        let mut coded = Vec::new();
         let manifest_line = reader.manifest_line().to_vec();
         reader.walk(&mut |step| {
             match step {
@@ -134,26 +137,13 @@ impl ContentStore {
                 Step::Insert(line) => {
                     let json = std::str::from_utf8(line)
                         .map_err(|_| Error::InvalidPatch("an inserted line is not UTF-8".into()))?;
-                    let entry = Entry::from_json(json)?;
-                    let (lat, lon) = match &entry {
-                        Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
-                        _ => (None, None),
-                    };
-                    coded.clear();
-                    coder.code(json, &mut coded);
-                    let kind = kind_name(&entry);
+                    let mut p = Prepared::of(&Entry::from_json(json)?, Some(body_hash(json)));
+                    coder.code(json, &mut p.coded);
                     insert.execute(params![
-                        next_row,
-                        pack.row,
-                        kind,
-                        entry.id(),
-                        coded,
-                        lat,
-                        lon
+                        next_row, pack.row, p.kind, p.entry_id, p.coded, p.lat, p.lon
                     ])?;
-                    let (title, body) = index_row(&entry);
-                    index.add(&tx, next_row, &title, &body)?;
-                    changes.new_entry(kind, entry.id(), body_hash(json));
+                    index.add(&tx, next_row, &p.title, &p.body)?;
+                    changes.new_entry(p.kind, &p.entry_id, p.hash);
                     order.push(next_row);
                     next_row += 1;
                 }
@@ -181,6 +171,22 @@ impl ContentStore {
         }
         if !gone.is_empty() {
             remove_from_lists(&tx, pack.row, &RowSet::new(&gone))?;
+        }
+        // An article with a translation removed or added, and others kept.
+        let mut lone = changes.lone_articles();
+        if !lone.is_empty() {
+            crate::sort::sort_by(&mut lone, |a, b| a.cmp(b));
+            let mut kept = tx.prepare(
+                "SELECT DISTINCT entry_id FROM entries
+                 WHERE pack = ?1 AND kind = 'article' AND id < ?2",
+            )?;
+            let mut rows = kept.query(params![pack.row, first_new])?;
+            while let Some(r) = rows.next()? {
+                let id = r.get_ref(0)?.as_str()?;
+                if lone.binary_search_by(|l| l.as_str().cmp(id)).is_ok() {
+                    changes.article_kept(id);
+                }
+            }
         }
         if coder.pieces() != before {
             // The pieces added, after the installed lexicon's.

@@ -16,12 +16,10 @@ use super::model::Entry;
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
 use super::postings::IndexBuilder;
-use super::schema::ContentSchema;
-use super::store::{ContentStore, DB_FILE, InstalledPack, delete_pack_rows, kind_name};
+use super::store::{ContentStore, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, SignedPack, checked_content};
 use super::update::{Rows, encode_runs, entry_rows};
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
-use crate::storage::{OpenMode, open_database};
 
 /// Size of the buffer a patch is read through.
 const BUFFER: usize = 64 * 1024;
@@ -60,11 +58,7 @@ impl ContentStore {
                 manifest.publisher.id
             )));
         }
-        let mut conn = open_database(
-            &self.dir().join(DB_FILE),
-            &ContentSchema,
-            OpenMode::MustExist,
-        )?;
+        let mut conn = self.own_connection()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version = i64::try_from(manifest.version)
             .map_err(|_| Error::InvalidPack("version out of range".into()))?;
@@ -166,11 +160,7 @@ impl ContentStore {
         let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
         let (send, receive) = std::sync::mpsc::sync_channel(batches);
         let lexicon = prepare_entries(reader, false, send)?;
-        let mut conn = open_database(
-            &self.dir().join(DB_FILE),
-            &ContentSchema,
-            OpenMode::MustExist,
-        )?;
+        let mut conn = self.own_connection()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO packs (publisher, pack_id, version, manifest, installed_at)
@@ -244,11 +234,7 @@ impl ContentStore {
             // A connection of its own, in a read transaction: the entries
             // and the version read are one snapshot, and searches on the
             // store's connection go on meanwhile.
-            let mut conn = open_database(
-                &self.dir().join(DB_FILE),
-                &ContentSchema,
-                OpenMode::MustExist,
-            )?;
+            let mut conn = self.own_connection()?;
             let tx = conn.transaction()?;
             let installed = installed_row(&tx, publisher, &header.pack)?;
             let Some((pack_row, version)) = installed else {

@@ -114,6 +114,13 @@ impl ContentStore {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A connection of its own to the store's database, for an install
+    /// or an update: its transaction leaves the store's connection to
+    /// searches meanwhile.
+    pub(crate) fn own_connection(&self) -> Result<Connection> {
+        open_database(&self.dir.join(DB_FILE), &ContentSchema, OpenMode::MustExist)
+    }
+
     /// Search's cache of the packs; taken after [`Self::conn`], never
     /// before it.
     pub(crate) fn pack_cache(&self) -> MutexGuard<'_, Option<Arc<super::snapshot::PackSnapshot>>> {

@@ -445,13 +445,13 @@ fn make_patch(from: u64, old_pack: &[u8], new_pack: &[u8]) -> Vec<u8> {
         .collect();
     w.insert(&middle).unwrap();
     w.copy(suffix as u64).unwrap();
-    let plain = w.finish().unwrap();
+    compressed(&w.finish().unwrap())
+}
+
+/// A patch's plain lines as one zstd frame.
+fn compressed(plain: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    ruzstd::encoding::compress(
-        &plain[..],
-        &mut out,
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    ruzstd::encoding::compress(plain, &mut out, ruzstd::encoding::CompressionLevel::Fastest);
     out
 }
 
@@ -780,14 +780,7 @@ fn fine_patch(from: u64, old_pack: &[u8], new_pack: &[u8], in_place: bool) -> Ve
             b += 1;
         }
     }
-    let plain = w.finish().unwrap();
-    let mut out = Vec::new();
-    ruzstd::encoding::compress(
-        &plain[..],
-        &mut out,
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
-    out
+    compressed(&w.finish().unwrap())
 }
 
 /// The pack's entry lines as installed, in pack order.
@@ -1165,13 +1158,7 @@ fn a_bad_line_added_in_place_is_refused_and_changes_nothing() {
     w.insert(&added.iter().map(|l| l.as_bytes()).collect::<Vec<_>>())
         .unwrap();
     w.copy(295).unwrap();
-    let plain = w.finish().unwrap();
-    let mut patch = Vec::new();
-    ruzstd::encoding::compress(
-        &plain[..],
-        &mut patch,
-        ruzstd::encoding::CompressionLevel::Fastest,
-    );
+    let patch = compressed(&w.finish().unwrap());
     let (_d, s) = store();
     s.install_verified("pub-a", &signed_as(&v1), &v1[..])
         .unwrap();

@@ -38,11 +38,9 @@ use super::lexicon::{Coder, Lexicon};
 use super::model::Entry;
 use super::patch::{PatchReader, Step};
 use super::postings::{IndexBuilder, RowSet, next_varint, push_varint, remove_from_lists};
-use super::schema::ContentSchema;
-use super::store::{ContentStore, DB_FILE, InstalledPack};
+use super::store::{ContentStore, InstalledPack};
 use super::target::{ContentDigest, SignedPack};
 use crate::error::{Error, Result};
-use crate::storage::{OpenMode, open_database};
 
 /// What an installed pack keeps for updates in place.
 struct Installed {
@@ -73,11 +71,7 @@ impl ContentStore {
         let Some(base) = &header.base.content else {
             return Ok(Err(reader));
         };
-        let mut conn = open_database(
-            &self.dir().join(DB_FILE),
-            &ContentSchema,
-            OpenMode::MustExist,
-        )?;
+        let mut conn = self.own_connection()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let Some(pack) = installed(&tx, publisher, &header.pack)? else {
             return Ok(Err(reader));

@@ -13,12 +13,12 @@ use super::changes::{Tracker, body_hash};
 use super::index::index_row;
 use super::lexicon::{Lexicon, LexiconRow, StreamCoder, write_lexicon};
 use super::model::Entry;
+use super::order::{Rows, encode_runs, entry_rows};
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
 use super::postings::IndexBuilder;
 use super::store::{ContentStore, InstalledPack, delete_pack_rows, kind_name};
 use super::target::{ContentDigest, SignedPack, checked_content};
-use super::update::{Rows, encode_runs, entry_rows};
 use crate::error::{ContentOrigin, Error, Result, Untrusted};
 
 /// Size of the buffer a patch is read through.

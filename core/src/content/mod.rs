@@ -27,6 +27,7 @@ mod lexicon;
 pub(crate) mod metadata;
 pub mod model;
 pub mod normalize;
+mod order;
 pub mod pack;
 pub mod patch;
 mod postings;

@@ -50,7 +50,7 @@ impl PackSnapshot {
         while let Some(r) = rows.next()? {
             let manifest: PackManifest = json_from_text(r.get_ref(2)?.as_str()?)?;
             if let Some(ids) = r.get_ref(3)?.as_blob_or_null()? {
-                removed.push((r.get(0)?, RowSet::new(&super::update::decode_ids(ids))));
+                removed.push((r.get(0)?, RowSet::new(&super::order::decode_ids(ids))));
             }
             packs.insert(r.get(0)?, (r.get(1)?, Arc::new(manifest)));
         }

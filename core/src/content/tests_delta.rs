@@ -790,7 +790,7 @@ fn installed_lines(s: &ContentStore) -> Vec<String> {
         .query_row("SELECT id FROM packs", [], |r| r.get(0))
         .unwrap();
     let lexicon = lexicon::Lexicon::read(&conn, row).unwrap();
-    update::entry_rows(&conn, row)
+    order::entry_rows(&conn, row)
         .unwrap()
         .into_iter()
         .map(|id| {
@@ -812,9 +812,9 @@ fn in_place_state(s: &ContentStore) -> (usize, bool) {
             Ok((r.get(0)?, r.get(1)?))
         })
         .unwrap();
-    let rows = update::decode_runs(&order).unwrap();
+    let rows = order::decode_runs(&order).unwrap();
     (
-        removed.map_or(0, |b| update::decode_ids(&b).len()),
+        removed.map_or(0, |b| order::decode_ids(&b).len()),
         rows.windows(2).any(|w| w[1] != w[0] + 1),
     )
 }

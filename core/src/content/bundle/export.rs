@@ -14,10 +14,10 @@ use super::format::{BundleInfo, FORMAT_CONTENT, add_file, add_reader, content_na
 use crate::content::lexicon::Lexicon;
 use crate::content::metadata::PublisherMetadata;
 use crate::content::model::PackManifest;
+use crate::content::order::entry_rows;
 use crate::content::pack::PackWriter;
 use crate::content::store::ContentStore;
 use crate::content::target::{PackTargetCustom, checked_content};
-use crate::content::update::entry_rows;
 use crate::error::{ContentOrigin, Error, Oversized, Result, Untrusted};
 use crate::storage::json_from_text;
 use crate::tuf::{

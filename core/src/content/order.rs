@@ -1,0 +1,148 @@
+//! The order of a pack's entries, and sets of its rows, as the `packs`
+//! table keeps them: an install writes its entries' rows as one run, and
+//! an update applied in place (update.rs) keeps the order its patch gives
+//! (`packs.entry_order`) and the rows it removed (`packs.removed`). A
+//! patch's base and a shared pack follow the order ([`entry_rows`]).
+
+use rusqlite::OptionalExtension;
+
+use super::postings::{next_varint, push_varint};
+use crate::error::{Error, Result};
+
+/// The rows of pack row `pack`'s entries, in pack order.
+pub(crate) fn entry_rows(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
+    let runs: Option<Vec<u8>> = tx
+        .query_row("SELECT entry_order FROM packs WHERE id = ?1", [pack], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    match runs {
+        Some(runs) => decode_runs(&runs),
+        None => rows_of(tx, pack),
+    }
+}
+
+/// The rows of pack row `pack`'s entries, in row order.
+pub(crate) fn rows_of(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
+    Ok(tx
+        .prepare("SELECT id FROM entries WHERE pack = ?1 ORDER BY id")?
+        .query_map([pack], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Sorts rows, as one sort of `u64` (every sort of a type of its own
+/// costs the native library about 3.5 KB; rows are positive).
+pub(crate) fn sort_rows(rows: &mut [i64]) {
+    let mut keys: Vec<u64> = rows.iter().map(|&r| r as u64).collect();
+    keys.sort_unstable();
+    for (r, k) in rows.iter_mut().zip(keys) {
+        *r = k as i64;
+    }
+}
+
+/// Rows in ascending order, as the gaps between them (LEB128).
+pub(crate) fn encode_ids(ids: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ids.len() * 2);
+    let mut last = 0;
+    for &id in ids {
+        push_varint(&mut out, (id - last) as u64);
+        last = id;
+    }
+    out
+}
+
+/// The rows [`encode_ids`] wrote.
+pub(crate) fn decode_ids(bytes: &[u8]) -> Vec<i64> {
+    let mut out = Vec::new();
+    let (mut at, mut last) = (0, 0i64);
+    while let Some(gap) = next_varint(bytes, &mut at) {
+        last = last.wrapping_add(gap as i64);
+        out.push(last);
+    }
+    out
+}
+
+/// Rows in pack order, as runs of consecutive rows (an install's rows
+/// are one run), gathered as they come.
+#[derive(Debug, Default)]
+pub(crate) struct Rows {
+    /// Each run's first row and length.
+    runs: Vec<(i64, u64)>,
+}
+
+impl Rows {
+    /// Appends `row`.
+    pub(crate) fn push(&mut self, row: i64) {
+        match self.runs.last_mut() {
+            Some((start, len)) if *start + *len as i64 == row => *len += 1,
+            _ => self.runs.push((row, 1)),
+        }
+    }
+}
+
+/// `rows` as `packs.entry_order` keeps them: each run as the step from
+/// the end of the run before (zigzag LEB128) and its length.
+pub(crate) fn encode_runs(rows: &Rows) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut end = 0i64;
+    for &(start, len) in &rows.runs {
+        let step = start - end;
+        push_varint(&mut out, ((step << 1) ^ (step >> 63)) as u64);
+        push_varint(&mut out, len);
+        end = start + len as i64;
+    }
+    out
+}
+
+/// The rows [`encode_runs`] wrote.
+pub(crate) fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
+    let bad = || Error::Integrity("entry order");
+    let mut out = Vec::new();
+    let (mut at, mut end) = (0, 0i64);
+    while at < bytes.len() {
+        let zigzag = next_varint(bytes, &mut at).ok_or_else(bad)?;
+        let len = next_varint(bytes, &mut at).ok_or_else(bad)?;
+        let start = end.wrapping_add(((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64));
+        end = start.checked_add(len as i64).ok_or_else(bad)?;
+        out.extend(start..end);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runs(rows: &[i64]) -> Vec<u8> {
+        let mut r = Rows::default();
+        rows.iter().for_each(|&row| r.push(row));
+        encode_runs(&r)
+    }
+
+    #[test]
+    fn orders_and_sets_of_rows_round_trip() {
+        assert_eq!(
+            runs(&[7, 8, 9, 10]).len(),
+            2,
+            "an install's rows are one run"
+        );
+        for rows in [
+            vec![5, 6, 7, 1, 2, 100, 3],
+            vec![10, 9, 8, 7],
+            vec![1, 2, 4, 3, 200_000, 200_001, 5],
+            vec![],
+        ] {
+            assert_eq!(decode_runs(&runs(&rows)).unwrap(), rows);
+        }
+        // 1% of 100,000 rows moved: about 2,000 runs.
+        let mut rows: Vec<i64> = (1..=100_000).collect();
+        for i in (0..100_000).step_by(100) {
+            rows[i] += 200_000;
+        }
+        assert!(runs(&rows).len() < 12_000);
+        let ids = [3, 4, 300, 70_000];
+        assert_eq!(decode_ids(&encode_ids(&ids)), ids);
+        assert!(decode_runs(&[0x80]).is_err(), "a cut number is refused");
+    }
+}

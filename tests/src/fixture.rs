@@ -216,6 +216,11 @@ impl Phone {
         }
     }
 
+    /// The content store's database file, for tests that look inside.
+    pub fn content_db(&self) -> std::path::PathBuf {
+        self._dir.path().join("content").join("content.db")
+    }
+
     /// Trusts `publisher`, syncing from `url`.
     pub fn trust(&self, publisher: &Publisher, url: &str) {
         self.store

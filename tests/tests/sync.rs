@@ -90,6 +90,13 @@ fn a_one_percent_update_arrives_as_a_patch_under_5_percent_of_the_pack() {
     let update = &report.publishers[0].installed[0];
     assert_eq!(update.kind, DownloadKind::Patch);
     assert_eq!(phone.version(PACK), Some(2));
+    // Applied in place: the pack keeps the rows the patch removed that
+    // its index's long lists still hold.
+    let removed: Option<Vec<u8>> = rusqlite::Connection::open(phone.content_db())
+        .unwrap()
+        .query_row("SELECT removed FROM packs", [], |r| r.get(0))
+        .unwrap();
+    assert!(removed.is_some(), "the patch was applied in place");
     let wire = server.bytes_sent() + server.bytes_received();
     println!(
         "1% update: {wire} bytes on the wire for a {full_len}-byte pack ({:.2}%)",

@@ -101,6 +101,11 @@ pub(crate) struct LexiconRow {
     pub model: Vec<u8>,
 }
 
+/// A pack's lexicon: its words, its model, and the pieces updates in
+/// place added (`lexicon_added`, see update.rs).
+const READ_LEXICON: &str = "SELECT l.words, l.model, a.words FROM lexicons l
+     LEFT JOIN lexicon_added a ON a.pack = l.pack WHERE l.pack = ?1";
+
 /// Writes pack row `pack`'s lexicon (from [`Coder::into_lexicon`]).
 pub(crate) fn write_lexicon(tx: &Transaction<'_>, pack: i64, row: &LexiconRow) -> Result<()> {
     tx.execute(
@@ -941,29 +946,21 @@ impl Lexicon {
     /// added (`lexicon_added`) after the others; and the length of the
     /// others.
     pub fn read_row(conn: &Connection, pack: i64) -> Result<(LexiconRow, usize)> {
-        Ok(conn.query_row(
-            "SELECT l.words, l.model, a.words FROM lexicons l
-             LEFT JOIN lexicon_added a ON a.pack = l.pack WHERE l.pack = ?1",
-            [pack],
-            |r| {
-                let mut words: String = r.get(0)?;
-                let installed = words.len();
-                if let Some(added) = r.get_ref(2)?.as_str_or_null()? {
-                    words.push('\n');
-                    words.push_str(added);
-                }
-                let model = r.get(1)?;
-                Ok((LexiconRow { words, model }, installed))
-            },
-        )?)
+        Ok(conn.query_row(READ_LEXICON, [pack], |r| {
+            let mut words: String = r.get(0)?;
+            let installed = words.len();
+            if let Some(added) = r.get_ref(2)?.as_str_or_null()? {
+                words.push('\n');
+                words.push_str(added);
+            }
+            let model = r.get(1)?;
+            Ok((LexiconRow { words, model }, installed))
+        })?)
     }
 
     /// Pack row `pack`'s lexicon.
     pub fn read(conn: &Connection, pack: i64) -> Result<Self> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT l.words, l.model, a.words FROM lexicons l
-                 LEFT JOIN lexicon_added a ON a.pack = l.pack WHERE l.pack = ?1",
-        )?;
+        let mut stmt = conn.prepare_cached(READ_LEXICON)?;
         let mut rows = stmt.query([pack])?;
         let row = rows.next()?.ok_or_else(corrupt)?;
         Lexicon::from_parts(
@@ -1038,38 +1035,36 @@ fn decode_with(
     out: &mut Vec<u8>,
     piece: impl Fn(u64, &mut Vec<u8>) -> Option<()>,
 ) -> Option<()> {
-    {
-        let mut bits = BitReader {
-            bytes: coded,
-            at: 0,
+    let mut bits = BitReader {
+        bytes: coded,
+        at: 0,
+    };
+    loop {
+        let symbol = d.symbol(&mut bits)?;
+        let id = if symbol == d.specials[ESCAPE] {
+            u64::from(d.symbols).checked_add(bits.exp_golomb(ESCAPE_K)?)?
+        } else if symbol == d.specials[DIGITS] {
+            for _ in 0..=bits.exp_golomb(DIGITS_K)? {
+                let digit = bits.read(4)?;
+                if digit > 9 {
+                    return None;
+                }
+                out.push(b'0' + digit as u8);
+            }
+            continue;
+        } else if symbol == d.specials[RAW] {
+            for _ in 0..=bits.exp_golomb(RAW_K)? {
+                out.push(bits.read(8)? as u8);
+            }
+            continue;
+        } else if symbol == d.specials[END] {
+            // Only the last byte's padding may follow, all zeros.
+            let rest = coded.len() * 8 - bits.at;
+            return (rest == 0 || (rest < 8 && bits.peek(rest) == 0)).then_some(());
+        } else {
+            u64::from(symbol)
         };
-        loop {
-            let symbol = d.symbol(&mut bits)?;
-            let id = if symbol == d.specials[ESCAPE] {
-                u64::from(d.symbols).checked_add(bits.exp_golomb(ESCAPE_K)?)?
-            } else if symbol == d.specials[DIGITS] {
-                for _ in 0..=bits.exp_golomb(DIGITS_K)? {
-                    let digit = bits.read(4)?;
-                    if digit > 9 {
-                        return None;
-                    }
-                    out.push(b'0' + digit as u8);
-                }
-                continue;
-            } else if symbol == d.specials[RAW] {
-                for _ in 0..=bits.exp_golomb(RAW_K)? {
-                    out.push(bits.read(8)? as u8);
-                }
-                continue;
-            } else if symbol == d.specials[END] {
-                // Only the last byte's padding may follow, all zeros.
-                let rest = coded.len() * 8 - bits.at;
-                return (rest == 0 || (rest < 8 && bits.peek(rest) == 0)).then_some(());
-            } else {
-                u64::from(symbol)
-            };
-            piece(id, out)?;
-        }
+        piece(id, out)?;
     }
 }
 
@@ -1200,6 +1195,44 @@ mod tests {
         assert_eq!(
             lexicon.decode(&out).unwrap(),
             "Притулок відкритий вночі, the shelter"
+        );
+    }
+
+    #[test]
+    fn a_resumed_coder_codes_as_the_installed_one_and_adds_only_new_pieces() {
+        let sample = ["the shelter opens at night", "the clinic opens at 9"];
+        let mut first = Coder::from_sample(sample);
+        let (mut old, mut escaped) = (Vec::new(), Vec::new());
+        first.code("the clinic opens at night", &mut old);
+        first.code("the shelter, again", &mut escaped);
+        let row = first.into_lexicon();
+        let installed = row.words.clone();
+        let mut resumed = Coder::resume(row).unwrap();
+        let before = resumed.pieces();
+        // Installed lines decode, and code again to the same bits: the
+        // model's pieces and the escapes alike are found, none added.
+        let mut line = String::new();
+        for (coded, text) in [
+            (&old, "the clinic opens at night"),
+            (&escaped, "the shelter, again"),
+        ] {
+            resumed.decode_installed(coded, &mut line).unwrap();
+            assert_eq!(line, text);
+            let mut again = Vec::new();
+            resumed.code(text, &mut again);
+            assert_eq!(&again, coded);
+        }
+        assert_eq!(resumed.pieces(), before);
+        // A new piece joins after the installed ones, once.
+        let mut new = Vec::new();
+        resumed.code("the shelter moved", &mut new);
+        resumed.code("the clinic moved", &mut Vec::new());
+        assert_eq!(resumed.pieces(), before + 1);
+        let grown = resumed.into_lexicon();
+        assert_eq!(grown.words, format!("{installed}\n moved"));
+        assert_eq!(
+            Lexicon::new(grown).unwrap().decode(&new).unwrap(),
+            "the shelter moved"
         );
     }
 

@@ -24,7 +24,7 @@ pub(crate) fn entry_rows(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64
 }
 
 /// The rows of pack row `pack`'s entries, in row order.
-pub(crate) fn rows_of(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
+fn rows_of(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
     Ok(tx
         .prepare("SELECT id FROM entries WHERE pack = ?1 ORDER BY id")?
         .query_map([pack], |r| r.get(0))?

@@ -280,7 +280,8 @@ pub struct PatchReader<P: BufRead> {
     patch: P,
     header: PatchHeader,
     manifest: PackManifest,
-    manifest_line: Vec<u8>,
+    /// Checked as UTF-8.
+    manifest_line: String,
 }
 
 impl<P: BufRead> PatchReader<P> {
@@ -306,17 +307,16 @@ impl<P: BufRead> PatchReader<P> {
         {
             return Err(invalid("the base hash is not a SHA-256 in hex"));
         }
-        let mut manifest_line = Vec::new();
-        if !read_line(&mut patch, &mut manifest_line)? {
+        let mut line = Vec::new();
+        if !read_line(&mut patch, &mut line)? {
             return Err(invalid("the patch has no manifest"));
         }
         // As a pack's manifest line must be (PackReader): serde_json skips
         // the bytes of fields it does not know without checking them.
-        if std::str::from_utf8(&manifest_line).is_err() {
-            return Err(invalid("the manifest is not UTF-8"));
-        }
-        let manifest: PackManifest = serde_json::from_slice(&manifest_line)
-            .map_err(|e| invalid(format!("manifest: {e}")))?;
+        let manifest_line =
+            String::from_utf8(line).map_err(|_| invalid("the manifest is not UTF-8"))?;
+        let manifest: PackManifest =
+            serde_json::from_str(&manifest_line).map_err(|e| invalid(format!("manifest: {e}")))?;
         if manifest.format != PACK_FORMAT {
             return Err(invalid(format!(
                 "pack format {} is not supported (expected {PACK_FORMAT})",
@@ -350,7 +350,7 @@ impl<P: BufRead> PatchReader<P> {
     }
 
     /// The new version's manifest line, as the patch carries it.
-    pub(crate) fn manifest_line(&self) -> &[u8] {
+    pub(crate) fn manifest_line(&self) -> &str {
         &self.manifest_line
     }
 
@@ -434,7 +434,7 @@ impl<P: BufRead> PatchReader<P> {
         mut out: impl Write,
     ) -> Result<PatchHeader> {
         let mut old = old_entry_lines;
-        out.write_all(&self.manifest_line)?;
+        out.write_all(self.manifest_line.as_bytes())?;
         out.write_all(b"\n")?;
         let header = self.header.clone();
         let mut hasher = BaseHasher::new();

@@ -447,6 +447,8 @@ impl IndexBuilder {
         let mut words: Vec<(Box<str>, Building)> = self.words.drain().collect();
         // In key order: each row lands after the one before in the tree.
         crate::sort::sort_by(&mut words, |a, b| a.0.cmp(&b.0));
+        // An update's part (an average length given) in a table of its
+        // own: see CREATE_TERMS_ADDED.
         let mut insert = tx.prepare_cached(if self.avgdl.is_some() {
             "INSERT INTO terms_added (term, pack, part, df, head, list, postings)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -594,17 +596,18 @@ pub(crate) fn vocabulary(conn: &Connection) -> Result<Vec<(Box<str>, u64)>> {
             ))
         })?;
         let words: Vec<(Box<str>, u64)> = rows.collect::<rusqlite::Result<_>>()?;
-        if out.is_empty() {
-            out = words;
-            continue;
-        }
-        // Merged by word (updates' words are few beside the install's).
-        for (word, df) in words {
-            match out.binary_search_by(|(w, _)| w.as_ref().cmp(&word)) {
-                Ok(i) => out[i].1 += df,
-                Err(i) => out.insert(i, (word, df)),
+        // The two in order, in one pass (a word in both, summed).
+        let mut merged = Vec::with_capacity(out.len() + words.len());
+        let mut theirs = words.into_iter().peekable();
+        for (word, df) in out {
+            while let Some(w) = theirs.next_if(|(w, _)| *w < word) {
+                merged.push(w);
             }
+            let more = theirs.next_if(|(w, _)| *w == word).map_or(0, |(_, n)| n);
+            merged.push((word, df + more));
         }
+        merged.extend(theirs);
+        out = merged;
     }
     Ok(out)
 }
@@ -1130,5 +1133,37 @@ mod tests {
             [(3, -2.0), (9, -2.0), (5, -1.0)]
         );
         assert_eq!(best_first(scored, 10).len(), 4);
+    }
+
+    #[test]
+    fn the_vocabulary_counts_an_update_s_words_with_the_install_s() {
+        let docs: Vec<(String, String)> = ["shelter clinic", "shelter water"]
+            .iter()
+            .map(|t| (t.to_string(), String::new()))
+            .collect();
+        let mut conn = index(&docs, PART_BUDGET);
+        let tx = conn.transaction().unwrap();
+        let mut added = IndexBuilder::extending(1, 1, 2.0);
+        added.add(&tx, 3, "apple shelter", "").unwrap();
+        added.add(&tx, 4, "zebra", "").unwrap();
+        added.finish(&tx).unwrap();
+        tx.commit().unwrap();
+        let words: Vec<(String, u64)> = vocabulary(&conn)
+            .unwrap()
+            .into_iter()
+            .map(|(w, n)| (w.into(), n))
+            .collect();
+        let expect = [
+            ("apple", 1),
+            ("clinic", 1),
+            ("shelter", 3),
+            ("water", 1),
+            ("zebra", 1),
+        ];
+        assert_eq!(
+            words,
+            expect.map(|(w, n)| (w.to_string(), n)),
+            "in order, a word of both tables once"
+        );
     }
 }

@@ -36,7 +36,7 @@ use super::changes::{Tracker, body_hash};
 use super::install::Prepared;
 use super::lexicon::{Coder, Lexicon};
 use super::model::Entry;
-use super::order::{Rows, decode_ids, decode_runs, encode_ids, encode_runs, rows_of, sort_rows};
+use super::order::{Rows, decode_ids, decode_runs, encode_ids, encode_runs, sort_rows};
 use super::patch::{PatchReader, Step};
 use super::postings::{IndexBuilder, RowSet, remove_from_lists};
 use super::store::{ContentStore, InstalledPack};
@@ -77,7 +77,9 @@ impl ContentStore {
         let Some(pack) = installed(&tx, publisher, &header.pack)? else {
             return Ok(Err(reader));
         };
-        let (Some(avgdl), Some(next_part)) = (pack.avgdl, pack.next_part) else {
+        // All three are written by the install that writes `content`.
+        let (Some(avgdl), Some(next_part), Some(runs)) = (pack.avgdl, pack.next_part, &pack.order)
+        else {
             return Ok(Err(reader));
         };
         if u64::try_from(pack.version).ok() != Some(header.from)
@@ -85,10 +87,7 @@ impl ContentStore {
         {
             return Ok(Err(reader));
         }
-        let old_order = match &pack.order {
-            Some(runs) => decode_runs(runs)?,
-            None => rows_of(&tx, pack.row)?,
-        };
+        let old_order = decode_runs(runs)?;
         let removed = pack.removed.as_deref().map(decode_ids).unwrap_or_default();
         if removed.len() * 10 >= old_order.len().max(1) {
             return Ok(Err(reader));
@@ -124,7 +123,7 @@ impl ContentStore {
         let mut order = Rows::default();
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
-        let manifest_line = reader.manifest_line().to_vec();
+        let manifest_line = reader.manifest_line().to_owned();
         reader.walk(&mut |step| {
             match step {
                 Step::Keep(n) => old.by_ref().take(n as usize).for_each(|r| order.push(r)),
@@ -195,8 +194,6 @@ impl ContentStore {
         all_removed.extend_from_slice(&gone);
         sort_rows(&mut all_removed);
         let installed_at = self.clock().now();
-        let manifest_json = std::str::from_utf8(&manifest_line)
-            .map_err(|_| Error::InvalidPatch("the manifest is not UTF-8".into()))?;
         tx.execute(
             "UPDATE packs SET version = ?2, manifest = ?3, installed_at = ?4, content = ?5,
                  next_part = ?6, entry_order = ?7, removed = ?8
@@ -205,7 +202,7 @@ impl ContentStore {
                 pack.row,
                 i64::try_from(manifest.version)
                     .map_err(|_| Error::InvalidPack("version out of range".into()))?,
-                manifest_json,
+                manifest_line,
                 installed_at.to_rfc3339(),
                 expected.stored(),
                 next_part,

@@ -45,11 +45,9 @@
 //! once, and each piece is one 16-byte slot ([`Slot`]), one cache line or
 //! less read per piece.
 
-use std::hash::BuildHasher;
-
 use rusqlite::{Connection, Transaction, params};
 
-use foldhash::HashMap as FastMap;
+use super::words::WordMap;
 
 use super::normalize::is_word_char;
 use super::postings::{next_varint, push_varint};
@@ -296,9 +294,8 @@ fn code_lengths(weights: &[u64], limit: usize) -> Vec<u8> {
 pub(crate) struct Coder {
     /// Each piece's code: `code << 8 | length` for the model's pieces,
     /// `number << 8` for the others (an escape and their number), in one
-    /// look-up. foldhash: fast, and seeded per process, so crafted pieces
-    /// cannot force collisions.
-    codes: FastMap<Box<str>, u64>,
+    /// look-up.
+    codes: WordMap<u64>,
     /// The code and its length of the escape, digits, raw and end symbols.
     specials: [(u32, u8); SPECIALS],
     /// Symbols in the model.
@@ -335,7 +332,7 @@ impl Coder {
         let mut weights = vec![0u64; SPECIALS];
         // The map the coder keeps, with each piece's symbol for now (one
         // map type in the library, not two).
-        let mut codes: FastMap<Box<str>, u64> = FastMap::default();
+        let mut codes: WordMap<u64> = WordMap::default();
         let mut order: Vec<&'a str> = Vec::new();
         for line in sample {
             weights[END] += 1;
@@ -350,7 +347,7 @@ impl Coder {
                                 order.push(p);
                                 weights.push(0);
                                 let symbol = (weights.len() - 1) as u64;
-                                codes.insert(p.into(), symbol);
+                                codes.insert(p, symbol);
                                 symbol
                             }
                         };
@@ -425,7 +422,7 @@ impl Coder {
     pub fn resume(row: LexiconRow) -> Result<Coder> {
         let pieces = row.words.bytes().filter(|&b| b == b'\n').count() + 1;
         let d = Decoding::new(&row.model, pieces).ok_or_else(corrupt)?;
-        let codes: FastMap<Box<str>, u64> = FastMap::default();
+        let codes: WordMap<u64> = WordMap::default();
         let mut specials = [(0u32, 0u8); SPECIALS];
         let mut installed = Installed {
             decoding: None,
@@ -457,7 +454,7 @@ impl Coder {
             if piece.is_empty() {
                 continue;
             }
-            let mut at = codes.hasher().hash_one(piece) as usize & mask;
+            let mut at = codes.hash_one(piece) as usize & mask;
             while installed.table[at] != 0 {
                 at = (at + 1) & mask;
             }
@@ -500,7 +497,7 @@ impl Coder {
             return None;
         }
         let mask = i.table.len() - 1;
-        let mut at = self.codes.hasher().hash_one(piece) as usize & mask;
+        let mut at = self.codes.hash_one(piece) as usize & mask;
         let words = self.lexicon.words.as_bytes();
         loop {
             let id = (*i.table.get(at)? as usize).checked_sub(1)?;
@@ -536,7 +533,7 @@ impl Coder {
                     None => {
                         let id = self.next;
                         self.next += 1;
-                        self.codes.insert(p.into(), u64::from(id) << 8);
+                        self.codes.insert(p, u64::from(id) << 8);
                         self.lexicon.words.push('\n');
                         self.lexicon.words.push_str(p);
                         self.escape(&mut bits, id);

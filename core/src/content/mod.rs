@@ -41,6 +41,7 @@ pub mod synthetic;
 pub mod target;
 mod trust;
 mod update;
+mod words;
 
 pub use bundle::{
     BundleInfo, ExportedPack, FORMAT_CONTENT, FORMAT_PACK_FILE, MAX_PACK_BYTES, VerifiedBundle,

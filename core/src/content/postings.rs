@@ -31,7 +31,7 @@
 //! (n+0.5)), at least 1e-6), which this index replaced: it ranks the same
 //! entries first with a fraction of the reading.
 
-use foldhash::HashMap as FastMap;
+use super::words::WordMap;
 use rusqlite::{Connection, Transaction, params};
 
 use crate::error::{Error, Result};
@@ -334,9 +334,7 @@ impl Building {
 #[derive(Debug)]
 pub(crate) struct IndexBuilder {
     pack: i64,
-    /// foldhash: fast, and seeded per process, so crafted words cannot
-    /// force collisions.
-    words: FastMap<Box<str>, Building>,
+    words: WordMap<Building>,
     /// `(entry, length)` of this part's entries, in row-id order.
     lengths: Vec<(i64, u32)>,
     /// Postings bytes held.
@@ -357,7 +355,7 @@ impl IndexBuilder {
     pub fn new(pack: i64) -> Self {
         IndexBuilder {
             pack,
-            words: FastMap::default(),
+            words: WordMap::default(),
             lengths: Vec::new(),
             held: 0,
             part: 0,
@@ -388,10 +386,7 @@ impl IndexBuilder {
         for (text, weight) in [(title, TITLE_WEIGHT), (body, 1)] {
             for w in text.split(' ').filter(|w| !w.is_empty()) {
                 len += 1;
-                let b = match self.words.get_mut(w) {
-                    Some(b) => b,
-                    None => self.words.entry(w.into()).or_default(),
-                };
+                let b = self.words.or_default(w);
                 if b.df == 0 || b.last != doc {
                     b.close();
                     let before = b.bytes.capacity();
@@ -444,9 +439,9 @@ impl IndexBuilder {
                     .map_or(1, |i| lengths[i].1),
             }
         };
-        let mut words: Vec<(Box<str>, Building)> = self.words.drain().collect();
+        let mut words = self.words.drain();
         // In key order: each row lands after the one before in the tree.
-        crate::sort::sort_by(&mut words, |a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut words, |a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         // An update's part (an average length given) in a table of its
         // own: see CREATE_TERMS_ADDED.
         let mut insert = tx.prepare_cached(if self.avgdl.is_some() {
@@ -503,7 +498,13 @@ impl IndexBuilder {
                 (Some(&list), None)
             };
             insert.execute(params![
-                &*term, self.pack, self.part, b.df, head, inline, postings
+                term.as_str(),
+                self.pack,
+                self.part,
+                b.df,
+                head,
+                inline,
+                postings
             ])?;
         }
         self.lengths.clear();

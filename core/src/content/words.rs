@@ -1,0 +1,200 @@
+//! A map keyed by words (index terms, lexicon pieces), the short ones held
+//! inline.
+//!
+//! An install looks up every piece of every line (the coder) and every
+//! word of every entry (the index builder): about eight million look-ups
+//! for 100,000 entries, in maps of some 190,000 keys. Keyed by `Box<str>`,
+//! each look-up that finds its key compares it behind a pointer, a cache
+//! miss of its own: a profile of an install put a fifth of its CPU in
+//! `memcmp`. Nearly all words are at most 15 bytes, so those are kept as
+//! 16 bytes in the table itself, and only longer ones behind a pointer.
+
+use foldhash::HashMap as FastMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+/// The longest key held inline, in bytes.
+const INLINE: usize = 15;
+
+/// A key of at most [`INLINE`] bytes: its bytes, zeros after them, and its
+/// length in the last byte (so "a" and "a\0" differ).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Short([u8; 16]);
+
+impl Short {
+    fn of(word: &str) -> Option<Short> {
+        let bytes = word.as_bytes();
+        if bytes.len() > INLINE {
+            return None;
+        }
+        let mut key = [0u8; 16];
+        key[..bytes.len()].copy_from_slice(bytes);
+        key[INLINE] = bytes.len() as u8;
+        Some(Short(key))
+    }
+}
+
+impl Hash for Short {
+    // One write of the whole key, not a slice's length and its bytes.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(u128::from_le_bytes(self.0));
+    }
+}
+
+/// A key taken out of a [`WordMap`].
+pub(crate) enum Word {
+    Short([u8; 16]),
+    Long(Box<str>),
+}
+
+impl Word {
+    /// The word's bytes: their order is the words' order as strings.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Word::Short(key) => &key[..usize::from(key[INLINE])],
+            Word::Long(word) => word.as_bytes(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            // The bytes of a whole `str`, copied.
+            Word::Short(_) => std::str::from_utf8(self.as_bytes()).expect("a key made of a str"),
+            Word::Long(word) => word,
+        }
+    }
+}
+
+/// A hash map from words to `V`. foldhash: fast, and seeded per process,
+/// so crafted words cannot force collisions.
+#[derive(Debug)]
+pub(crate) struct WordMap<V> {
+    short: FastMap<Short, V>,
+    long: FastMap<Box<str>, V>,
+}
+
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Short")
+    }
+}
+
+impl<V> Default for WordMap<V> {
+    fn default() -> Self {
+        WordMap {
+            short: FastMap::default(),
+            long: FastMap::default(),
+        }
+    }
+}
+
+impl<V> WordMap<V> {
+    pub fn get(&self, word: &str) -> Option<&V> {
+        match Short::of(word) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(word),
+        }
+    }
+
+    pub fn get_mut(&mut self, word: &str) -> Option<&mut V> {
+        match Short::of(word) {
+            Some(key) => self.short.get_mut(&key),
+            None => self.long.get_mut(word),
+        }
+    }
+
+    pub fn insert(&mut self, word: &str, value: V) {
+        match Short::of(word) {
+            Some(key) => self.short.insert(key, value),
+            None => self.long.insert(word.into(), value),
+        };
+    }
+
+    /// `word`'s value, a default one added if it had none.
+    pub fn or_default(&mut self, word: &str) -> &mut V
+    where
+        V: Default,
+    {
+        match Short::of(word) {
+            Some(key) => self.short.entry(key).or_default(),
+            // Allocates only for a word not yet held.
+            None => {
+                if !self.long.contains_key(word) {
+                    self.long.insert(word.into(), V::default());
+                }
+                self.long.get_mut(word).expect("just inserted")
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// Every word and its value, in no order; the map is left empty.
+    pub fn drain(&mut self) -> Vec<(Word, V)> {
+        let mut all = Vec::with_capacity(self.len());
+        all.extend(self.short.drain().map(|(k, v)| (Word::Short(k.0), v)));
+        all.extend(self.long.drain().map(|(k, v)| (Word::Long(k), v)));
+        all
+    }
+
+    /// A hash of `word`, with this map's seed, for tables of the caller's.
+    pub fn hash_one(&self, word: &str) -> u64 {
+        self.long.hasher().hash_one(word)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_every_length_and_their_order() {
+        let words = [
+            "",
+            "a",
+            "a\0",
+            "ab",
+            "fünfzehn bytes.", // 16 bytes: behind a pointer
+            "fifteen bytes..", // 15 bytes: the longest inline
+            "دار",
+            "a word longer than fifteen bytes",
+        ];
+        let mut map = WordMap::default();
+        for (i, w) in words.iter().enumerate() {
+            map.insert(w, i);
+        }
+        assert_eq!(map.len(), words.len());
+        for (i, w) in words.iter().enumerate() {
+            assert_eq!(map.get(w), Some(&i), "{w:?}");
+        }
+        assert_eq!(map.get("fifteen bytes."), None);
+        assert_eq!(map.get("a word longer than fifteen byte"), None);
+        *map.or_default("ab") += 10;
+        *map.or_default("new") += 1;
+        *map.or_default("another word longer than fifteen") += 2;
+        assert_eq!(map.get("ab"), Some(&13));
+        assert_eq!(map.get_mut("new").copied(), Some(1));
+        let mut drained: Vec<(String, usize)> = map
+            .drain()
+            .into_iter()
+            .map(|(w, v)| {
+                assert_eq!(w.as_str().as_bytes(), w.as_bytes());
+                (w.as_str().to_owned(), v)
+            })
+            .collect();
+        assert_eq!(map.len(), 0);
+        drained.sort();
+        let mut expected: Vec<(String, usize)> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.to_string(), if *w == "ab" { 13 } else { i }))
+            .chain([
+                ("new".to_owned(), 1),
+                ("another word longer than fifteen".to_owned(), 2),
+            ])
+            .collect();
+        expected.sort();
+        assert_eq!(drained, expected);
+    }
+}

@@ -2,8 +2,9 @@
 //! pack's content rebuilt by a patch or shared by another phone. One
 //! transaction on a connection of its own: readers keep seeing the
 //! previous version (WAL snapshot isolation) until the new one is entirely
-//! in, and a failure or a killed process leaves the previous one. Parsing
-//! and folding run on a second thread while this one writes.
+//! in, and a failure or a killed process leaves the previous one. Reading,
+//! parsing and coding run on a second thread while this one writes; each
+//! entry's index row is folded on whichever thread is ahead ([`Queue`]).
 
 use std::io::{BufReader, Read};
 
@@ -114,11 +115,13 @@ impl ContentStore {
         // Two stages on two threads: this one writes to SQLite while the
         // other decompresses, parses, and folds the next batch. A failure
         // on either side stops both and rolls the transaction back.
+        let queue = Queue::default();
         std::thread::scope(|scope| -> Result<()> {
             let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(4);
             let hashes = changes.needs_hashes();
-            let reader = scope.spawn(move || prepare_entries(reader, hashes, send));
-            let written = write_entries(&tx, pack_row, receive, &mut changes);
+            let queue = &queue;
+            let reader = scope.spawn(move || prepare_entries(reader, hashes, send, Some(queue)));
+            let written = write_entries(&tx, pack_row, receive, &mut changes, Some(queue));
             // The reader stops at once when the receiver is gone.
             let lexicon = reader
                 .join()
@@ -159,7 +162,7 @@ impl ContentStore {
         let reader = PackReader::new(pack)?;
         let batches = (reader.manifest().entries as usize).div_ceil(BATCH) + 1;
         let (send, receive) = std::sync::mpsc::sync_channel(batches);
-        let lexicon = prepare_entries(reader, false, send)?;
+        let lexicon = prepare_entries(reader, false, send, None)?;
         let mut conn = self.own_connection()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -169,7 +172,7 @@ impl ContentStore {
         )?;
         let pack_row = tx.last_insert_rowid();
         let t = std::time::Instant::now();
-        write_entries(&tx, pack_row, receive, &mut Tracker::first())?;
+        write_entries(&tx, pack_row, receive, &mut Tracker::first(), None)?;
         write_lexicon(&tx, pack_row, &lexicon)?;
         tx.commit()?;
         Ok(t.elapsed())
@@ -275,6 +278,9 @@ pub(super) struct Prepared {
     pub(super) lon: Option<f64>,
     pub(super) title: String,
     pub(super) body: String,
+    /// The entry, when its index row is left to the writer to fold
+    /// ([`Self::fold`]).
+    unfolded: Option<Box<Entry>>,
     /// The JSON's [`body_hash`], when an update needs it (else 0).
     pub(super) hash: u64,
 }
@@ -283,11 +289,17 @@ impl Prepared {
     /// `entry` parsed, its index row folded, its line not yet coded;
     /// `hash`, its JSON's [`body_hash`] when wanted.
     pub(super) fn of(entry: &Entry, hash: Option<u64>) -> Self {
+        let mut p = Self::unfolded(entry, hash);
+        (p.title, p.body) = index_row(entry);
+        p
+    }
+
+    /// As [`Self::of`], but the index row not yet folded.
+    fn unfolded(entry: &Entry, hash: Option<u64>) -> Self {
         let (lat, lon) = match entry {
             Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
             _ => (None, None),
         };
-        let (title, body) = index_row(entry);
         Prepared {
             kind: kind_name(entry),
             entry_id: entry.id().to_owned(),
@@ -295,9 +307,45 @@ impl Prepared {
             coded: Vec::new(),
             lat,
             lon,
-            title,
-            body,
+            title: String::new(),
+            body: String::new(),
+            unfolded: None,
         }
+    }
+
+    /// Folds the index row if the reader left it.
+    fn fold(&mut self) {
+        if let Some(entry) = self.unfolded.take() {
+            (self.title, self.body) = index_row(&entry);
+        }
+    }
+}
+
+/// Batches sent and not yet received (the last, short one is not
+/// counted), between the reading thread and the
+/// writing one: when the writer has none waiting, it is the reader that
+/// holds the install up, and it leaves folding to the writer
+/// ([`Prepared::fold`]). The fold is a third of the reader's work and
+/// can be done on either side; the coding and the writing cannot. Each
+/// thread then works as long as the other, whichever is the faster on
+/// the phone.
+#[derive(Debug, Default)]
+struct Queue(std::sync::atomic::AtomicIsize);
+
+impl Queue {
+    /// Below this many batches waiting, the reader leaves folding.
+    const LOW: isize = 2;
+
+    fn sent(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn received(&self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn writer_waits(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) < Self::LOW
     }
 }
 
@@ -308,6 +356,7 @@ fn prepare_entries<R: Read>(
     mut reader: PackReader<R>,
     hashes: bool,
     send: std::sync::mpsc::SyncSender<Result<Vec<Prepared>>>,
+    queue: Option<&Queue>,
 ) -> Result<LexiconRow> {
     let mut coder = StreamCoder::new();
     let mut batch = Vec::with_capacity(BATCH);
@@ -319,6 +368,9 @@ fn prepare_entries<R: Read>(
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
             send.send(Ok(full))
                 .map_err(|_| Error::InvalidPack("the writer stopped".into()))?;
+            if let Some(queue) = queue {
+                queue.sent();
+            }
         }
         Ok(())
     };
@@ -330,7 +382,15 @@ fn prepare_entries<R: Read>(
                 return Ok(LexiconRow::default());
             }
         };
-        let prepared = Prepared::of(&entry, hashes.then(|| body_hash(json)));
+        let hash = hashes.then(|| body_hash(json));
+        let prepared = match queue {
+            Some(queue) if queue.writer_waits() => {
+                let mut p = Prepared::unfolded(&entry, hash);
+                p.unfolded = Some(Box::new(entry));
+                p
+            }
+            _ => Prepared::of(&entry, hash),
+        };
         if coder.push(prepared, json, &mut emit).is_err() {
             return Ok(LexiconRow::default());
         }
@@ -352,6 +412,7 @@ fn write_entries(
     pack: i64,
     receive: std::sync::mpsc::Receiver<Result<Vec<Prepared>>>,
     changes: &mut Tracker,
+    queue: Option<&Queue>,
 ) -> Result<((f64, i64), Rows)> {
     let mut insert_entry = tx.prepare(
         "INSERT INTO entries (pack, kind, entry_id, body, lat, lon)
@@ -360,7 +421,11 @@ fn write_entries(
     let mut index = IndexBuilder::new(pack);
     let mut rows = Rows::default();
     for batch in receive {
-        for p in batch? {
+        if let Some(queue) = queue {
+            queue.received();
+        }
+        for mut p in batch? {
+            p.fold();
             insert_entry.execute(params![pack, p.kind, p.entry_id, p.coded, p.lat, p.lon])?;
             let row = tx.last_insert_rowid();
             rows.push(row);
@@ -380,4 +445,33 @@ fn installed_row(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Op
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?)
+}
+
+#[cfg(all(test, feature = "synthetic"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_folded_by_the_writer_has_the_index_row_the_reader_folds() {
+        let pack = super::super::synthetic::pack("pub-a", "p", 1, 300, 11).unwrap();
+        let mut kinds = std::collections::BTreeSet::new();
+        for entry in PackReader::new(&pack[..]).unwrap() {
+            let entry = entry.unwrap();
+            let folded = Prepared::of(&entry, Some(7));
+            let mut later = Prepared::unfolded(&entry, Some(7));
+            later.unfolded = Some(Box::new(entry));
+            assert!(later.title.is_empty() && later.body.is_empty());
+            later.fold();
+            assert!(later.unfolded.is_none());
+            assert!(!folded.title.is_empty());
+            assert_eq!((later.title, later.body), (folded.title, folded.body));
+            assert_eq!((later.kind, later.entry_id), (folded.kind, folded.entry_id));
+            assert_eq!(
+                (later.lat, later.lon, later.hash),
+                (folded.lat, folded.lon, 7)
+            );
+            kinds.insert(folded.kind);
+        }
+        assert!(kinds.len() >= 3, "entries of several kinds: {kinds:?}");
+    }
 }

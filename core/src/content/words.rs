@@ -16,27 +16,61 @@ use std::hash::{BuildHasher, Hash, Hasher};
 const INLINE: usize = 15;
 
 /// A key of at most [`INLINE`] bytes: its bytes, zeros after them, and its
-/// length in the last byte (so "a" and "a\0" differ).
+/// length in the last byte (so "a" and "a\0" differ), as two numbers
+/// (little-endian).
 #[derive(Clone, Copy, PartialEq, Eq)]
-struct Short([u8; 16]);
+struct Short {
+    low: u64,
+    high: u64,
+}
 
 impl Short {
+    /// Made with loads of the word's bytes, no copy through memory: a copy
+    /// of a variable length, then read back as numbers, stalled each
+    /// look-up.
     fn of(word: &str) -> Option<Short> {
-        let bytes = word.as_bytes();
-        if bytes.len() > INLINE {
+        let b = word.as_bytes();
+        let n = b.len();
+        if n > INLINE {
             return None;
         }
+        let load4 = |at: usize| {
+            b.get(at..at + 4).map_or(0, |w| {
+                u64::from(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            })
+        };
+        let load8 = |at: usize| {
+            b.get(at..at + 8).map_or(0, |w| {
+                u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+            })
+        };
+        let (low, high) = match n {
+            // The last 8 bytes, shifted down past those the first 8 hold.
+            9.. => (load8(0), load8(n - 8) >> (8 * (16 - n))),
+            8 => (load8(0), 0),
+            // Two loads of 4 that overlap (or meet): the same bytes in
+            // the same places.
+            4.. => (load4(0) | (load4(n - 4) << (8 * (n - 4))), 0),
+            _ => (b.iter().rev().fold(0, |k, &x| (k << 8) | u64::from(x)), 0),
+        };
+        Some(Short {
+            low,
+            high: high | ((n as u64) << 56),
+        })
+    }
+
+    fn bytes(self) -> [u8; 16] {
         let mut key = [0u8; 16];
-        key[..bytes.len()].copy_from_slice(bytes);
-        key[INLINE] = bytes.len() as u8;
-        Some(Short(key))
+        key[..8].copy_from_slice(&self.low.to_le_bytes());
+        key[8..].copy_from_slice(&self.high.to_le_bytes());
+        key
     }
 }
 
 impl Hash for Short {
     // One write of the whole key, not a slice's length and its bytes.
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u128(u128::from_le_bytes(self.0));
+        state.write_u128(u128::from(self.low) | (u128::from(self.high) << 64));
     }
 }
 
@@ -133,7 +167,7 @@ impl<V> WordMap<V> {
     /// Every word and its value, in no order; the map is left empty.
     pub fn drain(&mut self) -> Vec<(Word, V)> {
         let mut all = Vec::with_capacity(self.len());
-        all.extend(self.short.drain().map(|(k, v)| (Word::Short(k.0), v)));
+        all.extend(self.short.drain().map(|(k, v)| (Word::Short(k.bytes()), v)));
         all.extend(self.long.drain().map(|(k, v)| (Word::Long(k), v)));
         all
     }
@@ -147,6 +181,25 @@ impl<V> WordMap<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_short_key_is_its_bytes_then_its_length() {
+        let text = "abcdefghijklmnopé";
+        for n in 0..=INLINE {
+            let word = &text[..n];
+            let bytes = Short::of(word).expect("short").bytes();
+            assert_eq!(&bytes[..n], word.as_bytes(), "{n}");
+            assert!(bytes[n..INLINE].iter().all(|&b| b == 0), "{n}");
+            assert_eq!(usize::from(bytes[INLINE]), n);
+        }
+        assert!(Short::of(&text[..16]).is_none());
+        // Multi-byte characters at every offset.
+        let arabic = "دارٌ في";
+        for (n, _) in arabic.char_indices().chain([(arabic.len(), ' ')]) {
+            let bytes = Short::of(&arabic[..n]).expect("short").bytes();
+            assert_eq!(&bytes[..n], &arabic.as_bytes()[..n]);
+        }
+    }
 
     #[test]
     fn keys_of_every_length_and_their_order() {

@@ -31,7 +31,7 @@
 //! (n+0.5)), at least 1e-6), which this index replaced: it ranks the same
 //! entries first with a fraction of the reading.
 
-use super::words::WordMap;
+use super::words::{Word, WordMap};
 use rusqlite::{Connection, Transaction, params};
 
 use crate::error::{Error, Result};
@@ -452,66 +452,109 @@ impl IndexBuilder {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         })?;
         let mut insert_list = tx.prepare_cached("INSERT INTO postings (list) VALUES (?1)")?;
-        let mut list = Vec::new();
-        // (255 - impact, entry) as one number: highest impact first.
-        let mut top: Vec<u64> = Vec::new();
-        let mut head = Vec::new();
-        for (term, mut b) in words {
-            b.close();
-            list.clear();
-            top.clear();
-            let (mut at, mut doc) = (0, 0i64);
-            while at < b.bytes.len() {
-                let gap = read_varint(&b.bytes, &mut at)?;
-                let count = read_varint(&b.bytes, &mut at)?;
-                doc += gap as i64;
-                let imp = impact(count as u32, length(doc), avgdl);
-                push_varint(&mut list, gap);
-                list.push(imp);
-                if b.df as usize > HEAD {
-                    top.push((u64::from(255 - imp) << 56) | entry_bits(doc)?);
+        // The lists are encoded on a thread of their own while this one
+        // inserts them: two thirds of the work, and at the end of an
+        // install (a pack of 100,000 entries is one part) the other
+        // thread has nothing left to do.
+        std::thread::scope(|scope| -> Result<()> {
+            let (send, receive) = std::sync::mpsc::sync_channel(256);
+            let encoder = scope.spawn(move || {
+                for (term, b) in words {
+                    // The receiver is gone after an error of its own.
+                    if send.send(encode_term(term, b, &length, avgdl)).is_err() {
+                        return;
+                    }
                 }
+            });
+            for row in receive {
+                let row: TermRow = row?;
+                let (inline, postings) = if row.head.is_some() {
+                    insert_list.execute([&row.list])?;
+                    (None, Some(tx.last_insert_rowid()))
+                } else {
+                    (Some(&row.list), None)
+                };
+                insert.execute(params![
+                    row.term.as_str(),
+                    self.pack,
+                    self.part,
+                    row.df,
+                    row.head,
+                    inline,
+                    postings
+                ])?;
             }
-            let head = if top.is_empty() {
-                None
-            } else {
-                top.select_nth_unstable(HEAD - 1);
-                top.truncate(HEAD);
-                // Written by entry, as gaps: smaller than whole row ids.
-                for key in &mut top {
-                    *key = ((*key & ENTRY_MASK) << 8) | (255 - (*key >> 56));
-                }
-                top.sort_unstable();
-                head.clear();
-                let mut last = 0;
-                for &key in &top {
-                    push_varint(&mut head, (key >> 8) - last);
-                    head.push((key & 0xff) as u8);
-                    last = key >> 8;
-                }
-                Some(&head[..])
-            };
-            let (inline, postings) = if head.is_some() {
-                insert_list.execute([&list])?;
-                (None, Some(tx.last_insert_rowid()))
-            } else {
-                (Some(&list), None)
-            };
-            insert.execute(params![
-                term.as_str(),
-                self.pack,
-                self.part,
-                b.df,
-                head,
-                inline,
-                postings
-            ])?;
-        }
+            // An encoder that failed without telling (a panic) must not
+            // pass for a part that ended.
+            encoder
+                .join()
+                .map_err(|_| Error::Io(std::io::Error::other("the index encoder failed")))
+        })?;
         self.lengths.clear();
         self.held = 0;
         self.part += 1;
         Ok(())
     }
+}
+
+/// One word's row of a part, encoded.
+struct TermRow {
+    term: Word,
+    df: u32,
+    /// The [`HEAD`] highest impacts, when the list is longer.
+    head: Option<Vec<u8>>,
+    list: Vec<u8>,
+}
+
+/// `term`'s row: its postings `b` as a list of gaps and impacts, with
+/// entries' lengths from `length` and the part's average `avgdl`.
+fn encode_term(
+    term: Word,
+    mut b: Building,
+    length: &impl Fn(i64) -> u32,
+    avgdl: f64,
+) -> Result<TermRow> {
+    b.close();
+    let mut list = Vec::with_capacity(b.bytes.len());
+    // (255 - impact, entry) as one number: highest impact first.
+    let mut top: Vec<u64> = Vec::new();
+    let (mut at, mut doc) = (0, 0i64);
+    while at < b.bytes.len() {
+        let gap = read_varint(&b.bytes, &mut at)?;
+        let count = read_varint(&b.bytes, &mut at)?;
+        doc += gap as i64;
+        let imp = impact(count as u32, length(doc), avgdl);
+        push_varint(&mut list, gap);
+        list.push(imp);
+        if b.df as usize > HEAD {
+            top.push((u64::from(255 - imp) << 56) | entry_bits(doc)?);
+        }
+    }
+    let head = if top.is_empty() {
+        None
+    } else {
+        top.select_nth_unstable(HEAD - 1);
+        top.truncate(HEAD);
+        // Written by entry, as gaps: smaller than whole row ids.
+        for key in &mut top {
+            *key = ((*key & ENTRY_MASK) << 8) | (255 - (*key >> 56));
+        }
+        top.sort_unstable();
+        let mut head = Vec::with_capacity(2 * HEAD);
+        let mut last = 0;
+        for &key in &top {
+            push_varint(&mut head, (key >> 8) - last);
+            head.push((key & 0xff) as u8);
+            last = key >> 8;
+        }
+        Some(head)
+    };
+    Ok(TermRow {
+        term,
+        df: b.df,
+        head,
+        list,
+    })
 }
 
 /// Deletes pack row `pack`'s index rows.

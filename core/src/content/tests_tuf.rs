@@ -131,8 +131,26 @@ impl Repo {
         expires: DateTime<Utc>,
         targets_signer: &SigningKey,
     ) -> MetadataSet {
+        self.metadata_describing(
+            TargetFile::describe(pack),
+            target,
+            version,
+            expires,
+            targets_signer,
+        )
+    }
+
+    /// As [`Self::metadata`], the target described by `file`.
+    fn metadata_describing(
+        &self,
+        file: TargetFile,
+        target: &str,
+        version: u64,
+        expires: DateTime<Utc>,
+        targets_signer: &SigningKey,
+    ) -> MetadataSet {
         let mut files = BTreeMap::new();
-        files.insert(target.to_string(), TargetFile::describe(pack));
+        files.insert(target.to_string(), file);
         let targets = Envelope::sign(
             &Targets {
                 kind: "targets".into(),
@@ -277,6 +295,55 @@ fn untrusted<T: std::fmt::Debug>(r: crate::Result<T>, what: &str) -> String {
 }
 
 const PUB: &str = "sample-ngo";
+
+#[test]
+fn a_target_described_by_sha512_alone_is_checked_against_it() {
+    let p = phone();
+    let repo = Repo::new(p.clock.now());
+    p.store
+        .trust_publisher(&repo.card(PUB), &TrustRequest::default())
+        .unwrap();
+    let pack = pack_bytes(PUB, 1);
+    let sha512_only = |bytes: &[u8]| {
+        let mut file = TargetFile::describe(bytes);
+        file.hashes = BTreeMap::from([(
+            "sha512".to_string(),
+            hex::encode(<sha2::Sha512 as sha2::Digest>::digest(bytes)),
+        )]);
+        file
+    };
+    let expires = p.clock.now() + Duration::days(7);
+    // Signed for other bytes of the same length: only the SHA-512 differs.
+    let mut other = pack.clone();
+    let last = other.len() - 1;
+    other[last] ^= 1;
+    let set = repo.metadata_describing(
+        sha512_only(&other),
+        "packs/p.wmpack",
+        1,
+        expires,
+        &repo.targets_key,
+    );
+    let bundle = p.bundle("wrong.wmbundle", PUB, &set, &pack);
+    assert_eq!(
+        untrusted(p.store.install_bundle(&bundle), "a SHA-512 that differs"),
+        crate::error::Untrusted::HashMismatch {
+            algo: "sha512".into()
+        }
+        .to_string()
+    );
+    assert!(p.store.packs().unwrap().is_empty());
+    let set = repo.metadata_describing(
+        sha512_only(&pack),
+        "packs/p.wmpack",
+        1,
+        expires,
+        &repo.targets_key,
+    );
+    let bundle = p.bundle("right.wmbundle", PUB, &set, &pack);
+    p.store.install_bundle(&bundle).unwrap();
+    assert_eq!(p.titles().len(), 1);
+}
 
 #[test]
 fn a_signed_bundle_installs_offline_and_shows_its_fingerprint() {

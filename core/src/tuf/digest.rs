@@ -144,6 +144,14 @@ impl<W: Write> HashingWriter<W> {
         }
     }
 
+    /// Stops hashing with SHA-512 (before anything was written): when no
+    /// metadata that can describe the file lists SHA-512, the file is
+    /// checked against its SHA-256 alone (see [`check_hashes`]).
+    pub fn drop_sha512(&mut self) {
+        debug_assert_eq!(self.length, 0, "dropped after bytes were hashed");
+        self.sha512 = None;
+    }
+
     /// More than the limit was offered (the write that crossed it failed).
     pub fn overflowed(&self) -> bool {
         self.overflowed

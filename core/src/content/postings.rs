@@ -457,32 +457,48 @@ impl IndexBuilder {
         // install (a pack of 100,000 entries is one part) the other
         // thread has nothing left to do.
         std::thread::scope(|scope| -> Result<()> {
-            let (send, receive) = std::sync::mpsc::sync_channel(256);
+            // Rows go in batches: one hand-over per row cost an update's
+            // small part more than its encoding.
+            let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<TermRow>>>(4);
             let encoder = scope.spawn(move || {
+                let mut batch = Vec::with_capacity(ROWS_PER_BATCH);
                 for (term, b) in words {
-                    // The receiver is gone after an error of its own.
-                    if send.send(encode_term(term, b, &length, avgdl)).is_err() {
-                        return;
+                    match encode_term(term, b, &length, avgdl) {
+                        Ok(row) => batch.push(row),
+                        Err(e) => {
+                            let _ = send.send(Err(e));
+                            return;
+                        }
+                    }
+                    if batch.len() == ROWS_PER_BATCH {
+                        let full =
+                            std::mem::replace(&mut batch, Vec::with_capacity(ROWS_PER_BATCH));
+                        // The receiver is gone after an error of its own.
+                        if send.send(Ok(full)).is_err() {
+                            return;
+                        }
                     }
                 }
+                let _ = send.send(Ok(batch));
             });
-            for row in receive {
-                let row: TermRow = row?;
-                let (inline, postings) = if row.head.is_some() {
-                    insert_list.execute([&row.list])?;
-                    (None, Some(tx.last_insert_rowid()))
-                } else {
-                    (Some(&row.list), None)
-                };
-                insert.execute(params![
-                    row.term.as_str(),
-                    self.pack,
-                    self.part,
-                    row.df,
-                    row.head,
-                    inline,
-                    postings
-                ])?;
+            for rows in receive {
+                for row in rows? {
+                    let (inline, postings) = if row.head.is_some() {
+                        insert_list.execute([&row.list])?;
+                        (None, Some(tx.last_insert_rowid()))
+                    } else {
+                        (Some(&row.list), None)
+                    };
+                    insert.execute(params![
+                        row.term.as_str(),
+                        self.pack,
+                        self.part,
+                        row.df,
+                        row.head,
+                        inline,
+                        postings
+                    ])?;
+                }
             }
             // An encoder that failed without telling (a panic) must not
             // pass for a part that ended.
@@ -496,6 +512,9 @@ impl IndexBuilder {
         Ok(())
     }
 }
+
+/// Encoded rows handed to the inserting thread at once.
+const ROWS_PER_BATCH: usize = 256;
 
 /// One word's row of a part, encoded.
 struct TermRow {

@@ -113,8 +113,9 @@ impl ContentStore {
         )?;
         let pack_row = tx.last_insert_rowid();
         // Two stages on two threads: this one writes to SQLite while the
-        // other decompresses, parses, and folds the next batch. A failure
-        // on either side stops both and rolls the transaction back.
+        // other decompresses, parses and codes the next batch; each entry
+        // is folded by whichever is ahead (Queue). A failure on either
+        // side stops both and rolls the transaction back.
         let queue = Queue::default();
         std::thread::scope(|scope| -> Result<()> {
             let (send, receive) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>>>(4);
@@ -289,13 +290,26 @@ impl Prepared {
     /// `entry` parsed, its index row folded, its line not yet coded;
     /// `hash`, its JSON's [`body_hash`] when wanted.
     pub(super) fn of(entry: &Entry, hash: Option<u64>) -> Self {
-        let mut p = Self::unfolded(entry, hash);
-        (p.title, p.body) = index_row(entry);
-        p
+        let (title, body) = index_row(entry);
+        Prepared {
+            title,
+            body,
+            ..Self::row(entry, hash)
+        }
     }
 
-    /// As [`Self::of`], but the index row not yet folded.
-    fn unfolded(entry: &Entry, hash: Option<u64>) -> Self {
+    /// As [`Self::of`], the index row left to fold ([`Self::fold`], on
+    /// the writing thread).
+    fn unfolded(entry: Entry, hash: Option<u64>) -> Self {
+        let row = Self::row(&entry, hash);
+        Prepared {
+            unfolded: Some(Box::new(entry)),
+            ..row
+        }
+    }
+
+    /// `entry`'s row, without its index row.
+    fn row(entry: &Entry, hash: Option<u64>) -> Self {
         let (lat, lon) = match entry {
             Entry::Service(s) => s.location.map(|p| (p.lat, p.lon)).unzip(),
             _ => (None, None),
@@ -313,7 +327,7 @@ impl Prepared {
         }
     }
 
-    /// Folds the index row if the reader left it.
+    /// Folds the index row, if it was left to fold.
     fn fold(&mut self) {
         if let Some(entry) = self.unfolded.take() {
             (self.title, self.body) = index_row(&entry);
@@ -321,14 +335,13 @@ impl Prepared {
     }
 }
 
-/// Batches sent and not yet received (the last, short one is not
-/// counted), between the reading thread and the
-/// writing one: when the writer has none waiting, it is the reader that
-/// holds the install up, and it leaves folding to the writer
-/// ([`Prepared::fold`]). The fold is a third of the reader's work and
-/// can be done on either side; the coding and the writing cannot. Each
-/// thread then works as long as the other, whichever is the faster on
-/// the phone.
+/// Batches the reading thread has sent and the writing one not yet
+/// received (the last, short one is not counted). When the writer has
+/// fewer than [`Queue::LOW`] waiting, the reader holds the install up, and
+/// it leaves each entry's fold to the writer ([`Prepared::fold`]). The
+/// fold is a third of the reader's work and can be done on either side;
+/// the coding and the writing cannot. Each thread then works about as
+/// long as the other, whichever is the faster on the phone.
 #[derive(Debug, Default)]
 struct Queue(std::sync::atomic::AtomicIsize);
 
@@ -349,7 +362,8 @@ impl Queue {
     }
 }
 
-/// Reads, parses, codes and folds entries in batches, until the pack ends,
+/// Reads, parses and codes entries in batches, and folds them unless the
+/// writer waits ([`Queue`]; always, without one), until the pack ends,
 /// an entry is bad (sent as the last item), or the writer hangs up; the
 /// pack's lexicon.
 fn prepare_entries<R: Read>(
@@ -384,11 +398,7 @@ fn prepare_entries<R: Read>(
         };
         let hash = hashes.then(|| body_hash(json));
         let prepared = match queue {
-            Some(queue) if queue.writer_waits() => {
-                let mut p = Prepared::unfolded(&entry, hash);
-                p.unfolded = Some(Box::new(entry));
-                p
-            }
+            Some(queue) if queue.writer_waits() => Prepared::unfolded(entry, hash),
             _ => Prepared::of(&entry, hash),
         };
         if coder.push(prepared, json, &mut emit).is_err() {
@@ -458,8 +468,7 @@ mod tests {
         for entry in PackReader::new(&pack[..]).unwrap() {
             let entry = entry.unwrap();
             let folded = Prepared::of(&entry, Some(7));
-            let mut later = Prepared::unfolded(&entry, Some(7));
-            later.unfolded = Some(Box::new(entry));
+            let mut later = Prepared::unfolded(entry, Some(7));
             assert!(later.title.is_empty() && later.body.is_empty());
             later.fold();
             assert!(later.unfolded.is_none());

@@ -313,18 +313,20 @@ fn a_target_described_by_sha512_alone_is_checked_against_it() {
         file
     };
     let expires = p.clock.now() + Duration::days(7);
+    let signed_for = |bytes: &[u8]| {
+        repo.metadata_describing(
+            sha512_only(bytes),
+            "packs/p.wmpack",
+            1,
+            expires,
+            &repo.targets_key,
+        )
+    };
     // Signed for other bytes of the same length: only the SHA-512 differs.
     let mut other = pack.clone();
     let last = other.len() - 1;
     other[last] ^= 1;
-    let set = repo.metadata_describing(
-        sha512_only(&other),
-        "packs/p.wmpack",
-        1,
-        expires,
-        &repo.targets_key,
-    );
-    let bundle = p.bundle("wrong.wmbundle", PUB, &set, &pack);
+    let bundle = p.bundle("wrong.wmbundle", PUB, &signed_for(&other), &pack);
     assert_eq!(
         untrusted(p.store.install_bundle(&bundle), "a SHA-512 that differs"),
         crate::error::Untrusted::HashMismatch {
@@ -333,14 +335,7 @@ fn a_target_described_by_sha512_alone_is_checked_against_it() {
         .to_string()
     );
     assert!(p.store.packs().unwrap().is_empty());
-    let set = repo.metadata_describing(
-        sha512_only(&pack),
-        "packs/p.wmpack",
-        1,
-        expires,
-        &repo.targets_key,
-    );
-    let bundle = p.bundle("right.wmbundle", PUB, &set, &pack);
+    let bundle = p.bundle("right.wmbundle", PUB, &signed_for(&pack), &pack);
     p.store.install_bundle(&bundle).unwrap();
     assert_eq!(p.titles().len(), 1);
 }

@@ -197,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_of_every_length_and_their_order() {
+    fn short_and_long_keys_survive_insert_look_up_and_drain() {
         let words = [
             "",
             "a",

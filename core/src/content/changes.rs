@@ -64,6 +64,16 @@ pub(crate) fn body_hash(json: &str) -> u64 {
     h.finish()
 }
 
+/// The hash an entry's coded line is compared by, where both versions
+/// are coded by one pack's coder (an update in place): it codes equal
+/// lines to equal bits, and unequal lines to unequal ones, so the old
+/// lines need not be decoded.
+pub(crate) fn coded_hash(coded: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    coded.hash(&mut h);
+    h.finish()
+}
+
 fn kind_index(kind: &str) -> usize {
     KINDS.iter().position(|k| *k == kind).unwrap_or(0)
 }

@@ -45,6 +45,7 @@
 //! once, and each piece is one 16-byte slot ([`Slot`]), one cache line or
 //! less read per piece.
 
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, Transaction, params};
 
 use super::words::WordMap;
@@ -93,8 +94,10 @@ fn corrupt() -> Error {
 /// A pack's lexicon as the `lexicons` table keeps it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct LexiconRow {
-    /// The pieces, separated by newlines.
-    pub words: String,
+    /// The pieces, separated by newlines: UTF-8 as written, and not
+    /// checked as read (see [`Lexicon::from_parts`]; a resumed coder only
+    /// compares their bytes).
+    pub words: Vec<u8>,
     /// How many codes each length has, and the special symbols' numbers.
     pub model: Vec<u8>,
 }
@@ -108,7 +111,11 @@ const READ_LEXICON: &str = "SELECT l.words, l.model, a.words FROM lexicons l
 pub(crate) fn write_lexicon(tx: &Transaction<'_>, pack: i64, row: &LexiconRow) -> Result<()> {
     tx.execute(
         "INSERT INTO lexicons (pack, words, model) VALUES (?1, ?2, ?3)",
-        params![pack, row.words, row.model],
+        params![
+            pack,
+            ToSqlOutput::Borrowed(ValueRef::Text(&row.words)),
+            row.model
+        ],
     )?;
     Ok(())
 }
@@ -314,8 +321,6 @@ pub(crate) struct Coder {
 /// a few.
 #[derive(Debug, Default)]
 struct Installed {
-    /// The installed model's decoding, for the installed lines.
-    decoding: Option<Decoding>,
     table: Vec<u32>,
     /// Where each piece starts in the lexicon's words, and one past the
     /// last one's end.
@@ -378,20 +383,20 @@ impl Coder {
         }
         let mut specials = [(0u32, 0u8); SPECIALS];
         let mut numbers = [0u32; SPECIALS];
-        let mut words = String::new();
+        let mut words = Vec::new();
         let (mut code, mut length) = (0u32, 0u8);
         for (id, &symbol) in canonical.iter().enumerate() {
             // The next code of its length, as a canonical code's decoder
             // counts them.
             if id > 0 {
                 code += 1;
-                words.push('\n');
+                words.push(b'\n');
             }
             code <<= lengths[symbol] - length;
             length = lengths[symbol];
             match symbol.checked_sub(SPECIALS) {
                 Some(piece) => {
-                    words.push_str(order[piece]);
+                    words.extend_from_slice(order[piece].as_bytes());
                     if let Some(c) = codes.get_mut(order[piece]) {
                         *c = (u64::from(code) << 8) | u64::from(length);
                     }
@@ -417,22 +422,22 @@ impl Coder {
     }
 
     /// A coder that goes on with an installed pack's model (`row`, its
-    /// lexicon as stored), and decodes its installed lines. Pieces it does
-    /// not have join the lexicon after the others, as escapes.
+    /// lexicon as stored): it codes a line the installed pack has to the
+    /// bits installed. Pieces it does not have join the lexicon after the
+    /// others, as escapes.
     pub fn resume(row: LexiconRow) -> Result<Coder> {
-        let pieces = row.words.bytes().filter(|&b| b == b'\n').count() + 1;
+        let pieces = row.words.iter().filter(|&&b| b == b'\n').count() + 1;
         let d = Decoding::new(&row.model, pieces).ok_or_else(corrupt)?;
         let codes: WordMap<u64> = WordMap::default();
         let mut specials = [(0u32, 0u8); SPECIALS];
         let mut installed = Installed {
-            decoding: None,
             table: vec![0; (pieces * 2).next_power_of_two()],
             starts: Vec::with_capacity(pieces + 1),
             codes: Vec::with_capacity(pieces),
         };
         let mask = installed.table.len() - 1;
         let (mut len, mut start) = (1, 0);
-        for (id, piece) in row.words.split('\n').enumerate() {
+        for (id, piece) in row.words.split(|&b| b == b'\n').enumerate() {
             installed.starts.push(start as u32);
             start += piece.len() + 1;
             let id32 = id as u32;
@@ -463,7 +468,6 @@ impl Coder {
         installed.starts.push(start as u32);
         let next = installed.codes.len() as u32;
         let symbols = d.symbols;
-        installed.decoding = Some(d);
         Ok(Coder {
             codes,
             specials,
@@ -474,22 +478,6 @@ impl Coder {
         })
     }
 
-    /// Replaces `out` with the installed line `coded` stands for (a
-    /// resumed coder's: see [`Self::resume`]).
-    pub fn decode_installed(&self, coded: &[u8], out: &mut String) -> Result<()> {
-        let i = &self.installed;
-        let d = i.decoding.as_ref().ok_or_else(corrupt)?;
-        let words = self.lexicon.words.as_bytes();
-        line_into(out, coded, |coded, bytes| {
-            decode_with(d, coded, bytes, |id, out| {
-                let id = usize::try_from(id).ok()?;
-                let (start, end) = (*i.starts.get(id)?, *i.starts.get(id + 1)?);
-                out.extend_from_slice(words.get(start as usize..end as usize - 1)?);
-                Some(())
-            })
-        })
-    }
-
     /// The code of `piece` if the installed lexicon has it.
     fn installed_code(&self, piece: &str) -> Option<u64> {
         let i = &self.installed;
@@ -497,8 +485,8 @@ impl Coder {
             return None;
         }
         let mask = i.table.len() - 1;
-        let mut at = self.codes.hash_one(piece) as usize & mask;
-        let words = self.lexicon.words.as_bytes();
+        let mut at = self.codes.hash_one(piece.as_bytes()) as usize & mask;
+        let words = &self.lexicon.words;
         loop {
             let id = (*i.table.get(at)? as usize).checked_sub(1)?;
             let (start, end) = (
@@ -534,8 +522,8 @@ impl Coder {
                         let id = self.next;
                         self.next += 1;
                         self.codes.insert(p, u64::from(id) << 8);
-                        self.lexicon.words.push('\n');
-                        self.lexicon.words.push_str(p);
+                        self.lexicon.words.push(b'\n');
+                        self.lexicon.words.extend_from_slice(p.as_bytes());
                         self.escape(&mut bits, id);
                     }
                 },
@@ -904,7 +892,7 @@ impl Lexicon {
     /// integrity error if it is not one.
     #[cfg(test)]
     pub fn new(row: LexiconRow) -> Result<Self> {
-        Lexicon::from_parts(row.words.as_bytes(), None, &row.model)
+        Lexicon::from_parts(&row.words, None, &row.model)
     }
 
     /// The lexicon of `words` (the pieces, newline-separated) and `model`.
@@ -944,11 +932,11 @@ impl Lexicon {
     /// others.
     pub fn read_row(conn: &Connection, pack: i64) -> Result<(LexiconRow, usize)> {
         Ok(conn.query_row(READ_LEXICON, [pack], |r| {
-            let mut words: String = r.get(0)?;
+            let mut words = r.get_ref(0)?.as_bytes()?.to_vec();
             let installed = words.len();
-            if let Some(added) = r.get_ref(2)?.as_str_or_null()? {
-                words.push('\n');
-                words.push_str(added);
+            if let Some(added) = r.get_ref(2)?.as_bytes_or_null()? {
+                words.push(b'\n');
+                words.extend_from_slice(added);
             }
             let model = r.get(1)?;
             Ok((LexiconRow { words, model }, installed))
@@ -1184,9 +1172,10 @@ mod tests {
         let row = coder.into_lexicon();
         // The new pieces come after the model's, in the order they came.
         assert!(
-            row.words.ends_with("\nПритулок\n відкритий\n вночі\n, "),
-            "{:?}",
             row.words
+                .ends_with("\nПритулок\n відкритий\n вночі\n, ".as_bytes()),
+            "{:?}",
+            String::from_utf8_lossy(&row.words)
         );
         let lexicon = Lexicon::new(row).unwrap();
         assert_eq!(
@@ -1204,17 +1193,18 @@ mod tests {
         first.code("the shelter, again", &mut escaped);
         let row = first.into_lexicon();
         let installed = row.words.clone();
+        let row_copy = row.clone();
         let mut resumed = Coder::resume(row).unwrap();
         let before = resumed.pieces();
-        // Installed lines decode, and code again to the same bits: the
-        // model's pieces and the escapes alike are found, none added.
-        let mut line = String::new();
+        // Installed lines code again to the same bits (an update in place
+        // compares them so): the model's pieces and the escapes alike are
+        // found, none added.
+        let lexicon = Lexicon::new(row_copy).unwrap();
         for (coded, text) in [
             (&old, "the clinic opens at night"),
             (&escaped, "the shelter, again"),
         ] {
-            resumed.decode_installed(coded, &mut line).unwrap();
-            assert_eq!(line, text);
+            assert_eq!(lexicon.decode(coded).unwrap(), text);
             let mut again = Vec::new();
             resumed.code(text, &mut again);
             assert_eq!(&again, coded);
@@ -1226,7 +1216,7 @@ mod tests {
         resumed.code("the clinic moved", &mut Vec::new());
         assert_eq!(resumed.pieces(), before + 1);
         let grown = resumed.into_lexicon();
-        assert_eq!(grown.words, format!("{installed}\n moved"));
+        assert_eq!(grown.words, [&installed[..], b"\n moved"].concat());
         assert_eq!(
             Lexicon::new(grown).unwrap().decode(&new).unwrap(),
             "the shelter moved"

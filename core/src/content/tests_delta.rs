@@ -851,6 +851,15 @@ fn update_and_check(
         .unwrap();
     assert_eq!(installed.manifest.version, version);
     assert_eq!(installed_lines(s), split(&content_of(&new_pack)).1);
+    // It tells what changed as the full pack does: a line dropped and
+    // inserted again unchanged is no change.
+    let (_d, full) = store();
+    full.install_verified("pub-a", &signed_as(&old_pack), &old_pack[..])
+        .unwrap();
+    let whole = full
+        .install_verified("pub-a", &signed_as(&new_pack), &new_pack[..])
+        .unwrap();
+    assert_eq!(installed.changes, whole.changes);
     assert_eq!(s.packs().unwrap()[0].manifest.version, version);
     let live: std::collections::HashSet<usize> = entries.iter().map(|&(i, _)| i).collect();
     for &(i, _) in entries {
@@ -939,6 +948,18 @@ fn an_update_in_place_reports_the_changes_and_searches_as_the_full_pack() {
         .unwrap();
     assert_eq!(patched.changes, Some(v1_to_v2_changes()));
     assert_eq!(in_place_state(&s), (5, true), "applied in place");
+    // The lexicon and the pieces the update added are kept as text, as
+    // every version of the store has kept them.
+    let types: (String, String) = s
+        .conn()
+        .query_row(
+            "SELECT (SELECT typeof(words) FROM lexicons),
+                    (SELECT typeof(words) FROM lexicon_added)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(types, ("text".to_owned(), "text".to_owned()));
     let (_b, full) = store();
     full.install_verified("pub-a", &signed_as(&new[..]), &new[..])
         .unwrap();
@@ -1175,4 +1196,33 @@ fn a_bad_line_added_in_place_is_refused_and_changes_nothing() {
     assert_eq!(s.packs().unwrap()[0].manifest.version, 1);
     assert_eq!(installed_lines(&s), before);
     assert_eq!(ids_found(&s, &tag(3), 20), ["art-3"]);
+}
+
+#[test]
+fn entries_moved_unchanged_in_place_are_no_change() {
+    let old: Vec<(usize, usize)> = (0..8).map(|i| (i, 0)).collect();
+    // Two entries swap places (one of them is dropped and inserted again,
+    // unchanged) and one is edited.
+    let mut new = old.clone();
+    new.swap(1, 5);
+    new[6].1 = 1;
+    let (old_pack, new_pack) = (tagged_pack(1, &old), tagged_pack(2, &new));
+    let patch = fine_patch(1, &old_pack, &new_pack, true);
+    let (_a, s) = store();
+    s.install_verified("pub-a", &signed_as(&old_pack), &old_pack[..])
+        .unwrap();
+    let expected = ContentDigest::of(&content_of(&new_pack));
+    let patched = s
+        .install_patch_verified("pub-a", &signed_as(&new_pack), &patch[..], &expected)
+        .unwrap();
+    assert!(in_place_state(&s).0 >= 1, "an entry dropped and inserted");
+    let changes = patched.changes.unwrap();
+    assert_eq!(changes.kinds.len(), 1, "{changes:?}");
+    let articles = &changes.kinds[0];
+    assert_eq!(
+        (articles.added, articles.changed, articles.removed),
+        (0, 1, 0),
+        "{articles:?}"
+    );
+    assert_eq!(articles.changed_ids, ["art-6"]);
 }

@@ -32,7 +32,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::changes::{Tracker, body_hash};
+use super::changes::{Tracker, coded_hash};
 use super::install::Prepared;
 use super::lexicon::{Coder, Lexicon};
 use super::model::Entry;
@@ -42,6 +42,73 @@ use super::postings::{IndexBuilder, RowSet, remove_from_lists};
 use super::store::{ContentStore, InstalledPack};
 use super::target::{ContentDigest, SignedPack};
 use crate::error::{Error, Result};
+
+/// Bytes of inserted lines held while the coder resumes.
+const HELD: usize = 8 << 20;
+
+/// What adds an inserted line with the coder: its row, its entry
+/// prepared (the line not yet coded), its line.
+type Add<'a> = dyn FnMut(&mut Coder, i64, Prepared, &str) -> Result<()> + 'a;
+
+/// A pack's coder resuming on a thread of its own (reading a large
+/// pack's lexicon into its table takes a few milliseconds), and the lines
+/// inserted meanwhile, read and folded, held until it is ready.
+struct Resuming<'scope> {
+    thread: Option<std::thread::ScopedJoinHandle<'scope, Result<Coder>>>,
+    /// The coder once ready, with its pieces then.
+    ready: Option<(Coder, u32)>,
+    held: Vec<(i64, Prepared, String)>,
+    held_bytes: usize,
+}
+
+impl<'scope> Resuming<'scope> {
+    fn new(thread: std::thread::ScopedJoinHandle<'scope, Result<Coder>>) -> Self {
+        Resuming {
+            thread: Some(thread),
+            ready: None,
+            held: Vec::new(),
+            held_bytes: 0,
+        }
+    }
+
+    /// Hands the line of row `row` to `add`, or holds it while the coder
+    /// resumes (up to [`HELD`] bytes).
+    fn add(&mut self, row: i64, p: Prepared, json: &str, add: &mut Add<'_>) -> Result<()> {
+        if self.ready.is_none() {
+            let resuming = self.thread.as_ref().is_some_and(|t| !t.is_finished());
+            if resuming && self.held_bytes + json.len() <= HELD {
+                self.held_bytes += json.len();
+                self.held.push((row, p, json.to_owned()));
+                return Ok(());
+            }
+            self.wait(add)?;
+        }
+        let (coder, _) = self.ready.as_mut().ok_or(Error::Integrity("coder"))?;
+        add(coder, row, p, json)
+    }
+
+    /// Waits for the coder, and hands the lines held to `add`.
+    fn wait(&mut self, add: &mut Add<'_>) -> Result<()> {
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        let mut coder = thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::Integrity("the lexicon could not be read")))?;
+        let before = coder.pieces();
+        for (row, p, json) in self.held.drain(..) {
+            add(&mut coder, row, p, &json)?;
+        }
+        self.ready = Some((coder, before));
+        Ok(())
+    }
+
+    /// The coder, every line handed to `add`, and its pieces before them.
+    fn finish(mut self, add: &mut Add<'_>) -> Result<(Coder, u32)> {
+        self.wait(add)?;
+        self.ready.ok_or(Error::Integrity("coder"))
+    }
+}
 
 /// What an installed pack keeps for updates in place.
 struct Installed {
@@ -73,6 +140,10 @@ impl ContentStore {
             return Ok(Err(reader));
         };
         let mut conn = self.own_connection()?;
+        // Room for every page an update of a few percent changes (16 MB),
+        // which SQLite would otherwise spill to the WAL mid-transaction,
+        // read back, and write again at the commit.
+        conn.execute_batch("PRAGMA cache_size = -16384;")?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let Some(pack) = installed(&tx, publisher, &header.pack)? else {
             return Ok(Err(reader));
@@ -111,8 +182,6 @@ impl ContentStore {
             .max(removed.last().copied().unwrap_or(0))
             + 1;
         let (stored, installed_words) = Lexicon::read_row(&tx, pack.row)?;
-        let mut coder = Coder::resume(stored)?;
-        let before = coder.pieces();
         let mut index = IndexBuilder::extending(pack.row, next_part, avgdl);
         let mut changes = Tracker::update();
         let mut insert = tx.prepare(
@@ -124,25 +193,37 @@ impl ContentStore {
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
         let manifest_line = reader.manifest_line().to_owned();
-        reader.walk(&mut |step| {
-            match step {
-                Step::Keep(n) => old.by_ref().take(n as usize).for_each(|r| order.push(r)),
-                Step::Drop(n) => gone.extend(old.by_ref().take(n as usize)),
-                Step::Insert(line) => {
-                    let json = std::str::from_utf8(line)
-                        .map_err(|_| Error::InvalidPatch("an inserted line is not UTF-8".into()))?;
-                    let mut p = Prepared::of(&Entry::from_json(json)?, Some(body_hash(json)));
-                    coder.code(json, &mut p.coded);
-                    insert.execute(params![
-                        next_row, pack.row, p.kind, p.entry_id, p.coded, p.lat, p.lon
-                    ])?;
-                    index.add(&tx, next_row, &p.title, &p.body)?;
-                    changes.new_entry(p.kind, &p.entry_id, p.hash);
-                    order.push(next_row);
-                    next_row += 1;
+        // The coder resumes over the installed lexicon on a second thread
+        // while this one reads and folds the first lines inserted.
+        let (coder, before) = std::thread::scope(|scope| -> Result<(Coder, u32)> {
+            let mut coder = Resuming::new(scope.spawn(move || Coder::resume(stored)));
+            let mut add = |coder: &mut Coder, row: i64, mut p: Prepared, json: &str| {
+                coder.code(json, &mut p.coded);
+                p.hash = coded_hash(&p.coded);
+                insert.execute(params![
+                    row, pack.row, p.kind, p.entry_id, p.coded, p.lat, p.lon
+                ])?;
+                index.add(&tx, row, &p.title, &p.body)?;
+                changes.new_entry(p.kind, &p.entry_id, p.hash);
+                Ok(())
+            };
+            reader.walk(&mut |step| {
+                match step {
+                    Step::Keep(n) => old.by_ref().take(n as usize).for_each(|r| order.push(r)),
+                    Step::Drop(n) => gone.extend(old.by_ref().take(n as usize)),
+                    Step::Insert(line) => {
+                        let json = std::str::from_utf8(line).map_err(|_| {
+                            Error::InvalidPatch("an inserted line is not UTF-8".into())
+                        })?;
+                        let p = Prepared::of(&Entry::from_json(json)?, None);
+                        order.push(next_row);
+                        coder.add(next_row, p, json, &mut add)?;
+                        next_row += 1;
+                    }
                 }
-            }
-            Ok(())
+                Ok(())
+            })?;
+            coder.finish(&mut add)
         })?;
         drop(insert);
         let (_, next_part) = index.finish(&tx)?;
@@ -152,13 +233,11 @@ impl ContentStore {
         {
             let mut read = tx.prepare("SELECT kind, entry_id, body FROM entries WHERE id = ?1")?;
             let mut delete = tx.prepare("DELETE FROM entries WHERE id = ?1")?;
-            let mut line = String::new();
             for &row in &gone {
                 let mut rows = read.query([row])?;
                 let r = rows.next()?.ok_or(Error::Integrity("entry order"))?;
                 let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
-                coder.decode_installed(r.get_ref(2)?.as_blob()?, &mut line)?;
-                changes.old_entry(text(0)?, text(1)?, body_hash(&line));
+                changes.old_entry(text(0)?, text(1)?, coded_hash(r.get_ref(2)?.as_blob()?));
                 drop(rows);
                 delete.execute([row])?;
             }
@@ -185,9 +264,16 @@ impl ContentStore {
         if coder.pieces() != before {
             // The pieces added, after the installed lexicon's.
             let row = coder.into_lexicon();
+            // Only pieces of the lines just coded: UTF-8.
+            let added = row
+                .words
+                .get(installed_words + 1..)
+                .map(std::str::from_utf8)
+                .transpose()
+                .map_err(|_| Error::Integrity("lexicon"))?;
             tx.execute(
                 "INSERT OR REPLACE INTO lexicon_added (pack, words) VALUES (?1, ?2)",
-                params![pack.row, row.words.get(installed_words + 1..)],
+                params![pack.row, added],
             )?;
         }
         let mut all_removed = removed;
@@ -248,4 +334,87 @@ fn installed(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Option
             },
         )
         .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::lexicon::LexiconRow;
+
+    fn entry(n: usize) -> (Prepared, String) {
+        let json = format!(
+            r#"{{"type":"article","id":"a{n}","language":"en","title":"Shelter {n}","body":"Open at night {n}","countries":[],"topics":[],"verified":"2026-10-01"}}"#
+        );
+        (Prepared::of(&Entry::from_json(&json).unwrap(), None), json)
+    }
+
+    fn installed() -> LexiconRow {
+        let mut coder = Coder::from_sample(["Shelter open at night"]);
+        coder.code("Shelter open at night", &mut Vec::new());
+        coder.into_lexicon()
+    }
+
+    /// Lines come while the coder resumes, some after: each is coded as
+    /// the coder alone codes it, in the order read, with its own row.
+    fn lines_in_order(held: usize) {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let mut added = Vec::new();
+        std::thread::scope(|scope| {
+            let stored = installed();
+            let mut coder = Resuming::new(scope.spawn(move || {
+                wait.recv().ok();
+                Coder::resume(stored)
+            }));
+            let mut add = |coder: &mut Coder, row: i64, mut p: Prepared, json: &str| {
+                coder.code(json, &mut p.coded);
+                added.push((row, p.entry_id, p.coded));
+                Ok(())
+            };
+            for n in 0..held {
+                let (p, json) = entry(n);
+                coder.add(n as i64 + 10, p, &json, &mut add).unwrap();
+            }
+            assert_eq!(coder.held.len(), held, "held while the coder resumes");
+            release.send(()).unwrap();
+            for n in held..6 {
+                let (p, json) = entry(n);
+                coder.add(n as i64 + 10, p, &json, &mut add).unwrap();
+            }
+            coder.finish(&mut add).unwrap();
+        });
+        let mut alone = Coder::resume(installed()).unwrap();
+        assert_eq!(added.len(), 6);
+        for (n, (row, id, coded)) in added.into_iter().enumerate() {
+            let (_, json) = entry(n);
+            let mut expected = Vec::new();
+            alone.code(&json, &mut expected);
+            assert_eq!((row, id, coded), (n as i64 + 10, format!("a{n}"), expected));
+        }
+    }
+
+    #[test]
+    fn lines_read_while_the_coder_resumes_are_coded_in_order_once_it_is_ready() {
+        for held in [0, 1, 4, 6] {
+            lines_in_order(held);
+        }
+    }
+
+    #[test]
+    fn a_coder_that_cannot_resume_fails_the_update() {
+        std::thread::scope(|scope| {
+            let bad = LexiconRow {
+                words: b"one".to_vec(),
+                model: Vec::new(),
+            };
+            let mut coder = Resuming::new(scope.spawn(move || Coder::resume(bad)));
+            let mut add = |_: &mut Coder, _: i64, _: Prepared, _: &str| Ok(());
+            let (p, json) = entry(0);
+            let first = coder.add(1, p, &json, &mut add);
+            let end = coder.finish(&mut add);
+            assert!(
+                first.is_err() || end.is_err(),
+                "a corrupt lexicon is an error"
+            );
+        });
+    }
 }

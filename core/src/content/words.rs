@@ -168,7 +168,7 @@ impl<V> WordMap<V> {
     }
 
     /// A hash of `word`, with this map's seed, for tables of the caller's.
-    pub fn hash_one(&self, word: &str) -> u64 {
+    pub fn hash_one(&self, word: &[u8]) -> u64 {
         self.long.hasher().hash_one(word)
     }
 }

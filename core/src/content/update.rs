@@ -34,7 +34,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::changes::{Tracker, coded_hash};
 use super::install::Prepared;
-use super::lexicon::{Coder, Lexicon};
+use super::lexicon::{Coder, Lexicon, LexiconRow};
 use super::model::Entry;
 use super::order::{Rows, decode_ids, decode_runs, encode_ids, encode_runs, sort_rows};
 use super::patch::{PatchReader, Step};
@@ -43,70 +43,73 @@ use super::store::{ContentStore, InstalledPack};
 use super::target::{ContentDigest, SignedPack};
 use crate::error::{Error, Result};
 
-/// Bytes of inserted lines held while the coder resumes.
-const HELD: usize = 8 << 20;
+/// Inserted lines handed to the coding thread and not yet coded, at
+/// most (about 2 MB of a typical pack's lines).
+const LINES_AHEAD: usize = 1024;
 
-/// What adds an inserted line with the coder: its row, its entry
-/// prepared (the line not yet coded), its line.
-type Add<'a> = dyn FnMut(&mut Coder, i64, Prepared, &str) -> Result<()> + 'a;
+/// What writes an inserted entry, coded: its row, the entry.
+type Write<'a> = dyn FnMut(i64, Prepared) -> Result<()> + 'a;
 
-/// A pack's coder resuming on a thread of its own (reading a large
-/// pack's lexicon into its table takes a few milliseconds), and the lines
-/// inserted meanwhile, read and folded, held until it is ready.
-struct Resuming<'scope> {
-    thread: Option<std::thread::ScopedJoinHandle<'scope, Result<Coder>>>,
-    /// The coder once ready, with its pieces then.
-    ready: Option<(Coder, u32)>,
-    held: Vec<(i64, Prepared, String)>,
-    held_bytes: usize,
+/// A pack's coder on a thread of its own: it resumes over the installed
+/// lexicon (a few milliseconds for a large pack), then codes each line
+/// inserted, in order, while this thread reads and folds the next ones
+/// and writes those coded.
+struct CodingThread<'scope> {
+    lines: std::sync::mpsc::SyncSender<(i64, Prepared, String)>,
+    coded: std::sync::mpsc::Receiver<(i64, Prepared)>,
+    /// The coder, with its pieces before the lines inserted.
+    thread: std::thread::ScopedJoinHandle<'scope, Result<(Coder, u32)>>,
 }
 
-impl<'scope> Resuming<'scope> {
-    fn new(thread: std::thread::ScopedJoinHandle<'scope, Result<Coder>>) -> Self {
-        Resuming {
-            thread: Some(thread),
-            ready: None,
-            held: Vec::new(),
-            held_bytes: 0,
-        }
-    }
-
-    /// Hands the line of row `row` to `add`, or holds it while the coder
-    /// resumes (up to [`HELD`] bytes).
-    fn add(&mut self, row: i64, p: Prepared, json: &str, add: &mut Add<'_>) -> Result<()> {
-        if self.ready.is_none() {
-            let resuming = self.thread.as_ref().is_some_and(|t| !t.is_finished());
-            if resuming && self.held_bytes + json.len() <= HELD {
-                self.held_bytes += json.len();
-                self.held.push((row, p, json.to_owned()));
-                return Ok(());
+impl<'scope> CodingThread<'scope> {
+    /// A thread that resumes the coder of `stored` (an installed pack's
+    /// lexicon).
+    fn spawn<'env>(scope: &'scope std::thread::Scope<'scope, 'env>, stored: LexiconRow) -> Self {
+        let (lines, to_code) =
+            std::sync::mpsc::sync_channel::<(i64, Prepared, String)>(LINES_AHEAD);
+        let (send, coded) = std::sync::mpsc::channel();
+        let thread = scope.spawn(move || {
+            let mut coder = Coder::resume(stored)?;
+            let before = coder.pieces();
+            for (row, mut p, json) in to_code {
+                coder.code(&json, &mut p.coded);
+                p.hash = coded_hash(&p.coded);
+                if send.send((row, p)).is_err() {
+                    break;
+                }
             }
-            self.wait(add)?;
+            Ok((coder, before))
+        });
+        CodingThread {
+            lines,
+            coded,
+            thread,
         }
-        let (coder, _) = self.ready.as_mut().ok_or(Error::Integrity("coder"))?;
-        add(coder, row, p, json)
     }
 
-    /// Waits for the coder, and hands the lines held to `add`.
-    fn wait(&mut self, add: &mut Add<'_>) -> Result<()> {
-        let Some(thread) = self.thread.take() else {
+    /// Hands the line `json` of row `row` to the coder, and the entries
+    /// coded so far to `write`.
+    fn add(&mut self, row: i64, p: Prepared, json: &str, write: &mut Write<'_>) -> Result<()> {
+        // Gone only if the coder could not resume: `finish` tells why.
+        if self.lines.send((row, p, json.to_owned())).is_err() {
             return Ok(());
-        };
-        let mut coder = thread
-            .join()
-            .unwrap_or_else(|_| Err(Error::Integrity("the lexicon could not be read")))?;
-        let before = coder.pieces();
-        for (row, p, json) in self.held.drain(..) {
-            add(&mut coder, row, p, &json)?;
         }
-        self.ready = Some((coder, before));
+        while let Ok((row, p)) = self.coded.try_recv() {
+            write(row, p)?;
+        }
         Ok(())
     }
 
-    /// The coder, every line handed to `add`, and its pieces before them.
-    fn finish(mut self, add: &mut Add<'_>) -> Result<(Coder, u32)> {
-        self.wait(add)?;
-        self.ready.ok_or(Error::Integrity("coder"))
+    /// Hands the entries left to `write`, in order; the coder and its
+    /// pieces before the lines inserted.
+    fn finish(self, write: &mut Write<'_>) -> Result<(Coder, u32)> {
+        drop(self.lines);
+        for (row, p) in self.coded {
+            write(row, p)?;
+        }
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::Integrity("the lexicon could not be read")))
     }
 }
 
@@ -193,13 +196,11 @@ impl ContentStore {
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
         let manifest_line = reader.manifest_line().to_owned();
-        // The coder resumes over the installed lexicon on a second thread
-        // while this one reads and folds the first lines inserted.
+        // The coder resumes over the installed lexicon, then codes, on a
+        // second thread while this one reads, folds and writes.
         let (coder, before) = std::thread::scope(|scope| -> Result<(Coder, u32)> {
-            let mut coder = Resuming::new(scope.spawn(move || Coder::resume(stored)));
-            let mut add = |coder: &mut Coder, row: i64, mut p: Prepared, json: &str| {
-                coder.code(json, &mut p.coded);
-                p.hash = coded_hash(&p.coded);
+            let mut coder = CodingThread::spawn(scope, stored);
+            let mut write = |row: i64, p: Prepared| {
                 insert.execute(params![
                     row, pack.row, p.kind, p.entry_id, p.coded, p.lat, p.lon
                 ])?;
@@ -217,13 +218,13 @@ impl ContentStore {
                         })?;
                         let p = Prepared::of(&Entry::from_json(json)?, None);
                         order.push(next_row);
-                        coder.add(next_row, p, json, &mut add)?;
+                        coder.add(next_row, p, json, &mut write)?;
                         next_row += 1;
                     }
                 }
                 Ok(())
             })?;
-            coder.finish(&mut add)
+            coder.finish(&mut write)
         })?;
         drop(insert);
         let (_, next_part) = index.finish(&tx)?;
@@ -339,7 +340,6 @@ fn installed(tx: &Transaction<'_>, publisher: &str, pack: &str) -> Result<Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::lexicon::LexiconRow;
 
     fn entry(n: usize) -> (Prepared, String) {
         let json = format!(
@@ -354,67 +354,55 @@ mod tests {
         coder.into_lexicon()
     }
 
-    /// Lines come while the coder resumes, some after: each is coded as
-    /// the coder alone codes it, in the order read, with its own row.
-    fn lines_in_order(held: usize) {
-        let (release, wait) = std::sync::mpsc::channel::<()>();
-        let mut added = Vec::new();
-        std::thread::scope(|scope| {
-            let stored = installed();
-            let mut coder = Resuming::new(scope.spawn(move || {
-                wait.recv().ok();
-                Coder::resume(stored)
-            }));
-            let mut add = |coder: &mut Coder, row: i64, mut p: Prepared, json: &str| {
-                coder.code(json, &mut p.coded);
-                added.push((row, p.entry_id, p.coded));
+    #[test]
+    fn lines_are_coded_in_order_as_the_coder_alone_codes_them() {
+        let mut written = Vec::new();
+        let (_, before) = std::thread::scope(|scope| {
+            let mut coder = CodingThread::spawn(scope, installed());
+            let mut write = |row: i64, p: Prepared| {
+                written.push((row, p.entry_id, p.coded, p.hash));
                 Ok(())
             };
-            for n in 0..held {
+            // More lines than are handed ahead: this thread writes some
+            // while the coder codes others.
+            for n in 0..LINES_AHEAD + 300 {
                 let (p, json) = entry(n);
-                coder.add(n as i64 + 10, p, &json, &mut add).unwrap();
+                coder.add(n as i64 + 10, p, &json, &mut write).unwrap();
             }
-            assert_eq!(coder.held.len(), held, "held while the coder resumes");
-            release.send(()).unwrap();
-            for n in held..6 {
-                let (p, json) = entry(n);
-                coder.add(n as i64 + 10, p, &json, &mut add).unwrap();
-            }
-            coder.finish(&mut add).unwrap();
+            coder.finish(&mut write).unwrap()
         });
         let mut alone = Coder::resume(installed()).unwrap();
-        assert_eq!(added.len(), 6);
-        for (n, (row, id, coded)) in added.into_iter().enumerate() {
+        assert_eq!(before, alone.pieces());
+        assert_eq!(written.len(), LINES_AHEAD + 300);
+        for (n, (row, id, coded, hash)) in written.into_iter().enumerate() {
             let (_, json) = entry(n);
             let mut expected = Vec::new();
             alone.code(&json, &mut expected);
+            assert_eq!(hash, coded_hash(&expected));
             assert_eq!((row, id, coded), (n as i64 + 10, format!("a{n}"), expected));
         }
     }
 
     #[test]
-    fn lines_read_while_the_coder_resumes_are_coded_in_order_once_it_is_ready() {
-        for held in [0, 1, 4, 6] {
-            lines_in_order(held);
-        }
-    }
-
-    #[test]
     fn a_coder_that_cannot_resume_fails_the_update() {
-        std::thread::scope(|scope| {
-            let bad = LexiconRow {
-                words: b"one".to_vec(),
-                model: Vec::new(),
+        let bad = LexiconRow {
+            words: b"one".to_vec(),
+            model: Vec::new(),
+        };
+        let mut written = 0;
+        let end = std::thread::scope(|scope| {
+            let mut coder = CodingThread::spawn(scope, bad);
+            let mut write = |_: i64, _: Prepared| {
+                written += 1;
+                Ok(())
             };
-            let mut coder = Resuming::new(scope.spawn(move || Coder::resume(bad)));
-            let mut add = |_: &mut Coder, _: i64, _: Prepared, _: &str| Ok(());
-            let (p, json) = entry(0);
-            let first = coder.add(1, p, &json, &mut add);
-            let end = coder.finish(&mut add);
-            assert!(
-                first.is_err() || end.is_err(),
-                "a corrupt lexicon is an error"
-            );
+            for n in 0..3 {
+                let (p, json) = entry(n);
+                coder.add(n as i64, p, &json, &mut write).unwrap();
+            }
+            coder.finish(&mut write).map(|_| ())
         });
+        assert!(matches!(end, Err(Error::Integrity(_))), "{end:?}");
+        assert_eq!(written, 0);
     }
 }

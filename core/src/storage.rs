@@ -163,7 +163,7 @@ fn migrate<S: Schema>(conn: &mut Connection, schema: &S) -> Result<()> {
 }
 
 /// How long a connection waits for another one's lock before `SQLITE_BUSY`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long [`checkpoint_truncate`] keeps trying to empty the WAL while
 /// another connection holds it.
 const CHECKPOINT_PATIENCE: Duration = Duration::from_secs(2);

@@ -591,35 +591,51 @@ pub(crate) fn delete_pack(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     Ok(())
 }
 
-/// Deletes the short lists of pack row `pack` that hold only entries of
-/// `gone`, so a word only they had leaves the index. Every short list is
-/// read (one pass over `terms`: cheaper than finding each word of the
-/// entries); the other lists keep them, and queries skip them
-/// ([`Removed`]): rewriting every list they are in wrote a fifth more of
-/// an update of 1%.
-pub(crate) fn remove_from_lists(tx: &Transaction<'_>, pack: i64, gone: &RowSet) -> Result<()> {
+/// The short lists of pack row `pack` that hold only entries of `gone`,
+/// as (table, word, part): once they go ([`delete_lists`]), a word only
+/// those entries had leaves the index. Every short list is read (one pass
+/// over `terms`: cheaper than finding each word of the entries); the
+/// other lists keep them, and queries skip them ([`Removed`]): rewriting
+/// every list they are in wrote a fifth more of an update of 1%.
+///
+/// `conn` may read the lists as last committed, beside the transaction
+/// that deletes them: the lists an update adds hold only entries it adds.
+pub(crate) fn lists_only_of(
+    conn: &Connection,
+    pack: i64,
+    gone: &RowSet,
+) -> Result<Vec<(&'static str, String, i64)>> {
+    let mut only = Vec::new();
     for table in TERM_TABLES {
-        let mut empty: Vec<(String, i64)> = Vec::new();
-        {
-            let mut read = tx.prepare(&format!(
-                "SELECT term, part, list FROM {table} WHERE pack = ?1 AND list IS NOT NULL"
-            ))?;
-            let mut rows = read.query([pack])?;
-            while let Some(r) = rows.next()? {
-                let mut live = false;
-                each_posting(r.get_ref(2)?.as_blob()?, |doc, _| {
-                    live = !gone.has(doc);
-                    !live
-                })?;
-                if !live {
-                    empty.push((r.get(0)?, r.get(1)?));
-                }
+        let mut read = conn.prepare(&format!(
+            "SELECT term, part, list FROM {table} WHERE pack = ?1 AND list IS NOT NULL"
+        ))?;
+        let mut rows = read.query([pack])?;
+        while let Some(r) = rows.next()? {
+            let mut live = false;
+            each_posting(r.get_ref(2)?.as_blob()?, |doc, _| {
+                live = !gone.has(doc);
+                !live
+            })?;
+            if !live {
+                only.push((table, r.get(0)?, r.get(1)?));
             }
         }
+    }
+    Ok(only)
+}
+
+/// Deletes `lists` (from [`lists_only_of`]) of pack row `pack`.
+pub(crate) fn delete_lists(
+    tx: &Transaction<'_>,
+    pack: i64,
+    lists: &[(&'static str, String, i64)],
+) -> Result<()> {
+    for table in TERM_TABLES {
         let mut delete = tx.prepare(&format!(
             "DELETE FROM {table} WHERE term = ?1 AND pack = ?2 AND part = ?3"
         ))?;
-        for (term, part) in empty {
+        for (_, term, part) in lists.iter().filter(|(t, _, _)| *t == table) {
             delete.execute(params![term, pack, part])?;
         }
     }

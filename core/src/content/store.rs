@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
 use serde::Serialize;
 
 use super::changes::PackChanges;
@@ -112,6 +114,17 @@ impl ContentStore {
 
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A read-only connection of its own to the store's database, which
+    /// reads what is committed beside an install's transaction (WAL).
+    pub(crate) fn reading_connection(&self) -> Result<Connection> {
+        let conn = Connection::open_with_flags(
+            self.dir.join(DB_FILE),
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(crate::storage::BUSY_TIMEOUT)?;
+        Ok(conn)
     }
 
     /// A connection of its own to the store's database, for an install

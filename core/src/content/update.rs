@@ -38,7 +38,7 @@ use super::lexicon::{Coder, Lexicon, LexiconRow};
 use super::model::Entry;
 use super::order::{Rows, decode_ids, decode_runs, encode_ids, encode_runs, sort_rows};
 use super::patch::{PatchReader, Step};
-use super::postings::{IndexBuilder, RowSet, remove_from_lists};
+use super::postings::{IndexBuilder, RowSet, delete_lists, lists_only_of};
 use super::store::{ContentStore, InstalledPack};
 use super::target::{ContentDigest, SignedPack};
 use crate::error::{Error, Result};
@@ -227,11 +227,20 @@ impl ContentStore {
             coder.finish(&mut write)
         })?;
         drop(insert);
-        let (_, next_part) = index.finish(&tx)?;
         // The entries removed: told as changes, deleted, and taken out of
-        // the short lists.
+        // the short lists. Those lists are found on a connection of their
+        // own (`lists_only_of`) while this one writes the new part and
+        // deletes the entries.
         sort_rows(&mut gone);
-        {
+        let gone_set = RowSet::new(&gone);
+        let finder = match gone.is_empty() {
+            true => None,
+            false => Some(self.reading_connection()?),
+        };
+        let (next_part, lists) = std::thread::scope(|scope| -> Result<_> {
+            let finding =
+                finder.map(|conn| scope.spawn(move || lists_only_of(&conn, pack.row, &gone_set)));
+            let (_, next_part) = index.finish(&tx)?;
             let mut read = tx.prepare("SELECT kind, entry_id, body FROM entries WHERE id = ?1")?;
             let mut delete = tx.prepare("DELETE FROM entries WHERE id = ?1")?;
             for &row in &gone {
@@ -242,10 +251,15 @@ impl ContentStore {
                 drop(rows);
                 delete.execute([row])?;
             }
-        }
-        if !gone.is_empty() {
-            remove_from_lists(&tx, pack.row, &RowSet::new(&gone))?;
-        }
+            let lists = match finding {
+                Some(thread) => thread
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Integrity("index lists")))?,
+                None => Vec::new(),
+            };
+            Ok((next_part, lists))
+        })?;
+        delete_lists(&tx, pack.row, &lists)?;
         // An article with a translation removed or added, and others kept.
         let mut lone = changes.lone_articles();
         if !lone.is_empty() {

@@ -252,4 +252,12 @@ mod a_database_upgraded_from_every_earlier_version_has_the_schema_of_a_fresh_one
     fn from_version_9() {
         upgrade_and_compare(include_str!("fixtures/content-schema/v9.sql"), 9);
     }
+
+    /// Before a pack's entries were found by its entry order: the pack
+    /// (upgraded from version 9) has none, and is still found, updated
+    /// and removed.
+    #[test]
+    fn from_version_10() {
+        upgrade_and_compare(include_str!("fixtures/content-schema/v10.sql"), 10);
+    }
 }

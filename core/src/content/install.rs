@@ -14,7 +14,7 @@ use super::changes::{Tracker, body_hash};
 use super::index::index_row;
 use super::lexicon::{Lexicon, LexiconRow, StreamCoder, write_lexicon};
 use super::model::Entry;
-use super::order::{Rows, encode_runs, entry_rows};
+use super::order::{Rows, encode_runs, entry_rows, over_pack_rows};
 use super::pack::{PackReader, decompress};
 use super::patch::PatchReader;
 use super::postings::IndexBuilder;
@@ -78,15 +78,19 @@ impl ContentStore {
             {
                 let lexicon = Lexicon::read(&tx, old)?;
                 let mut line = String::new();
-                let mut stmt =
-                    tx.prepare("SELECT kind, entry_id, body FROM entries WHERE pack = ?1")?;
-                let mut rows = stmt.query([old])?;
-                while let Some(r) = rows.next()? {
-                    let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
-                    line.clear();
-                    lexicon.decode_into(r.get_ref(2)?.as_blob()?, &mut line)?;
-                    changes.old_entry(text(0)?, text(1)?, body_hash(&line));
-                }
+                over_pack_rows(
+                    &tx,
+                    old,
+                    "SELECT kind, entry_id, body FROM entries
+                     WHERE pack = ?1 AND id >= ?2 AND id < ?3",
+                    |r| {
+                        let text = |i| r.get_ref(i).map(|v| v.as_str().unwrap_or_default());
+                        line.clear();
+                        lexicon.decode_into(r.get_ref(2)?.as_blob()?, &mut line)?;
+                        changes.old_entry(text(0)?, text(1)?, body_hash(&line));
+                        Ok(())
+                    },
+                )?;
             }
             // The old version's rows go without zeroing the pages they
             // free (`FAST`: only where SQLite writes anyway): the pack stays

@@ -97,6 +97,16 @@ pub(crate) fn encode_runs(rows: &Rows) -> Vec<u8> {
 
 /// The rows [`encode_runs`] wrote.
 pub(crate) fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
+    let mut out = Vec::new();
+    for (start, end) in decode_ranges(bytes)? {
+        out.extend(start..end);
+    }
+    Ok(out)
+}
+
+/// The runs [`encode_runs`] wrote, each as its first row and one past
+/// its last.
+fn decode_ranges(bytes: &[u8]) -> Result<Vec<(i64, i64)>> {
     let bad = || Error::Integrity("entry order");
     let mut out = Vec::new();
     let (mut at, mut end) = (0, 0i64);
@@ -105,9 +115,43 @@ pub(crate) fn decode_runs(bytes: &[u8]) -> Result<Vec<i64>> {
         let len = next_varint(bytes, &mut at).ok_or_else(bad)?;
         let start = end.wrapping_add(((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64));
         end = start.checked_add(len as i64).ok_or_else(bad)?;
-        out.extend(start..end);
+        out.push((start, end));
     }
     Ok(out)
+}
+
+/// Runs `sql` over the rows of pack row `pack`'s entries, found by its
+/// entry order: the entries have no index by pack (each update of 1% of
+/// a pack's entries rewrote nearly every page of one). `sql` takes the
+/// pack as `?1` and a range of rows as `?2` (first) and `?3` (one past
+/// the last), and checks the pack too (`pack = ?1 AND id >= ?2 AND id <
+/// ?3`): a pack installed before packs kept their order (schema 10) has
+/// none, and it runs once over every row, `?2` and `?3` spanning all.
+/// `row` is handed each row `sql` gives.
+pub(crate) fn over_pack_rows(
+    conn: &rusqlite::Connection,
+    pack: i64,
+    sql: &str,
+    mut row: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
+) -> Result<()> {
+    let runs: Option<Vec<u8>> = conn
+        .query_row("SELECT entry_order FROM packs WHERE id = ?1", [pack], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten();
+    let ranges = match runs {
+        Some(runs) => decode_ranges(&runs)?,
+        None => vec![(i64::MIN, i64::MAX)],
+    };
+    let mut stmt = conn.prepare(sql)?;
+    for (start, end) in ranges {
+        let mut rows = stmt.query(rusqlite::params![pack, start, end])?;
+        while let Some(r) = rows.next()? {
+            row(r)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

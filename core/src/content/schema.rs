@@ -38,7 +38,7 @@ const CREATE_TUF_METADATA: &str = "CREATE TABLE tuf_metadata (
 
 impl Schema for ContentSchema {
     const NAME: &'static str = "content";
-    const END_VERSION: u32 = 10;
+    const END_VERSION: u32 = 11;
 
     fn create(&self, tx: &Transaction<'_>) -> Result<()> {
         tx.execute_batch(
@@ -128,6 +128,11 @@ impl Schema for ContentSchema {
             // pack (see ADD_UPDATE_COLUMNS); packs installed before have
             // none of it, and their next update rebuilds them whole.
             9 => add_update_tables(tx),
+            // Version 11 finds a pack's entries by its entry order, not by
+            // an index (see CREATE_ENTRIES); a pack installed before
+            // version 10 has no order, and is found by a scan until its
+            // next update.
+            10 => Ok(tx.execute_batch("DROP INDEX IF EXISTS entries_pack;")?),
             _ => Err(Error::UnsupportedFormat(format!(
                 "no upgrade from content schema version {version}"
             ))),
@@ -184,7 +189,9 @@ fn add_update_tables(tx: &Transaction<'_>) -> Result<()> {
 }
 
 /// The entries, each its pack's JSON line word-coded (see lexicon.rs),
-/// and their indexes by pack and by place.
+/// and their index by place. Not by pack: a pack's rows are found by its
+/// entry order (`order::over_pack_rows`), and an index by pack was
+/// rewritten on nearly every page by each update of 1% of a pack.
 const CREATE_ENTRIES: &str = "CREATE TABLE entries (
                  id INTEGER PRIMARY KEY,
                  pack INTEGER NOT NULL REFERENCES packs(id) ON DELETE CASCADE,
@@ -194,7 +201,6 @@ const CREATE_ENTRIES: &str = "CREATE TABLE entries (
                  lat REAL,
                  lon REAL
              );
-             CREATE INDEX entries_pack ON entries(pack);
              CREATE INDEX entries_geo ON entries(lat, lon) WHERE lat IS NOT NULL;";
 
 /// The kinds of entry that are looked up by kind (every country, route or

@@ -249,7 +249,12 @@ pub(crate) fn remove_publisher_packs(tx: &Transaction<'_>, publisher: &str) -> R
 /// their phone.
 pub(crate) fn delete_pack_rows(tx: &Transaction<'_>, pack: i64) -> Result<()> {
     super::postings::delete_pack(tx, pack)?;
-    tx.execute("DELETE FROM entries WHERE pack = ?1", [pack])?;
+    super::order::over_pack_rows(
+        tx,
+        pack,
+        "DELETE FROM entries WHERE pack = ?1 AND id >= ?2 AND id < ?3",
+        |_| Ok(()),
+    )?;
     tx.execute("DELETE FROM lexicons WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM lexicon_added WHERE pack = ?1", [pack])?;
     tx.execute("DELETE FROM packs WHERE id = ?1", [pack])?;

@@ -1226,3 +1226,102 @@ fn entries_moved_unchanged_in_place_are_no_change() {
     );
     assert_eq!(articles.changed_ids, ["art-6"]);
 }
+
+/// Pack `id` of publisher A, version `version`, of `entries` (as
+/// [`tagged_pack`]).
+fn pack_named(id: &str, version: u64, entries: &[(usize, usize)]) -> Vec<u8> {
+    let mut m = manifest(version, 0);
+    m.id = id.into();
+    let entries: Vec<Entry> = entries.iter().map(|&(i, e)| tagged(i, e)).collect();
+    let mut bytes = Vec::new();
+    write_pack(&m, &entries, &mut bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_pack_updated_installed_whole_or_removed_touches_no_other_packs_rows() {
+    let (_a, s) = store();
+    let p1: Vec<(usize, usize)> = (0..40).map(|i| (i, 0)).collect();
+    let q: Vec<(usize, usize)> = (500..520).map(|i| (i, 0)).collect();
+    let (p1_pack, q_pack) = (pack_named("p", 1, &p1), pack_named("q", 1, &q));
+    s.install_verified("pub-a", &signed_as(&p1_pack), &p1_pack[..])
+        .unwrap();
+    s.install_verified("pub-a", &signed_as(&q_pack), &q_pack[..])
+        .unwrap();
+    // p's new rows come after q's: p's rows are runs on both sides of them.
+    let mut next = 40;
+    let p2 = next_version(&p1, &[4, 3, 5, 0, 4, 5, 3, 0, 0, 5], &mut next);
+    let p2_pack = pack_named("p", 2, &p2);
+    let patch = fine_patch(1, &p1_pack, &p2_pack, true);
+    let expected = ContentDigest::of(&content_of(&p2_pack));
+    s.install_patch_verified("pub-a", &signed_as(&p2_pack), &patch[..], &expected)
+        .unwrap();
+    let q_found = |s: &ContentStore| {
+        for &(i, _) in &q {
+            assert_eq!(
+                ids_found(s, &tag(i), 20),
+                [format!("art-{i}")],
+                "{}",
+                tag(i)
+            );
+        }
+    };
+    let entries_of = |s: &ContentStore, pack: &str| -> i64 {
+        s.conn()
+            .query_row(
+                "SELECT count(*) FROM entries e JOIN packs p ON p.id = e.pack
+                 WHERE p.pack_id = ?1",
+                [pack],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    q_found(&s);
+    assert_eq!(entries_of(&s, "p"), p2.len() as i64);
+    // p installed whole: its old rows go, q's stay.
+    let p3 = next_version(&p2, &[4; 50], &mut next);
+    let p3_pack = pack_named("p", 3, &p3);
+    s.install_verified("pub-a", &signed_as(&p3_pack), &p3_pack[..])
+        .unwrap();
+    q_found(&s);
+    assert_eq!(entries_of(&s, "p"), p3.len() as i64);
+    assert_eq!(entries_of(&s, "q"), q.len() as i64);
+    // p removed after another update in place: nothing of it is left.
+    let p4 = next_version(&p3, &[5, 3, 0, 4], &mut next);
+    let p4_pack = pack_named("p", 4, &p4);
+    let patch = fine_patch(3, &p3_pack, &p4_pack, true);
+    let expected = ContentDigest::of(&content_of(&p4_pack));
+    s.install_patch_verified("pub-a", &signed_as(&p4_pack), &patch[..], &expected)
+        .unwrap();
+    let in_place: bool = s
+        .conn()
+        .query_row(
+            "SELECT removed IS NOT NULL FROM packs WHERE pack_id = 'p'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(in_place, "applied in place");
+    s.remove_pack("pub-a", "p").unwrap();
+    q_found(&s);
+    let left: i64 = s
+        .conn()
+        .query_row("SELECT count(*) FROM entries", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, q.len() as i64);
+    for &(i, _) in &p4 {
+        // (Typo correction may find a word of q's.)
+        let hits = ids_found(&s, &tag(i), 20);
+        assert!(!hits.contains(&format!("art-{i}")), "{} is gone", tag(i));
+    }
+    let words_left: i64 = s
+        .conn()
+        .query_row(
+            "SELECT (SELECT count(*) FROM terms) + (SELECT count(*) FROM terms_added)
+                  - (SELECT count(*) FROM terms WHERE pack = (SELECT id FROM packs))",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(words_left, 0, "only q's words are left");
+}

@@ -36,7 +36,9 @@ use super::changes::{Tracker, coded_hash};
 use super::install::Prepared;
 use super::lexicon::{Coder, Lexicon, LexiconRow};
 use super::model::Entry;
-use super::order::{Rows, decode_ids, decode_runs, encode_ids, encode_runs, sort_rows};
+use super::order::{
+    Rows, decode_ids, decode_runs, encode_ids, encode_runs, over_pack_rows, sort_rows,
+};
 use super::patch::{PatchReader, Step};
 use super::postings::{IndexBuilder, RowSet, delete_lists, lists_only_of};
 use super::store::{ContentStore, InstalledPack};
@@ -191,7 +193,6 @@ impl ContentStore {
             "INSERT INTO entries (id, pack, kind, entry_id, body, lat, lon)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        let first_new = next_row;
         let mut order = Rows::default();
         let mut gone: Vec<i64> = Vec::new();
         let mut old = old_order.into_iter();
@@ -264,17 +265,21 @@ impl ContentStore {
         let mut lone = changes.lone_articles();
         if !lone.is_empty() {
             crate::sort::sort_by(&mut lone, |a, b| a.cmp(b));
-            let mut kept = tx.prepare(
-                "SELECT DISTINCT entry_id FROM entries
-                 WHERE pack = ?1 AND kind = 'article' AND id < ?2",
+            // The rows of the order stored, not yet this update's: every
+            // entry kept (those removed are gone already).
+            over_pack_rows(
+                &tx,
+                pack.row,
+                "SELECT entry_id FROM entries
+                 WHERE pack = ?1 AND id >= ?2 AND id < ?3 AND kind = 'article'",
+                |r| {
+                    let id = r.get_ref(0)?.as_str()?;
+                    if lone.binary_search_by(|l| l.as_str().cmp(id)).is_ok() {
+                        changes.article_kept(id);
+                    }
+                    Ok(())
+                },
             )?;
-            let mut rows = kept.query(params![pack.row, first_new])?;
-            while let Some(r) = rows.next()? {
-                let id = r.get_ref(0)?.as_str()?;
-                if lone.binary_search_by(|l| l.as_str().cmp(id)).is_ok() {
-                    changes.article_kept(id);
-                }
-            }
         }
         if coder.pieces() != before {
             // The pieces added, after the installed lexicon's.

@@ -283,7 +283,7 @@ fn main() {
         }
         (report, seconds)
     };
-    // `runs` runs, each on a copy of `base` but the last, on `store_dir`
+    // RUNS runs, each on a copy of `base` but the last, on `store_dir`
     // itself (from `base`, which later steps go on from): the median
     // run's report, and the seconds of each. One install of a second or
     // two, or one update of a tenth of a second, swings by a quarter
@@ -291,12 +291,11 @@ fn main() {
     let runs = |file: &std::path::Path,
                 base: &std::path::Path,
                 label: &str,
-                expected: Option<&ContentDigest>,
-                runs: usize| {
+                expected: Option<&ContentDigest>| {
         let scratch = dir.join("scratch");
         let mut all = Vec::new();
-        for k in 0..runs {
-            let store = if k + 1 < runs { &scratch } else { &store_dir };
+        for k in 0..RUNS {
+            let store = if k + 1 < RUNS { &scratch } else { &store_dir };
             if store.as_path() != base {
                 copy_store(base, store);
             }
@@ -312,7 +311,7 @@ fn main() {
             .expect("the median run");
         println!("{report}");
         println!(
-            "  {runs} runs: {} s (the median run above)",
+            "  {RUNS} runs: {} s (the median run above)",
             seconds
                 .iter()
                 .map(|s| format!("{s:.3}"))
@@ -326,7 +325,7 @@ fn main() {
         println!("{report}");
         seconds
     };
-    let full = runs(&bundle, &template, "install", None, RUNS);
+    let full = runs(&bundle, &template, "install", None);
     // The writing stage alone, on a store of its own: the floor of an
     // install here (SQLite and the disk), whatever the parsing does.
     {
@@ -502,11 +501,7 @@ fn main() {
             patch.len() as f64 / 1e6
         ),
         Some(&v3_digest),
-        RUNS,
     );
-    if std::env::var_os("WAYMARK_BENCH_DIR").is_none() {
-        std::fs::remove_dir_all(&v2_store).expect("clean up");
-    }
     println!(
         "1% update by patch against the full install (medians): {:.1}% of its time (goal <= 5%)",
         patched / full * 100.0

@@ -59,9 +59,7 @@ pub struct KindChanges {
 
 /// The hash an entry's stored JSON is compared by.
 pub(crate) fn body_hash(json: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    json.hash(&mut h);
-    h.finish()
+    hash_of(json)
 }
 
 /// The hash an entry's coded line is compared by, where both versions
@@ -69,8 +67,12 @@ pub(crate) fn body_hash(json: &str) -> u64 {
 /// lines to equal bits, and unequal lines to unequal ones, so the old
 /// lines need not be decoded.
 pub(crate) fn coded_hash(coded: &[u8]) -> u64 {
+    hash_of(coded)
+}
+
+fn hash_of<T: Hash + ?Sized>(value: &T) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    coded.hash(&mut h);
+    value.hash(&mut h);
     h.finish()
 }
 

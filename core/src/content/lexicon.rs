@@ -1193,13 +1193,12 @@ mod tests {
         first.code("the shelter, again", &mut escaped);
         let row = first.into_lexicon();
         let installed = row.words.clone();
-        let row_copy = row.clone();
+        let lexicon = Lexicon::new(row.clone()).unwrap();
         let mut resumed = Coder::resume(row).unwrap();
         let before = resumed.pieces();
         // Installed lines code again to the same bits (an update in place
         // compares them so): the model's pieces and the escapes alike are
         // found, none added.
-        let lexicon = Lexicon::new(row_copy).unwrap();
         for (coded, text) in [
             (&old, "the clinic opens at night"),
             (&escaped, "the shelter, again"),

@@ -11,16 +11,21 @@ use crate::error::{Error, Result};
 
 /// The rows of pack row `pack`'s entries, in pack order.
 pub(crate) fn entry_rows(tx: &rusqlite::Connection, pack: i64) -> Result<Vec<i64>> {
-    let runs: Option<Vec<u8>> = tx
+    match stored_order(tx, pack)? {
+        Some(runs) => decode_runs(&runs),
+        None => rows_of(tx, pack),
+    }
+}
+
+/// Pack row `pack`'s `entry_order`, if it has one (packs installed since
+/// content schema 10).
+fn stored_order(conn: &rusqlite::Connection, pack: i64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
         .query_row("SELECT entry_order FROM packs WHERE id = ?1", [pack], |r| {
             r.get(0)
         })
         .optional()?
-        .flatten();
-    match runs {
-        Some(runs) => decode_runs(&runs),
-        None => rows_of(tx, pack),
-    }
+        .flatten())
 }
 
 /// The rows of pack row `pack`'s entries, in row order.
@@ -134,13 +139,7 @@ pub(crate) fn over_pack_rows(
     sql: &str,
     mut row: impl FnMut(&rusqlite::Row<'_>) -> Result<()>,
 ) -> Result<()> {
-    let runs: Option<Vec<u8>> = conn
-        .query_row("SELECT entry_order FROM packs WHERE id = ?1", [pack], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .flatten();
-    let ranges = match runs {
+    let ranges = match stored_order(conn, pack)? {
         Some(runs) => decode_ranges(&runs)?,
         None => vec![(i64::MIN, i64::MAX)],
     };
